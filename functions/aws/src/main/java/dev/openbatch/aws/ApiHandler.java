@@ -1,0 +1,94 @@
+package dev.openbatch.aws;
+
+import com.amazonaws.services.lambda.runtime.Context;
+import com.amazonaws.services.lambda.runtime.RequestHandler;
+import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
+import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
+import dev.openbatch.core.Ids;
+import dev.openbatch.core.batches.Batches;
+import dev.openbatch.core.files.Files;
+import dev.openbatch.core.http.ApiRequest;
+import dev.openbatch.core.http.ApiResponse;
+import dev.openbatch.core.http.OpenAiApi;
+import dev.openbatch.core.jobs.JobCatalog;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+
+/** The API Lambda: an API Gateway HTTP API (payload format 2.0) event in, OpenAI's answer out. */
+public final class ApiHandler implements RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> {
+
+    /** The tenant of requests that carry no authorizer context, until API keys are configured. */
+    static final String DEFAULT_TENANT = "default";
+
+    private final OpenAiApi api;
+
+    public ApiHandler() {
+        this(Settings.fromEnvironment(System.getenv()));
+    }
+
+    public ApiHandler(Settings settings) {
+        this(wire(settings, new AwsClients(settings)));
+    }
+
+    ApiHandler(OpenAiApi api) {
+        this.api = api;
+    }
+
+    private static OpenAiApi wire(Settings settings, AwsClients clients) {
+        DynamoDbClient dynamo = clients.dynamoDb();
+        Clock clock = Clock.systemUTC();
+        Ids ids = new Ids(clock);
+        DynamoDbFileRepository files = new DynamoDbFileRepository(dynamo, settings.filesTable());
+        return new OpenAiApi(
+                new Files(files, new S3FileContentStore(clients.s3(), settings.bucket()), ids, clock),
+                new Batches(new DynamoDbBatchRepository(dynamo, settings.batchesTable()), files,
+                        JobCatalog.fromJson(settings.jobsJson()), ids, clock));
+    }
+
+    @Override
+    public APIGatewayV2HTTPResponse handleRequest(APIGatewayV2HTTPEvent event, Context context) {
+        return toEvent(api.handle(toRequest(event)));
+    }
+
+    static ApiRequest toRequest(APIGatewayV2HTTPEvent event) {
+        Map<String, String> headers = new HashMap<>();
+        if (event.getHeaders() != null) {
+            event.getHeaders().forEach((k, v) -> headers.put(k.toLowerCase(Locale.ROOT), v));
+        }
+        byte[] body = event.getBody() == null ? new byte[0]
+                : event.getIsBase64Encoded() ? Base64.getDecoder().decode(event.getBody())
+                : event.getBody().getBytes(StandardCharsets.UTF_8);
+        Map<String, String> query = new HashMap<>();
+        if (event.getQueryStringParameters() != null) {
+            // API Gateway joins repeated parameters with commas; as OpenAI, the first counts.
+            event.getQueryStringParameters().forEach((k, v) -> query.put(k, v.split(",", 2)[0]));
+        }
+        return new ApiRequest(event.getRequestContext().getHttp().getMethod().toUpperCase(Locale.ROOT),
+                event.getRawPath(), query, headers, body, tenant(event));
+    }
+
+    private static String tenant(APIGatewayV2HTTPEvent event) {
+        var authorizer = event.getRequestContext().getAuthorizer();
+        if (authorizer != null && authorizer.getLambda() != null && authorizer.getLambda().get("tenant") != null) {
+            return authorizer.getLambda().get("tenant").toString();
+        }
+        return DEFAULT_TENANT;
+    }
+
+    static APIGatewayV2HTTPResponse toEvent(ApiResponse response) {
+        boolean json = response.contentType().startsWith(ApiResponse.JSON);
+        return APIGatewayV2HTTPResponse.builder()
+                .withStatusCode(response.status())
+                .withHeaders(response.headers())
+                // File contents go out base64-encoded, which API Gateway decodes: bytes pass unharmed.
+                .withIsBase64Encoded(!json)
+                .withBody(json ? new String(response.body(), StandardCharsets.UTF_8)
+                        : Base64.getEncoder().encodeToString(response.body()))
+                .build();
+    }
+}

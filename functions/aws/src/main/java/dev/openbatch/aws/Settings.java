@@ -1,0 +1,57 @@
+package dev.openbatch.aws;
+
+import java.net.URI;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * What every function needs to know of its deployment, read once from the environment. The local
+ * runtime passes the same names, pointing the clients at its emulators.
+ *
+ * @param region            {@code AWS_REGION}
+ * @param bucket            {@code OPENBATCH_BUCKET}: file bytes, chunks, parts and outputs
+ * @param filesTable        {@code OPENBATCH_FILES_TABLE}
+ * @param batchesTable      {@code OPENBATCH_BATCHES_TABLE}
+ * @param jobsJson          {@code OPENBATCH_JOBS}: the job catalog, see {@code JobCatalog}
+ * @param endpoints         endpoint overrides by service, from the SDK's own names
+ *                          {@code AWS_ENDPOINT_URL_S3}, {@code AWS_ENDPOINT_URL_DYNAMODB}, ...
+ * @param staticCredentials an access key pair for emulators, from {@code OPENBATCH_STATIC_CREDENTIALS}
+ *                          ({@code id:secret}); absent in the cloud, where the role's credentials serve
+ */
+public record Settings(String region, String bucket, String filesTable, String batchesTable, String jobsJson,
+                       Map<String, URI> endpoints, Optional<String[]> staticCredentials) {
+
+    public static final String S3 = "S3";
+    public static final String DYNAMODB = "DYNAMODB";
+
+    public Settings {
+        endpoints = Map.copyOf(endpoints);
+    }
+
+    public static Settings fromEnvironment(Map<String, String> env) {
+        Map<String, URI> endpoints = new HashMap<>();
+        for (String service : new String[] {S3, DYNAMODB}) {
+            String url = env.get("AWS_ENDPOINT_URL_" + service);
+            if (url != null && !url.isBlank()) {
+                endpoints.put(service, URI.create(url));
+            }
+        }
+        return new Settings(required(env, "AWS_REGION"), required(env, "OPENBATCH_BUCKET"),
+                required(env, "OPENBATCH_FILES_TABLE"), required(env, "OPENBATCH_BATCHES_TABLE"),
+                required(env, "OPENBATCH_JOBS"), endpoints,
+                Optional.ofNullable(env.get("OPENBATCH_STATIC_CREDENTIALS")).map(c -> c.split(":", 2)));
+    }
+
+    public Optional<URI> endpoint(String service) {
+        return Optional.ofNullable(endpoints.get(service));
+    }
+
+    private static String required(Map<String, String> env, String name) {
+        String value = env.get(name);
+        if (value == null || value.isBlank()) {
+            throw new IllegalStateException("environment variable " + name + " is not set");
+        }
+        return value;
+    }
+}

@@ -1,0 +1,14 @@
+package dev.openbatch.aws;
+
+import software.amazon.awssdk.services.dynamodb.model.CreateTableRequest;
+
+/** The definitions of the service's DynamoDB tables, for whoever creates them. */
+public final class Tables {
+
+    private Tables() {}
+
+    /** Files and batches tables share one shape: see {@link OwnedTable}. */
+    public static CreateTableRequest ownedRecords(String tableName) {
+        return OwnedTable.definition(tableName);
+    }
+}

@@ -1,0 +1,35 @@
+package dev.openbatch.core.api;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+
+/**
+ * OpenAI's File object: a document uploaded to, or produced by, the service.
+ *
+ * @param id            the file identifier, {@code file-...}
+ * @param object        always {@code file}
+ * @param bytes         the size of the file, in bytes
+ * @param createdAt     when the file was created, in Unix seconds
+ * @param expiresAt     when the file will expire, in Unix seconds, or null if it does not
+ * @param filename      the name of the file
+ * @param purpose       {@code batch} for inputs, {@code batch_output} for outputs and error files
+ * @param status        deprecated by OpenAI and still sent: {@code processed} once stored
+ * @param statusDetails deprecated by OpenAI; always null here
+ */
+public record FileObject(
+        @JsonProperty("id") String id,
+        @JsonProperty("object") String object,
+        @JsonProperty("bytes") long bytes,
+        @JsonProperty("created_at") long createdAt,
+        @JsonProperty("expires_at") Long expiresAt,
+        @JsonProperty("filename") String filename,
+        @JsonProperty("purpose") String purpose,
+        @JsonProperty("status") String status,
+        @JsonProperty("status_details") String statusDetails) {
+
+    public static final String OBJECT = "file";
+    public static final String PROCESSED = "processed";
+
+    public static FileObject stored(String id, long bytes, long createdAt, String filename, String purpose) {
+        return new FileObject(id, OBJECT, bytes, createdAt, null, filename, purpose, PROCESSED, null);
+    }
+}

@@ -1,0 +1,204 @@
+package dev.openbatch.core.batches;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeType;
+import dev.openbatch.core.ApiException;
+import dev.openbatch.core.Ids;
+import dev.openbatch.core.Json;
+import dev.openbatch.core.Page;
+import dev.openbatch.core.PageRequest;
+import dev.openbatch.core.api.Batch;
+import dev.openbatch.core.api.FileObject;
+import dev.openbatch.core.files.FileRepository;
+import dev.openbatch.core.files.Files;
+import dev.openbatch.core.jobs.Job;
+import dev.openbatch.core.jobs.JobCatalog;
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/** The Batches API: create, retrieve and list, for one tenant at a time. */
+public final class Batches {
+
+    public static final List<String> ENDPOINTS =
+            List.of("/v1/responses", "/v1/chat/completions", "/v1/embeddings", "/v1/completions");
+    public static final List<String> COMPLETION_WINDOWS = List.of("24h", "unlimited");
+    static final Duration WINDOW_24H = Duration.ofHours(24);
+
+    static final int MAX_METADATA_PAIRS = 16;
+    static final int MAX_METADATA_KEY = 64;
+    static final int MAX_METADATA_VALUE = 512;
+    static final int DEFAULT_LIST_LIMIT = 20;
+    static final int MAX_LIST_LIMIT = 100;
+
+    private static final Set<String> PARAMETERS =
+            Set.of("input_file_id", "endpoint", "completion_window", "metadata", "job_id");
+
+    private final BatchRepository batches;
+    private final FileRepository files;
+    private final JobCatalog jobs;
+    private final Ids ids;
+    private final Clock clock;
+
+    public Batches(BatchRepository batches, FileRepository files, JobCatalog jobs, Ids ids, Clock clock) {
+        this.batches = batches;
+        this.files = files;
+        this.jobs = jobs;
+        this.ids = ids;
+        this.clock = clock;
+    }
+
+    /**
+     * {@code POST /v1/batches}. Every check runs before the one write, so a refused request leaves
+     * nothing behind.
+     */
+    public Batch create(String tenant, byte[] body) {
+        JsonNode request = parseObject(body);
+        for (Iterator<String> names = request.fieldNames(); names.hasNext(); ) {
+            String name = names.next();
+            if (!PARAMETERS.contains(name)) {
+                throw ApiException.invalid("Unrecognized request argument supplied: " + name, name, "unknown_parameter");
+            }
+        }
+        String inputFileId = requiredString(request, "input_file_id");
+        String endpoint = requiredString(request, "endpoint");
+        if (!ENDPOINTS.contains(endpoint)) {
+            throw ApiException.notOneOf(endpoint, ENDPOINTS, "endpoint");
+        }
+        String window = requiredString(request, "completion_window");
+        if (!COMPLETION_WINDOWS.contains(window)) {
+            throw ApiException.notOneOf(window, COMPLETION_WINDOWS, "completion_window");
+        }
+        Map<String, String> metadata = metadata(request.get("metadata"));
+        Job job = job(optionalString(request, "job_id"));
+
+        FileObject input = files.find(tenant, inputFileId)
+                .orElseThrow(() -> Files.noSuchFile(inputFileId, "input_file_id"));
+        if (!input.purpose().equals(Files.PURPOSE_BATCH)) {
+            throw ApiException.invalid("Invalid 'input_file_id': " + inputFileId + " has purpose '"
+                    + input.purpose() + "'; a batch's input file must have purpose 'batch'.",
+                    "input_file_id", "invalid_file_purpose");
+        }
+
+        long now = clock.instant().getEpochSecond();
+        Long expiresAt = window.equals("24h") ? now + WINDOW_24H.toSeconds() : null;
+        Batch batch = Batch.validating(ids.batch(), endpoint, inputFileId, window, now, expiresAt, metadata, job.id());
+        batches.create(tenant, batch);
+        return batch;
+    }
+
+    public Batch retrieve(String tenant, String id) {
+        return batches.find(tenant, id).orElseThrow(() -> noSuchBatch(id));
+    }
+
+    public Page<Batch> list(String tenant, String after, Integer limit) {
+        int size = limit == null ? DEFAULT_LIST_LIMIT : limit;
+        if (size < 1 || size > MAX_LIST_LIMIT) {
+            throw ApiException.invalid("Invalid 'limit': expected an integer between 1 and " + MAX_LIST_LIMIT
+                    + ", but got " + size + " instead.", "limit", "invalid_value");
+        }
+        return batches.list(tenant, new PageRequest(after, size, true));
+    }
+
+    public static ApiException noSuchBatch(String id) {
+        return ApiException.notFound("No batch found with id '" + id + "'.", "batch_id");
+    }
+
+    private Job job(String jobId) {
+        if (jobId == null) {
+            return jobs.defaultJob().orElseThrow(() -> ApiException.missing("job_id"));
+        }
+        return jobs.find(jobId).orElseThrow(() -> ApiException.invalid(
+                "Invalid 'job_id': no job '" + jobId + "' is available to this account.", "job_id", "invalid_value"));
+    }
+
+    static Map<String, String> metadata(JsonNode node) {
+        if (node == null || node.isNull()) {
+            return null;
+        }
+        if (!node.isObject()) {
+            throw invalidType("metadata", "an object", node);
+        }
+        if (node.size() > MAX_METADATA_PAIRS) {
+            throw ApiException.invalid("Invalid 'metadata': too many properties. Expected an object with at most "
+                    + MAX_METADATA_PAIRS + " properties, but got an object with " + node.size()
+                    + " properties instead.", "metadata", "object_above_max_properties");
+        }
+        Map<String, String> metadata = new LinkedHashMap<>();
+        for (Map.Entry<String, JsonNode> pair : node.properties()) {
+            String key = pair.getKey();
+            if (key.length() > MAX_METADATA_KEY) {
+                throw ApiException.invalid("Invalid 'metadata': key too long. Expected a key with maximum length "
+                        + MAX_METADATA_KEY + ", but got a key with length " + key.length() + " instead.",
+                        "metadata", "string_above_max_length");
+            }
+            String param = "metadata." + key;
+            if (!pair.getValue().isTextual()) {
+                throw invalidType(param, "a string", pair.getValue());
+            }
+            String value = pair.getValue().textValue();
+            if (value.length() > MAX_METADATA_VALUE) {
+                throw ApiException.invalid("Invalid '" + param + "': string too long. Expected a string with maximum length "
+                        + MAX_METADATA_VALUE + ", but got a string with length " + value.length() + " instead.",
+                        param, "string_above_max_length");
+            }
+            metadata.put(key, value);
+        }
+        return metadata;
+    }
+
+    /** Parses a JSON request body that must be an object, or answers as OpenAI does. */
+    public static JsonNode parseObject(byte[] body) {
+        JsonNode node;
+        try {
+            node = Json.MAPPER.readTree(body);
+        } catch (IOException e) {
+            node = null;
+        }
+        if (node == null || node.isMissingNode() || !node.isObject()) {
+            throw ApiException.invalid("We could not parse the JSON body of your request. The API expects a JSON "
+                    + "object as the payload, but what was sent was not valid JSON.", null, "invalid_json");
+        }
+        return node;
+    }
+
+    private static String requiredString(JsonNode request, String name) {
+        String value = optionalString(request, name);
+        if (value == null) {
+            throw ApiException.missing(name);
+        }
+        return value;
+    }
+
+    private static String optionalString(JsonNode request, String name) {
+        JsonNode node = request.get(name);
+        if (node == null || node.isNull()) {
+            return null;
+        }
+        if (!node.isTextual()) {
+            throw invalidType(name, "a string", node);
+        }
+        return node.textValue();
+    }
+
+    private static ApiException invalidType(String param, String expected, JsonNode got) {
+        return ApiException.invalid("Invalid type for '" + param + "': expected " + expected + ", but got "
+                + describe(got.getNodeType(), got) + " instead.", param, "invalid_type");
+    }
+
+    private static String describe(JsonNodeType type, JsonNode node) {
+        return switch (type) {
+            case STRING -> "a string";
+            case NUMBER -> node.isIntegralNumber() ? "an integer" : "a decimal";
+            case BOOLEAN -> "a boolean";
+            case ARRAY -> "an array";
+            case OBJECT, POJO -> "an object";
+            default -> "null";
+        };
+    }
+}

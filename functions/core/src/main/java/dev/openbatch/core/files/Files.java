@@ -1,0 +1,138 @@
+package dev.openbatch.core.files;
+
+import dev.openbatch.core.ApiException;
+import dev.openbatch.core.Ids;
+import dev.openbatch.core.Page;
+import dev.openbatch.core.PageRequest;
+import dev.openbatch.core.api.FileDeleted;
+import dev.openbatch.core.api.FileObject;
+import dev.openbatch.core.http.Multipart;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.time.Clock;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/** The Files API: upload, list, retrieve, download and delete, for one tenant at a time. */
+public final class Files {
+
+    public static final String PURPOSE_BATCH = "batch";
+    public static final String PURPOSE_BATCH_OUTPUT = "batch_output";
+    public static final String JSONL = "application/jsonl";
+
+    /**
+     * The largest file one {@code POST /v1/files} can carry. Lambda takes at most 6 MB per
+     * invocation and API Gateway sends a multipart body base64-encoded (4/3 larger), so a file of
+     * 4 MiB, with its form and event around it, still fits; larger files use the Uploads API.
+     */
+    public static final long MAX_SINGLE_REQUEST_BYTES = 4L * 1024 * 1024;
+
+    /** As OpenAI, at most 10,000 files in one page, and all of them when no limit is given. */
+    static final int MAX_LIST_LIMIT = 10_000;
+
+    private final FileRepository repository;
+    private final FileContentStore content;
+    private final Ids ids;
+    private final Clock clock;
+
+    public Files(FileRepository repository, FileContentStore content, Ids ids, Clock clock) {
+        this.repository = repository;
+        this.content = content;
+        this.ids = ids;
+        this.clock = clock;
+    }
+
+    /** The S3 key that holds a file's bytes. */
+    public static String contentKey(String fileId) {
+        return "files/" + fileId;
+    }
+
+    /** {@code POST /v1/files}: the bytes are stored before the record, so a file is never listed without them. */
+    public FileObject upload(String tenant, Map<String, Multipart.Part> form) {
+        Multipart.Part purpose = form.get("purpose");
+        if (purpose == null) {
+            throw ApiException.missing("purpose");
+        }
+        if (!purpose.text().equals(PURPOSE_BATCH)) {
+            throw ApiException.notOneOf(purpose.text(), List.of(PURPOSE_BATCH), "purpose");
+        }
+        Multipart.Part file = form.get("file");
+        if (file == null || file.filename() == null) {
+            throw ApiException.missing("file");
+        }
+        if (!file.filename().toLowerCase(Locale.ROOT).endsWith(".jsonl")) {
+            throw ApiException.invalid("Invalid file format for Batch API. Must be .jsonl", "file", "invalid_file_format");
+        }
+        if (file.data().length > MAX_SINGLE_REQUEST_BYTES) {
+            throw tooLarge(file.data().length);
+        }
+        FileObject created = FileObject.stored(ids.file(), file.data().length, clock.instant().getEpochSecond(),
+                file.filename(), PURPOSE_BATCH);
+        content.put(contentKey(created.id()), file.data(), JSONL);
+        try {
+            repository.create(tenant, created);
+        } catch (RuntimeException e) {
+            content.delete(contentKey(created.id()));
+            throw e;
+        }
+        return created;
+    }
+
+    /** The 413 for a body too large for one request. */
+    public static ApiException tooLarge(long bytes) {
+        return new ApiException(413, "invalid_request_error",
+                "File of " + bytes + " bytes exceeds the " + MAX_SINGLE_REQUEST_BYTES
+                        + " bytes one request can carry; upload it in parts with the Uploads API (/v1/uploads).",
+                "file", "file_too_large");
+    }
+
+    public FileObject retrieve(String tenant, String id) {
+        return repository.find(tenant, id).orElseThrow(() -> noSuchFile(id, "id"));
+    }
+
+    public Page<FileObject> list(String tenant, String purpose, String after, Integer limit, String order) {
+        int size = limit == null ? MAX_LIST_LIMIT : limit;
+        if (size < 1 || size > MAX_LIST_LIMIT) {
+            throw ApiException.invalid("Invalid 'limit': expected an integer between 1 and " + MAX_LIST_LIMIT
+                    + ", but got " + size + " instead.", "limit", "invalid_value");
+        }
+        String direction = order == null ? "desc" : order;
+        if (!direction.equals("desc") && !direction.equals("asc")) {
+            throw ApiException.notOneOf(direction, List.of("asc", "desc"), "order");
+        }
+        return repository.list(tenant, purpose, new PageRequest(after, size, direction.equals("desc")));
+    }
+
+    /** The file and a stream of its bytes; the caller closes the stream. */
+    public InputStream content(String tenant, String id) {
+        FileObject file = retrieve(tenant, id);
+        try {
+            return content.open(contentKey(file.id()));
+        } catch (FileContentStore.NoSuchKey e) {
+            throw noSuchFile(id, "id");
+        }
+    }
+
+    public byte[] contentBytes(String tenant, String id) {
+        try (InputStream in = content(tenant, id)) {
+            return in.readAllBytes();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** {@code DELETE /v1/files/{id}}: the record goes first, so a file is never listed without its bytes. */
+    public FileDeleted delete(String tenant, String id) {
+        if (!repository.delete(tenant, id)) {
+            throw noSuchFile(id, "id");
+        }
+        content.delete(contentKey(id));
+        return FileDeleted.of(id);
+    }
+
+    public static ApiException noSuchFile(String id, String param) {
+        return ApiException.notFound("No such File object: " + id, param);
+    }
+}

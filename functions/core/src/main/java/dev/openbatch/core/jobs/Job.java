@@ -1,0 +1,36 @@
+package dev.openbatch.core.jobs;
+
+import java.net.URI;
+import java.util.Objects;
+
+/**
+ * A job: what a {@code job_id} stands for. It names the inference endpoint that runs a batch's
+ * lines and how hard that endpoint may be driven.
+ *
+ * @param id          {@code job-...}
+ * @param baseUrl     the endpoint's OpenAI-compatible base, e.g. {@code http://gpu:8000/v1}
+ * @param auth        the header to send with every request, or null when the endpoint needs none
+ * @param concurrency the most requests in flight to the endpoint for one chunk of work
+ */
+public record Job(String id, URI baseUrl, AuthHeader auth, int concurrency) {
+
+    public Job {
+        Objects.requireNonNull(id, "id");
+        Objects.requireNonNull(baseUrl, "baseUrl");
+        if (!id.startsWith("job-")) {
+            throw new IllegalArgumentException("a job id starts with 'job-': " + id);
+        }
+        if (concurrency < 1) {
+            throw new IllegalArgumentException("job " + id + ": concurrency must be at least 1");
+        }
+    }
+
+    /** A header sent to the endpoint, e.g. {@code Authorization: Bearer ...}. */
+    public record AuthHeader(String name, String value) {
+
+        @Override
+        public String toString() {
+            return "AuthHeader[" + name + ": ***]";
+        }
+    }
+}

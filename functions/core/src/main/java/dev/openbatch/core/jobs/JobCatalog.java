@@ -1,0 +1,69 @@
+package dev.openbatch.core.jobs;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.openbatch.core.Json;
+import java.net.URI;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The jobs a deployment offers, read once from its configuration, and the one used when a batch
+ * names none. The configuration is JSON:
+ *
+ * <pre>{@code
+ * {"default_job": "job-local",
+ *  "jobs": [{"id": "job-local", "base_url": "http://127.0.0.1:8000/v1", "concurrency": 64,
+ *            "auth": {"header": "Authorization", "value": "Bearer ..."}}]}
+ * }</pre>
+ */
+public final class JobCatalog {
+
+    private final Map<String, Job> jobs;
+    private final String defaultJob;
+
+    public JobCatalog(List<Job> jobs, String defaultJob) {
+        Map<String, Job> byId = new LinkedHashMap<>();
+        for (Job job : jobs) {
+            if (byId.put(job.id(), job) != null) {
+                throw new IllegalArgumentException("job " + job.id() + " is configured twice");
+            }
+        }
+        if (defaultJob != null && !byId.containsKey(defaultJob)) {
+            throw new IllegalArgumentException("the default job " + defaultJob + " is not configured");
+        }
+        this.jobs = Map.copyOf(byId);
+        this.defaultJob = defaultJob;
+    }
+
+    public static JobCatalog fromJson(String json) {
+        try {
+            Config config = Json.MAPPER.readValue(json, Config.class);
+            List<Job> jobs = config.jobs() == null ? List.of() : config.jobs().stream()
+                    .map(j -> new Job(j.id(), URI.create(j.baseUrl()),
+                            j.auth() == null ? null : new Job.AuthHeader(j.auth().header(), j.auth().value()),
+                            j.concurrency() == null ? 16 : j.concurrency()))
+                    .toList();
+            return new JobCatalog(jobs, config.defaultJob());
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("the job configuration is not valid JSON: " + e.getOriginalMessage(), e);
+        }
+    }
+
+    public Optional<Job> find(String id) {
+        return Optional.ofNullable(jobs.get(id));
+    }
+
+    public Optional<Job> defaultJob() {
+        return Optional.ofNullable(defaultJob).map(jobs::get);
+    }
+
+    private record Config(@JsonProperty("default_job") String defaultJob, @JsonProperty("jobs") List<JobConfig> jobs) {}
+
+    private record JobConfig(@JsonProperty("id") String id, @JsonProperty("base_url") String baseUrl,
+                             @JsonProperty("concurrency") Integer concurrency, @JsonProperty("auth") AuthConfig auth) {}
+
+    private record AuthConfig(@JsonProperty("header") String header, @JsonProperty("value") String value) {}
+}
