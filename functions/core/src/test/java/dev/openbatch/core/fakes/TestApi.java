@@ -1,0 +1,80 @@
+package dev.openbatch.core.fakes;
+
+import dev.openbatch.core.Ids;
+import dev.openbatch.core.batches.Batches;
+import dev.openbatch.core.files.Files;
+import dev.openbatch.core.http.ApiRequest;
+import dev.openbatch.core.http.ApiResponse;
+import dev.openbatch.core.http.OpenAiApi;
+import dev.openbatch.core.jobs.JobCatalog;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.Map;
+
+/** The whole core API over in-memory ports, and helpers to build requests to it. */
+public final class TestApi {
+
+    public static final String TENANT = "tenant-a";
+    public static final String JOBS = "{\"default_job\":\"job-default\",\"jobs\":["
+            + "{\"id\":\"job-default\",\"base_url\":\"http://127.0.0.1:9/v1\"},"
+            + "{\"id\":\"job-other\",\"base_url\":\"http://127.0.0.1:9/v1\",\"concurrency\":4}]}";
+
+    public final InMemoryFileRepository fileRecords = new InMemoryFileRepository();
+    public final InMemoryBatchRepository batchRecords = new InMemoryBatchRepository();
+    public final InMemoryContentStore content = new InMemoryContentStore();
+    public final Clock clock = Clock.fixed(Instant.parse("2026-11-21T12:00:00Z"), ZoneOffset.UTC);
+    public final Files files;
+    public final Batches batches;
+    public final OpenAiApi api;
+
+    public TestApi() {
+        this(JOBS);
+    }
+
+    public TestApi(String jobs) {
+        Ids ids = new Ids(Clock.systemUTC());
+        files = new Files(fileRecords, content, ids, clock);
+        batches = new Batches(batchRecords, fileRecords, JobCatalog.fromJson(jobs), ids, clock);
+        api = new OpenAiApi(files, batches);
+    }
+
+    public ApiResponse send(String method, String path) {
+        return send(method, path, Map.of(), Map.of(), new byte[0]);
+    }
+
+    public ApiResponse sendJson(String method, String path, String json) {
+        return send(method, path, Map.of(), Map.of("content-type", "application/json"),
+                json.getBytes(StandardCharsets.UTF_8));
+    }
+
+    public ApiResponse send(String method, String path, Map<String, String> query, Map<String, String> headers,
+                            byte[] body) {
+        return api.handle(new ApiRequest(method, path, query, headers, body, TENANT));
+    }
+
+    public ApiResponse upload(String filename, String purpose, String content) {
+        return send("POST", "/v1/files", Map.of(), Map.of("content-type", "multipart/form-data; boundary=XyZ"),
+                form("XyZ", purpose, filename, content.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    /** A multipart form as the SDKs send it: a purpose field and a file part. */
+    public static byte[] form(String boundary, String purpose, String filename, byte[] content) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        if (purpose != null) {
+            out.writeBytes(("--" + boundary + "\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\n"
+                    + purpose + "\r\n").getBytes(StandardCharsets.UTF_8));
+        }
+        if (filename != null) {
+            out.writeBytes(("--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\""
+                    + filename + "\"\r\nContent-Type: application/octet-stream\r\n\r\n").getBytes(StandardCharsets.UTF_8));
+            out.writeBytes(content);
+            out.writeBytes("\r\n".getBytes(StandardCharsets.UTF_8));
+        }
+        out.writeBytes(("--" + boundary + "--\r\n").getBytes(StandardCharsets.UTF_8));
+        return out.toByteArray();
+    }
+
+}
