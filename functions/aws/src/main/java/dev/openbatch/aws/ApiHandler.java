@@ -17,6 +17,7 @@ import java.util.Base64;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Function;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 
 /** The API Lambda: an API Gateway HTTP API (payload format 2.0) event in, OpenAI's answer out. */
@@ -25,17 +26,17 @@ public final class ApiHandler implements RequestHandler<APIGatewayV2HTTPEvent, A
     /** The tenant of requests that carry no authorizer context, until API keys are configured. */
     static final String DEFAULT_TENANT = "default";
 
-    private final OpenAiApi api;
+    private final Function<ApiRequest, ApiResponse> api;
 
     public ApiHandler() {
         this(Settings.fromEnvironment(System.getenv()));
     }
 
     public ApiHandler(Settings settings) {
-        this(wire(settings, new AwsClients(settings)));
+        this(wire(settings, new AwsClients(settings))::handle);
     }
 
-    ApiHandler(OpenAiApi api) {
+    ApiHandler(Function<ApiRequest, ApiResponse> api) {
         this.api = api;
     }
 
@@ -52,7 +53,7 @@ public final class ApiHandler implements RequestHandler<APIGatewayV2HTTPEvent, A
 
     @Override
     public APIGatewayV2HTTPResponse handleRequest(APIGatewayV2HTTPEvent event, Context context) {
-        return toEvent(api.handle(toRequest(event)));
+        return toEvent(api.apply(toRequest(event)));
     }
 
     static ApiRequest toRequest(APIGatewayV2HTTPEvent event) {
