@@ -1,0 +1,43 @@
+package dev.openbatch.local;
+
+import dev.openbatch.aws.AwsClients;
+import dev.openbatch.aws.Settings;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.util.Map;
+import java.util.Optional;
+
+/** The embedded emulators, started once for all the integration tests of this JVM. */
+final class Emulators {
+
+    private static EmbeddedAws aws;
+    private static AwsClients clients;
+
+    private Emulators() {}
+
+    static synchronized AwsClients clients() {
+        if (aws == null) {
+            try {
+                aws = EmbeddedAws.start(Files.createTempDirectory("openbatch-it"), freePort(), 0, 0, "us-east-1");
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            Runtime.getRuntime().addShutdownHook(new Thread(aws::close));
+            Settings settings = new Settings("us-east-1", "it-bucket", "it-files", "it-batches", "{}",
+                    Map.of(Settings.S3, aws.s3Endpoint(), Settings.DYNAMODB, aws.dynamoEndpoint()),
+                    Optional.of(LocalRuntime.CREDENTIALS.split(":", 2)));
+            clients = new AwsClients(settings);
+        }
+        return clients;
+    }
+
+    static int freePort() {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
