@@ -97,11 +97,7 @@ public final class Batches {
     }
 
     public Page<Batch> list(String tenant, String after, Integer limit) {
-        int size = limit == null ? DEFAULT_LIST_LIMIT : limit;
-        if (size < 1 || size > MAX_LIST_LIMIT) {
-            throw ApiException.invalid("Invalid 'limit': expected an integer between 1 and " + MAX_LIST_LIMIT
-                    + ", but got " + size + " instead.", "limit", "invalid_value");
-        }
+        int size = PageRequest.limit(limit, DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT);
         return batches.list(tenant, new PageRequest(after, size, true));
     }
 

@@ -93,11 +93,7 @@ public final class Files {
     }
 
     public Page<FileObject> list(String tenant, String purpose, String after, Integer limit, String order) {
-        int size = limit == null ? MAX_LIST_LIMIT : limit;
-        if (size < 1 || size > MAX_LIST_LIMIT) {
-            throw ApiException.invalid("Invalid 'limit': expected an integer between 1 and " + MAX_LIST_LIMIT
-                    + ", but got " + size + " instead.", "limit", "invalid_value");
-        }
+        int size = PageRequest.limit(limit, MAX_LIST_LIMIT, MAX_LIST_LIMIT);
         String direction = order == null ? "desc" : order;
         if (!direction.equals("desc") && !direction.equals("asc")) {
             throw ApiException.notOneOf(direction, List.of("asc", "desc"), "order");
