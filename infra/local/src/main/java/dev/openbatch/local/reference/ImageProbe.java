@@ -87,30 +87,26 @@ record ImageProbe(String mediaType, int width, int height) {
 
     /** The first chunk says which of the three WebP bitstreams follows; each stores the size its own way. */
     private static Optional<ImageProbe> webp(byte[] b) {
-        if (b.length < 30) {
-            return Optional.empty();
-        }
-        String chunk = new String(b, 12, 4, StandardCharsets.US_ASCII);
-        int data = 20;
-        return switch (chunk) {
+        int data = 20; // after RIFF, its size, WEBP, the chunk's name and the chunk's size
+        if (startsWith(b, 12, ascii("VP8 ")) && b.length >= data + 10) {
             // lossy: a 3-byte frame tag, the start code 9D 01 2A, then 14-bit width and height
-            case "VP8 " -> (b[data + 3] & 0xFF) == 0x9D && (b[data + 4] & 0xFF) == 0x01 && (b[data + 5] & 0xFF) == 0x2A
-                    ? Optional.of(new ImageProbe("image/webp",
-                            uint16LittleEndian(b, data + 6) & 0x3FFF, uint16LittleEndian(b, data + 8) & 0x3FFF))
+            boolean startCode = (b[data + 3] & 0xFF) == 0x9D && (b[data + 4] & 0xFF) == 0x01
+                    && (b[data + 5] & 0xFF) == 0x2A;
+            return startCode ? Optional.of(new ImageProbe("image/webp",
+                    uint16LittleEndian(b, data + 6) & 0x3FFF, uint16LittleEndian(b, data + 8) & 0x3FFF))
                     : Optional.empty();
+        }
+        if (startsWith(b, 12, ascii("VP8L")) && b.length >= data + 5 && (b[data] & 0xFF) == 0x2F) {
             // lossless: the signature 0x2F, then width-1 and height-1 in 14 bits each
-            case "VP8L" -> {
-                if ((b[data] & 0xFF) != 0x2F) {
-                    yield Optional.empty();
-                }
-                int bits = int32LittleEndian(b, data + 1);
-                yield Optional.of(new ImageProbe("image/webp", (bits & 0x3FFF) + 1, ((bits >>> 14) & 0x3FFF) + 1));
-            }
+            int bits = int32LittleEndian(b, data + 1);
+            return Optional.of(new ImageProbe("image/webp", (bits & 0x3FFF) + 1, ((bits >>> 14) & 0x3FFF) + 1));
+        }
+        if (startsWith(b, 12, ascii("VP8X")) && b.length >= data + 10) {
             // extended: 4 bytes of flags, then canvas width-1 and height-1 in 24 bits each
-            case "VP8X" -> Optional.of(new ImageProbe("image/webp",
+            return Optional.of(new ImageProbe("image/webp",
                     uint24LittleEndian(b, data + 4) + 1, uint24LittleEndian(b, data + 7) + 1));
-            default -> Optional.empty();
-        };
+        }
+        return Optional.empty();
     }
 
     private static boolean startsWith(byte[] bytes, int offset, byte[] prefix) {
