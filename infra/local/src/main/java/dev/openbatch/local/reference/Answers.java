@@ -83,7 +83,7 @@ final class Answers {
     }
 
     /** A completed {@code response} whose one output message is the assistant describing what it received. */
-    static ObjectNode response(byte[] body, Received received) {
+    static ObjectNode response(byte[] body, JsonNode request, Received received) {
         String id = idOf(body);
         String text = received.describe();
         ObjectNode answer = Json.MAPPER.createObjectNode()
@@ -91,6 +91,8 @@ final class Answers {
                 .put("object", "response")
                 .put("created_at", 0)
                 .put("status", "completed")
+                .putNull("error")
+                .putNull("incomplete_details")
                 .put("model", received.model());
         ObjectNode message = answer.putArray("output").addObject()
                 .put("type", "message")
@@ -101,11 +103,22 @@ final class Answers {
                 .put("type", "output_text")
                 .put("text", text)
                 .putArray("annotations");
+        // A response restates the settings it ran with: the request's, or OpenAI's default where it set none.
+        answer.set("instructions", request.path("instructions").isTextual() ? request.get("instructions") : null);
+        answer.set("metadata", request.path("metadata").isObject()
+                ? request.get("metadata") : Json.MAPPER.createObjectNode());
+        answer.put("parallel_tool_calls", request.path("parallel_tool_calls").asBoolean(true));
+        answer.set("temperature", request.path("temperature").isNumber() ? request.get("temperature") : null);
+        answer.set("tool_choice", request.hasNonNull("tool_choice")
+                ? request.get("tool_choice") : Json.MAPPER.getNodeFactory().textNode("auto"));
+        answer.set("tools", request.path("tools").isArray() ? request.get("tools") : Json.MAPPER.createArrayNode());
+        answer.set("top_p", request.path("top_p").isNumber() ? request.get("top_p") : null);
         long output = Received.words(text);
-        answer.putObject("usage")
-                .put("input_tokens", received.words())
-                .put("output_tokens", output)
-                .put("total_tokens", received.words() + output);
+        ObjectNode usage = answer.putObject("usage").put("input_tokens", received.words());
+        usage.putObject("input_tokens_details").put("cached_tokens", 0).put("cache_write_tokens", 0);
+        usage.put("output_tokens", output);
+        usage.putObject("output_tokens_details").put("reasoning_tokens", 0);
+        usage.put("total_tokens", received.words() + output);
         return withReceived(answer, received);
     }
 

@@ -43,7 +43,7 @@ public final class ReferenceEndpoint implements AutoCloseable {
             "/v1/chat/completions", (body, request) -> Answers.chatCompletion(body, Received.fromChat(request)),
             "/v1/completions", (body, request) -> Answers.textCompletion(body, Received.fromCompletions(request)),
             "/v1/embeddings", (body, request) -> Answers.embeddings(request, Received.fromEmbeddings(request)),
-            "/v1/responses", (body, request) -> Answers.response(body, Received.fromResponses(request)));
+            "/v1/responses", (body, request) -> Answers.response(body, request, Received.fromResponses(request)));
 
     private final Options options;
     private final HttpServer server;

@@ -152,6 +152,8 @@ class ReferenceEndpointAnswersTest {
         assertThat(usage.path("total_tokens").asInt())
                 .isEqualTo(6 + usage.path("output_tokens").asInt());
         assertThat(answer.path("received").path("input_items").asInt()).isEqualTo(1);
+        assertThat(answer.path("instructions").asText()).as("restated from the request").isEqualTo("Answer in French.");
+        assertThat(answer.path("tools")).as("none asked for").isEmpty();
     }
 
     @Test
