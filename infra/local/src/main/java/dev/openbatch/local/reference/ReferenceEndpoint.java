@@ -136,21 +136,27 @@ public final class ReferenceEndpoint implements AutoCloseable {
         }
         byte[] body = exchange.getRequestBody().readAllBytes();
         Thread.sleep(latency());
+        // The reply is made even when a fault follows: a truncated body cuts it short, a timeout sends it late.
         Reply reply = answer(route, body);
         Optional<Fault> fault = faults.draw();
-        if (fault.isEmpty()) {
+        if (fault.isPresent()) {
+            counters.injected(fault.get());
+            inject(exchange, fault.get(), reply);
+        } else {
             deliver(exchange, reply);
-            return;
         }
-        counters.injected(fault.get());
-        switch (fault.get()) {
-            case ERROR_500 -> send(exchange, injectedError(500, "server_error", fault.get()));
-            case ERROR_503 -> send(exchange, injectedError(503, "server_error", fault.get()));
+    }
+
+    /** Misbehaves in one way instead of sending the reply, or, for a timeout, before sending it. */
+    private void inject(HttpExchange exchange, Fault fault, Reply reply) throws IOException, InterruptedException {
+        switch (fault) {
+            case ERROR_500 -> send(exchange, injectedError(500, "server_error", fault));
+            case ERROR_503 -> send(exchange, injectedError(503, "server_error", fault));
             case ERROR_429 -> {
                 if (faults.withRetryAfter()) {
                     exchange.getResponseHeaders().set("Retry-After", "1");
                 }
-                send(exchange, injectedError(429, "rate_limit_error", fault.get()));
+                send(exchange, injectedError(429, "rate_limit_error", fault));
             }
             case TIMEOUT -> {
                 Thread.sleep(options.timeoutHold());
@@ -185,6 +191,10 @@ public final class ReferenceEndpoint implements AutoCloseable {
             return new Reply(200, JSON, Json.write(route.apply(body, request)));
         } catch (Refusal refusal) {
             return Reply.of(refusal);
+        } catch (RuntimeException bug) {
+            // Said plainly as a 500, so that a bug here is not mistaken for an injected connection fault.
+            return Reply.of(new Refusal(500, "server_error", "The reference endpoint failed on this request: " + bug,
+                    null, null));
         }
     }
 
