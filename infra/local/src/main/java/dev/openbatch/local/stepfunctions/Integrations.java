@@ -7,6 +7,7 @@ import dev.openbatch.core.Json;
 import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.Map;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
@@ -31,7 +32,7 @@ final class Integrations {
         volatile long lastHeartbeatNanos = System.nanoTime();
     }
 
-    private static final StepFunctionsException TIMED_OUT_MARKER = new StepFunctionsException("TaskTimedOut", "closed");
+    private static final CancellationException CLOSED = new CancellationException("the task no longer waits");
 
     private final Map<String, Function<JsonNode, JsonNode>> functions;
     private final SqsClient sqs;
@@ -140,7 +141,7 @@ final class Integrations {
                 }
             }
         } finally {
-            callback.result.completeExceptionally(TIMED_OUT_MARKER);
+            callback.result.completeExceptionally(CLOSED);
         }
     }
 

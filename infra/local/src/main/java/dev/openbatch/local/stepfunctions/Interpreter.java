@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.openbatch.core.Json;
-import dev.openbatch.local.stepfunctions.JsonPaths.Path;
 import dev.openbatch.local.stepfunctions.State.Branch;
 import dev.openbatch.local.stepfunctions.State.Catcher;
 import dev.openbatch.local.stepfunctions.State.Io;

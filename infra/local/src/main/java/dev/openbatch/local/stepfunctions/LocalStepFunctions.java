@@ -56,7 +56,10 @@ public final class LocalStepFunctions implements AutoCloseable {
     /**
      * @param region    the region every ARN names
      * @param functions the Lambda functions tasks may invoke, keyed by the {@code FunctionName} the
-     *                  definition gives after substitution (a name or an ARN)
+     *                  definition gives after substitution (a name or an ARN). A function that
+     *                  throws fails its task with the exception's fully qualified class name as the
+     *                  error (what the Java Lambda runtime reports as {@code errorType}) and
+     *                  {@code {"errorMessage","errorType"}} as the cause
      * @param sqs       the client {@code sqs:sendMessage.waitForTaskToken} tasks send with
      */
     public LocalStepFunctions(String region, Map<String, Function<JsonNode, JsonNode>> functions, SqsClient sqs) {

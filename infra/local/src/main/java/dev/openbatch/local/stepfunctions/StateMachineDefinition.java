@@ -18,6 +18,7 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.Deque;
 import java.util.HashSet;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -26,7 +27,6 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
@@ -105,11 +105,11 @@ public final class StateMachineDefinition {
         } catch (JsonProcessingException e) {
             throw StepFunctionsException.invalidDefinition("not valid JSON: " + e.getOriginalMessage());
         }
+        Parser.object(root, "the definition");
+        Parser.fields(root, TOP_LEVEL, "the top level", "the top level of a definition");
         Parser parser = new Parser();
-        parser.object(root, "the definition");
-        parser.fields(root, TOP_LEVEL, "the top level", "the top level of a definition");
         Scope scope = parser.scope(root, "the top level");
-        int timeout = parser.integer(root, "TimeoutSeconds", "the top level", 1, 0);
+        int timeout = Parser.integer(root, "TimeoutSeconds", "the top level", 1, 0);
         return new StateMachineDefinition(text, scope, timeout, Collections.unmodifiableSet(parser.functionNames));
     }
 
@@ -493,13 +493,13 @@ public final class StateMachineDefinition {
             }
         }
 
-        void object(JsonNode node, String where) {
+        static void object(JsonNode node, String where) {
             if (!node.isObject()) {
                 throw invalid(where, "must be a JSON object, not " + node.getNodeType());
             }
         }
 
-        void fields(JsonNode node, Set<String> allowed, String where, String construct) {
+        static void fields(JsonNode node, Set<String> allowed, String where, String construct) {
             for (String field : iterable(node.fieldNames())) {
                 if (!allowed.contains(field)) {
                     throw invalid(where, "field '" + field + "' in " + construct
@@ -508,7 +508,7 @@ public final class StateMachineDefinition {
             }
         }
 
-        int integer(JsonNode node, String field, String where, int min, int absent) {
+        static int integer(JsonNode node, String field, String where, int min, int absent) {
             JsonNode value = node.get(field);
             if (value == null) {
                 return absent;
@@ -551,17 +551,12 @@ public final class StateMachineDefinition {
             return value.asText();
         }
 
-        private static <T> Iterable<T> iterable(java.util.Iterator<T> iterator) {
+        private static <T> Iterable<T> iterable(Iterator<T> iterator) {
             return () -> iterator;
         }
 
         private static StepFunctionsException invalid(String where, String detail) {
             return StepFunctionsException.invalidDefinition(where + ": " + detail);
         }
-    }
-
-    @Override
-    public String toString() {
-        return scope.states().keySet().stream().collect(Collectors.joining(", ", "StateMachineDefinition[", "]"));
     }
 }
