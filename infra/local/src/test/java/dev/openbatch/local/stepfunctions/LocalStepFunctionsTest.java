@@ -186,6 +186,32 @@ class LocalStepFunctionsTest {
     }
 
     @Test
+    void map_whoseIterationFails_failsWithThatIterationsError_whichTheMapsCatchHandles() {
+        Map<String, Function<JsonNode, JsonNode>> functions = Map.of("work", in -> {
+            if (in.asText().equals("bad")) {
+                throw new IllegalStateException("chunk bad cannot be read");
+            }
+            return in;
+        });
+        try (StepFunctionsHarness harness = new StepFunctionsHarness(functions)) {
+            String machine = harness.register("""
+                    {"StartAt": "Chunks", "States": {
+                      "Chunks": {"Type": "Map", "MaxConcurrency": 1,
+                        "ItemProcessor": {"StartAt": "Work", "States": {
+                          "Work": {"Type": "Task", "Resource": "%s", "Parameters": {"FunctionName": "work", "Payload.$": "$"},
+                            "End": true}}},
+                        "Catch": [{"ErrorEquals": ["java.lang.IllegalStateException"], "ResultPath": null, "Next": "Failed"}],
+                        "End": true},
+                      "Failed": {"Type": "Pass", "Result": "map failed", "End": true}}}""".formatted(LAMBDA));
+
+            DescribeExecutionResponse execution = harness.awaitEnd(harness.start(machine, "[\"good\", \"bad\", \"good\"]"));
+
+            assertThat(execution.status()).isEqualTo(ExecutionStatus.SUCCEEDED);
+            assertThat(json(execution.output())).isEqualTo(json("\"map failed\""));
+        }
+    }
+
+    @Test
     void map_ofSqsCallbackTasks_completesWhenAConsumerAnswersEveryTokenWithSendTaskSuccess() {
         try (StepFunctionsHarness harness = new StepFunctionsHarness(Map.of())) {
             String queueUrl = harness.newQueue();
