@@ -3,6 +3,7 @@ package dev.openbatch.local.stepfunctions;
 import static dev.openbatch.local.stepfunctions.StepFunctionsHarness.json;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -63,7 +64,7 @@ class LocalStepFunctionsTest {
             assertThat(execution.name()).isEqualTo("chain-1");
             assertThat(execution.stateMachineArn()).isEqualTo(machine);
             assertThat(started.executionArn()).isEqualTo(machine.replace(":stateMachine:", ":execution:") + ":chain-1");
-            assertThat(execution.startDate()).isCloseTo(Instant.now(), org.assertj.core.api.Assertions.within(1, ChronoUnit.MINUTES));
+            assertThat(execution.startDate()).isCloseTo(Instant.now(), within(1, ChronoUnit.MINUTES));
             assertThat(execution.stopDate()).isAfterOrEqualTo(execution.startDate());
         }
     }

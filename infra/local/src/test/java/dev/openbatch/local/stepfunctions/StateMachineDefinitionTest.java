@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.util.Map;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.sqs.SqsClient;
 
 /** The subset: what is accepted, and each construct outside it refused with the construct and the state named. */
@@ -196,7 +197,7 @@ class StateMachineDefinitionTest {
     @Test
     void register_refusesAFunctionNameThatNamesNoGivenFunction() {
         Map<String, Function<JsonNode, JsonNode>> functions = Map.of("validate", in -> in);
-        try (SqsClient sqs = SqsClient.builder().region(software.amazon.awssdk.regions.Region.US_EAST_1).build();
+        try (SqsClient sqs = SqsClient.builder().region(Region.US_EAST_1).build();
              LocalStepFunctions stepFunctions = new LocalStepFunctions("us-east-1", functions, sqs)) {
             assertThatThrownBy(() -> stepFunctions.register("openbatch", """
                     {"StartAt": "Call", "States": {"Call": {"Type": "Task", "Resource": "%s",
