@@ -1,0 +1,326 @@
+package dev.openbatch.local.stepfunctions;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.openbatch.core.Json;
+import dev.openbatch.local.stepfunctions.State.Branch;
+import dev.openbatch.local.stepfunctions.State.Catcher;
+import dev.openbatch.local.stepfunctions.State.Io;
+import dev.openbatch.local.stepfunctions.State.Retrier;
+import dev.openbatch.local.stepfunctions.State.Rule;
+import dev.openbatch.local.stepfunctions.State.Scope;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletionService;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorCompletionService;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadLocalRandom;
+
+/** Walks the states of one execution with the States Language's input and output processing. */
+final class Interpreter {
+
+    /** Step Functions refuses state data over 256 KiB; so do we, so a payload too big for the cloud fails here too. */
+    static final int MAX_PAYLOAD_BYTES = 256 * 1024;
+
+    private record Step(JsonNode output, String next) {}
+
+    @FunctionalInterface
+    private interface Attempt {
+        Step run() throws StateFailure, InterruptedException;
+    }
+
+    private final Execution execution;
+    private final Integrations integrations;
+
+    Interpreter(Execution execution, Integrations integrations) {
+        this.execution = execution;
+        this.integrations = integrations;
+    }
+
+    /** Runs the scope from its StartAt until a state ends it; the output of that state. */
+    JsonNode run(Scope scope, JsonNode input) throws StateFailure, InterruptedException {
+        String name = scope.startAt();
+        JsonNode data = input;
+        while (true) {
+            ensureRunning();
+            State state = scope.states().get(name);
+            Step step = step(state, data);
+            checkSize(state.name(), step.output());
+            if (step.next() == null) {
+                return step.output();
+            }
+            name = step.next();
+            data = step.output();
+        }
+    }
+
+    private Step step(State state, JsonNode input) throws StateFailure, InterruptedException {
+        return switch (state) {
+            case State.Task task -> handlingErrors(task.retry(), task.catchers(), input,
+                    () -> new Step(task(task, input), task.next()));
+            case State.MapState map -> handlingErrors(map.retry(), map.catchers(), input,
+                    () -> new Step(map(map, input), map.next()));
+            case State.Choice choice -> choice(choice, input);
+            case State.Pass pass -> new Step(pass(pass, input), pass.next());
+            case State.Succeed succeed -> new Step(JsonPaths.select(
+                    JsonPaths.select(input, succeed.inputPath(), "InputPath"), succeed.outputPath(), "OutputPath"), null);
+            case State.Fail fail -> throw StateFailure.of(fail.error(), fail.cause());
+        };
+    }
+
+    private JsonNode task(State.Task task, JsonNode input) throws StateFailure, InterruptedException {
+        JsonNode effective = JsonPaths.select(input, task.io().inputPath(), "InputPath");
+        ObjectNode context = context(task.name());
+        JsonNode result = switch (task.resource()) {
+            case LAMBDA_INVOKE -> integrations.invokeLambda(
+                    JsonPaths.applyTemplate(task.io().parameters(), effective, context), task.timeoutSeconds());
+            case SQS_SEND_WAIT_FOR_TASK_TOKEN -> {
+                String token = integrations.newToken();
+                context.putObject("Task").put("Token", token);
+                yield integrations.sendAndWait(token, JsonPaths.applyTemplate(task.io().parameters(), effective, context),
+                        task.timeoutSeconds(), task.heartbeatSeconds());
+            }
+        };
+        return output(task.name(), task.io(), input, result, context);
+    }
+
+    private JsonNode map(State.MapState map, JsonNode input) throws StateFailure, InterruptedException {
+        JsonNode effective = JsonPaths.select(input, map.io().inputPath(), "InputPath");
+        ObjectNode context = context(map.name());
+        JsonNode items = JsonPaths.select(effective, map.itemsPath(), "ItemsPath");
+        if (!items.isArray()) {
+            throw StateFailure.runtime("ItemsPath '" + map.itemsPath().text() + "' of state '" + map.name()
+                    + "' must select an array, not " + items.getNodeType());
+        }
+        int maxConcurrency = map.maxConcurrency();
+        if (map.maxConcurrencyPath() != null) {
+            JsonNode value = JsonPaths.select(effective, map.maxConcurrencyPath(), "MaxConcurrencyPath");
+            if (!value.canConvertToInt() || !value.isIntegralNumber() || value.asInt() < 0) {
+                throw StateFailure.runtime("MaxConcurrencyPath of state '" + map.name()
+                        + "' must select a non-negative integer, not " + value);
+            }
+            maxConcurrency = value.asInt();
+        }
+        List<JsonNode> iterationInputs = new ArrayList<>();
+        for (int index = 0; index < items.size(); index++) {
+            if (map.itemSelector() == null) {
+                iterationInputs.add(items.get(index));
+                continue;
+            }
+            ObjectNode itemContext = context(map.name());
+            ObjectNode item = itemContext.putObject("Map").putObject("Item");
+            item.put("Index", index);
+            item.set("Value", items.get(index));
+            iterationInputs.add(JsonPaths.applyTemplate(map.itemSelector(), effective, itemContext));
+        }
+        return output(map.name(), map.io(), input, iterate(map.processor(), iterationInputs, maxConcurrency), context);
+    }
+
+    /**
+     * Runs one iteration per input on virtual threads, starting the next only when one finishes, so
+     * never more than {@code maxConcurrency} (0 = all) run at once. The first failure fails the Map
+     * and interrupts the iterations still running.
+     */
+    private ArrayNode iterate(Scope processor, List<JsonNode> inputs, int maxConcurrency)
+            throws StateFailure, InterruptedException {
+        JsonNode[] outputs = new JsonNode[inputs.size()];
+        int limit = maxConcurrency == 0 ? inputs.size() : Math.min(maxConcurrency, inputs.size());
+        ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
+        CompletionService<Integer> finished = new ExecutorCompletionService<>(threads);
+        try {
+            int started = 0;
+            for (; started < limit; started++) {
+                int index = started;
+                finished.submit(() -> {
+                    outputs[index] = run(processor, inputs.get(index));
+                    return index;
+                });
+            }
+            for (int done = 0; done < inputs.size(); done++) {
+                try {
+                    finished.take().get();
+                } catch (ExecutionException e) {
+                    switch (e.getCause()) {
+                        case StateFailure failure -> throw failure;
+                        case InterruptedException interrupted -> throw interrupted;
+                        case RuntimeException bug -> throw bug;
+                        default -> throw new IllegalStateException(e.getCause());
+                    }
+                }
+                if (started < inputs.size()) {
+                    int index = started++;
+                    finished.submit(() -> {
+                        outputs[index] = run(processor, inputs.get(index));
+                        return index;
+                    });
+                }
+            }
+        } finally {
+            threads.shutdownNow();
+        }
+        ArrayNode results = JsonNodeFactory.instance.arrayNode();
+        for (JsonNode output : outputs) {
+            results.add(output);
+        }
+        return results;
+    }
+
+    private Step choice(State.Choice choice, JsonNode input) throws StateFailure {
+        JsonNode effective = JsonPaths.select(input, choice.inputPath(), "InputPath");
+        String next = choice.defaultNext();
+        for (Branch branch : choice.choices()) {
+            if (matches(branch.rule(), effective)) {
+                next = branch.next();
+                break;
+            }
+        }
+        if (next == null) {
+            throw StateFailure.of(StateFailure.NO_CHOICE_MATCHED,
+                    "No Matches! in state '" + choice.name() + "' for input " + effective);
+        }
+        return new Step(JsonPaths.select(effective, choice.outputPath(), "OutputPath"), next);
+    }
+
+    private static boolean matches(Rule rule, JsonNode input) throws StateFailure {
+        switch (rule) {
+            case Rule.And and -> {
+                for (Rule each : and.rules()) {
+                    if (!matches(each, input)) {
+                        return false;
+                    }
+                }
+                return true;
+            }
+            case Rule.Or or -> {
+                for (Rule each : or.rules()) {
+                    if (matches(each, input)) {
+                        return true;
+                    }
+                }
+                return false;
+            }
+            case Rule.Not not -> {
+                return !matches(not.rule(), input);
+            }
+            case Rule.Compare compare -> {
+                JsonNode value = compare.variable().read(input).orElse(null);
+                if (compare.operator() == Rule.Operator.IS_PRESENT) {
+                    return (value != null) == compare.value().asBoolean();
+                }
+                if (value == null) {
+                    throw StateFailure.runtime("Invalid path '" + compare.variable().text()
+                            + "': The choice state's condition path references an invalid value.");
+                }
+                JsonNode expected = compare.value();
+                return switch (compare.operator()) {
+                    case STRING_EQUALS -> value.isTextual() && value.asText().equals(expected.asText());
+                    case BOOLEAN_EQUALS -> value.isBoolean() && value.asBoolean() == expected.asBoolean();
+                    case NUMERIC_EQUALS -> value.isNumber() && value.decimalValue().compareTo(expected.decimalValue()) == 0;
+                    case IS_PRESENT -> throw new IllegalStateException();
+                };
+            }
+        }
+    }
+
+    private JsonNode pass(State.Pass pass, JsonNode input) throws StateFailure {
+        JsonNode effective = JsonPaths.select(input, pass.io().inputPath(), "InputPath");
+        ObjectNode context = context(pass.name());
+        JsonNode result = pass.result() != null ? pass.result().deepCopy()
+                : pass.io().parameters() != null ? JsonPaths.applyTemplate(pass.io().parameters(), effective, context)
+                : effective;
+        return output(pass.name(), pass.io(), input, result, context);
+    }
+
+    /** ResultSelector, ResultPath (onto the state's raw input), OutputPath. */
+    private static JsonNode output(String state, Io io, JsonNode rawInput, JsonNode result, JsonNode context)
+            throws StateFailure {
+        checkSize(state, result);
+        JsonNode selected = io.resultSelector() == null ? result : JsonPaths.applyTemplate(io.resultSelector(), result, context);
+        return JsonPaths.select(JsonPaths.withResult(rawInput, io.resultPath(), selected), io.outputPath(), "OutputPath");
+    }
+
+    /**
+     * Retry, then Catch, as the States Language has them: the first retrier whose ErrorEquals
+     * matches decides, each with its own attempt count; once it is spent, the first matching
+     * catcher puts {@code {"Error","Cause"}} at its ResultPath and moves on to its Next.
+     */
+    private Step handlingErrors(List<Retrier> retriers, List<Catcher> catchers, JsonNode rawInput, Attempt attempt)
+            throws StateFailure, InterruptedException {
+        int[] attempts = new int[retriers.size()];
+        while (true) {
+            try {
+                return attempt.run();
+            } catch (StateFailure failure) {
+                ensureRunning();
+                if (failure.terminal()) {
+                    throw failure;
+                }
+                int index = firstMatch(retriers.stream().map(Retrier::errorEquals).toList(), failure);
+                if (index >= 0 && attempts[index] < retriers.get(index).maxAttempts()) {
+                    Thread.sleep(delayMillis(retriers.get(index), attempts[index]++));
+                    continue;
+                }
+                int caught = firstMatch(catchers.stream().map(Catcher::errorEquals).toList(), failure);
+                if (caught < 0) {
+                    throw failure;
+                }
+                Catcher catcher = catchers.get(caught);
+                ObjectNode error = JsonNodeFactory.instance.objectNode();
+                error.put("Error", failure.error());
+                if (failure.cause() != null) {
+                    error.put("Cause", failure.cause());
+                }
+                return new Step(JsonPaths.withResult(rawInput, catcher.resultPath(), error), catcher.next());
+            }
+        }
+    }
+
+    private static int firstMatch(List<List<String>> errorEquals, StateFailure failure) {
+        for (int i = 0; i < errorEquals.size(); i++) {
+            if (errorEquals.get(i).stream().anyMatch(failure::matches)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private static long delayMillis(Retrier retrier, int retriesSoFar) {
+        double seconds = retrier.intervalSeconds() * Math.pow(retrier.backoffRate(), retriesSoFar);
+        if (retrier.maxDelaySeconds() > 0) {
+            seconds = Math.min(seconds, retrier.maxDelaySeconds());
+        }
+        if (retrier.fullJitter()) {
+            seconds = ThreadLocalRandom.current().nextDouble() * seconds;
+        }
+        return (long) (seconds * 1000);
+    }
+
+    /** The context object, {@code $$}, of a state; tasks and Map iterations add Task and Map. */
+    private ObjectNode context(String stateName) {
+        ObjectNode context = JsonNodeFactory.instance.objectNode();
+        ObjectNode executionNode = context.putObject("Execution");
+        executionNode.put("Id", execution.arn);
+        executionNode.put("Name", execution.name);
+        executionNode.set("Input", execution.inputJson);
+        context.putObject("State").put("Name", stateName);
+        return context;
+    }
+
+    private void ensureRunning() throws InterruptedException {
+        if (Thread.interrupted() || !execution.running()) {
+            throw new InterruptedException("the execution has ended");
+        }
+    }
+
+    private static void checkSize(String state, JsonNode data) throws StateFailure {
+        int size = Json.write(data).length;
+        if (size > MAX_PAYLOAD_BYTES) {
+            throw StateFailure.dataLimitExceeded("The state/task '" + state + "' returned a result of " + size
+                    + " bytes, over the maximum of " + MAX_PAYLOAD_BYTES + " bytes.");
+        }
+    }
+}

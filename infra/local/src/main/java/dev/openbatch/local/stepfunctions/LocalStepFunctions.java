@@ -1,0 +1,221 @@
+package dev.openbatch.local.stepfunctions;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.openbatch.core.Json;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeSet;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.regex.Pattern;
+import software.amazon.awssdk.services.sqs.SqsClient;
+
+/**
+ * Step Functions on one machine: state machines registered from definition text in the subset
+ * {@link StateMachineDefinition} accepts, and Standard-workflow executions of them on virtual
+ * threads. Lambda tasks call the functions given here in-process; SQS callback tasks send through
+ * the given client and wait for SendTaskSuccess, SendTaskFailure or a timeout. Errors are
+ * {@link StepFunctionsException}s with the codes AWS uses. {@link StepFunctionsServer} puts this on
+ * the wire for the real {@code SfnClient}.
+ */
+public final class LocalStepFunctions implements AutoCloseable {
+
+    /** The account every ARN names, as the other emulators use. */
+    public static final String ACCOUNT = "000000000000";
+
+    /** A name may not hold whitespace, brackets, wildcards, these specials or control characters (AWS's rule). */
+    private static final Pattern NAME = Pattern.compile("[^\\s<>{}\\[\\]?*\"#%\\\\^|~`$&,;:/\\x00-\\x1f\\x7f-\\x9f]{1,80}");
+
+    /** The status of an execution, as DescribeExecution reports it. */
+    public enum ExecutionStatus { RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED }
+
+    /** What StartExecution answers. */
+    public record StartedExecution(String executionArn, Instant startDate) {}
+
+    /** What DescribeExecution answers; stopDate, output, error and cause are null until they apply. */
+    public record ExecutionDescription(String executionArn, String stateMachineArn, String name, ExecutionStatus status,
+                                       Instant startDate, Instant stopDate, String input, String output, String error,
+                                       String cause) {}
+
+    /** What DescribeStateMachine answers; the definition is the text after substitution. */
+    public record StateMachineDescription(String stateMachineArn, String name, String definition, Instant creationDate) {}
+
+    private record StateMachine(StateMachineDescription description, StateMachineDefinition definition) {}
+
+    private final String region;
+    private final Integrations integrations;
+    private final ConcurrentMap<String, StateMachine> stateMachines = new ConcurrentHashMap<>();
+    private final ConcurrentMap<String, Execution> executions = new ConcurrentHashMap<>();
+
+    /**
+     * @param region    the region every ARN names
+     * @param functions the Lambda functions tasks may invoke, keyed by the {@code FunctionName} the
+     *                  definition gives after substitution (a name or an ARN). A function that
+     *                  throws fails its task with the exception's fully qualified class name as the
+     *                  error (what the Java Lambda runtime reports as {@code errorType}) and
+     *                  {@code {"errorMessage","errorType"}} as the cause
+     * @param sqs       the client {@code sqs:sendMessage.waitForTaskToken} tasks send with
+     */
+    public LocalStepFunctions(String region, Map<String, Function<JsonNode, JsonNode>> functions, SqsClient sqs) {
+        this.region = Objects.requireNonNull(region, "region");
+        this.integrations = new Integrations(functions, Objects.requireNonNull(sqs, "sqs"));
+    }
+
+    /**
+     * Registers a state machine after substituting {@code ${Name}} placeholders and validating the
+     * definition, including that every literal FunctionName is one of the functions given.
+     * Registering the same name with the same definition again is a no-op.
+     *
+     * @return {@code arn:aws:states:<region>:000000000000:stateMachine:<name>}
+     * @throws StepFunctionsException InvalidName, InvalidDefinition or StateMachineAlreadyExists
+     */
+    public String register(String name, String definitionText, Map<String, String> substitutions) {
+        checkName(name);
+        StateMachineDefinition definition = StateMachineDefinition.parse(definitionText, substitutions);
+        definition.functionNames().stream().filter(f -> !integrations.hasFunction(f)).findFirst().ifPresent(f -> {
+            throw StepFunctionsException.invalidDefinition("FunctionName '" + f + "' names no function given to local"
+                    + " Step Functions");
+        });
+        String arn = "arn:aws:states:" + region + ":" + ACCOUNT + ":stateMachine:" + name;
+        StateMachine registered = stateMachines.computeIfAbsent(arn, a -> new StateMachine(
+                new StateMachineDescription(arn, name, definition.text(), Instant.now()), definition));
+        if (!registered.definition().text().equals(definition.text())) {
+            throw new StepFunctionsException("StateMachineAlreadyExists",
+                    "State Machine Already Exists: '" + arn + "' with a different definition");
+        }
+        return arn;
+    }
+
+    public StateMachineDescription describeStateMachine(String stateMachineArn) {
+        return stateMachine(stateMachineArn).description();
+    }
+
+    /**
+     * Starts an execution, as Standard workflows do: a name (a random one when null) is taken for
+     * good; starting again with the name and the identical input while that execution runs answers
+     * with it, and anything else is ExecutionAlreadyExists.
+     *
+     * @param input JSON text; null means {@code {}}
+     */
+    public StartedExecution startExecution(String stateMachineArn, String name, String input) {
+        StateMachine stateMachine = stateMachine(stateMachineArn);
+        String executionName = name == null ? UUID.randomUUID().toString() : name;
+        checkName(executionName);
+        String inputText = input == null ? "{}" : input;
+        JsonNode inputJson;
+        try {
+            inputJson = Json.MAPPER.readTree(inputText);
+        } catch (JsonProcessingException e) {
+            throw new StepFunctionsException("InvalidExecutionInput", "Invalid execution input: " + e.getOriginalMessage());
+        }
+        if (inputJson == null || inputJson.isMissingNode()) {
+            throw new StepFunctionsException("InvalidExecutionInput", "Invalid execution input: empty");
+        }
+        String arn = "arn:aws:states:" + region + ":" + ACCOUNT + ":execution:"
+                + stateMachine.description().name() + ":" + executionName;
+        Execution execution = new Execution(arn, executionName, stateMachineArn, inputText, inputJson);
+        Execution existing = executions.putIfAbsent(arn, execution);
+        if (existing != null) {
+            if (existing.running() && existing.input.equals(inputText)) {
+                return new StartedExecution(existing.arn, existing.startDate);
+            }
+            throw new StepFunctionsException("ExecutionAlreadyExists", "Execution Already Exists: '" + arn + "'");
+        }
+        Interpreter interpreter = new Interpreter(execution, integrations);
+        execution.runOn(Thread.ofVirtual().name("execution-" + executionName).unstarted(() -> run(
+                execution, interpreter, stateMachine.definition())));
+        int timeout = stateMachine.definition().timeoutSeconds();
+        if (timeout > 0) {
+            CompletableFuture.delayedExecutor(timeout, TimeUnit.SECONDS).execute(() -> execution.stop(
+                    ExecutionStatus.TIMED_OUT, StateFailure.TIMEOUT, "The execution ran longer than " + timeout + " seconds"));
+        }
+        return new StartedExecution(arn, execution.startDate);
+    }
+
+    private static void run(Execution execution, Interpreter interpreter, StateMachineDefinition definition) {
+        try {
+            JsonNode output = interpreter.run(definition.scope(), execution.inputJson);
+            execution.close(ExecutionStatus.SUCCEEDED, Json.writeString(output), null, null);
+        } catch (StateFailure failure) {
+            execution.close(ExecutionStatus.FAILED, null, failure.error(), failure.cause());
+        } catch (InterruptedException e) {
+            // stopped or timed out: whoever interrupted has closed the execution
+        } catch (RuntimeException e) {
+            execution.close(ExecutionStatus.FAILED, null, StateFailure.RUNTIME, "local Step Functions failed: " + e);
+        }
+    }
+
+    public ExecutionDescription describeExecution(String executionArn) {
+        return execution(executionArn).describe();
+    }
+
+    /** Aborts a running execution; for one already ended, answers its stop date and changes nothing. */
+    public Instant stopExecution(String executionArn, String error, String cause) {
+        Execution execution = execution(executionArn);
+        execution.stop(ExecutionStatus.ABORTED, error, cause);
+        return execution.stopDate();
+    }
+
+    /** @param output JSON text, the task's result */
+    public void sendTaskSuccess(String taskToken, String output) {
+        JsonNode json;
+        try {
+            json = Json.MAPPER.readTree(output == null ? "" : output);
+        } catch (JsonProcessingException e) {
+            throw new StepFunctionsException("InvalidOutput", "Invalid output: " + e.getOriginalMessage());
+        }
+        if (json == null || json.isMissingNode()) {
+            throw new StepFunctionsException("InvalidOutput", "Invalid output: empty");
+        }
+        integrations.succeed(taskToken, json);
+    }
+
+    public void sendTaskFailure(String taskToken, String error, String cause) {
+        integrations.fail(taskToken, error, cause);
+    }
+
+    public void sendTaskHeartbeat(String taskToken) {
+        integrations.heartbeat(taskToken);
+    }
+
+    /** Aborts every running execution. */
+    @Override
+    public void close() {
+        executions.values().forEach(e -> e.stop(ExecutionStatus.ABORTED, null, "local Step Functions closed"));
+    }
+
+    private StateMachine stateMachine(String arn) {
+        if (arn == null || !arn.startsWith("arn:aws:states:" + region + ":" + ACCOUNT + ":stateMachine:")) {
+            throw new StepFunctionsException("InvalidArn", "Invalid Arn: '" + arn + "'");
+        }
+        StateMachine stateMachine = stateMachines.get(arn);
+        if (stateMachine == null) {
+            throw new StepFunctionsException("StateMachineDoesNotExist", "State Machine Does Not Exist: '" + arn
+                    + "'; registered: " + new TreeSet<>(stateMachines.keySet()));
+        }
+        return stateMachine;
+    }
+
+    private Execution execution(String arn) {
+        if (arn == null || !arn.startsWith("arn:aws:states:" + region + ":" + ACCOUNT + ":execution:")) {
+            throw new StepFunctionsException("InvalidArn", "Invalid Arn: '" + arn + "'");
+        }
+        Execution execution = executions.get(arn);
+        if (execution == null) {
+            throw new StepFunctionsException("ExecutionDoesNotExist", "Execution Does Not Exist: '" + arn + "'");
+        }
+        return execution;
+    }
+
+    private static void checkName(String name) {
+        if (name == null || !NAME.matcher(name).matches()) {
+            throw new StepFunctionsException("InvalidName", "Invalid Name: '" + name + "'");
+        }
+    }
+}
