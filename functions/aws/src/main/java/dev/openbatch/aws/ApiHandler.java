@@ -4,21 +4,14 @@ import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.RequestHandler;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
-import dev.openbatch.core.Ids;
-import dev.openbatch.core.batches.Batches;
-import dev.openbatch.core.files.Files;
 import dev.openbatch.core.http.ApiRequest;
 import dev.openbatch.core.http.ApiResponse;
-import dev.openbatch.core.http.OpenAiApi;
-import dev.openbatch.core.jobs.JobCatalog;
 import java.nio.charset.StandardCharsets;
-import java.time.Clock;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
-import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 
 /** The API Lambda: an API Gateway HTTP API (payload format 2.0) event in, OpenAI's answer out. */
 public final class ApiHandler implements RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> {
@@ -29,26 +22,15 @@ public final class ApiHandler implements RequestHandler<APIGatewayV2HTTPEvent, A
     private final Function<ApiRequest, ApiResponse> api;
 
     public ApiHandler() {
-        this(Settings.fromEnvironment(System.getenv()));
+        this(Wiring.fromEnvironment());
     }
 
-    public ApiHandler(Settings settings) {
-        this(wire(settings, new AwsClients(settings))::handle);
+    public ApiHandler(Wiring wiring) {
+        this(wiring.api()::handle);
     }
 
     ApiHandler(Function<ApiRequest, ApiResponse> api) {
         this.api = api;
-    }
-
-    private static OpenAiApi wire(Settings settings, AwsClients clients) {
-        DynamoDbClient dynamo = clients.dynamoDb();
-        Clock clock = Clock.systemUTC();
-        Ids ids = new Ids(clock);
-        DynamoDbFileRepository files = new DynamoDbFileRepository(dynamo, settings.filesTable());
-        return new OpenAiApi(
-                new Files(files, new S3FileContentStore(clients.s3(), settings.bucket()), ids, clock),
-                new Batches(new DynamoDbBatchRepository(dynamo, settings.batchesTable()), files,
-                        JobCatalog.fromJson(settings.jobsJson()), ids, clock));
     }
 
     @Override

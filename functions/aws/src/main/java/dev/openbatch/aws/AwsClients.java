@@ -10,6 +10,8 @@ import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.sfn.SfnClient;
+import software.amazon.awssdk.services.sqs.SqsClient;
 
 /**
  * Builds the AWS SDK clients one way for every function: region from the settings, the light
@@ -37,6 +39,14 @@ public final class AwsClients {
 
     public DynamoDbClient dynamoDb() {
         return configure(DynamoDbClient.builder(), Settings.DYNAMODB).build();
+    }
+
+    public SqsClient sqs() {
+        return configure(SqsClient.builder(), Settings.SQS).build();
+    }
+
+    public SfnClient sfn() {
+        return configure(SfnClient.builder(), Settings.SFN).build();
     }
 
     private <B extends AwsClientBuilder<B, ?> & AwsSyncClientBuilder<B, ?>> B configure(B builder, String service) {

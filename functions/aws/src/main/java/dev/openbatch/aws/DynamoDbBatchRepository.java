@@ -6,9 +6,16 @@ import dev.openbatch.core.Page;
 import dev.openbatch.core.PageRequest;
 import dev.openbatch.core.api.Batch;
 import dev.openbatch.core.batches.BatchRepository;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException;
+import software.amazon.awssdk.services.dynamodb.model.ReturnValue;
 
 /**
  * Batch records in the batches table. Status, timestamps and counts are attributes of their own,
@@ -18,9 +25,13 @@ import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 public final class DynamoDbBatchRepository implements BatchRepository {
 
     private final OwnedTable<Batch> table;
+    private final DynamoDbClient dynamo;
+    private final String tableName;
 
     public DynamoDbBatchRepository(DynamoDbClient dynamo, String tableName) {
         this.table = new OwnedTable<>(dynamo, tableName, DynamoDbBatchRepository::toItem, DynamoDbBatchRepository::fromItem);
+        this.dynamo = dynamo;
+        this.tableName = tableName;
     }
 
     @Override
@@ -36,6 +47,100 @@ public final class DynamoDbBatchRepository implements BatchRepository {
     @Override
     public Page<Batch> list(String tenant, PageRequest page) {
         return table.list(tenant, page, Map.of());
+    }
+
+    @Override
+    public Optional<Batch> transition(String tenant, String id, Set<String> from, String to,
+                                      Map<String, Long> timestamps, Long total, List<Batch.Error> errors) {
+        Update update = new Update(tenant).set("status", AttributeValue.fromS(to));
+        timestamps.forEach((name, value) -> update.set(name, AttributeValue.fromN(Long.toString(value))));
+        if (total != null) {
+            update.set("total", AttributeValue.fromN(Long.toString(total)));
+        }
+        if (errors != null) {
+            update.set("errors", AttributeValue.fromS(Json.writeString(Batch.Errors.of(errors))));
+        }
+        List<String> allowed = new ArrayList<>();
+        for (String status : from) {
+            allowed.add(update.value(AttributeValue.fromS(status)));
+        }
+        String condition = update.name("status") + " IN (" + String.join(", ", allowed) + ")";
+        try {
+            return Optional.of(fromItem(Attributes.of(update.run(id, "SET " + update.assignments(), condition))));
+        } catch (ConditionalCheckFailedException e) {
+            return Optional.empty();
+        }
+    }
+
+    @Override
+    public boolean countChunk(String tenant, String id, int chunk, long completed, long failed) {
+        Update update = new Update(tenant);
+        String chunkValue = update.value(AttributeValue.fromSs(List.of(Integer.toString(chunk))));
+        String counted = update.name("counted_chunks");
+        String expression = "ADD " + update.name("completed") + " " + update.value(AttributeValue.fromN(Long.toString(completed)))
+                + ", " + update.name("failed") + " " + update.value(AttributeValue.fromN(Long.toString(failed)))
+                + ", " + counted + " " + chunkValue;
+        String chunkName = update.value(AttributeValue.fromS(Integer.toString(chunk)));
+        try {
+            update.run(id, expression, "NOT contains(" + counted + ", " + chunkName + ")");
+            return true;
+        } catch (ConditionalCheckFailedException e) {
+            return false;
+        }
+    }
+
+    @Override
+    public String reserveFileId(String tenant, String id, String field, String candidate) {
+        Update update = new Update(tenant).set(field, AttributeValue.fromS(candidate));
+        try {
+            update.run(id, "SET " + update.assignments(), "attribute_not_exists(" + update.name(field) + ")");
+            return candidate;
+        } catch (ConditionalCheckFailedException e) {
+            return Attributes.of(table.item(tenant, id).orElseThrow(() -> e)).string(field);
+        }
+    }
+
+    /** One conditional update of a tenant's batch: names and values as placeholders, the owner always checked. */
+    private final class Update {
+        private final Map<String, String> names = new HashMap<>();
+        private final Map<String, AttributeValue> values = new HashMap<>();
+        private final List<String> assignments = new ArrayList<>();
+        private final String ownerCondition;
+
+        Update(String tenant) {
+            ownerCondition = name(OwnedTable.OWNER) + " = " + value(AttributeValue.fromS(tenant));
+        }
+
+        String name(String attribute) {
+            String placeholder = "#" + attribute;
+            names.put(placeholder, attribute);
+            return placeholder;
+        }
+
+        String value(AttributeValue value) {
+            String placeholder = ":v" + values.size();
+            values.put(placeholder, value);
+            return placeholder;
+        }
+
+        Update set(String attribute, AttributeValue value) {
+            assignments.add(name(attribute) + " = " + value(value));
+            return this;
+        }
+
+        String assignments() {
+            return String.join(", ", assignments);
+        }
+
+        Map<String, AttributeValue> run(String id, String updateExpression, String condition) {
+            return dynamo.updateItem(b -> b.tableName(tableName)
+                    .key(Map.of(OwnedTable.ID, AttributeValue.fromS(id)))
+                    .updateExpression(updateExpression)
+                    .conditionExpression(ownerCondition + " AND " + condition)
+                    .expressionAttributeNames(names)
+                    .expressionAttributeValues(values)
+                    .returnValues(ReturnValue.ALL_NEW)).attributes();
+        }
     }
 
     private static Attributes toItem(Batch b) {

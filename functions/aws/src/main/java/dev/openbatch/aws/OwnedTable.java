@@ -80,6 +80,11 @@ final class OwnedTable<T> {
     }
 
     Optional<T> find(String tenant, String id) {
+        return item(tenant, id).map(item -> fromItem.apply(Attributes.of(item)));
+    }
+
+    /** The raw item, read consistently, if it exists and the tenant owns it. */
+    Optional<Map<String, AttributeValue>> item(String tenant, String id) {
         if (!isPossibleId(id)) {
             return Optional.empty();
         }
@@ -88,7 +93,7 @@ final class OwnedTable<T> {
         if (item == null || item.isEmpty() || !tenant.equals(Attributes.of(item).string(OWNER))) {
             return Optional.empty();
         }
-        return Optional.of(fromItem.apply(Attributes.of(item)));
+        return Optional.of(item);
     }
 
     boolean delete(String tenant, String id) {

@@ -23,6 +23,11 @@ public final class S3FileContentStore implements FileContentStore {
     }
 
     @Override
+    public void put(String key, InputStream content, long length, String contentType) {
+        s3.putObject(b -> b.bucket(bucket).key(key).contentType(contentType), RequestBody.fromInputStream(content, length));
+    }
+
+    @Override
     public InputStream open(String key) {
         try {
             return s3.getObject(b -> b.bucket(bucket).key(key));

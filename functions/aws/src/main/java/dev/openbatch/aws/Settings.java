@@ -1,12 +1,13 @@
 package dev.openbatch.aws;
 
 import java.net.URI;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 
 /**
- * What every function needs to know of its deployment, read once from the environment. The local
+ * What the functions need to know of their deployment, read once from the environment. The local
  * runtime passes the same names, pointing the clients at its emulators.
  *
  * @param region            {@code AWS_REGION}
@@ -14,16 +15,24 @@ import java.util.Optional;
  * @param filesTable        {@code OPENBATCH_FILES_TABLE}
  * @param batchesTable      {@code OPENBATCH_BATCHES_TABLE}
  * @param jobsJson          {@code OPENBATCH_JOBS}: the job catalog, see {@code JobCatalog}
+ * @param stateMachineArn   {@code OPENBATCH_STATE_MACHINE_ARN}: what runs a batch (the API starts it)
+ * @param chunkLines        {@code OPENBATCH_CHUNK_LINES}: request lines per chunk (default 500)
+ * @param mapConcurrency    {@code OPENBATCH_MAP_CONCURRENCY}: chunks of one batch in flight at once (default 10)
+ * @param window24h         {@code OPENBATCH_WINDOW_24H_SECONDS}: how long the {@code 24h} window lasts
+ *                          (default 86400; shortened only to test expiry)
  * @param endpoints         endpoint overrides by service, from the SDK's own names
- *                          {@code AWS_ENDPOINT_URL_S3}, {@code AWS_ENDPOINT_URL_DYNAMODB}, ...
+ *                          {@code AWS_ENDPOINT_URL_S3}, {@code _DYNAMODB}, {@code _SQS}, {@code _SFN}
  * @param staticCredentials an access key pair for emulators, from {@code OPENBATCH_STATIC_CREDENTIALS}
  *                          ({@code id:secret}); absent in the cloud, where the role's credentials serve
  */
 public record Settings(String region, String bucket, String filesTable, String batchesTable, String jobsJson,
+                       String stateMachineArn, int chunkLines, int mapConcurrency, Duration window24h,
                        Map<String, URI> endpoints, Optional<String[]> staticCredentials) {
 
     public static final String S3 = "S3";
     public static final String DYNAMODB = "DYNAMODB";
+    public static final String SQS = "SQS";
+    public static final String SFN = "SFN";
 
     public Settings {
         endpoints = Map.copyOf(endpoints);
@@ -31,7 +40,7 @@ public record Settings(String region, String bucket, String filesTable, String b
 
     public static Settings fromEnvironment(Map<String, String> env) {
         Map<String, URI> endpoints = new HashMap<>();
-        for (String service : new String[] {S3, DYNAMODB}) {
+        for (String service : new String[] {S3, DYNAMODB, SQS, SFN}) {
             String url = env.get("AWS_ENDPOINT_URL_" + service);
             if (url != null && !url.isBlank()) {
                 endpoints.put(service, URI.create(url));
@@ -39,8 +48,11 @@ public record Settings(String region, String bucket, String filesTable, String b
         }
         return new Settings(required(env, "AWS_REGION"), required(env, "OPENBATCH_BUCKET"),
                 required(env, "OPENBATCH_FILES_TABLE"), required(env, "OPENBATCH_BATCHES_TABLE"),
-                required(env, "OPENBATCH_JOBS"), endpoints,
-                Optional.ofNullable(env.get("OPENBATCH_STATIC_CREDENTIALS")).map(c -> c.split(":", 2)));
+                required(env, "OPENBATCH_JOBS"), env.get("OPENBATCH_STATE_MACHINE_ARN"),
+                Integer.parseInt(env.getOrDefault("OPENBATCH_CHUNK_LINES", "500")),
+                Integer.parseInt(env.getOrDefault("OPENBATCH_MAP_CONCURRENCY", "10")),
+                Duration.ofSeconds(Long.parseLong(env.getOrDefault("OPENBATCH_WINDOW_24H_SECONDS", "86400"))),
+                endpoints, Optional.ofNullable(env.get("OPENBATCH_STATIC_CREDENTIALS")).map(c -> c.split(":", 2)));
     }
 
     public Optional<URI> endpoint(String service) {

@@ -2,6 +2,7 @@ package dev.openbatch.core;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 
 /** The one JSON mapper of the service, configured once. */
@@ -16,6 +17,15 @@ public final class Json {
             .build();
 
     private Json() {}
+
+    /** How OpenAI's messages name a JSON value's type: "a string", "an integer", "an array", ... */
+    public static String describeType(JsonNode value) {
+        if (value == null || value.isNull()) {
+            return "null";
+        }
+        return value.isTextual() ? "a string" : value.isIntegralNumber() ? "an integer" : value.isNumber()
+                ? "a decimal" : value.isBoolean() ? "a boolean" : value.isArray() ? "an array" : "an object";
+    }
 
     public static byte[] write(Object value) {
         try {

@@ -1,17 +1,36 @@
 package dev.openbatch.local;
 
+import com.amazonaws.services.lambda.runtime.RequestStreamHandler;
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.openbatch.aws.ApiHandler;
 import dev.openbatch.aws.AwsClients;
+import dev.openbatch.aws.FinalizeHandler;
 import dev.openbatch.aws.Settings;
 import dev.openbatch.aws.Tables;
+import dev.openbatch.aws.ValidateHandler;
+import dev.openbatch.aws.WorkerHandler;
+import dev.openbatch.aws.Wiring;
+import dev.openbatch.core.Json;
+import dev.openbatch.local.reference.ReferenceEndpoint;
+import dev.openbatch.local.stepfunctions.LocalStepFunctions;
+import dev.openbatch.local.stepfunctions.StepFunctionsServer;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
-import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
-import software.amazon.awssdk.regions.Region;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.ResourceNotFoundException;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -21,7 +40,8 @@ import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
 
 /**
  * openbatch on one machine: the embedded emulators, the resources the cloud stack would create,
- * and the same functions the cloud runs, wired to them.
+ * the state machine file run by the local Step Functions, the chunk queue's event source, the
+ * reference inference endpoint, and the same functions the cloud runs, wired to all of them.
  */
 public final class LocalRuntime implements AutoCloseable {
 
@@ -31,59 +51,162 @@ public final class LocalRuntime implements AutoCloseable {
     static final String BATCHES_TABLE = "openbatch-batches";
     static final String CHUNK_QUEUE = "openbatch-chunks";
     static final String DEAD_LETTER_QUEUE = "openbatch-chunks-dlq";
+    static final String STATE_MACHINE = "openbatch-batch";
+    static final String VALIDATE_FUNCTION = "openbatch-validate";
+    static final String FINALIZE_FUNCTION = "openbatch-finalize";
+    static final String DEFAULT_JOB = "job-local";
+    /** The chunk queue's receive limit before a message goes to the dead-letter queue, as in the cloud. */
+    static final int MAX_RECEIVES = 5;
+    /** How long a received chunk stays invisible to other workers: longer than a chunk takes to run. */
+    static final int VISIBILITY_TIMEOUT_SECONDS = 900;
 
     /** Emulators accept any credentials; the SDK still wants a pair to sign with. */
     static final String CREDENTIALS = "local:local";
 
-    private final Options options;
-    private final EmbeddedAws aws;
-    private final LocalApiGateway gateway;
-    private volatile boolean ready;
-
     /**
      * How to run.
      *
-     * @param host         the interface every server listens on
-     * @param apiPort      the API (0 picks a free port)
-     * @param s3Port       the local S3 endpoint (0 picks a free port)
-     * @param dynamoPort   DynamoDB Local (must be a real port: it cannot report one it picked)
-     * @param sqsPort      ElasticMQ (0 picks a free port)
-     * @param dataDir      where DynamoDB and S3 keep their data across restarts
-     * @param region       the region the clients sign for
-     * @param jobsJson     the job catalog, as {@code OPENBATCH_JOBS} takes it
+     * @param host              the interface every server listens on
+     * @param apiPort           the API (0 picks a free port)
+     * @param s3Port            the local S3 endpoint (0 picks a free port)
+     * @param dynamoPort        DynamoDB Local (a real port: it cannot report one it picked)
+     * @param sqsPort           ElasticMQ (0 picks a free port)
+     * @param dataDir           where DynamoDB and S3 keep their data across restarts
+     * @param region            the region the clients sign for
+     * @param endpoint          the default job's inference endpoint; null starts the reference endpoint
+     * @param reference         how the reference endpoint behaves (latency, cap, faults), when it is started
+     * @param jobConcurrency    the default job's requests in flight per chunk
+     * @param chunkLines        request lines per chunk
+     * @param mapConcurrency    chunks of one batch in flight at once
+     * @param workers           chunk-queue pollers, as the event source's maximum concurrency
+     * @param window24h         how long the {@code 24h} completion window lasts (shortened in tests)
      */
     public record Options(String host, int apiPort, int s3Port, int dynamoPort, int sqsPort, Path dataDir,
-                          String region, String jobsJson) {}
+                          String region, URI endpoint, dev.openbatch.local.reference.Options reference,
+                          int jobConcurrency, int chunkLines, int mapConcurrency, int workers, Duration window24h) {
 
-    private LocalRuntime(Options options, EmbeddedAws aws, LocalApiGateway gateway) {
+        public static Options defaults(Path dataDir, int dynamoPort) {
+            return new Options("127.0.0.1", 8080, 4566, dynamoPort, 9324, dataDir, "us-east-1", null,
+                    dev.openbatch.local.reference.Options.defaults(), 64, 500, 10, 10, Duration.ofHours(24));
+        }
+    }
+
+    private final List<AutoCloseable> parts;
+    private final LocalApiGateway gateway;
+    private final EmbeddedAws aws;
+    private final URI inferenceEndpoint;
+    private final Options options;
+    private volatile boolean ready;
+
+    private LocalRuntime(Options options, EmbeddedAws aws, URI inferenceEndpoint, LocalApiGateway gateway,
+                         List<AutoCloseable> parts) {
         this.options = options;
         this.aws = aws;
+        this.inferenceEndpoint = inferenceEndpoint;
         this.gateway = gateway;
+        this.parts = parts;
     }
 
     public static LocalRuntime start(Options options) {
-        EmbeddedAws aws = EmbeddedAws.start(options.dataDir(), options.dynamoPort(), options.s3Port(),
-                options.sqsPort(), options.region());
+        List<AutoCloseable> started = new ArrayList<>();
         try {
-            Settings settings = new Settings(options.region(), BUCKET, FILES_TABLE, BATCHES_TABLE, options.jobsJson(),
-                    Map.of(Settings.S3, aws.s3Endpoint(), Settings.DYNAMODB, aws.dynamoEndpoint()),
-                    Optional.of(CREDENTIALS.split(":", 2)));
-            provision(settings, new AwsClients(settings), aws.sqsEndpoint());
+            EmbeddedAws aws = EmbeddedAws.start(options.dataDir(), options.dynamoPort(), options.s3Port(),
+                    options.sqsPort(), options.region());
+            started.add(aws);
+            URI endpoint = options.endpoint();
+            if (endpoint == null) {
+                ReferenceEndpoint reference = ReferenceEndpoint.start(options.reference());
+                started.add(reference);
+                endpoint = reference.baseUrl();
+            }
+            String jobs = Json.writeString(Map.of("default_job", DEFAULT_JOB, "jobs", List.of(Map.of(
+                    "id", DEFAULT_JOB, "base_url", endpoint.toString(), "concurrency", options.jobConcurrency()))));
+            String stateMachineArn = "arn:aws:states:" + options.region() + ":" + LocalStepFunctions.ACCOUNT
+                    + ":stateMachine:" + STATE_MACHINE;
+
+            // The functions need the Step Functions endpoint, and Step Functions needs the functions:
+            // it gets names that reach the handlers, which exist before any execution can start.
+            Map<String, Function<JsonNode, JsonNode>> handlers = new ConcurrentHashMap<>();
+            Map<String, Function<JsonNode, JsonNode>> functions = Map.of(
+                    VALIDATE_FUNCTION, payload -> handlers.get(VALIDATE_FUNCTION).apply(payload),
+                    FINALIZE_FUNCTION, payload -> handlers.get(FINALIZE_FUNCTION).apply(payload));
+            Settings bootstrap = settings(options, aws, null, jobs, stateMachineArn);
+            AwsClients clients = new AwsClients(bootstrap);
+            SqsClient sqs = clients.sqs();
+            Queue queue = provision(bootstrap, clients, sqs);
+
+            LocalStepFunctions stepFunctions = new LocalStepFunctions(options.region(), functions, sqs);
+            started.add(stepFunctions);
+            StepFunctionsServer server = StepFunctionsServer.start(stepFunctions, options.host(), 0);
+            started.add(server);
+
+            Wiring wiring = new Wiring(settings(options, aws, server.endpoint(), jobs, stateMachineArn));
+            handlers.put(VALIDATE_FUNCTION, invoker(new ValidateHandler(wiring)));
+            handlers.put(FINALIZE_FUNCTION, invoker(new FinalizeHandler(wiring)));
+            String registered = stepFunctions.register(STATE_MACHINE, definition(), Map.of(
+                    "ValidateFunctionArn", VALIDATE_FUNCTION,
+                    "FinalizeFunctionArn", FINALIZE_FUNCTION,
+                    "ChunkQueueUrl", queue.url()));
+            if (!registered.equals(stateMachineArn)) {
+                throw new IllegalStateException("the state machine registered as " + registered);
+            }
+            started.add(new SqsEventSource(sqs, queue.url(), queue.arn(), 1, options.workers(), new WorkerHandler(wiring)));
+
             LocalRuntime[] self = new LocalRuntime[1];
-            LocalApiGateway gateway = new LocalApiGateway(options.host(), options.apiPort(), new ApiHandler(settings),
+            LocalApiGateway gateway = new LocalApiGateway(options.host(), options.apiPort(), new ApiHandler(wiring),
                     () -> self[0] != null && self[0].ready);
-            self[0] = new LocalRuntime(options, aws, gateway);
+            self[0] = new LocalRuntime(options, aws, endpoint, gateway, started);
             gateway.start();
             self[0].ready = true;
             return self[0];
         } catch (RuntimeException e) {
-            aws.close();
+            closeAll(started);
             throw e;
         }
     }
 
+    private static Settings settings(Options options, EmbeddedAws aws, URI sfnEndpoint, String jobs,
+                                     String stateMachineArn) {
+        Map<String, URI> endpoints = new HashMap<>(Map.of(Settings.S3, aws.s3Endpoint(),
+                Settings.DYNAMODB, aws.dynamoEndpoint(), Settings.SQS, aws.sqsEndpoint()));
+        if (sfnEndpoint != null) {
+            endpoints.put(Settings.SFN, sfnEndpoint);
+        }
+        return new Settings(options.region(), BUCKET, FILES_TABLE, BATCHES_TABLE, jobs, stateMachineArn,
+                options.chunkLines(), options.mapConcurrency(), options.window24h(), endpoints,
+                Optional.of(CREDENTIALS.split(":", 2)));
+    }
+
+    /** The one orchestration definition, packaged from {@code statemachine/batch.asl.json}. */
+    static String definition() {
+        try (InputStream in = LocalRuntime.class.getResourceAsStream("/statemachine/batch.asl.json")) {
+            if (in == null) {
+                throw new IllegalStateException("statemachine/batch.asl.json is not on the class path");
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** What Lambda does for {@code lambda:invoke}: the payload in, the function's JSON out. */
+    private static Function<JsonNode, JsonNode> invoker(RequestStreamHandler handler) {
+        return payload -> {
+            try {
+                ByteArrayOutputStream out = new ByteArrayOutputStream();
+                handler.handleRequest(new ByteArrayInputStream(Json.write(payload)), out,
+                        LocalContext.invocation(handler.getClass().getSimpleName()));
+                return Json.MAPPER.readTree(out.toByteArray());
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        };
+    }
+
+    private record Queue(String url, String arn) {}
+
     /** Creates what the cloud stack declares, where it does not exist yet. */
-    private static void provision(Settings settings, AwsClients clients, URI sqsEndpoint) {
+    private static Queue provision(Settings settings, AwsClients clients, SqsClient sqs) {
         try (S3Client s3 = clients.s3(); DynamoDbClient dynamo = clients.dynamoDb()) {
             try {
                 s3.headBucket(b -> b.bucket(settings.bucket()));
@@ -98,16 +221,18 @@ public final class LocalRuntime implements AutoCloseable {
                 }
             }
         }
-        String[] keys = CREDENTIALS.split(":", 2);
-        try (SqsClient sqs = SqsClient.builder().region(Region.of(settings.region())).endpointOverride(sqsEndpoint)
-                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(keys[0], keys[1])))
-                .httpClientBuilder(UrlConnectionHttpClient.builder()).build()) {
-            String dlqUrl = sqs.createQueue(b -> b.queueName(DEAD_LETTER_QUEUE)).queueUrl();
-            String dlqArn = sqs.getQueueAttributes(b -> b.queueUrl(dlqUrl).attributeNames(QueueAttributeName.QUEUE_ARN))
-                    .attributes().get(QueueAttributeName.QUEUE_ARN);
-            sqs.createQueue(b -> b.queueName(CHUNK_QUEUE).attributes(Map.of(QueueAttributeName.REDRIVE_POLICY,
-                    "{\"maxReceiveCount\":\"5\",\"deadLetterTargetArn\":\"" + dlqArn + "\"}")));
-        }
+        String dlqUrl = sqs.createQueue(b -> b.queueName(DEAD_LETTER_QUEUE)).queueUrl();
+        String dlqArn = arn(sqs, dlqUrl);
+        String url = sqs.createQueue(b -> b.queueName(CHUNK_QUEUE).attributes(Map.of(
+                QueueAttributeName.VISIBILITY_TIMEOUT, Integer.toString(VISIBILITY_TIMEOUT_SECONDS),
+                QueueAttributeName.REDRIVE_POLICY,
+                "{\"maxReceiveCount\":\"" + MAX_RECEIVES + "\",\"deadLetterTargetArn\":\"" + dlqArn + "\"}"))).queueUrl();
+        return new Queue(url, arn(sqs, url));
+    }
+
+    private static String arn(SqsClient sqs, String queueUrl) {
+        return sqs.getQueueAttributes(b -> b.queueUrl(queueUrl).attributeNames(QueueAttributeName.QUEUE_ARN))
+                .attributes().get(QueueAttributeName.QUEUE_ARN);
     }
 
     public URI apiBase() {
@@ -126,6 +251,10 @@ public final class LocalRuntime implements AutoCloseable {
         return aws.sqsEndpoint();
     }
 
+    public URI inferenceEndpoint() {
+        return inferenceEndpoint;
+    }
+
     public Path dataDir() {
         return options.dataDir();
     }
@@ -134,6 +263,20 @@ public final class LocalRuntime implements AutoCloseable {
     public void close() {
         ready = false;
         gateway.close();
-        aws.close();
+        closeAll(parts);
+    }
+
+    /** Stops what was started, newest first: the API, then the workers, the state machine, the emulators. */
+    private static void closeAll(List<AutoCloseable> parts) {
+        List<AutoCloseable> reversed = new ArrayList<>(parts);
+        Collections.reverse(reversed);
+        for (AutoCloseable part : reversed) {
+            try {
+                part.close();
+            } catch (Exception e) {
+                System.getLogger(LocalRuntime.class.getName()).log(System.Logger.Level.WARNING,
+                        "stopping " + part.getClass().getSimpleName() + " failed", e);
+            }
+        }
     }
 }

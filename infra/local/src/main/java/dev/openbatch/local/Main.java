@@ -1,5 +1,6 @@
 package dev.openbatch.local;
 
+import java.net.URI;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
@@ -12,9 +13,12 @@ import java.util.concurrent.CountDownLatch;
  * --s3-port N        the local S3 endpoint (default 4566)
  * --dynamodb-port N  DynamoDB Local (default 4567)
  * --sqs-port N       ElasticMQ (default 9324)
- * --data-dir DIR     where data survives restarts (default .openbatch)
+ * --data-dir DIR     where data survives restarts (default .openbatch, env OPENBATCH_DATA_DIR)
  * --host HOST        the interface to listen on (default 127.0.0.1)
- * --endpoint URL     the inference endpoint of the default job, job-local (default http://127.0.0.1:8000/v1)
+ * --endpoint URL     the default job's inference endpoint, e.g. a vLLM server's http://127.0.0.1:8000/v1
+ *                    (default: the built-in reference endpoint)
+ * --concurrency N    the default job's requests in flight per chunk (default 64)
+ * --chunk-lines N    request lines per chunk (default 500)
  * </pre>
  */
 public final class Main {
@@ -23,15 +27,21 @@ public final class Main {
 
     public static void main(String[] args) throws InterruptedException {
         Map<String, String> env = System.getenv();
-        String host = "127.0.0.1";
-        int apiPort = Integer.parseInt(env.getOrDefault("OPENBATCH_PORT", "8080"));
-        int s3Port = 4566;
-        int dynamoPort = 4567;
-        int sqsPort = 9324;
         Path dataDir = Path.of(env.getOrDefault("OPENBATCH_DATA_DIR", ".openbatch"));
-        String endpoint = "http://127.0.0.1:8000/v1";
-        for (int i = 0; i < args.length; i++) {
+        LocalRuntime.Options o = LocalRuntime.Options.defaults(dataDir, 4567);
+        int apiPort = Integer.parseInt(env.getOrDefault("OPENBATCH_PORT", "8080"));
+        String host = o.host();
+        int s3Port = o.s3Port();
+        int dynamoPort = o.dynamoPort();
+        int sqsPort = o.sqsPort();
+        URI endpoint = null;
+        int concurrency = o.jobConcurrency();
+        int chunkLines = o.chunkLines();
+        for (int i = 0; i < args.length; i += 2) {
             String value = i + 1 < args.length ? args[i + 1] : null;
+            if (value == null) {
+                usage("option " + args[i] + " needs a value");
+            }
             switch (args[i]) {
                 case "--port" -> apiPort = Integer.parseInt(value);
                 case "--s3-port" -> s3Port = Integer.parseInt(value);
@@ -39,31 +49,34 @@ public final class Main {
                 case "--sqs-port" -> sqsPort = Integer.parseInt(value);
                 case "--data-dir" -> dataDir = Path.of(value);
                 case "--host" -> host = value;
-                case "--endpoint" -> endpoint = value;
-                default -> {
-                    System.err.println("unknown option " + args[i] + "; see the README for the options");
-                    System.exit(2);
-                }
+                case "--endpoint" -> endpoint = URI.create(value);
+                case "--concurrency" -> concurrency = Integer.parseInt(value);
+                case "--chunk-lines" -> chunkLines = Integer.parseInt(value);
+                default -> usage("unknown option " + args[i]);
             }
-            i++;
         }
-        String jobs = env.getOrDefault("OPENBATCH_JOBS", "{\"default_job\":\"job-local\",\"jobs\":[{\"id\":\"job-local\","
-                + "\"base_url\":\"" + endpoint + "\",\"concurrency\":64}]}");
-
         LocalRuntime runtime = LocalRuntime.start(new LocalRuntime.Options(host, apiPort, s3Port, dynamoPort, sqsPort,
-                dataDir.toAbsolutePath(), env.getOrDefault("AWS_REGION", "us-east-1"), jobs));
+                dataDir.toAbsolutePath(), env.getOrDefault("AWS_REGION", o.region()), endpoint, o.reference(),
+                concurrency, chunkLines, o.mapConcurrency(), o.workers(), o.window24h()));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             runtime.close();
             stopped.countDown();
         }));
         System.out.println("openbatch local runtime is up");
-        System.out.println("  API base URL:   " + runtime.apiBase());
-        System.out.println("  S3 endpoint:    " + runtime.s3Endpoint() + " (path-style, any credentials accepted)");
-        System.out.println("  DynamoDB:       " + runtime.dynamoEndpoint());
-        System.out.println("  SQS:            " + runtime.sqsEndpoint());
-        System.out.println("  data directory: " + runtime.dataDir());
+        System.out.println("  API base URL:       " + runtime.apiBase());
+        System.out.println("  S3 endpoint:        " + runtime.s3Endpoint() + " (path-style, any credentials accepted)");
+        System.out.println("  DynamoDB:           " + runtime.dynamoEndpoint());
+        System.out.println("  SQS:                " + runtime.sqsEndpoint());
+        System.out.println("  inference endpoint: " + runtime.inferenceEndpoint()
+                + (endpoint == null ? " (built-in reference endpoint, job-local)" : " (job-local)"));
+        System.out.println("  data directory:     " + runtime.dataDir());
         System.out.flush();
         stopped.await();
+    }
+
+    private static void usage(String problem) {
+        System.err.println(problem + "; see the README for the options");
+        System.exit(2);
     }
 }

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 
@@ -25,8 +26,8 @@ final class Emulators {
                 throw new UncheckedIOException(e);
             }
             Runtime.getRuntime().addShutdownHook(new Thread(aws::close));
-            Settings settings = new Settings("us-east-1", "it-bucket", "it-files", "it-batches", "{}",
-                    Map.of(Settings.S3, aws.s3Endpoint(), Settings.DYNAMODB, aws.dynamoEndpoint()),
+            Settings settings = new Settings("us-east-1", "it-bucket", "it-files", "it-batches", "{}", null, 500, 10,
+                    Duration.ofHours(24), Map.of(Settings.S3, aws.s3Endpoint(), Settings.DYNAMODB, aws.dynamoEndpoint()),
                     Optional.of(LocalRuntime.CREDENTIALS.split(":", 2)));
             clients = new AwsClients(settings);
         }

@@ -26,7 +26,9 @@ import java.net.http.HttpResponse.BodyHandlers;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.time.Duration;
 import java.util.List;
+import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -100,9 +102,19 @@ class LocalRuntimeEndToEndTest {
                     .isEqualTo(JsonValue.from("run " + i));
             created.add(batch.id());
         }
-        Batch retrieved = client.batches().retrieve(created.get(1));
-        assertThat(retrieved.id()).isEqualTo(created.get(1));
-        assertThat(retrieved.requestCounts().orElseThrow().total()).isZero();
+        Batch done = awaitEnded(client, created.get(1));
+        assertThat(done.status()).isEqualTo(Batch.Status.COMPLETED);
+        assertThat(done.requestCounts().orElseThrow().total()).isEqualTo(2);
+        assertThat(done.requestCounts().orElseThrow().completed()).isEqualTo(2);
+        assertThat(done.errorFileId()).isEmpty();
+        try (HttpResponse output = client.files().content(done.outputFileId().orElseThrow());
+             InputStream body = output.body()) {
+            List<String> lines = new String(body.readAllBytes()).lines().toList();
+            assertThat(lines).hasSize(2);
+            assertThat(lines.get(0)).contains("\"custom_id\":\"request-1\"", "\"status_code\":200",
+                    "Reference endpoint received model m");
+            assertThat(lines.get(1)).contains("\"custom_id\":\"request-2\"");
+        }
 
         BatchListPage first = client.batches().list(BatchListParams.builder().limit(2).build());
         assertThat(first.data()).extracting(Batch::id).containsExactly(created.get(2), created.get(1));
@@ -116,6 +128,29 @@ class LocalRuntimeEndToEndTest {
         assertThatThrownBy(() -> client.files().retrieve(file.id())).isInstanceOf(NotFoundException.class)
                 .hasMessageContaining("No such File object: " + file.id());
     }
+
+    /** Polls the batch, as a user does, until it has ended. */
+    static Batch awaitEnded(OpenAIClient client, String batchId) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (true) {
+            Batch batch = client.batches().retrieve(batchId);
+            if (ENDED.contains(batch.status())) {
+                return batch;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("batch " + batchId + " still " + batch.status() + " after 60 s:\n" + local.output());
+            }
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError(e);
+            }
+        }
+    }
+
+    private static final Set<Batch.Status> ENDED = Set.of(Batch.Status.COMPLETED, Batch.Status.FAILED,
+            Batch.Status.EXPIRED, Batch.Status.CANCELLED);
 
     @Test
     void openAiJavaSdk_seesOpenAisErrors() throws IOException {

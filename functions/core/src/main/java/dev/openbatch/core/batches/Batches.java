@@ -1,7 +1,6 @@
 package dev.openbatch.core.batches;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.JsonNodeType;
 import dev.openbatch.core.ApiException;
 import dev.openbatch.core.Ids;
 import dev.openbatch.core.Json;
@@ -28,7 +27,8 @@ public final class Batches {
     public static final List<String> ENDPOINTS =
             List.of("/v1/responses", "/v1/chat/completions", "/v1/embeddings", "/v1/completions");
     public static final List<String> COMPLETION_WINDOWS = List.of("24h", "unlimited");
-    static final Duration WINDOW_24H = Duration.ofHours(24);
+    /** The length of the {@code 24h} completion window, unless the deployment shortens it (for tests). */
+    public static final Duration WINDOW_24H = Duration.ofHours(24);
 
     static final int MAX_METADATA_PAIRS = 16;
     static final int MAX_METADATA_KEY = 64;
@@ -36,19 +36,27 @@ public final class Batches {
     static final int DEFAULT_LIST_LIMIT = 20;
     static final int MAX_LIST_LIMIT = 100;
 
+    private static final Set<String> CANCELLABLE =
+            Set.of(Batch.Status.VALIDATING, Batch.Status.IN_PROGRESS, Batch.Status.FINALIZING);
+
     private static final Set<String> PARAMETERS =
             Set.of("input_file_id", "endpoint", "completion_window", "metadata", "job_id");
 
     private final BatchRepository batches;
     private final FileRepository files;
     private final JobCatalog jobs;
+    private final BatchLauncher launcher;
+    private final Duration window;
     private final Ids ids;
     private final Clock clock;
 
-    public Batches(BatchRepository batches, FileRepository files, JobCatalog jobs, Ids ids, Clock clock) {
+    public Batches(BatchRepository batches, FileRepository files, JobCatalog jobs, BatchLauncher launcher,
+                   Duration window, Ids ids, Clock clock) {
         this.batches = batches;
         this.files = files;
         this.jobs = jobs;
+        this.launcher = launcher;
+        this.window = window;
         this.ids = ids;
         this.clock = clock;
     }
@@ -86,10 +94,34 @@ public final class Batches {
         }
 
         long now = clock.instant().getEpochSecond();
-        Long expiresAt = window.equals("24h") ? now + WINDOW_24H.toSeconds() : null;
+        Long expiresAt = window.equals("24h") ? now + this.window.toSeconds() : null;
         Batch batch = Batch.validating(ids.batch(), endpoint, inputFileId, window, now, expiresAt, metadata, job.id());
         batches.create(tenant, batch);
+        try {
+            launcher.start(tenant, batch.id());
+        } catch (RuntimeException e) {
+            // A batch that will never run must not look as if it might: it ends failed, and the caller hears of it.
+            batches.transition(tenant, batch.id(), Set.of(Batch.Status.VALIDATING), Batch.Status.FAILED,
+                    Map.of("failed_at", clock.instant().getEpochSecond()), null,
+                    List.of(new Batch.Error("batch_not_started", "The batch could not be started.", null, null)));
+            throw e;
+        }
         return batch;
+    }
+
+    /**
+     * {@code POST /v1/batches/{id}/cancel}: a running batch goes {@code cancelling} at once; lines not
+     * yet sent end as {@code batch_cancelled} and the finalizer makes it {@code cancelled}.
+     */
+    public Batch cancel(String tenant, String id) {
+        Batch batch = retrieve(tenant, id);
+        if (batch.status().equals(Batch.Status.CANCELLING)) {
+            return batch;
+        }
+        return batches.transition(tenant, id, CANCELLABLE, Batch.Status.CANCELLING,
+                        Map.of("cancelling_at", clock.instant().getEpochSecond()), null, null)
+                .orElseThrow(() -> ApiException.invalid("Cannot cancel a batch with status '"
+                        + retrieve(tenant, id).status() + "'.", null, "batch_not_cancellable"));
     }
 
     public Batch retrieve(String tenant, String id) {
@@ -184,17 +216,7 @@ public final class Batches {
 
     private static ApiException invalidType(String param, String expected, JsonNode got) {
         return ApiException.invalid("Invalid type for '" + param + "': expected " + expected + ", but got "
-                + describe(got.getNodeType(), got) + " instead.", param, "invalid_type");
+                + Json.describeType(got) + " instead.", param, "invalid_type");
     }
 
-    private static String describe(JsonNodeType type, JsonNode node) {
-        return switch (type) {
-            case STRING -> "a string";
-            case NUMBER -> node.isIntegralNumber() ? "an integer" : "a decimal";
-            case BOOLEAN -> "a boolean";
-            case ARRAY -> "an array";
-            case OBJECT, POJO -> "an object";
-            default -> "null";
-        };
-    }
 }

@@ -10,6 +10,9 @@ public interface FileContentStore {
     /** Writes the object whole, replacing any object at that key. */
     void put(String key, byte[] content, String contentType);
 
+    /** Writes the object from a stream of known length, replacing any object at that key. */
+    void put(String key, InputStream content, long length, String contentType);
+
     /** Streams the object; the caller closes the stream. Throws {@link NoSuchKey} when it is absent. */
     InputStream open(String key);
 

@@ -44,6 +44,7 @@ public final class OpenAiApi {
         route("POST", "/v1/batches", (r, m) -> ApiResponse.ok(batches.create(r.tenant(), r.body())));
         route("GET", "/v1/batches", (r, m) -> list(batches.list(r.tenant(), cursor(r), intParam(r, "limit")), Batch::id));
         route("GET", "/v1/batches/([^/]+)", (r, m) -> ApiResponse.ok(batches.retrieve(r.tenant(), m.group(1))));
+        route("POST", "/v1/batches/([^/]+)/cancel", (r, m) -> ApiResponse.ok(batches.cancel(r.tenant(), m.group(1))));
     }
 
     private void route(String method, String path, BiFunction<ApiRequest, Matcher, ApiResponse> action) {

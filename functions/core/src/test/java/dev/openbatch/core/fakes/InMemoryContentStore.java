@@ -2,7 +2,9 @@ package dev.openbatch.core.fakes;
 
 import dev.openbatch.core.files.FileContentStore;
 import java.io.ByteArrayInputStream;
+import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -13,6 +15,19 @@ public final class InMemoryContentStore implements FileContentStore {
     @Override
     public void put(String key, byte[] content, String contentType) {
         objects.put(key, content.clone());
+    }
+
+    @Override
+    public void put(String key, InputStream content, long length, String contentType) {
+        try {
+            byte[] bytes = content.readAllBytes();
+            if (bytes.length != length) {
+                throw new IllegalStateException("declared " + length + " bytes, got " + bytes.length);
+            }
+            objects.put(key, bytes);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     @Override

@@ -29,6 +29,12 @@ final class InMemoryRecords<T> {
         }
     }
 
+    /** Replaces a record's value, keeping its owner. */
+    synchronized void replace(String key, T value) {
+        Owned<T> owned = byId.get(key);
+        byId.put(key, new Owned<>(owned.tenant(), value));
+    }
+
     synchronized Optional<T> find(String tenant, String key) {
         Owned<T> owned = byId.get(key);
         return owned == null || !owned.tenant().equals(tenant) ? Optional.empty() : Optional.of(owned.value());

@@ -12,7 +12,9 @@ import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 /** The whole core API over in-memory ports, and helpers to build requests to it. */
 public final class TestApi {
@@ -26,6 +28,7 @@ public final class TestApi {
     public final InMemoryBatchRepository batchRecords = new InMemoryBatchRepository();
     public final InMemoryContentStore content = new InMemoryContentStore();
     public final Clock clock = Clock.fixed(Instant.parse("2026-11-21T12:00:00Z"), ZoneOffset.UTC);
+    public final List<String> launched = new CopyOnWriteArrayList<>();
     public final Files files;
     public final Batches batches;
     public final OpenAiApi api;
@@ -37,7 +40,8 @@ public final class TestApi {
     public TestApi(String jobs) {
         Ids ids = new Ids(Clock.systemUTC());
         files = new Files(fileRecords, content, ids, clock);
-        batches = new Batches(batchRecords, fileRecords, JobCatalog.fromJson(jobs), ids, clock);
+        batches = new Batches(batchRecords, fileRecords, JobCatalog.fromJson(jobs),
+                (tenant, id) -> launched.add(id), Batches.WINDOW_24H, ids, clock);
         api = new OpenAiApi(files, batches);
     }
 

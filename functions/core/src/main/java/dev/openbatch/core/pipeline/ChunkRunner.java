@@ -1,0 +1,150 @@
+package dev.openbatch.core.pipeline;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.openbatch.core.Json;
+import dev.openbatch.core.jobs.Job;
+import java.io.IOException;
+import java.net.http.HttpTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import java.util.SplittableRandom;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
+
+/**
+ * Runs the lines of one chunk against the job's endpoint, keeping up to the job's concurrency in
+ * flight (one virtual thread per line, a semaphore for the bound), retrying what is worth
+ * retrying, and answers one {@link OutputLine} per line, in the chunk's order.
+ */
+public final class ChunkRunner {
+
+    /** Asked before each line is sent: a reason not to send it any more (cancelled, expired), if there is one. */
+    @FunctionalInterface
+    public interface LineGate {
+        Optional<OutputLine.Error> refusal();
+    }
+
+    private final InferenceClient client;
+    private final RetryPolicy retry;
+    private final Clock clock;
+
+    public ChunkRunner(InferenceClient client, RetryPolicy retry, Clock clock) {
+        this.client = client;
+        this.retry = retry;
+        this.clock = clock;
+    }
+
+    public List<OutputLine> run(String batchId, Job job, List<RequestLine> lines, LineGate gate)
+            throws InterruptedException {
+        Semaphore inFlight = new Semaphore(job.concurrency());
+        List<Future<OutputLine>> results = new ArrayList<>(lines.size());
+        try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (RequestLine line : lines) {
+                results.add(threads.submit(() -> runLine(batchId, job, line, gate, inFlight)));
+            }
+            List<OutputLine> outputs = new ArrayList<>(lines.size());
+            for (Future<OutputLine> result : results) {
+                outputs.add(result.get());
+            }
+            return outputs;
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("a line of batch " + batchId + " failed unexpectedly", e.getCause());
+        }
+    }
+
+    private OutputLine runLine(String batchId, Job job, RequestLine line, LineGate gate, Semaphore inFlight)
+            throws InterruptedException {
+        String id = lineId(batchId, line.position());
+        byte[] body = Json.write(line.body());
+        SplittableRandom random = new SplittableRandom(id.hashCode());
+        for (int attempt = 1; ; attempt++) {
+            Optional<OutputLine.Error> refusal = gate.refusal();
+            if (refusal.isPresent()) {
+                return new OutputLine(id, line.customId(), null, refusal.get());
+            }
+            Attempt result;
+            inFlight.acquire();
+            try {
+                result = send(job, line, body, id);
+            } finally {
+                inFlight.release();
+            }
+            if (!result.retryable() || attempt >= retry.maxAttempts()) {
+                return result.line(id, line.customId());
+            }
+            Thread.sleep(retry.backoff(attempt, result.retryAfter(), random));
+        }
+    }
+
+    /** The outcome of one attempt: an answer to keep, or a failure to try again. */
+    private record Attempt(OutputLine.Response response, OutputLine.Error error, boolean retryable,
+                           Optional<Duration> retryAfter) {
+
+        OutputLine line(String id, String customId) {
+            return new OutputLine(id, customId, response, error);
+        }
+    }
+
+    private Attempt send(Job job, RequestLine line, byte[] body, String id) throws InterruptedException {
+        InferenceClient.Answer answer;
+        try {
+            answer = client.post(job, line.url(), body);
+        } catch (HttpTimeoutException e) {
+            return new Attempt(null, new OutputLine.Error("request_timeout",
+                    "The inference endpoint did not answer in time."), true, Optional.empty());
+        } catch (IOException e) {
+            return new Attempt(null, new OutputLine.Error("endpoint_unreachable",
+                    "The connection to the inference endpoint failed: " + e.getClass().getSimpleName() + "."),
+                    true, Optional.empty());
+        }
+        String requestId = answer.requestId().orElse("req_" + id.substring("batch_req_".length()));
+        JsonNode parsed = parse(answer.body());
+        if (parsed == null) {
+            // A truncated or non-JSON body is a fault of the endpoint, whatever its status said.
+            return new Attempt(new OutputLine.Response(answer.status() < 500 ? 502 : answer.status(), requestId,
+                    endpointError("The inference endpoint answered with a body that is not JSON (HTTP "
+                            + answer.status() + ").")), null, true, Optional.empty());
+        }
+        boolean retryable = RetryPolicy.retryable(answer.status());
+        return new Attempt(new OutputLine.Response(answer.status(), requestId, parsed), null, retryable,
+                retryable ? RetryPolicy.parseRetryAfter(answer.retryAfter().orElse(null), clock.instant())
+                        : Optional.empty());
+    }
+
+    private static JsonNode parse(byte[] body) {
+        try {
+            JsonNode node = Json.MAPPER.readTree(body);
+            return node == null || node.isMissingNode() ? null : node;
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    private static JsonNode endpointError(String message) {
+        ObjectNode error = Json.MAPPER.createObjectNode();
+        error.putObject("error").put("message", message).put("type", "server_error").putNull("param").putNull("code");
+        return error;
+    }
+
+    /** {@code batch_req_} and 24 hex digits of SHA-256(batch, position): a request always gets the same id. */
+    public static String lineId(String batchId, int position) {
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256")
+                    .digest((batchId + ":" + position).getBytes(StandardCharsets.UTF_8));
+            return "batch_req_" + HexFormat.of().formatHex(digest, 0, 12);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,131 @@
+package dev.openbatch.core.pipeline;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.openbatch.core.Json;
+import dev.openbatch.core.api.Batch;
+import dev.openbatch.core.batches.BatchRepository;
+import dev.openbatch.core.jobs.Job;
+import dev.openbatch.core.jobs.JobCatalog;
+import java.io.BufferedReader;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * A worker's use case: runs one chunk of a batch and writes its part, then counts it. A chunk whose
+ * part is already whole (a redelivered message) is not run again, and a counted chunk is not
+ * counted again, so at-least-once delivery yields every line exactly once.
+ */
+public final class RunChunk {
+
+    static final OutputLine.Error CANCELLED = new OutputLine.Error("batch_cancelled",
+            "This request was not executed because the batch was cancelled.");
+    static final OutputLine.Error EXPIRED = new OutputLine.Error("batch_expired",
+            "This request could not be executed before the completion window expired.");
+
+    /** How often a running chunk looks again at whether its batch was cancelled. */
+    private static final Duration STATUS_REFRESH = Duration.ofSeconds(1);
+
+    private final BatchRepository batches;
+    private final ChunkStore store;
+    private final JobCatalog jobs;
+    private final ChunkRunner runner;
+    private final Clock clock;
+
+    public RunChunk(BatchRepository batches, ChunkStore store, JobCatalog jobs, ChunkRunner runner, Clock clock) {
+        this.batches = batches;
+        this.store = store;
+        this.jobs = jobs;
+        this.runner = runner;
+        this.clock = clock;
+    }
+
+    public PartCounts run(String tenant, String batchId, Chunk chunk) throws InterruptedException {
+        PartCounts counts = store.partCounts(batchId, chunk.index()).orElse(null);
+        if (counts == null) {
+            counts = runAndWrite(tenant, batchId, chunk);
+        }
+        batches.countChunk(tenant, batchId, chunk.index(), counts.completed(), counts.failed());
+        return counts;
+    }
+
+    private PartCounts runAndWrite(String tenant, String batchId, Chunk chunk) throws InterruptedException {
+        Batch batch = batches.find(tenant, batchId)
+                .orElseThrow(() -> new IllegalStateException("no batch " + batchId + " of " + tenant));
+        Job job = jobs.find(batch.jobId())
+                .orElseThrow(() -> new IllegalStateException("batch " + batchId + " names job " + batch.jobId()
+                        + ", which this deployment no longer has"));
+        List<OutputLine> outputs = runner.run(batchId, job, readLines(batchId, chunk), new Gate(tenant, batch));
+
+        ByteArrayOutputStream output = new ByteArrayOutputStream();
+        ByteArrayOutputStream errors = new ByteArrayOutputStream();
+        long completed = 0;
+        long expired = 0;
+        for (OutputLine line : outputs) {
+            ByteArrayOutputStream side = line.succeeded() ? output : errors;
+            side.writeBytes(Json.write(line));
+            side.write('\n');
+            completed += line.succeeded() ? 1 : 0;
+            expired += EXPIRED.equals(line.error()) ? 1 : 0;
+        }
+        PartCounts counts = new PartCounts(completed, outputs.size() - completed, expired);
+        store.writePart(batchId, chunk.index(), output.toByteArray(), errors.toByteArray(), counts);
+        return counts;
+    }
+
+    private List<RequestLine> readLines(String batchId, Chunk chunk) {
+        List<RequestLine> lines = new ArrayList<>(chunk.lines());
+        try (BufferedReader reader = new BufferedReader(
+                new InputStreamReader(store.readChunk(batchId, chunk.index()), StandardCharsets.UTF_8))) {
+            String text;
+            int offset = 0;
+            while ((text = reader.readLine()) != null) {
+                JsonNode request = Json.MAPPER.readTree(text);
+                lines.add(new RequestLine(chunk.firstRequest() + offset++, request.get("custom_id").textValue(),
+                        request.get("url").textValue(), request.get("body")));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading chunk " + chunk.index() + " of " + batchId, e);
+        }
+        return lines;
+    }
+
+    /** Refuses further lines once the batch is cancelled or its window has passed. */
+    private final class Gate implements ChunkRunner.LineGate {
+        private final String tenant;
+        private final String batchId;
+        private final Long expiresAt;
+        private volatile String status;
+        private volatile Instant checkedAt;
+
+        Gate(String tenant, Batch batch) {
+            this.tenant = tenant;
+            this.batchId = batch.id();
+            this.expiresAt = batch.expiresAt();
+            this.status = batch.status();
+            this.checkedAt = clock.instant();
+        }
+
+        @Override
+        public Optional<OutputLine.Error> refusal() {
+            Instant now = clock.instant();
+            if (expiresAt != null && now.getEpochSecond() >= expiresAt) {
+                return Optional.of(EXPIRED);
+            }
+            if (now.isAfter(checkedAt.plus(STATUS_REFRESH))) {
+                checkedAt = now;
+                batches.find(tenant, batchId).ifPresent(b -> status = b.status());
+            }
+            boolean cancelled = status.equals(Batch.Status.CANCELLING) || status.equals(Batch.Status.CANCELLED);
+            return cancelled ? Optional.of(CANCELLED) : Optional.empty();
+        }
+    }
+}

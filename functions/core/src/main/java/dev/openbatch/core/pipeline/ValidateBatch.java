@@ -1,0 +1,86 @@
+package dev.openbatch.core.pipeline;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.openbatch.core.api.Batch;
+import dev.openbatch.core.batches.BatchRepository;
+import dev.openbatch.core.files.FileContentStore;
+import dev.openbatch.core.files.Files;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.time.Clock;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The state machine's first step: validates the batch's input file, cuts it into chunks, and moves
+ * the batch to {@code in_progress} or {@code failed}. Running it again gives the same chunks and
+ * moves nothing twice.
+ */
+public final class ValidateBatch {
+
+    /**
+     * What the state machine needs next: whether to run the batch, and over which chunks.
+     *
+     * @param valid          false when the batch has failed validation (it is already marked failed)
+     * @param chunks         the chunks to map over
+     * @param chunkCount     how many chunks there are, for the finalizer
+     * @param maxConcurrency how many chunks run at once
+     */
+    public record Outcome(
+            @JsonProperty("valid") boolean valid,
+            @JsonProperty("chunks") List<Chunk> chunks,
+            @JsonProperty("chunk_count") int chunkCount,
+            @JsonProperty("max_concurrency") int maxConcurrency) {}
+
+    private final BatchRepository batches;
+    private final FileContentStore content;
+    private final InputValidator validator;
+    private final int mapConcurrency;
+    private final Clock clock;
+
+    public ValidateBatch(BatchRepository batches, FileContentStore content, InputValidator validator,
+                         int mapConcurrency, Clock clock) {
+        this.batches = batches;
+        this.content = content;
+        this.validator = validator;
+        this.mapConcurrency = mapConcurrency;
+        this.clock = clock;
+    }
+
+    public Outcome run(String tenant, String batchId) {
+        Batch batch = batches.find(tenant, batchId)
+                .orElseThrow(() -> new IllegalStateException("no batch " + batchId + " of " + tenant));
+        if (batch.status().equals(Batch.Status.FAILED)) {
+            return new Outcome(false, List.of(), 0, mapConcurrency);
+        }
+        InputValidator.Result result;
+        try (InputStream input = content.open(Files.contentKey(batch.inputFileId()))) {
+            result = validator.validate(batchId, batch.endpoint(), input);
+        } catch (FileContentStore.NoSuchKey e) {
+            result = new InputValidator.Result.Invalid(List.of(new Batch.Error("file_not_found",
+                    "The input file " + batch.inputFileId() + " no longer exists.", "input_file_id", null)));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        long now = clock.instant().getEpochSecond();
+        return switch (result) {
+            case InputValidator.Result.Invalid invalid -> {
+                batches.transition(tenant, batchId, Set.of(Batch.Status.VALIDATING, Batch.Status.CANCELLING),
+                        Batch.Status.FAILED, Map.of("failed_at", now), null, invalid.errors());
+                yield new Outcome(false, List.of(), 0, mapConcurrency);
+            }
+            case InputValidator.Result.Valid valid -> {
+                long total = valid.total();
+                if (batches.transition(tenant, batchId, Set.of(Batch.Status.VALIDATING), Batch.Status.IN_PROGRESS,
+                        Map.of("in_progress_at", now), total, null).isEmpty()) {
+                    // Cancelled while validating: the lines still count, and end as cancelled.
+                    batches.transition(tenant, batchId, Set.of(Batch.Status.CANCELLING), Batch.Status.CANCELLING,
+                            Map.of(), total, null);
+                }
+                yield new Outcome(true, valid.chunks(), valid.chunks().size(), mapConcurrency);
+            }
+        };
+    }
+}

@@ -1,0 +1,55 @@
+package dev.openbatch.core.fakes;
+
+import dev.openbatch.core.pipeline.ChunkStore;
+import dev.openbatch.core.pipeline.PartCounts;
+import java.io.ByteArrayInputStream;
+import java.io.InputStream;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+public final class InMemoryChunkStore implements ChunkStore {
+
+    public final Map<String, byte[]> chunks = new ConcurrentHashMap<>();
+    public final Map<String, byte[]> parts = new ConcurrentHashMap<>();
+    public final Map<String, PartCounts> counts = new ConcurrentHashMap<>();
+    public final AtomicInteger partWrites = new AtomicInteger();
+
+    private static String key(String batchId, int index) {
+        return batchId + "/" + index;
+    }
+
+    @Override
+    public void writeChunk(String batchId, int index, byte[] lines) {
+        chunks.put(key(batchId, index), lines.clone());
+    }
+
+    @Override
+    public InputStream readChunk(String batchId, int index) {
+        return new ByteArrayInputStream(chunks.get(key(batchId, index)));
+    }
+
+    @Override
+    public void writePart(String batchId, int index, byte[] output, byte[] errors, PartCounts partCounts) {
+        partWrites.incrementAndGet();
+        parts.put(key(batchId, index) + "/" + PartKind.OUTPUT, output.clone());
+        parts.put(key(batchId, index) + "/" + PartKind.ERRORS, errors.clone());
+        counts.put(key(batchId, index), partCounts);
+    }
+
+    @Override
+    public Optional<PartCounts> partCounts(String batchId, int index) {
+        return Optional.ofNullable(counts.get(key(batchId, index)));
+    }
+
+    @Override
+    public InputStream readPart(String batchId, int index, PartKind kind) {
+        return new ByteArrayInputStream(parts.get(key(batchId, index) + "/" + kind));
+    }
+
+    @Override
+    public long partSize(String batchId, int index, PartKind kind) {
+        return parts.get(key(batchId, index) + "/" + kind).length;
+    }
+}

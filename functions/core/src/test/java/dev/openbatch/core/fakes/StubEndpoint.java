@@ -1,0 +1,91 @@
+package dev.openbatch.core.fakes;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.sun.net.httpserver.HttpServer;
+import dev.openbatch.core.Json;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A tiny OpenAI-compatible endpoint for core tests. By the request's {@code model}: {@code error-NNN}
+ * always answers NNN; {@code flaky-N} answers 503 (with {@code Retry-After: 0}) to its first N
+ * attempts per custom id in {@code metadata.id}; {@code garbage} answers a body that is not JSON;
+ * {@code slow} takes 20 ms;
+ * anything else a chat completion echoing the model.
+ */
+public final class StubEndpoint implements AutoCloseable {
+
+    private final HttpServer server;
+    public final AtomicInteger requests = new AtomicInteger();
+    public final AtomicInteger maxInFlight = new AtomicInteger();
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private final Map<String, AtomicInteger> attempts = new ConcurrentHashMap<>();
+
+    public StubEndpoint() {
+        try {
+            server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
+        server.createContext("/v1/", exchange -> {
+            int now = inFlight.incrementAndGet();
+            maxInFlight.accumulateAndGet(now, Math::max);
+            try (exchange) {
+                requests.incrementAndGet();
+                JsonNode body = Json.MAPPER.readTree(exchange.getRequestBody());
+                String model = body.path("model").asText();
+                int status = 200;
+                String answer = "{\"id\":\"chatcmpl-1\",\"object\":\"chat.completion\",\"model\":\"" + model
+                        + "\",\"path\":\"" + exchange.getRequestURI().getPath() + "\","
+                        + "\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"ok\"}}]}";
+                if (model.startsWith("error-")) {
+                    status = Integer.parseInt(model.substring(6));
+                    answer = "{\"error\":{\"message\":\"refused\",\"type\":\"invalid_request_error\",\"param\":null,\"code\":null}}";
+                } else if (model.startsWith("flaky-")) {
+                    int failures = Integer.parseInt(model.substring(6));
+                    String key = body.path("metadata").path("id").asText();
+                    if (attempts.computeIfAbsent(key, k -> new AtomicInteger()).incrementAndGet() <= failures) {
+                        status = 503;
+                        answer = "{\"error\":{\"message\":\"busy\",\"type\":\"server_error\",\"param\":null,\"code\":null}}";
+                        exchange.getResponseHeaders().add("Retry-After", "0");
+                    }
+                } else if (model.equals("slow")) {
+                    try {
+                        Thread.sleep(20);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                } else if (model.equals("garbage")) {
+                    answer = "<html>oops</html>";
+                }
+                byte[] bytes = answer.getBytes(StandardCharsets.UTF_8);
+                exchange.getResponseHeaders().add("x-request-id", "req-stub-" + requests.get());
+                exchange.sendResponseHeaders(status, bytes.length);
+                try (OutputStream out = exchange.getResponseBody()) {
+                    out.write(bytes);
+                }
+            } finally {
+                inFlight.decrementAndGet();
+            }
+        });
+        server.start();
+    }
+
+    public URI baseUrl() {
+        return URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/v1");
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+    }
+}
