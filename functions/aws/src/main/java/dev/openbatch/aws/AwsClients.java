@@ -1,11 +1,20 @@
 package dev.openbatch.aws;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.function.Consumer;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.awscore.client.builder.AwsClientBuilder;
 import software.amazon.awssdk.awscore.client.builder.AwsSyncClientBuilder;
+import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
+import software.amazon.awssdk.core.client.config.ClientOverrideConfiguration;
+import software.amazon.awssdk.core.interceptor.Context;
+import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
+import software.amazon.awssdk.http.SdkHttpRequest;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
@@ -20,6 +29,17 @@ import software.amazon.awssdk.services.sqs.SqsClient;
  */
 public final class AwsClients {
 
+    /**
+     * Drops {@code Expect: 100-continue} from S3 uploads: the URL-connection client fails on a server
+     * that closes the connection instead of answering 100, and the parts written here are small.
+     */
+    private static final class NoExpectContinue implements ExecutionInterceptor {
+        @Override
+        public SdkHttpRequest modifyHttpRequest(Context.ModifyHttpRequest context, ExecutionAttributes attributes) {
+            return context.httpRequest().toBuilder().removeHeader("Expect").build();
+        }
+    }
+
     private final Settings settings;
     private final AwsCredentialsProvider credentials;
 
@@ -31,28 +51,35 @@ public final class AwsClients {
     }
 
     public S3Client s3() {
-        return configure(S3Client.builder(), Settings.S3)
+        return configure(S3Client.builder(), Settings.S3, o -> o.addExecutionInterceptor(new NoExpectContinue()))
                 // Emulators serve buckets by path; in the cloud virtual-hosted style is the default.
                 .forcePathStyle(settings.endpoint(Settings.S3).isPresent())
                 .build();
     }
 
     public DynamoDbClient dynamoDb() {
-        return configure(DynamoDbClient.builder(), Settings.DYNAMODB).build();
+        return configure(DynamoDbClient.builder(), Settings.DYNAMODB, o -> { }).build();
     }
 
     public SqsClient sqs() {
-        return configure(SqsClient.builder(), Settings.SQS).build();
+        return configure(SqsClient.builder(), Settings.SQS, o -> { }).build();
     }
 
     public SfnClient sfn() {
-        return configure(SfnClient.builder(), Settings.SFN).build();
+        return configure(SfnClient.builder(), Settings.SFN, o -> { }).build();
     }
 
-    private <B extends AwsClientBuilder<B, ?> & AwsSyncClientBuilder<B, ?>> B configure(B builder, String service) {
+    private <B extends AwsClientBuilder<B, ?> & AwsSyncClientBuilder<B, ?>> B configure(
+            B builder, String service, Consumer<ClientOverrideConfiguration.Builder> overrides) {
         builder.region(Region.of(settings.region()))
                 .credentialsProvider(credentials)
-                .httpClientBuilder(UrlConnectionHttpClient.builder());
+                .httpClientBuilder(UrlConnectionHttpClient.builder())
+                // The URL-connection client reports a connection the server closed while idle as an
+                // UncheckedIOException, which the SDK would not retry: every write is idempotent here.
+                .overrideConfiguration(o -> o.retryStrategy(AwsRetryStrategy.standardRetryStrategy().toBuilder()
+                        .retryOnExceptionOrCauseInstanceOf(IOException.class)
+                        .retryOnExceptionInstanceOf(UncheckedIOException.class)
+                        .build()).applyMutation(overrides));
         settings.endpoint(service).ifPresent(builder::endpointOverride);
         return builder;
     }

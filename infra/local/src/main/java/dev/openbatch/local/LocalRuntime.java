@@ -80,14 +80,17 @@ public final class LocalRuntime implements AutoCloseable {
      * @param mapConcurrency    chunks of one batch in flight at once
      * @param workers           chunk-queue pollers, as the event source's maximum concurrency
      * @param window24h         how long the {@code 24h} completion window lasts (shortened in tests)
+     * @param deliveries        how many times the event source hands each chunk message to a worker
+     *                          (1; 2 in tests that prove duplicates change nothing)
      */
     public record Options(String host, int apiPort, int s3Port, int dynamoPort, int sqsPort, Path dataDir,
                           String region, URI endpoint, dev.openbatch.local.reference.Options reference,
-                          int jobConcurrency, int chunkLines, int mapConcurrency, int workers, Duration window24h) {
+                          int jobConcurrency, int chunkLines, int mapConcurrency, int workers, Duration window24h,
+                          int deliveries) {
 
         public static Options defaults(Path dataDir, int dynamoPort) {
             return new Options("127.0.0.1", 8080, 4566, dynamoPort, 9324, dataDir, "us-east-1", null,
-                    dev.openbatch.local.reference.Options.defaults(), 64, 500, 10, 10, Duration.ofHours(24));
+                    dev.openbatch.local.reference.Options.defaults(), 64, 500, 10, 10, Duration.ofHours(24), 1);
         }
     }
 
@@ -150,7 +153,8 @@ public final class LocalRuntime implements AutoCloseable {
             if (!registered.equals(stateMachineArn)) {
                 throw new IllegalStateException("the state machine registered as " + registered);
             }
-            started.add(new SqsEventSource(sqs, queue.url(), queue.arn(), 1, options.workers(), new WorkerHandler(wiring)));
+            started.add(new SqsEventSource(sqs, queue.url(), queue.arn(), 1, options.workers(), options.deliveries(),
+                    new WorkerHandler(wiring)));
 
             LocalRuntime[] self = new LocalRuntime[1];
             LocalApiGateway gateway = new LocalApiGateway(options.host(), options.apiPort(), new ApiHandler(wiring),

@@ -57,7 +57,7 @@ public final class Main {
         }
         LocalRuntime runtime = LocalRuntime.start(new LocalRuntime.Options(host, apiPort, s3Port, dynamoPort, sqsPort,
                 dataDir.toAbsolutePath(), env.getOrDefault("AWS_REGION", o.region()), endpoint, o.reference(),
-                concurrency, chunkLines, o.mapConcurrency(), o.workers(), o.window24h()));
+                concurrency, chunkLines, o.mapConcurrency(), o.workers(), o.window24h(), o.deliveries()));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             runtime.close();

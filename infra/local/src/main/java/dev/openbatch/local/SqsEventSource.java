@@ -33,16 +33,22 @@ final class SqsEventSource implements AutoCloseable {
     private final String queueArn;
     private final int batchSize;
     private final RequestHandler<SQSEvent, SQSBatchResponse> function;
+    private final int deliveries;
     private final ExecutorService pollers;
     private volatile boolean running = true;
 
+    /**
+     * @param deliveries how many times each batch is handed to the function: 1, as Lambda usually
+     *                   does; 2 plays SQS's at-least-once delivery at its worst, to prove idempotence
+     */
     SqsEventSource(SqsClient sqs, String queueUrl, String queueArn, int batchSize, int maxConcurrency,
-                   RequestHandler<SQSEvent, SQSBatchResponse> function) {
+                   int deliveries, RequestHandler<SQSEvent, SQSBatchResponse> function) {
         this.sqs = sqs;
         this.queueUrl = queueUrl;
         this.queueArn = queueArn;
         this.batchSize = batchSize;
         this.function = function;
+        this.deliveries = deliveries;
         this.pollers = Executors.newFixedThreadPool(maxConcurrency, Thread.ofVirtual().name("sqs-poller-", 0).factory());
         for (int i = 0; i < maxConcurrency; i++) {
             pollers.execute(this::poll);
@@ -68,15 +74,18 @@ final class SqsEventSource implements AutoCloseable {
 
     private void deliver(List<Message> messages) {
         Set<String> failed = new HashSet<>();
-        try {
-            SQSBatchResponse response = function.handleRequest(event(messages), LocalContext.invocation("openbatch-worker"));
-            if (response != null && response.getBatchItemFailures() != null) {
-                response.getBatchItemFailures().forEach(f -> failed.add(f.getItemIdentifier()));
+        for (int delivery = 0; delivery < deliveries; delivery++) {
+            try {
+                SQSBatchResponse response = function.handleRequest(event(messages),
+                        LocalContext.invocation("openbatch-worker"));
+                if (response != null && response.getBatchItemFailures() != null) {
+                    response.getBatchItemFailures().forEach(f -> failed.add(f.getItemIdentifier()));
+                }
+            } catch (RuntimeException e) {
+                // A function that throws fails the whole batch, as Lambda does.
+                LOG.log(System.Logger.Level.ERROR, "the worker failed a batch of " + messages.size() + " messages", e);
+                messages.forEach(m -> failed.add(m.messageId()));
             }
-        } catch (RuntimeException e) {
-            // A function that throws fails the whole batch, as Lambda does.
-            LOG.log(System.Logger.Level.ERROR, "the worker failed a batch of " + messages.size() + " messages", e);
-            messages.forEach(m -> failed.add(m.messageId()));
         }
         List<DeleteMessageBatchRequestEntry> done = new ArrayList<>();
         for (Message message : messages) {

@@ -1,0 +1,238 @@
+package dev.openbatch.local;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.openai.client.OpenAIClient;
+import com.openai.client.okhttp.OpenAIOkHttpClient;
+import com.openai.core.http.HttpResponse;
+import com.openai.models.batches.Batch;
+import com.openai.models.batches.BatchCreateParams;
+import com.openai.models.batches.BatchRequestCounts;
+import com.openai.models.files.FileCreateParams;
+import com.openai.models.files.FilePurpose;
+import dev.openbatch.core.Json;
+import dev.openbatch.local.reference.Options;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.IntFunction;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+/** Batches run to their end through the local runtime: the state machine, the queue, the workers, the finalizer. */
+class BatchExecutionIntegrationTest {
+
+    private static final List<LocalRuntime> started = new ArrayList<>();
+
+    @AfterAll
+    static void stop() {
+        started.forEach(LocalRuntime::close);
+    }
+
+    private static LocalRuntime runtime(Options reference, int jobConcurrency, int chunkLines, int workers,
+                                        Duration window, int deliveries) {
+        try {
+            LocalRuntime runtime = LocalRuntime.start(new LocalRuntime.Options("127.0.0.1", 0, 0, Emulators.freePort(), 0,
+                    Files.createTempDirectory("openbatch-run"), "us-east-1", null, reference, jobConcurrency, chunkLines,
+                    4, workers, window, deliveries));
+            started.add(runtime);
+            return runtime;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static OpenAIClient client(LocalRuntime runtime) {
+        return OpenAIOkHttpClient.builder().baseUrl(runtime.apiBase().toString()).apiKey("sk-local").maxRetries(0).build();
+    }
+
+    /** Uploads the lines and creates a batch of them, as a user does with the SDK. */
+    private static String submit(OpenAIClient client, String endpoint, int count, IntFunction<String> body) {
+        StringBuilder file = new StringBuilder();
+        for (int i = 0; i < count; i++) {
+            file.append("{\"custom_id\":\"").append(endpoint).append("-").append(i).append("\",\"method\":\"POST\",")
+                    .append("\"url\":\"").append(endpoint).append("\",\"body\":").append(body.apply(i)).append("}\n");
+        }
+        String fileId;
+        try {
+            Path input = Files.createTempFile("requests", ".jsonl");
+            Files.writeString(input, file);
+            fileId = client.files().create(FileCreateParams.builder().file(input).purpose(FilePurpose.BATCH).build()).id();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return client.batches().create(BatchCreateParams.builder().inputFileId(fileId)
+                .endpoint(BatchCreateParams.Endpoint.of(endpoint))
+                .completionWindow(BatchCreateParams.CompletionWindow._24H).build()).id();
+    }
+
+    private static List<JsonNode> lines(OpenAIClient client, String fileId) {
+        if (fileId == null) {
+            return List.of();
+        }
+        try (HttpResponse content = client.files().content(fileId); InputStream body = content.body()) {
+            List<JsonNode> lines = new ArrayList<>();
+            for (String line : new String(body.readAllBytes(), StandardCharsets.UTF_8).lines().toList()) {
+                lines.add(Json.MAPPER.readTree(line));
+            }
+            return lines;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Every custom id of the batch, with where it ended: each must end exactly once. */
+    private static Map<String, JsonNode> endings(OpenAIClient client, Batch batch, int expected) {
+        Map<String, JsonNode> byId = new HashMap<>();
+        List<JsonNode> all = new ArrayList<>(lines(client, batch.outputFileId().orElse(null)));
+        all.addAll(lines(client, batch.errorFileId().orElse(null)));
+        for (JsonNode line : all) {
+            assertThat(byId.put(line.get("custom_id").asText(), line)).as("custom_id %s twice", line.get("custom_id")).isNull();
+        }
+        assertThat(byId).hasSize(expected);
+        BatchRequestCounts counts = batch.requestCounts().orElseThrow();
+        assertThat(counts.total()).isEqualTo(expected);
+        assertThat(counts.completed() + counts.failed()).isEqualTo(expected);
+        assertThat(lines(client, batch.outputFileId().orElse(null))).hasSize((int) counts.completed());
+        return byId;
+    }
+
+    private static Batch awaitEnded(OpenAIClient client, String batchId) {
+        Set<Batch.Status> ended = Set.of(Batch.Status.COMPLETED, Batch.Status.FAILED, Batch.Status.EXPIRED,
+                Batch.Status.CANCELLED);
+        long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
+        Batch batch;
+        while (!ended.contains((batch = client.batches().retrieve(batchId)).status())) {
+            assertThat(System.nanoTime()).as("batch %s ended in time (%s)", batchId, batch.status()).isLessThan(deadline);
+            pause();
+        }
+        return batch;
+    }
+
+    private static void pause() {
+        try {
+            Thread.sleep(100);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
+    private static final Map<String, IntFunction<String>> BODIES = Map.of(
+            "/v1/chat/completions", i -> "{\"model\":\"" + (i % 50 == 7 ? "error-400" : "m") + "\",\"messages\":"
+                    + "[{\"role\":\"system\",\"content\":\"be brief\"},{\"role\":\"user\",\"content\":\"line " + i + "\"}]}",
+            "/v1/completions", i -> "{\"model\":\"m\",\"prompt\":\"line " + i + "\",\"max_tokens\":5}",
+            "/v1/embeddings", i -> "{\"model\":\"e\",\"input\":[\"line " + i + "\",\"again\"]}",
+            "/v1/responses", i -> "{\"model\":\"m\",\"input\":\"line " + i + "\",\"x_passthrough\":{\"kept\":true}}");
+
+    @Test
+    void twoThousandLines_acrossTheFourEndpoints_endCompleted_eachCustomIdExactlyOnce() {
+        LocalRuntime runtime = runtime(Options.defaults(), 32, 100, 8, Duration.ofHours(24), 1);
+        OpenAIClient client = client(runtime);
+        Map<String, String> batches = new HashMap<>();
+        BODIES.forEach((endpoint, body) -> batches.put(endpoint, submit(client, endpoint, 500, body)));
+
+        batches.forEach((endpoint, id) -> {
+            Batch batch = awaitEnded(client, id);
+            assertThat(batch.status()).as(endpoint).isEqualTo(Batch.Status.COMPLETED);
+            Map<String, JsonNode> endings = endings(client, batch, 500);
+            JsonNode first = endings.get(endpoint + "-0");
+            assertThat(first.get("response").get("status_code").asInt()).isEqualTo(200);
+            assertThat(first.get("id").asText()).startsWith("batch_req_");
+            if (endpoint.equals("/v1/chat/completions")) {
+                assertThat(batch.requestCounts().orElseThrow().failed()).isEqualTo(10);
+                assertThat(endings.get(endpoint + "-7").get("response").get("status_code").asInt()).isEqualTo(400);
+                assertThat(first.get("response").get("body").get("received").get("messages").asInt()).isEqualTo(2);
+            } else {
+                assertThat(batch.errorFileId()).isEmpty();
+            }
+        });
+    }
+
+    @Test
+    void anInvalidFile_endsFailed_withItsErrorsAndLines() {
+        LocalRuntime runtime = runtime(Options.defaults(), 4, 10, 2, Duration.ofHours(24), 1);
+        OpenAIClient client = client(runtime);
+        String batchId = submit(client, "/v1/chat/completions", 3, i -> i == 1 ? "\"not an object\"" : "{\"model\":\"m\"}");
+
+        Batch batch = awaitEnded(client, batchId);
+
+        assertThat(batch.status()).isEqualTo(Batch.Status.FAILED);
+        assertThat(batch.failedAt()).isPresent();
+        Batch.Errors errors = batch.errors().orElseThrow();
+        assertThat(errors.data().orElseThrow()).hasSize(1);
+        assertThat(errors.data().orElseThrow().getFirst().code()).contains("invalid_type");
+        assertThat(errors.data().orElseThrow().getFirst().line()).contains(2L);
+        assertThat(batch.outputFileId()).isEmpty();
+    }
+
+    @Test
+    void anEndpointFailing30PercentOfCalls_andEveryMessageDeliveredTwice_stillEndsEachLineOnce() {
+        Options faulty = Options.builder().error500(0.05).error503(0.05).error429(0.05).connectionReset(0.05)
+                .truncatedBody(0.05).nonJsonBody(0.05).seed(42).build();
+        LocalRuntime runtime = runtime(faulty, 16, 25, 4, Duration.ofHours(24), 2);
+        OpenAIClient client = client(runtime);
+        String batchId = submit(client, "/v1/chat/completions", 200, BODIES.get("/v1/chat/completions"));
+
+        Batch batch = awaitEnded(client, batchId);
+
+        assertThat(batch.status()).isEqualTo(Batch.Status.COMPLETED);
+        Map<String, JsonNode> endings = endings(client, batch, 200);
+        endings.values().stream().filter(l -> !l.get("custom_id").asText().endsWith("-7") && l.get("error").isNull())
+                .forEach(l -> assertThat(l.get("response").get("status_code").asInt()).isIn(200, 400, 429, 500, 502, 503));
+        assertThat(endings.get("/v1/chat/completions-7").get("response").get("status_code").asInt()).isEqualTo(400);
+        assertThat(batch.requestCounts().orElseThrow().completed()).isGreaterThanOrEqualTo(190 - 5);
+    }
+
+    @Test
+    void cancel_midRun_endsCancelled_withUnsentLinesAsBatchCancelled() {
+        LocalRuntime runtime = runtime(Options.builder().latency(Duration.ofMillis(50)).build(), 2, 10, 1,
+                Duration.ofHours(24), 1);
+        OpenAIClient client = client(runtime);
+        String batchId = submit(client, "/v1/embeddings", 200, BODIES.get("/v1/embeddings"));
+        while (client.batches().retrieve(batchId).requestCounts().orElseThrow().completed() == 0) {
+            pause();
+        }
+
+        Batch cancelling = client.batches().cancel(batchId);
+        assertThat(cancelling.status()).isEqualTo(Batch.Status.CANCELLING);
+        Batch batch = awaitEnded(client, batchId);
+
+        assertThat(batch.status()).isEqualTo(Batch.Status.CANCELLED);
+        assertThat(batch.cancelledAt()).isPresent();
+        Map<String, JsonNode> endings = endings(client, batch, 200);
+        long cancelled = endings.values().stream()
+                .filter(l -> !l.get("error").isNull() && l.get("error").get("code").asText().equals("batch_cancelled")).count();
+        assertThat(cancelled).isPositive();
+        assertThat(batch.requestCounts().orElseThrow().completed()).isPositive();
+        assertThat(batch.requestCounts().orElseThrow().failed()).isEqualTo(cancelled);
+    }
+
+    @Test
+    void a24hBatchPastItsWindow_endsExpired_keepingItsPartialOutput() {
+        LocalRuntime runtime = runtime(Options.builder().latency(Duration.ofMillis(200)).build(), 1, 5, 1,
+                Duration.ofSeconds(2), 1);
+        OpenAIClient client = client(runtime);
+        String batchId = submit(client, "/v1/completions", 40, BODIES.get("/v1/completions"));
+
+        Batch batch = awaitEnded(client, batchId);
+
+        assertThat(batch.status()).isEqualTo(Batch.Status.EXPIRED);
+        assertThat(batch.expiredAt()).isPresent();
+        Map<String, JsonNode> endings = endings(client, batch, 40);
+        assertThat(batch.requestCounts().orElseThrow().completed()).isPositive();
+        assertThat(endings.values().stream().filter(l -> !l.get("error").isNull())
+                .allMatch(l -> l.get("error").get("code").asText().equals("batch_expired"))).isTrue();
+        assertThat(batch.requestCounts().orElseThrow().failed()).isPositive();
+    }
+}
