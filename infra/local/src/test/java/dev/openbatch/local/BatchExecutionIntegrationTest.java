@@ -24,7 +24,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.function.IntFunction;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
@@ -108,24 +107,7 @@ class BatchExecutionIntegrationTest {
     }
 
     private static Batch awaitEnded(OpenAIClient client, String batchId) {
-        Set<Batch.Status> ended = Set.of(Batch.Status.COMPLETED, Batch.Status.FAILED, Batch.Status.EXPIRED,
-                Batch.Status.CANCELLED);
-        long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
-        Batch batch;
-        while (!ended.contains((batch = client.batches().retrieve(batchId)).status())) {
-            assertThat(System.nanoTime()).as("batch %s ended in time (%s)", batchId, batch.status()).isLessThan(deadline);
-            pause();
-        }
-        return batch;
-    }
-
-    private static void pause() {
-        try {
-            Thread.sleep(100);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError(e);
-        }
+        return AwaitBatch.ended(client, batchId, Duration.ofMinutes(3));
     }
 
     private static final Map<String, IntFunction<String>> BODIES = Map.of(
@@ -201,7 +183,7 @@ class BatchExecutionIntegrationTest {
         OpenAIClient client = client(runtime);
         String batchId = submit(client, "/v1/embeddings", 200, BODIES.get("/v1/embeddings"));
         while (client.batches().retrieve(batchId).requestCounts().orElseThrow().completed() == 0) {
-            pause();
+            AwaitBatch.pause();
         }
 
         Batch cancelling = client.batches().cancel(batchId);

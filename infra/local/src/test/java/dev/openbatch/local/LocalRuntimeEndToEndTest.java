@@ -28,7 +28,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.time.Duration;
 import java.util.List;
-import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -102,7 +101,7 @@ class LocalRuntimeEndToEndTest {
                     .isEqualTo(JsonValue.from("run " + i));
             created.add(batch.id());
         }
-        Batch done = awaitEnded(client, created.get(1));
+        Batch done = AwaitBatch.ended(client, created.get(1), Duration.ofSeconds(60));
         assertThat(done.status()).isEqualTo(Batch.Status.COMPLETED);
         assertThat(done.requestCounts().orElseThrow().total()).isEqualTo(2);
         assertThat(done.requestCounts().orElseThrow().completed()).isEqualTo(2);
@@ -128,29 +127,6 @@ class LocalRuntimeEndToEndTest {
         assertThatThrownBy(() -> client.files().retrieve(file.id())).isInstanceOf(NotFoundException.class)
                 .hasMessageContaining("No such File object: " + file.id());
     }
-
-    /** Polls the batch, as a user does, until it has ended. */
-    static Batch awaitEnded(OpenAIClient client, String batchId) {
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (true) {
-            Batch batch = client.batches().retrieve(batchId);
-            if (ENDED.contains(batch.status())) {
-                return batch;
-            }
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("batch " + batchId + " still " + batch.status() + " after 60 s:\n" + local.output());
-            }
-            try {
-                Thread.sleep(100);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AssertionError(e);
-            }
-        }
-    }
-
-    private static final Set<Batch.Status> ENDED = Set.of(Batch.Status.COMPLETED, Batch.Status.FAILED,
-            Batch.Status.EXPIRED, Batch.Status.CANCELLED);
 
     @Test
     void openAiJavaSdk_seesOpenAisErrors() throws IOException {
