@@ -1,6 +1,7 @@
 package dev.openbatch.aws;
 
 import dev.openbatch.core.Json;
+import dev.openbatch.core.files.Files;
 import dev.openbatch.core.pipeline.ChunkStore;
 import dev.openbatch.core.pipeline.PartCounts;
 import java.io.IOException;
@@ -8,7 +9,6 @@ import java.io.InputStream;
 import java.util.Locale;
 import java.util.Optional;
 import software.amazon.awssdk.core.ResponseBytes;
-import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
@@ -22,10 +22,13 @@ public final class S3ChunkStore implements ChunkStore {
 
     private final S3Client s3;
     private final String bucket;
+    /** Objects are written and read as files' bytes are. */
+    private final S3FileContentStore objects;
 
     public S3ChunkStore(S3Client s3, String bucket) {
         this.s3 = s3;
         this.bucket = bucket;
+        this.objects = new S3FileContentStore(s3, bucket);
     }
 
     static String chunkKey(String batchId, int index) {
@@ -42,19 +45,19 @@ public final class S3ChunkStore implements ChunkStore {
 
     @Override
     public void writeChunk(String batchId, int index, byte[] lines) {
-        put(chunkKey(batchId, index), lines, "application/jsonl");
+        objects.put(chunkKey(batchId, index), lines, Files.JSONL);
     }
 
     @Override
     public InputStream readChunk(String batchId, int index) {
-        return s3.getObject(b -> b.bucket(bucket).key(chunkKey(batchId, index)));
+        return objects.open(chunkKey(batchId, index));
     }
 
     @Override
     public void writePart(String batchId, int index, byte[] output, byte[] errors, PartCounts counts) {
-        put(partKey(batchId, index, sideName(PartKind.OUTPUT)), output, "application/jsonl");
-        put(partKey(batchId, index, sideName(PartKind.ERRORS)), errors, "application/jsonl");
-        put(partKey(batchId, index, "counts.json"), Json.write(counts), "application/json");
+        objects.put(partKey(batchId, index, sideName(PartKind.OUTPUT)), output, Files.JSONL);
+        objects.put(partKey(batchId, index, sideName(PartKind.ERRORS)), errors, Files.JSONL);
+        objects.put(partKey(batchId, index, "counts.json"), Json.write(counts), "application/json");
     }
 
     @Override
@@ -72,15 +75,11 @@ public final class S3ChunkStore implements ChunkStore {
 
     @Override
     public InputStream readPart(String batchId, int index, PartKind kind) {
-        return s3.getObject(b -> b.bucket(bucket).key(partKey(batchId, index, sideName(kind))));
+        return objects.open(partKey(batchId, index, sideName(kind)));
     }
 
     @Override
     public long partSize(String batchId, int index, PartKind kind) {
         return s3.headObject(b -> b.bucket(bucket).key(partKey(batchId, index, sideName(kind)))).contentLength();
-    }
-
-    private void put(String key, byte[] bytes, String contentType) {
-        s3.putObject(b -> b.bucket(bucket).key(key).contentType(contentType), RequestBody.fromBytes(bytes));
     }
 }

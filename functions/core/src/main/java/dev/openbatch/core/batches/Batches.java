@@ -46,17 +46,17 @@ public final class Batches {
     private final FileRepository files;
     private final JobCatalog jobs;
     private final BatchLauncher launcher;
-    private final Duration window;
+    private final Duration window24h;
     private final Ids ids;
     private final Clock clock;
 
     public Batches(BatchRepository batches, FileRepository files, JobCatalog jobs, BatchLauncher launcher,
-                   Duration window, Ids ids, Clock clock) {
+                   Duration window24h, Ids ids, Clock clock) {
         this.batches = batches;
         this.files = files;
         this.jobs = jobs;
         this.launcher = launcher;
-        this.window = window;
+        this.window24h = window24h;
         this.ids = ids;
         this.clock = clock;
     }
@@ -94,7 +94,7 @@ public final class Batches {
         }
 
         long now = clock.instant().getEpochSecond();
-        Long expiresAt = window.equals("24h") ? now + this.window.toSeconds() : null;
+        Long expiresAt = window.equals("24h") ? now + window24h.toSeconds() : null;
         Batch batch = Batch.validating(ids.batch(), endpoint, inputFileId, window, now, expiresAt, metadata, job.id());
         batches.create(tenant, batch);
         try {
