@@ -1,5 +1,7 @@
 package dev.openbatch.local.reference;
 
+import dev.openbatch.core.images.ImageProbe;
+
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import java.util.Base64;

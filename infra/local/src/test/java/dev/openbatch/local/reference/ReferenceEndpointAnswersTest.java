@@ -1,5 +1,7 @@
 package dev.openbatch.local.reference;
 
+import dev.openbatch.core.images.TestImages;
+
 import static dev.openbatch.local.reference.Http.json;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
