@@ -297,6 +297,12 @@ public final class LocalRuntime implements AutoCloseable {
         return inferenceEndpoint;
     }
 
+    /** How often the local S3 told the image reader that a bucket lives in another region. */
+    int imageRegionRedirects() {
+        return parts.stream().filter(RegionalS3.class::isInstance).map(RegionalS3.class::cast)
+                .mapToInt(RegionalS3::redirects).sum();
+    }
+
     public Path dataDir() {
         return options.dataDir();
     }

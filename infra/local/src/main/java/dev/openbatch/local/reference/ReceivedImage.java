@@ -1,9 +1,8 @@
 package dev.openbatch.local.reference;
 
-import dev.openbatch.core.images.ImageProbe;
-
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.openbatch.core.images.ImageProbe;
 import java.util.Base64;
 import java.util.Locale;
 import java.util.Optional;

@@ -1,12 +1,11 @@
 package dev.openbatch.local.reference;
 
-import dev.openbatch.core.images.TestImages;
-
 import static dev.openbatch.local.reference.Http.json;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.openbatch.core.images.TestImages;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
