@@ -16,12 +16,14 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 
 /**
@@ -41,6 +43,8 @@ public final class ChunkRunner {
 
     private final InferenceClient client;
     private final ImageResolver images;
+    /** One limit per job, shared by the chunks this process runs at once: the endpoint sees their sum. */
+    private final Map<String, AdaptiveLimit> limits = new ConcurrentHashMap<>();
     private final RetryPolicy retry;
     private final Clock clock;
 
@@ -53,7 +57,7 @@ public final class ChunkRunner {
 
     public List<OutputLine> run(String batchId, Job job, List<RequestLine> lines, LineGate gate)
             throws InterruptedException {
-        Semaphore inFlight = new Semaphore(job.concurrency());
+        AdaptiveLimit inFlight = limit(job);
         // Lines being prepared or sent: as many again as are in flight, so the next lines' images are
         // fetched while the endpoint works, and no more resolved bodies are held than that.
         Semaphore window = new Semaphore(2 * job.concurrency());
@@ -81,7 +85,7 @@ public final class ChunkRunner {
     }
 
     private OutputLine runLine(String batchId, Job job, RequestLine line, LineGate gate,
-                               ImageResolver.Chunk chunkImages, Semaphore inFlight) throws InterruptedException {
+                               ImageResolver.Chunk chunkImages, AdaptiveLimit inFlight) throws InterruptedException {
         String id = lineId(batchId, line.position());
         Optional<OutputLine.Error> refused = gate.refusal();
         if (refused.isPresent()) {
@@ -100,18 +104,24 @@ public final class ChunkRunner {
             if (refusal.isPresent()) {
                 return new OutputLine(id, line.customId(), null, refusal.get());
             }
-            Attempt result;
-            inFlight.acquire();
+            Attempt result = null;
+            AdaptiveLimit.Permit permit = inFlight.acquire();
             try {
                 result = send(job, line, body, id);
             } finally {
-                inFlight.release();
+                permit.release(result == null || result.response() == null ? 0 : result.response().statusCode());
             }
             if (!result.retryable() || attempt >= retry.maxAttempts()) {
                 return result.line(id, line.customId());
             }
             Thread.sleep(retry.backoff(attempt, result.retryAfter(), random));
         }
+    }
+
+    /** The job's limit in this process; a job whose cap changed starts afresh. */
+    AdaptiveLimit limit(Job job) {
+        return limits.compute(job.id(), (id, known) -> known != null && known.cap() == job.concurrency() ? known
+                : new AdaptiveLimit(job.concurrency()));
     }
 
     /** The outcome of one attempt: an answer to keep, or a failure to try again. */
