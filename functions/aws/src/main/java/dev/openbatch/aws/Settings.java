@@ -24,10 +24,13 @@ import java.util.Optional;
  *                          {@code AWS_ENDPOINT_URL_S3}, {@code _DYNAMODB}, {@code _SQS}, {@code _SFN}
  * @param staticCredentials an access key pair for emulators, from {@code OPENBATCH_STATIC_CREDENTIALS}
  *                          ({@code id:secret}); absent in the cloud, where the role's credentials serve
+ * @param ingestBucket      {@code OPENBATCH_INGEST_BUCKET}: where operators drop input files under
+ *                          {@code incoming/} and find results under {@code results/}; absent, no S3 drops
  */
 public record Settings(String region, String bucket, String filesTable, String batchesTable, String jobsJson,
                        String stateMachineArn, int chunkLines, int mapConcurrency, Duration window24h,
-                       Map<String, URI> endpoints, Optional<String[]> staticCredentials) {
+                       Map<String, URI> endpoints, Optional<String[]> staticCredentials,
+                       Optional<String> ingestBucket) {
 
     public static final String S3 = "S3";
     public static final String DYNAMODB = "DYNAMODB";
@@ -52,7 +55,8 @@ public record Settings(String region, String bucket, String filesTable, String b
                 Integer.parseInt(env.getOrDefault("OPENBATCH_CHUNK_LINES", "500")),
                 Integer.parseInt(env.getOrDefault("OPENBATCH_MAP_CONCURRENCY", "10")),
                 Duration.ofSeconds(Long.parseLong(env.getOrDefault("OPENBATCH_WINDOW_24H_SECONDS", "86400"))),
-                endpoints, Optional.ofNullable(env.get("OPENBATCH_STATIC_CREDENTIALS")).map(c -> c.split(":", 2)));
+                endpoints, Optional.ofNullable(env.get("OPENBATCH_STATIC_CREDENTIALS")).map(c -> c.split(":", 2)),
+                Optional.ofNullable(env.get("OPENBATCH_INGEST_BUCKET")).filter(b -> !b.isBlank()));
     }
 
     public Optional<URI> endpoint(String service) {

@@ -68,7 +68,7 @@ public final class Ingest {
             @JsonProperty("results") String results,
             @JsonProperty("reason") String reason) {
 
-        static Outcome ignored(String reason) {
+        public static Outcome ignored(String reason) {
             return new Outcome("ignored", null, null, null, reason);
         }
     }
