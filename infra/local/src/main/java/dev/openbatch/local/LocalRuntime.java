@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.openbatch.aws.ApiHandler;
 import dev.openbatch.aws.AwsClients;
 import dev.openbatch.aws.FinalizeHandler;
+import dev.openbatch.aws.IngestHandler;
 import dev.openbatch.aws.Settings;
 import dev.openbatch.aws.Tables;
 import dev.openbatch.aws.ValidateHandler;
@@ -47,6 +48,7 @@ public final class LocalRuntime implements AutoCloseable {
 
     /** Resource names, the same as the cloud stack's. */
     static final String BUCKET = "openbatch-data";
+    static final String INGEST_BUCKET = "openbatch-ingest";
     static final String FILES_TABLE = "openbatch-files";
     static final String BATCHES_TABLE = "openbatch-batches";
     static final String CHUNK_QUEUE = "openbatch-chunks";
@@ -80,8 +82,9 @@ public final class LocalRuntime implements AutoCloseable {
      * @param mapConcurrency    chunks of one batch in flight at once
      * @param workers           chunk-queue pollers, as the event source's maximum concurrency
      * @param window24h         how long the {@code 24h} completion window lasts (shortened in tests)
-     * @param deliveries        how many times the event source hands each chunk message to a worker
-     *                          (1; 2 in tests that prove duplicates change nothing)
+     * @param deliveries        how many times the event source hands each chunk message to a worker, and
+     *                          the S3 watcher each drop's event to the ingest function (1; 2 in tests
+     *                          that prove duplicates change nothing)
      */
     public record Options(String host, int apiPort, int s3Port, int dynamoPort, int sqsPort, Path dataDir,
                           String region, URI endpoint, dev.openbatch.local.reference.Options reference,
@@ -155,6 +158,10 @@ public final class LocalRuntime implements AutoCloseable {
             }
             started.add(new SqsEventSource(sqs, queue.url(), queue.arn(), 1, options.workers(), options.deliveries(),
                     new WorkerHandler(wiring)));
+            S3Client watcherS3 = clients.s3();
+            started.add(watcherS3);
+            started.add(new S3DropWatcher(watcherS3, INGEST_BUCKET, options.region(), options.deliveries(),
+                    invoker(new IngestHandler(wiring))));
 
             LocalRuntime[] self = new LocalRuntime[1];
             LocalApiGateway gateway = new LocalApiGateway(options.host(), options.apiPort(), new ApiHandler(wiring),
@@ -178,7 +185,7 @@ public final class LocalRuntime implements AutoCloseable {
         }
         return new Settings(options.region(), BUCKET, FILES_TABLE, BATCHES_TABLE, jobs, stateMachineArn,
                 options.chunkLines(), options.mapConcurrency(), options.window24h(), endpoints,
-                Optional.of(CREDENTIALS.split(":", 2)));
+                Optional.of(CREDENTIALS.split(":", 2)), Optional.of(INGEST_BUCKET));
     }
 
     /** The one orchestration definition, packaged from {@code statemachine/batch.asl.json}. */
@@ -194,7 +201,7 @@ public final class LocalRuntime implements AutoCloseable {
     }
 
     /** What Lambda does for {@code lambda:invoke}: the payload in, the function's JSON out. */
-    private static Function<JsonNode, JsonNode> invoker(RequestStreamHandler handler) {
+    static Function<JsonNode, JsonNode> invoker(RequestStreamHandler handler) {
         return payload -> {
             try {
                 ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -212,10 +219,12 @@ public final class LocalRuntime implements AutoCloseable {
     /** Creates what the cloud stack declares, where it does not exist yet. */
     private static Queue provision(Settings settings, AwsClients clients, SqsClient sqs) {
         try (S3Client s3 = clients.s3(); DynamoDbClient dynamo = clients.dynamoDb()) {
-            try {
-                s3.headBucket(b -> b.bucket(settings.bucket()));
-            } catch (NoSuchBucketException e) {
-                s3.createBucket(b -> b.bucket(settings.bucket()));
+            for (String bucket : new String[] {settings.bucket(), INGEST_BUCKET}) {
+                try {
+                    s3.headBucket(b -> b.bucket(bucket));
+                } catch (NoSuchBucketException e) {
+                    s3.createBucket(b -> b.bucket(bucket));
+                }
             }
             for (String table : new String[] {settings.filesTable(), settings.batchesTable()}) {
                 try {
@@ -241,6 +250,11 @@ public final class LocalRuntime implements AutoCloseable {
 
     public URI apiBase() {
         return URI.create("http://" + options.host() + ":" + gateway.port() + "/v1");
+    }
+
+    /** Where operators drop input files: {@code s3://openbatch-ingest/incoming/<job_id>/<name>.jsonl}. */
+    public String ingestBucket() {
+        return INGEST_BUCKET;
     }
 
     public URI s3Endpoint() {
