@@ -67,7 +67,8 @@ final class S3DropWatcher implements AutoCloseable {
         try {
             for (S3Object object : s3.listObjectsV2Paginator(b -> b.bucket(bucket).prefix(DropLayout.INCOMING)).contents()) {
                 String identity = object.key() + "\n" + object.eTag() + "\n" + object.lastModified();
-                if (!handled.contains(identity)) {
+                // The local S3 lists an object while its bytes are still arriving, without an ETag until they all have.
+                if (object.eTag() != null && !handled.contains(identity)) {
                     hand(identity, object);
                 }
             }
@@ -78,11 +79,10 @@ final class S3DropWatcher implements AutoCloseable {
     }
 
     private void hand(String identity, S3Object object) {
-        JsonNode event = Json.MAPPER.valueToTree(event(object));
         try {
+            JsonNode event = Json.MAPPER.valueToTree(event(object));
             for (int delivery = 0; delivery < deliveries; delivery++) {
-                JsonNode outcome = function.apply(event);
-                LOG.log(System.Logger.Level.INFO, "s3://" + bucket + "/" + object.key() + ": " + outcome);
+                function.apply(event);
             }
             handled.add(identity);
             failures.remove(identity);
