@@ -18,7 +18,8 @@ import java.util.Optional;
  * drop left), then {@code batch.json}, the Batch exactly as {@code GET /v1/batches/{id}} returns it.
  * {@code batch.json} comes last, so once it is there the results are whole. A refused drop gets a
  * {@code batch.json} holding OpenAI's error envelope, and nothing else. Every write replaces the
- * same object with the same bytes, so writing again changes nothing.
+ * same object with the same bytes, so writing again changes nothing; and the results of a later
+ * version of the drop are never replaced by an earlier one's.
  *
  * <p>The finalizer tells it of every batch it ends; it knows the dropped ones by the
  * {@link DropRecord} {@link Ingest} leaves in the data bucket.
@@ -61,13 +62,24 @@ public final class DropResults implements BatchEnded {
                 .ifPresent(drop -> publish(drop.results(), batch));
     }
 
+    /** Writes the batch's results, unless the folder holds those of a newer drop of the same key already. */
     void publish(String results, Batch batch) {
+        if (newerThere(results, batch.id())) {
+            return;
+        }
         side(results + DropLayout.OUTPUT, batch.outputFileId());
         side(results + DropLayout.ERRORS, batch.errorFileId());
         bucket.put(results + DropLayout.BATCH, Json.write(batch), JSON);
     }
 
-    void refuse(String results, OpenAiError error) {
+    /**
+     * Writes the refusal of the drop whose batch would have been {@code batchId}, unless the folder holds
+     * the results of a newer drop of the same key already.
+     */
+    void refuse(String results, String batchId, OpenAiError error) {
+        if (newerThere(results, batchId)) {
+            return;
+        }
         side(results + DropLayout.OUTPUT, null);
         side(results + DropLayout.ERRORS, null);
         bucket.put(results + DropLayout.BATCH, Json.write(error), JSON);
@@ -75,14 +87,27 @@ public final class DropResults implements BatchEnded {
 
     /** Whether {@code batch.json} in {@code results} is this batch's. */
     boolean published(String results, String batchId) {
-        return bucket.read(results + DropLayout.BATCH).map(bytes -> {
+        return publishedId(results).filter(batchId::equals).isPresent();
+    }
+
+    /**
+     * A drop's ids sort by the time it was written, so a batch.json of a greater id is a later version's:
+     * an older drop whose batch ends last, or whose event comes again, must not replace it.
+     */
+    private boolean newerThere(String results, String batchId) {
+        return publishedId(results).filter(id -> id.compareTo(batchId) > 0).isPresent();
+    }
+
+    /** The id of the batch whose batch.json is in {@code results}; empty when there is none, or a refusal. */
+    private Optional<String> publishedId(String results) {
+        return bucket.read(results + DropLayout.BATCH).flatMap(bytes -> {
             try {
                 JsonNode id = Json.MAPPER.readTree(bytes).get("id");
-                return id != null && id.asText().equals(batchId);
-            } catch (IOException notOurs) {
-                return false;
+                return Optional.ofNullable(id).filter(JsonNode::isTextual).map(JsonNode::asText);
+            } catch (IOException notJson) {
+                return Optional.empty();
             }
-        }).orElse(false);
+        });
     }
 
     private void side(String key, String fileId) {

@@ -22,7 +22,6 @@ import java.time.Clock;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 
 /**
  * S3-drop submission: a JSONL file put at {@code incoming/<job_id>/<name>.jsonl} of the ingest bucket
@@ -47,8 +46,6 @@ public final class Ingest {
     static final String WINDOW_METADATA = "openbatch-completion-window";
     private static final String RESERVED_METADATA = "openbatch-";
     private static final String DEFAULT_WINDOW = "24h";
-    private static final Set<String> ENDED = Set.of(Batch.Status.COMPLETED, Batch.Status.FAILED,
-            Batch.Status.EXPIRED, Batch.Status.CANCELLED);
 
     /**
      * What became of a drop, for the logs and the tests.
@@ -113,18 +110,19 @@ public final class Ingest {
         }
         Drop drop = found.get();
         String folder = DropLayout.resultsPrefix(drop.key());
+        String batchId = Ids.batchOf(drop.lastModified(), drop.identity());
         try {
-            return register(drop, folder);
+            return register(drop, batchId, folder);
         } catch (ApiException refused) {
             OpenAiError.Detail why = refused.envelope().error();
             OpenAiError error = new OpenAiError(new OpenAiError.Detail(
                     drop.uri() + " was not submitted: " + why.message(), why.type(), why.param(), why.code()));
-            results.refuse(folder, error);
+            results.refuse(folder, batchId, error);
             return new Outcome("refused", null, null, folder, error.error().message());
         }
     }
 
-    private Outcome register(Drop drop, String folder) {
+    private Outcome register(Drop drop, String batchId, String folder) {
         String jobId = DropLayout.jobId(drop.key()).orElseThrow(() -> ApiException.invalid(
                 "a drop goes to " + DropLayout.INCOMING + "<job_id>/<name>.jsonl, not to " + drop.key() + ".",
                 "key", "invalid_drop_key"));
@@ -134,7 +132,6 @@ public final class Ingest {
         Job job = jobs.find(jobId).orElseThrow(() -> Batches.noSuchJob(jobId));
         String tenant = job.dropOwner();
         String fileId = Ids.fileOf(drop.lastModified(), drop.identity());
-        String batchId = Ids.batchOf(drop.lastModified(), drop.identity());
 
         Optional<Batch> before = batches.find(tenant, batchId);
         if (before.isPresent()) {
@@ -158,7 +155,7 @@ public final class Ingest {
      * finalizer's last write failed) gets them now.
      */
     private Outcome settled(String outcome, String tenant, Batch batch, String folder) {
-        if (ENDED.contains(batch.status()) && !results.published(folder, batch.id())) {
+        if (Batch.Status.ENDED.contains(batch.status()) && !results.published(folder, batch.id())) {
             results.publish(folder, batch);
         }
         return new Outcome(outcome, batch.id(), tenant, folder, null);

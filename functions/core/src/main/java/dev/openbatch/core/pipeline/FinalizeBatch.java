@@ -28,8 +28,6 @@ import java.util.stream.IntStream;
  */
 public final class FinalizeBatch {
 
-    private static final Set<String> ENDED = Set.of(Batch.Status.COMPLETED, Batch.Status.CANCELLED,
-            Batch.Status.EXPIRED, Batch.Status.FAILED);
     private static final Set<String> RUNNING = Set.of(Batch.Status.VALIDATING, Batch.Status.IN_PROGRESS,
             Batch.Status.FINALIZING, Batch.Status.CANCELLING);
 
@@ -60,7 +58,7 @@ public final class FinalizeBatch {
     /** Ends the batch from its chunks' parts; a batch that has ended already (failed validation, say) stays as it is. */
     public Batch run(String tenant, String batchId, int chunkCount) {
         Batch batch = find(tenant, batchId);
-        if (ENDED.contains(batch.status())) {
+        if (Batch.Status.ENDED.contains(batch.status())) {
             return told(tenant, batch);
         }
         long now = clock.instant().getEpochSecond();
@@ -104,7 +102,7 @@ public final class FinalizeBatch {
     }
 
     private Batch told(String tenant, Batch batch) {
-        if (ENDED.contains(batch.status())) {
+        if (Batch.Status.ENDED.contains(batch.status())) {
             ended.ended(tenant, batch);
         }
         return batch;

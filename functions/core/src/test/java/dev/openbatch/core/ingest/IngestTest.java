@@ -284,6 +284,20 @@ class IngestTest {
     }
 
     @Test
+    void anOlderDropWhoseBatchEndsLast_leavesTheNewerDropsResultsInPlace() throws IOException {
+        String older = ingest.submit(drop("incoming/job-default/a.jsonl", LINES)).batchId();
+        String newer = ingest.submit(bucket.drop("incoming/job-default/a.jsonl", LINES.replace("\"x\"", "\"z\""),
+                PUT_AT.plusSeconds(60), Map.of())).batchId();
+
+        runToEnd(newer, "{\"custom_id\":\"new\"}\n", "");
+        runToEnd(older, "{\"custom_id\":\"old\"}\n", "{\"custom_id\":\"b\"}\n");
+
+        assertThat(resultJson("results/job-default/a/batch.json").get("id").asText()).isEqualTo(newer);
+        assertThat(bucket.text("results/job-default/a/output.jsonl")).contains("new");
+        assertThat(bucket.objects).doesNotContainKey("results/job-default/a/errors.jsonl");
+    }
+
+    @Test
     void aBatchTheStateMachineFailed_getsItsBatchJson() throws IOException {
         String batchId = ingest.submit(drop("incoming/job-default/a.jsonl", LINES)).batchId();
 
