@@ -7,6 +7,10 @@ import dev.openbatch.core.files.FileContentStore;
 import dev.openbatch.core.files.FileRepository;
 import dev.openbatch.core.files.Files;
 import dev.openbatch.core.http.OpenAiApi;
+import dev.openbatch.core.images.ImageResolver;
+import dev.openbatch.core.images.S3ImageSource;
+import dev.openbatch.core.images.TrustedCertificates;
+import dev.openbatch.core.images.WebImageSource;
 import dev.openbatch.core.ingest.DropBucket;
 import dev.openbatch.core.ingest.DropResults;
 import dev.openbatch.core.ingest.Ingest;
@@ -113,8 +117,19 @@ public final class Wiring {
 
     public RunChunk runChunk() {
         return new RunChunk(batches(), chunks(), jobs,
-                new ChunkRunner(new InferenceClient(Duration.ofSeconds(10), REQUEST_TIMEOUT), RetryPolicy.DEFAULT, clock),
+                new ChunkRunner(new InferenceClient(Duration.ofSeconds(10), REQUEST_TIMEOUT), images(),
+                        RetryPolicy.DEFAULT, clock),
                 clock);
+    }
+
+    ImageResolver images() {
+        Settings.Images images = settings.images();
+        return new ImageResolver(
+                new S3ImageSource(new S3ImageObjects(clients.s3Images()), S3ImageSource.Bucket.parseList(images.buckets())),
+                new WebImageSource(images.trustPem().map(TrustedCertificates::withExtra)
+                        .map(WebImageSource.Options.defaults()::withTls).orElseGet(WebImageSource.Options::defaults)
+                        .withAllowHttp(images.allowHttp()).withTrustedHosts(images.trustedHosts())),
+                ImageResolver.Limits.DEFAULT);
     }
 
     /** The finalizer; where S3 drops are on, it also writes a dropped batch's results beside its drop. */

@@ -72,7 +72,8 @@ class S3DropIntegrationTest {
 
     private static LocalRuntime start(Path dataDir, int deliveries) {
         LocalRuntime started = LocalRuntime.start(new LocalRuntime.Options("127.0.0.1", 0, 0, Emulators.freePort(), 0,
-                dataDir, "us-east-1", null, Options.defaults(), 8, 10, 4, 4, Duration.ofHours(24), deliveries));
+                dataDir, "us-east-1", null, Options.defaults(), 8, 10, 4, 4, Duration.ofHours(24), deliveries,
+                LocalRuntime.Images.defaults()));
         S3DropIntegrationTest.started.add(started);
         return started;
     }
@@ -81,7 +82,7 @@ class S3DropIntegrationTest {
     private static S3Client s3(LocalRuntime runtime) {
         return new AwsClients(new Settings("us-east-1", "unused", "unused", "unused", "{}", null, 500, 10,
                 Duration.ofHours(24), Map.of(Settings.S3, runtime.s3Endpoint()),
-                Optional.of(LocalRuntime.CREDENTIALS.split(":", 2)), Optional.empty())).s3();
+                Optional.of(LocalRuntime.CREDENTIALS.split(":", 2)), Settings.Images.NONE, Optional.empty())).s3();
     }
 
     private static String lines(String prefix, int count) {

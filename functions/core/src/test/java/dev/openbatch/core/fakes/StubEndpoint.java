@@ -18,7 +18,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * A tiny OpenAI-compatible endpoint for core tests. By the request's {@code model}: {@code error-NNN}
  * always answers NNN; {@code flaky-N} answers 503 (with {@code Retry-After: 0}) to its first N
  * attempts per custom id in {@code metadata.id}; {@code garbage} answers a body that is not JSON;
- * {@code slow} takes 20 ms;
+ * {@code slow} takes 20 ms; {@code capped-N} takes 20 ms and answers 429 (with {@code Retry-After: 0})
+ * while more than N requests are in flight;
  * anything else a chat completion echoing the model.
  */
 public final class StubEndpoint implements AutoCloseable {
@@ -26,6 +27,7 @@ public final class StubEndpoint implements AutoCloseable {
     private final HttpServer server;
     public final AtomicInteger requests = new AtomicInteger();
     public final AtomicInteger maxInFlight = new AtomicInteger();
+    public final AtomicInteger refused = new AtomicInteger();
     private final AtomicInteger inFlight = new AtomicInteger();
     private final Map<String, AtomicInteger> attempts = new ConcurrentHashMap<>();
 
@@ -59,10 +61,15 @@ public final class StubEndpoint implements AutoCloseable {
                         exchange.getResponseHeaders().add("Retry-After", "0");
                     }
                 } else if (model.equals("slow")) {
-                    try {
-                        Thread.sleep(20);
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
+                    pause(20);
+                } else if (model.startsWith("capped-")) {
+                    if (now > Integer.parseInt(model.substring(7))) {
+                        refused.incrementAndGet();
+                        status = 429;
+                        answer = "{\"error\":{\"message\":\"over capacity\",\"type\":\"server_error\",\"param\":null,\"code\":null}}";
+                        exchange.getResponseHeaders().add("Retry-After", "0");
+                    } else {
+                        pause(20);
                     }
                 } else if (model.equals("garbage")) {
                     answer = "<html>oops</html>";
@@ -78,6 +85,14 @@ public final class StubEndpoint implements AutoCloseable {
             }
         });
         server.start();
+    }
+
+    private static void pause(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     public URI baseUrl() {
