@@ -129,7 +129,6 @@ class IngestTest {
         assertThat(t.fileRecords.size()).isEqualTo(1);
         // still validating: started again, in case the first start was lost; the execution name keeps it one run
         assertThat(t.launched).containsExactly(first.batchId(), first.batchId());
-        batch(first.batchId());
         validate.run(TestApi.TENANT, first.batchId());
         assertThat(ingest.submit(notice).outcome()).isEqualTo("existing");
         assertThat(t.launched).hasSize(2);
