@@ -29,10 +29,13 @@ import java.util.stream.Collectors;
  * @param staticCredentials an access key pair for emulators, from {@code OPENBATCH_STATIC_CREDENTIALS}
  *                          ({@code id:secret}); absent in the cloud, where the role's credentials serve
  * @param images            where the worker may fetch images from, see {@link Images}
+ * @param ingestBucket      {@code OPENBATCH_INGEST_BUCKET}: where operators drop input files under
+ *                          {@code incoming/} and find results under {@code results/}; absent, no S3 drops
  */
 public record Settings(String region, String bucket, String filesTable, String batchesTable, String jobsJson,
                        String stateMachineArn, int chunkLines, int mapConcurrency, Duration window24h,
-                       Map<String, URI> endpoints, Optional<String[]> staticCredentials, Images images) {
+                       Map<String, URI> endpoints, Optional<String[]> staticCredentials, Images images,
+                       Optional<String> ingestBucket) {
 
     /**
      * Where images may come from.
@@ -87,7 +90,8 @@ public record Settings(String region, String bucket, String filesTable, String b
                 Integer.parseInt(env.getOrDefault("OPENBATCH_MAP_CONCURRENCY", "10")),
                 Duration.ofSeconds(Long.parseLong(env.getOrDefault("OPENBATCH_WINDOW_24H_SECONDS", "86400"))),
                 endpoints, Optional.ofNullable(env.get("OPENBATCH_STATIC_CREDENTIALS")).map(c -> c.split(":", 2)),
-                Images.fromEnvironment(env));
+                Images.fromEnvironment(env),
+                Optional.ofNullable(env.get("OPENBATCH_INGEST_BUCKET")).filter(b -> !b.isBlank()));
     }
 
     public Optional<URI> endpoint(String service) {

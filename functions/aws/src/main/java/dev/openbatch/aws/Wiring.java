@@ -11,7 +11,11 @@ import dev.openbatch.core.images.ImageResolver;
 import dev.openbatch.core.images.S3ImageSource;
 import dev.openbatch.core.images.TrustedCertificates;
 import dev.openbatch.core.images.WebImageSource;
+import dev.openbatch.core.ingest.DropBucket;
+import dev.openbatch.core.ingest.DropResults;
+import dev.openbatch.core.ingest.Ingest;
 import dev.openbatch.core.jobs.JobCatalog;
+import dev.openbatch.core.pipeline.BatchEnded;
 import dev.openbatch.core.pipeline.ChunkRunner;
 import dev.openbatch.core.pipeline.ChunkStore;
 import dev.openbatch.core.pipeline.FinalizeBatch;
@@ -22,6 +26,7 @@ import dev.openbatch.core.pipeline.RunChunk;
 import dev.openbatch.core.pipeline.ValidateBatch;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Optional;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.sfn.SfnClient;
@@ -77,12 +82,31 @@ public final class Wiring {
     }
 
     public OpenAiApi api() {
+        return new OpenAiApi(filesApi(), batchesApi());
+    }
+
+    private Files filesApi() {
+        return new Files(files(), content(), ids, clock);
+    }
+
+    private Batches batchesApi() {
         if (settings.stateMachineArn() == null) {
             throw new IllegalStateException("environment variable OPENBATCH_STATE_MACHINE_ARN is not set");
         }
-        return new OpenAiApi(new Files(files(), content(), ids, clock),
-                new Batches(batches(), files(), jobs, new StepFunctionsLauncher(sfn(), settings.stateMachineArn()),
-                        settings.window24h(), ids, clock));
+        return new Batches(batches(), files(), jobs, new StepFunctionsLauncher(sfn(), settings.stateMachineArn()),
+                settings.window24h(), ids, clock);
+    }
+
+    /** S3-drop submission: registers drops as the API registers uploads and batches. */
+    public Ingest ingest() {
+        DropBucket drops = dropBucket().orElseThrow(() ->
+                new IllegalStateException("environment variable OPENBATCH_INGEST_BUCKET is not set"));
+        return new Ingest(drops, filesApi(), batchesApi(), jobs, new DropResults(drops, content()),
+                InputValidator.Limits.OPENAI.maxBytes(), clock);
+    }
+
+    private Optional<DropBucket> dropBucket() {
+        return settings.ingestBucket().map(name -> new S3DropBucket(s3, name, settings.bucket()));
     }
 
     public ValidateBatch validateBatch() {
@@ -108,7 +132,10 @@ public final class Wiring {
                 ImageResolver.Limits.DEFAULT);
     }
 
+    /** The finalizer; where S3 drops are on, it also writes a dropped batch's results beside its drop. */
     public FinalizeBatch finalizeBatch() {
-        return new FinalizeBatch(batches(), files(), content(), chunks(), ids, clock);
+        BatchEnded ended = dropBucket().<BatchEnded>map(drops -> new DropResults(drops, content()))
+                .orElse(BatchEnded.NOTHING);
+        return new FinalizeBatch(batches(), files(), content(), chunks(), ids, clock, ended);
     }
 }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.openbatch.aws.ApiHandler;
 import dev.openbatch.aws.AwsClients;
 import dev.openbatch.aws.FinalizeHandler;
+import dev.openbatch.aws.IngestHandler;
 import dev.openbatch.aws.Settings;
 import dev.openbatch.aws.Tables;
 import dev.openbatch.aws.ValidateHandler;
@@ -48,6 +49,7 @@ public final class LocalRuntime implements AutoCloseable {
 
     /** Resource names, the same as the cloud stack's. */
     static final String BUCKET = "openbatch-data";
+    static final String INGEST_BUCKET = "openbatch-ingest";
     static final String FILES_TABLE = "openbatch-files";
     static final String BATCHES_TABLE = "openbatch-batches";
     static final String CHUNK_QUEUE = "openbatch-chunks";
@@ -83,8 +85,9 @@ public final class LocalRuntime implements AutoCloseable {
      * @param mapConcurrency    chunks of one batch in flight at once
      * @param workers           chunk-queue pollers, as the event source's maximum concurrency
      * @param window24h         how long the {@code 24h} completion window lasts (shortened in tests)
-     * @param deliveries        how many times the event source hands each chunk message to a worker
-     *                          (1; 2 in tests that prove duplicates change nothing)
+     * @param deliveries        how many times the event source hands each chunk message to a worker, and
+     *                          the S3 watcher each drop's event to the ingest function (1; 2 in tests
+     *                          that prove duplicates change nothing)
      * @param images            where the worker may fetch images from
      */
     public record Options(String host, int apiPort, int s3Port, int dynamoPort, int sqsPort, Path dataDir,
@@ -186,6 +189,10 @@ public final class LocalRuntime implements AutoCloseable {
             }
             started.add(new SqsEventSource(sqs, queue.url(), queue.arn(), 1, options.workers(), options.deliveries(),
                     new WorkerHandler(wiring)));
+            S3Client watcherS3 = clients.s3();
+            started.add(watcherS3);
+            started.add(new S3DropWatcher(watcherS3, INGEST_BUCKET, options.region(), options.deliveries(),
+                    invoker(new IngestHandler(wiring))));
 
             LocalRuntime[] self = new LocalRuntime[1];
             LocalApiGateway gateway = new LocalApiGateway(options.host(), options.apiPort(), new ApiHandler(wiring),
@@ -212,7 +219,7 @@ public final class LocalRuntime implements AutoCloseable {
                 options.chunkLines(), options.mapConcurrency(), options.window24h(), endpoints,
                 Optional.of(CREDENTIALS.split(":", 2)), new Settings.Images(String.join(",", images.buckets()),
                         images.trustedHosts(), images.allowHttp(), Optional.ofNullable(images.trustPem()),
-                        Optional.of(regions.endpoint())));
+                        Optional.of(regions.endpoint())), Optional.of(INGEST_BUCKET));
     }
 
     /** The one orchestration definition, packaged from {@code statemachine/batch.asl.json}. */
@@ -228,7 +235,7 @@ public final class LocalRuntime implements AutoCloseable {
     }
 
     /** What Lambda does for {@code lambda:invoke}: the payload in, the function's JSON out. */
-    private static Function<JsonNode, JsonNode> invoker(RequestStreamHandler handler) {
+    static Function<JsonNode, JsonNode> invoker(RequestStreamHandler handler) {
         return payload -> {
             try {
                 ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -248,6 +255,7 @@ public final class LocalRuntime implements AutoCloseable {
         try (S3Client s3 = clients.s3(); DynamoDbClient dynamo = clients.dynamoDb()) {
             List<String> buckets = new ArrayList<>(imageBuckets);
             buckets.add(settings.bucket());
+            buckets.add(INGEST_BUCKET);
             for (String bucket : buckets) {
                 try {
                     s3.headBucket(b -> b.bucket(bucket));
@@ -279,6 +287,11 @@ public final class LocalRuntime implements AutoCloseable {
 
     public URI apiBase() {
         return URI.create("http://" + options.host() + ":" + gateway.port() + "/v1");
+    }
+
+    /** Where operators drop input files: {@code s3://openbatch-ingest/incoming/<job_id>/<name>.jsonl}. */
+    public String ingestBucket() {
+        return INGEST_BUCKET;
     }
 
     public URI s3Endpoint() {

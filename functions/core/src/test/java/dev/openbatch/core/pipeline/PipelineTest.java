@@ -33,7 +33,7 @@ class PipelineTest {
 
     private final StubEndpoint endpoint = new StubEndpoint();
     private final TestApi t = new TestApi("{\"default_job\":\"job-stub\",\"jobs\":[{\"id\":\"job-stub\",\"base_url\":\""
-            + endpoint.baseUrl() + "\",\"concurrency\":4}]}");
+            + endpoint.baseUrl() + "\",\"concurrency\":4,\"tenants\":[\"" + TestApi.TENANT + "\"]}]}");
     private final InMemoryChunkStore chunks = new InMemoryChunkStore();
     private final MutableClock clock = new MutableClock(t.clock.instant());
     private final JobCatalog jobs = JobCatalog.fromJson("{\"jobs\":[{\"id\":\"job-stub\",\"base_url\":\""

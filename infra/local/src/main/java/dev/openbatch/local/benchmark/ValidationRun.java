@@ -38,7 +38,7 @@ public final class ValidationRun {
     public static void main(String[] args) throws IOException {
         Settings settings = new Settings("us-east-1", args[1], "-", "-", "{}", null, 500, 10, Duration.ofHours(24),
                 Map.of(Settings.S3, URI.create(args[0])), Optional.of(new String[] {"local", "local"}),
-                Settings.Images.NONE);
+                Settings.Images.NONE, Optional.empty());
         S3Client s3 = new AwsClients(settings).s3();
         Path input = Files.createTempFile("validation", ".jsonl");
         try {
