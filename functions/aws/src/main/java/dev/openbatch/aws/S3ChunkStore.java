@@ -49,6 +49,13 @@ public final class S3ChunkStore implements ChunkStore {
     }
 
     @Override
+    public void deleteChunks(String batchId, int count) {
+        for (int index = 0; index < count; index++) {
+            objects.delete(chunkKey(batchId, index));
+        }
+    }
+
+    @Override
     public InputStream readChunk(String batchId, int index) {
         return objects.open(chunkKey(batchId, index));
     }

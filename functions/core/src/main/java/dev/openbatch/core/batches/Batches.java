@@ -254,7 +254,7 @@ public final class Batches {
     public static JsonNode parseObject(byte[] body) {
         JsonNode node;
         try {
-            node = Json.MAPPER.readTree(body);
+            node = Json.readWhole(body);
         } catch (IOException e) {
             node = null;
         }

@@ -1,5 +1,6 @@
 package dev.openbatch.core.pipeline;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.openbatch.core.Json;
 import dev.openbatch.core.api.Batch;
@@ -8,10 +9,17 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -20,12 +28,23 @@ import java.util.Map;
  * custom ids seen, never the file.
  *
  * <p>Blank lines are skipped; a UTF-8 byte-order mark at the start and carriage returns before
- * line feeds are dropped, so files written on Windows validate as they were meant.
+ * line feeds are dropped, so files written on Windows validate as they were meant. Anything else that
+ * is not UTF-8 is refused, line by line, before the JSON parser could guess at another encoding.
+ *
+ * <p>A file that fails leaves no chunk behind: those cut before the first error are removed.
  */
 public final class InputValidator {
 
     /** The longest {@code custom_id} accepted: room for any UUID or composite key, and a bound on memory. */
     public static final int MAX_CUSTOM_ID_LENGTH = 512;
+
+    /**
+     * The longest request line, 8 MiB. Memory holds a line whole (twice, as bytes and as a tree) in the
+     * validator and in the worker, so a line is bounded however large the file may be; 8 MiB leaves
+     * room for inline {@code data:} images of about 6 MB, and larger images are referenced by
+     * {@code s3://} or {@code https://} URL. A longer line is measured, not held.
+     */
+    public static final int MAX_LINE_BYTES = 8 * 1024 * 1024;
 
     /**
      * @param maxRequests the most request lines a batch may have (OpenAI: 50,000)
@@ -74,6 +93,9 @@ public final class InputValidator {
         private final String batchId;
         private final String endpoint;
         private final Map<String, Integer> lineOfCustomId = new HashMap<>();
+        private final CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
+        private final CharBuffer decoded = CharBuffer.allocate(8192);
         private final List<Batch.Error> errors = new ArrayList<>();
         private int errorCount;
         private final List<Chunk> written = new ArrayList<>();
@@ -90,7 +112,7 @@ public final class InputValidator {
         }
 
         void read(InputStream in) throws IOException {
-            ByteArrayOutputStream line = new ByteArrayOutputStream();
+            LineBuffer line = new LineBuffer(MAX_LINE_BYTES);
             int lineNumber = 0;
             int b;
             while (!stopped && (b = in.read()) != -1) {
@@ -100,14 +122,14 @@ public final class InputValidator {
                     return;
                 }
                 if (b == '\n') {
-                    accept(++lineNumber, line.toByteArray());
+                    accept(++lineNumber, line);
                     line.reset();
                 } else {
                     line.write(b);
                 }
             }
-            if (!stopped && line.size() > 0) {
-                accept(++lineNumber, line.toByteArray());
+            if (!stopped && line.length() > 0) {
+                accept(++lineNumber, line);
             }
             if (!stopped && requests == 0 && errors.isEmpty()) {
                 fileError("empty_file", "The input file has no requests.");
@@ -115,9 +137,14 @@ public final class InputValidator {
             flushChunk();
         }
 
-        private void accept(int lineNumber, byte[] raw) {
-            byte[] line = trim(raw, lineNumber == 1);
-            if (isBlank(line)) {
+        private void accept(int lineNumber, LineBuffer raw) {
+            if (lineNumber == 1 && raw.startsWithUtf16ByteOrderMark()) {
+                fileError("invalid_file_format", "The input file is UTF-16 (it begins with a UTF-16 byte-order "
+                        + "mark); a batch's input file must be UTF-8.");
+                return;
+            }
+            byte[] line = raw.tooLong() ? null : trim(raw.toByteArray(), lineNumber == 1);
+            if (line != null && isBlank(line)) {
                 return;
             }
             if (++requests > limits.maxRequests()) {
@@ -125,7 +152,7 @@ public final class InputValidator {
                         + " requests; a batch may have at most " + limits.maxRequests() + ".");
                 return;
             }
-            Batch.Error error = check(lineNumber, line);
+            Batch.Error error = line == null ? tooLong(lineNumber, raw.length()) : check(lineNumber, line);
             if (error != null) {
                 lineError(error);
                 return;
@@ -136,14 +163,20 @@ public final class InputValidator {
         }
 
         private Batch.Error check(int lineNumber, byte[] line) {
+            String notUtf8 = notUtf8(line);
+            if (notUtf8 != null) {
+                return notJson(notUtf8, lineNumber);
+            }
             JsonNode request;
             try {
-                request = Json.MAPPER.readTree(line);
+                request = Json.readWhole(line);
+            } catch (JsonProcessingException e) {
+                return notJson(reason(e), lineNumber);
             } catch (IOException e) {
-                request = null;
+                throw new UncheckedIOException(e);
             }
-            if (request == null || request.isMissingNode()) {
-                return new Batch.Error("invalid_json_line", "This line is not parseable as valid JSON.", null, lineNumber);
+            if (request == null) {
+                return notJson(null, lineNumber);
             }
             if (!request.isObject()) {
                 return new Batch.Error("invalid_json_line", "This line is not a JSON object.", null, lineNumber);
@@ -170,17 +203,49 @@ public final class InputValidator {
             }
             JsonNode url = request.get("url");
             if (!url.isTextual() || !url.textValue().equals(endpoint)) {
+                String hint = url.isTextual() && url.textValue().startsWith(endpoint + "?")
+                        ? " (a query string is not part of the endpoint)" : "";
                 return new Batch.Error("invalid_url", "The URL provided for this request does not match the batch "
-                        + "endpoint: expected '" + endpoint + "', but got " + url + ".", "url", lineNumber);
+                        + "endpoint: expected '" + endpoint + "', but got " + url + hint + ".", "url", lineNumber);
             }
-            if (!request.get("body").isObject()) {
-                return typeError("body", "an object", request.get("body"), lineNumber);
+            JsonNode body = request.get("body");
+            if (!body.isObject()) {
+                return typeError("body", "an object", body, lineNumber);
+            }
+            // The worker reads one JSON answer per request; a stream of server-sent events is not one.
+            JsonNode stream = body.get("stream");
+            if (stream != null && !stream.isNull() && !(stream.isBoolean() && !stream.booleanValue())) {
+                return new Batch.Error("invalid_value", "Invalid 'body.stream': the Batch API does not stream "
+                        + "responses, but got " + stream + "; remove 'stream' or set it to false.", "body.stream",
+                        lineNumber);
             }
             Integer earlier = lineOfCustomId.putIfAbsent(customId.textValue(), lineNumber);
             if (earlier != null) {
                 return new Batch.Error("duplicate_custom_id", "The custom_id '" + customId.textValue()
                         + "' is already used on line " + earlier + "; every request needs its own custom_id.",
                         "custom_id", lineNumber);
+            }
+            return null;
+        }
+
+        /** Why the line is not UTF-8 text, or null when it is. */
+        private String notUtf8(byte[] line) {
+            for (int i = 0; i < line.length; i++) {
+                if (line[i] == 0) {
+                    return "It contains a NUL byte at byte " + (i + 1) + " (is the file UTF-16?); the input file "
+                            + "must be UTF-8.";
+                }
+            }
+            ByteBuffer in = ByteBuffer.wrap(line);
+            utf8.reset();
+            CoderResult result;
+            do {
+                decoded.clear();
+                result = utf8.decode(in, decoded, true);
+            } while (result.isOverflow());
+            if (result.isError()) {
+                return String.format(Locale.ROOT, "It is not UTF-8: byte 0x%02x at byte %d cannot be "
+                        + "decoded; the input file must be UTF-8.", line[in.position()] & 0xff, in.position() + 1);
             }
             return null;
         }
@@ -223,6 +288,7 @@ public final class InputValidator {
             if (errorCount == 0) {
                 return new Result.Valid(requests, List.copyOf(written));
             }
+            chunks.deleteChunks(batchId, written.size());
             List<Batch.Error> reported = new ArrayList<>(errors);
             if (errorCount > errors.size()) {
                 reported.add(new Batch.Error("too_many_errors", (errorCount - errors.size())
@@ -230,6 +296,33 @@ public final class InputValidator {
             }
             return new Result.Invalid(reported);
         }
+    }
+
+    /** OpenAI's words for a line that is not JSON, and what the parser found, when it said. */
+    private static Batch.Error notJson(String reason, int line) {
+        return new Batch.Error("invalid_json_line", "This line is not parseable as valid JSON."
+                + (reason == null ? "" : " " + reason), null, line);
+    }
+
+    /**
+     * The parser's reason, without the parts meant for a programmer: the source and the setting that
+     * holds a limit. A line nested deeper than 1000 levels reads "Document nesting depth (1001)
+     * exceeds the maximum allowed (1000)".
+     */
+    private static String reason(JsonProcessingException e) {
+        String message = e.getOriginalMessage().replaceAll(", from `[^`]*`\\)", ")");
+        int marker = message.indexOf(" (start marker at");
+        if (marker >= 0) {
+            message = message.substring(0, marker);
+        }
+        int column = e.getLocation() == null ? -1 : e.getLocation().getColumnNr();
+        return message + (column > 0 ? ", at column " + column : "") + ".";
+    }
+
+    private static Batch.Error tooLong(int line, long length) {
+        return new Batch.Error("line_too_large", "This line has " + length + " bytes; a request line may have at most "
+                + MAX_LINE_BYTES + " bytes (8 MiB). Reference large images by s3:// or https:// URL instead of "
+                + "inlining them.", null, line);
     }
 
     private static Batch.Error typeError(String param, String expected, JsonNode got, int line) {
@@ -242,6 +335,50 @@ public final class InputValidator {
                 && (line[2] & 0xff) == 0xBF ? 3 : 0;
         int to = line.length > from && line[line.length - 1] == '\r' ? line.length - 1 : line.length;
         return from == 0 && to == line.length ? line : Arrays.copyOfRange(line, from, to);
+    }
+
+    /** The bytes of one line, kept up to a bound: a longer line is measured as it streams by, not held. */
+    private static final class LineBuffer extends ByteArrayOutputStream {
+        private final int max;
+        private long length;
+
+        LineBuffer(int max) {
+            this.max = max;
+        }
+
+        @Override
+        public void write(int b) {
+            length++;
+            if (count < max) {
+                super.write(b);
+            }
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) {
+            length += len;
+            super.write(b, off, Math.min(len, max - count));
+        }
+
+        @Override
+        public void reset() {
+            super.reset();
+            length = 0;
+        }
+
+        /** The line's length in bytes, whether held or not. */
+        long length() {
+            return length;
+        }
+
+        boolean tooLong() {
+            return length > max;
+        }
+
+        boolean startsWithUtf16ByteOrderMark() {
+            return count >= 2 && ((buf[0] & 0xff) == 0xFF && (buf[1] & 0xff) == 0xFE
+                    || (buf[0] & 0xff) == 0xFE && (buf[1] & 0xff) == 0xFF);
+        }
     }
 
     private static boolean isBlank(byte[] line) {

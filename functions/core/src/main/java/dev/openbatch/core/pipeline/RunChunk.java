@@ -1,17 +1,15 @@
 package dev.openbatch.core.pipeline;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.MappingIterator;
 import dev.openbatch.core.Json;
 import dev.openbatch.core.api.Batch;
 import dev.openbatch.core.batches.BatchRepository;
 import dev.openbatch.core.jobs.Job;
 import dev.openbatch.core.jobs.JobCatalog;
-import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -81,14 +79,18 @@ public final class RunChunk {
         return counts;
     }
 
+    /**
+     * The chunk's requests: a sequence of JSON objects, one per line. Read as a sequence of values,
+     * not as text lines, since a valid line may hold a carriage return between its tokens, which a
+     * line reader would take for a line end.
+     */
     private List<RequestLine> readLines(String batchId, Chunk chunk) {
         List<RequestLine> lines = new ArrayList<>(chunk.lines());
-        try (BufferedReader reader = new BufferedReader(
-                new InputStreamReader(store.readChunk(batchId, chunk.index()), StandardCharsets.UTF_8))) {
-            String text;
+        try (MappingIterator<JsonNode> requests = Json.MAPPER.readerFor(JsonNode.class)
+                .readValues(store.readChunk(batchId, chunk.index()))) {
             int offset = 0;
-            while ((text = reader.readLine()) != null) {
-                JsonNode request = Json.MAPPER.readTree(text);
+            while (requests.hasNextValue()) {
+                JsonNode request = requests.nextValue();
                 lines.add(new RequestLine(chunk.firstRequest() + offset++, request.get("custom_id").textValue(),
                         request.get("url").textValue(), request.get("body")));
             }

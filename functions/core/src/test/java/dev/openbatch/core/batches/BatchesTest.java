@@ -15,6 +15,7 @@ import dev.openbatch.core.fakes.TestApi;
 import dev.openbatch.core.files.Files;
 import dev.openbatch.core.http.ApiRequest;
 import dev.openbatch.core.http.ApiResponse;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -245,6 +246,19 @@ class BatchesTest {
     void create_withABodyThatIsNotAJsonObject_is400(String body) {
         JsonNode e = error(t.sendJson("POST", "/v1/batches", body), 400);
         assertThat(e.get("message").asText()).startsWith("We could not parse the JSON body of your request.");
+    }
+
+    @Test
+    void create_withContentAfterTheObject_orNestingBeyondTheParsersLimit_is400_andStoresNothing() {
+        String valid = "{\"input_file_id\":\"file-x\",\"endpoint\":\"/v1/chat/completions\",\"completion_window\":\"24h\"}";
+        String deep = "{\"metadata\":" + "[".repeat(5000) + "]".repeat(5000) + "}";
+
+        for (String body : List.of(valid + " " + valid, valid + " junk", deep)) {
+            JsonNode e = error(t.sendJson("POST", "/v1/batches", body), 400);
+            assertThat(e.get("code").asText()).isEqualTo("invalid_json");
+        }
+        assertThat(t.batchRecords.size()).isZero();
+        assertThat(t.launched).isEmpty();
     }
 
     @Test

@@ -26,6 +26,13 @@ public final class InMemoryChunkStore implements ChunkStore {
     }
 
     @Override
+    public void deleteChunks(String batchId, int count) {
+        for (int index = 0; index < count; index++) {
+            chunks.remove(key(batchId, index));
+        }
+    }
+
+    @Override
     public InputStream readChunk(String batchId, int index) {
         return new ByteArrayInputStream(chunks.get(key(batchId, index)));
     }

@@ -1,10 +1,12 @@
 package dev.openbatch.core.pipeline;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
 import dev.openbatch.core.api.Batch;
 import dev.openbatch.core.fakes.InMemoryChunkStore;
 import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -22,8 +24,23 @@ class InputValidatorTest {
     }
 
     private InputValidator.Result validate(String file, InputValidator.Limits limits) {
-        return new InputValidator(limits, store).validate("batch_1", ENDPOINT,
-                new ByteArrayInputStream(file.getBytes(StandardCharsets.UTF_8)));
+        return validate(file.getBytes(StandardCharsets.UTF_8), limits);
+    }
+
+    private InputValidator.Result validate(byte[] file, InputValidator.Limits limits) {
+        return new InputValidator(limits, store).validate("batch_1", ENDPOINT, new ByteArrayInputStream(file));
+    }
+
+    private InputValidator.Result validate(byte[] file) {
+        return validate(file, InputValidator.Limits.OPENAI.withChunkLines(2));
+    }
+
+    private static byte[] bytes(String text) {
+        return text.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static String withBody(String customId, String body) {
+        return "{\"custom_id\":\"" + customId + "\",\"method\":\"POST\",\"url\":\"" + ENDPOINT + "\",\"body\":" + body + "}";
     }
 
     private InputValidator.Result validate(String file) {
@@ -70,6 +87,11 @@ class InputValidatorTest {
         "GET | {\"custom_id\":\"x\",\"method\":\"GET\",\"url\":\"/v1/chat/completions\",\"body\":{}} | invalid_method | method",
         "other url | {\"custom_id\":\"x\",\"method\":\"POST\",\"url\":\"/v1/embeddings\",\"body\":{}} | invalid_url | url",
         "url with query | {\"custom_id\":\"x\",\"method\":\"POST\",\"url\":\"/v1/chat/completions?a=1\",\"body\":{}} | invalid_url | url",
+        "unknown endpoint | {\"custom_id\":\"x\",\"method\":\"POST\",\"url\":\"/v1/moderations\",\"body\":{}} | invalid_url | url",
+        "two objects | {\"custom_id\":\"x\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":{}} {\"custom_id\":\"y\"} | invalid_json_line | ",
+        "stream true | {\"custom_id\":\"x\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":{\"stream\":true}} | invalid_value | body.stream",
+        "stream a string | {\"custom_id\":\"x\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":{\"stream\":\"yes\"}} | invalid_value | body.stream",
+        "empty custom_id | {\"custom_id\":\"\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":{}} | invalid_value | custom_id",
         "body a string | {\"custom_id\":\"x\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":\"hi\"} | invalid_type | body",
     })
     void aBadLine_failsTheFile_namingItsLineCodeAndParam(String why, String bad, String code, String param) {
@@ -137,5 +159,132 @@ class InputValidatorTest {
         assertThat(errors.subList(0, 3)).extracting(Batch.Error::line).containsExactly(1, 2, 3);
         assertThat(errors.get(3).code()).isEqualTo("too_many_errors");
         assertThat(errors.get(3).message()).startsWith("4 more errors");
+    }
+
+    @Test
+    void aUrlWithAQueryString_isRefused_sayingTheQueryIsNotPartOfTheEndpoint() {
+        String bad = "{\"custom_id\":\"x\",\"method\":\"POST\",\"url\":\"" + ENDPOINT + "?stream=true\",\"body\":{}}";
+
+        assertThat(errors(validate(bad)).getFirst().message()).isEqualTo("The URL provided for this request does not "
+                + "match the batch endpoint: expected '/v1/chat/completions', but got \"/v1/chat/completions?stream=true\""
+                + " (a query string is not part of the endpoint).");
+    }
+
+    @Test
+    void streamFalse_orNull_isAccepted() {
+        assertThat(validate(withBody("a", "{\"stream\":false}") + "\n" + withBody("b", "{\"stream\":null}")))
+                .isEqualTo(new InputValidator.Result.Valid(2, List.of(new Chunk(0, 1, 2))));
+    }
+
+    @Test
+    void streamTrue_failsTheFile_namingTheLineAndWhy() {
+        List<Batch.Error> errors = errors(validate(line("a") + "\n" + withBody("b", "{\"model\":\"m\",\"stream\":true}")));
+
+        assertThat(errors).containsExactly(new Batch.Error("invalid_value", "Invalid 'body.stream': the Batch API does "
+                + "not stream responses, but got true; remove 'stream' or set it to false.", "body.stream", 2));
+    }
+
+    @Test
+    void bytesThatAreNotUtf8_failTheirLine_namingTheByte() {
+        byte[] latin1 = withBody("caf\u00e9", "{}").getBytes(StandardCharsets.ISO_8859_1);
+
+        List<Batch.Error> errors = errors(validate(concat(bytes(line("a") + "\n"), latin1)));
+
+        assertThat(errors).containsExactly(new Batch.Error("invalid_json_line", "This line is not parseable as valid "
+                + "JSON. It is not UTF-8: byte 0xe9 at byte 18 cannot be decoded; the input file must be UTF-8.", null, 2));
+    }
+
+    @Test
+    void aTruncatedMultiByteCharacter_atTheEndOfALine_isNotUtf8() {
+        byte[] euro = "\u20ac".getBytes(StandardCharsets.UTF_8);
+        byte[] file = concat(bytes(withBody("a", "{\"x\":\"")), new byte[] {euro[0], euro[1]}, bytes("\"}}\n"));
+
+        assertThat(errors(validate(file)).getFirst().message()).contains("It is not UTF-8: byte 0xe2");
+    }
+
+    @Test
+    void aUtf16File_withItsByteOrderMark_isRefusedAsAWhole() {
+        byte[] file = concat(new byte[] {(byte) 0xFF, (byte) 0xFE},
+                (line("a") + "\n" + line("b") + "\n").getBytes(StandardCharsets.UTF_16LE));
+
+        assertThat(errors(validate(file))).containsExactly(new Batch.Error("invalid_file_format", "The input file is "
+                + "UTF-16 (it begins with a UTF-16 byte-order mark); a batch's input file must be UTF-8.", null, null));
+    }
+
+    @Test
+    void aUtf16File_withoutByteOrderMark_failsEveryLine_onItsNulBytes() {
+        // Jackson alone would guess UTF-16 from the zero bytes and accept these lines.
+        byte[] file = (line("a") + "\n" + line("b")).getBytes(StandardCharsets.UTF_16LE);
+
+        List<Batch.Error> errors = errors(validate(file));
+
+        assertThat(errors).extracting(Batch.Error::code, Batch.Error::line)
+                .containsExactly(tuple("invalid_json_line", 1), tuple("invalid_json_line", 2));
+        assertThat(errors.getFirst().message()).isEqualTo("This line is not parseable as valid JSON. It contains a NUL "
+                + "byte at byte 2 (is the file UTF-16?); the input file must be UTF-8.");
+    }
+
+    @Test
+    void jsonNestedBeyondTheParsersLimit_failsItsLine_sayingSo_andTheLimitItselfIsAccepted() {
+        // The line's own object is one level; its body takes the rest.
+        String atLimit = withBody("a", "{\"x\":" + "[".repeat(998) + "]".repeat(998) + "}");
+        String beyond = withBody("b", "{\"x\":" + "[".repeat(999) + "]".repeat(999) + "}");
+
+        assertThat(validate(atLimit)).isInstanceOf(InputValidator.Result.Valid.class);
+        assertThat(errors(validate(line("z") + "\n" + beyond))).containsExactly(new Batch.Error("invalid_json_line",
+                "This line is not parseable as valid JSON. Document nesting depth (1001) exceeds the maximum allowed "
+                        + "(1000).", null, 2));
+    }
+
+    @Test
+    void invalidJson_saysWhatTheParserFound_andWhere() {
+        assertThat(errors(validate("{\"custom_id\": nope}")).getFirst().message())
+                .isEqualTo("This line is not parseable as valid JSON. Unrecognized token 'nope': was expecting "
+                        + "(JSON String, Number, Array, Object or token 'null', 'true' or 'false'), at column 15.");
+        assertThat(errors(validate(line("a") + " {}")).getFirst().message())
+                .startsWith("This line is not parseable as valid JSON. Unexpected content after the JSON value");
+    }
+
+    @Test
+    void aCarriageReturnBetweenTokens_isWhitespace_andTheLineIsKeptWhole() {
+        String withCr = "{\"custom_id\":\"a\",\r\"method\":\"POST\",\"url\":\"" + ENDPOINT + "\",\"body\":{}}";
+
+        assertThat(validate(withCr + "\r\n")).isEqualTo(new InputValidator.Result.Valid(1, List.of(new Chunk(0, 1, 1))));
+        assertThat(store.chunks.get("batch_1/0")).isEqualTo(bytes(withCr + "\n"));
+    }
+
+    @Test
+    void aLineLongerThanTheLimit_failsTheFile_namingItsLineAndLength_andTheOtherLinesAreStillChecked() {
+        String pad = "x".repeat(InputValidator.MAX_LINE_BYTES);
+        String tooLong = withBody("long", "{\"pad\":\"" + pad + "\"}");
+        String atLimit = withBody("fits", "{\"pad\":\"" + pad.substring(withBody("fits", "{\"pad\":\"\"}").length()) + "\"}");
+        assertThat(atLimit.length()).isEqualTo(InputValidator.MAX_LINE_BYTES);
+
+        List<Batch.Error> errors = errors(validate(line("a") + "\n" + tooLong + "\r\n" + atLimit + "\n" + "{oops\n"));
+
+        assertThat(errors).extracting(Batch.Error::code, Batch.Error::line)
+                .containsExactly(tuple("line_too_large", 2), tuple("invalid_json_line", 4));
+        assertThat(errors.getFirst().message()).isEqualTo("This line has " + (tooLong.length() + 1) + " bytes; a request "
+                + "line may have at most 8388608 bytes (8 MiB). Reference large images by s3:// or https:// URL "
+                + "instead of inlining them.");
+        assertThat(validate(atLimit)).isInstanceOf(InputValidator.Result.Valid.class);
+    }
+
+    @Test
+    void aFileThatFailsAfterChunksWereCut_leavesNoChunkBehind() {
+        String file = line("a") + "\n" + line("b") + "\n" + line("c") + "\n" + line("d") + "\n" + line("e") + "\n"
+                + "{oops\n";
+
+        errors(validate(file));
+
+        assertThat(store.chunks).isEmpty();
+    }
+
+    private static byte[] concat(byte[]... parts) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (byte[] part : parts) {
+            out.writeBytes(part);
+        }
+        return out.toByteArray();
     }
 }

@@ -118,6 +118,20 @@ class PipelineTest {
     }
 
     @Test
+    void aLineWithACarriageReturnBetweenItsTokens_runsAsTheOneRequestItIs() throws Exception {
+        String file = "{\"custom_id\":\"cr\",\r\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":{\"model\":\"m\"}}\r\n"
+                + line("after", "m");
+        String batchId = createBatch(file);
+
+        ValidateBatch.Outcome outcome = validate.run(TestApi.TENANT, batchId);
+        runAll(outcome, batchId);
+        Batch done = finalize.run(TestApi.TENANT, batchId, outcome.chunkCount());
+
+        assertThat(done.requestCounts()).isEqualTo(new Batch.RequestCounts(2, 2, 0));
+        assertThat(lines(done.outputFileId())).extracting(l -> l.get("custom_id").asText()).containsExactly("cr", "after");
+    }
+
+    @Test
     void redeliveredChunks_andARepeatedFinalize_changeNothing() throws Exception {
         String batchId = createBatch(line("a", "m") + line("b", "m") + line("c", "error-422") + line("d", "m"));
         ValidateBatch.Outcome outcome = validate.run(TestApi.TENANT, batchId);
