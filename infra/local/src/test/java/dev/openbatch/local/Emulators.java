@@ -5,6 +5,7 @@ import dev.openbatch.aws.Settings;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
+import java.net.URI;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.Map;
@@ -26,12 +27,16 @@ final class Emulators {
                 throw new UncheckedIOException(e);
             }
             Runtime.getRuntime().addShutdownHook(new Thread(aws::close));
-            Settings settings = new Settings("us-east-1", "it-bucket", "it-files", "it-batches", "{}", null, 500, 10,
-                    Duration.ofHours(24), Map.of(Settings.S3, aws.s3Endpoint(), Settings.DYNAMODB, aws.dynamoEndpoint()),
-                    Optional.of(LocalRuntime.CREDENTIALS.split(":", 2)), Settings.Images.NONE, Optional.empty());
-            clients = new AwsClients(settings);
+            clients = clients(aws.s3Endpoint(), aws.dynamoEndpoint());
         }
         return clients;
+    }
+
+    /** Clients of emulators at these endpoints (a local runtime's, say), built as the functions build theirs. */
+    static AwsClients clients(URI s3, URI dynamo) {
+        return new AwsClients(new Settings("us-east-1", "unused", "unused", "unused", "{}", null, 500, 10,
+                Duration.ofHours(24), Map.of(Settings.S3, s3, Settings.DYNAMODB, dynamo),
+                Optional.of(LocalRuntime.CREDENTIALS.split(":", 2)), Settings.Images.NONE, Optional.empty()));
     }
 
     static int freePort() {

@@ -6,8 +6,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.openai.client.OpenAIClient;
 import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.models.files.FileObject;
-import dev.openbatch.aws.AwsClients;
-import dev.openbatch.aws.Settings;
 import dev.openbatch.core.Json;
 import dev.openbatch.local.reference.Options;
 import java.io.IOException;
@@ -80,9 +78,7 @@ class S3DropIntegrationTest {
 
     /** An S3 client of the local stack, built as the functions build theirs. */
     private static S3Client s3(LocalRuntime runtime) {
-        return new AwsClients(new Settings("us-east-1", "unused", "unused", "unused", "{}", null, 500, 10,
-                Duration.ofHours(24), Map.of(Settings.S3, runtime.s3Endpoint()),
-                Optional.of(LocalRuntime.CREDENTIALS.split(":", 2)), Settings.Images.NONE, Optional.empty())).s3();
+        return Emulators.clients(runtime.s3Endpoint(), runtime.dynamoEndpoint()).s3();
     }
 
     private static String lines(String prefix, int count) {

@@ -29,14 +29,29 @@ final class SdkBatches {
 
     /** Uploads the JSONL and creates a batch of it, as a user does with the SDK; answers the batch id. */
     static String submit(OpenAIClient client, String endpoint, String jsonl) {
-        String fileId;
+        return submit(client, endpoint, jsonl.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** As {@link #submit(OpenAIClient, String, String)}, for a file of any bytes, UTF-8 or not. */
+    static String submit(OpenAIClient client, String endpoint, byte[] jsonl) {
+        return create(client, endpoint, upload(client, jsonl));
+    }
+
+    /** Uploads the bytes as a {@code .jsonl} file of purpose {@code batch}; answers the file id. */
+    static String upload(OpenAIClient client, byte[] jsonl) {
         try {
             Path input = Files.createTempFile("requests", ".jsonl");
-            Files.writeString(input, jsonl);
-            fileId = client.files().create(FileCreateParams.builder().file(input).purpose(FilePurpose.BATCH).build()).id();
+            Files.write(input, jsonl);
+            String fileId = client.files().create(FileCreateParams.builder().file(input).purpose(FilePurpose.BATCH).build()).id();
+            Files.delete(input);
+            return fileId;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** Creates a batch of an uploaded file, on the deployment's default job; answers the batch id. */
+    static String create(OpenAIClient client, String endpoint, String fileId) {
         return client.batches().create(BatchCreateParams.builder().inputFileId(fileId)
                 .endpoint(BatchCreateParams.Endpoint.of(endpoint))
                 .completionWindow(BatchCreateParams.CompletionWindow._24H).build()).id();
