@@ -4,7 +4,7 @@ import java.security.SecureRandom;
 import java.time.Clock;
 
 /**
- * Identifiers in OpenAI's style ({@code file-...}, {@code batch_...}) that sort by creation time:
+ * Identifiers in OpenAI's style ({@code file-...}, {@code batch_...}, {@code upload_...}, {@code part_...}) that sort by creation time:
  * eight base-62 digits of the creation millisecond, then sixteen random ones. Listing newest first
  * is then a descending query on the id, and a cursor is just an id.
  */
@@ -28,6 +28,14 @@ public final class Ids {
 
     public String batch() {
         return next("batch_");
+    }
+
+    public String upload() {
+        return next("upload_");
+    }
+
+    public String part() {
+        return next("part_");
     }
 
     private String next(String prefix) {

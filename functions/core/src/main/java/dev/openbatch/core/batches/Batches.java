@@ -3,20 +3,18 @@ package dev.openbatch.core.batches;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.openbatch.core.ApiException;
 import dev.openbatch.core.Ids;
-import dev.openbatch.core.Json;
 import dev.openbatch.core.Page;
 import dev.openbatch.core.PageRequest;
 import dev.openbatch.core.api.Batch;
 import dev.openbatch.core.api.FileObject;
 import dev.openbatch.core.files.FileRepository;
 import dev.openbatch.core.files.Files;
+import dev.openbatch.core.http.JsonBody;
 import dev.openbatch.core.jobs.Job;
 import dev.openbatch.core.jobs.JobCatalog;
-import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.LinkedHashMap;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -66,24 +64,18 @@ public final class Batches {
      * nothing behind.
      */
     public Batch create(String tenant, byte[] body) {
-        JsonNode request = parseObject(body);
-        for (Iterator<String> names = request.fieldNames(); names.hasNext(); ) {
-            String name = names.next();
-            if (!PARAMETERS.contains(name)) {
-                throw ApiException.invalid("Unrecognized request argument supplied: " + name, name, "unknown_parameter");
-            }
-        }
-        String inputFileId = requiredString(request, "input_file_id");
-        String endpoint = requiredString(request, "endpoint");
+        JsonBody request = JsonBody.parse(body, PARAMETERS);
+        String inputFileId = request.requiredString("input_file_id");
+        String endpoint = request.requiredString("endpoint");
         if (!ENDPOINTS.contains(endpoint)) {
             throw ApiException.notOneOf(endpoint, ENDPOINTS, "endpoint");
         }
-        String window = requiredString(request, "completion_window");
+        String window = request.requiredString("completion_window");
         if (!COMPLETION_WINDOWS.contains(window)) {
             throw ApiException.notOneOf(window, COMPLETION_WINDOWS, "completion_window");
         }
         Map<String, String> metadata = metadata(request.get("metadata"));
-        Job job = job(optionalString(request, "job_id"));
+        Job job = job(request.optionalString("job_id"));
 
         FileObject input = files.find(tenant, inputFileId)
                 .orElseThrow(() -> Files.noSuchFile(inputFileId, "input_file_id"));
@@ -150,7 +142,7 @@ public final class Batches {
             return null;
         }
         if (!node.isObject()) {
-            throw invalidType("metadata", "an object", node);
+            throw JsonBody.invalidType("metadata", "an object", node);
         }
         if (node.size() > MAX_METADATA_PAIRS) {
             throw ApiException.invalid("Invalid 'metadata': too many properties. Expected an object with at most "
@@ -167,7 +159,7 @@ public final class Batches {
             }
             String param = "metadata." + key;
             if (!pair.getValue().isTextual()) {
-                throw invalidType(param, "a string", pair.getValue());
+                throw JsonBody.invalidType(param, "a string", pair.getValue());
             }
             String value = pair.getValue().textValue();
             if (value.length() > MAX_METADATA_VALUE) {
@@ -179,44 +171,4 @@ public final class Batches {
         }
         return metadata;
     }
-
-    /** Parses a JSON request body that must be an object, or answers as OpenAI does. */
-    public static JsonNode parseObject(byte[] body) {
-        JsonNode node;
-        try {
-            node = Json.MAPPER.readTree(body);
-        } catch (IOException e) {
-            node = null;
-        }
-        if (node == null || node.isMissingNode() || !node.isObject()) {
-            throw ApiException.invalid("We could not parse the JSON body of your request. The API expects a JSON "
-                    + "object as the payload, but what was sent was not valid JSON.", null, "invalid_json");
-        }
-        return node;
-    }
-
-    private static String requiredString(JsonNode request, String name) {
-        String value = optionalString(request, name);
-        if (value == null) {
-            throw ApiException.missing(name);
-        }
-        return value;
-    }
-
-    private static String optionalString(JsonNode request, String name) {
-        JsonNode node = request.get(name);
-        if (node == null || node.isNull()) {
-            return null;
-        }
-        if (!node.isTextual()) {
-            throw invalidType(name, "a string", node);
-        }
-        return node.textValue();
-    }
-
-    private static ApiException invalidType(String param, String expected, JsonNode got) {
-        return ApiException.invalid("Invalid type for '" + param + "': expected " + expected + ", but got "
-                + Json.describeType(got) + " instead.", param, "invalid_type");
-    }
-
 }

@@ -16,8 +16,8 @@ import java.util.Map;
 
 /**
  * Reads a batch's input file once, as a stream, applying OpenAI's file-level rules to every line
- * and cutting the lines into chunks as it goes. Memory holds one line, one chunk and the set of
- * custom ids seen, never the file.
+ * and cutting the lines into chunks as it goes. Memory holds one line, one chunk (at most
+ * {@link Limits#chunkBytes} unless one line is longer) and the set of custom ids seen, never the file.
  *
  * <p>Blank lines are skipped; a UTF-8 byte-order mark at the start and carriage returns before
  * line feeds are dropped, so files written on Windows validate as they were meant.
@@ -32,13 +32,25 @@ public final class InputValidator {
      * @param maxBytes    the largest input file (OpenAI: 200 MB)
      * @param chunkLines  how many lines go into one chunk
      * @param maxErrors   how many errors are reported one by one before the rest are counted
+     * @param chunkBytes  how many bytes a chunk may hold before it is cut short of {@code chunkLines}
+     *                    (a line longer than this makes a chunk of its own)
      */
-    public record Limits(int maxRequests, long maxBytes, int chunkLines, int maxErrors) {
+    public record Limits(int maxRequests, long maxBytes, int chunkLines, int maxErrors, int chunkBytes) {
+
+        /**
+         * 8 MiB: a chunk is held whole while it is cut, and lines with inline images can be
+         * megabytes each, so a count of lines alone would let a chunk grow with the file.
+         */
+        public static final int CHUNK_BYTES = 8 * 1024 * 1024;
 
         public static final Limits OPENAI = new Limits(50_000, 200_000_000L, 500, 100);
 
+        public Limits(int maxRequests, long maxBytes, int chunkLines, int maxErrors) {
+            this(maxRequests, maxBytes, chunkLines, maxErrors, CHUNK_BYTES);
+        }
+
         public Limits withChunkLines(int lines) {
-            return new Limits(maxRequests, maxBytes, lines, maxErrors);
+            return new Limits(maxRequests, maxBytes, lines, maxErrors, chunkBytes);
         }
     }
 
@@ -186,6 +198,9 @@ public final class InputValidator {
         }
 
         private void addToChunk(byte[] line) {
+            if (chunkLines > 0 && chunk.size() + line.length + 1 > limits.chunkBytes()) {
+                flushChunk();
+            }
             if (chunkLines == 0) {
                 chunkFirstRequest = requests;
             }
