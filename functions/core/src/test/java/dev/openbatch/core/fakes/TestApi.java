@@ -67,6 +67,17 @@ public final class TestApi {
                 form("XyZ", purpose, filename, content.getBytes(StandardCharsets.UTF_8)));
     }
 
+    /** {@code POST /v1/uploads/{id}/parts} with the bytes as the SDKs send them: a multipart {@code data} part. */
+    public ApiResponse addPart(String uploadId, byte[] data) {
+        ByteArrayOutputStream form = new ByteArrayOutputStream();
+        form.writeBytes(("--XyZ\r\nContent-Disposition: form-data; name=\"data\"; filename=\"data\"\r\n"
+                + "Content-Type: application/octet-stream\r\n\r\n").getBytes(StandardCharsets.UTF_8));
+        form.writeBytes(data);
+        form.writeBytes("\r\n--XyZ--\r\n".getBytes(StandardCharsets.UTF_8));
+        return send("POST", "/v1/uploads/" + uploadId + "/parts", Map.of(),
+                Map.of("content-type", "multipart/form-data; boundary=XyZ"), form.toByteArray());
+    }
+
     /** A multipart form as the SDKs send it: a purpose field and a file part. */
     public static byte[] form(String boundary, String purpose, String filename, byte[] content) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
