@@ -16,10 +16,13 @@ import dev.openbatch.core.pipeline.InputValidator;
 import dev.openbatch.core.pipeline.RetryPolicy;
 import dev.openbatch.core.pipeline.RunChunk;
 import dev.openbatch.core.pipeline.ValidateBatch;
+import dev.openbatch.core.uploads.UploadRepository;
+import dev.openbatch.core.uploads.Uploads;
 import java.time.Clock;
 import java.time.Duration;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.presigner.S3Presigner;
 import software.amazon.awssdk.services.sfn.SfnClient;
 
 /**
@@ -36,6 +39,7 @@ public final class Wiring {
     private final Clock clock = Clock.systemUTC();
     private final Ids ids = new Ids(clock);
     private final S3Client s3;
+    private final S3Presigner presigner;
     private final DynamoDbClient dynamo;
     private final AwsClients clients;
     private final JobCatalog jobs;
@@ -44,6 +48,7 @@ public final class Wiring {
         this.settings = settings;
         this.clients = new AwsClients(settings);
         this.s3 = clients.s3();
+        this.presigner = clients.s3Presigner();
         this.dynamo = clients.dynamoDb();
         this.jobs = JobCatalog.fromJson(settings.jobsJson());
     }
@@ -60,12 +65,16 @@ public final class Wiring {
         return new DynamoDbBatchRepository(dynamo, settings.batchesTable());
     }
 
-    FileContentStore content() {
-        return new S3FileContentStore(s3, settings.bucket());
+    UploadRepository uploads() {
+        return new DynamoDbUploadRepository(dynamo, settings.filesTable());
+    }
+
+    S3FileContentStore content() {
+        return new S3FileContentStore(s3, presigner, settings.bucket());
     }
 
     ChunkStore chunks() {
-        return new S3ChunkStore(s3, settings.bucket());
+        return new S3ChunkStore(s3, settings.bucket(), content());
     }
 
     SfnClient sfn() {
@@ -76,9 +85,12 @@ public final class Wiring {
         if (settings.stateMachineArn() == null) {
             throw new IllegalStateException("environment variable OPENBATCH_STATE_MACHINE_ARN is not set");
         }
-        return new OpenAiApi(new Files(files(), content(), ids, clock),
+        FileContentStore content = content();
+        Files files = new Files(files(), content, ids, clock);
+        return new OpenAiApi(files,
                 new Batches(batches(), files(), jobs, new StepFunctionsLauncher(sfn(), settings.stateMachineArn()),
-                        settings.window24h(), ids, clock));
+                        settings.window24h(), ids, clock),
+                new Uploads(uploads(), files, content, ids, clock));
     }
 
     public ValidateBatch validateBatch() {
