@@ -1,5 +1,7 @@
 package dev.openbatch.local;
 
+import com.openai.client.OpenAIClient;
+import com.openai.client.okhttp.OpenAIOkHttpClient;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -60,6 +62,11 @@ final class LocalProcess implements AutoCloseable {
 
     String baseUrl() {
         return "http://127.0.0.1:" + port + "/v1";
+    }
+
+    /** The official OpenAI Java SDK, pointed at this runtime; no retries, so every failure shows. */
+    OpenAIClient client() {
+        return OpenAIOkHttpClient.builder().baseUrl(baseUrl()).apiKey("sk-local").maxRetries(0).build();
     }
 
     String output() {

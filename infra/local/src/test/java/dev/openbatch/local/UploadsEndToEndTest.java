@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.openai.client.OpenAIClient;
-import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.core.JsonValue;
 import com.openai.core.http.HttpResponse;
 import com.openai.errors.BadRequestException;
@@ -35,6 +34,7 @@ import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Files larger than one request, through the local runtime as a user runs it: uploaded in parts
@@ -47,21 +47,15 @@ class UploadsEndToEndTest {
     private static final int LINES = 110;
 
     private static LocalProcess local;
-    private static Path dataDir;
 
     @BeforeAll
     static void start() throws IOException {
-        dataDir = Files.createTempDirectory("openbatch-uploads-e2e");
-        local = LocalProcess.start(dataDir);
+        local = LocalProcess.start(Files.createTempDirectory("openbatch-uploads-e2e"));
     }
 
     @AfterAll
     static void stop() {
         local.close();
-    }
-
-    private static OpenAIClient client() {
-        return OpenAIOkHttpClient.builder().baseUrl(local.baseUrl()).apiKey("sk-local").maxRetries(0).build();
     }
 
     /** About 5.5 MB: more than one request may carry, and more than a file's content answered inline. */
@@ -92,7 +86,7 @@ class UploadsEndToEndTest {
     @Test
     void openAiJavaSdk_uploadsInPartsAddedOutOfOrder_completesByPartIds_runsTheFileAsABatch_andFollowsTheRedirect()
             throws Exception {
-        OpenAIClient client = client();
+        OpenAIClient client = local.client();
         byte[] file = largeFile();
         assertThat(file.length).isGreaterThan(2 * PART_BYTES);
 
@@ -137,7 +131,7 @@ class UploadsEndToEndTest {
 
     @Test
     void plainHttp_largeContent_is302ToThePresignedLocalS3Url_whichServesTheBytes() throws Exception {
-        OpenAIClient client = client();
+        OpenAIClient client = local.client();
         byte[] file = largeFile();
         Upload upload = create(client, file.length);
         String first = addPart(client, upload.id(), Arrays.copyOfRange(file, 0, Math.toIntExact(4L * 1024 * 1024)));
@@ -162,8 +156,8 @@ class UploadsEndToEndTest {
     }
 
     @Test
-    void openAiJavaSdk_seesTheUploadsErrors() throws Exception {
-        OpenAIClient client = client();
+    void openAiJavaSdk_seesTheUploadsErrors(@TempDir Path dir) throws Exception {
+        OpenAIClient client = local.client();
         byte[] file = "{\"custom_id\":\"a\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":{}}\n"
                 .getBytes(StandardCharsets.UTF_8);
         Upload upload = create(client, file.length);
@@ -189,7 +183,7 @@ class UploadsEndToEndTest {
                         e -> assertThat(e.getMessage()).contains("its status is 'cancelled'"));
         assertThatThrownBy(() -> client.uploads().cancel("upload_missing")).isInstanceOf(NotFoundException.class);
 
-        Path large = Files.createTempFile(dataDir.getParent(), "large", ".jsonl");
+        Path large = dir.resolve("large.jsonl");
         Files.write(large, largeFile());
         assertThatThrownBy(() -> client.files().create(FileCreateParams.builder().file(large)
                 .purpose(FilePurpose.BATCH).build()))
