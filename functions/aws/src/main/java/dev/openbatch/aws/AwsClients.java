@@ -19,6 +19,7 @@ import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.S3ClientBuilder;
 import software.amazon.awssdk.services.s3.S3Configuration;
 import software.amazon.awssdk.services.s3.presigner.S3Presigner;
 import software.amazon.awssdk.services.sfn.SfnClient;
@@ -74,6 +75,17 @@ public final class AwsClients {
     /** Emulators serve buckets by path; in the cloud virtual-hosted style is the default. */
     private boolean pathStyle() {
         return settings.endpoint(Settings.S3).isPresent();
+    }
+
+    /**
+     * The client that reads users' images: it finds the region of a bucket in any region from S3's
+     * redirect, remembers it, and sends the bucket's requests there from then on.
+     */
+    public S3Client s3Images() {
+        S3ClientBuilder builder = configure(S3Client.builder(), Settings.S3, o -> { }).crossRegionAccessEnabled(true);
+        settings.images().s3Endpoint().ifPresent(builder::endpointOverride);
+        return builder.forcePathStyle(settings.images().s3Endpoint().or(() -> settings.endpoint(Settings.S3)).isPresent())
+                .build();
     }
 
     public DynamoDbClient dynamoDb() {

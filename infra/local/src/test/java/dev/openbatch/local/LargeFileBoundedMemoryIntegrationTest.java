@@ -6,13 +6,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.openbatch.aws.S3FileContentStore;
 import dev.openbatch.aws.Tables;
 import dev.openbatch.core.Json;
-import java.io.BufferedOutputStream;
+import dev.openbatch.local.benchmark.ValidationRun;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.DigestOutputStream;
+import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.List;
@@ -31,15 +31,13 @@ import software.amazon.awssdk.services.s3.S3Client;
  */
 class LargeFileBoundedMemoryIntegrationTest {
 
-    private static final int LINES = 50_000;
-    private static final int LINE_BYTES = 4_000;
     private static final String HEAP = "-Xmx256m";
 
     @Test
     void a200MbFileOf50000Lines_passesEveryStep_withA256MbHeap(@TempDir Path dir) throws Exception {
         Path input = dir.resolve("large.jsonl");
         String inputSha256 = write(input);
-        assertThat(Files.size(input)).isEqualTo(200_000_000L);
+        assertThat(Files.size(input)).isEqualTo(ValidationRun.BYTES);
 
         String suffix = UUID.randomUUID().toString();
         String bucket = "it-large-" + suffix;
@@ -61,7 +59,7 @@ class LargeFileBoundedMemoryIntegrationTest {
             assertThat(measured.get("chunks").asInt()).isEqualTo(100);
             assertThat(measured.get("status").asText()).isEqualTo("completed");
             assertThat(measured.get("output_content_status").asInt()).isEqualTo(302);
-            assertThat(measured.get("output_bytes").asLong()).isEqualTo(200_000_000L);
+            assertThat(measured.get("output_bytes").asLong()).isEqualTo(ValidationRun.BYTES);
             assertThat(measured.get("output_sha256").asText()).isEqualTo(inputSha256);
             assertThat(measured.get("max_heap_bytes").asLong()).isLessThanOrEqualTo(256L * 1024 * 1024);
         } finally {
@@ -72,18 +70,12 @@ class LargeFileBoundedMemoryIntegrationTest {
         }
     }
 
-    /** 50,000 request lines of exactly 4,000 bytes each; answers the file's SHA-256. */
+    /** The benchmark's input: 50,000 request lines of 4,000 bytes each. Answers the file's SHA-256. */
     private static String write(Path file) throws Exception {
+        ValidationRun.write(file);
         MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
-        try (OutputStream out = new DigestOutputStream(new BufferedOutputStream(Files.newOutputStream(file), 1 << 16),
-                sha256)) {
-            for (int i = 0; i < LINES; i++) {
-                String head = "{\"custom_id\":\"request-" + i + "\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\","
-                        + "\"body\":{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"";
-                String tail = "\"}]}}\n";
-                String line = head + "x".repeat(LINE_BYTES - head.length() - tail.length()) + tail;
-                out.write(line.getBytes(StandardCharsets.US_ASCII));
-            }
+        try (InputStream in = new DigestInputStream(Files.newInputStream(file), sha256)) {
+            in.transferTo(OutputStream.nullOutputStream());
         }
         return HexFormat.of().formatHex(sha256.digest());
     }

@@ -69,7 +69,7 @@ public final class LargeFileRun {
                 // Never started here: the batch record is written directly, as the API would write it.
                 "arn:aws:states:us-east-1:000000000000:stateMachine:not-started", 500, 10, Duration.ofHours(24),
                 Map.of(Settings.S3, URI.create(args[0]), Settings.DYNAMODB, URI.create(args[1])),
-                Optional.of(LocalRuntime.CREDENTIALS.split(":", 2)));
+                Optional.of(LocalRuntime.CREDENTIALS.split(":", 2)), Settings.Images.NONE, Optional.empty());
         Path input = Path.of(args[5]);
         Wiring wiring = new Wiring(settings);
         AwsClients clients = new AwsClients(settings);

@@ -120,7 +120,7 @@ class S3FileContentStoreIntegrationTest {
             }
             AwsClients clients = new AwsClients(new Settings("us-east-1", "signed", "t", "t", "{}", null, 500, 10,
                     Duration.ofHours(24), Map.of(Settings.S3, URI.create("http://127.0.0.1:" + signing.getPort())),
-                    Optional.of(LocalRuntime.CREDENTIALS.split(":", 2))));
+                    Optional.of(LocalRuntime.CREDENTIALS.split(":", 2)), Settings.Images.NONE, Optional.empty()));
             S3Client client = clients.s3();
             client.createBucket(b -> b.bucket("signed"));
             S3FileContentStore signed = new S3FileContentStore(client, clients.s3Presigner(), "signed");

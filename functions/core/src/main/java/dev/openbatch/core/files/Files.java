@@ -1,5 +1,6 @@
 package dev.openbatch.core.files;
 
+import dev.openbatch.core.AlreadyExists;
 import dev.openbatch.core.ApiException;
 import dev.openbatch.core.Ids;
 import dev.openbatch.core.Page;
@@ -75,7 +76,9 @@ public final class Files {
         if (file == null || file.filename() == null) {
             throw ApiException.missing("file");
         }
-        requireJsonl(file.filename(), "file");
+        if (!isJsonl(file.filename())) {
+            throw notJsonl("file");
+        }
         if (file.data().length > MAX_SINGLE_REQUEST_BYTES) {
             throw tooLarge(file.data().length);
         }
@@ -101,11 +104,27 @@ public final class Files {
         return created;
     }
 
-    /** A batch input file is JSON Lines, and named so. */
-    public static void requireJsonl(String filename, String param) {
-        if (!filename.toLowerCase(Locale.ROOT).endsWith(".jsonl")) {
-            throw ApiException.invalid("Invalid file format for Batch API. Must be .jsonl", param, "invalid_file_format");
+    /**
+     * Records a file whose bytes are stored already, at {@link #contentKey} of its id (an S3 drop, copied
+     * in). A file of that id recorded before (the same drop, delivered again) is answered as it stands.
+     */
+    public FileObject adopt(String tenant, FileObject file) {
+        try {
+            repository.create(tenant, file);
+            return file;
+        } catch (AlreadyExists again) {
+            return repository.find(tenant, file.id()).orElseThrow(() -> again);
         }
+    }
+
+    /** Whether a file of this name can be a batch's input: OpenAI takes only {@code .jsonl}. */
+    public static boolean isJsonl(String filename) {
+        return filename.toLowerCase(Locale.ROOT).endsWith(".jsonl");
+    }
+
+    /** The refusal of a file not named {@code .jsonl}, given as {@code param}. */
+    public static ApiException notJsonl(String param) {
+        return ApiException.invalid("Invalid file format for Batch API. Must be .jsonl", param, "invalid_file_format");
     }
 
     /** The 413 for a body too large for one request. */

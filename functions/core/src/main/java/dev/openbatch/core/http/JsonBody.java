@@ -1,6 +1,7 @@
 package dev.openbatch.core.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.openbatch.core.ApiException;
 import dev.openbatch.core.Json;
 import java.io.IOException;
@@ -31,6 +32,11 @@ public final class JsonBody {
             throw ApiException.invalid("We could not parse the JSON body of your request. The API expects a JSON "
                     + "object as the payload, but what was sent was not valid JSON.", null, "invalid_json");
         }
+        return of((ObjectNode) node, parameters);
+    }
+
+    /** A body already parsed (or built to be checked as one); a parameter not in {@code parameters} is a 400. */
+    public static JsonBody of(ObjectNode node, Set<String> parameters) {
         for (Iterator<String> names = node.fieldNames(); names.hasNext(); ) {
             String name = names.next();
             if (!parameters.contains(name)) {

@@ -16,8 +16,12 @@ import java.util.Optional;
  * <pre>{@code
  * {"default_job": "job-local",
  *  "jobs": [{"id": "job-local", "base_url": "http://127.0.0.1:8000/v1", "concurrency": 64,
- *            "auth": {"header": "Authorization", "value": "Bearer ..."}}]}
+ *            "auth": {"header": "Authorization", "value": "Bearer ..."},
+ *            "tenants": ["team-a", "team-b"]}]}
  * }</pre>
+ *
+ * {@code tenants} lists who may use the job (the first owns its S3 drops); absent, it is
+ * {@link Job#DEFAULT_TENANTS}.
  */
 public final class JobCatalog {
 
@@ -44,7 +48,7 @@ public final class JobCatalog {
             List<Job> jobs = config.jobs() == null ? List.of() : config.jobs().stream()
                     .map(j -> new Job(j.id(), URI.create(j.baseUrl()),
                             j.auth() == null ? null : new Job.AuthHeader(j.auth().header(), j.auth().value()),
-                            j.concurrency() == null ? 16 : j.concurrency()))
+                            j.concurrency() == null ? 16 : j.concurrency(), j.tenants()))
                     .toList();
             return new JobCatalog(jobs, config.defaultJob());
         } catch (JsonProcessingException e) {
@@ -56,6 +60,11 @@ public final class JobCatalog {
         return Optional.ofNullable(jobs.get(id));
     }
 
+    /** The job, if it exists and the tenant may use it: to a tenant, a job of others does not exist. */
+    public Optional<Job> find(String id, String tenant) {
+        return find(id).filter(job -> job.allows(tenant));
+    }
+
     public Optional<Job> defaultJob() {
         return Optional.ofNullable(defaultJob).map(jobs::get);
     }
@@ -63,7 +72,8 @@ public final class JobCatalog {
     private record Config(@JsonProperty("default_job") String defaultJob, @JsonProperty("jobs") List<JobConfig> jobs) {}
 
     private record JobConfig(@JsonProperty("id") String id, @JsonProperty("base_url") String baseUrl,
-                             @JsonProperty("concurrency") Integer concurrency, @JsonProperty("auth") AuthConfig auth) {}
+                             @JsonProperty("concurrency") Integer concurrency, @JsonProperty("auth") AuthConfig auth,
+                             @JsonProperty("tenants") List<String> tenants) {}
 
     private record AuthConfig(@JsonProperty("header") String header, @JsonProperty("value") String value) {}
 }

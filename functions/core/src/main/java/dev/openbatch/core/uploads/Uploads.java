@@ -96,7 +96,9 @@ public final class Uploads {
         if (!purpose.equals(Files.PURPOSE_BATCH)) {
             throw ApiException.notOneOf(purpose, List.of(Files.PURPOSE_BATCH), "purpose");
         }
-        Files.requireJsonl(filename, "filename");
+        if (!Files.isJsonl(filename)) {
+            throw Files.notJsonl("filename");
+        }
         if (bytes < 1 || bytes > MAX_BYTES) {
             throw ApiException.invalid("Invalid 'bytes': a batch input file has between 1 and " + MAX_BYTES
                     + " bytes, but got " + bytes + ".", "bytes", "invalid_value");
