@@ -25,14 +25,18 @@ public final class S3ChunkStore implements ChunkStore {
     /** Objects are written and read as files' bytes are. */
     private final S3FileContentStore objects;
 
-    public S3ChunkStore(S3Client s3, String bucket) {
+    public S3ChunkStore(S3Client s3, String bucket, S3FileContentStore objects) {
         this.s3 = s3;
         this.bucket = bucket;
-        this.objects = new S3FileContentStore(s3, bucket);
+        this.objects = objects;
     }
 
     static String chunkKey(String batchId, int index) {
-        return String.format(Locale.ROOT, "batches/%s/chunks/%05d.jsonl", batchId, index);
+        return String.format(Locale.ROOT, "%s%05d.jsonl", chunksPrefix(batchId), index);
+    }
+
+    private static String chunksPrefix(String batchId) {
+        return "batches/" + batchId + "/chunks/";
     }
 
     static String partKey(String batchId, int index, String name) {
@@ -49,10 +53,8 @@ public final class S3ChunkStore implements ChunkStore {
     }
 
     @Override
-    public void deleteChunks(String batchId, int count) {
-        for (int index = 0; index < count; index++) {
-            objects.delete(chunkKey(batchId, index));
-        }
+    public void deleteChunks(String batchId) {
+        objects.deleteAll(chunksPrefix(batchId));
     }
 
     @Override

@@ -4,21 +4,19 @@ import static dev.openbatch.local.ServingRuntime.ENDPOINT;
 import static dev.openbatch.local.ServingRuntime.goodLine;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.openai.models.batches.Batch;
 import com.openai.models.batches.BatchError;
 import dev.openbatch.aws.S3ChunkStore;
 import dev.openbatch.aws.S3FileContentStore;
-import dev.openbatch.core.Json;
 import dev.openbatch.core.files.Files;
 import dev.openbatch.core.pipeline.InputValidator;
-import java.io.BufferedOutputStream;
+import dev.openbatch.local.benchmark.ValidationRun;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Stream;
@@ -30,7 +28,6 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import software.amazon.awssdk.core.sync.RequestBody;
-import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 
 /**
  * Bad input files, each run as a user runs a batch through the local runtime: the batch fails
@@ -38,8 +35,9 @@ import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
  * them; no chunk is left in the store; the service still serves. Some "bad" input is accepted by
  * design (a byte-order mark, CRLF, blank lines), and runs to its end.
  *
- * <p>Files up to what one request carries are uploaded with the OpenAI SDK; larger ones are dropped
- * into the ingest bucket, the path that takes any file up to 200 MB.
+ * <p>Files are uploaded with the OpenAI SDK: in one request up to 4 MiB, with the Uploads API above.
+ * A file over 200 MB cannot be uploaded at all (see {@link BadInputApiIntegrationTest}); the
+ * validator's own check of that limit is tested reading a 200 MB + 1 byte object through S3.
  */
 class BadInputFileIntegrationTest {
 
@@ -163,9 +161,9 @@ class BadInputFileIntegrationTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("files")
-    void aFile_endsAsItsOutcomeSays_leavingNoChunkOfAFailure_andTheServiceServes(String why, byte[] file, Outcome outcome)
-            throws IOException {
-        Batch batch = AwaitBatch.ended(serving.client, submit(why, file), ServingRuntime.BATCH_ENDS_WITHIN);
+    void aFile_endsAsItsOutcomeSays_leavingNoChunkOfAFailure_andTheServiceServes(String why, byte[] file, Outcome outcome) {
+        Batch batch = AwaitBatch.ended(serving.client, SdkBatches.submit(serving.client, ENDPOINT, file),
+                ServingRuntime.BATCH_ENDS_WITHIN);
 
         if (outcome.errors().isEmpty()) {
             assertThat(batch.status()).isEqualTo(Batch.Status.COMPLETED);
@@ -189,31 +187,6 @@ class BadInputFileIntegrationTest {
         assertThat(serving.objects("batches/" + batch.id() + "/")).as("chunks left by a failed validation").isEmpty();
     }
 
-    /**
-     * Submits the file as a user would: uploaded with the SDK when one request can carry it, else
-     * dropped into the ingest bucket, whose batch.json names the batch once it has ended.
-     */
-    private static String submit(String why, byte[] file) throws IOException {
-        if (file.length <= Files.MAX_SINGLE_REQUEST_BYTES) {
-            return SdkBatches.submit(serving.client, ENDPOINT, file);
-        }
-        String name = "bad-input/" + why.replaceAll("[^a-zA-Z0-9]+", "-");
-        serving.s3.putObject(b -> b.bucket(LocalRuntime.INGEST_BUCKET)
-                .key("incoming/" + LocalRuntime.DEFAULT_JOB + "/" + name + ".jsonl"), RequestBody.fromBytes(file));
-        String results = "results/" + LocalRuntime.DEFAULT_JOB + "/" + name + "/batch.json";
-        long deadline = System.nanoTime() + ServingRuntime.BATCH_ENDS_WITHIN.toNanos();
-        while (System.nanoTime() < deadline) {
-            try (InputStream batchJson = serving.s3.getObject(b -> b.bucket(LocalRuntime.INGEST_BUCKET).key(results))) {
-                JsonNode batch = Json.MAPPER.readTree(batchJson);
-                assertThat(batch.has("id")).as("the drop became a batch: %s", batch).isTrue();
-                return batch.get("id").asText();
-            } catch (NoSuchKeyException notYet) {
-                AwaitBatch.pause();
-            }
-        }
-        throw new AssertionError("no " + results + " within " + ServingRuntime.BATCH_ENDS_WITHIN);
-    }
-
     @Test
     void anInputFileGoneBeforeValidationReadsIt_failsTheBatch_fileNotFound() {
         String fileId = SdkBatches.upload(serving.client, utf8(goodLine("gone") + "\n"));
@@ -231,27 +204,19 @@ class BadInputFileIntegrationTest {
     @Test
     void twoHundredMegabytesAndOneByte_areRefusedByTheValidator_readingThroughS3_andItsChunksRemoved(@TempDir Path dir)
             throws IOException {
-        long limit = InputValidator.Limits.OPENAI.maxBytes();
         Path big = dir.resolve("big.jsonl");
-        int lineBytes = 4_000;
-        try (OutputStream out = new BufferedOutputStream(java.nio.file.Files.newOutputStream(big), 1 << 20)) {
-            for (long written = 0; written < limit; written += lineBytes) {
-                String line = goodLine("big-" + written);
-                out.write(utf8(line.replace("hello", "h".repeat(lineBytes - 1 - line.length() + "hello".length()))));
-                out.write('\n');
-            }
-            out.write('\n');
-        }
-        assertThat(java.nio.file.Files.size(big)).isEqualTo(limit + 1);
+        ValidationRun.write(big);
+        java.nio.file.Files.write(big, new byte[] {'\n'}, StandardOpenOption.APPEND);
+        assertThat(java.nio.file.Files.size(big)).isEqualTo(InputValidator.Limits.OPENAI.maxBytes() + 1);
         String key = Files.contentKey("file-big-input");
         serving.s3.putObject(b -> b.bucket(LocalRuntime.BUCKET).key(key), RequestBody.fromFile(big));
         java.nio.file.Files.delete(big);
 
         InputValidator.Result result;
-        S3FileContentStore content = new S3FileContentStore(serving.s3, LocalRuntime.BUCKET);
+        S3FileContentStore content = new S3FileContentStore(serving.s3, serving.clients.s3Presigner(), LocalRuntime.BUCKET);
         try (InputStream input = content.open(key)) {
-            result = new InputValidator(InputValidator.Limits.OPENAI, new S3ChunkStore(serving.s3, LocalRuntime.BUCKET))
-                    .validate("batch_big", ENDPOINT, input);
+            result = new InputValidator(InputValidator.Limits.OPENAI,
+                    new S3ChunkStore(serving.s3, LocalRuntime.BUCKET, content)).validate("batch_big", ENDPOINT, input);
         } finally {
             content.delete(key);
         }

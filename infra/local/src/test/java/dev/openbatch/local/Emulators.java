@@ -39,6 +39,16 @@ final class Emulators {
                 Optional.of(LocalRuntime.CREDENTIALS.split(":", 2)), Settings.Images.NONE, Optional.empty()));
     }
 
+    static URI s3Endpoint() {
+        clients();
+        return aws.s3Endpoint();
+    }
+
+    static URI dynamoEndpoint() {
+        clients();
+        return aws.dynamoEndpoint();
+    }
+
     static int freePort() {
         try (ServerSocket socket = new ServerSocket(0)) {
             return socket.getLocalPort();

@@ -10,7 +10,11 @@ import com.openai.models.batches.BatchCreateParams;
 import com.openai.models.batches.BatchRequestCounts;
 import com.openai.models.files.FileCreateParams;
 import com.openai.models.files.FilePurpose;
+import com.openai.models.uploads.UploadCompleteParams;
+import com.openai.models.uploads.UploadCreateParams;
+import com.openai.models.uploads.parts.PartCreateParams;
 import dev.openbatch.core.Json;
+import dev.openbatch.core.uploads.Uploads;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -18,6 +22,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -37,8 +42,23 @@ final class SdkBatches {
         return create(client, endpoint, upload(client, jsonl));
     }
 
-    /** Uploads the bytes as a {@code .jsonl} file of purpose {@code batch}; answers the file id. */
+    /**
+     * Uploads the bytes as a {@code .jsonl} file of purpose {@code batch}, as a user does: in one
+     * request where one request can carry it, else with the Uploads API in parts of the largest size.
+     * Answers the file id.
+     */
     static String upload(OpenAIClient client, byte[] jsonl) {
+        if (jsonl.length > dev.openbatch.core.files.Files.MAX_SINGLE_REQUEST_BYTES) {
+            String uploadId = client.uploads().create(UploadCreateParams.builder().bytes(jsonl.length)
+                    .filename("requests.jsonl").mimeType("text/jsonl").purpose(FilePurpose.BATCH).build()).id();
+            List<String> partIds = new ArrayList<>();
+            for (int from = 0; from < jsonl.length; from += (int) Uploads.MAX_PART_BYTES) {
+                byte[] part = Arrays.copyOfRange(jsonl, from, (int) Math.min(jsonl.length, from + Uploads.MAX_PART_BYTES));
+                partIds.add(client.uploads().parts().create(uploadId, PartCreateParams.builder().data(part).build()).id());
+            }
+            return client.uploads().complete(uploadId, UploadCompleteParams.builder().partIds(partIds).build())
+                    .file().orElseThrow().id();
+        }
         try {
             Path input = Files.createTempFile("requests", ".jsonl");
             Files.write(input, jsonl);

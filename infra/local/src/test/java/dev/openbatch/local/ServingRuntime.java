@@ -35,6 +35,7 @@ final class ServingRuntime implements AutoCloseable {
 
     final LocalRuntime runtime;
     final OpenAIClient client;
+    final AwsClients clients;
     final S3Client s3;
     final DynamoDbClient dynamo;
     private final HttpClient http = HttpClient.newHttpClient();
@@ -43,7 +44,7 @@ final class ServingRuntime implements AutoCloseable {
         this.runtime = runtime;
         this.client = OpenAIOkHttpClient.builder().baseUrl(runtime.apiBase().toString()).apiKey("sk-local")
                 .maxRetries(0).build();
-        AwsClients clients = Emulators.clients(runtime.s3Endpoint(), runtime.dynamoEndpoint());
+        this.clients = Emulators.clients(runtime.s3Endpoint(), runtime.dynamoEndpoint());
         this.s3 = clients.s3();
         this.dynamo = clients.dynamoDb();
     }

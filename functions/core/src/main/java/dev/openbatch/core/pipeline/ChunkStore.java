@@ -13,11 +13,8 @@ public interface ChunkStore {
     /** Writes chunk {@code index} of the batch: request lines, each ending in a line feed. */
     void writeChunk(String batchId, int index, byte[] lines);
 
-    /**
-     * Removes chunks {@code 0} to {@code count - 1} of the batch, those that exist: a file that fails
-     * validation leaves none behind. Removing an absent chunk is not an error.
-     */
-    void deleteChunks(String batchId, int count);
+    /** Removes every chunk of the batch, if it has any: a file that fails validation leaves none behind. */
+    void deleteChunks(String batchId);
 
     /** Streams chunk {@code index}; the caller closes it. */
     InputStream readChunk(String batchId, int index);

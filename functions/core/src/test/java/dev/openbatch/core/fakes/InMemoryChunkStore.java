@@ -26,10 +26,8 @@ public final class InMemoryChunkStore implements ChunkStore {
     }
 
     @Override
-    public void deleteChunks(String batchId, int count) {
-        for (int index = 0; index < count; index++) {
-            chunks.remove(key(batchId, index));
-        }
+    public void deleteChunks(String batchId) {
+        chunks.keySet().removeIf(key -> key.startsWith(batchId + "/"));
     }
 
     @Override
