@@ -188,6 +188,7 @@ public final class Benchmark {
         }
         String fileId = upload(api, jsonl.toString());
         long cpuBefore = cpuNanos(runtime);
+        Map<String, Long> threadsBefore = threadTicks(runtime);
         long start = System.nanoTime();
         JsonNode batch = send(HttpRequest.newBuilder(api.resolve("v1/batches")).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString("{\"input_file_id\":\"" + fileId
@@ -199,6 +200,9 @@ public final class Benchmark {
         }
         double seconds = (System.nanoTime() - start) / 1e9;
         long cpu = cpuNanos(runtime) - cpuBefore;
+        Map<String, Long> threads = difference(threadTicks(runtime), threadsBefore);
+        threads.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(15)
+                .forEach(e -> say("  %-20s %d ticks", e.getKey(), e.getValue()));
         JsonNode counts = batch.get("request_counts");
         if (!batch.get("status").asText().equals("completed") || counts.get("completed").asInt() != requests) {
             throw new IllegalStateException("the batch ended " + batch.get("status") + " with " + counts);
@@ -296,6 +300,26 @@ public final class Benchmark {
             Thread.sleep(200);
         }
         throw new IllegalStateException("the local runtime did not become healthy");
+    }
+
+    /** CPU ticks of each of the process's threads, by thread name (Linux's /proc; names cut at 15 characters). */
+    static Map<String, Long> threadTicks(Process process) {
+        Map<String, Long> ticks = new HashMap<>();
+        try (var tasks = Files.list(Path.of("/proc", Long.toString(process.pid()), "task"))) {
+            for (Path task : tasks.toList()) {
+                try {
+                    String name = Files.readString(task.resolve("comm")).trim().replaceAll("[0-9]+", "#");
+                    String stat = Files.readString(task.resolve("stat"));
+                    String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                    ticks.merge(name, Long.parseLong(fields[11]) + Long.parseLong(fields[12]), Long::sum);
+                } catch (IOException e) {
+                    // the thread ended meanwhile
+                }
+            }
+        } catch (IOException e) {
+            return Map.of();
+        }
+        return ticks;
     }
 
     private static long cpuNanos(Process process) {
