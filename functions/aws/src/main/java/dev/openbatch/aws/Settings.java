@@ -21,26 +21,38 @@ import java.util.Optional;
  * @param window24h         {@code OPENBATCH_WINDOW_24H_SECONDS}: how long the {@code 24h} window lasts
  *                          (default 86400; shortened only to test expiry)
  * @param endpoints         endpoint overrides by service, from the SDK's own names
- *                          {@code AWS_ENDPOINT_URL_S3}, {@code _DYNAMODB}, {@code _SQS}, {@code _SFN}
+ *                          {@code AWS_ENDPOINT_URL_S3}, {@code _DYNAMODB}, {@code _SQS}, {@code _SFN},
+ *                          {@code _SECRETS_MANAGER}
  * @param staticCredentials an access key pair for emulators, from {@code OPENBATCH_STATIC_CREDENTIALS}
  *                          ({@code id:secret}); absent in the cloud, where the role's credentials serve
+ * @param keysTable         {@code OPENBATCH_KEYS_TABLE}: the API keys, by hash (the authorizer reads it);
+ *                          null where keys are not used
  */
 public record Settings(String region, String bucket, String filesTable, String batchesTable, String jobsJson,
                        String stateMachineArn, int chunkLines, int mapConcurrency, Duration window24h,
-                       Map<String, URI> endpoints, Optional<String[]> staticCredentials) {
+                       Map<String, URI> endpoints, Optional<String[]> staticCredentials, String keysTable) {
 
     public static final String S3 = "S3";
     public static final String DYNAMODB = "DYNAMODB";
     public static final String SQS = "SQS";
     public static final String SFN = "SFN";
+    public static final String SECRETS_MANAGER = "SECRETS_MANAGER";
 
     public Settings {
         endpoints = Map.copyOf(endpoints);
     }
 
+    /** Settings of a deployment without API keys. */
+    public Settings(String region, String bucket, String filesTable, String batchesTable, String jobsJson,
+                    String stateMachineArn, int chunkLines, int mapConcurrency, Duration window24h,
+                    Map<String, URI> endpoints, Optional<String[]> staticCredentials) {
+        this(region, bucket, filesTable, batchesTable, jobsJson, stateMachineArn, chunkLines, mapConcurrency,
+                window24h, endpoints, staticCredentials, null);
+    }
+
     public static Settings fromEnvironment(Map<String, String> env) {
         Map<String, URI> endpoints = new HashMap<>();
-        for (String service : new String[] {S3, DYNAMODB, SQS, SFN}) {
+        for (String service : new String[] {S3, DYNAMODB, SQS, SFN, SECRETS_MANAGER}) {
             String url = env.get("AWS_ENDPOINT_URL_" + service);
             if (url != null && !url.isBlank()) {
                 endpoints.put(service, URI.create(url));
@@ -52,7 +64,8 @@ public record Settings(String region, String bucket, String filesTable, String b
                 Integer.parseInt(env.getOrDefault("OPENBATCH_CHUNK_LINES", "500")),
                 Integer.parseInt(env.getOrDefault("OPENBATCH_MAP_CONCURRENCY", "10")),
                 Duration.ofSeconds(Long.parseLong(env.getOrDefault("OPENBATCH_WINDOW_24H_SECONDS", "86400"))),
-                endpoints, Optional.ofNullable(env.get("OPENBATCH_STATIC_CREDENTIALS")).map(c -> c.split(":", 2)));
+                endpoints, Optional.ofNullable(env.get("OPENBATCH_STATIC_CREDENTIALS")).map(c -> c.split(":", 2)),
+                env.get("OPENBATCH_KEYS_TABLE"));
     }
 
     public Optional<URI> endpoint(String service) {

@@ -8,6 +8,7 @@ import dev.openbatch.core.files.FileRepository;
 import dev.openbatch.core.files.Files;
 import dev.openbatch.core.http.OpenAiApi;
 import dev.openbatch.core.jobs.JobCatalog;
+import dev.openbatch.core.keys.ApiKeys;
 import dev.openbatch.core.pipeline.ChunkRunner;
 import dev.openbatch.core.pipeline.ChunkStore;
 import dev.openbatch.core.pipeline.FinalizeBatch;
@@ -20,6 +21,7 @@ import java.time.Clock;
 import java.time.Duration;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.secretsmanager.SecretsManagerClient;
 import software.amazon.awssdk.services.sfn.SfnClient;
 
 /**
@@ -87,8 +89,25 @@ public final class Wiring {
                 settings.mapConcurrency(), clock);
     }
 
+    public ApiKeys apiKeys() {
+        if (settings.keysTable() == null) {
+            throw new IllegalStateException("environment variable OPENBATCH_KEYS_TABLE is not set");
+        }
+        return new ApiKeys(new DynamoDbKeyStore(dynamo, settings.keysTable()), clock);
+    }
+
+    /** The worker's jobs: their endpoints' credentials read from their secrets once, as the worker starts. */
+    private JobCatalog jobsWithSecrets() {
+        if (jobs.secretArns().isEmpty()) {
+            return jobs;
+        }
+        try (SecretsManagerClient secretsManager = clients.secretsManager()) {
+            return jobs.withSecrets(new SecretsManagerSecrets(secretsManager));
+        }
+    }
+
     public RunChunk runChunk() {
-        return new RunChunk(batches(), chunks(), jobs,
+        return new RunChunk(batches(), chunks(), jobsWithSecrets(),
                 new ChunkRunner(new InferenceClient(Duration.ofSeconds(10), REQUEST_TIMEOUT), RetryPolicy.DEFAULT, clock),
                 clock);
     }
