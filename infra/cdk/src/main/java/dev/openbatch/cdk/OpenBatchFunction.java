@@ -2,9 +2,9 @@ package dev.openbatch.cdk;
 
 import java.util.List;
 import java.util.Map;
-import software.amazon.awscdk.Annotations;
 import software.amazon.awscdk.Duration;
 import software.amazon.awscdk.RemovalPolicy;
+import software.amazon.awscdk.Stack;
 import software.amazon.awscdk.services.ec2.ISecurityGroup;
 import software.amazon.awscdk.services.ec2.ISubnet;
 import software.amazon.awscdk.services.ec2.IVpc;
@@ -107,7 +107,7 @@ final class OpenBatchFunction extends Construct {
         }
         function = builder.build();
         if (spec.snapStart()) {
-            Annotations.of(function).acknowledgeWarning("@aws-cdk/aws-lambda:snapStartRequirePublish",
+            ((OpenBatchStack) Stack.of(this)).acknowledge(function, "@aws-cdk/aws-lambda:snapStartRequirePublish",
                     "the function is only invoked through its alias, on the version published below");
         }
         alias = Alias.Builder.create(this, "Alias").aliasName(ALIAS).version(function.getCurrentVersion()).build();

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import software.amazon.awscdk.App;
@@ -63,6 +64,13 @@ record Synth(OpenBatchStack stack, Template template) {
 
     static Synth full() {
         return of(FULL);
+    }
+
+    /** A copy of a template fragment with one more property. */
+    static Map<String, Object> with(Map<String, Object> map, String key, Object value) {
+        Map<String, Object> copy = new HashMap<>(map);
+        copy.put(key, value);
+        return copy;
     }
 
     /** The feature flags the CLI passes to the app, from cdk.json. */
