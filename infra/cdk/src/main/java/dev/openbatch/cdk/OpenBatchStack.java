@@ -27,7 +27,6 @@ import software.amazon.awscdk.services.cloudwatch.Dashboard;
 import software.amazon.awscdk.services.cloudwatch.GraphWidget;
 import software.amazon.awscdk.services.cloudwatch.IMetric;
 import software.amazon.awscdk.services.cloudwatch.IWidget;
-import software.amazon.awscdk.services.cloudwatch.Metric;
 import software.amazon.awscdk.services.cloudwatch.MetricOptions;
 import software.amazon.awscdk.services.cloudwatch.TreatMissingData;
 import software.amazon.awscdk.services.cloudwatch.actions.SnsAction;
@@ -105,9 +104,6 @@ public final class OpenBatchStack extends Stack {
 
     /** The CDK warnings this stack acknowledges, each with its reason. */
     private final Map<String, String> acknowledged = new TreeMap<>();
-    private final HttpApi api;
-    private final Bucket dataBucket;
-    private final Bucket ingestBucket;
     private final StateMachine stateMachine;
 
     public OpenBatchStack(Construct scope, String id, StackProps props, DeploymentConfig config) {
@@ -120,12 +116,12 @@ public final class OpenBatchStack extends Stack {
                 .enableKeyRotation(true)
                 .removalPolicy(dataRemoval)
                 .build() : null;
-        dataBucket = bucket("DataBucket", dataKey, dataRemoval, List.of(
+        Bucket dataBucket = bucket("DataBucket", dataKey, dataRemoval, List.of(
                 LifecycleRule.builder().id("intermediate-objects").prefix("batches/")
                         .expiration(Duration.days(config.intermediateExpiryDays())).build(),
                 LifecycleRule.builder().id("incomplete-uploads")
                         .abortIncompleteMultipartUploadAfter(Duration.days(7)).build()));
-        ingestBucket = bucket("IngestBucket", dataKey, dataRemoval, List.of(
+        Bucket ingestBucket = bucket("IngestBucket", dataKey, dataRemoval, List.of(
                 LifecycleRule.builder().id("incomplete-uploads")
                         .abortIncompleteMultipartUploadAfter(Duration.days(7)).build()));
         // Object-created events to EventBridge, set on the bucket itself: the CDK's eventBridgeEnabled
@@ -136,12 +132,10 @@ public final class OpenBatchStack extends Stack {
                                 .eventBridgeEnabled(true).build())
                         .build());
 
-        Table filesTable = ownedRecords("FilesTable", dataRemoval);
         // A file with an expiry (OpenAI's expires_at) is gone once it passes: DynamoDB removes its record.
-        ((software.amazon.awscdk.services.dynamodb.CfnTable) filesTable.getNode().getDefaultChild())
-                .setTimeToLiveSpecification(software.amazon.awscdk.services.dynamodb.CfnTable.TimeToLiveSpecificationProperty
-                        .builder().attributeName("expires_at").enabled(true).build());
-        Table batchesTable = ownedRecords("BatchesTable", dataRemoval);
+        // A batch's expires_at is the end of its completion window, not of its record: no TTL there.
+        Table filesTable = ownedRecords("FilesTable", dataRemoval, "expires_at");
+        Table batchesTable = ownedRecords("BatchesTable", dataRemoval, null);
         Table keysTable = Table.Builder.create(this, "KeysTable")
                 .partitionKey(Attribute.builder().name("key_hash").type(AttributeType.STRING).build())
                 .billingMode(BillingMode.PAY_PER_REQUEST)
@@ -260,7 +254,7 @@ public final class OpenBatchStack extends Stack {
                 with(common, "OPENBATCH_KEYS_TABLE", keysTable.getTableName()), true), null);
         Access.items(authorizer.role(), keysTable, "dynamodb:GetItem");
 
-        api = HttpApi.Builder.create(this, "Api")
+        HttpApi api = HttpApi.Builder.create(this, "Api")
                 .description("openbatch: OpenAI-compatible Files and Batches API")
                 .build();
         api.addRoutes(AddRoutesOptions.builder()
@@ -333,10 +327,6 @@ public final class OpenBatchStack extends Stack {
         output("StateMachineArn", stateMachine.getStateMachineArn(), "the batch state machine");
     }
 
-    public HttpApi api() {
-        return api;
-    }
-
     /** Silences a CDK warning on a construct, on purpose and saying why; the tests hold the list. */
     void acknowledge(IConstruct construct, String warning, String reason) {
         Annotations.of(construct).acknowledgeWarning(warning, reason);
@@ -362,12 +352,13 @@ public final class OpenBatchStack extends Stack {
     }
 
     /** The shape of the files and batches tables: see OwnedTable in functions/aws. */
-    private Table ownedRecords(String id, RemovalPolicy removal) {
+    private Table ownedRecords(String id, RemovalPolicy removal, String expiryAttribute) {
         Attribute recordId = Attribute.builder().name("id").type(AttributeType.STRING).build();
         Table table = Table.Builder.create(this, id)
                 .partitionKey(recordId)
                 .billingMode(BillingMode.PAY_PER_REQUEST)
                 .pointInTimeRecoverySpecification(pointInTimeRecovery())
+                .timeToLiveAttribute(expiryAttribute)
                 .deletionProtection(removal == RemovalPolicy.RETAIN)
                 .removalPolicy(removal)
                 .build();
