@@ -8,6 +8,7 @@ import dev.openbatch.core.Json;
 import dev.openbatch.core.jobs.Job;
 import dev.openbatch.core.jobs.JobCatalog;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -116,6 +117,12 @@ public record DeploymentConfig(
     static final Set<Integer> LOG_RETENTION_DAYS = Set.of(1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545,
             731, 1096, 1827, 2192, 2557, 2922, 3288, 3653);
 
+    /**
+     * Lambda gives a function's environment 4 KB in all; the catalog travels in it, beside the names
+     * of the buckets, tables and state machine.
+     */
+    static final int MAX_JOBS_BYTES = 3 * 1024;
+
     private static final Pattern SECRET_ARN =
             Pattern.compile("^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$");
     private static final Pattern IMAGE_BUCKET = Pattern.compile("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](:\\d{12})?$");
@@ -157,6 +164,11 @@ public record DeploymentConfig(
         }
         retainData = retainData == null || retainData;
         checkJobs(jobs);
+        int jobsBytes = jobs.toString().getBytes(StandardCharsets.UTF_8).length;
+        if (jobsBytes > MAX_JOBS_BYTES) {
+            throw new IllegalArgumentException("jobs: the catalog takes " + jobsBytes + " bytes, more than the "
+                    + MAX_JOBS_BYTES + " that fit beside the rest of a function's environment (4 KB in all)");
+        }
     }
 
     public static DeploymentConfig read(Path file) {

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 
 class DeploymentConfigTest {
@@ -99,6 +101,10 @@ class DeploymentConfigTest {
             assertThatThrownBy(() -> parse(bad.get(0))).as(bad.get(0)).hasMessageContaining(bad.get(1));
         }
         assertThatThrownBy(() -> DeploymentConfig.parse("{}")).hasMessageContaining("jobs is required");
+        String manyJobs = IntStream.range(0, 60)
+                .mapToObj(i -> "{\"id\": \"job-" + i + "\", \"base_url\": \"https://gpu-" + i + ".example.com/v1\"}")
+                .collect(Collectors.joining(", ", "{\"jobs\": {\"jobs\": [", "]}}"));
+        assertThatThrownBy(() -> DeploymentConfig.parse(manyJobs)).hasMessageContaining("4 KB");
         assertThatThrownBy(() -> DeploymentConfig.parse("{\"jobs\": {\"jobs\": [{\"id\": \"gpu\", \"base_url\": \"h\"}]}}"))
                 .hasMessageContaining("starts with 'job-'");
     }
