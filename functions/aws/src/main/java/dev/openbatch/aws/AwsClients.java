@@ -19,6 +19,7 @@ import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.S3ClientBuilder;
 import software.amazon.awssdk.services.secretsmanager.SecretsManagerClient;
 import software.amazon.awssdk.services.sfn.SfnClient;
 import software.amazon.awssdk.services.sqs.SqsClient;
@@ -55,6 +56,17 @@ public final class AwsClients {
         return configure(S3Client.builder(), Settings.S3, o -> o.addExecutionInterceptor(new NoExpectContinue()))
                 // Emulators serve buckets by path; in the cloud virtual-hosted style is the default.
                 .forcePathStyle(settings.endpoint(Settings.S3).isPresent())
+                .build();
+    }
+
+    /**
+     * The client that reads users' images: it finds the region of a bucket in any region from S3's
+     * redirect, remembers it, and sends the bucket's requests there from then on.
+     */
+    public S3Client s3Images() {
+        S3ClientBuilder builder = configure(S3Client.builder(), Settings.S3, o -> { }).crossRegionAccessEnabled(true);
+        settings.images().s3Endpoint().ifPresent(builder::endpointOverride);
+        return builder.forcePathStyle(settings.images().s3Endpoint().or(() -> settings.endpoint(Settings.S3)).isPresent())
                 .build();
     }
 

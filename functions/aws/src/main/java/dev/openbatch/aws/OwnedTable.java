@@ -1,5 +1,6 @@
 package dev.openbatch.aws;
 
+import dev.openbatch.core.AlreadyExists;
 import dev.openbatch.core.Page;
 import dev.openbatch.core.PageRequest;
 import java.util.ArrayList;
@@ -75,7 +76,7 @@ final class OwnedTable<T> {
             dynamo.putItem(b -> b.tableName(table).item(item).conditionExpression("attribute_not_exists(#id)")
                     .expressionAttributeNames(Map.of("#id", ID)));
         } catch (ConditionalCheckFailedException e) {
-            throw new IllegalStateException("a record with id " + item.get(ID).s() + " exists already in " + table, e);
+            throw new AlreadyExists(item.get(ID).s(), table);
         }
     }
 

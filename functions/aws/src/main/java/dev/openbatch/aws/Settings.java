@@ -1,10 +1,14 @@
 package dev.openbatch.aws;
 
 import java.net.URI;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * What the functions need to know of their deployment, read once from the environment. The local
@@ -25,12 +29,45 @@ import java.util.Optional;
  *                          {@code _SECRETS_MANAGER}
  * @param staticCredentials an access key pair for emulators, from {@code OPENBATCH_STATIC_CREDENTIALS}
  *                          ({@code id:secret}); absent in the cloud, where the role's credentials serve
+ * @param images            where the worker may fetch images from, see {@link Images}
+ * @param ingestBucket      {@code OPENBATCH_INGEST_BUCKET}: where operators drop input files under
+ *                          {@code incoming/} and find results under {@code results/}; absent, no S3 drops
  * @param keysTable         {@code OPENBATCH_KEYS_TABLE}: the API keys, by hash (the authorizer reads it);
  *                          null where keys are not used
  */
 public record Settings(String region, String bucket, String filesTable, String batchesTable, String jobsJson,
                        String stateMachineArn, int chunkLines, int mapConcurrency, Duration window24h,
-                       Map<String, URI> endpoints, Optional<String[]> staticCredentials, String keysTable) {
+                       Map<String, URI> endpoints, Optional<String[]> staticCredentials, Images images,
+                       Optional<String> ingestBucket, String keysTable) {
+
+    /**
+     * Where images may come from.
+     *
+     * @param buckets      {@code OPENBATCH_IMAGE_BUCKETS}: the buckets {@code s3://} URLs may name, a comma
+     *                     list of {@code bucket} or {@code bucket:expected-owner-account-id}; none by default
+     * @param trustedHosts {@code OPENBATCH_IMAGE_TRUSTED_HOSTS}: https hosts whose addresses are not checked
+     *                     to be public (internal image servers)
+     * @param allowHttp    {@code OPENBATCH_IMAGE_ALLOW_HTTP}: {@code true} fetches plain http too (local testing)
+     * @param trustPem     {@code OPENBATCH_IMAGE_TRUST_PEM}: a PEM file of certificates trusted for https images
+     *                     besides the JVM's authorities (an internal CA)
+     * @param s3Endpoint   {@code OPENBATCH_IMAGE_S3_ENDPOINT}: where the image reader sends S3 requests, when
+     *                     not to S3 itself (the local runtime's regional front); else {@code AWS_ENDPOINT_URL_S3}
+     */
+    public record Images(String buckets, Set<String> trustedHosts, boolean allowHttp, Optional<Path> trustPem,
+                         Optional<URI> s3Endpoint) {
+
+        /** No bucket, https only, every host checked. */
+        public static final Images NONE = new Images("", Set.of(), false, Optional.empty(), Optional.empty());
+
+        static Images fromEnvironment(Map<String, String> env) {
+            String hosts = env.getOrDefault("OPENBATCH_IMAGE_TRUSTED_HOSTS", "");
+            return new Images(env.getOrDefault("OPENBATCH_IMAGE_BUCKETS", ""),
+                    Arrays.stream(hosts.split(",")).map(String::trim).filter(h -> !h.isEmpty()).collect(Collectors.toSet()),
+                    Boolean.parseBoolean(env.getOrDefault("OPENBATCH_IMAGE_ALLOW_HTTP", "false")),
+                    Optional.ofNullable(env.get("OPENBATCH_IMAGE_TRUST_PEM")).filter(p -> !p.isBlank()).map(Path::of),
+                    Optional.ofNullable(env.get("OPENBATCH_IMAGE_S3_ENDPOINT")).filter(u -> !u.isBlank()).map(URI::create));
+        }
+    }
 
     public static final String S3 = "S3";
     public static final String DYNAMODB = "DYNAMODB";
@@ -45,9 +82,10 @@ public record Settings(String region, String bucket, String filesTable, String b
     /** Settings of a deployment without API keys. */
     public Settings(String region, String bucket, String filesTable, String batchesTable, String jobsJson,
                     String stateMachineArn, int chunkLines, int mapConcurrency, Duration window24h,
-                    Map<String, URI> endpoints, Optional<String[]> staticCredentials) {
+                    Map<String, URI> endpoints, Optional<String[]> staticCredentials, Images images,
+                    Optional<String> ingestBucket) {
         this(region, bucket, filesTable, batchesTable, jobsJson, stateMachineArn, chunkLines, mapConcurrency,
-                window24h, endpoints, staticCredentials, null);
+                window24h, endpoints, staticCredentials, images, ingestBucket, null);
     }
 
     public static Settings fromEnvironment(Map<String, String> env) {
@@ -65,6 +103,8 @@ public record Settings(String region, String bucket, String filesTable, String b
                 Integer.parseInt(env.getOrDefault("OPENBATCH_MAP_CONCURRENCY", "10")),
                 Duration.ofSeconds(Long.parseLong(env.getOrDefault("OPENBATCH_WINDOW_24H_SECONDS", "86400"))),
                 endpoints, Optional.ofNullable(env.get("OPENBATCH_STATIC_CREDENTIALS")).map(c -> c.split(":", 2)),
+                Images.fromEnvironment(env),
+                Optional.ofNullable(env.get("OPENBATCH_INGEST_BUCKET")).filter(b -> !b.isBlank()),
                 env.get("OPENBATCH_KEYS_TABLE"));
     }
 

@@ -7,8 +7,16 @@ import dev.openbatch.core.files.FileContentStore;
 import dev.openbatch.core.files.FileRepository;
 import dev.openbatch.core.files.Files;
 import dev.openbatch.core.http.OpenAiApi;
+import dev.openbatch.core.images.ImageResolver;
+import dev.openbatch.core.images.S3ImageSource;
+import dev.openbatch.core.images.TrustedCertificates;
+import dev.openbatch.core.images.WebImageSource;
+import dev.openbatch.core.ingest.DropBucket;
+import dev.openbatch.core.ingest.DropResults;
+import dev.openbatch.core.ingest.Ingest;
 import dev.openbatch.core.jobs.JobCatalog;
 import dev.openbatch.core.keys.ApiKeys;
+import dev.openbatch.core.pipeline.BatchEnded;
 import dev.openbatch.core.pipeline.ChunkRunner;
 import dev.openbatch.core.pipeline.ChunkStore;
 import dev.openbatch.core.pipeline.FinalizeBatch;
@@ -19,6 +27,7 @@ import dev.openbatch.core.pipeline.RunChunk;
 import dev.openbatch.core.pipeline.ValidateBatch;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Optional;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.secretsmanager.SecretsManagerClient;
@@ -75,12 +84,31 @@ public final class Wiring {
     }
 
     public OpenAiApi api() {
+        return new OpenAiApi(filesApi(), batchesApi());
+    }
+
+    private Files filesApi() {
+        return new Files(files(), content(), ids, clock);
+    }
+
+    private Batches batchesApi() {
         if (settings.stateMachineArn() == null) {
             throw new IllegalStateException("environment variable OPENBATCH_STATE_MACHINE_ARN is not set");
         }
-        return new OpenAiApi(new Files(files(), content(), ids, clock),
-                new Batches(batches(), files(), jobs, new StepFunctionsLauncher(sfn(), settings.stateMachineArn()),
-                        settings.window24h(), ids, clock));
+        return new Batches(batches(), files(), jobs, new StepFunctionsLauncher(sfn(), settings.stateMachineArn()),
+                settings.window24h(), ids, clock);
+    }
+
+    /** S3-drop submission: registers drops as the API registers uploads and batches. */
+    public Ingest ingest() {
+        DropBucket drops = dropBucket().orElseThrow(() ->
+                new IllegalStateException("environment variable OPENBATCH_INGEST_BUCKET is not set"));
+        return new Ingest(drops, filesApi(), batchesApi(), jobs, new DropResults(drops, content()),
+                InputValidator.Limits.OPENAI.maxBytes(), clock);
+    }
+
+    private Optional<DropBucket> dropBucket() {
+        return settings.ingestBucket().map(name -> new S3DropBucket(s3, name, settings.bucket()));
     }
 
     public ValidateBatch validateBatch() {
@@ -108,11 +136,25 @@ public final class Wiring {
 
     public RunChunk runChunk() {
         return new RunChunk(batches(), chunks(), jobsWithSecrets(),
-                new ChunkRunner(new InferenceClient(Duration.ofSeconds(10), REQUEST_TIMEOUT), RetryPolicy.DEFAULT, clock),
+                new ChunkRunner(new InferenceClient(Duration.ofSeconds(10), REQUEST_TIMEOUT), images(),
+                        RetryPolicy.DEFAULT, clock),
                 clock);
     }
 
+    ImageResolver images() {
+        Settings.Images images = settings.images();
+        return new ImageResolver(
+                new S3ImageSource(new S3ImageObjects(clients.s3Images()), S3ImageSource.Bucket.parseList(images.buckets())),
+                new WebImageSource(images.trustPem().map(TrustedCertificates::withExtra)
+                        .map(WebImageSource.Options.defaults()::withTls).orElseGet(WebImageSource.Options::defaults)
+                        .withAllowHttp(images.allowHttp()).withTrustedHosts(images.trustedHosts())),
+                ImageResolver.Limits.DEFAULT);
+    }
+
+    /** The finalizer; where S3 drops are on, it also writes a dropped batch's results beside its drop. */
     public FinalizeBatch finalizeBatch() {
-        return new FinalizeBatch(batches(), files(), content(), chunks(), ids, clock);
+        BatchEnded ended = dropBucket().<BatchEnded>map(drops -> new DropResults(drops, content()))
+                .orElse(BatchEnded.NOTHING);
+        return new FinalizeBatch(batches(), files(), content(), chunks(), ids, clock, ended);
     }
 }

@@ -54,7 +54,7 @@ class SecretsManagerSecretsTest {
         server.start();
         Settings settings = new Settings("us-east-1", "b", "f", "t", "{}", null, 500, 10, Duration.ofHours(24),
                 Map.of(Settings.SECRETS_MANAGER, URI.create("http://127.0.0.1:" + server.getAddress().getPort())),
-                Optional.of(new String[] {"id", "secret"}));
+                Optional.of(new String[] {"id", "secret"}), Settings.Images.NONE, Optional.empty());
         client = new AwsClients(settings).secretsManager();
     }
 
@@ -96,7 +96,7 @@ class SecretsManagerSecretsTest {
                 .formatted(ARN);
         Wiring wiring = new Wiring(new Settings("us-east-1", "b", "f", "t", jobs, null, 500, 10, Duration.ofHours(24),
                 Map.of(Settings.SECRETS_MANAGER, URI.create("http://127.0.0.1:" + server.getAddress().getPort())),
-                Optional.of(new String[] {"id", "secret"})));
+                Optional.of(new String[] {"id", "secret"}), Settings.Images.NONE, Optional.empty()));
 
         wiring.validateBatch();
         wiring.finalizeBatch();

@@ -95,6 +95,8 @@ public final class OpenBatchStack extends Stack {
     /** S3-drop submission: drops under {@code incoming/}, results under {@code results/}. */
     static final String INCOMING = "incoming/";
     static final String RESULTS = "results/*";
+    /** Where the data bucket keeps the record of the drop a batch came from. */
+    static final String DROPS = "drops/*";
     /** The index on (owner, id) that lists a tenant's files and batches. */
     static final String BY_OWNER = "by_owner";
     /** A chunk message received this many times goes to the dead-letter queue, as locally. */
@@ -181,9 +183,13 @@ public final class OpenBatchStack extends Stack {
                 "FinalizeHandler", "openbatch: join the chunks' parts into the output and error files",
                 config.memoryMb(), Duration.minutes(15), finalizeEnvironment, false), null);
         Access.objects(finalize.role(), dataBucket, BATCHES, "s3:GetObject");
-        Access.objects(finalize.role(), dataBucket, FILES, "s3:PutObject");
+        Access.objects(finalize.role(), dataBucket, FILES, "s3:GetObject", "s3:PutObject");
+        Access.objects(finalize.role(), dataBucket, DROPS, "s3:GetObject");
         Access.listing(finalize.role(), dataBucket);
-        Access.objects(finalize.role(), ingestBucket, RESULTS, "s3:PutObject");
+        // A dropped batch's results: output and error files copied beside the drop, batch.json written,
+        // an earlier version's leftovers removed, and a newer version's batch.json read and left alone.
+        Access.objects(finalize.role(), ingestBucket, RESULTS, "s3:GetObject", "s3:PutObject", "s3:DeleteObject");
+        Access.listing(finalize.role(), ingestBucket);
         Access.items(finalize.role(), filesTable, "dynamodb:GetItem", "dynamodb:PutItem");
         Access.items(finalize.role(), batchesTable, "dynamodb:GetItem", "dynamodb:UpdateItem");
 
@@ -277,9 +283,12 @@ public final class OpenBatchStack extends Stack {
                 with(with(common, "OPENBATCH_INGEST_BUCKET", ingestBucket.getBucketName()),
                         "OPENBATCH_STATE_MACHINE_ARN", stateMachine.getStateMachineArn()), false), null);
         Access.objects(ingest.role(), ingestBucket, INCOMING + "*", "s3:GetObject");
-        Access.objects(ingest.role(), ingestBucket, RESULTS, "s3:PutObject");
+        Access.objects(ingest.role(), ingestBucket, RESULTS, "s3:GetObject", "s3:PutObject", "s3:DeleteObject");
         Access.listing(ingest.role(), ingestBucket);
-        Access.objects(ingest.role(), dataBucket, FILES, "s3:PutObject");
+        // The drop copied in as the batch's input file, with the record of where it came from; a drop
+        // seen again after its batch ended has its results written from the output files.
+        Access.objects(ingest.role(), dataBucket, FILES, "s3:GetObject", "s3:PutObject");
+        Access.objects(ingest.role(), dataBucket, DROPS, "s3:PutObject");
         Access.items(ingest.role(), filesTable, "dynamodb:GetItem", "dynamodb:PutItem");
         Access.items(ingest.role(), batchesTable, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem");
         stateMachine.grantStartExecution(ingest.role());

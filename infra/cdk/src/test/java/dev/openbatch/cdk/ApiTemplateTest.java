@@ -108,7 +108,8 @@ class ApiTemplateTest {
                         "OPENBATCH_BATCHES_TABLE", Map.of("Ref", Match.stringLikeRegexp("^BatchesTable")),
                         "OPENBATCH_STATE_MACHINE_ARN", Map.of("Ref", Match.stringLikeRegexp("^BatchStateMachine")),
                         "OPENBATCH_JOBS", Match.serializedJson(Map.of("default_job", "job-gpu", "jobs", List.of(Map.of(
-                                "id", "job-gpu", "base_url", "https://gpu.example.com/v1", "concurrency", 64)))),
+                                "id", "job-gpu", "base_url", "https://gpu.example.com/v1", "concurrency", 64,
+                                "tenants", List.of("team-a"))))),
                         "OPENBATCH_CHUNK_LINES", "500",
                         "OPENBATCH_MAP_CONCURRENCY", "10"))));
     }

@@ -183,12 +183,17 @@ class LeastPrivilegeTest {
     }
 
     @Test
-    void theFinalizer_readsParts_writesOutputFilesAndDropResults() {
+    void theFinalizer_readsParts_writesOutputFiles_andADroppedBatchsResultsBesideItsDrop() {
         assertThat(allowed(Synth.minimal(), "FinalizeHandler")).containsExactlyInAnyOrderElementsOf(lines("FinalizeFunction", """
                 s3:GetObject on DataBucket.Arn/batches/*
+                s3:GetObject on DataBucket.Arn/files/*
                 s3:PutObject on DataBucket.Arn/files/*
-                s3:PutObject on IngestBucket.Arn/results/*
+                s3:GetObject on DataBucket.Arn/drops/*
                 s3:ListBucket on DataBucket.Arn
+                s3:GetObject on IngestBucket.Arn/results/*
+                s3:PutObject on IngestBucket.Arn/results/*
+                s3:DeleteObject on IngestBucket.Arn/results/*
+                s3:ListBucket on IngestBucket.Arn
                 dynamodb:GetItem on FilesTable.Arn
                 dynamodb:PutItem on FilesTable.Arn
                 dynamodb:GetItem on BatchesTable.Arn
@@ -197,12 +202,16 @@ class LeastPrivilegeTest {
     }
 
     @Test
-    void theIngester_readsDrops_registersFileAndBatch_andStartsIt() {
+    void theIngester_copiesDropsIn_registersFileAndBatch_startsIt_andWritesRefusalsBesideTheDrop() {
         assertThat(allowed(Synth.minimal(), "IngestHandler")).containsExactlyInAnyOrderElementsOf(lines("IngestFunction", """
                 s3:GetObject on IngestBucket.Arn/incoming/*
+                s3:GetObject on IngestBucket.Arn/results/*
                 s3:PutObject on IngestBucket.Arn/results/*
+                s3:DeleteObject on IngestBucket.Arn/results/*
                 s3:ListBucket on IngestBucket.Arn
+                s3:GetObject on DataBucket.Arn/files/*
                 s3:PutObject on DataBucket.Arn/files/*
+                s3:PutObject on DataBucket.Arn/drops/*
                 dynamodb:GetItem on FilesTable.Arn
                 dynamodb:PutItem on FilesTable.Arn
                 dynamodb:GetItem on BatchesTable.Arn

@@ -26,7 +26,8 @@ record Synth(OpenBatchStack stack, Template template) {
     static final String MINIMAL = """
             {"region": "eu-west-1",
              "jobs": {"default_job": "job-gpu",
-                      "jobs": [{"id": "job-gpu", "base_url": "https://gpu.example.com/v1", "concurrency": 64}]}}""";
+                      "jobs": [{"id": "job-gpu", "base_url": "https://gpu.example.com/v1", "concurrency": 64,
+                                "tenants": ["team-a"]}]}}""";
 
     /** Every option taken: KMS, tracing, a VPC, a job credential in Secrets Manager, image buckets, alarm mail. */
     static final String FULL = """

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.openbatch.aws.ApiHandler;
 import dev.openbatch.aws.AwsClients;
 import dev.openbatch.aws.FinalizeHandler;
+import dev.openbatch.aws.IngestHandler;
 import dev.openbatch.aws.Settings;
 import dev.openbatch.aws.Tables;
 import dev.openbatch.aws.ValidateHandler;
@@ -29,6 +30,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
@@ -47,6 +49,7 @@ public final class LocalRuntime implements AutoCloseable {
 
     /** Resource names, the same as the cloud stack's. */
     static final String BUCKET = "openbatch-data";
+    static final String INGEST_BUCKET = "openbatch-ingest";
     static final String FILES_TABLE = "openbatch-files";
     static final String BATCHES_TABLE = "openbatch-batches";
     static final String CHUNK_QUEUE = "openbatch-chunks";
@@ -55,6 +58,8 @@ public final class LocalRuntime implements AutoCloseable {
     static final String VALIDATE_FUNCTION = "openbatch-validate";
     static final String FINALIZE_FUNCTION = "openbatch-finalize";
     static final String DEFAULT_JOB = "job-local";
+    /** The bucket for images the local runtime creates, so a user can copy images in right away. */
+    static final String IMAGE_BUCKET = "openbatch-images";
     /** The chunk queue's receive limit before a message goes to the dead-letter queue, as in the cloud. */
     static final int MAX_RECEIVES = 5;
     /** How long a received chunk stays invisible to other workers: longer than a chunk takes to run. */
@@ -80,17 +85,43 @@ public final class LocalRuntime implements AutoCloseable {
      * @param mapConcurrency    chunks of one batch in flight at once
      * @param workers           chunk-queue pollers, as the event source's maximum concurrency
      * @param window24h         how long the {@code 24h} completion window lasts (shortened in tests)
-     * @param deliveries        how many times the event source hands each chunk message to a worker
-     *                          (1; 2 in tests that prove duplicates change nothing)
+     * @param deliveries        how many times the event source hands each chunk message to a worker, and
+     *                          the S3 watcher each drop's event to the ingest function (1; 2 in tests
+     *                          that prove duplicates change nothing)
+     * @param images            where the worker may fetch images from
      */
     public record Options(String host, int apiPort, int s3Port, int dynamoPort, int sqsPort, Path dataDir,
                           String region, URI endpoint, dev.openbatch.local.reference.Options reference,
                           int jobConcurrency, int chunkLines, int mapConcurrency, int workers, Duration window24h,
-                          int deliveries) {
+                          int deliveries, Images images) {
 
         public static Options defaults(Path dataDir, int dynamoPort) {
             return new Options("127.0.0.1", 8080, 4566, dynamoPort, 9324, dataDir, "us-east-1", null,
-                    dev.openbatch.local.reference.Options.defaults(), 64, 500, 10, 10, Duration.ofHours(24), 1);
+                    dev.openbatch.local.reference.Options.defaults(), 64, 500, 10, 10, Duration.ofHours(24), 1,
+                    Images.defaults());
+        }
+    }
+
+    /**
+     * Where the worker may fetch images from, locally.
+     *
+     * @param buckets       the buckets {@code s3://} URLs may name; created in the local S3 when missing
+     * @param bucketRegions the region a bucket stands in for, when not the runtime's own
+     * @param trustedHosts  https hosts whose addresses are not checked to be public
+     * @param allowHttp     whether plain {@code http://} images are fetched
+     * @param trustPem      certificates trusted for https images besides the JVM's, or null
+     */
+    public record Images(List<String> buckets, Map<String, String> bucketRegions, Set<String> trustedHosts,
+                         boolean allowHttp, Path trustPem) {
+
+        public Images {
+            buckets = List.copyOf(buckets);
+            bucketRegions = Map.copyOf(bucketRegions);
+            trustedHosts = Set.copyOf(trustedHosts);
+        }
+
+        public static Images defaults() {
+            return new Images(List.of(IMAGE_BUCKET), Map.of(), Set.of(), false, null);
         }
     }
 
@@ -133,17 +164,20 @@ public final class LocalRuntime implements AutoCloseable {
             Map<String, Function<JsonNode, JsonNode>> functions = Map.of(
                     VALIDATE_FUNCTION, payload -> handlers.get(VALIDATE_FUNCTION).apply(payload),
                     FINALIZE_FUNCTION, payload -> handlers.get(FINALIZE_FUNCTION).apply(payload));
-            Settings bootstrap = settings(options, aws, null, jobs, stateMachineArn);
+            RegionalS3 regions = RegionalS3.start(options.host(), aws.s3Endpoint(), options.region(),
+                    options.images().bucketRegions());
+            started.add(regions);
+            Settings bootstrap = settings(options, aws, null, regions, jobs, stateMachineArn);
             AwsClients clients = new AwsClients(bootstrap);
             SqsClient sqs = clients.sqs();
-            Queue queue = provision(bootstrap, clients, sqs);
+            Queue queue = provision(bootstrap, clients, sqs, options.images().buckets());
 
             LocalStepFunctions stepFunctions = new LocalStepFunctions(options.region(), functions, sqs);
             started.add(stepFunctions);
             StepFunctionsServer server = StepFunctionsServer.start(stepFunctions, options.host(), 0);
             started.add(server);
 
-            Wiring wiring = new Wiring(settings(options, aws, server.endpoint(), jobs, stateMachineArn));
+            Wiring wiring = new Wiring(settings(options, aws, server.endpoint(), regions, jobs, stateMachineArn));
             handlers.put(VALIDATE_FUNCTION, invoker(new ValidateHandler(wiring)));
             handlers.put(FINALIZE_FUNCTION, invoker(new FinalizeHandler(wiring)));
             String registered = stepFunctions.register(STATE_MACHINE, definition(), Map.of(
@@ -155,6 +189,10 @@ public final class LocalRuntime implements AutoCloseable {
             }
             started.add(new SqsEventSource(sqs, queue.url(), queue.arn(), 1, options.workers(), options.deliveries(),
                     new WorkerHandler(wiring)));
+            S3Client watcherS3 = clients.s3();
+            started.add(watcherS3);
+            started.add(new S3DropWatcher(watcherS3, INGEST_BUCKET, options.region(), options.deliveries(),
+                    invoker(new IngestHandler(wiring))));
 
             LocalRuntime[] self = new LocalRuntime[1];
             LocalApiGateway gateway = new LocalApiGateway(options.host(), options.apiPort(), new ApiHandler(wiring),
@@ -169,8 +207,9 @@ public final class LocalRuntime implements AutoCloseable {
         }
     }
 
-    private static Settings settings(Options options, EmbeddedAws aws, URI sfnEndpoint, String jobs,
-                                     String stateMachineArn) {
+    private static Settings settings(Options options, EmbeddedAws aws, URI sfnEndpoint, RegionalS3 regions,
+                                     String jobs, String stateMachineArn) {
+        Images images = options.images();
         Map<String, URI> endpoints = new HashMap<>(Map.of(Settings.S3, aws.s3Endpoint(),
                 Settings.DYNAMODB, aws.dynamoEndpoint(), Settings.SQS, aws.sqsEndpoint()));
         if (sfnEndpoint != null) {
@@ -178,7 +217,9 @@ public final class LocalRuntime implements AutoCloseable {
         }
         return new Settings(options.region(), BUCKET, FILES_TABLE, BATCHES_TABLE, jobs, stateMachineArn,
                 options.chunkLines(), options.mapConcurrency(), options.window24h(), endpoints,
-                Optional.of(CREDENTIALS.split(":", 2)));
+                Optional.of(CREDENTIALS.split(":", 2)), new Settings.Images(String.join(",", images.buckets()),
+                        images.trustedHosts(), images.allowHttp(), Optional.ofNullable(images.trustPem()),
+                        Optional.of(regions.endpoint())), Optional.of(INGEST_BUCKET));
     }
 
     /** The one orchestration definition, packaged from {@code statemachine/batch.asl.json}. */
@@ -194,7 +235,7 @@ public final class LocalRuntime implements AutoCloseable {
     }
 
     /** What Lambda does for {@code lambda:invoke}: the payload in, the function's JSON out. */
-    private static Function<JsonNode, JsonNode> invoker(RequestStreamHandler handler) {
+    static Function<JsonNode, JsonNode> invoker(RequestStreamHandler handler) {
         return payload -> {
             try {
                 ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -210,12 +251,17 @@ public final class LocalRuntime implements AutoCloseable {
     private record Queue(String url, String arn) {}
 
     /** Creates what the cloud stack declares, where it does not exist yet. */
-    private static Queue provision(Settings settings, AwsClients clients, SqsClient sqs) {
+    private static Queue provision(Settings settings, AwsClients clients, SqsClient sqs, List<String> imageBuckets) {
         try (S3Client s3 = clients.s3(); DynamoDbClient dynamo = clients.dynamoDb()) {
-            try {
-                s3.headBucket(b -> b.bucket(settings.bucket()));
-            } catch (NoSuchBucketException e) {
-                s3.createBucket(b -> b.bucket(settings.bucket()));
+            List<String> buckets = new ArrayList<>(imageBuckets);
+            buckets.add(settings.bucket());
+            buckets.add(INGEST_BUCKET);
+            for (String bucket : buckets) {
+                try {
+                    s3.headBucket(b -> b.bucket(bucket));
+                } catch (NoSuchBucketException e) {
+                    s3.createBucket(b -> b.bucket(bucket));
+                }
             }
             for (String table : new String[] {settings.filesTable(), settings.batchesTable()}) {
                 try {
@@ -243,6 +289,11 @@ public final class LocalRuntime implements AutoCloseable {
         return URI.create("http://" + options.host() + ":" + gateway.port() + "/v1");
     }
 
+    /** Where operators drop input files: {@code s3://openbatch-ingest/incoming/<job_id>/<name>.jsonl}. */
+    public String ingestBucket() {
+        return INGEST_BUCKET;
+    }
+
     public URI s3Endpoint() {
         return aws.s3Endpoint();
     }
@@ -257,6 +308,12 @@ public final class LocalRuntime implements AutoCloseable {
 
     public URI inferenceEndpoint() {
         return inferenceEndpoint;
+    }
+
+    /** How often the local S3 told the image reader that a bucket lives in another region. */
+    int imageRegionRedirects() {
+        return parts.stream().filter(RegionalS3.class::isInstance).map(RegionalS3.class::cast)
+                .mapToInt(RegionalS3::redirects).sum();
     }
 
     public Path dataDir() {

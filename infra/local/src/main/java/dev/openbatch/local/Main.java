@@ -2,7 +2,11 @@ package dev.openbatch.local;
 
 import java.net.URI;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 
 /**
@@ -19,6 +23,12 @@ import java.util.concurrent.CountDownLatch;
  *                    (default: the built-in reference endpoint)
  * --concurrency N    the default job's requests in flight per chunk (default 64)
  * --chunk-lines N    request lines per chunk (default 500)
+ * --image-buckets B  buckets s3:// image URLs may name, comma-separated (default openbatch-images);
+ *                    created in the local S3 when missing
+ * --bucket-region B=R  bucket B stands in for a bucket in region R (repeatable)
+ * --image-hosts H    https image hosts not checked to be public, comma-separated (internal servers)
+ * --image-trust PEM  certificates trusted for https images besides the JVM's
+ * --allow-http-images  fetch plain http:// images too (local testing; takes no value)
  * </pre>
  */
 public final class Main {
@@ -37,7 +47,17 @@ public final class Main {
         URI endpoint = null;
         int concurrency = o.jobConcurrency();
         int chunkLines = o.chunkLines();
+        List<String> imageBuckets = o.images().buckets();
+        Map<String, String> bucketRegions = new HashMap<>();
+        Set<String> imageHosts = Set.of();
+        Path imageTrust = null;
+        boolean allowHttp = false;
         for (int i = 0; i < args.length; i += 2) {
+            if (args[i].equals("--allow-http-images")) {
+                allowHttp = true;
+                i--;
+                continue;
+            }
             String value = i + 1 < args.length ? args[i + 1] : null;
             if (value == null) {
                 usage("option " + args[i] + " needs a value");
@@ -52,12 +72,23 @@ public final class Main {
                 case "--endpoint" -> endpoint = URI.create(value);
                 case "--concurrency" -> concurrency = Integer.parseInt(value);
                 case "--chunk-lines" -> chunkLines = Integer.parseInt(value);
+                case "--image-buckets" -> imageBuckets = commaList(value);
+                case "--bucket-region" -> {
+                    String[] pair = value.split("=", 2);
+                    if (pair.length != 2) {
+                        usage("--bucket-region takes BUCKET=REGION");
+                    }
+                    bucketRegions.put(pair[0], pair[1]);
+                }
+                case "--image-hosts" -> imageHosts = Set.copyOf(commaList(value));
+                case "--image-trust" -> imageTrust = Path.of(value).toAbsolutePath();
                 default -> usage("unknown option " + args[i]);
             }
         }
         LocalRuntime runtime = LocalRuntime.start(new LocalRuntime.Options(host, apiPort, s3Port, dynamoPort, sqsPort,
                 dataDir.toAbsolutePath(), env.getOrDefault("AWS_REGION", o.region()), endpoint, o.reference(),
-                concurrency, chunkLines, o.mapConcurrency(), o.workers(), o.window24h(), o.deliveries()));
+                concurrency, chunkLines, o.mapConcurrency(), o.workers(), o.window24h(), o.deliveries(),
+                new LocalRuntime.Images(imageBuckets, bucketRegions, imageHosts, allowHttp, imageTrust)));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             runtime.close();
@@ -66,13 +97,21 @@ public final class Main {
         System.out.println("openbatch local runtime is up");
         System.out.println("  API base URL:       " + runtime.apiBase());
         System.out.println("  S3 endpoint:        " + runtime.s3Endpoint() + " (path-style, any credentials accepted)");
+        System.out.println("  S3 drops:           s3://" + runtime.ingestBucket() + "/incoming/<job_id>/<name>.jsonl"
+                + " -> s3://" + runtime.ingestBucket() + "/results/<job_id>/<name>/");
         System.out.println("  DynamoDB:           " + runtime.dynamoEndpoint());
         System.out.println("  SQS:                " + runtime.sqsEndpoint());
         System.out.println("  inference endpoint: " + runtime.inferenceEndpoint()
                 + (endpoint == null ? " (built-in reference endpoint, job-local)" : " (job-local)"));
+        System.out.println("  image buckets:      " + String.join(", ", imageBuckets)
+                + (bucketRegions.isEmpty() ? "" : " (regions " + bucketRegions + ")"));
         System.out.println("  data directory:     " + runtime.dataDir());
         System.out.flush();
         stopped.await();
+    }
+
+    private static List<String> commaList(String value) {
+        return Arrays.stream(value.split(",")).map(String::trim).filter(v -> !v.isEmpty()).toList();
     }
 
     private static void usage(String problem) {

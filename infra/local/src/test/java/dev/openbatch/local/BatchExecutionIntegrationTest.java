@@ -5,20 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.openai.client.OpenAIClient;
 import com.openai.client.okhttp.OpenAIOkHttpClient;
-import com.openai.core.http.HttpResponse;
 import com.openai.models.batches.Batch;
-import com.openai.models.batches.BatchCreateParams;
-import com.openai.models.batches.BatchRequestCounts;
-import com.openai.models.files.FileCreateParams;
-import com.openai.models.files.FilePurpose;
-import dev.openbatch.core.Json;
 import dev.openbatch.local.reference.Options;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -43,7 +34,7 @@ class BatchExecutionIntegrationTest {
         try {
             LocalRuntime runtime = LocalRuntime.start(new LocalRuntime.Options("127.0.0.1", 0, 0, Emulators.freePort(), 0,
                     Files.createTempDirectory("openbatch-run"), "us-east-1", null, reference, jobConcurrency, chunkLines,
-                    4, workers, window, deliveries));
+                    4, workers, window, deliveries, LocalRuntime.Images.defaults()));
             started.add(runtime);
             return runtime;
         } catch (IOException e) {
@@ -62,48 +53,7 @@ class BatchExecutionIntegrationTest {
             file.append("{\"custom_id\":\"").append(endpoint).append("-").append(i).append("\",\"method\":\"POST\",")
                     .append("\"url\":\"").append(endpoint).append("\",\"body\":").append(body.apply(i)).append("}\n");
         }
-        String fileId;
-        try {
-            Path input = Files.createTempFile("requests", ".jsonl");
-            Files.writeString(input, file);
-            fileId = client.files().create(FileCreateParams.builder().file(input).purpose(FilePurpose.BATCH).build()).id();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return client.batches().create(BatchCreateParams.builder().inputFileId(fileId)
-                .endpoint(BatchCreateParams.Endpoint.of(endpoint))
-                .completionWindow(BatchCreateParams.CompletionWindow._24H).build()).id();
-    }
-
-    private static List<JsonNode> lines(OpenAIClient client, String fileId) {
-        if (fileId == null) {
-            return List.of();
-        }
-        try (HttpResponse content = client.files().content(fileId); InputStream body = content.body()) {
-            List<JsonNode> lines = new ArrayList<>();
-            for (String line : new String(body.readAllBytes(), StandardCharsets.UTF_8).lines().toList()) {
-                lines.add(Json.MAPPER.readTree(line));
-            }
-            return lines;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    /** Every custom id of the batch, with where it ended: each must end exactly once. */
-    private static Map<String, JsonNode> endings(OpenAIClient client, Batch batch, int expected) {
-        Map<String, JsonNode> byId = new HashMap<>();
-        List<JsonNode> all = new ArrayList<>(lines(client, batch.outputFileId().orElse(null)));
-        all.addAll(lines(client, batch.errorFileId().orElse(null)));
-        for (JsonNode line : all) {
-            assertThat(byId.put(line.get("custom_id").asText(), line)).as("custom_id %s twice", line.get("custom_id")).isNull();
-        }
-        assertThat(byId).hasSize(expected);
-        BatchRequestCounts counts = batch.requestCounts().orElseThrow();
-        assertThat(counts.total()).isEqualTo(expected);
-        assertThat(counts.completed() + counts.failed()).isEqualTo(expected);
-        assertThat(lines(client, batch.outputFileId().orElse(null))).hasSize((int) counts.completed());
-        return byId;
+        return SdkBatches.submit(client, endpoint, file.toString());
     }
 
     private static Batch awaitEnded(OpenAIClient client, String batchId) {
@@ -127,7 +77,7 @@ class BatchExecutionIntegrationTest {
         batches.forEach((endpoint, id) -> {
             Batch batch = awaitEnded(client, id);
             assertThat(batch.status()).as(endpoint).isEqualTo(Batch.Status.COMPLETED);
-            Map<String, JsonNode> endings = endings(client, batch, 500);
+            Map<String, JsonNode> endings = SdkBatches.endings(client, batch, 500);
             JsonNode first = endings.get(endpoint + "-0");
             assertThat(first.get("response").get("status_code").asInt()).isEqualTo(200);
             assertThat(first.get("id").asText()).startsWith("batch_req_");
@@ -169,7 +119,7 @@ class BatchExecutionIntegrationTest {
         Batch batch = awaitEnded(client, batchId);
 
         assertThat(batch.status()).isEqualTo(Batch.Status.COMPLETED);
-        Map<String, JsonNode> endings = endings(client, batch, 200);
+        Map<String, JsonNode> endings = SdkBatches.endings(client, batch, 200);
         endings.values().stream().filter(l -> !l.get("custom_id").asText().endsWith("-7") && l.get("error").isNull())
                 .forEach(l -> assertThat(l.get("response").get("status_code").asInt()).isIn(200, 400, 429, 500, 502, 503));
         assertThat(endings.get("/v1/chat/completions-7").get("response").get("status_code").asInt()).isEqualTo(400);
@@ -192,7 +142,7 @@ class BatchExecutionIntegrationTest {
 
         assertThat(batch.status()).isEqualTo(Batch.Status.CANCELLED);
         assertThat(batch.cancelledAt()).isPresent();
-        Map<String, JsonNode> endings = endings(client, batch, 200);
+        Map<String, JsonNode> endings = SdkBatches.endings(client, batch, 200);
         long cancelled = endings.values().stream()
                 .filter(l -> !l.get("error").isNull() && l.get("error").get("code").asText().equals("batch_cancelled")).count();
         assertThat(cancelled).isPositive();
@@ -211,7 +161,7 @@ class BatchExecutionIntegrationTest {
 
         assertThat(batch.status()).isEqualTo(Batch.Status.EXPIRED);
         assertThat(batch.expiredAt()).isPresent();
-        Map<String, JsonNode> endings = endings(client, batch, 40);
+        Map<String, JsonNode> endings = SdkBatches.endings(client, batch, 40);
         assertThat(batch.requestCounts().orElseThrow().completed()).isPositive();
         assertThat(endings.values().stream().filter(l -> !l.get("error").isNull())
                 .allMatch(l -> l.get("error").get("code").asText().equals("batch_expired"))).isTrue();

@@ -85,7 +85,7 @@ class DynamoDbKeyStoreIntegrationTest {
         Settings settings = new Settings(emulators.region(), emulators.bucket(), emulators.filesTable(),
                 emulators.batchesTable(), emulators.jobsJson(), null, emulators.chunkLines(),
                 emulators.mapConcurrency(), emulators.window24h(), emulators.endpoints(),
-                emulators.staticCredentials(), TABLE);
+                emulators.staticCredentials(), emulators.images(), emulators.ingestBucket(), TABLE);
         AuthorizerHandler authorizer = new AuthorizerHandler(new Wiring(settings));
         String live = issue("team-live");
         String revoked = issue("team-live");

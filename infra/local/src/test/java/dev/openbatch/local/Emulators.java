@@ -29,7 +29,7 @@ final class Emulators {
             Runtime.getRuntime().addShutdownHook(new Thread(aws::close));
             settings = new Settings("us-east-1", "it-bucket", "it-files", "it-batches", "{}", null, 500, 10,
                     Duration.ofHours(24), Map.of(Settings.S3, aws.s3Endpoint(), Settings.DYNAMODB, aws.dynamoEndpoint()),
-                    Optional.of(LocalRuntime.CREDENTIALS.split(":", 2)));
+                    Optional.of(LocalRuntime.CREDENTIALS.split(":", 2)), Settings.Images.NONE, Optional.empty());
             clients = new AwsClients(settings);
         }
         return clients;

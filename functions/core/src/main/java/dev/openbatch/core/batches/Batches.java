@@ -1,6 +1,8 @@
 package dev.openbatch.core.batches;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.openbatch.core.AlreadyExists;
 import dev.openbatch.core.ApiException;
 import dev.openbatch.core.Ids;
 import dev.openbatch.core.Json;
@@ -19,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /** The Batches API: create, retrieve and list, for one tenant at a time. */
@@ -62,11 +65,43 @@ public final class Batches {
     }
 
     /**
+     * What a batch is asked to be, every parameter checked: the body of {@code POST /v1/batches},
+     * or what an S3 drop says of itself.
+     *
+     * @param inputFileId      the input file, of purpose {@code batch}
+     * @param endpoint         one of {@link #ENDPOINTS}
+     * @param completionWindow one of {@link #COMPLETION_WINDOWS}
+     * @param metadata         OpenAI's metadata: at most 16 pairs, keys of at most 64 characters, values of 512
+     * @param jobId            the job, or null for the deployment's default job
+     */
+    public record Request(String inputFileId, String endpoint, String completionWindow, Map<String, String> metadata,
+                          String jobId) {
+
+        /** Checks the parameters as {@code POST /v1/batches} checks its body, with the same errors. */
+        public static Request of(String inputFileId, String endpoint, String completionWindow,
+                                 Map<String, String> metadata, String jobId) {
+            ObjectNode body = Json.MAPPER.createObjectNode()
+                    .put("input_file_id", inputFileId)
+                    .put("endpoint", endpoint)
+                    .put("completion_window", completionWindow)
+                    .put("job_id", jobId);
+            if (metadata != null) {
+                metadata.forEach(body.putObject("metadata")::put);
+            }
+            return request(body);
+        }
+    }
+
+    /**
      * {@code POST /v1/batches}. Every check runs before the one write, so a refused request leaves
      * nothing behind.
      */
     public Batch create(String tenant, byte[] body) {
-        JsonNode request = parseObject(body);
+        return submit(tenant, ids.batch(), request(parseObject(body)));
+    }
+
+    /** Reads and checks the body of {@code POST /v1/batches}, naming the first parameter at fault as OpenAI does. */
+    private static Request request(JsonNode request) {
         for (Iterator<String> names = request.fieldNames(); names.hasNext(); ) {
             String name = names.next();
             if (!PARAMETERS.contains(name)) {
@@ -83,20 +118,45 @@ public final class Batches {
             throw ApiException.notOneOf(window, COMPLETION_WINDOWS, "completion_window");
         }
         Map<String, String> metadata = metadata(request.get("metadata"));
-        Job job = job(optionalString(request, "job_id"));
+        return new Request(inputFileId, endpoint, window, metadata, optionalString(request, "job_id"));
+    }
 
-        FileObject input = files.find(tenant, inputFileId)
-                .orElseThrow(() -> Files.noSuchFile(inputFileId, "input_file_id"));
+    /**
+     * Creates the batch {@code batchId} and starts it. Every check runs before the one write. A batch
+     * of that id created before (a redelivered S3 drop, whose id is derived from it) is not created
+     * again: it is answered as it stands, and started again if it never got going.
+     */
+    public Batch submit(String tenant, String batchId, Request request) {
+        Job job = job(tenant, request.jobId());
+        FileObject input = files.find(tenant, request.inputFileId())
+                .orElseThrow(() -> Files.noSuchFile(request.inputFileId(), "input_file_id"));
         if (!input.purpose().equals(Files.PURPOSE_BATCH)) {
-            throw ApiException.invalid("Invalid 'input_file_id': " + inputFileId + " has purpose '"
+            throw ApiException.invalid("Invalid 'input_file_id': " + input.id() + " has purpose '"
                     + input.purpose() + "'; a batch's input file must have purpose 'batch'.",
                     "input_file_id", "invalid_file_purpose");
         }
 
         long now = clock.instant().getEpochSecond();
-        Long expiresAt = window.equals("24h") ? now + window24h.toSeconds() : null;
-        Batch batch = Batch.validating(ids.batch(), endpoint, inputFileId, window, now, expiresAt, metadata, job.id());
-        batches.create(tenant, batch);
+        Long expiresAt = request.completionWindow().equals("24h") ? now + window24h.toSeconds() : null;
+        Batch batch = Batch.validating(batchId, request.endpoint(), input.id(), request.completionWindow(), now,
+                expiresAt, request.metadata(), job.id());
+        try {
+            batches.create(tenant, batch);
+        } catch (AlreadyExists again) {
+            return startAgain(tenant, batches.find(tenant, batchId).orElseThrow(() -> again));
+        }
+        return launch(tenant, batch);
+    }
+
+    /**
+     * Starts again a batch that is still {@code validating}, in case its first start never happened:
+     * starting twice runs it once. Any other batch is answered as it stands.
+     */
+    public Batch startAgain(String tenant, Batch batch) {
+        return batch.status().equals(Batch.Status.VALIDATING) ? launch(tenant, batch) : batch;
+    }
+
+    private Batch launch(String tenant, Batch batch) {
         try {
             launcher.start(tenant, batch.id());
         } catch (RuntimeException e) {
@@ -125,7 +185,11 @@ public final class Batches {
     }
 
     public Batch retrieve(String tenant, String id) {
-        return batches.find(tenant, id).orElseThrow(() -> noSuchBatch(id));
+        return find(tenant, id).orElseThrow(() -> noSuchBatch(id));
+    }
+
+    public Optional<Batch> find(String tenant, String id) {
+        return batches.find(tenant, id);
     }
 
     public Page<Batch> list(String tenant, String after, Integer limit) {
@@ -137,15 +201,21 @@ public final class Batches {
         return ApiException.notFound("No batch found with id '" + id + "'.", "batch_id");
     }
 
-    private Job job(String jobId) {
+    /** The job, if the tenant may use it; a job of other tenants is answered as one that does not exist. */
+    private Job job(String tenant, String jobId) {
         if (jobId == null) {
-            return jobs.defaultJob().orElseThrow(() -> ApiException.missing("job_id"));
+            return jobs.defaultJob().filter(job -> job.allows(tenant))
+                    .orElseThrow(() -> ApiException.missing("job_id"));
         }
-        return jobs.find(jobId).orElseThrow(() -> ApiException.invalid(
-                "Invalid 'job_id': no job '" + jobId + "' is available to this account.", "job_id", "invalid_value"));
+        return jobs.find(jobId, tenant).orElseThrow(() -> noSuchJob(jobId));
     }
 
-    static Map<String, String> metadata(JsonNode node) {
+    public static ApiException noSuchJob(String jobId) {
+        return ApiException.invalid("Invalid 'job_id': no job '" + jobId + "' is available to this account.",
+                "job_id", "invalid_value");
+    }
+
+    private static Map<String, String> metadata(JsonNode node) {
         if (node == null || node.isNull()) {
             return null;
         }

@@ -1,5 +1,6 @@
 package dev.openbatch.core.files;
 
+import dev.openbatch.core.AlreadyExists;
 import dev.openbatch.core.ApiException;
 import dev.openbatch.core.Ids;
 import dev.openbatch.core.Page;
@@ -62,8 +63,8 @@ public final class Files {
         if (file == null || file.filename() == null) {
             throw ApiException.missing("file");
         }
-        if (!file.filename().toLowerCase(Locale.ROOT).endsWith(".jsonl")) {
-            throw ApiException.invalid("Invalid file format for Batch API. Must be .jsonl", "file", "invalid_file_format");
+        if (!isJsonl(file.filename())) {
+            throw notJsonl();
         }
         if (file.data().length > MAX_SINGLE_REQUEST_BYTES) {
             throw tooLarge(file.data().length);
@@ -78,6 +79,28 @@ public final class Files {
             throw e;
         }
         return created;
+    }
+
+    /**
+     * Records a file whose bytes are stored already, at {@link #contentKey} of its id (an S3 drop, copied
+     * in). A file of that id recorded before (the same drop, delivered again) is answered as it stands.
+     */
+    public FileObject adopt(String tenant, FileObject file) {
+        try {
+            repository.create(tenant, file);
+            return file;
+        } catch (AlreadyExists again) {
+            return repository.find(tenant, file.id()).orElseThrow(() -> again);
+        }
+    }
+
+    /** Whether a file of this name can be a batch's input: OpenAI takes only {@code .jsonl}. */
+    public static boolean isJsonl(String filename) {
+        return filename.toLowerCase(Locale.ROOT).endsWith(".jsonl");
+    }
+
+    public static ApiException notJsonl() {
+        return ApiException.invalid("Invalid file format for Batch API. Must be .jsonl", "file", "invalid_file_format");
     }
 
     /** The 413 for a body too large for one request. */

@@ -20,13 +20,15 @@ import java.util.TreeSet;
  * <pre>{@code
  * {"default_job": "job-local",
  *  "jobs": [{"id": "job-local", "base_url": "http://127.0.0.1:8000/v1", "concurrency": 64,
- *            "auth": {"header": "Authorization", "value": "Bearer ..."}},
+ *            "auth": {"header": "Authorization", "value": "Bearer ..."},
+ *            "tenants": ["team-a", "team-b"]},
  *           {"id": "job-cloud", "base_url": "https://gpu.example.com/v1",
  *            "auth": {"header": "Authorization", "secret_arn": "arn:aws:secretsmanager:...:secret:gpu-key-AbCdEf"}}]}
  * }</pre>
  *
- * An auth header gives its {@code value} or names the secret that holds it ({@code secret_arn});
- * the worker reads those secrets once, through {@link #withSecrets}.
+ * {@code tenants} lists who may use the job (the first owns its S3 drops); absent, it is
+ * {@link Job#DEFAULT_TENANTS}. An auth header gives its {@code value} or names the secret that
+ * holds it ({@code secret_arn}); the worker reads those secrets once, through {@link #withSecrets}.
  */
 public final class JobCatalog {
 
@@ -53,7 +55,7 @@ public final class JobCatalog {
             List<Job> jobs = config.jobs() == null ? List.of() : config.jobs().stream()
                     .map(j -> new Job(j.id(), URI.create(j.baseUrl()),
                             j.auth() == null ? null : j.auth().toHeader(j.id()),
-                            j.concurrency() == null ? 16 : j.concurrency()))
+                            j.concurrency() == null ? 16 : j.concurrency(), j.tenants()))
                     .toList();
             return new JobCatalog(jobs, config.defaultJob());
         } catch (JsonProcessingException e) {
@@ -83,6 +85,11 @@ public final class JobCatalog {
         return Optional.ofNullable(jobs.get(id));
     }
 
+    /** The job, if it exists and the tenant may use it: to a tenant, a job of others does not exist. */
+    public Optional<Job> find(String id, String tenant) {
+        return find(id).filter(job -> job.allows(tenant));
+    }
+
     public Optional<Job> defaultJob() {
         return Optional.ofNullable(defaultJob).map(jobs::get);
     }
@@ -90,7 +97,8 @@ public final class JobCatalog {
     private record Config(@JsonProperty("default_job") String defaultJob, @JsonProperty("jobs") List<JobConfig> jobs) {}
 
     private record JobConfig(@JsonProperty("id") String id, @JsonProperty("base_url") String baseUrl,
-                             @JsonProperty("concurrency") Integer concurrency, @JsonProperty("auth") AuthConfig auth) {}
+                             @JsonProperty("concurrency") Integer concurrency, @JsonProperty("auth") AuthConfig auth,
+                             @JsonProperty("tenants") List<String> tenants) {}
 
     private record AuthConfig(@JsonProperty("header") String header, @JsonProperty("value") String value,
                               @JsonProperty("secret_arn") String secretArn) {

@@ -2,7 +2,9 @@ package dev.openbatch.core.pipeline;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.openbatch.core.ApiException;
 import dev.openbatch.core.Json;
+import dev.openbatch.core.images.ImageResolver;
 import dev.openbatch.core.jobs.Job;
 import java.io.IOException;
 import java.net.http.HttpTimeoutException;
@@ -14,18 +16,22 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 
 /**
  * Runs the lines of one chunk against the job's endpoint, keeping up to the job's concurrency in
  * flight (one virtual thread per line, a semaphore for the bound), retrying what is worth
- * retrying, and answers one {@link OutputLine} per line, in the chunk's order.
+ * retrying, and answers one {@link OutputLine} per line, in the chunk's order. A line's images are
+ * resolved before it is sent, while earlier lines are at the endpoint; a line whose images cannot
+ * be had fails alone.
  */
 public final class ChunkRunner {
 
@@ -36,22 +42,36 @@ public final class ChunkRunner {
     }
 
     private final InferenceClient client;
+    private final ImageResolver images;
+    /** One lane per job, shared by the chunks this process runs at once: the endpoint sees their sum. */
+    private final Map<String, Lane> lanes = new ConcurrentHashMap<>();
     private final RetryPolicy retry;
     private final Clock clock;
 
-    public ChunkRunner(InferenceClient client, RetryPolicy retry, Clock clock) {
+    public ChunkRunner(InferenceClient client, ImageResolver images, RetryPolicy retry, Clock clock) {
         this.client = client;
+        this.images = images;
         this.retry = retry;
         this.clock = clock;
     }
 
     public List<OutputLine> run(String batchId, Job job, List<RequestLine> lines, LineGate gate)
             throws InterruptedException {
-        Semaphore inFlight = new Semaphore(job.concurrency());
+        Lane lane = lane(job);
+        AdaptiveLimit inFlight = lane.inFlight();
+        Semaphore window = lane.window();
+        ImageResolver.Chunk chunkImages = images.forChunk();
         List<Future<OutputLine>> results = new ArrayList<>(lines.size());
         try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
             for (RequestLine line : lines) {
-                results.add(threads.submit(() -> runLine(batchId, job, line, gate, inFlight)));
+                results.add(threads.submit(() -> {
+                    window.acquire();
+                    try {
+                        return runLine(batchId, job, line, gate, chunkImages, inFlight);
+                    } finally {
+                        window.release();
+                    }
+                }));
             }
             List<OutputLine> outputs = new ArrayList<>(lines.size());
             for (Future<OutputLine> result : results) {
@@ -63,28 +83,59 @@ public final class ChunkRunner {
         }
     }
 
-    private OutputLine runLine(String batchId, Job job, RequestLine line, LineGate gate, Semaphore inFlight)
-            throws InterruptedException {
+    private OutputLine runLine(String batchId, Job job, RequestLine line, LineGate gate,
+                               ImageResolver.Chunk chunkImages, AdaptiveLimit inFlight) throws InterruptedException {
         String id = lineId(batchId, line.position());
-        byte[] body = Json.write(line.body());
+        Optional<OutputLine.Error> refused = gate.refusal();
+        if (refused.isPresent()) {
+            return new OutputLine(id, line.customId(), null, refused.get());
+        }
+        byte[] body;
+        try {
+            body = Json.write(chunkImages.resolve(line.url(), line.body()));
+        } catch (ApiException e) {
+            return new OutputLine(id, line.customId(),
+                    new OutputLine.Response(e.status(), requestId(id), Json.MAPPER.valueToTree(e.envelope())), null);
+        }
         SplittableRandom random = new SplittableRandom(id.hashCode());
         for (int attempt = 1; ; attempt++) {
             Optional<OutputLine.Error> refusal = gate.refusal();
             if (refusal.isPresent()) {
                 return new OutputLine(id, line.customId(), null, refusal.get());
             }
-            Attempt result;
-            inFlight.acquire();
+            Attempt result = null;
+            AdaptiveLimit.Permit permit = inFlight.acquire();
             try {
                 result = send(job, line, body, id);
             } finally {
-                inFlight.release();
+                permit.release(result == null || result.response() == null ? 0 : result.response().statusCode());
             }
             if (!result.retryable() || attempt >= retry.maxAttempts()) {
                 return result.line(id, line.customId());
             }
             Thread.sleep(retry.backoff(attempt, result.retryAfter(), random));
         }
+    }
+
+    /**
+     * A job's requests in this process.
+     *
+     * @param inFlight how many may be at the endpoint
+     * @param window   how many lines may be prepared or sent: as many again as may be in flight, so the
+     *                 next lines' images are fetched while the endpoint works, and no more resolved
+     *                 bodies are held than that, however many chunks run
+     */
+    private record Lane(AdaptiveLimit inFlight, Semaphore window) {}
+
+    /** The job's lane in this process; a job whose cap changed starts afresh. */
+    private Lane lane(Job job) {
+        return lanes.compute(job.id(), (id, known) -> known != null && known.inFlight().cap() == job.concurrency()
+                ? known : new Lane(new AdaptiveLimit(job.concurrency()), new Semaphore(2 * job.concurrency())));
+    }
+
+    /** The job's in-flight limit in this process. */
+    AdaptiveLimit limit(Job job) {
+        return lane(job).inFlight();
     }
 
     /** The outcome of one attempt: an answer to keep, or a failure to try again. */
@@ -108,7 +159,7 @@ public final class ChunkRunner {
                     "The connection to the inference endpoint failed: " + e.getClass().getSimpleName() + "."),
                     true, Optional.empty());
         }
-        String requestId = answer.requestId().orElse("req_" + id.substring("batch_req_".length()));
+        String requestId = answer.requestId().orElse(requestId(id));
         JsonNode parsed = parse(answer.body());
         if (parsed == null) {
             // A truncated or non-JSON body is a fault of the endpoint, whatever its status said.
@@ -135,6 +186,11 @@ public final class ChunkRunner {
         ObjectNode error = Json.MAPPER.createObjectNode();
         error.putObject("error").put("message", message).put("type", "server_error").putNull("param").putNull("code");
         return error;
+    }
+
+    /** The request id a line gets when the endpoint names none, or the service answered it itself. */
+    private static String requestId(String lineId) {
+        return "req_" + lineId.substring("batch_req_".length());
     }
 
     /** {@code batch_req_} and 24 hex digits of SHA-256(batch, position): a request always gets the same id. */

@@ -23,12 +23,11 @@ import java.util.stream.IntStream;
  * The state machine's last step: joins the chunks' parts, in order, into the batch's output file
  * and error file, and ends the batch {@code completed}, {@code cancelled} or {@code expired}.
  * Running it again gives the same files and the same record: file ids are reserved on the batch
- * before anything is written, and an ended batch is left as it is.
+ * before anything is written, and an ended batch is left as it is. Every batch the state machine
+ * runs ends here, failed ones too, and each time it is told to {@link BatchEnded}.
  */
 public final class FinalizeBatch {
 
-    private static final Set<String> ENDED = Set.of(Batch.Status.COMPLETED, Batch.Status.CANCELLED,
-            Batch.Status.EXPIRED, Batch.Status.FAILED);
     private static final Set<String> RUNNING = Set.of(Batch.Status.VALIDATING, Batch.Status.IN_PROGRESS,
             Batch.Status.FINALIZING, Batch.Status.CANCELLING);
 
@@ -38,21 +37,29 @@ public final class FinalizeBatch {
     private final ChunkStore store;
     private final Ids ids;
     private final Clock clock;
+    private final BatchEnded ended;
 
     public FinalizeBatch(BatchRepository batches, FileRepository files, FileContentStore content, ChunkStore store,
                          Ids ids, Clock clock) {
+        this(batches, files, content, store, ids, clock, BatchEnded.NOTHING);
+    }
+
+    public FinalizeBatch(BatchRepository batches, FileRepository files, FileContentStore content, ChunkStore store,
+                         Ids ids, Clock clock, BatchEnded ended) {
         this.batches = batches;
         this.files = files;
         this.content = content;
         this.store = store;
         this.ids = ids;
         this.clock = clock;
+        this.ended = ended;
     }
 
+    /** Ends the batch from its chunks' parts; a batch that has ended already (failed validation, say) stays as it is. */
     public Batch run(String tenant, String batchId, int chunkCount) {
         Batch batch = find(tenant, batchId);
-        if (ENDED.contains(batch.status())) {
-            return batch;
+        if (Batch.Status.ENDED.contains(batch.status())) {
+            return told(tenant, batch);
         }
         long now = clock.instant().getEpochSecond();
         batches.transition(tenant, batchId, Set.of(Batch.Status.IN_PROGRESS), Batch.Status.FINALIZING,
@@ -80,18 +87,25 @@ public final class FinalizeBatch {
             case Batch.Status.EXPIRED -> "expired_at";
             default -> "completed_at";
         };
-        return batches.transition(tenant, batchId, RUNNING, end, Map.of(stamp, clock.instant().getEpochSecond()),
-                        null, null)
-                .orElseGet(() -> find(tenant, batchId));
+        return told(tenant, batches.transition(tenant, batchId, RUNNING, end,
+                        Map.of(stamp, clock.instant().getEpochSecond()), null, null)
+                .orElseGet(() -> find(tenant, batchId)));
     }
 
     /** Ends a batch whose run failed outright (the state machine's Catch), unless it has ended already. */
     public Batch fail(String tenant, String batchId, String error, String cause) {
-        return batches.transition(tenant, batchId, RUNNING, Batch.Status.FAILED,
+        return told(tenant, batches.transition(tenant, batchId, RUNNING, Batch.Status.FAILED,
                         Map.of("failed_at", clock.instant().getEpochSecond()), null,
                         List.of(new Batch.Error("batch_failed", "The batch could not be run: " + error
                                 + (cause == null || cause.isBlank() ? "" : " (" + cause + ")"), null, null)))
-                .orElseGet(() -> find(tenant, batchId));
+                .orElseGet(() -> find(tenant, batchId)));
+    }
+
+    private Batch told(String tenant, Batch batch) {
+        if (Batch.Status.ENDED.contains(batch.status())) {
+            ended.ended(tenant, batch);
+        }
+        return batch;
     }
 
     private String join(String tenant, Batch batch, int chunkCount, ChunkStore.PartKind kind) {

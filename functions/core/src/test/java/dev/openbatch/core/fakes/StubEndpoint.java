@@ -18,7 +18,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * A tiny OpenAI-compatible endpoint for core tests. By the request's {@code model}: {@code error-NNN}
  * always answers NNN; {@code flaky-N} answers 503 (with {@code Retry-After: 0}) to its first N
  * attempts per custom id in {@code metadata.id}; {@code garbage} answers a body that is not JSON;
- * {@code slow} takes 20 ms;
+ * {@code slow} takes 20 ms; {@code capped-N} takes 20 ms and answers 429 (with {@code Retry-After: 0})
+ * while more than N requests are in flight;
  * anything else a chat completion echoing the model.
  */
 public final class StubEndpoint implements AutoCloseable {
@@ -26,6 +27,7 @@ public final class StubEndpoint implements AutoCloseable {
     private final HttpServer server;
     public final AtomicInteger requests = new AtomicInteger();
     public final AtomicInteger maxInFlight = new AtomicInteger();
+    public final AtomicInteger refused = new AtomicInteger();
     private final AtomicInteger inFlight = new AtomicInteger();
     private final Map<String, AtomicInteger> attempts = new ConcurrentHashMap<>();
 
@@ -39,6 +41,7 @@ public final class StubEndpoint implements AutoCloseable {
         server.createContext("/v1/", exchange -> {
             int now = inFlight.incrementAndGet();
             maxInFlight.accumulateAndGet(now, Math::max);
+            boolean counted = true;
             try (exchange) {
                 requests.incrementAndGet();
                 JsonNode body = Json.MAPPER.readTree(exchange.getRequestBody());
@@ -59,25 +62,44 @@ public final class StubEndpoint implements AutoCloseable {
                         exchange.getResponseHeaders().add("Retry-After", "0");
                     }
                 } else if (model.equals("slow")) {
-                    try {
-                        Thread.sleep(20);
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
+                    pause(20);
+                } else if (model.startsWith("capped-")) {
+                    if (now > Integer.parseInt(model.substring(7))) {
+                        refused.incrementAndGet();
+                        status = 429;
+                        answer = "{\"error\":{\"message\":\"over capacity\",\"type\":\"server_error\",\"param\":null,\"code\":null}}";
+                        exchange.getResponseHeaders().add("Retry-After", "0");
+                    } else {
+                        pause(20);
                     }
                 } else if (model.equals("garbage")) {
                     answer = "<html>oops</html>";
                 }
                 byte[] bytes = answer.getBytes(StandardCharsets.UTF_8);
                 exchange.getResponseHeaders().add("x-request-id", "req-stub-" + requests.get());
+                // A request stops counting before its answer leaves: once the client has the answer it may
+                // send the next, which must not meet this one still counted.
+                inFlight.decrementAndGet();
+                counted = false;
                 exchange.sendResponseHeaders(status, bytes.length);
                 try (OutputStream out = exchange.getResponseBody()) {
                     out.write(bytes);
                 }
             } finally {
-                inFlight.decrementAndGet();
+                if (counted) {
+                    inFlight.decrementAndGet();
+                }
             }
         });
         server.start();
+    }
+
+    private static void pause(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     public URI baseUrl() {

@@ -20,9 +20,11 @@ import java.util.concurrent.CopyOnWriteArrayList;
 public final class TestApi {
 
     public static final String TENANT = "tenant-a";
+    public static final String OTHER_TENANT = "tenant-b";
     public static final String JOBS = "{\"default_job\":\"job-default\",\"jobs\":["
-            + "{\"id\":\"job-default\",\"base_url\":\"http://127.0.0.1:9/v1\"},"
-            + "{\"id\":\"job-other\",\"base_url\":\"http://127.0.0.1:9/v1\",\"concurrency\":4}]}";
+            + "{\"id\":\"job-default\",\"base_url\":\"http://127.0.0.1:9/v1\",\"tenants\":[\"tenant-a\",\"tenant-b\"]},"
+            + "{\"id\":\"job-other\",\"base_url\":\"http://127.0.0.1:9/v1\",\"concurrency\":4,\"tenants\":[\"tenant-a\"]},"
+            + "{\"id\":\"job-b-only\",\"base_url\":\"http://127.0.0.1:9/v1\",\"tenants\":[\"tenant-b\"]}]}";
 
     public final InMemoryFileRepository fileRecords = new InMemoryFileRepository();
     public final InMemoryBatchRepository batchRecords = new InMemoryBatchRepository();

@@ -81,6 +81,24 @@ class JobCatalogTest {
     }
 
     @Test
+    void tenants_nameWhoMayUseAJob_theFirstOwningItsDrops_andDefaultToTheDefaultTenant() {
+        JobCatalog catalog = JobCatalog.fromJson("""
+                {"jobs": [{"id": "job-a", "base_url": "http://gpu/v1", "tenants": ["ops", "research"]},
+                          {"id": "job-b", "base_url": "http://gpu/v1"}]}""");
+
+        Job a = catalog.find("job-a").orElseThrow();
+        assertThat(a.tenants()).containsExactly("ops", "research");
+        assertThat(a.dropOwner()).isEqualTo("ops");
+        assertThat(catalog.find("job-a", "research")).contains(a);
+        assertThat(catalog.find("job-a", "default")).isEmpty();
+        assertThat(catalog.find("job-b").orElseThrow().tenants()).containsExactly("default");
+        assertThat(catalog.find("job-b", "default")).isPresent();
+        assertThat(catalog.find("job-b", "ops")).isEmpty();
+        assertThatThrownBy(() -> JobCatalog.fromJson("{\"jobs\":[{\"id\":\"job-a\",\"base_url\":\"http://h\",\"tenants\":[]}]}"))
+                .hasMessageContaining("at least one");
+    }
+
+    @Test
     void aCatalogWithoutDefault_hasNone() {
         assertThat(JobCatalog.fromJson("{\"jobs\":[]}").defaultJob()).isEmpty();
     }

@@ -12,6 +12,7 @@ import dev.openbatch.core.batches.Batches;
 import dev.openbatch.core.fakes.InMemoryChunkStore;
 import dev.openbatch.core.fakes.StubEndpoint;
 import dev.openbatch.core.fakes.TestApi;
+import dev.openbatch.core.fakes.TestImageResolvers;
 import dev.openbatch.core.files.Files;
 import dev.openbatch.core.jobs.JobCatalog;
 import java.io.IOException;
@@ -32,7 +33,7 @@ class PipelineTest {
 
     private final StubEndpoint endpoint = new StubEndpoint();
     private final TestApi t = new TestApi("{\"default_job\":\"job-stub\",\"jobs\":[{\"id\":\"job-stub\",\"base_url\":\""
-            + endpoint.baseUrl() + "\",\"concurrency\":4}]}");
+            + endpoint.baseUrl() + "\",\"concurrency\":4,\"tenants\":[\"" + TestApi.TENANT + "\"]}]}");
     private final InMemoryChunkStore chunks = new InMemoryChunkStore();
     private final MutableClock clock = new MutableClock(t.clock.instant());
     private final JobCatalog jobs = JobCatalog.fromJson("{\"jobs\":[{\"id\":\"job-stub\",\"base_url\":\""
@@ -40,7 +41,7 @@ class PipelineTest {
     private final ValidateBatch validate = new ValidateBatch(t.batchRecords, t.content,
             new InputValidator(InputValidator.Limits.OPENAI.withChunkLines(3), chunks), 5, clock);
     private final RunChunk runChunk = new RunChunk(t.batchRecords, chunks, jobs, new ChunkRunner(
-            new InferenceClient(Duration.ofSeconds(2), Duration.ofSeconds(5)),
+            new InferenceClient(Duration.ofSeconds(2), Duration.ofSeconds(5)), TestImageResolvers.none(),
             new RetryPolicy(3, Duration.ofMillis(1), Duration.ofMillis(5)), clock), clock);
     private final FinalizeBatch finalize = new FinalizeBatch(t.batchRecords, t.fileRecords, t.content, chunks,
             new Ids(Clock.systemUTC()), clock);

@@ -2,6 +2,7 @@ package dev.openbatch.local.reference;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.openbatch.core.images.ImageProbe;
 import java.util.Base64;
 import java.util.Locale;
 import java.util.Optional;

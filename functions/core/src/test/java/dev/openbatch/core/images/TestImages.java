@@ -1,4 +1,4 @@
-package dev.openbatch.local.reference;
+package dev.openbatch.core.images;
 
 import java.awt.Color;
 import java.awt.image.BufferedImage;
@@ -16,21 +16,21 @@ import javax.imageio.ImageWriter;
 import javax.imageio.stream.MemoryCacheImageOutputStream;
 
 /** Images of known sizes: PNG, JPEG and GIF written by javax.imageio, WebP headers built by hand. */
-final class TestImages {
+public final class TestImages {
 
     private TestImages() {}
 
-    static byte[] png(int width, int height) {
+    public static byte[] png(int width, int height) {
         return write("png", width, height);
     }
 
     /** A baseline JPEG, whose size sits in an SOF0 segment. */
-    static byte[] jpeg(int width, int height) {
+    public static byte[] jpeg(int width, int height) {
         return write("jpeg", width, height);
     }
 
     /** A progressive JPEG, whose size sits in an SOF2 segment. */
-    static byte[] progressiveJpeg(int width, int height) {
+    public static byte[] progressiveJpeg(int width, int height) {
         ImageWriter writer = ImageIO.getImageWritersByFormatName("jpeg").next();
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         try (MemoryCacheImageOutputStream stream = new MemoryCacheImageOutputStream(out)) {
@@ -46,18 +46,18 @@ final class TestImages {
         return out.toByteArray();
     }
 
-    static byte[] gif(int width, int height) {
+    public static byte[] gif(int width, int height) {
         return write("gif", width, height);
     }
 
     /** A lossless WebP header: the VP8L signature, then width-1 and height-1 in 14 bits each. */
-    static byte[] webpLossless(int width, int height) {
+    public static byte[] webpLossless(int width, int height) {
         ByteBuffer chunk = littleEndian(5).put((byte) 0x2F).putInt((width - 1) | (height - 1) << 14);
         return riff("VP8L", chunk.array());
     }
 
     /** An extended WebP header: flags, then canvas width-1 and height-1 in 24 bits each. */
-    static byte[] webpExtended(int width, int height) {
+    public static byte[] webpExtended(int width, int height) {
         ByteBuffer chunk = littleEndian(10).putInt(0);
         putUint24(chunk, width - 1);
         putUint24(chunk, height - 1);
@@ -65,13 +65,13 @@ final class TestImages {
     }
 
     /** A lossy WebP header: a key-frame tag, the start code 9D 01 2A, then width and height. */
-    static byte[] webpLossy(int width, int height) {
+    public static byte[] webpLossy(int width, int height) {
         ByteBuffer chunk = littleEndian(10).put(new byte[] {0x10, 0x02, 0x00, (byte) 0x9D, 0x01, 0x2A})
                 .putShort((short) width).putShort((short) height);
         return riff("VP8 ", chunk.array());
     }
 
-    static String dataUri(String mediaType, byte[] bytes) {
+    public static String dataUri(String mediaType, byte[] bytes) {
         return "data:" + mediaType + ";base64," + Base64.getEncoder().encodeToString(bytes);
     }
 

@@ -1,4 +1,4 @@
-package dev.openbatch.local.reference;
+package dev.openbatch.core.images;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -12,12 +12,12 @@ import java.util.Optional;
  * @param width     in pixels
  * @param height    in pixels
  */
-record ImageProbe(String mediaType, int width, int height) {
+public record ImageProbe(String mediaType, int width, int height) {
 
     private static final byte[] PNG_SIGNATURE = {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
 
     /** The image's type and size, or empty if the bytes are not a PNG, JPEG, GIF or WebP whose size can be read. */
-    static Optional<ImageProbe> of(byte[] bytes) {
+    public static Optional<ImageProbe> of(byte[] bytes) {
         if (startsWith(bytes, 0, PNG_SIGNATURE)) {
             return png(bytes);
         }

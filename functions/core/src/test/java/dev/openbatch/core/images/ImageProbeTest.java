@@ -1,4 +1,4 @@
-package dev.openbatch.local.reference;
+package dev.openbatch.core.images;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,0 +1,76 @@
+package dev.openbatch.local;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.openai.client.OpenAIClient;
+import com.openai.core.http.HttpResponse;
+import com.openai.models.batches.Batch;
+import com.openai.models.batches.BatchCreateParams;
+import com.openai.models.batches.BatchRequestCounts;
+import com.openai.models.files.FileCreateParams;
+import com.openai.models.files.FilePurpose;
+import dev.openbatch.core.Json;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/** What a user does with the OpenAI Java SDK: upload a file, create a batch, read its output and error files. */
+final class SdkBatches {
+
+    private SdkBatches() {}
+
+    /** Uploads the JSONL and creates a batch of it, as a user does with the SDK; answers the batch id. */
+    static String submit(OpenAIClient client, String endpoint, String jsonl) {
+        String fileId;
+        try {
+            Path input = Files.createTempFile("requests", ".jsonl");
+            Files.writeString(input, jsonl);
+            fileId = client.files().create(FileCreateParams.builder().file(input).purpose(FilePurpose.BATCH).build()).id();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return client.batches().create(BatchCreateParams.builder().inputFileId(fileId)
+                .endpoint(BatchCreateParams.Endpoint.of(endpoint))
+                .completionWindow(BatchCreateParams.CompletionWindow._24H).build()).id();
+    }
+
+    static List<JsonNode> lines(OpenAIClient client, String fileId) {
+        if (fileId == null) {
+            return List.of();
+        }
+        try (HttpResponse content = client.files().content(fileId); InputStream body = content.body()) {
+            List<JsonNode> lines = new ArrayList<>();
+            for (String line : new String(body.readAllBytes(), StandardCharsets.UTF_8).lines().toList()) {
+                lines.add(Json.MAPPER.readTree(line));
+            }
+            return lines;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Every custom id of the batch, with where it ended: each must end exactly once. */
+    static Map<String, JsonNode> endings(OpenAIClient client, Batch batch, int expected) {
+        Map<String, JsonNode> byId = new HashMap<>();
+        List<JsonNode> all = new ArrayList<>(lines(client, batch.outputFileId().orElse(null)));
+        all.addAll(lines(client, batch.errorFileId().orElse(null)));
+        for (JsonNode line : all) {
+            assertThat(byId.put(line.get("custom_id").asText(), line)).as("custom_id %s twice", line.get("custom_id")).isNull();
+        }
+        assertThat(byId).hasSize(expected);
+        BatchRequestCounts counts = batch.requestCounts().orElseThrow();
+        assertThat(counts.total()).isEqualTo(expected);
+        assertThat(counts.completed() + counts.failed()).isEqualTo(expected);
+        assertThat(lines(client, batch.outputFileId().orElse(null))).hasSize((int) counts.completed());
+        return byId;
+    }
+
+}
