@@ -25,11 +25,14 @@ import dev.openbatch.core.pipeline.InputValidator;
 import dev.openbatch.core.pipeline.RetryPolicy;
 import dev.openbatch.core.pipeline.RunChunk;
 import dev.openbatch.core.pipeline.ValidateBatch;
+import dev.openbatch.core.uploads.UploadRepository;
+import dev.openbatch.core.uploads.Uploads;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.presigner.S3Presigner;
 import software.amazon.awssdk.services.secretsmanager.SecretsManagerClient;
 import software.amazon.awssdk.services.sfn.SfnClient;
 
@@ -47,6 +50,7 @@ public final class Wiring {
     private final Clock clock = Clock.systemUTC();
     private final Ids ids = new Ids(clock);
     private final S3Client s3;
+    private final S3Presigner presigner;
     private final DynamoDbClient dynamo;
     private final AwsClients clients;
     private final JobCatalog jobs;
@@ -55,6 +59,7 @@ public final class Wiring {
         this.settings = settings;
         this.clients = new AwsClients(settings);
         this.s3 = clients.s3();
+        this.presigner = clients.s3Presigner();
         this.dynamo = clients.dynamoDb();
         this.jobs = JobCatalog.fromJson(settings.jobsJson());
     }
@@ -71,12 +76,16 @@ public final class Wiring {
         return new DynamoDbBatchRepository(dynamo, settings.batchesTable());
     }
 
-    FileContentStore content() {
-        return new S3FileContentStore(s3, settings.bucket());
+    UploadRepository uploads() {
+        return new DynamoDbUploadRepository(dynamo, settings.filesTable());
+    }
+
+    S3FileContentStore content() {
+        return new S3FileContentStore(s3, presigner, settings.bucket());
     }
 
     ChunkStore chunks() {
-        return new S3ChunkStore(s3, settings.bucket());
+        return new S3ChunkStore(s3, settings.bucket(), content());
     }
 
     SfnClient sfn() {
@@ -84,7 +93,8 @@ public final class Wiring {
     }
 
     public OpenAiApi api() {
-        return new OpenAiApi(filesApi(), batchesApi());
+        Files files = filesApi();
+        return new OpenAiApi(files, batchesApi(), new Uploads(uploads(), files, content(), ids, clock));
     }
 
     private Files filesApi() {

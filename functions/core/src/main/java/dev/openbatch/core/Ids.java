@@ -8,9 +8,10 @@ import java.time.Clock;
 import java.time.Instant;
 
 /**
- * Identifiers in OpenAI's style ({@code file-...}, {@code batch_...}) that sort by creation time:
- * eight base-62 digits of the creation millisecond, then sixteen random ones. Listing newest first
- * is then a descending query on the id, and a cursor is just an id.
+ * Identifiers in OpenAI's style ({@code file-...}, {@code batch_...}, {@code upload_...},
+ * {@code part_...}) that sort by creation time: eight base-62 digits of the creation millisecond,
+ * then sixteen random ones. Listing newest first is then a descending query on the id, and a cursor
+ * is just an id.
  *
  * <p>Records made from something outside the service (an S3 drop) get derived ids instead: the same
  * source always yields the same id, so a redelivered event finds the records it made before.
@@ -35,6 +36,14 @@ public final class Ids {
 
     public String batch() {
         return next("batch_");
+    }
+
+    public String upload() {
+        return next("upload_");
+    }
+
+    public String part() {
+        return next("part_");
     }
 
     /** The file id of {@code source}, which came into being at {@code at}: always the same for the same two. */

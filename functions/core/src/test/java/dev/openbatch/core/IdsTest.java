@@ -20,6 +20,8 @@ class IdsTest {
         assertThat(ids).isSorted();
         assertThat(ids).allSatisfy(id -> assertThat(id).matches("file-[0-9A-Za-z]{24}"));
         assertThat(new Ids(Clock.systemUTC()).batch()).matches("batch_[0-9A-Za-z]{24}");
+        assertThat(new Ids(Clock.systemUTC()).upload()).matches("upload_[0-9A-Za-z]{24}");
+        assertThat(new Ids(Clock.systemUTC()).part()).matches("part_[0-9A-Za-z]{24}");
     }
 
     @Test

@@ -92,6 +92,7 @@ public final class OpenBatchStack extends Stack {
     /** Where the Map's chunk tasks, the API, validation and finalization keep their objects. */
     static final String FILES = "files/*";
     static final String BATCHES = "batches/*";
+    static final String UPLOADS = "uploads/*";
     /** S3-drop submission: drops under {@code incoming/}, results under {@code results/}. */
     static final String INCOMING = "incoming/";
     static final String RESULTS = "results/*";
@@ -121,6 +122,9 @@ public final class OpenBatchStack extends Stack {
         Bucket dataBucket = bucket("DataBucket", dataKey, dataRemoval, List.of(
                 LifecycleRule.builder().id("intermediate-objects").prefix("batches/")
                         .expiration(Duration.days(config.intermediateExpiryDays())).build(),
+                // An upload expires an hour after it is created (as OpenAI's): parts left a day are abandoned.
+                LifecycleRule.builder().id("abandoned-upload-parts").prefix("uploads/")
+                        .expiration(Duration.days(1)).build(),
                 LifecycleRule.builder().id("incomplete-uploads")
                         .abortIncompleteMultipartUploadAfter(Duration.days(7)).build()));
         Bucket ingestBucket = bucket("IngestBucket", dataKey, dataRemoval, List.of(
@@ -134,8 +138,8 @@ public final class OpenBatchStack extends Stack {
                                 .eventBridgeEnabled(true).build())
                         .build());
 
-        // A file with an expiry (OpenAI's expires_at) is gone once it passes: DynamoDB removes its record.
-        // A batch's expires_at is the end of its completion window, not of its record: no TTL there.
+        // An upload past its expires_at (an hour after its creation), or a file with an expiry, is gone:
+        // DynamoDB removes the record. A batch's expires_at ends its completion window, not its record.
         Table filesTable = ownedRecords("FilesTable", dataRemoval, "expires_at");
         Table batchesTable = ownedRecords("BatchesTable", dataRemoval, null);
         Table keysTable = Table.Builder.create(this, "KeysTable")
@@ -247,9 +251,14 @@ public final class OpenBatchStack extends Stack {
         OpenBatchFunction apiFunction = new OpenBatchFunction(this, "ApiFunction", shared, new OpenBatchFunction.Spec(
                 "ApiHandler", "openbatch: the OpenAI Files and Batches API", config.memoryMb(), API_TIMEOUT,
                 with(common, "OPENBATCH_STATE_MACHINE_ARN", stateMachine.getStateMachineArn()), true), null);
+        // Files' bytes, and the Uploads API's parts: written, read to be joined, listed, deleted. The role
+        // also signs the short-lived download URLs of large files, so it reads files/ for whoever holds one.
         Access.objects(apiFunction.role(), dataBucket, FILES, "s3:GetObject", "s3:PutObject", "s3:DeleteObject");
+        Access.objects(apiFunction.role(), dataBucket, UPLOADS, "s3:GetObject", "s3:PutObject", "s3:DeleteObject");
         Access.listing(apiFunction.role(), dataBucket);
-        Access.items(apiFunction.role(), filesTable, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem");
+        // The files table holds the uploads' records too, which move from pending to completed or cancelled.
+        Access.items(apiFunction.role(), filesTable,
+                "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem");
         Access.query(apiFunction.role(), filesTable, BY_OWNER);
         Access.items(apiFunction.role(), batchesTable, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem");
         Access.query(apiFunction.role(), batchesTable, BY_OWNER);

@@ -129,14 +129,18 @@ class LeastPrivilegeTest {
     }
 
     @Test
-    void theApi_managesFilesUnderFiles_andBatches_andStartsExecutions() {
+    void theApi_managesFilesAndUploadParts_andBatches_andStartsExecutions() {
         assertThat(allowed(Synth.minimal(), "ApiHandler")).containsExactlyInAnyOrderElementsOf(lines("ApiFunction", """
                 s3:GetObject on DataBucket.Arn/files/*
                 s3:PutObject on DataBucket.Arn/files/*
                 s3:DeleteObject on DataBucket.Arn/files/*
+                s3:GetObject on DataBucket.Arn/uploads/*
+                s3:PutObject on DataBucket.Arn/uploads/*
+                s3:DeleteObject on DataBucket.Arn/uploads/*
                 s3:ListBucket on DataBucket.Arn
                 dynamodb:GetItem on FilesTable.Arn
                 dynamodb:PutItem on FilesTable.Arn
+                dynamodb:UpdateItem on FilesTable.Arn
                 dynamodb:DeleteItem on FilesTable.Arn
                 dynamodb:Query on FilesTable.Arn/index/by_owner
                 dynamodb:GetItem on BatchesTable.Arn

@@ -16,13 +16,14 @@ class StorageTemplateTest {
             "BlockPublicAcls", true, "BlockPublicPolicy", true, "IgnorePublicAcls", true, "RestrictPublicBuckets", true);
 
     @Test
-    void theDataBucket_isPrivate_s3Encrypted_andExpiresIntermediateObjects() {
+    void theDataBucket_isPrivate_s3Encrypted_andExpiresIntermediateObjectsAndAbandonedUploadParts() {
         Synth.minimal().template().hasResourceProperties("AWS::S3::Bucket", Map.of(
                 "PublicAccessBlockConfiguration", PUBLIC_ACCESS_BLOCKED,
                 "BucketEncryption", Map.of("ServerSideEncryptionConfiguration", List.of(Match.objectLike(Map.of(
                         "ServerSideEncryptionByDefault", Map.of("SSEAlgorithm", "AES256"))))),
                 "LifecycleConfiguration", Map.of("Rules", Match.arrayWith(List.of(
                         Map.of("Id", "intermediate-objects", "Prefix", "batches/", "ExpirationInDays", 35, "Status", "Enabled"),
+                        Map.of("Id", "abandoned-upload-parts", "Prefix", "uploads/", "ExpirationInDays", 1, "Status", "Enabled"),
                         Match.objectLike(Map.of("AbortIncompleteMultipartUpload", Map.of("DaysAfterInitiation", 7))))))));
     }
 
@@ -82,7 +83,7 @@ class StorageTemplateTest {
     }
 
     @Test
-    void onlyTheFilesTable_expiresRecords_byTheFilesExpiresAt() {
+    void onlyTheFilesTable_expiresRecords_uploadsAndFilesPastTheirExpiresAt() {
         Template template = Synth.minimal().template();
         Map<String, Map<String, Object>> withTtl = template.findResources("AWS::DynamoDB::Table", Map.of("Properties",
                 Match.objectLike(Map.of("TimeToLiveSpecification", Map.of("AttributeName", "expires_at", "Enabled", true)))));

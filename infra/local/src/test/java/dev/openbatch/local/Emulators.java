@@ -5,6 +5,7 @@ import dev.openbatch.aws.Settings;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
+import java.net.URI;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.Map;
@@ -39,6 +40,16 @@ final class Emulators {
     static synchronized Settings settings() {
         clients();
         return settings;
+    }
+
+    static URI s3Endpoint() {
+        clients();
+        return aws.s3Endpoint();
+    }
+
+    static URI dynamoEndpoint() {
+        clients();
+        return aws.dynamoEndpoint();
     }
 
     static int freePort() {

@@ -12,13 +12,12 @@ import dev.openbatch.core.api.Batch;
 import dev.openbatch.core.api.FileObject;
 import dev.openbatch.core.files.FileRepository;
 import dev.openbatch.core.files.Files;
+import dev.openbatch.core.http.JsonBody;
 import dev.openbatch.core.jobs.Job;
 import dev.openbatch.core.jobs.JobCatalog;
-import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.LinkedHashMap;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -88,7 +87,7 @@ public final class Batches {
             if (metadata != null) {
                 metadata.forEach(body.putObject("metadata")::put);
             }
-            return request(body);
+            return request(JsonBody.of(body, PARAMETERS));
         }
     }
 
@@ -97,28 +96,22 @@ public final class Batches {
      * nothing behind.
      */
     public Batch create(String tenant, byte[] body) {
-        return submit(tenant, ids.batch(), request(parseObject(body)));
+        return submit(tenant, ids.batch(), request(JsonBody.parse(body, PARAMETERS)));
     }
 
     /** Reads and checks the body of {@code POST /v1/batches}, naming the first parameter at fault as OpenAI does. */
-    private static Request request(JsonNode request) {
-        for (Iterator<String> names = request.fieldNames(); names.hasNext(); ) {
-            String name = names.next();
-            if (!PARAMETERS.contains(name)) {
-                throw ApiException.invalid("Unrecognized request argument supplied: " + name, name, "unknown_parameter");
-            }
-        }
-        String inputFileId = requiredString(request, "input_file_id");
-        String endpoint = requiredString(request, "endpoint");
+    private static Request request(JsonBody request) {
+        String inputFileId = request.requiredString("input_file_id");
+        String endpoint = request.requiredString("endpoint");
         if (!ENDPOINTS.contains(endpoint)) {
             throw ApiException.notOneOf(endpoint, ENDPOINTS, "endpoint");
         }
-        String window = requiredString(request, "completion_window");
+        String window = request.requiredString("completion_window");
         if (!COMPLETION_WINDOWS.contains(window)) {
             throw ApiException.notOneOf(window, COMPLETION_WINDOWS, "completion_window");
         }
         Map<String, String> metadata = metadata(request.get("metadata"));
-        return new Request(inputFileId, endpoint, window, metadata, optionalString(request, "job_id"));
+        return new Request(inputFileId, endpoint, window, metadata, request.optionalString("job_id"));
     }
 
     /**
@@ -220,7 +213,7 @@ public final class Batches {
             return null;
         }
         if (!node.isObject()) {
-            throw invalidType("metadata", "an object", node);
+            throw JsonBody.invalidType("metadata", "an object", node);
         }
         if (node.size() > MAX_METADATA_PAIRS) {
             throw ApiException.invalid("Invalid 'metadata': too many properties. Expected an object with at most "
@@ -237,7 +230,7 @@ public final class Batches {
             }
             String param = "metadata." + key;
             if (!pair.getValue().isTextual()) {
-                throw invalidType(param, "a string", pair.getValue());
+                throw JsonBody.invalidType(param, "a string", pair.getValue());
             }
             String value = pair.getValue().textValue();
             if (value.length() > MAX_METADATA_VALUE) {
@@ -249,44 +242,4 @@ public final class Batches {
         }
         return metadata;
     }
-
-    /** Parses a JSON request body that must be an object, or answers as OpenAI does. */
-    public static JsonNode parseObject(byte[] body) {
-        JsonNode node;
-        try {
-            node = Json.MAPPER.readTree(body);
-        } catch (IOException e) {
-            node = null;
-        }
-        if (node == null || node.isMissingNode() || !node.isObject()) {
-            throw ApiException.invalid("We could not parse the JSON body of your request. The API expects a JSON "
-                    + "object as the payload, but what was sent was not valid JSON.", null, "invalid_json");
-        }
-        return node;
-    }
-
-    private static String requiredString(JsonNode request, String name) {
-        String value = optionalString(request, name);
-        if (value == null) {
-            throw ApiException.missing(name);
-        }
-        return value;
-    }
-
-    private static String optionalString(JsonNode request, String name) {
-        JsonNode node = request.get(name);
-        if (node == null || node.isNull()) {
-            return null;
-        }
-        if (!node.isTextual()) {
-            throw invalidType(name, "a string", node);
-        }
-        return node.textValue();
-    }
-
-    private static ApiException invalidType(String param, String expected, JsonNode got) {
-        return ApiException.invalid("Invalid type for '" + param + "': expected " + expected + ", but got "
-                + Json.describeType(got) + " instead.", param, "invalid_type");
-    }
-
 }

@@ -127,7 +127,7 @@ public final class Ingest {
                 "a drop goes to " + DropLayout.INCOMING + "<job_id>/<name>.jsonl, not to " + drop.key() + ".",
                 "key", "invalid_drop_key"));
         if (!Files.isJsonl(drop.key())) {
-            throw Files.notJsonl();
+            throw Files.notJsonl("file");
         }
         Job job = jobs.find(jobId).orElseThrow(() -> Batches.noSuchJob(jobId));
         String tenant = job.dropOwner();

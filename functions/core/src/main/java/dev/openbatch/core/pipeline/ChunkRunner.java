@@ -90,9 +90,9 @@ public final class ChunkRunner {
         if (refused.isPresent()) {
             return new OutputLine(id, line.customId(), null, refused.get());
         }
-        byte[] body;
+        RequestBody body;
         try {
-            body = Json.write(chunkImages.resolve(line.url(), line.body()));
+            body = chunkImages.resolve(line.url(), line.body());
         } catch (ApiException e) {
             return new OutputLine(id, line.customId(),
                     new OutputLine.Response(e.status(), requestId(id), Json.MAPPER.valueToTree(e.envelope())), null);
@@ -147,7 +147,7 @@ public final class ChunkRunner {
         }
     }
 
-    private Attempt send(Job job, RequestLine line, byte[] body, String id) throws InterruptedException {
+    private Attempt send(Job job, RequestLine line, RequestBody body, String id) throws InterruptedException {
         InferenceClient.Answer answer;
         try {
             answer = client.post(job, line.url(), body);

@@ -4,18 +4,16 @@ import dev.openbatch.core.Ids;
 import dev.openbatch.core.api.Batch;
 import dev.openbatch.core.api.FileObject;
 import dev.openbatch.core.batches.BatchRepository;
+import dev.openbatch.core.files.Concatenated;
 import dev.openbatch.core.files.FileContentStore;
 import dev.openbatch.core.files.FileRepository;
 import dev.openbatch.core.files.Files;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.SequenceInputStream;
 import java.io.UncheckedIOException;
 import java.time.Clock;
-import java.util.Enumeration;
 import java.util.List;
 import java.util.Map;
-import java.util.NoSuchElementException;
 import java.util.Set;
 import java.util.stream.IntStream;
 
@@ -113,7 +111,7 @@ public final class FinalizeBatch {
         String fileId = batches.reserveFileId(tenant, batch.id(), output ? "output_file_id" : "error_file_id",
                 ids.file());
         long length = IntStream.range(0, chunkCount).mapToLong(i -> store.partSize(batch.id(), i, kind)).sum();
-        try (InputStream joined = new SequenceInputStream(parts(batch.id(), chunkCount, kind))) {
+        try (InputStream joined = Concatenated.of(chunkCount, i -> store.readPart(batch.id(), i, kind))) {
             content.put(Files.contentKey(fileId), joined, length, Files.JSONL);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -123,26 +121,6 @@ public final class FinalizeBatch {
                     batch.id() + (output ? "_output.jsonl" : "_error.jsonl"), Files.PURPOSE_BATCH_OUTPUT));
         }
         return fileId;
-    }
-
-    /** Opens each part only when the previous one is consumed, so one stream is open at a time. */
-    private Enumeration<InputStream> parts(String batchId, int chunkCount, ChunkStore.PartKind kind) {
-        return new Enumeration<>() {
-            private int next;
-
-            @Override
-            public boolean hasMoreElements() {
-                return next < chunkCount;
-            }
-
-            @Override
-            public InputStream nextElement() {
-                if (!hasMoreElements()) {
-                    throw new NoSuchElementException();
-                }
-                return store.readPart(batchId, next++, kind);
-            }
-        };
     }
 
     private Batch find(String tenant, String batchId) {

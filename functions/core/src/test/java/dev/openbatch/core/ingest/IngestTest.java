@@ -111,7 +111,7 @@ class IngestTest {
         assertThat(input.filename()).isEqualTo("run-1.jsonl");
         assertThat(input.purpose()).isEqualTo(Files.PURPOSE_BATCH);
         assertThat(input.bytes()).isEqualTo(LINES.length());
-        assertThat(new String(t.files.contentBytes(TestApi.TENANT, input.id()), StandardCharsets.UTF_8)).isEqualTo(LINES);
+        assertThat(new String(t.content.objects.get(Files.contentKey(input.id())), StandardCharsets.UTF_8)).isEqualTo(LINES);
         assertThat(t.launched).containsExactly(outcome.batchId());
         assertThat(outcome.batchId()).startsWith(new Ids(Clock.fixed(PUT_AT, t.clock.getZone())).batch().substring(0, 14));
     }

@@ -2,6 +2,7 @@ package dev.openbatch.local.benchmark;
 
 import dev.openbatch.aws.AwsClients;
 import dev.openbatch.aws.S3ChunkStore;
+import dev.openbatch.aws.S3FileContentStore;
 import dev.openbatch.aws.Settings;
 import dev.openbatch.core.pipeline.InputValidator;
 import java.io.BufferedOutputStream;
@@ -30,8 +31,8 @@ import software.amazon.awssdk.services.s3.S3Client;
  */
 public final class ValidationRun {
 
-    static final int LINES = 50_000;
-    static final long BYTES = 200_000_000L;
+    public static final int LINES = 50_000;
+    public static final long BYTES = 200_000_000L;
 
     private ValidationRun() {}
 
@@ -39,7 +40,8 @@ public final class ValidationRun {
         Settings settings = new Settings("us-east-1", args[1], "-", "-", "{}", null, 500, 10, Duration.ofHours(24),
                 Map.of(Settings.S3, URI.create(args[0])), Optional.of(new String[] {"local", "local"}),
                 Settings.Images.NONE, Optional.empty());
-        S3Client s3 = new AwsClients(settings).s3();
+        AwsClients clients = new AwsClients(settings);
+        S3Client s3 = clients.s3();
         Path input = Files.createTempFile("validation", ".jsonl");
         try {
             write(input);
@@ -53,7 +55,8 @@ public final class ValidationRun {
         long start = System.nanoTime();
         InputValidator.Result result;
         try (InputStream in = s3.getObject(b -> b.bucket(args[1]).key("benchmark/input.jsonl"))) {
-            result = new InputValidator(InputValidator.Limits.OPENAI, new S3ChunkStore(s3, args[1]))
+            result = new InputValidator(InputValidator.Limits.OPENAI, new S3ChunkStore(s3, args[1],
+                    new S3FileContentStore(s3, clients.s3Presigner(), args[1])))
                     .validate("batch_benchmark", "/v1/chat/completions", in);
         }
         double seconds = (System.nanoTime() - start) / 1e9;
@@ -63,7 +66,7 @@ public final class ValidationRun {
     }
 
     /** 50,000 chat requests padded to 200 MB in all, just under the limit. */
-    private static void write(Path file) throws IOException {
+    public static void write(Path file) throws IOException {
         long perLine = BYTES / LINES - 1;
         try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(file), 1 << 20)) {
             for (int i = 0; i < LINES; i++) {
