@@ -15,6 +15,7 @@ import dev.openbatch.core.ingest.DropBucket;
 import dev.openbatch.core.ingest.DropResults;
 import dev.openbatch.core.ingest.Ingest;
 import dev.openbatch.core.jobs.JobCatalog;
+import dev.openbatch.core.keys.ApiKeys;
 import dev.openbatch.core.pipeline.BatchEnded;
 import dev.openbatch.core.pipeline.ChunkRunner;
 import dev.openbatch.core.pipeline.ChunkStore;
@@ -32,6 +33,7 @@ import java.util.Optional;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.presigner.S3Presigner;
+import software.amazon.awssdk.services.secretsmanager.SecretsManagerClient;
 import software.amazon.awssdk.services.sfn.SfnClient;
 
 /**
@@ -125,8 +127,25 @@ public final class Wiring {
                 settings.mapConcurrency(), clock);
     }
 
+    public ApiKeys apiKeys() {
+        if (settings.keysTable() == null) {
+            throw new IllegalStateException("environment variable OPENBATCH_KEYS_TABLE is not set");
+        }
+        return new ApiKeys(new DynamoDbKeyStore(dynamo, settings.keysTable()), clock);
+    }
+
+    /** The worker's jobs: their endpoints' credentials read from their secrets once, as the worker starts. */
+    private JobCatalog jobsWithSecrets() {
+        if (jobs.secretArns().isEmpty()) {
+            return jobs;
+        }
+        try (SecretsManagerClient secretsManager = clients.secretsManager()) {
+            return jobs.withSecrets(new SecretsManagerSecrets(secretsManager));
+        }
+    }
+
     public RunChunk runChunk() {
-        return new RunChunk(batches(), chunks(), jobs,
+        return new RunChunk(batches(), chunks(), jobsWithSecrets(),
                 new ChunkRunner(new InferenceClient(Duration.ofSeconds(10), REQUEST_TIMEOUT), images(),
                         RetryPolicy.DEFAULT, clock),
                 clock);

@@ -16,6 +16,7 @@ final class Emulators {
 
     private static EmbeddedAws aws;
     private static AwsClients clients;
+    private static Settings settings;
 
     private Emulators() {}
 
@@ -27,16 +28,28 @@ final class Emulators {
                 throw new UncheckedIOException(e);
             }
             Runtime.getRuntime().addShutdownHook(new Thread(aws::close));
-            clients = clients(aws.s3Endpoint(), aws.dynamoEndpoint());
+            settings = settings(aws.s3Endpoint(), aws.dynamoEndpoint());
+            clients = new AwsClients(settings);
         }
         return clients;
     }
 
-    /** Clients of emulators at these endpoints (a local runtime's, say), built as the functions build theirs. */
-    static AwsClients clients(URI s3, URI dynamo) {
-        return new AwsClients(new Settings("us-east-1", "unused", "unused", "unused", "{}", null, 500, 10,
+    /** Settings of emulators at these endpoints (a local runtime's, say): their endpoints and credentials. */
+    static Settings settings(URI s3, URI dynamo) {
+        return new Settings("us-east-1", "it-bucket", "it-files", "it-batches", "{}", null, 500, 10,
                 Duration.ofHours(24), Map.of(Settings.S3, s3, Settings.DYNAMODB, dynamo),
-                Optional.of(LocalRuntime.CREDENTIALS.split(":", 2)), Settings.Images.NONE, Optional.empty()));
+                Optional.of(LocalRuntime.CREDENTIALS.split(":", 2)), Settings.Images.NONE, Optional.empty());
+    }
+
+    /** Clients of emulators at these endpoints, built as the functions build theirs. */
+    static AwsClients clients(URI s3, URI dynamo) {
+        return new AwsClients(settings(s3, dynamo));
+    }
+
+    /** What the clients are built from: the emulators' endpoints and credentials. */
+    static synchronized Settings settings() {
+        clients();
+        return settings;
     }
 
     static URI s3Endpoint() {

@@ -49,12 +49,56 @@ public record Job(String id, URI baseUrl, AuthHeader auth, int concurrency, List
         return tenants.getFirst();
     }
 
-    /** A header sent to the endpoint, e.g. {@code Authorization: Bearer ...}. */
-    public record AuthHeader(String name, String value) {
+    /** This job with another auth header: the same endpoint, its credential read. */
+    public Job withAuth(AuthHeader auth) {
+        return new Job(id, baseUrl, auth, concurrency, tenants);
+    }
+
+    /**
+     * A header sent to the endpoint, e.g. {@code Authorization: Bearer ...}. Its value is either given
+     * in the configuration (local use) or kept in a secret that the worker reads once when it starts,
+     * so that a deployment's configuration and template never hold the credential.
+     *
+     * @param name      the header's name
+     * @param value     the header's value, or null until its secret has been read
+     * @param secretArn the secret whose string is the whole value (e.g. {@code Bearer sk-...}), or null
+     *                  when the value is given
+     */
+    public record AuthHeader(String name, String value, String secretArn) {
+
+        public AuthHeader {
+            Objects.requireNonNull(name, "name");
+            if (value == null && secretArn == null) {
+                throw new IllegalArgumentException("header " + name + " needs a value or a secret");
+            }
+        }
+
+        public AuthHeader(String name, String value) {
+            this(name, value, null);
+        }
+
+        public static AuthHeader fromSecret(String name, String secretArn) {
+            return new AuthHeader(name, null, secretArn);
+        }
+
+        /** The value to send; a header whose secret has not been read has none to give. */
+        @Override
+        public String value() {
+            if (value == null) {
+                throw new IllegalStateException("header " + name + " takes its value from secret " + secretArn
+                        + ", which has not been read (JobCatalog.withSecrets)");
+            }
+            return value;
+        }
+
+        /** This header with its value read from its secret, if it has one and it was not read yet. */
+        AuthHeader read(SecretReader secrets) {
+            return value != null ? this : new AuthHeader(name, secrets.read(secretArn), secretArn);
+        }
 
         @Override
         public String toString() {
-            return "AuthHeader[" + name + ": ***]";
+            return "AuthHeader[" + name + ": ***" + (secretArn == null ? "" : " from " + secretArn) + "]";
         }
     }
 }

@@ -76,11 +76,12 @@ final class CostModel {
         put(items, how, "DynamoDB writes", writes * DYNAMODB_WRITE, String.format(Locale.ROOT, "%.0f counted, scaled", writes));
         put(items, how, "DynamoDB reads", reads * DYNAMODB_READ,
                 String.format(Locale.ROOT, "%.0f counted and scaled, plus one status read a second per running chunk", reads));
+        // Not ListObjectsV2: the local runtime's drop watcher lists; in the cloud EventBridge tells.
         double s3Writes = (sum(counted, "S3 PutObject") + sum(counted, "S3 CreateMultipartUpload")
-                + sum(counted, "S3 UploadPart") + sum(counted, "S3 CompleteMultipartUpload") + sum(counted, "S3 CopyObject")
-                + sum(counted, "S3 ListObjectsV2")) * scale;
+                + sum(counted, "S3 UploadPart") + sum(counted, "S3 CompleteMultipartUpload") + sum(counted, "S3 CopyObject"))
+                * scale;
         double s3Reads = (sum(counted, "S3 GetObject") + sum(counted, "S3 HeadObject")) * scale;
-        put(items, how, "S3 writes (PUT, LIST)", s3Writes * S3_WRITE, String.format(Locale.ROOT, "%.0f counted, scaled", s3Writes));
+        put(items, how, "S3 writes (PUT)", s3Writes * S3_WRITE, String.format(Locale.ROOT, "%.0f counted, scaled", s3Writes));
         put(items, how, "S3 reads (GET, HEAD)", s3Reads * S3_READ, String.format(Locale.ROOT, "%.0f counted, scaled", s3Reads));
 
         StringBuilder text = new StringBuilder(String.format(Locale.ROOT,
