@@ -338,7 +338,8 @@ public final class InputValidator {
      * exceeds the maximum allowed (1000)".
      */
     private static String reason(JsonProcessingException e) {
-        String message = e.getOriginalMessage().replaceAll(", from `[^`]*`\\)", ")");
+        String message = e.getOriginalMessage() == null ? "The parser stopped"
+                : e.getOriginalMessage().replaceAll(", from `[^`]*`\\)", ")");
         int marker = message.indexOf(" (start marker at");
         if (marker >= 0) {
             message = message.substring(0, marker);
