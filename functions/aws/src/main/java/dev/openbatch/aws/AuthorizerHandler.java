@@ -9,11 +9,17 @@ import dev.openbatch.core.keys.Decision;
 import java.util.Map;
 
 /**
- * The API's Lambda authorizer (HTTP API, payload format 2.0, simple responses): lets a request in
- * when its {@code Authorization: Bearer <key>} is an issued, unrevoked key, and hands the key's
- * tenant to the API function as the context {@code {"tenant": ...}}.
+ * The API's Lambda authorizer (HTTP API, payload format 2.0, simple responses): finds the tenant of
+ * a request's {@code Authorization: Bearer <key>} and hands it to the API function as the context
+ * {@code {"tenant": ...}}. A key that is not an issued, unrevoked one is passed on as
+ * {@code {"denied": reason}} rather than refused here: API Gateway would answer a refusal with its
+ * own {@code {"message":"Forbidden"}}, where OpenAI's clients expect a 401 in OpenAI's envelope,
+ * which the API function gives without touching anything.
  */
 public final class AuthorizerHandler implements RequestHandler<APIGatewayV2CustomAuthorizerEvent, SimpleIAMPolicyResponse> {
+
+    /** The context key that carries a refusal's reason to the API function. */
+    static final String DENIED = "denied";
 
     private static final System.Logger LOG = System.getLogger(AuthorizerHandler.class.getName());
 
@@ -37,7 +43,7 @@ public final class AuthorizerHandler implements RequestHandler<APIGatewayV2Custo
             case Decision.Allowed allowed -> new SimpleIAMPolicyResponse(true, Map.of("tenant", allowed.tenant()));
             case Decision.Denied denied -> {
                 LOG.log(System.Logger.Level.INFO, "denied: " + denied.reason());
-                yield new SimpleIAMPolicyResponse(false, Map.of());
+                yield new SimpleIAMPolicyResponse(true, Map.of(DENIED, denied.reason().name()));
             }
         };
     }

@@ -55,30 +55,31 @@ class AuthorizerHandlerTest {
     }
 
     @Test
-    void anUnknownKey_isRefused_withNoContext() throws IOException {
+    void anUnknownKey_isPassedOnAsDenied_withNoTenant() throws IOException {
         issued.put(ApiKeys.hash("sk-someone-else"), new ApiKey("team-b", null));
 
         JsonNode answer = written(handler.handleRequest(event(), null));
 
-        assertThat(answer.path("isAuthorized").isBoolean()).isTrue();
-        assertThat(answer.path("isAuthorized").asBoolean()).isFalse();
+        // Let through, so that the API function answers OpenAI's 401 instead of API Gateway's 403.
+        assertThat(answer.path("isAuthorized").asBoolean()).isTrue();
+        assertThat(answer.path("context").path("denied").asText()).isEqualTo("UNKNOWN");
         assertThat(answer.path("context").path("tenant").isMissingNode()).isTrue();
     }
 
     @Test
-    void aRevokedKey_isRefused() throws IOException {
+    void aRevokedKey_isPassedOnAsDenied() throws IOException {
         issued.put(ApiKeys.hash(KEY), new ApiKey("team-a", 1L));
 
-        assertThat(handler.handleRequest(event(), null).getIsAuthorized()).isFalse();
+        assertThat(handler.handleRequest(event(), null).getContext()).isEqualTo(Map.of("denied", "REVOKED"));
     }
 
     @Test
-    void aRequestWithoutTheHeader_isRefused() throws IOException {
+    void aRequestWithoutTheHeader_isPassedOnAsDenied() throws IOException {
         issued.put(ApiKeys.hash(KEY), new ApiKey("team-a", null));
         APIGatewayV2CustomAuthorizerEvent event = event();
         event.getHeaders().remove("authorization");
 
-        assertThat(handler.handleRequest(event, null).getIsAuthorized()).isFalse();
+        assertThat(handler.handleRequest(event, null).getContext()).isEqualTo(Map.of("denied", "MISSING"));
     }
 
     @Test

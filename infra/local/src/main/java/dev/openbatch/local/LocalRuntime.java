@@ -3,6 +3,7 @@ package dev.openbatch.local;
 import com.amazonaws.services.lambda.runtime.RequestStreamHandler;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.openbatch.aws.ApiHandler;
+import dev.openbatch.aws.AuthorizerHandler;
 import dev.openbatch.aws.AwsClients;
 import dev.openbatch.aws.FinalizeHandler;
 import dev.openbatch.aws.IngestHandler;
@@ -52,6 +53,7 @@ public final class LocalRuntime implements AutoCloseable {
     static final String INGEST_BUCKET = "openbatch-ingest";
     static final String FILES_TABLE = "openbatch-files";
     static final String BATCHES_TABLE = "openbatch-batches";
+    static final String KEYS_TABLE = "openbatch-keys";
     static final String CHUNK_QUEUE = "openbatch-chunks";
     static final String DEAD_LETTER_QUEUE = "openbatch-chunks-dlq";
     static final String STATE_MACHINE = "openbatch-batch";
@@ -89,16 +91,26 @@ public final class LocalRuntime implements AutoCloseable {
      *                          the S3 watcher each drop's event to the ingest function (1; 2 in tests
      *                          that prove duplicates change nothing)
      * @param images            where the worker may fetch images from
+     * @param tenants           the tenants API keys may act for, who may all use the default job; empty
+     *                          turns API keys off and every request acts for the tenant {@code default}
      */
     public record Options(String host, int apiPort, int s3Port, int dynamoPort, int sqsPort, Path dataDir,
                           String region, URI endpoint, dev.openbatch.local.reference.Options reference,
                           int jobConcurrency, int chunkLines, int mapConcurrency, int workers, Duration window24h,
-                          int deliveries, Images images) {
+                          int deliveries, Images images, List<String> tenants) {
+
+        public Options {
+            tenants = List.copyOf(tenants);
+        }
 
         public static Options defaults(Path dataDir, int dynamoPort) {
             return new Options("127.0.0.1", 8080, 4566, dynamoPort, 9324, dataDir, "us-east-1", null,
                     dev.openbatch.local.reference.Options.defaults(), 64, 500, 10, 10, Duration.ofHours(24), 1,
-                    Images.defaults());
+                    Images.defaults(), List.of());
+        }
+
+        public boolean apiKeys() {
+            return !tenants.isEmpty();
         }
     }
 
@@ -153,8 +165,12 @@ public final class LocalRuntime implements AutoCloseable {
                 started.add(reference);
                 endpoint = reference.baseUrl();
             }
-            String jobs = Json.writeString(Map.of("default_job", DEFAULT_JOB, "jobs", List.of(Map.of(
-                    "id", DEFAULT_JOB, "base_url", endpoint.toString(), "concurrency", options.jobConcurrency()))));
+            Map<String, Object> job = new HashMap<>(Map.of(
+                    "id", DEFAULT_JOB, "base_url", endpoint.toString(), "concurrency", options.jobConcurrency()));
+            if (options.apiKeys()) {
+                job.put("tenants", options.tenants());
+            }
+            String jobs = Json.writeString(Map.of("default_job", DEFAULT_JOB, "jobs", List.of(job)));
             String stateMachineArn = "arn:aws:states:" + options.region() + ":" + LocalStepFunctions.ACCOUNT
                     + ":stateMachine:" + STATE_MACHINE;
 
@@ -196,7 +212,7 @@ public final class LocalRuntime implements AutoCloseable {
 
             LocalRuntime[] self = new LocalRuntime[1];
             LocalApiGateway gateway = new LocalApiGateway(options.host(), options.apiPort(), new ApiHandler(wiring),
-                    () -> self[0] != null && self[0].ready);
+                    options.apiKeys() ? new AuthorizerHandler(wiring) : null, () -> self[0] != null && self[0].ready);
             self[0] = new LocalRuntime(options, aws, endpoint, gateway, started);
             gateway.start();
             self[0].ready = true;
@@ -219,7 +235,7 @@ public final class LocalRuntime implements AutoCloseable {
                 options.chunkLines(), options.mapConcurrency(), options.window24h(), endpoints,
                 Optional.of(CREDENTIALS.split(":", 2)), new Settings.Images(String.join(",", images.buckets()),
                         images.trustedHosts(), images.allowHttp(), Optional.ofNullable(images.trustPem()),
-                        Optional.of(regions.endpoint())), Optional.of(INGEST_BUCKET));
+                        Optional.of(regions.endpoint())), Optional.of(INGEST_BUCKET), KEYS_TABLE);
     }
 
     /** The one orchestration definition, packaged from {@code statemachine/batch.asl.json}. */
@@ -263,11 +279,11 @@ public final class LocalRuntime implements AutoCloseable {
                     s3.createBucket(b -> b.bucket(bucket));
                 }
             }
-            for (String table : new String[] {settings.filesTable(), settings.batchesTable()}) {
+            for (String table : new String[] {settings.filesTable(), settings.batchesTable(), settings.keysTable()}) {
                 try {
                     dynamo.describeTable(b -> b.tableName(table));
                 } catch (ResourceNotFoundException e) {
-                    dynamo.createTable(Tables.ownedRecords(table));
+                    dynamo.createTable(table.equals(settings.keysTable()) ? Tables.apiKeys(table) : Tables.ownedRecords(table));
                 }
             }
         }

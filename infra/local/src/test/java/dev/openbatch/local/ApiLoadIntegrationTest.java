@@ -45,7 +45,7 @@ class ApiLoadIntegrationTest {
         try (LocalRuntime runtime = LocalRuntime.start(new LocalRuntime.Options("127.0.0.1", 0, 0, Emulators.freePort(), 0,
                 Files.createTempDirectory("openbatch-load"), "us-east-1", null,
                 Options.builder().latency(Duration.ofMillis(100)).build(), 32, 100, 4, 4, Duration.ofHours(24), 1,
-                LocalRuntime.Images.defaults()))) {
+                LocalRuntime.Images.defaults(), List.of()))) {
             OpenAIClient client = OpenAIOkHttpClient.builder().baseUrl(runtime.apiBase().toString()).apiKey("sk-local")
                     .maxRetries(0).build();
             List<String> running = new ArrayList<>();

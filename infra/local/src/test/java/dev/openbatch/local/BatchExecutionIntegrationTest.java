@@ -34,7 +34,7 @@ class BatchExecutionIntegrationTest {
         try {
             LocalRuntime runtime = LocalRuntime.start(new LocalRuntime.Options("127.0.0.1", 0, 0, Emulators.freePort(), 0,
                     Files.createTempDirectory("openbatch-run"), "us-east-1", null, reference, jobConcurrency, chunkLines,
-                    4, workers, window, deliveries, LocalRuntime.Images.defaults()));
+                    4, workers, window, deliveries, LocalRuntime.Images.defaults(), List.of()));
             started.add(runtime);
             return runtime;
         } catch (IOException e) {

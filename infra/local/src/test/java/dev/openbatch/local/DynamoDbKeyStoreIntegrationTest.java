@@ -94,9 +94,11 @@ class DynamoDbKeyStoreIntegrationTest {
         SimpleIAMPolicyResponse allowed = authorizer.handleRequest(request("Bearer " + live), null);
         assertThat(allowed.getIsAuthorized()).isTrue();
         assertThat(allowed.getContext()).isEqualTo(Map.of("tenant", "team-live"));
-        assertThat(authorizer.handleRequest(request("Bearer " + revoked), null).getIsAuthorized()).isFalse();
-        assertThat(authorizer.handleRequest(request("Bearer sk-never-issued"), null).getIsAuthorized()).isFalse();
-        assertThat(authorizer.handleRequest(request(null), null).getIsAuthorized()).isFalse();
+        assertThat(authorizer.handleRequest(request("Bearer " + revoked), null).getContext())
+                .isEqualTo(Map.of("denied", "REVOKED"));
+        assertThat(authorizer.handleRequest(request("Bearer sk-never-issued"), null).getContext())
+                .isEqualTo(Map.of("denied", "UNKNOWN"));
+        assertThat(authorizer.handleRequest(request(null), null).getContext()).isEqualTo(Map.of("denied", "MISSING"));
     }
 
     private static APIGatewayV2CustomAuthorizerEvent request(String authorization) {

@@ -71,7 +71,7 @@ class S3DropIntegrationTest {
     private static LocalRuntime start(Path dataDir, int deliveries) {
         LocalRuntime started = LocalRuntime.start(new LocalRuntime.Options("127.0.0.1", 0, 0, Emulators.freePort(), 0,
                 dataDir, "us-east-1", null, Options.defaults(), 8, 10, 4, 4, Duration.ofHours(24), deliveries,
-                LocalRuntime.Images.defaults()));
+                LocalRuntime.Images.defaults(), List.of()));
         S3DropIntegrationTest.started.add(started);
         return started;
     }
