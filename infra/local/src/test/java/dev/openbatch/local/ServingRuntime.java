@@ -15,6 +15,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -53,7 +54,8 @@ final class ServingRuntime implements AutoCloseable {
         try {
             return new ServingRuntime(LocalRuntime.start(new LocalRuntime.Options("127.0.0.1", 0, 0,
                     Emulators.freePort(), 0, Files.createTempDirectory("openbatch-bad-input"), "us-east-1", null,
-                    Options.defaults(), 16, chunkLines, 4, 4, Duration.ofHours(24), 1, LocalRuntime.Images.defaults())));
+                    Options.defaults(), 16, chunkLines, 4, 4, Duration.ofHours(24), 1, LocalRuntime.Images.defaults(),
+                    List.of())));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
