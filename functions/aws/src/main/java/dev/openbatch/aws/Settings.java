@@ -29,10 +29,42 @@ import java.util.stream.Collectors;
  * @param staticCredentials an access key pair for emulators, from {@code OPENBATCH_STATIC_CREDENTIALS}
  *                          ({@code id:secret}); absent in the cloud, where the role's credentials serve
  * @param images            where the worker may fetch images from, see {@link Images}
+ * @param retries           how the worker waits before trying a request or a chunk again, see {@link Retries}
  */
 public record Settings(String region, String bucket, String filesTable, String batchesTable, String jobsJson,
                        String stateMachineArn, int chunkLines, int mapConcurrency, Duration window24h,
-                       Map<String, URI> endpoints, Optional<String[]> staticCredentials, Images images) {
+                       Map<String, URI> endpoints, Optional<String[]> staticCredentials, Images images,
+                       Retries retries) {
+
+    /** Settings with the default {@link Retries}. */
+    public Settings(String region, String bucket, String filesTable, String batchesTable, String jobsJson,
+                    String stateMachineArn, int chunkLines, int mapConcurrency, Duration window24h,
+                    Map<String, URI> endpoints, Optional<String[]> staticCredentials, Images images) {
+        this(region, bucket, filesTable, batchesTable, jobsJson, stateMachineArn, chunkLines, mapConcurrency, window24h,
+                endpoints, staticCredentials, images, Retries.DEFAULT);
+    }
+
+    /**
+     * How the worker waits before trying again.
+     *
+     * @param requestTimeout  {@code OPENBATCH_REQUEST_TIMEOUT_SECONDS}: how long one request to the inference
+     *                        endpoint may take before it counts as a timeout and is retried (default 600)
+     * @param chunkRetryDelay {@code OPENBATCH_CHUNK_RETRY_SECONDS}: how long a chunk message whose run failed
+     *                        stays hidden before its next delivery, doubling with each delivery up to 15
+     *                        minutes (default 30; 0 delivers it again at once)
+     */
+    public record Retries(Duration requestTimeout, Duration chunkRetryDelay) {
+
+        public static final Retries DEFAULT = new Retries(Duration.ofMinutes(10), Duration.ofSeconds(30));
+
+        static Retries fromEnvironment(Map<String, String> env) {
+            return new Retries(
+                    Duration.ofSeconds(Long.parseLong(env.getOrDefault("OPENBATCH_REQUEST_TIMEOUT_SECONDS",
+                            Long.toString(DEFAULT.requestTimeout().toSeconds())))),
+                    Duration.ofSeconds(Long.parseLong(env.getOrDefault("OPENBATCH_CHUNK_RETRY_SECONDS",
+                            Long.toString(DEFAULT.chunkRetryDelay().toSeconds())))));
+        }
+    }
 
     /**
      * Where images may come from.
@@ -87,7 +119,7 @@ public record Settings(String region, String bucket, String filesTable, String b
                 Integer.parseInt(env.getOrDefault("OPENBATCH_MAP_CONCURRENCY", "10")),
                 Duration.ofSeconds(Long.parseLong(env.getOrDefault("OPENBATCH_WINDOW_24H_SECONDS", "86400"))),
                 endpoints, Optional.ofNullable(env.get("OPENBATCH_STATIC_CREDENTIALS")).map(c -> c.split(":", 2)),
-                Images.fromEnvironment(env));
+                Images.fromEnvironment(env), Retries.fromEnvironment(env));
     }
 
     public Optional<URI> endpoint(String service) {

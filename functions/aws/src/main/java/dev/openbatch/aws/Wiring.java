@@ -25,6 +25,7 @@ import java.time.Duration;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.sfn.SfnClient;
+import software.amazon.awssdk.services.sqs.SqsClient;
 
 /**
  * Builds the core's use cases over the AWS adapters, once per container: the one place where
@@ -32,9 +33,6 @@ import software.amazon.awssdk.services.sfn.SfnClient;
  * and in the local runtime alike.
  */
 public final class Wiring {
-
-    /** How long one request to the inference endpoint may take before it is retried. */
-    static final Duration REQUEST_TIMEOUT = Duration.ofMinutes(10);
 
     private final Settings settings;
     private final Clock clock = Clock.systemUTC();
@@ -76,6 +74,14 @@ public final class Wiring {
         return clients.sfn();
     }
 
+    SqsClient sqs() {
+        return clients.sqs();
+    }
+
+    Settings.Retries retries() {
+        return settings.retries();
+    }
+
     public OpenAiApi api() {
         if (settings.stateMachineArn() == null) {
             throw new IllegalStateException("environment variable OPENBATCH_STATE_MACHINE_ARN is not set");
@@ -93,7 +99,7 @@ public final class Wiring {
 
     public RunChunk runChunk() {
         return new RunChunk(batches(), chunks(), jobs,
-                new ChunkRunner(new InferenceClient(Duration.ofSeconds(10), REQUEST_TIMEOUT), images(),
+                new ChunkRunner(new InferenceClient(Duration.ofSeconds(10), settings.retries().requestTimeout()), images(),
                         RetryPolicy.DEFAULT, clock),
                 clock);
     }
