@@ -1,8 +1,12 @@
 package dev.openbatch.local;
 
+import com.amazonaws.services.lambda.runtime.RequestHandler;
 import com.amazonaws.services.lambda.runtime.RequestStreamHandler;
+import com.amazonaws.services.lambda.runtime.events.SQSBatchResponse;
+import com.amazonaws.services.lambda.runtime.events.SQSEvent;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.openbatch.aws.ApiHandler;
+import dev.openbatch.aws.DeadLetterHandler;
 import dev.openbatch.aws.AwsClients;
 import dev.openbatch.aws.FinalizeHandler;
 import dev.openbatch.aws.Settings;
@@ -32,6 +36,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
+import java.util.function.UnaryOperator;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.ResourceNotFoundException;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -86,17 +91,44 @@ public final class LocalRuntime implements AutoCloseable {
      * @param deliveries        how many times the event source hands each chunk message to a worker
      *                          (1; 2 in tests that prove duplicates change nothing)
      * @param images            where the worker may fetch images from
+     * @param retries           the request timeout and how soon a failed chunk is delivered again
+     *                          (shortened in tests)
      */
     public record Options(String host, int apiPort, int s3Port, int dynamoPort, int sqsPort, Path dataDir,
                           String region, URI endpoint, dev.openbatch.local.reference.Options reference,
                           int jobConcurrency, int chunkLines, int mapConcurrency, int workers, Duration window24h,
-                          int deliveries, Images images) {
+                          int deliveries, Images images, Settings.Retries retries) {
+
+        /** Options with the cloud's default {@link Settings.Retries}. */
+        public Options(String host, int apiPort, int s3Port, int dynamoPort, int sqsPort, Path dataDir,
+                       String region, URI endpoint, dev.openbatch.local.reference.Options reference,
+                       int jobConcurrency, int chunkLines, int mapConcurrency, int workers, Duration window24h,
+                       int deliveries, Images images) {
+            this(host, apiPort, s3Port, dynamoPort, sqsPort, dataDir, region, endpoint, reference, jobConcurrency,
+                    chunkLines, mapConcurrency, workers, window24h, deliveries, images, Settings.Retries.DEFAULT);
+        }
 
         public static Options defaults(Path dataDir, int dynamoPort) {
             return new Options("127.0.0.1", 8080, 4566, dynamoPort, 9324, dataDir, "us-east-1", null,
                     dev.openbatch.local.reference.Options.defaults(), 64, 500, 10, 10, Duration.ofHours(24), 1,
                     Images.defaults());
         }
+
+        public Options withRetries(Settings.Retries retries) {
+            return new Options(host, apiPort, s3Port, dynamoPort, sqsPort, dataDir, region, endpoint, reference,
+                    jobConcurrency, chunkLines, mapConcurrency, workers, window24h, deliveries, images, retries);
+        }
+    }
+
+    /**
+     * What tests put between the runtime and its functions, to make a step fail, stop or repeat as
+     * it may in the cloud; {@link #NONE} otherwise.
+     */
+    record Interceptors(UnaryOperator<Function<JsonNode, JsonNode>> validator,
+                        UnaryOperator<Function<JsonNode, JsonNode>> finalizer,
+                        UnaryOperator<RequestHandler<SQSEvent, SQSBatchResponse>> worker) {
+
+        static final Interceptors NONE = new Interceptors(f -> f, f -> f, w -> w);
     }
 
     /**
@@ -128,6 +160,8 @@ public final class LocalRuntime implements AutoCloseable {
     private final URI inferenceEndpoint;
     private final Options options;
     private volatile boolean ready;
+    private URI stepFunctionsEndpoint;
+    private int resumedExecutions;
 
     private LocalRuntime(Options options, EmbeddedAws aws, URI inferenceEndpoint, LocalApiGateway gateway,
                          List<AutoCloseable> parts) {
@@ -139,6 +173,10 @@ public final class LocalRuntime implements AutoCloseable {
     }
 
     public static LocalRuntime start(Options options) {
+        return start(options, Interceptors.NONE);
+    }
+
+    static LocalRuntime start(Options options, Interceptors interceptors) {
         List<AutoCloseable> started = new ArrayList<>();
         try {
             EmbeddedAws aws = EmbeddedAws.start(options.dataDir(), options.dynamoPort(), options.s3Port(),
@@ -168,15 +206,19 @@ public final class LocalRuntime implements AutoCloseable {
             AwsClients clients = new AwsClients(bootstrap);
             SqsClient sqs = clients.sqs();
             Queue queue = provision(bootstrap, clients, sqs, options.images().buckets());
+            String deadLetterUrl = sqs.getQueueUrl(b -> b.queueName(DEAD_LETTER_QUEUE)).queueUrl();
+            Queue deadLetters = new Queue(deadLetterUrl, arn(sqs, deadLetterUrl));
 
-            LocalStepFunctions stepFunctions = new LocalStepFunctions(options.region(), functions, sqs);
+            // Executions are kept in the data directory, so a runtime stopped or killed mid-batch resumes it.
+            LocalStepFunctions stepFunctions = new LocalStepFunctions(options.region(), functions, sqs,
+                    options.dataDir().resolve("stepfunctions"));
             started.add(stepFunctions);
             StepFunctionsServer server = StepFunctionsServer.start(stepFunctions, options.host(), 0);
             started.add(server);
 
             Wiring wiring = new Wiring(settings(options, aws, server.endpoint(), regions, jobs, stateMachineArn));
-            handlers.put(VALIDATE_FUNCTION, invoker(new ValidateHandler(wiring)));
-            handlers.put(FINALIZE_FUNCTION, invoker(new FinalizeHandler(wiring)));
+            handlers.put(VALIDATE_FUNCTION, interceptors.validator().apply(invoker(new ValidateHandler(wiring))));
+            handlers.put(FINALIZE_FUNCTION, interceptors.finalizer().apply(invoker(new FinalizeHandler(wiring))));
             String registered = stepFunctions.register(STATE_MACHINE, definition(), Map.of(
                     "ValidateFunctionArn", VALIDATE_FUNCTION,
                     "FinalizeFunctionArn", FINALIZE_FUNCTION,
@@ -184,13 +226,19 @@ public final class LocalRuntime implements AutoCloseable {
             if (!registered.equals(stateMachineArn)) {
                 throw new IllegalStateException("the state machine registered as " + registered);
             }
+            int resumed = stepFunctions.resumeExecutions();
             started.add(new SqsEventSource(sqs, queue.url(), queue.arn(), 1, options.workers(), options.deliveries(),
-                    new WorkerHandler(wiring)));
+                    interceptors.worker().apply(new WorkerHandler(wiring))));
+            // In the cloud, a function with an event source on the dead-letter queue.
+            started.add(new SqsEventSource(sqs, deadLetters.url(), deadLetters.arn(), 1, 1, options.deliveries(),
+                    new DeadLetterHandler(wiring)));
 
             LocalRuntime[] self = new LocalRuntime[1];
             LocalApiGateway gateway = new LocalApiGateway(options.host(), options.apiPort(), new ApiHandler(wiring),
                     () -> self[0] != null && self[0].ready);
             self[0] = new LocalRuntime(options, aws, endpoint, gateway, started);
+            self[0].stepFunctionsEndpoint = server.endpoint();
+            self[0].resumedExecutions = resumed;
             gateway.start();
             self[0].ready = true;
             return self[0];
@@ -212,7 +260,7 @@ public final class LocalRuntime implements AutoCloseable {
                 options.chunkLines(), options.mapConcurrency(), options.window24h(), endpoints,
                 Optional.of(CREDENTIALS.split(":", 2)), new Settings.Images(String.join(",", images.buckets()),
                         images.trustedHosts(), images.allowHttp(), Optional.ofNullable(images.trustPem()),
-                        Optional.of(regions.endpoint())));
+                        Optional.of(regions.endpoint())), options.retries());
     }
 
     /** The one orchestration definition, packaged from {@code statemachine/batch.asl.json}. */
@@ -305,6 +353,15 @@ public final class LocalRuntime implements AutoCloseable {
 
     public Path dataDir() {
         return options.dataDir();
+    }
+
+    /** How many executions that were running when the runtime last stopped it took up again. */
+    public int resumedExecutions() {
+        return resumedExecutions;
+    }
+
+    URI stepFunctionsEndpoint() {
+        return stepFunctionsEndpoint;
     }
 
     @Override

@@ -104,6 +104,9 @@ public final class Main {
         System.out.println("  image buckets:      " + String.join(", ", imageBuckets)
                 + (bucketRegions.isEmpty() ? "" : " (regions " + bucketRegions + ")"));
         System.out.println("  data directory:     " + runtime.dataDir());
+        if (runtime.resumedExecutions() > 0) {
+            System.out.println("  resumed:            " + runtime.resumedExecutions() + " batch runs the last stop left unfinished");
+        }
         System.out.flush();
         stopped.await();
     }
