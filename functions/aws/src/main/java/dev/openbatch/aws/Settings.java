@@ -47,20 +47,25 @@ public record Settings(String region, String bucket, String filesTable, String b
     /**
      * How the worker waits before trying again.
      *
-     * @param requestTimeout  {@code OPENBATCH_REQUEST_TIMEOUT_SECONDS}: how long one request to the inference
-     *                        endpoint may take before it counts as a timeout and is retried (default 600)
-     * @param chunkRetryDelay {@code OPENBATCH_CHUNK_RETRY_SECONDS}: how long a chunk message whose run failed
-     *                        stays hidden before its next delivery, doubling with each delivery up to 15
-     *                        minutes (default 30; 0 delivers it again at once)
+     * @param requestTimeout    {@code OPENBATCH_REQUEST_TIMEOUT_SECONDS}: how long one request to the inference
+     *                          endpoint may take before it counts as a timeout and is retried (default 600)
+     * @param requestRetryDelay {@code OPENBATCH_REQUEST_RETRY_MS}: the backoff ceiling after a request's first
+     *                          failure, doubling after each (default 500; see {@code RetryPolicy})
+     * @param chunkRetryDelay   {@code OPENBATCH_CHUNK_RETRY_SECONDS}: how long a chunk message whose run failed
+     *                          stays hidden before its next delivery, doubling with each delivery up to 15
+     *                          minutes (default 30; 0 delivers it again at once)
      */
-    public record Retries(Duration requestTimeout, Duration chunkRetryDelay) {
+    public record Retries(Duration requestTimeout, Duration requestRetryDelay, Duration chunkRetryDelay) {
 
-        public static final Retries DEFAULT = new Retries(Duration.ofMinutes(10), Duration.ofSeconds(30));
+        public static final Retries DEFAULT = new Retries(Duration.ofMinutes(10), Duration.ofMillis(500),
+                Duration.ofSeconds(30));
 
         static Retries fromEnvironment(Map<String, String> env) {
             return new Retries(
                     Duration.ofSeconds(Long.parseLong(env.getOrDefault("OPENBATCH_REQUEST_TIMEOUT_SECONDS",
                             Long.toString(DEFAULT.requestTimeout().toSeconds())))),
+                    Duration.ofMillis(Long.parseLong(env.getOrDefault("OPENBATCH_REQUEST_RETRY_MS",
+                            Long.toString(DEFAULT.requestRetryDelay().toMillis())))),
                     Duration.ofSeconds(Long.parseLong(env.getOrDefault("OPENBATCH_CHUNK_RETRY_SECONDS",
                             Long.toString(DEFAULT.chunkRetryDelay().toSeconds())))));
         }

@@ -100,7 +100,8 @@ public final class Wiring {
     public RunChunk runChunk() {
         return new RunChunk(batches(), chunks(), jobs,
                 new ChunkRunner(new InferenceClient(Duration.ofSeconds(10), settings.retries().requestTimeout()), images(),
-                        RetryPolicy.DEFAULT, clock),
+                        new RetryPolicy(RetryPolicy.DEFAULT.maxAttempts(), settings.retries().requestRetryDelay(),
+                                RetryPolicy.DEFAULT.maxDelay()), clock),
                 clock);
     }
 

@@ -16,6 +16,7 @@ import dev.openbatch.aws.WorkerHandler;
 import dev.openbatch.aws.Wiring;
 import dev.openbatch.core.Json;
 import dev.openbatch.local.reference.ReferenceEndpoint;
+import dev.openbatch.local.reference.Stats;
 import dev.openbatch.local.stepfunctions.LocalStepFunctions;
 import dev.openbatch.local.stepfunctions.StepFunctionsServer;
 import java.io.ByteArrayInputStream;
@@ -349,6 +350,13 @@ public final class LocalRuntime implements AutoCloseable {
     int imageRegionRedirects() {
         return parts.stream().filter(RegionalS3.class::isInstance).map(RegionalS3.class::cast)
                 .mapToInt(RegionalS3::redirects).sum();
+    }
+
+    /** What the built-in reference endpoint has seen; fails when the runtime calls another endpoint. */
+    Stats referenceStats() {
+        return parts.stream().filter(ReferenceEndpoint.class::isInstance).map(ReferenceEndpoint.class::cast)
+                .findFirst().orElseThrow(() -> new IllegalStateException("the runtime calls " + inferenceEndpoint))
+                .stats();
     }
 
     public Path dataDir() {
