@@ -38,8 +38,9 @@ class LocalRuntimeKilledEndToEndTest {
         Path dataDir = Files.createTempDirectory("openbatch-killed");
         // The endpoint lives outside the runtime, so it outlives the kill and counts every request made.
         try (ReferenceEndpoint endpoint = ReferenceEndpoint.start(Options.builder().latency(Duration.ofMillis(100)).build())) {
+            // 20 requests in flight for the whole runtime, 2 for each of the 10 chunks running: 200 a second.
             String[] options = {"--endpoint", endpoint.baseUrl().toString(), "--chunk-lines", Integer.toString(CHUNK_LINES),
-                "--concurrency", "2"};
+                "--concurrency", "20"};
             LocalProcess first = LocalProcess.start(dataDir, options);
             Batch earlier;
             String batchId;
