@@ -4,8 +4,10 @@ import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.RequestHandler;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
+import dev.openbatch.core.ApiException;
 import dev.openbatch.core.http.ApiRequest;
 import dev.openbatch.core.http.ApiResponse;
+import dev.openbatch.core.keys.Decision;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.HashMap;
@@ -35,7 +37,17 @@ public final class ApiHandler implements RequestHandler<APIGatewayV2HTTPEvent, A
 
     @Override
     public APIGatewayV2HTTPResponse handleRequest(APIGatewayV2HTTPEvent event, Context context) {
+        Object denied = authorizerContext(event).get(AuthorizerHandler.DENIED);
+        if (denied != null) {
+            ApiException refusal = ApiException.unauthorized(Decision.Reason.valueOf(denied.toString()));
+            return toEvent(ApiResponse.json(refusal.status(), refusal.envelope()));
+        }
         return toEvent(api.apply(toRequest(event)));
+    }
+
+    private static Map<String, Object> authorizerContext(APIGatewayV2HTTPEvent event) {
+        var authorizer = event.getRequestContext().getAuthorizer();
+        return authorizer == null || authorizer.getLambda() == null ? Map.of() : authorizer.getLambda();
     }
 
     static ApiRequest toRequest(APIGatewayV2HTTPEvent event) {
@@ -56,11 +68,8 @@ public final class ApiHandler implements RequestHandler<APIGatewayV2HTTPEvent, A
     }
 
     private static String tenant(APIGatewayV2HTTPEvent event) {
-        var authorizer = event.getRequestContext().getAuthorizer();
-        if (authorizer != null && authorizer.getLambda() != null && authorizer.getLambda().get("tenant") != null) {
-            return authorizer.getLambda().get("tenant").toString();
-        }
-        return DEFAULT_TENANT;
+        Object tenant = authorizerContext(event).get("tenant");
+        return tenant == null ? DEFAULT_TENANT : tenant.toString();
     }
 
     static APIGatewayV2HTTPResponse toEvent(ApiResponse response) {

@@ -1,5 +1,7 @@
 package dev.openbatch.aws;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.openbatch.core.Json;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
@@ -47,6 +49,11 @@ final class Attributes {
         return this;
     }
 
+    /** A value written once and read whole, kept as its JSON. */
+    Attributes putJson(String name, Object value) {
+        return put(name, value == null ? null : Json.writeString(value));
+    }
+
     Map<String, AttributeValue> item() {
         return item;
     }
@@ -64,6 +71,18 @@ final class Attributes {
     long number(String name, long absent) {
         Long value = number(name);
         return value == null ? absent : value;
+    }
+
+    <T> T json(String name, Class<T> type) {
+        String text = string(name);
+        if (text == null) {
+            return null;
+        }
+        try {
+            return Json.MAPPER.readValue(text, type);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("a stored " + type.getSimpleName() + " is not valid JSON", e);
+        }
     }
 
     Map<String, String> stringMap(String name) {

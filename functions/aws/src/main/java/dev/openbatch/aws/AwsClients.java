@@ -20,6 +20,9 @@ import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.S3ClientBuilder;
+import software.amazon.awssdk.services.s3.S3Configuration;
+import software.amazon.awssdk.services.s3.presigner.S3Presigner;
+import software.amazon.awssdk.services.secretsmanager.SecretsManagerClient;
 import software.amazon.awssdk.services.sfn.SfnClient;
 import software.amazon.awssdk.services.sqs.SqsClient;
 
@@ -53,9 +56,26 @@ public final class AwsClients {
 
     public S3Client s3() {
         return configure(S3Client.builder(), Settings.S3, o -> o.addExecutionInterceptor(new NoExpectContinue()))
-                // Emulators serve buckets by path; in the cloud virtual-hosted style is the default.
-                .forcePathStyle(settings.endpoint(Settings.S3).isPresent())
+                .forcePathStyle(pathStyle())
                 .build();
+    }
+
+    /**
+     * Presigns as {@link #s3()} calls: the same region, credentials, endpoint and addressing, so a
+     * presigned URL reaches the bucket the functions write to, the local S3 endpoint included.
+     */
+    public S3Presigner s3Presigner() {
+        S3Presigner.Builder builder = S3Presigner.builder()
+                .region(Region.of(settings.region()))
+                .credentialsProvider(credentials)
+                .serviceConfiguration(S3Configuration.builder().pathStyleAccessEnabled(pathStyle()).build());
+        settings.endpoint(Settings.S3).ifPresent(builder::endpointOverride);
+        return builder.build();
+    }
+
+    /** Emulators serve buckets by path; in the cloud virtual-hosted style is the default. */
+    private boolean pathStyle() {
+        return settings.endpoint(Settings.S3).isPresent();
     }
 
     /**
@@ -79,6 +99,10 @@ public final class AwsClients {
 
     public SfnClient sfn() {
         return configure(SfnClient.builder(), Settings.SFN, o -> { }).build();
+    }
+
+    public SecretsManagerClient secretsManager() {
+        return configure(SecretsManagerClient.builder(), Settings.SECRETS_MANAGER, o -> { }).build();
     }
 
     private <B extends AwsClientBuilder<B, ?> & AwsSyncClientBuilder<B, ?>> B configure(

@@ -23,7 +23,7 @@ public final class DeadLetterHandler extends ChunkMessageHandler {
     }
 
     public DeadLetterHandler(Wiring wiring) {
-        this(wiring.runChunk(), wiring.sfn());
+        this(wiring.abandonChunks(), wiring.sfn());
     }
 
     DeadLetterHandler(RunChunk runChunk, SfnClient sfn) {

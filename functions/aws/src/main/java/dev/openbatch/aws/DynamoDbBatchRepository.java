@@ -1,6 +1,5 @@
 package dev.openbatch.aws;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.openbatch.core.Json;
 import dev.openbatch.core.Page;
 import dev.openbatch.core.PageRequest;
@@ -148,7 +147,7 @@ public final class DynamoDbBatchRepository implements BatchRepository {
                 .put(OwnedTable.ID, b.id())
                 .put("endpoint", b.endpoint())
                 .put("model", b.model())
-                .put("errors", b.errors() == null ? null : Json.writeString(b.errors()))
+                .putJson("errors", b.errors())
                 .put("input_file_id", b.inputFileId())
                 .put("completion_window", b.completionWindow())
                 .put("status", b.status())
@@ -166,31 +165,20 @@ public final class DynamoDbBatchRepository implements BatchRepository {
                 .put("total", b.requestCounts().total())
                 .put("completed", b.requestCounts().completed())
                 .put("failed", b.requestCounts().failed())
-                .put("usage", b.usage() == null ? null : Json.writeString(b.usage()))
+                .putJson("usage", b.usage())
                 .put("metadata", b.metadata())
                 .put("job_id", b.jobId());
     }
 
     private static Batch fromItem(Attributes item) {
         return new Batch(item.string(OwnedTable.ID), Batch.OBJECT, item.string("endpoint"), item.string("model"),
-                json(item.string("errors"), Batch.Errors.class), item.string("input_file_id"),
+                item.json("errors", Batch.Errors.class), item.string("input_file_id"),
                 item.string("completion_window"), item.string("status"), item.string("output_file_id"),
                 item.string("error_file_id"), item.number("created_at", 0), item.number("in_progress_at"),
                 item.number("expires_at"), item.number("finalizing_at"), item.number("completed_at"),
                 item.number("failed_at"), item.number("expired_at"), item.number("cancelling_at"),
                 item.number("cancelled_at"),
                 new Batch.RequestCounts(item.number("total", 0), item.number("completed", 0), item.number("failed", 0)),
-                json(item.string("usage"), Batch.Usage.class), item.stringMap("metadata"), item.string("job_id"));
-    }
-
-    private static <T> T json(String text, Class<T> type) {
-        if (text == null) {
-            return null;
-        }
-        try {
-            return Json.MAPPER.readValue(text, type);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("a stored " + type.getSimpleName() + " is not valid JSON", e);
-        }
+                item.json("usage", Batch.Usage.class), item.stringMap("metadata"), item.string("job_id"));
     }
 }

@@ -1,5 +1,6 @@
 package dev.openbatch.aws;
 
+import dev.openbatch.core.AlreadyExists;
 import dev.openbatch.core.Page;
 import dev.openbatch.core.PageRequest;
 import java.util.ArrayList;
@@ -38,12 +39,24 @@ final class OwnedTable<T> {
 
     private final DynamoDbClient dynamo;
     private final String table;
+    private final String ownerAttribute;
     private final Function<T, Attributes> toItem;
     private final Function<Attributes, T> fromItem;
 
     OwnedTable(DynamoDbClient dynamo, String table, Function<T, Attributes> toItem, Function<Attributes, T> fromItem) {
+        this(dynamo, table, OWNER, toItem, fromItem);
+    }
+
+    /**
+     * Records whose tenant is kept under {@code ownerAttribute}. Records of a table's second kind
+     * name their tenant otherwise than {@code owner}, which keeps them out of the {@code by_owner}
+     * index, so that {@link #list} never sees them (nor can list them).
+     */
+    OwnedTable(DynamoDbClient dynamo, String table, String ownerAttribute, Function<T, Attributes> toItem,
+               Function<Attributes, T> fromItem) {
         this.dynamo = dynamo;
         this.table = table;
+        this.ownerAttribute = ownerAttribute;
         this.toItem = toItem;
         this.fromItem = fromItem;
     }
@@ -70,12 +83,12 @@ final class OwnedTable<T> {
     }
 
     void create(String tenant, T value) {
-        Map<String, AttributeValue> item = toItem.apply(value).put(OWNER, tenant).item();
+        Map<String, AttributeValue> item = toItem.apply(value).put(ownerAttribute, tenant).item();
         try {
             dynamo.putItem(b -> b.tableName(table).item(item).conditionExpression("attribute_not_exists(#id)")
                     .expressionAttributeNames(Map.of("#id", ID)));
         } catch (ConditionalCheckFailedException e) {
-            throw new IllegalStateException("a record with id " + item.get(ID).s() + " exists already in " + table, e);
+            throw new AlreadyExists(item.get(ID).s(), table);
         }
     }
 
@@ -90,7 +103,7 @@ final class OwnedTable<T> {
         }
         Map<String, AttributeValue> item = dynamo.getItem(b -> b.tableName(table).consistentRead(true)
                 .key(Map.of(ID, AttributeValue.fromS(id)))).item();
-        if (item == null || item.isEmpty() || !tenant.equals(Attributes.of(item).string(OWNER))) {
+        if (item == null || item.isEmpty() || !tenant.equals(Attributes.of(item).string(ownerAttribute))) {
             return Optional.empty();
         }
         return Optional.of(item);
@@ -103,7 +116,7 @@ final class OwnedTable<T> {
         try {
             dynamo.deleteItem(b -> b.tableName(table).key(Map.of(ID, AttributeValue.fromS(id)))
                     .conditionExpression("#owner = :owner")
-                    .expressionAttributeNames(Map.of("#owner", OWNER))
+                    .expressionAttributeNames(Map.of("#owner", ownerAttribute))
                     .expressionAttributeValues(Map.of(":owner", AttributeValue.fromS(tenant))));
             return true;
         } catch (ConditionalCheckFailedException e) {
@@ -121,6 +134,9 @@ final class OwnedTable<T> {
      * attributes have those string values (a filter, so the query reads on until the page is full).
      */
     Page<T> list(String tenant, PageRequest page, Map<String, String> equalTo) {
+        if (!ownerAttribute.equals(OWNER)) {
+            throw new IllegalStateException("records owned by " + ownerAttribute + " are not in the " + BY_OWNER + " index");
+        }
         Map<String, String> names = new HashMap<>(Map.of("#owner", OWNER));
         Map<String, AttributeValue> values = new HashMap<>(Map.of(":owner", AttributeValue.fromS(tenant)));
         String keyCondition = "#owner = :owner";

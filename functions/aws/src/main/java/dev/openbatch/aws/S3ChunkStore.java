@@ -25,10 +25,10 @@ public final class S3ChunkStore implements ChunkStore {
     /** Objects are written and read as files' bytes are. */
     private final S3FileContentStore objects;
 
-    public S3ChunkStore(S3Client s3, String bucket) {
+    public S3ChunkStore(S3Client s3, String bucket, S3FileContentStore objects) {
         this.s3 = s3;
         this.bucket = bucket;
-        this.objects = new S3FileContentStore(s3, bucket);
+        this.objects = objects;
     }
 
     static String chunkKey(String batchId, int index) {

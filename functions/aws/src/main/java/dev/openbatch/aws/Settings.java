@@ -25,23 +25,29 @@ import java.util.stream.Collectors;
  * @param window24h         {@code OPENBATCH_WINDOW_24H_SECONDS}: how long the {@code 24h} window lasts
  *                          (default 86400; shortened only to test expiry)
  * @param endpoints         endpoint overrides by service, from the SDK's own names
- *                          {@code AWS_ENDPOINT_URL_S3}, {@code _DYNAMODB}, {@code _SQS}, {@code _SFN}
+ *                          {@code AWS_ENDPOINT_URL_S3}, {@code _DYNAMODB}, {@code _SQS}, {@code _SFN},
+ *                          {@code _SECRETS_MANAGER}
  * @param staticCredentials an access key pair for emulators, from {@code OPENBATCH_STATIC_CREDENTIALS}
  *                          ({@code id:secret}); absent in the cloud, where the role's credentials serve
  * @param images            where the worker may fetch images from, see {@link Images}
+ * @param ingestBucket      {@code OPENBATCH_INGEST_BUCKET}: where operators drop input files under
+ *                          {@code incoming/} and find results under {@code results/}; absent, no S3 drops
+ * @param keysTable         {@code OPENBATCH_KEYS_TABLE}: the API keys, by hash (the authorizer reads it);
+ *                          null where keys are not used
  * @param retries           how the worker waits before trying a request or a chunk again, see {@link Retries}
  */
 public record Settings(String region, String bucket, String filesTable, String batchesTable, String jobsJson,
                        String stateMachineArn, int chunkLines, int mapConcurrency, Duration window24h,
                        Map<String, URI> endpoints, Optional<String[]> staticCredentials, Images images,
-                       Retries retries) {
+                       Optional<String> ingestBucket, String keysTable, Retries retries) {
 
     /** Settings with the default {@link Retries}. */
     public Settings(String region, String bucket, String filesTable, String batchesTable, String jobsJson,
                     String stateMachineArn, int chunkLines, int mapConcurrency, Duration window24h,
-                    Map<String, URI> endpoints, Optional<String[]> staticCredentials, Images images) {
+                    Map<String, URI> endpoints, Optional<String[]> staticCredentials, Images images,
+                    Optional<String> ingestBucket, String keysTable) {
         this(region, bucket, filesTable, batchesTable, jobsJson, stateMachineArn, chunkLines, mapConcurrency, window24h,
-                endpoints, staticCredentials, images, Retries.DEFAULT);
+                endpoints, staticCredentials, images, ingestBucket, keysTable, Retries.DEFAULT);
     }
 
     /**
@@ -104,14 +110,24 @@ public record Settings(String region, String bucket, String filesTable, String b
     public static final String DYNAMODB = "DYNAMODB";
     public static final String SQS = "SQS";
     public static final String SFN = "SFN";
+    public static final String SECRETS_MANAGER = "SECRETS_MANAGER";
 
     public Settings {
         endpoints = Map.copyOf(endpoints);
     }
 
+    /** Settings of a deployment without API keys. */
+    public Settings(String region, String bucket, String filesTable, String batchesTable, String jobsJson,
+                    String stateMachineArn, int chunkLines, int mapConcurrency, Duration window24h,
+                    Map<String, URI> endpoints, Optional<String[]> staticCredentials, Images images,
+                    Optional<String> ingestBucket) {
+        this(region, bucket, filesTable, batchesTable, jobsJson, stateMachineArn, chunkLines, mapConcurrency,
+                window24h, endpoints, staticCredentials, images, ingestBucket, null);
+    }
+
     public static Settings fromEnvironment(Map<String, String> env) {
         Map<String, URI> endpoints = new HashMap<>();
-        for (String service : new String[] {S3, DYNAMODB, SQS, SFN}) {
+        for (String service : new String[] {S3, DYNAMODB, SQS, SFN, SECRETS_MANAGER}) {
             String url = env.get("AWS_ENDPOINT_URL_" + service);
             if (url != null && !url.isBlank()) {
                 endpoints.put(service, URI.create(url));
@@ -124,7 +140,9 @@ public record Settings(String region, String bucket, String filesTable, String b
                 Integer.parseInt(env.getOrDefault("OPENBATCH_MAP_CONCURRENCY", "10")),
                 Duration.ofSeconds(Long.parseLong(env.getOrDefault("OPENBATCH_WINDOW_24H_SECONDS", "86400"))),
                 endpoints, Optional.ofNullable(env.get("OPENBATCH_STATIC_CREDENTIALS")).map(c -> c.split(":", 2)),
-                Images.fromEnvironment(env), Retries.fromEnvironment(env));
+                Images.fromEnvironment(env),
+                Optional.ofNullable(env.get("OPENBATCH_INGEST_BUCKET")).filter(b -> !b.isBlank()),
+                env.get("OPENBATCH_KEYS_TABLE"), Retries.fromEnvironment(env));
     }
 
     public Optional<URI> endpoint(String service) {

@@ -11,4 +11,9 @@ public final class Tables {
     public static CreateTableRequest ownedRecords(String tableName) {
         return OwnedTable.definition(tableName);
     }
+
+    /** The API keys table: see {@link DynamoDbKeyStore}. */
+    public static CreateTableRequest apiKeys(String tableName) {
+        return DynamoDbKeyStore.definition(tableName);
+    }
 }

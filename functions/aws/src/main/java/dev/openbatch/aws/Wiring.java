@@ -11,7 +11,12 @@ import dev.openbatch.core.images.ImageResolver;
 import dev.openbatch.core.images.S3ImageSource;
 import dev.openbatch.core.images.TrustedCertificates;
 import dev.openbatch.core.images.WebImageSource;
+import dev.openbatch.core.ingest.DropBucket;
+import dev.openbatch.core.ingest.DropResults;
+import dev.openbatch.core.ingest.Ingest;
 import dev.openbatch.core.jobs.JobCatalog;
+import dev.openbatch.core.keys.ApiKeys;
+import dev.openbatch.core.pipeline.BatchEnded;
 import dev.openbatch.core.pipeline.ChunkRunner;
 import dev.openbatch.core.pipeline.ChunkStore;
 import dev.openbatch.core.pipeline.FinalizeBatch;
@@ -20,10 +25,15 @@ import dev.openbatch.core.pipeline.InputValidator;
 import dev.openbatch.core.pipeline.RetryPolicy;
 import dev.openbatch.core.pipeline.RunChunk;
 import dev.openbatch.core.pipeline.ValidateBatch;
+import dev.openbatch.core.uploads.UploadRepository;
+import dev.openbatch.core.uploads.Uploads;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Optional;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.presigner.S3Presigner;
+import software.amazon.awssdk.services.secretsmanager.SecretsManagerClient;
 import software.amazon.awssdk.services.sfn.SfnClient;
 import software.amazon.awssdk.services.sqs.SqsClient;
 
@@ -38,6 +48,7 @@ public final class Wiring {
     private final Clock clock = Clock.systemUTC();
     private final Ids ids = new Ids(clock);
     private final S3Client s3;
+    private final S3Presigner presigner;
     private final DynamoDbClient dynamo;
     private final AwsClients clients;
     private final JobCatalog jobs;
@@ -46,6 +57,7 @@ public final class Wiring {
         this.settings = settings;
         this.clients = new AwsClients(settings);
         this.s3 = clients.s3();
+        this.presigner = clients.s3Presigner();
         this.dynamo = clients.dynamoDb();
         this.jobs = JobCatalog.fromJson(settings.jobsJson());
     }
@@ -62,12 +74,16 @@ public final class Wiring {
         return new DynamoDbBatchRepository(dynamo, settings.batchesTable());
     }
 
-    FileContentStore content() {
-        return new S3FileContentStore(s3, settings.bucket());
+    UploadRepository uploads() {
+        return new DynamoDbUploadRepository(dynamo, settings.filesTable());
+    }
+
+    S3FileContentStore content() {
+        return new S3FileContentStore(s3, presigner, settings.bucket());
     }
 
     ChunkStore chunks() {
-        return new S3ChunkStore(s3, settings.bucket());
+        return new S3ChunkStore(s3, settings.bucket(), content());
     }
 
     SfnClient sfn() {
@@ -83,12 +99,32 @@ public final class Wiring {
     }
 
     public OpenAiApi api() {
+        Files files = filesApi();
+        return new OpenAiApi(files, batchesApi(), new Uploads(uploads(), files, content(), ids, clock));
+    }
+
+    private Files filesApi() {
+        return new Files(files(), content(), ids, clock);
+    }
+
+    private Batches batchesApi() {
         if (settings.stateMachineArn() == null) {
             throw new IllegalStateException("environment variable OPENBATCH_STATE_MACHINE_ARN is not set");
         }
-        return new OpenAiApi(new Files(files(), content(), ids, clock),
-                new Batches(batches(), files(), jobs, new StepFunctionsLauncher(sfn(), settings.stateMachineArn()),
-                        settings.window24h(), ids, clock));
+        return new Batches(batches(), files(), jobs, new StepFunctionsLauncher(sfn(), settings.stateMachineArn()),
+                settings.window24h(), ids, clock);
+    }
+
+    /** S3-drop submission: registers drops as the API registers uploads and batches. */
+    public Ingest ingest() {
+        DropBucket drops = dropBucket().orElseThrow(() ->
+                new IllegalStateException("environment variable OPENBATCH_INGEST_BUCKET is not set"));
+        return new Ingest(drops, filesApi(), batchesApi(), jobs, new DropResults(drops, content()),
+                InputValidator.Limits.OPENAI.maxBytes(), clock);
+    }
+
+    private Optional<DropBucket> dropBucket() {
+        return settings.ingestBucket().map(name -> new S3DropBucket(s3, name, settings.bucket()));
     }
 
     public ValidateBatch validateBatch() {
@@ -97,12 +133,40 @@ public final class Wiring {
                 settings.mapConcurrency(), clock);
     }
 
+    public ApiKeys apiKeys() {
+        if (settings.keysTable() == null) {
+            throw new IllegalStateException("environment variable OPENBATCH_KEYS_TABLE is not set");
+        }
+        return new ApiKeys(new DynamoDbKeyStore(dynamo, settings.keysTable()), clock);
+    }
+
+    /** The worker's jobs: their endpoints' credentials read from their secrets once, as the worker starts. */
+    private JobCatalog jobsWithSecrets() {
+        if (jobs.secretArns().isEmpty()) {
+            return jobs;
+        }
+        try (SecretsManagerClient secretsManager = clients.secretsManager()) {
+            return jobs.withSecrets(new SecretsManagerSecrets(secretsManager));
+        }
+    }
+
     public RunChunk runChunk() {
-        return new RunChunk(batches(), chunks(), jobs,
-                new ChunkRunner(new InferenceClient(Duration.ofSeconds(10), settings.retries().requestTimeout()), images(),
-                        new RetryPolicy(RetryPolicy.DEFAULT.maxAttempts(), settings.retries().requestRetryDelay(),
-                                RetryPolicy.DEFAULT.maxDelay()), clock),
-                clock);
+        return new RunChunk(batches(), chunks(), jobsWithSecrets(), chunkRunner(), clock);
+    }
+
+    /**
+     * For the dead-letter handler, which ends a chunk's lines without calling any endpoint: the
+     * jobs as configured, no secret read.
+     */
+    public RunChunk abandonChunks() {
+        return new RunChunk(batches(), chunks(), jobs, chunkRunner(), clock);
+    }
+
+    private ChunkRunner chunkRunner() {
+        Settings.Retries retries = settings.retries();
+        return new ChunkRunner(new InferenceClient(Duration.ofSeconds(10), retries.requestTimeout()), images(),
+                new RetryPolicy(RetryPolicy.DEFAULT.maxAttempts(), retries.requestRetryDelay(),
+                        RetryPolicy.DEFAULT.maxDelay()), clock);
     }
 
     ImageResolver images() {
@@ -115,7 +179,10 @@ public final class Wiring {
                 ImageResolver.Limits.DEFAULT);
     }
 
+    /** The finalizer; where S3 drops are on, it also writes a dropped batch's results beside its drop. */
     public FinalizeBatch finalizeBatch() {
-        return new FinalizeBatch(batches(), files(), content(), chunks(), ids, clock);
+        BatchEnded ended = dropBucket().<BatchEnded>map(drops -> new DropResults(drops, content()))
+                .orElse(BatchEnded.NOTHING);
+        return new FinalizeBatch(batches(), files(), content(), chunks(), ids, clock, ended);
     }
 }

@@ -11,6 +11,7 @@ import dev.openbatch.core.http.ApiResponse;
 import dev.openbatch.core.http.Multipart;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -92,6 +93,18 @@ class ApiHandlerTest {
 
         assertThat(response.getIsBase64Encoded()).isTrue();
         assertThat(Base64.getDecoder().decode(response.getBody())).isEqualTo(bytes);
+    }
+
+    @Test
+    void aRedirect_goesOutAs302WithItsLocation_andNoBody() throws IOException {
+        answer = ApiResponse.redirect(URI.create("https://bucket.s3.amazonaws.com/files/file-1?X-Amz-Signature=abc"));
+
+        APIGatewayV2HTTPResponse response = handler.handleRequest(event("list-files"), null);
+
+        assertThat(response.getStatusCode()).isEqualTo(302);
+        assertThat(response.getHeaders())
+                .containsEntry("location", "https://bucket.s3.amazonaws.com/files/file-1?X-Amz-Signature=abc");
+        assertThat(Base64.getDecoder().decode(response.getBody())).isEmpty();
     }
 
     @Test

@@ -1,6 +1,7 @@
 package dev.openbatch.core;
 
 import dev.openbatch.core.api.OpenAiError;
+import dev.openbatch.core.keys.Decision;
 import java.util.Collection;
 import java.util.stream.Collectors;
 
@@ -27,6 +28,19 @@ public final class ApiException extends RuntimeException {
 
     public static ApiException notFound(String message, String param) {
         return new ApiException(404, INVALID_REQUEST, message, param, null);
+    }
+
+    /**
+     * A request without a key, or with one that is not an issued, unrevoked key: 401, in OpenAI's words.
+     * An unknown, malformed and revoked key read alike, so that keys cannot be probed.
+     */
+    public static ApiException unauthorized(Decision.Reason reason) {
+        return reason == Decision.Reason.MISSING
+                ? new ApiException(401, INVALID_REQUEST, "You didn't provide an API key. You need to provide your API"
+                        + " key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+                        null, null)
+                : new ApiException(401, INVALID_REQUEST, "Incorrect API key provided. Ask your openbatch operator"
+                        + " for a key.", null, "invalid_api_key");
     }
 
     public static ApiException missing(String param) {

@@ -20,11 +20,27 @@ class IdsTest {
         assertThat(ids).isSorted();
         assertThat(ids).allSatisfy(id -> assertThat(id).matches("file-[0-9A-Za-z]{24}"));
         assertThat(new Ids(Clock.systemUTC()).batch()).matches("batch_[0-9A-Za-z]{24}");
+        assertThat(new Ids(Clock.systemUTC()).upload()).matches("upload_[0-9A-Za-z]{24}");
+        assertThat(new Ids(Clock.systemUTC()).part()).matches("part_[0-9A-Za-z]{24}");
     }
 
     @Test
     void ids_ofTheSameMillisecond_differ() {
         Ids ids = new Ids(Clock.fixed(Instant.EPOCH, ZoneOffset.UTC));
         assertThat(ids.batch()).isNotEqualTo(ids.batch());
+    }
+
+    @Test
+    void derivedIds_areTheSameForTheSameSourceAndTime_andDifferOtherwise() {
+        Instant at = Instant.parse("2026-11-21T12:00:00Z");
+        String batch = Ids.batchOf(at, "s3://b/k#etag:1");
+
+        assertThat(Ids.batchOf(at, "s3://b/k#etag:1")).isEqualTo(batch).matches("batch_[0-9A-Za-z]{24}");
+        assertThat(Ids.batchOf(at, "s3://b/k#etag:2")).isNotEqualTo(batch);
+        assertThat(Ids.batchOf(at.plusSeconds(1), "s3://b/k#etag:1")).isNotEqualTo(batch);
+        assertThat(Ids.fileOf(at, "s3://b/k#etag:1")).matches("file-[0-9A-Za-z]{24}")
+                .isNotEqualTo("file-" + batch.substring("batch_".length()));
+        assertThat(List.of(Ids.batchOf(at.minusMillis(1), "z"), batch, Ids.batchOf(at.plusMillis(1), "a"))).isSorted();
+        assertThat(batch).startsWith(new Ids(Clock.fixed(at, ZoneOffset.UTC)).batch().substring(0, 14));
     }
 }

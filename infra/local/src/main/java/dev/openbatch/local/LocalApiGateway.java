@@ -1,8 +1,10 @@
 package dev.openbatch.local;
 
 import com.amazonaws.services.lambda.runtime.RequestHandler;
+import com.amazonaws.services.lambda.runtime.events.APIGatewayV2CustomAuthorizerEvent;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
+import com.amazonaws.services.lambda.runtime.events.SimpleIAMPolicyResponse;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.openbatch.core.Json;
@@ -41,7 +43,12 @@ final class LocalApiGateway implements AutoCloseable {
 
     private final HttpServer server;
 
+    /**
+     * @param authorizer the Lambda authorizer every request goes through first, as the cloud's route has it,
+     *                   or null when API keys are off
+     */
     LocalApiGateway(String host, int port, RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> function,
+                    RequestHandler<APIGatewayV2CustomAuthorizerEvent, SimpleIAMPolicyResponse> authorizer,
                     BooleanSupplier healthy) {
         try {
             server = HttpServer.create(new InetSocketAddress(host, port), 0);
@@ -63,8 +70,19 @@ final class LocalApiGateway implements AutoCloseable {
                                     + MAX_BODY_BYTES + " bytes.", "invalid_request_error", null, null))));
                     return;
                 }
-                APIGatewayV2HTTPResponse response =
-                        function.handleRequest(toEvent(exchange, body), LocalContext.invocation("openbatch-api"));
+                APIGatewayV2HTTPEvent event = toEvent(exchange, body);
+                if (authorizer != null) {
+                    SimpleIAMPolicyResponse decision = authorizer.handleRequest(authorizerEvent(event),
+                            LocalContext.invocation("openbatch-authorizer"));
+                    if (!decision.getIsAuthorized()) {
+                        send(exchange, 403, Map.of("content-type", "application/json"),
+                                "{\"message\":\"Forbidden\"}".getBytes(StandardCharsets.UTF_8));
+                        return;
+                    }
+                    event.getRequestContext().setAuthorizer(APIGatewayV2HTTPEvent.RequestContext.Authorizer.builder()
+                            .withLambda(new LinkedHashMap<>(decision.getContext())).build());
+                }
+                APIGatewayV2HTTPResponse response = function.handleRequest(event, LocalContext.invocation("openbatch-api"));
                 send(exchange, response);
             }
         });
@@ -86,6 +104,21 @@ final class LocalApiGateway implements AutoCloseable {
     private static byte[] readBody(InputStream in) throws IOException {
         byte[] body = in.readNBytes(MAX_BODY_BYTES + 1);
         return body.length > MAX_BODY_BYTES ? null : body;
+    }
+
+    /** What API Gateway sends a payload 2.0 authorizer: the request's headers, route and context. */
+    private static APIGatewayV2CustomAuthorizerEvent authorizerEvent(APIGatewayV2HTTPEvent event) {
+        return APIGatewayV2CustomAuthorizerEvent.builder()
+                .withVersion("2.0")
+                .withType("REQUEST")
+                .withRouteArn("arn:aws:execute-api:local:000000000000:local/$default/"
+                        + event.getRequestContext().getHttp().getMethod() + event.getRawPath())
+                .withRouteKey(event.getRouteKey())
+                .withRawPath(event.getRawPath())
+                .withRawQueryString(event.getRawQueryString())
+                .withHeaders(event.getHeaders())
+                .withQueryStringParameters(event.getQueryStringParameters())
+                .build();
     }
 
     static APIGatewayV2HTTPEvent toEvent(HttpExchange exchange, byte[] body) {

@@ -6,9 +6,11 @@ import com.amazonaws.services.lambda.runtime.events.SQSBatchResponse;
 import com.amazonaws.services.lambda.runtime.events.SQSEvent;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.openbatch.aws.ApiHandler;
+import dev.openbatch.aws.AuthorizerHandler;
 import dev.openbatch.aws.DeadLetterHandler;
 import dev.openbatch.aws.AwsClients;
 import dev.openbatch.aws.FinalizeHandler;
+import dev.openbatch.aws.IngestHandler;
 import dev.openbatch.aws.Settings;
 import dev.openbatch.aws.Tables;
 import dev.openbatch.aws.ValidateHandler;
@@ -54,8 +56,10 @@ public final class LocalRuntime implements AutoCloseable {
 
     /** Resource names, the same as the cloud stack's. */
     static final String BUCKET = "openbatch-data";
+    static final String INGEST_BUCKET = "openbatch-ingest";
     static final String FILES_TABLE = "openbatch-files";
     static final String BATCHES_TABLE = "openbatch-batches";
+    static final String KEYS_TABLE = "openbatch-keys";
     static final String CHUNK_QUEUE = "openbatch-chunks";
     static final String DEAD_LETTER_QUEUE = "openbatch-chunks-dlq";
     static final String STATE_MACHINE = "openbatch-batch";
@@ -89,35 +93,46 @@ public final class LocalRuntime implements AutoCloseable {
      * @param mapConcurrency    chunks of one batch in flight at once
      * @param workers           chunk-queue pollers, as the event source's maximum concurrency
      * @param window24h         how long the {@code 24h} completion window lasts (shortened in tests)
-     * @param deliveries        how many times the event source hands each chunk message to a worker
-     *                          (1; 2 in tests that prove duplicates change nothing)
+     * @param deliveries        how many times the event source hands each chunk message to a worker, and
+     *                          the S3 watcher each drop's event to the ingest function (1; 2 in tests
+     *                          that prove duplicates change nothing)
      * @param images            where the worker may fetch images from
+     * @param tenants           the tenants API keys may act for, who may all use the default job; empty
+     *                          turns API keys off and every request acts for the tenant {@code default}
      * @param retries           the request timeout and how soon a failed chunk is delivered again
      *                          (shortened in tests)
      */
     public record Options(String host, int apiPort, int s3Port, int dynamoPort, int sqsPort, Path dataDir,
                           String region, URI endpoint, dev.openbatch.local.reference.Options reference,
                           int jobConcurrency, int chunkLines, int mapConcurrency, int workers, Duration window24h,
-                          int deliveries, Images images, Settings.Retries retries) {
+                          int deliveries, Images images, List<String> tenants, Settings.Retries retries) {
+
+        public Options {
+            tenants = List.copyOf(tenants);
+        }
 
         /** Options with the cloud's default {@link Settings.Retries}. */
         public Options(String host, int apiPort, int s3Port, int dynamoPort, int sqsPort, Path dataDir,
                        String region, URI endpoint, dev.openbatch.local.reference.Options reference,
                        int jobConcurrency, int chunkLines, int mapConcurrency, int workers, Duration window24h,
-                       int deliveries, Images images) {
+                       int deliveries, Images images, List<String> tenants) {
             this(host, apiPort, s3Port, dynamoPort, sqsPort, dataDir, region, endpoint, reference, jobConcurrency,
-                    chunkLines, mapConcurrency, workers, window24h, deliveries, images, Settings.Retries.DEFAULT);
+                    chunkLines, mapConcurrency, workers, window24h, deliveries, images, tenants, Settings.Retries.DEFAULT);
         }
 
         public static Options defaults(Path dataDir, int dynamoPort) {
             return new Options("127.0.0.1", 8080, 4566, dynamoPort, 9324, dataDir, "us-east-1", null,
                     dev.openbatch.local.reference.Options.defaults(), 64, 500, 10, 10, Duration.ofHours(24), 1,
-                    Images.defaults());
+                    Images.defaults(), List.of());
+        }
+
+        public boolean apiKeys() {
+            return !tenants.isEmpty();
         }
 
         public Options withRetries(Settings.Retries retries) {
             return new Options(host, apiPort, s3Port, dynamoPort, sqsPort, dataDir, region, endpoint, reference,
-                    jobConcurrency, chunkLines, mapConcurrency, workers, window24h, deliveries, images, retries);
+                    jobConcurrency, chunkLines, mapConcurrency, workers, window24h, deliveries, images, tenants, retries);
         }
     }
 
@@ -189,8 +204,12 @@ public final class LocalRuntime implements AutoCloseable {
                 started.add(reference);
                 endpoint = reference.baseUrl();
             }
-            String jobs = Json.writeString(Map.of("default_job", DEFAULT_JOB, "jobs", List.of(Map.of(
-                    "id", DEFAULT_JOB, "base_url", endpoint.toString(), "concurrency", options.jobConcurrency()))));
+            Map<String, Object> job = new HashMap<>(Map.of(
+                    "id", DEFAULT_JOB, "base_url", endpoint.toString(), "concurrency", options.jobConcurrency()));
+            if (options.apiKeys()) {
+                job.put("tenants", options.tenants());
+            }
+            String jobs = Json.writeString(Map.of("default_job", DEFAULT_JOB, "jobs", List.of(job)));
             String stateMachineArn = "arn:aws:states:" + options.region() + ":" + LocalStepFunctions.ACCOUNT
                     + ":stateMachine:" + STATE_MACHINE;
 
@@ -233,10 +252,14 @@ public final class LocalRuntime implements AutoCloseable {
             // In the cloud, a function with an event source on the dead-letter queue.
             started.add(new SqsEventSource(sqs, deadLetters.url(), deadLetters.arn(), 1, 1, options.deliveries(),
                     new DeadLetterHandler(wiring)));
+            S3Client watcherS3 = clients.s3();
+            started.add(watcherS3);
+            started.add(new S3DropWatcher(watcherS3, INGEST_BUCKET, options.region(), options.deliveries(),
+                    invoker(new IngestHandler(wiring))));
 
             LocalRuntime[] self = new LocalRuntime[1];
             LocalApiGateway gateway = new LocalApiGateway(options.host(), options.apiPort(), new ApiHandler(wiring),
-                    () -> self[0] != null && self[0].ready);
+                    options.apiKeys() ? new AuthorizerHandler(wiring) : null, () -> self[0] != null && self[0].ready);
             self[0] = new LocalRuntime(options, aws, endpoint, gateway, started);
             self[0].stepFunctionsEndpoint = server.endpoint();
             self[0].resumedExecutions = resumed;
@@ -261,7 +284,7 @@ public final class LocalRuntime implements AutoCloseable {
                 options.chunkLines(), options.mapConcurrency(), options.window24h(), endpoints,
                 Optional.of(CREDENTIALS.split(":", 2)), new Settings.Images(String.join(",", images.buckets()),
                         images.trustedHosts(), images.allowHttp(), Optional.ofNullable(images.trustPem()),
-                        Optional.of(regions.endpoint())), options.retries());
+                        Optional.of(regions.endpoint())), Optional.of(INGEST_BUCKET), KEYS_TABLE, options.retries());
     }
 
     /** The one orchestration definition, packaged from {@code statemachine/batch.asl.json}. */
@@ -277,7 +300,7 @@ public final class LocalRuntime implements AutoCloseable {
     }
 
     /** What Lambda does for {@code lambda:invoke}: the payload in, the function's JSON out. */
-    private static Function<JsonNode, JsonNode> invoker(RequestStreamHandler handler) {
+    static Function<JsonNode, JsonNode> invoker(RequestStreamHandler handler) {
         return payload -> {
             try {
                 ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -297,6 +320,7 @@ public final class LocalRuntime implements AutoCloseable {
         try (S3Client s3 = clients.s3(); DynamoDbClient dynamo = clients.dynamoDb()) {
             List<String> buckets = new ArrayList<>(imageBuckets);
             buckets.add(settings.bucket());
+            buckets.add(INGEST_BUCKET);
             for (String bucket : buckets) {
                 try {
                     s3.headBucket(b -> b.bucket(bucket));
@@ -304,11 +328,11 @@ public final class LocalRuntime implements AutoCloseable {
                     s3.createBucket(b -> b.bucket(bucket));
                 }
             }
-            for (String table : new String[] {settings.filesTable(), settings.batchesTable()}) {
+            for (String table : new String[] {settings.filesTable(), settings.batchesTable(), settings.keysTable()}) {
                 try {
                     dynamo.describeTable(b -> b.tableName(table));
                 } catch (ResourceNotFoundException e) {
-                    dynamo.createTable(Tables.ownedRecords(table));
+                    dynamo.createTable(table.equals(settings.keysTable()) ? Tables.apiKeys(table) : Tables.ownedRecords(table));
                 }
             }
         }
@@ -328,6 +352,11 @@ public final class LocalRuntime implements AutoCloseable {
 
     public URI apiBase() {
         return URI.create("http://" + options.host() + ":" + gateway.port() + "/v1");
+    }
+
+    /** Where operators drop input files: {@code s3://openbatch-ingest/incoming/<job_id>/<name>.jsonl}. */
+    public String ingestBucket() {
+        return INGEST_BUCKET;
     }
 
     public URI s3Endpoint() {

@@ -29,6 +29,8 @@ import java.util.concurrent.CountDownLatch;
  * --image-hosts H    https image hosts not checked to be public, comma-separated (internal servers)
  * --image-trust PEM  certificates trusted for https images besides the JVM's
  * --allow-http-images  fetch plain http:// images too (local testing; takes no value)
+ * --tenants T        require API keys (table openbatch-keys), for these tenants, comma-separated, who
+ *                    may all use job-local; without it every request acts for the tenant "default"
  * </pre>
  */
 public final class Main {
@@ -52,6 +54,7 @@ public final class Main {
         Set<String> imageHosts = Set.of();
         Path imageTrust = null;
         boolean allowHttp = false;
+        List<String> tenants = List.of();
         for (int i = 0; i < args.length; i += 2) {
             if (args[i].equals("--allow-http-images")) {
                 allowHttp = true;
@@ -81,6 +84,7 @@ public final class Main {
                     bucketRegions.put(pair[0], pair[1]);
                 }
                 case "--image-hosts" -> imageHosts = Set.copyOf(commaList(value));
+                case "--tenants" -> tenants = commaList(value);
                 case "--image-trust" -> imageTrust = Path.of(value).toAbsolutePath();
                 default -> usage("unknown option " + args[i]);
             }
@@ -88,7 +92,7 @@ public final class Main {
         LocalRuntime runtime = LocalRuntime.start(new LocalRuntime.Options(host, apiPort, s3Port, dynamoPort, sqsPort,
                 dataDir.toAbsolutePath(), env.getOrDefault("AWS_REGION", o.region()), endpoint, o.reference(),
                 concurrency, chunkLines, o.mapConcurrency(), o.workers(), o.window24h(), o.deliveries(),
-                new LocalRuntime.Images(imageBuckets, bucketRegions, imageHosts, allowHttp, imageTrust)));
+                new LocalRuntime.Images(imageBuckets, bucketRegions, imageHosts, allowHttp, imageTrust), tenants));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             runtime.close();
@@ -97,12 +101,18 @@ public final class Main {
         System.out.println("openbatch local runtime is up");
         System.out.println("  API base URL:       " + runtime.apiBase());
         System.out.println("  S3 endpoint:        " + runtime.s3Endpoint() + " (path-style, any credentials accepted)");
+        System.out.println("  S3 drops:           s3://" + runtime.ingestBucket() + "/incoming/<job_id>/<name>.jsonl"
+                + " -> s3://" + runtime.ingestBucket() + "/results/<job_id>/<name>/");
         System.out.println("  DynamoDB:           " + runtime.dynamoEndpoint());
         System.out.println("  SQS:                " + runtime.sqsEndpoint());
         System.out.println("  inference endpoint: " + runtime.inferenceEndpoint()
                 + (endpoint == null ? " (built-in reference endpoint, job-local)" : " (job-local)"));
         System.out.println("  image buckets:      " + String.join(", ", imageBuckets)
                 + (bucketRegions.isEmpty() ? "" : " (regions " + bucketRegions + ")"));
+        System.out.println("  API keys:           " + (tenants.isEmpty()
+                ? "off: every request acts for the tenant \"default\" (--tenants turns keys on)"
+                : "required, from the DynamoDB table " + LocalRuntime.KEYS_TABLE + ", for tenants "
+                + String.join(", ", tenants)));
         System.out.println("  data directory:     " + runtime.dataDir());
         if (runtime.resumedExecutions() > 0) {
             System.out.println("  resumed:            " + runtime.resumedExecutions() + " batch runs the last stop left unfinished");

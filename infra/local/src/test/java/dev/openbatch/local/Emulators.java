@@ -5,6 +5,7 @@ import dev.openbatch.aws.Settings;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
+import java.net.URI;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.Map;
@@ -15,6 +16,7 @@ final class Emulators {
 
     private static EmbeddedAws aws;
     private static AwsClients clients;
+    private static Settings settings;
 
     private Emulators() {}
 
@@ -26,12 +28,28 @@ final class Emulators {
                 throw new UncheckedIOException(e);
             }
             Runtime.getRuntime().addShutdownHook(new Thread(aws::close));
-            Settings settings = new Settings("us-east-1", "it-bucket", "it-files", "it-batches", "{}", null, 500, 10,
+            settings = new Settings("us-east-1", "it-bucket", "it-files", "it-batches", "{}", null, 500, 10,
                     Duration.ofHours(24), Map.of(Settings.S3, aws.s3Endpoint(), Settings.DYNAMODB, aws.dynamoEndpoint()),
-                    Optional.of(LocalRuntime.CREDENTIALS.split(":", 2)), Settings.Images.NONE);
+                    Optional.of(LocalRuntime.CREDENTIALS.split(":", 2)), Settings.Images.NONE, Optional.empty());
             clients = new AwsClients(settings);
         }
         return clients;
+    }
+
+    /** What the clients are built from: the emulators' endpoints and credentials. */
+    static synchronized Settings settings() {
+        clients();
+        return settings;
+    }
+
+    static URI s3Endpoint() {
+        clients();
+        return aws.s3Endpoint();
+    }
+
+    static URI dynamoEndpoint() {
+        clients();
+        return aws.dynamoEndpoint();
     }
 
     static int freePort() {

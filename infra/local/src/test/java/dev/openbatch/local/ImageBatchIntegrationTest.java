@@ -52,7 +52,7 @@ class ImageBatchIntegrationTest {
         runtime = LocalRuntime.start(new LocalRuntime.Options("127.0.0.1", 0, 0, Emulators.freePort(), 0,
                 Files.createTempDirectory("openbatch-images"), "us-east-1", null, Options.defaults(), 16, 500, 4, 4,
                 Duration.ofHours(24), 1, new LocalRuntime.Images(List.of(LocalRuntime.IMAGE_BUCKET, EU_BUCKET),
-                Map.of(EU_BUCKET, "eu-west-1"), Set.of("localhost"), false, ImageServer.certificatePem())));
+                Map.of(EU_BUCKET, "eu-west-1"), Set.of("localhost"), false, ImageServer.certificatePem()), List.of()));
         client = OpenAIOkHttpClient.builder().baseUrl(runtime.apiBase().toString()).apiKey("sk-local").maxRetries(0).build();
         try (S3Client s3 = S3Client.builder().endpointOverride(runtime.s3Endpoint()).forcePathStyle(true)
                 .region(Region.US_EAST_1).credentialsProvider(StaticCredentialsProvider.create(

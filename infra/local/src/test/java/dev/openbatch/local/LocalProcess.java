@@ -1,5 +1,7 @@
 package dev.openbatch.local;
 
+import com.openai.client.OpenAIClient;
+import com.openai.client.okhttp.OpenAIOkHttpClient;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -24,11 +26,13 @@ final class LocalProcess implements AutoCloseable {
     private final Process process;
     private final Path log;
     final int port;
+    final int s3Port;
 
-    private LocalProcess(Process process, Path log, int port) {
+    private LocalProcess(Process process, Path log, int port, int s3Port) {
         this.process = process;
         this.log = log;
         this.port = port;
+        this.s3Port = s3Port;
     }
 
     static LocalProcess start(Path dataDir) {
@@ -38,6 +42,7 @@ final class LocalProcess implements AutoCloseable {
     /** With more of bin/local's options, e.g. {@code --endpoint URL}. */
     static LocalProcess start(Path dataDir, String... options) {
         int port = Emulators.freePort();
+        int s3Port = Emulators.freePort();
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-XX:+UseSerialGC",
@@ -45,7 +50,7 @@ final class LocalProcess implements AutoCloseable {
                 "-cp", System.getProperty("java.class.path"),
                 Main.class.getName(),
                 "--port", Integer.toString(port),
-                "--s3-port", Integer.toString(Emulators.freePort()),
+                "--s3-port", Integer.toString(s3Port),
                 "--dynamodb-port", Integer.toString(Emulators.freePort()),
                 "--sqs-port", Integer.toString(Emulators.freePort()),
                 "--data-dir", dataDir.toString()));
@@ -53,7 +58,7 @@ final class LocalProcess implements AutoCloseable {
         try {
             Path log = Files.createTempFile("openbatch-local", ".log");
             Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-            LocalProcess local = new LocalProcess(process, log, port);
+            LocalProcess local = new LocalProcess(process, log, port, s3Port);
             local.awaitHealthy();
             return local;
         } catch (IOException e) {
@@ -63,6 +68,11 @@ final class LocalProcess implements AutoCloseable {
 
     String baseUrl() {
         return "http://127.0.0.1:" + port + "/v1";
+    }
+
+    /** The official OpenAI Java SDK, pointed at this runtime; no retries, so every failure shows. */
+    OpenAIClient client() {
+        return OpenAIOkHttpClient.builder().baseUrl(baseUrl()).apiKey("sk-local").maxRetries(0).build();
     }
 
     String output() {

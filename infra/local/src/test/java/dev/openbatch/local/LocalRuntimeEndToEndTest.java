@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.openai.client.OpenAIClient;
-import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.core.JsonValue;
 import com.openai.core.http.HttpResponse;
 import com.openai.errors.BadRequestException;
@@ -55,7 +54,7 @@ class LocalRuntimeEndToEndTest {
     }
 
     private static OpenAIClient client() {
-        return OpenAIOkHttpClient.builder().baseUrl(local.baseUrl()).apiKey("sk-local").maxRetries(0).build();
+        return local.client();
     }
 
     private static FileObject upload(OpenAIClient client) throws IOException {

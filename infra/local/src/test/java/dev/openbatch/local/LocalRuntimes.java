@@ -21,7 +21,7 @@ final class LocalRuntimes implements AutoCloseable {
         try {
             return new LocalRuntime.Options("127.0.0.1", 0, 0, Emulators.freePort(), 0,
                     Files.createTempDirectory("openbatch-run"), "us-east-1", null, reference, jobConcurrency, chunkLines,
-                    4, workers, window, deliveries, LocalRuntime.Images.defaults());
+                    4, workers, window, deliveries, LocalRuntime.Images.defaults(), List.of());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

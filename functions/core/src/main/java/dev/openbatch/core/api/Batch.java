@@ -3,6 +3,7 @@ package dev.openbatch.core.api;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * OpenAI's Batch object, with every field OpenAI sends (absent values as null), plus {@code job_id}.
@@ -60,6 +61,9 @@ public record Batch(
         public static final String EXPIRED = "expired";
         public static final String CANCELLING = "cancelling";
         public static final String CANCELLED = "cancelled";
+
+        /** The statuses a batch ends in, and never leaves. */
+        public static final Set<String> ENDED = Set.of(COMPLETED, FAILED, EXPIRED, CANCELLED);
 
         private Status() {}
     }

@@ -1,6 +1,8 @@
 package dev.openbatch.core.batches;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.openbatch.core.AlreadyExists;
 import dev.openbatch.core.ApiException;
 import dev.openbatch.core.Ids;
 import dev.openbatch.core.Json;
@@ -10,15 +12,15 @@ import dev.openbatch.core.api.Batch;
 import dev.openbatch.core.api.FileObject;
 import dev.openbatch.core.files.FileRepository;
 import dev.openbatch.core.files.Files;
+import dev.openbatch.core.http.JsonBody;
 import dev.openbatch.core.jobs.Job;
 import dev.openbatch.core.jobs.JobCatalog;
-import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.LinkedHashMap;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /** The Batches API: create, retrieve and list, for one tenant at a time. */
@@ -62,41 +64,92 @@ public final class Batches {
     }
 
     /**
+     * What a batch is asked to be, every parameter checked: the body of {@code POST /v1/batches},
+     * or what an S3 drop says of itself.
+     *
+     * @param inputFileId      the input file, of purpose {@code batch}
+     * @param endpoint         one of {@link #ENDPOINTS}
+     * @param completionWindow one of {@link #COMPLETION_WINDOWS}
+     * @param metadata         OpenAI's metadata: at most 16 pairs, keys of at most 64 characters, values of 512
+     * @param jobId            the job, or null for the deployment's default job
+     */
+    public record Request(String inputFileId, String endpoint, String completionWindow, Map<String, String> metadata,
+                          String jobId) {
+
+        /** Checks the parameters as {@code POST /v1/batches} checks its body, with the same errors. */
+        public static Request of(String inputFileId, String endpoint, String completionWindow,
+                                 Map<String, String> metadata, String jobId) {
+            ObjectNode body = Json.MAPPER.createObjectNode()
+                    .put("input_file_id", inputFileId)
+                    .put("endpoint", endpoint)
+                    .put("completion_window", completionWindow)
+                    .put("job_id", jobId);
+            if (metadata != null) {
+                metadata.forEach(body.putObject("metadata")::put);
+            }
+            return request(JsonBody.of(body, PARAMETERS));
+        }
+    }
+
+    /**
      * {@code POST /v1/batches}. Every check runs before the one write, so a refused request leaves
      * nothing behind.
      */
     public Batch create(String tenant, byte[] body) {
-        JsonNode request = parseObject(body);
-        for (Iterator<String> names = request.fieldNames(); names.hasNext(); ) {
-            String name = names.next();
-            if (!PARAMETERS.contains(name)) {
-                throw ApiException.invalid("Unrecognized request argument supplied: " + name, name, "unknown_parameter");
-            }
-        }
-        String inputFileId = requiredString(request, "input_file_id");
-        String endpoint = requiredString(request, "endpoint");
+        return submit(tenant, ids.batch(), request(JsonBody.parse(body, PARAMETERS)));
+    }
+
+    /** Reads and checks the body of {@code POST /v1/batches}, naming the first parameter at fault as OpenAI does. */
+    private static Request request(JsonBody request) {
+        String inputFileId = request.requiredString("input_file_id");
+        String endpoint = request.requiredString("endpoint");
         if (!ENDPOINTS.contains(endpoint)) {
             throw ApiException.notOneOf(endpoint, ENDPOINTS, "endpoint");
         }
-        String window = requiredString(request, "completion_window");
+        String window = request.requiredString("completion_window");
         if (!COMPLETION_WINDOWS.contains(window)) {
             throw ApiException.notOneOf(window, COMPLETION_WINDOWS, "completion_window");
         }
         Map<String, String> metadata = metadata(request.get("metadata"));
-        Job job = job(optionalString(request, "job_id"));
+        return new Request(inputFileId, endpoint, window, metadata, request.optionalString("job_id"));
+    }
 
-        FileObject input = files.find(tenant, inputFileId)
-                .orElseThrow(() -> Files.noSuchFile(inputFileId, "input_file_id"));
+    /**
+     * Creates the batch {@code batchId} and starts it. Every check runs before the one write. A batch
+     * of that id created before (a redelivered S3 drop, whose id is derived from it) is not created
+     * again: it is answered as it stands, and started again if it never got going.
+     */
+    public Batch submit(String tenant, String batchId, Request request) {
+        Job job = job(tenant, request.jobId());
+        FileObject input = files.find(tenant, request.inputFileId())
+                .orElseThrow(() -> Files.noSuchFile(request.inputFileId(), "input_file_id"));
         if (!input.purpose().equals(Files.PURPOSE_BATCH)) {
-            throw ApiException.invalid("Invalid 'input_file_id': " + inputFileId + " has purpose '"
+            throw ApiException.invalid("Invalid 'input_file_id': " + input.id() + " has purpose '"
                     + input.purpose() + "'; a batch's input file must have purpose 'batch'.",
                     "input_file_id", "invalid_file_purpose");
         }
 
         long now = clock.instant().getEpochSecond();
-        Long expiresAt = window.equals("24h") ? now + window24h.toSeconds() : null;
-        Batch batch = Batch.validating(ids.batch(), endpoint, inputFileId, window, now, expiresAt, metadata, job.id());
-        batches.create(tenant, batch);
+        Long expiresAt = request.completionWindow().equals("24h") ? now + window24h.toSeconds() : null;
+        Batch batch = Batch.validating(batchId, request.endpoint(), input.id(), request.completionWindow(), now,
+                expiresAt, request.metadata(), job.id());
+        try {
+            batches.create(tenant, batch);
+        } catch (AlreadyExists again) {
+            return startAgain(tenant, batches.find(tenant, batchId).orElseThrow(() -> again));
+        }
+        return launch(tenant, batch);
+    }
+
+    /**
+     * Starts again a batch that is still {@code validating}, in case its first start never happened:
+     * starting twice runs it once. Any other batch is answered as it stands.
+     */
+    public Batch startAgain(String tenant, Batch batch) {
+        return batch.status().equals(Batch.Status.VALIDATING) ? launch(tenant, batch) : batch;
+    }
+
+    private Batch launch(String tenant, Batch batch) {
         try {
             launcher.start(tenant, batch.id());
         } catch (RuntimeException e) {
@@ -125,7 +178,11 @@ public final class Batches {
     }
 
     public Batch retrieve(String tenant, String id) {
-        return batches.find(tenant, id).orElseThrow(() -> noSuchBatch(id));
+        return find(tenant, id).orElseThrow(() -> noSuchBatch(id));
+    }
+
+    public Optional<Batch> find(String tenant, String id) {
+        return batches.find(tenant, id);
     }
 
     public Page<Batch> list(String tenant, String after, Integer limit) {
@@ -137,20 +194,26 @@ public final class Batches {
         return ApiException.notFound("No batch found with id '" + id + "'.", "batch_id");
     }
 
-    private Job job(String jobId) {
+    /** The job, if the tenant may use it; a job of other tenants is answered as one that does not exist. */
+    private Job job(String tenant, String jobId) {
         if (jobId == null) {
-            return jobs.defaultJob().orElseThrow(() -> ApiException.missing("job_id"));
+            return jobs.defaultJob().filter(job -> job.allows(tenant))
+                    .orElseThrow(() -> ApiException.missing("job_id"));
         }
-        return jobs.find(jobId).orElseThrow(() -> ApiException.invalid(
-                "Invalid 'job_id': no job '" + jobId + "' is available to this account.", "job_id", "invalid_value"));
+        return jobs.find(jobId, tenant).orElseThrow(() -> noSuchJob(jobId));
     }
 
-    static Map<String, String> metadata(JsonNode node) {
+    public static ApiException noSuchJob(String jobId) {
+        return ApiException.invalid("Invalid 'job_id': no job '" + jobId + "' is available to this account.",
+                "job_id", "invalid_value");
+    }
+
+    private static Map<String, String> metadata(JsonNode node) {
         if (node == null || node.isNull()) {
             return null;
         }
         if (!node.isObject()) {
-            throw invalidType("metadata", "an object", node);
+            throw JsonBody.invalidType("metadata", "an object", node);
         }
         if (node.size() > MAX_METADATA_PAIRS) {
             throw ApiException.invalid("Invalid 'metadata': too many properties. Expected an object with at most "
@@ -167,7 +230,7 @@ public final class Batches {
             }
             String param = "metadata." + key;
             if (!pair.getValue().isTextual()) {
-                throw invalidType(param, "a string", pair.getValue());
+                throw JsonBody.invalidType(param, "a string", pair.getValue());
             }
             String value = pair.getValue().textValue();
             if (value.length() > MAX_METADATA_VALUE) {
@@ -179,44 +242,4 @@ public final class Batches {
         }
         return metadata;
     }
-
-    /** Parses a JSON request body that must be an object, or answers as OpenAI does. */
-    public static JsonNode parseObject(byte[] body) {
-        JsonNode node;
-        try {
-            node = Json.MAPPER.readTree(body);
-        } catch (IOException e) {
-            node = null;
-        }
-        if (node == null || node.isMissingNode() || !node.isObject()) {
-            throw ApiException.invalid("We could not parse the JSON body of your request. The API expects a JSON "
-                    + "object as the payload, but what was sent was not valid JSON.", null, "invalid_json");
-        }
-        return node;
-    }
-
-    private static String requiredString(JsonNode request, String name) {
-        String value = optionalString(request, name);
-        if (value == null) {
-            throw ApiException.missing(name);
-        }
-        return value;
-    }
-
-    private static String optionalString(JsonNode request, String name) {
-        JsonNode node = request.get(name);
-        if (node == null || node.isNull()) {
-            return null;
-        }
-        if (!node.isTextual()) {
-            throw invalidType(name, "a string", node);
-        }
-        return node.textValue();
-    }
-
-    private static ApiException invalidType(String param, String expected, JsonNode got) {
-        return ApiException.invalid("Invalid type for '" + param + "': expected " + expected + ", but got "
-                + Json.describeType(got) + " instead.", param, "invalid_type");
-    }
-
 }

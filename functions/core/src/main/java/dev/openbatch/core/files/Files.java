@@ -1,5 +1,6 @@
 package dev.openbatch.core.files;
 
+import dev.openbatch.core.AlreadyExists;
 import dev.openbatch.core.ApiException;
 import dev.openbatch.core.Ids;
 import dev.openbatch.core.Page;
@@ -10,10 +11,13 @@ import dev.openbatch.core.http.Multipart;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.net.URI;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /** The Files API: upload, list, retrieve, download and delete, for one tenant at a time. */
 public final class Files {
@@ -28,6 +32,16 @@ public final class Files {
      * 4 MiB, with its form and event around it, still fits; larger files use the Uploads API.
      */
     public static final long MAX_SINGLE_REQUEST_BYTES = 4L * 1024 * 1024;
+
+    /**
+     * The largest file {@code GET /v1/files/{id}/content} answers with inline. A Lambda answer is
+     * bounded as its request is (6 MB, file bytes base64-encoded), so larger files are sent to S3
+     * instead: a 302 to a presigned URL, which the SDKs and {@code curl -L} follow.
+     */
+    public static final long MAX_INLINE_CONTENT_BYTES = MAX_SINGLE_REQUEST_BYTES;
+
+    /** How long a download's presigned URL works: the client follows it at once. */
+    public static final Duration DOWNLOAD_URL_VALIDITY = Duration.ofMinutes(5);
 
     /** As OpenAI, at most 10,000 files in one page, and all of them when no limit is given. */
     static final int MAX_LIST_LIMIT = 10_000;
@@ -62,22 +76,55 @@ public final class Files {
         if (file == null || file.filename() == null) {
             throw ApiException.missing("file");
         }
-        if (!file.filename().toLowerCase(Locale.ROOT).endsWith(".jsonl")) {
-            throw ApiException.invalid("Invalid file format for Batch API. Must be .jsonl", "file", "invalid_file_format");
+        if (!isJsonl(file.filename())) {
+            throw notJsonl("file");
         }
         if (file.data().length > MAX_SINGLE_REQUEST_BYTES) {
             throw tooLarge(file.data().length);
         }
-        FileObject created = FileObject.stored(ids.file(), file.data().length, clock.instant().getEpochSecond(),
-                file.filename(), PURPOSE_BATCH);
-        content.put(contentKey(created.id()), file.data(), JSONL);
+        return store(tenant, file.filename(), file.data().length, key -> content.put(key, file.data(), JSONL));
+    }
+
+    /**
+     * Stores a new file of purpose {@code batch}: {@code write} puts its bytes at the key it is given,
+     * then the record is written. Should either fail, the bytes are removed again, so a file is never
+     * listed without its bytes nor its bytes left behind without a file.
+     */
+    public FileObject store(String tenant, String filename, long bytes, Consumer<String> write) {
+        FileObject created = FileObject.stored(ids.file(), bytes, clock.instant().getEpochSecond(), filename,
+                PURPOSE_BATCH);
+        String key = contentKey(created.id());
         try {
+            write.accept(key);
             repository.create(tenant, created);
         } catch (RuntimeException e) {
-            content.delete(contentKey(created.id()));
+            content.delete(key);
             throw e;
         }
         return created;
+    }
+
+    /**
+     * Records a file whose bytes are stored already, at {@link #contentKey} of its id (an S3 drop, copied
+     * in). A file of that id recorded before (the same drop, delivered again) is answered as it stands.
+     */
+    public FileObject adopt(String tenant, FileObject file) {
+        try {
+            repository.create(tenant, file);
+            return file;
+        } catch (AlreadyExists again) {
+            return repository.find(tenant, file.id()).orElseThrow(() -> again);
+        }
+    }
+
+    /** Whether a file of this name can be a batch's input: OpenAI takes only {@code .jsonl}. */
+    public static boolean isJsonl(String filename) {
+        return filename.toLowerCase(Locale.ROOT).endsWith(".jsonl");
+    }
+
+    /** The refusal of a file not named {@code .jsonl}, given as {@code param}. */
+    public static ApiException notJsonl(String param) {
+        return ApiException.invalid("Invalid file format for Batch API. Must be .jsonl", param, "invalid_file_format");
     }
 
     /** The 413 for a body too large for one request. */
@@ -101,19 +148,28 @@ public final class Files {
         return repository.list(tenant, purpose, new PageRequest(after, size, direction.equals("desc")));
     }
 
-    /** The file and a stream of its bytes; the caller closes the stream. */
-    public InputStream content(String tenant, String id) {
-        FileObject file = retrieve(tenant, id);
-        try {
-            return content.open(contentKey(file.id()));
-        } catch (FileContentStore.NoSuchKey e) {
-            throw noSuchFile(id, "id");
-        }
+    /** What {@code GET /v1/files/{id}/content} answers: the bytes, or where to fetch them. */
+    public sealed interface Content {
+        /** A file small enough to answer with. */
+        record Inline(byte[] bytes) implements Content {}
+
+        /** A larger file, read from a short-lived URL instead. */
+        record Redirect(URI location) implements Content {}
     }
 
-    public byte[] contentBytes(String tenant, String id) {
-        try (InputStream in = content(tenant, id)) {
-            return in.readAllBytes();
+    /**
+     * {@code GET /v1/files/{id}/content}: up to {@link #MAX_INLINE_CONTENT_BYTES} the bytes themselves;
+     * beyond, a presigned URL, so that no file passes whole through the API's memory.
+     */
+    public Content content(String tenant, String id) {
+        FileObject file = retrieve(tenant, id);
+        if (file.bytes() > MAX_INLINE_CONTENT_BYTES) {
+            return new Content.Redirect(content.presignedGet(contentKey(file.id()), DOWNLOAD_URL_VALIDITY));
+        }
+        try (InputStream in = content.open(contentKey(file.id()))) {
+            return new Content.Inline(in.readAllBytes());
+        } catch (FileContentStore.NoSuchKey e) {
+            throw noSuchFile(id, "id");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -1,6 +1,7 @@
 package dev.openbatch.core.http;
 
 import dev.openbatch.core.Json;
+import java.net.URI;
 import java.util.Map;
 
 /**
@@ -28,6 +29,11 @@ public record ApiResponse(int status, Map<String, String> headers, byte[] body) 
 
     public static ApiResponse bytes(byte[] body, String contentType) {
         return new ApiResponse(200, Map.of("content-type", contentType), body);
+    }
+
+    /** A 302 to where the client fetches what it asked for. */
+    public static ApiResponse redirect(URI location) {
+        return new ApiResponse(302, Map.of("location", location.toString()), new byte[0]);
     }
 
     public String contentType() {

@@ -7,6 +7,7 @@ import dev.openbatch.core.api.FileObject;
 import dev.openbatch.core.api.ListPage;
 import dev.openbatch.core.batches.Batches;
 import dev.openbatch.core.files.Files;
+import dev.openbatch.core.uploads.Uploads;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.BiFunction;
@@ -30,7 +31,7 @@ public final class OpenAiApi {
 
     private final List<Route> routes = new ArrayList<>();
 
-    public OpenAiApi(Files files, Batches batches) {
+    public OpenAiApi(Files files, Batches batches, Uploads uploads) {
         route("POST", "/v1/files", (r, m) -> ApiResponse.ok(
                 files.upload(r.tenant(), Multipart.parse(r.header("content-type").orElse(null), r.body()))));
         route("GET", "/v1/files", (r, m) -> list(files.list(r.tenant(), r.queryParam("purpose").orElse(null),
@@ -38,8 +39,17 @@ public final class OpenAiApi {
                 FileObject::id));
         route("GET", "/v1/files/([^/]+)", (r, m) -> ApiResponse.ok(files.retrieve(r.tenant(), m.group(1))));
         route("DELETE", "/v1/files/([^/]+)", (r, m) -> ApiResponse.ok(files.delete(r.tenant(), m.group(1))));
-        route("GET", "/v1/files/([^/]+)/content", (r, m) ->
-                ApiResponse.bytes(files.contentBytes(r.tenant(), m.group(1)), "application/octet-stream"));
+        route("GET", "/v1/files/([^/]+)/content", (r, m) -> switch (files.content(r.tenant(), m.group(1))) {
+            case Files.Content.Inline inline -> ApiResponse.bytes(inline.bytes(), "application/octet-stream");
+            case Files.Content.Redirect redirect -> ApiResponse.redirect(redirect.location());
+        });
+
+        route("POST", "/v1/uploads", (r, m) -> ApiResponse.ok(uploads.create(r.tenant(), r.body())));
+        route("POST", "/v1/uploads/([^/]+)/parts", (r, m) -> ApiResponse.ok(uploads.addPart(r.tenant(), m.group(1),
+                Multipart.parse(r.header("content-type").orElse(null), r.body()))));
+        route("POST", "/v1/uploads/([^/]+)/complete", (r, m) ->
+                ApiResponse.ok(uploads.complete(r.tenant(), m.group(1), r.body())));
+        route("POST", "/v1/uploads/([^/]+)/cancel", (r, m) -> ApiResponse.ok(uploads.cancel(r.tenant(), m.group(1))));
 
         route("POST", "/v1/batches", (r, m) -> ApiResponse.ok(batches.create(r.tenant(), r.body())));
         route("GET", "/v1/batches", (r, m) -> list(batches.list(r.tenant(), cursor(r), intParam(r, "limit")), Batch::id));

@@ -2,10 +2,16 @@ package dev.openbatch.core.images;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.openbatch.core.ApiException;
+import dev.openbatch.core.Json;
+import dev.openbatch.core.pipeline.RequestBody;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.UUID;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -18,6 +24,12 @@ import java.util.concurrent.Semaphore;
  * cannot be had fails its own line with a 400 that names the image and the reason.
  */
 public final class ImageResolver {
+
+    /**
+     * Stands for an image in the serialised body until the image is spliced in: random per process,
+     * so no user's text can be mistaken for it.
+     */
+    private static final String PLACEHOLDER = "openbatch-image-" + UUID.randomUUID() + "-";
 
     /**
      * Bounds that keep one request, and one chunk's worth of images, from growing without limit.
@@ -48,8 +60,8 @@ public final class ImageResolver {
         return new Chunk();
     }
 
-    /** A checked image, ready to send. */
-    private record Image(long bytes, String dataUri) {}
+    /** A checked image, ready to send: its {@code data:} URI in ASCII, which JSON takes without escaping. */
+    private record Image(long bytes, byte[] dataUri) {}
 
     /** The images of one chunk: a URL that many lines use is fetched once while it stays in the cache. */
     public final class Chunk {
@@ -60,19 +72,21 @@ public final class ImageResolver {
         private Chunk() {}
 
         /**
-         * The body to send for a request to {@code endpoint}: the same body when it has no images,
-         * otherwise a copy with every image as a {@code data:} URI.
+         * The body to send for a request to {@code endpoint}: the body as it came when it has no
+         * images, otherwise the same with every image as a {@code data:} URI, spliced in by reference.
          *
          * @throws ApiException the line's 400: a malformed content part or an image that cannot be had
          */
-        public JsonNode resolve(String endpoint, JsonNode body) throws InterruptedException {
+        public RequestBody resolve(String endpoint, JsonNode body) throws InterruptedException {
             if (!ImageParts.carriesImages(endpoint) || ImageParts.of(endpoint, body).isEmpty()) {
-                return body;
+                return RequestBody.of(Json.write(body));
             }
             JsonNode copy = body.deepCopy();
             List<ImageParts.Part> parts = ImageParts.of(endpoint, copy);
+            List<byte[]> images = new ArrayList<>(parts.size());
             long total = 0;
-            for (ImageParts.Part part : parts) {
+            for (int i = 0; i < parts.size(); i++) {
+                ImageParts.Part part = parts.get(i);
                 Image image;
                 try {
                     image = image(part.url());
@@ -85,9 +99,10 @@ public final class ImageResolver {
                             + ImageUnavailable.Sizes.describe(limits.maxRequestBytes()) + "; the image at " + part.where()
                             + " is one too many.", part.param(), "invalid_value");
                 }
-                part.replace().accept(image.dataUri());
+                part.replace().accept(placeholder(i));
+                images.add(image.dataUri());
             }
-            return copy;
+            return splice(Json.write(copy), images);
         }
 
         private Image image(String url) throws ImageUnavailable, InterruptedException {
@@ -164,8 +179,47 @@ public final class ImageResolver {
     /** The bytes must be an image by their own magic numbers, whatever a label said. */
     private static Image checked(byte[] bytes) throws ImageUnavailable {
         ImageProbe probe = ImageProbe.of(bytes).orElseThrow(ImageUnavailable::notAnImage);
-        return new Image(bytes.length, "data:" + probe.mediaType() + ";base64,"
-                + Base64.getEncoder().encodeToString(bytes));
+        byte[] prefix = ("data:" + probe.mediaType() + ";base64,").getBytes(StandardCharsets.US_ASCII);
+        byte[] encoded = Base64.getEncoder().encode(bytes);
+        byte[] dataUri = Arrays.copyOf(prefix, prefix.length + encoded.length);
+        System.arraycopy(encoded, 0, dataUri, prefix.length, encoded.length);
+        return new Image(bytes.length, dataUri);
+    }
+
+    /**
+     * The serialised body cut at each placeholder, with the image in its place. Placeholders are
+     * found in order: the body's images were replaced in the order JSON writes them.
+     */
+    private static RequestBody splice(byte[] json, List<byte[]> images) {
+        List<byte[]> segments = new ArrayList<>(2 * images.size() + 1);
+        int from = 0;
+        for (int i = 0; i < images.size(); i++) {
+            byte[] placeholder = placeholder(i).getBytes(StandardCharsets.US_ASCII);
+            int at = indexOf(json, placeholder, from);
+            segments.add(Arrays.copyOfRange(json, from, at));
+            segments.add(images.get(i));
+            from = at + placeholder.length;
+        }
+        segments.add(Arrays.copyOfRange(json, from, json.length));
+        return new RequestBody(segments);
+    }
+
+    /** Closed by a dot, so that image 1's is not the start of image 10's. */
+    private static String placeholder(int image) {
+        return PLACEHOLDER + image + ".";
+    }
+
+    private static int indexOf(byte[] haystack, byte[] needle, int from) {
+        outer:
+        for (int i = from; i <= haystack.length - needle.length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (haystack[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        throw new IllegalStateException("an image's placeholder is missing from the serialised body");
     }
 
     private static ApiException lineError(ImageParts.Part part, ImageUnavailable e) {

@@ -4,10 +4,14 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.openbatch.core.Json;
 import java.net.URI;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * The jobs a deployment offers, read once from its configuration, and the one used when a batch
@@ -16,8 +20,15 @@ import java.util.Optional;
  * <pre>{@code
  * {"default_job": "job-local",
  *  "jobs": [{"id": "job-local", "base_url": "http://127.0.0.1:8000/v1", "concurrency": 64,
- *            "auth": {"header": "Authorization", "value": "Bearer ..."}}]}
+ *            "auth": {"header": "Authorization", "value": "Bearer ..."},
+ *            "tenants": ["team-a", "team-b"]},
+ *           {"id": "job-cloud", "base_url": "https://gpu.example.com/v1",
+ *            "auth": {"header": "Authorization", "secret_arn": "arn:aws:secretsmanager:...:secret:gpu-key-AbCdEf"}}]}
  * }</pre>
+ *
+ * {@code tenants} lists who may use the job (the first owns its S3 drops); absent, it is
+ * {@link Job#DEFAULT_TENANTS}. An auth header gives its {@code value} or names the secret that
+ * holds it ({@code secret_arn}); the worker reads those secrets once, through {@link #withSecrets}.
  */
 public final class JobCatalog {
 
@@ -43,8 +54,8 @@ public final class JobCatalog {
             Config config = Json.MAPPER.readValue(json, Config.class);
             List<Job> jobs = config.jobs() == null ? List.of() : config.jobs().stream()
                     .map(j -> new Job(j.id(), URI.create(j.baseUrl()),
-                            j.auth() == null ? null : new Job.AuthHeader(j.auth().header(), j.auth().value()),
-                            j.concurrency() == null ? 16 : j.concurrency()))
+                            j.auth() == null ? null : j.auth().toHeader(j.id()),
+                            j.concurrency() == null ? 16 : j.concurrency(), j.tenants()))
                     .toList();
             return new JobCatalog(jobs, config.defaultJob());
         } catch (JsonProcessingException e) {
@@ -52,8 +63,31 @@ public final class JobCatalog {
         }
     }
 
+    /** The secrets the jobs' auth headers are kept in: what the worker must be allowed to read. */
+    public Set<String> secretArns() {
+        Set<String> arns = new TreeSet<>();
+        jobs.values().stream().map(Job::auth).filter(Objects::nonNull).map(Job.AuthHeader::secretArn)
+                .filter(Objects::nonNull).forEach(arns::add);
+        return arns;
+    }
+
+    /** This catalog with every auth header's secret read, each secret once. */
+    public JobCatalog withSecrets(SecretReader secrets) {
+        Map<String, String> read = new HashMap<>();
+        SecretReader once = arn -> read.computeIfAbsent(arn, secrets::read);
+        List<Job> resolved = jobs.values().stream()
+                .map(job -> job.auth() == null ? job : job.withAuth(job.auth().read(once)))
+                .toList();
+        return new JobCatalog(resolved, defaultJob);
+    }
+
     public Optional<Job> find(String id) {
         return Optional.ofNullable(jobs.get(id));
+    }
+
+    /** The job, if it exists and the tenant may use it: to a tenant, a job of others does not exist. */
+    public Optional<Job> find(String id, String tenant) {
+        return find(id).filter(job -> job.allows(tenant));
     }
 
     public Optional<Job> defaultJob() {
@@ -63,7 +97,18 @@ public final class JobCatalog {
     private record Config(@JsonProperty("default_job") String defaultJob, @JsonProperty("jobs") List<JobConfig> jobs) {}
 
     private record JobConfig(@JsonProperty("id") String id, @JsonProperty("base_url") String baseUrl,
-                             @JsonProperty("concurrency") Integer concurrency, @JsonProperty("auth") AuthConfig auth) {}
+                             @JsonProperty("concurrency") Integer concurrency, @JsonProperty("auth") AuthConfig auth,
+                             @JsonProperty("tenants") List<String> tenants) {}
 
-    private record AuthConfig(@JsonProperty("header") String header, @JsonProperty("value") String value) {}
+    private record AuthConfig(@JsonProperty("header") String header, @JsonProperty("value") String value,
+                              @JsonProperty("secret_arn") String secretArn) {
+
+        Job.AuthHeader toHeader(String jobId) {
+            if (header == null || header.isBlank() || (value == null) == (secretArn == null)) {
+                throw new IllegalArgumentException("job " + jobId
+                        + ": auth needs a header and either a value or a secret_arn");
+            }
+            return value != null ? new Job.AuthHeader(header, value) : Job.AuthHeader.fromSecret(header, secretArn);
+        }
+    }
 }

@@ -5,14 +5,19 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * How many requests may be in flight to one endpoint, adapted to what the endpoint says (AIMD):
- * each success adds {@code 1/limit} — one more request a round trip —, a 429 or 503 halves the
- * limit, and it never exceeds the job's cap nor falls below one. A burst of refusals from requests
- * sent under the same limit halves it once, not once each.
+ * each success adds {@code 1/limit} — one more request a round trip —, a 429 or 503 takes a tenth
+ * off, and it never exceeds the job's cap nor falls below one. A burst of refusals from requests
+ * sent under the same limit cuts it once, not once each. A tenth rather than TCP's half (the
+ * backoff ratio Netflix's concurrency-limits uses too): an inference server refuses at a hard cap,
+ * often for one request that raced another's completion, and halving would idle half the GPU for
+ * dozens of round trips.
  *
  * <p>A lock and condition rather than {@code synchronized}: waiting virtual threads must not pin
  * their carriers.
  */
 public final class AdaptiveLimit {
+
+    static final double BACKOFF = 0.9;
 
     private final int cap;
     private final ReentrantLock lock = new ReentrantLock();
@@ -75,7 +80,7 @@ public final class AdaptiveLimit {
                 inFlight--;
                 if (status == 429 || status == 503) {
                     if (takenAt == epoch) {
-                        limit = Math.max(1, limit / 2);
+                        limit = Math.max(1, limit * BACKOFF);
                         epoch++;
                     }
                 } else if (status >= 200 && status < 300) {

@@ -43,8 +43,8 @@ public final class ChunkRunner {
 
     private final InferenceClient client;
     private final ImageResolver images;
-    /** One limit per job, shared by the chunks this process runs at once: the endpoint sees their sum. */
-    private final Map<String, AdaptiveLimit> limits = new ConcurrentHashMap<>();
+    /** One lane per job, shared by the chunks this process runs at once: the endpoint sees their sum. */
+    private final Map<String, Lane> lanes = new ConcurrentHashMap<>();
     private final RetryPolicy retry;
     private final Clock clock;
 
@@ -57,10 +57,9 @@ public final class ChunkRunner {
 
     public List<OutputLine> run(String batchId, Job job, List<RequestLine> lines, LineGate gate)
             throws InterruptedException {
-        AdaptiveLimit inFlight = limit(job);
-        // Lines being prepared or sent: as many again as are in flight, so the next lines' images are
-        // fetched while the endpoint works, and no more resolved bodies are held than that.
-        Semaphore window = new Semaphore(2 * job.concurrency());
+        Lane lane = lane(job);
+        AdaptiveLimit inFlight = lane.inFlight();
+        Semaphore window = lane.window();
         ImageResolver.Chunk chunkImages = images.forChunk();
         List<Future<OutputLine>> results = new ArrayList<>(lines.size());
         try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
@@ -91,9 +90,9 @@ public final class ChunkRunner {
         if (refused.isPresent()) {
             return new OutputLine(id, line.customId(), null, refused.get());
         }
-        byte[] body;
+        RequestBody body;
         try {
-            body = Json.write(chunkImages.resolve(line.url(), line.body()));
+            body = chunkImages.resolve(line.url(), line.body());
         } catch (ApiException e) {
             return new OutputLine(id, line.customId(),
                     new OutputLine.Response(e.status(), requestId(id), Json.MAPPER.valueToTree(e.envelope())), null);
@@ -118,10 +117,25 @@ public final class ChunkRunner {
         }
     }
 
-    /** The job's limit in this process; a job whose cap changed starts afresh. */
+    /**
+     * A job's requests in this process.
+     *
+     * @param inFlight how many may be at the endpoint
+     * @param window   how many lines may be prepared or sent: as many again as may be in flight, so the
+     *                 next lines' images are fetched while the endpoint works, and no more resolved
+     *                 bodies are held than that, however many chunks run
+     */
+    private record Lane(AdaptiveLimit inFlight, Semaphore window) {}
+
+    /** The job's lane in this process; a job whose cap changed starts afresh. */
+    private Lane lane(Job job) {
+        return lanes.compute(job.id(), (id, known) -> known != null && known.inFlight().cap() == job.concurrency()
+                ? known : new Lane(new AdaptiveLimit(job.concurrency()), new Semaphore(2 * job.concurrency())));
+    }
+
+    /** The job's in-flight limit in this process. */
     AdaptiveLimit limit(Job job) {
-        return limits.compute(job.id(), (id, known) -> known != null && known.cap() == job.concurrency() ? known
-                : new AdaptiveLimit(job.concurrency()));
+        return lane(job).inFlight();
     }
 
     /** The outcome of one attempt: an answer to keep, or a failure to try again. */
@@ -133,7 +147,7 @@ public final class ChunkRunner {
         }
     }
 
-    private Attempt send(Job job, RequestLine line, byte[] body, String id) throws InterruptedException {
+    private Attempt send(Job job, RequestLine line, RequestBody body, String id) throws InterruptedException {
         InferenceClient.Answer answer;
         try {
             answer = client.post(job, line.url(), body);

@@ -43,12 +43,14 @@ public final class InferenceClient {
         return URI.create(base + path);
     }
 
-    public Answer post(Job job, String url, byte[] body) throws IOException, InterruptedException {
+    public Answer post(Job job, String url, RequestBody body) throws IOException, InterruptedException {
         HttpRequest.Builder request = HttpRequest.newBuilder(target(job, url))
                 .timeout(requestTimeout)
                 .header("Content-Type", "application/json")
                 .header("Accept", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+                .POST(body.segments().size() == 1 ? HttpRequest.BodyPublishers.ofByteArray(body.segments().getFirst())
+                        : HttpRequest.BodyPublishers.concat(body.segments().stream()
+                                .map(HttpRequest.BodyPublishers::ofByteArray).toArray(HttpRequest.BodyPublisher[]::new)));
         if (job.auth() != null) {
             request.header(job.auth().name(), job.auth().value());
         }

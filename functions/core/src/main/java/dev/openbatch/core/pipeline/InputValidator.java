@@ -3,7 +3,6 @@ package dev.openbatch.core.pipeline;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.openbatch.core.Json;
 import dev.openbatch.core.api.Batch;
-import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -16,13 +15,15 @@ import java.util.Map;
 
 /**
  * Reads a batch's input file once, as a stream, applying OpenAI's file-level rules to every line
- * and cutting the lines into chunks as it goes. Memory holds one line, one chunk and the set of
- * custom ids seen, never the file.
+ * and cutting the lines into chunks as it goes. Memory holds one line, one chunk (at most
+ * {@link Limits#chunkBytes} unless one line is longer) and the set of custom ids seen, never the file.
  *
  * <p>Blank lines are skipped; a UTF-8 byte-order mark at the start and carriage returns before
  * line feeds are dropped, so files written on Windows validate as they were meant.
  */
 public final class InputValidator {
+
+    private static final int BLOCK_BYTES = 1 << 16;
 
     /** The longest {@code custom_id} accepted: room for any UUID or composite key, and a bound on memory. */
     public static final int MAX_CUSTOM_ID_LENGTH = 512;
@@ -32,13 +33,25 @@ public final class InputValidator {
      * @param maxBytes    the largest input file (OpenAI: 200 MB)
      * @param chunkLines  how many lines go into one chunk
      * @param maxErrors   how many errors are reported one by one before the rest are counted
+     * @param chunkBytes  how many bytes a chunk may hold before it is cut short of {@code chunkLines}
+     *                    (a line longer than this makes a chunk of its own)
      */
-    public record Limits(int maxRequests, long maxBytes, int chunkLines, int maxErrors) {
+    public record Limits(int maxRequests, long maxBytes, int chunkLines, int maxErrors, int chunkBytes) {
+
+        /**
+         * 8 MiB: a chunk is held whole while it is cut, and lines with inline images can be
+         * megabytes each, so a count of lines alone would let a chunk grow with the file.
+         */
+        public static final int CHUNK_BYTES = 8 * 1024 * 1024;
 
         public static final Limits OPENAI = new Limits(50_000, 200_000_000L, 500, 100);
 
+        public Limits(int maxRequests, long maxBytes, int chunkLines, int maxErrors) {
+            this(maxRequests, maxBytes, chunkLines, maxErrors, CHUNK_BYTES);
+        }
+
         public Limits withChunkLines(int lines) {
-            return new Limits(maxRequests, maxBytes, lines, maxErrors);
+            return new Limits(maxRequests, maxBytes, lines, maxErrors, chunkBytes);
         }
     }
 
@@ -61,7 +74,7 @@ public final class InputValidator {
 
     public Result validate(String batchId, String endpoint, InputStream input) {
         Run run = new Run(batchId, endpoint);
-        try (InputStream in = new BufferedInputStream(input, 1 << 16)) {
+        try (InputStream in = input) {
             run.read(in);
         } catch (IOException e) {
             throw new UncheckedIOException("reading the input file of " + batchId, e);
@@ -89,21 +102,32 @@ public final class InputValidator {
             this.endpoint = endpoint;
         }
 
+        /** Scans a block at a time for line ends: a byte at a time through a stream costs seconds on 200 MB. */
         void read(InputStream in) throws IOException {
             ByteArrayOutputStream line = new ByteArrayOutputStream();
+            byte[] block = new byte[BLOCK_BYTES];
             int lineNumber = 0;
-            int b;
-            while (!stopped && (b = in.read()) != -1) {
-                if (++bytes > limits.maxBytes()) {
+            int read;
+            while (!stopped && (read = in.read(block)) != -1) {
+                int allowed = (int) Math.min(read, limits.maxBytes() - bytes);
+                bytes += allowed;
+                int start = 0;
+                for (int i = 0; i < allowed && !stopped; i++) {
+                    if (block[i] == '\n') {
+                        line.write(block, start, i - start);
+                        accept(++lineNumber, line.toByteArray());
+                        line.reset();
+                        start = i + 1;
+                    }
+                }
+                if (stopped) {
+                    break;
+                }
+                line.write(block, start, allowed - start);
+                if (allowed < read) {
                     fileError("file_too_large", "The input file is larger than the limit of " + limits.maxBytes()
                             + " bytes.");
                     return;
-                }
-                if (b == '\n') {
-                    accept(++lineNumber, line.toByteArray());
-                    line.reset();
-                } else {
-                    line.write(b);
                 }
             }
             if (!stopped && line.size() > 0) {
@@ -186,6 +210,9 @@ public final class InputValidator {
         }
 
         private void addToChunk(byte[] line) {
+            if (chunkLines > 0 && chunk.size() + line.length + 1 > limits.chunkBytes()) {
+                flushChunk();
+            }
             if (chunkLines == 0) {
                 chunkFirstRequest = requests;
             }

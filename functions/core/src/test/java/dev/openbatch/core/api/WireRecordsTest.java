@@ -98,12 +98,53 @@ class WireRecordsTest {
     }
 
     @Test
+    void completedUpload_readsOpenAisDocument_andWritesItsFieldsWithTheFile() throws IOException {
+        JsonNode document = reference("upload.json");
+
+        Upload upload = Json.MAPPER.treeToValue(document, Upload.class);
+
+        assertThat(upload).isEqualTo(new Upload("upload_abc123", "upload", 2147483648L, 1719184911,
+                "training_examples.jsonl", "fine-tune", "completed", 1719127296,
+                new FileObject("file-xyz321", "file", 2147483648L, 1719186911, null, "training_examples.jsonl",
+                        "fine-tune", null, null)));
+        ObjectNode written = written(upload.withStatus(Upload.Status.COMPLETED, FileObject.stored("file-xyz321",
+                2147483648L, 1719186911, "training_examples.jsonl", "fine-tune")));
+        assertThat(((ObjectNode) written.get("file")).remove(List.of("status", "status_details", "expires_at")))
+                .isNotNull();
+        assertThat(written).isEqualTo(document);
+    }
+
+    @Test
+    void cancelledUpload_readsAndWritesOpenAisDocument_withoutAFile() throws IOException {
+        JsonNode document = reference("upload-cancelled.json");
+
+        Upload upload = Json.MAPPER.treeToValue(document, Upload.class);
+
+        assertThat(upload.file()).isNull();
+        assertThat(upload.status()).isEqualTo(Upload.Status.CANCELLED);
+        assertThat(written(upload)).isEqualTo(document);
+    }
+
+    @Test
+    void uploadPart_readsAndWritesOpenAisDocument() throws IOException {
+        JsonNode document = reference("upload-part.json");
+
+        UploadPart part = Json.MAPPER.treeToValue(document, UploadPart.class);
+
+        assertThat(part).isEqualTo(UploadPart.of("part_def456", 1719185911, "upload_abc123"));
+        assertThat(written(part)).isEqualTo(document);
+    }
+
+    @Test
     void records_roundTrip() throws IOException {
         Batch batch = Batch.validating("batch_1", "/v1/embeddings", "file-1", "unlimited", 5, null,
                 Map.of("k", "v"), "job-local");
         assertThat(Json.MAPPER.readValue(Json.write(batch), Batch.class)).isEqualTo(batch);
         FileObject file = FileObject.stored("file-1", 3, 4, "a.jsonl", "batch");
         assertThat(Json.MAPPER.readValue(Json.write(file), FileObject.class)).isEqualTo(file);
+        Upload upload = Upload.pending("upload_1", 10, 4, "a.jsonl", "batch", 3604)
+                .withStatus(Upload.Status.COMPLETED, file);
+        assertThat(Json.MAPPER.readValue(Json.write(upload), Upload.class)).isEqualTo(upload);
         FileDeleted deleted = FileDeleted.of("file-1");
         assertThat(Json.MAPPER.readValue(Json.write(deleted), FileDeleted.class)).isEqualTo(deleted);
     }

@@ -3,16 +3,20 @@ package dev.openbatch.core.batches;
 import static dev.openbatch.core.fakes.Responses.error;
 import static dev.openbatch.core.fakes.Responses.json;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.openbatch.core.ApiException;
 import dev.openbatch.core.Json;
+import dev.openbatch.core.api.Batch;
 import dev.openbatch.core.api.FileObject;
 import dev.openbatch.core.fakes.TestApi;
 import dev.openbatch.core.files.Files;
 import dev.openbatch.core.http.ApiRequest;
 import dev.openbatch.core.http.ApiResponse;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -72,13 +76,74 @@ class BatchesTest {
 
     @Test
     void create_withoutJobId_whereNoDefaultJob_is400() {
-        TestApi noDefault = new TestApi("{\"jobs\":[{\"id\":\"job-x\",\"base_url\":\"http://h/v1\"}]}");
+        TestApi noDefault = new TestApi("{\"jobs\":[{\"id\":\"job-x\",\"base_url\":\"http://h/v1\",\"tenants\":[\"tenant-a\"]}]}");
         String file = json(noDefault.upload("in.jsonl", "batch", "{}\n")).get("id").asText();
         ObjectNode request = request();
         request.put("input_file_id", file);
         JsonNode e = error(noDefault.sendJson("POST", "/v1/batches", request.toString()), 400);
         assertThat(e.get("message").asText()).isEqualTo("Missing required parameter: 'job_id'.");
         assertThat(noDefault.batchRecords.size()).isZero();
+    }
+
+    @Test
+    void create_onAJobOfOtherTenantsOnly_is400AsIfTheJobDidNotExist() {
+        ObjectNode request = request();
+        request.put("job_id", "job-b-only");
+        JsonNode e = error(create(request), 400);
+        assertThat(e.get("message").asText()).isEqualTo("Invalid 'job_id': no job 'job-b-only' is available to this account.");
+        assertThat(e.get("param").asText()).isEqualTo("job_id");
+        assertThat(e.get("code").asText()).isEqualTo("invalid_value");
+        assertThat(t.batchRecords.size()).isZero();
+    }
+
+    @Test
+    void create_withoutJobId_whereTheDefaultJobIsOtherTenants_is400AsIfThereWereNone() {
+        TestApi othersDefault = new TestApi("{\"default_job\":\"job-x\",\"jobs\":[{\"id\":\"job-x\","
+                + "\"base_url\":\"http://h/v1\",\"tenants\":[\"tenant-b\"]}]}");
+        ObjectNode request = request();
+        request.put("input_file_id", json(othersDefault.upload("in.jsonl", "batch", "{}\n")).get("id").asText());
+        JsonNode e = error(othersDefault.sendJson("POST", "/v1/batches", request.toString()), 400);
+        assertThat(e.get("message").asText()).isEqualTo("Missing required parameter: 'job_id'.");
+    }
+
+    @Test
+    void create_onAJobWithoutTenants_isForTheDefaultTenantOnly() {
+        TestApi unnamed = new TestApi("{\"jobs\":[{\"id\":\"job-x\",\"base_url\":\"http://h/v1\"}]}");
+        ObjectNode request = request();
+        request.put("job_id", "job-x");
+        request.put("input_file_id", json(unnamed.upload("in.jsonl", "batch", "{}\n")).get("id").asText());
+        error(unnamed.sendJson("POST", "/v1/batches", request.toString()), 400);
+        assertThat(unnamed.batchRecords.size()).isZero();
+    }
+
+    @Test
+    void submit_theSameIdTwice_storesOneBatch_andStartsItAgainOnlyWhileItIsValidating() {
+        Batches.Request request = Batches.Request.of(inputFileId, "/v1/embeddings", "unlimited", Map.of("k", "v"), null);
+
+        Batch first = t.batches.submit(TestApi.TENANT, "batch_fixed", request);
+        Batch again = t.batches.submit(TestApi.TENANT, "batch_fixed", request);
+
+        assertThat(again).isEqualTo(first);
+        assertThat(t.batchRecords.size()).isEqualTo(1);
+        assertThat(t.launched).containsExactly("batch_fixed", "batch_fixed");
+        t.batchRecords.transition(TestApi.TENANT, "batch_fixed", Set.of(Batch.Status.VALIDATING),
+                Batch.Status.IN_PROGRESS, Map.of("in_progress_at", 1L), 1L, null);
+        assertThat(t.batches.submit(TestApi.TENANT, "batch_fixed", request).status()).isEqualTo(Batch.Status.IN_PROGRESS);
+        assertThat(t.launched).hasSize(2);
+    }
+
+    @Test
+    void requestOf_checksAsTheApiChecksABody() {
+        assertThatThrownBy(() -> Batches.Request.of(inputFileId, "/v1/images", "24h", null, null))
+                .isInstanceOf(ApiException.class)
+                .hasMessage("'/v1/images' is not one of ['/v1/responses', '/v1/chat/completions', '/v1/embeddings', "
+                        + "'/v1/completions'] - 'endpoint'");
+        assertThatThrownBy(() -> Batches.Request.of(inputFileId, "/v1/embeddings", "1h", null, null))
+                .hasMessageContaining("'completion_window'");
+        assertThatThrownBy(() -> Batches.Request.of(inputFileId, "/v1/embeddings", "24h", Map.of("k", "v".repeat(513)), null))
+                .hasMessageContaining("Invalid 'metadata.k': string too long");
+        assertThatThrownBy(() -> Batches.Request.of(null, "/v1/embeddings", "24h", null, null))
+                .hasMessage("Missing required parameter: 'input_file_id'.");
     }
 
     @Test

@@ -5,16 +5,26 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.net.URI;
+import java.time.Duration;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 
 public final class InMemoryContentStore implements FileContentStore {
 
     public final Map<String, byte[]> objects = new ConcurrentHashMap<>();
+    /** Runs once, after the next put: what a concurrent request does in between. */
+    public Runnable afterNextPut;
 
     @Override
     public void put(String key, byte[] content, String contentType) {
         objects.put(key, content.clone());
+        Runnable concurrent = afterNextPut;
+        afterNextPut = null;
+        if (concurrent != null) {
+            concurrent.run();
+        }
     }
 
     @Override
@@ -40,7 +50,29 @@ public final class InMemoryContentStore implements FileContentStore {
     }
 
     @Override
+    public Map<String, Long> sizes(String prefix) {
+        Map<String, Long> sizes = new TreeMap<>();
+        objects.forEach((key, bytes) -> {
+            if (key.startsWith(prefix)) {
+                sizes.put(key, (long) bytes.length);
+            }
+        });
+        return sizes;
+    }
+
+    @Override
     public void delete(String key) {
         objects.remove(key);
+    }
+
+    @Override
+    public void deleteAll(String prefix) {
+        objects.keySet().removeIf(key -> key.startsWith(prefix));
+    }
+
+    /** A URL that names the key and its validity, for tests to read back. */
+    @Override
+    public URI presignedGet(String key, Duration validity) {
+        return URI.create("https://content.test/" + key + "?validity=" + validity.toSeconds());
     }
 }

@@ -1,5 +1,6 @@
 package dev.openbatch.core.fakes;
 
+import dev.openbatch.core.AlreadyExists;
 import dev.openbatch.core.Page;
 import dev.openbatch.core.PageRequest;
 import java.util.ArrayList;
@@ -25,7 +26,7 @@ final class InMemoryRecords<T> {
 
     synchronized void create(String tenant, T value) {
         if (byId.putIfAbsent(id.apply(value), new Owned<>(tenant, value)) != null) {
-            throw new IllegalStateException("exists: " + id.apply(value));
+            throw new AlreadyExists(id.apply(value), "memory");
         }
     }
 

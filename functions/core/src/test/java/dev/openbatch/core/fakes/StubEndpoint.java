@@ -41,6 +41,7 @@ public final class StubEndpoint implements AutoCloseable {
         server.createContext("/v1/", exchange -> {
             int now = inFlight.incrementAndGet();
             maxInFlight.accumulateAndGet(now, Math::max);
+            boolean counted = true;
             try (exchange) {
                 requests.incrementAndGet();
                 JsonNode body = Json.MAPPER.readTree(exchange.getRequestBody());
@@ -76,12 +77,18 @@ public final class StubEndpoint implements AutoCloseable {
                 }
                 byte[] bytes = answer.getBytes(StandardCharsets.UTF_8);
                 exchange.getResponseHeaders().add("x-request-id", "req-stub-" + requests.get());
+                // A request stops counting before its answer leaves: once the client has the answer it may
+                // send the next, which must not meet this one still counted.
+                inFlight.decrementAndGet();
+                counted = false;
                 exchange.sendResponseHeaders(status, bytes.length);
                 try (OutputStream out = exchange.getResponseBody()) {
                     out.write(bytes);
                 }
             } finally {
-                inFlight.decrementAndGet();
+                if (counted) {
+                    inFlight.decrementAndGet();
+                }
             }
         });
         server.start();

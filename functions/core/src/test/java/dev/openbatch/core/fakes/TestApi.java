@@ -7,11 +7,11 @@ import dev.openbatch.core.http.ApiRequest;
 import dev.openbatch.core.http.ApiResponse;
 import dev.openbatch.core.http.OpenAiApi;
 import dev.openbatch.core.jobs.JobCatalog;
+import dev.openbatch.core.uploads.Uploads;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -20,17 +20,21 @@ import java.util.concurrent.CopyOnWriteArrayList;
 public final class TestApi {
 
     public static final String TENANT = "tenant-a";
+    public static final String OTHER_TENANT = "tenant-b";
     public static final String JOBS = "{\"default_job\":\"job-default\",\"jobs\":["
-            + "{\"id\":\"job-default\",\"base_url\":\"http://127.0.0.1:9/v1\"},"
-            + "{\"id\":\"job-other\",\"base_url\":\"http://127.0.0.1:9/v1\",\"concurrency\":4}]}";
+            + "{\"id\":\"job-default\",\"base_url\":\"http://127.0.0.1:9/v1\",\"tenants\":[\"tenant-a\",\"tenant-b\"]},"
+            + "{\"id\":\"job-other\",\"base_url\":\"http://127.0.0.1:9/v1\",\"concurrency\":4,\"tenants\":[\"tenant-a\"]},"
+            + "{\"id\":\"job-b-only\",\"base_url\":\"http://127.0.0.1:9/v1\",\"tenants\":[\"tenant-b\"]}]}";
 
     public final InMemoryFileRepository fileRecords = new InMemoryFileRepository();
     public final InMemoryBatchRepository batchRecords = new InMemoryBatchRepository();
     public final InMemoryContentStore content = new InMemoryContentStore();
-    public final Clock clock = Clock.fixed(Instant.parse("2026-11-21T12:00:00Z"), ZoneOffset.UTC);
+    public final InMemoryUploadRepository uploadRecords = new InMemoryUploadRepository();
+    public final MutableClock clock = new MutableClock(Instant.parse("2026-11-21T12:00:00Z"));
     public final List<String> launched = new CopyOnWriteArrayList<>();
     public final Files files;
     public final Batches batches;
+    public final Uploads uploads;
     public final OpenAiApi api;
 
     public TestApi() {
@@ -42,7 +46,8 @@ public final class TestApi {
         files = new Files(fileRecords, content, ids, clock);
         batches = new Batches(batchRecords, fileRecords, JobCatalog.fromJson(jobs),
                 (tenant, id) -> launched.add(id), Batches.WINDOW_24H, ids, clock);
-        api = new OpenAiApi(files, batches);
+        uploads = new Uploads(uploadRecords, files, content, ids, clock);
+        api = new OpenAiApi(files, batches, uploads);
     }
 
     public ApiResponse send(String method, String path) {
@@ -62,6 +67,17 @@ public final class TestApi {
     public ApiResponse upload(String filename, String purpose, String content) {
         return send("POST", "/v1/files", Map.of(), Map.of("content-type", "multipart/form-data; boundary=XyZ"),
                 form("XyZ", purpose, filename, content.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    /** {@code POST /v1/uploads/{id}/parts} with the bytes as the SDKs send them: a multipart {@code data} part. */
+    public ApiResponse addPart(String uploadId, byte[] data) {
+        ByteArrayOutputStream form = new ByteArrayOutputStream();
+        form.writeBytes(("--XyZ\r\nContent-Disposition: form-data; name=\"data\"; filename=\"data\"\r\n"
+                + "Content-Type: application/octet-stream\r\n\r\n").getBytes(StandardCharsets.UTF_8));
+        form.writeBytes(data);
+        form.writeBytes("\r\n--XyZ--\r\n".getBytes(StandardCharsets.UTF_8));
+        return send("POST", "/v1/uploads/" + uploadId + "/parts", Map.of(),
+                Map.of("content-type", "multipart/form-data; boundary=XyZ"), form.toByteArray());
     }
 
     /** A multipart form as the SDKs send it: a purpose field and a file part. */

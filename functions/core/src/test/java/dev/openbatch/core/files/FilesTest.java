@@ -3,6 +3,7 @@ package dev.openbatch.core.files;
 import static dev.openbatch.core.fakes.Responses.error;
 import static dev.openbatch.core.fakes.Responses.json;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.openbatch.core.fakes.TestApi;
@@ -111,6 +112,37 @@ class FilesTest {
             assertThat(e.get("message").asText()).isEqualTo("No such File object: " + id);
         }
         error(t.send("DELETE", "/v1/files/" + id), 404);
+    }
+
+    @Test
+    void content_upToTheInlineLimit_isTheBytes_andBeyond_aRedirectToAShortLivedUrl() {
+        byte[] small = new byte[(int) Files.MAX_INLINE_CONTENT_BYTES];
+        byte[] large = new byte[(int) Files.MAX_INLINE_CONTENT_BYTES + 1];
+        String smallId = t.files.store(TestApi.TENANT, "small.jsonl", small.length,
+                key -> t.content.put(key, small, Files.JSONL)).id();
+        String largeId = t.files.store(TestApi.TENANT, "large.jsonl", large.length,
+                key -> t.content.put(key, large, Files.JSONL)).id();
+
+        ApiResponse inline = t.send("GET", "/v1/files/" + smallId + "/content");
+        assertThat(inline.status()).isEqualTo(200);
+        assertThat(inline.body()).isEqualTo(small);
+
+        ApiResponse redirect = t.send("GET", "/v1/files/" + largeId + "/content");
+        assertThat(redirect.status()).isEqualTo(302);
+        assertThat(redirect.headers()).containsEntry("location",
+                "https://content.test/" + Files.contentKey(largeId) + "?validity=300");
+        assertThat(redirect.body()).isEmpty();
+        error(t.api.handle(new ApiRequest("GET", "/v1/files/" + largeId + "/content", Map.of(), Map.of(), null,
+                "tenant-b")), 404);
+    }
+
+    @Test
+    void store_whenWritingTheBytesFails_removesWhatWasWritten_andWritesNoRecord() {
+        assertThatThrownBy(() -> t.files.store(TestApi.TENANT, "a.jsonl", 3, key -> {
+            t.content.put(key, new byte[3], Files.JSONL);
+            throw new IllegalStateException("digest mismatch");
+        })).hasMessage("digest mismatch");
+        assertNothingStored();
     }
 
     @Test

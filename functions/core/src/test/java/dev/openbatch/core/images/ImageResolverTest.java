@@ -9,6 +9,7 @@ import dev.openbatch.core.Json;
 import dev.openbatch.core.api.OpenAiError;
 import dev.openbatch.core.fakes.ImageServer;
 import dev.openbatch.core.fakes.TestImageResolvers;
+import dev.openbatch.core.pipeline.RequestBody;
 import java.util.Base64;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -63,7 +64,16 @@ class ImageResolverTest {
     }
 
     private JsonNode resolve(String endpoint, String body) throws InterruptedException {
-        return resolver.forChunk().resolve(endpoint, json(body));
+        return sent(resolver.forChunk(), endpoint, json(body));
+    }
+
+    /** The body as the endpoint receives it. */
+    private static JsonNode sent(ImageResolver.Chunk chunk, String endpoint, JsonNode body) throws InterruptedException {
+        try {
+            return Json.MAPPER.readTree(chunk.resolve(endpoint, body).bytes());
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private OpenAiError.Detail failure(String endpoint, String body) {
@@ -104,9 +114,30 @@ class ImageResolverTest {
     @Test
     void requestsWithoutImages_areSentAsTheyCame() throws Exception {
         JsonNode body = json(chat());
-        assertThat(resolver.forChunk().resolve(CHAT, body)).isSameAs(body);
+        assertThat(resolver.forChunk().resolve(CHAT, body).segments()).hasSize(1);
+        assertThat(sent(resolver.forChunk(), CHAT, body)).isEqualTo(body);
         JsonNode embeddings = json("{\"model\":\"e\",\"input\":[\"s3://images/cats/cat.png\"]}");
-        assertThat(resolver.forChunk().resolve("/v1/embeddings", embeddings)).isSameAs(embeddings);
+        assertThat(sent(resolver.forChunk(), "/v1/embeddings", embeddings)).isEqualTo(embeddings);
+        assertThat(objects.reads).hasValue(0);
+    }
+
+    @Test
+    void manyImages_areSplicedIntoTheBodyInTheirPlaces_withoutCopyingThem() throws Exception {
+        String[] parts = new String[12];
+        for (int i = 0; i < parts.length; i++) {
+            parts[i] = image(i % 2 == 0 ? "s3://images/cats/cat.png" : server.url("/bird.gif"));
+        }
+        ImageResolver.Chunk chunk = resolver.forChunk();
+        RequestBody first = chunk.resolve(CHAT, json(chat(parts)));
+        RequestBody second = chunk.resolve(CHAT, json(chat(parts)));
+
+        JsonNode sent = Json.MAPPER.readTree(first.bytes());
+        for (int i = 0; i < parts.length; i++) {
+            assertThat(sent.at("/messages/1/content/" + (i + 1) + "/image_url/url").asText())
+                    .isEqualTo(i % 2 == 0 ? dataUri("image/png", png) : dataUri("image/gif", gif));
+        }
+        assertThat(first.segments()).hasSize(2 * parts.length + 1);
+        assertThat(second.segments().get(1)).as("the cached image itself, not a copy").isSameAs(first.segments().get(1));
     }
 
     @Test

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class JobCatalogTest {
@@ -24,6 +26,76 @@ class JobCatalogTest {
         assertThat(catalog.find("job-b").orElseThrow().auth()).isNull();
         assertThat(catalog.defaultJob()).contains(a);
         assertThat(catalog.find("job-c")).isEmpty();
+    }
+
+    private static final String WITH_SECRETS = """
+            {"jobs": [{"id": "job-a", "base_url": "https://a/v1",
+                       "auth": {"header": "Authorization", "secret_arn": "arn:aws:secretsmanager:us-east-1:1:secret:a-AbCdEf"}},
+                      {"id": "job-b", "base_url": "https://b/v1",
+                       "auth": {"header": "X-Api-Key", "secret_arn": "arn:aws:secretsmanager:us-east-1:1:secret:a-AbCdEf"}},
+                      {"id": "job-c", "base_url": "https://c/v1", "auth": {"header": "Authorization", "value": "Bearer c"}},
+                      {"id": "job-d", "base_url": "https://d/v1"}]}""";
+
+    @Test
+    void secretArns_areTheSecretsOfTheJobsHeaders_eachOnce() {
+        assertThat(JobCatalog.fromJson(WITH_SECRETS).secretArns())
+                .containsExactly("arn:aws:secretsmanager:us-east-1:1:secret:a-AbCdEf");
+        assertThat(JobCatalog.fromJson("{\"jobs\":[{\"id\":\"job-a\",\"base_url\":\"http://h\"}]}").secretArns())
+                .isEmpty();
+    }
+
+    @Test
+    void aHeaderKeptInASecret_hasNoValueUntilRead_andTellsWhichSecretToRead() {
+        Job a = JobCatalog.fromJson(WITH_SECRETS).find("job-a").orElseThrow();
+
+        assertThatThrownBy(() -> a.auth().value()).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("arn:aws:secretsmanager:us-east-1:1:secret:a-AbCdEf");
+    }
+
+    @Test
+    void withSecrets_readsEachSecretOnce_andKeepsGivenValuesAndJobsWithoutAuth() {
+        List<String> reads = new ArrayList<>();
+        JobCatalog read = JobCatalog.fromJson(WITH_SECRETS).withSecrets(arn -> {
+            reads.add(arn);
+            return "Bearer from-the-secret";
+        });
+
+        assertThat(reads).containsExactly("arn:aws:secretsmanager:us-east-1:1:secret:a-AbCdEf");
+        assertThat(read.find("job-a").orElseThrow().auth().value()).isEqualTo("Bearer from-the-secret");
+        assertThat(read.find("job-b").orElseThrow().auth().name()).isEqualTo("X-Api-Key");
+        assertThat(read.find("job-b").orElseThrow().auth().value()).isEqualTo("Bearer from-the-secret");
+        assertThat(read.find("job-a").orElseThrow().auth().toString()).doesNotContain("from-the-secret");
+        assertThat(read.find("job-c").orElseThrow().auth().value()).isEqualTo("Bearer c");
+        assertThat(read.find("job-d").orElseThrow().auth()).isNull();
+        assertThat(read.find("job-a").orElseThrow().baseUrl()).isEqualTo(URI.create("https://a/v1"));
+    }
+
+    @Test
+    void anAuthHeader_needsAHeaderAndEitherAValueOrASecret() {
+        for (String auth : new String[] {"{\"header\":\"A\"}", "{\"value\":\"v\"}",
+                                         "{\"header\":\"A\",\"value\":\"v\",\"secret_arn\":\"arn\"}"}) {
+            assertThatThrownBy(() -> JobCatalog.fromJson(
+                    "{\"jobs\":[{\"id\":\"job-a\",\"base_url\":\"http://h\",\"auth\":" + auth + "}]}"))
+                    .as(auth).hasMessageContaining("job-a: auth needs a header and either a value or a secret_arn");
+        }
+    }
+
+    @Test
+    void tenants_nameWhoMayUseAJob_theFirstOwningItsDrops_andDefaultToTheDefaultTenant() {
+        JobCatalog catalog = JobCatalog.fromJson("""
+                {"jobs": [{"id": "job-a", "base_url": "http://gpu/v1", "tenants": ["ops", "research"]},
+                          {"id": "job-b", "base_url": "http://gpu/v1"}]}""");
+
+        Job a = catalog.find("job-a").orElseThrow();
+        assertThat(a.tenants()).containsExactly("ops", "research");
+        assertThat(a.dropOwner()).isEqualTo("ops");
+        assertThat(catalog.find("job-a", "research")).contains(a);
+        assertThat(catalog.find("job-a", "default")).isEmpty();
+        assertThat(catalog.find("job-b").orElseThrow().tenants()).containsExactly("default");
+        assertThat(catalog.find("job-b", "default")).isPresent();
+        assertThat(catalog.find("job-b", "ops")).isEmpty();
+        assertThatThrownBy(() -> JobCatalog.fromJson("{\"jobs\":[{\"id\":\"job-a\",\"base_url\":\"http://h\",\"tenants\":[]}]}"))
+                .hasMessageContaining("at least one");
     }
 
     @Test

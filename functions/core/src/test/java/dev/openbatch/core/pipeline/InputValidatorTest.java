@@ -48,6 +48,22 @@ class InputValidatorTest {
     }
 
     @Test
+    void aChunkIsCutShortOfItsLines_whenTheNextLineWouldPassItsBytes_andALongerLineIsAChunkOfItsOwn() {
+        int lineBytes = line("a").length() + 1;
+        InputValidator.Limits limits = new InputValidator.Limits(100, 1_000_000, 10, 100, 2 * lineBytes);
+        String longLine = "{\"custom_id\":\"long\",\"method\":\"POST\",\"url\":\"" + ENDPOINT
+                + "\",\"body\":{\"pad\":\"" + "x".repeat(3 * lineBytes) + "\"}}";
+        String file = line("a") + "\n" + line("b") + "\n" + line("c") + "\n" + longLine + "\n" + line("d") + "\n";
+
+        InputValidator.Result result = validate(file, limits);
+
+        assertThat(result).isEqualTo(new InputValidator.Result.Valid(5,
+                List.of(new Chunk(0, 1, 2), new Chunk(1, 3, 1), new Chunk(2, 4, 1), new Chunk(3, 5, 1))));
+        assertThat(store.chunks.get("batch_1/0")).hasSize(2 * lineBytes);
+        assertThat(new String(store.chunks.get("batch_1/2"), StandardCharsets.UTF_8)).isEqualTo(longLine + "\n");
+    }
+
+    @Test
     void crlfLineEnds_aByteOrderMark_blankLines_andNoFinalNewline_areAccepted() {
         String file = "\uFEFF" + line("a") + "\r\n\r\n   \n" + line("b") + "\r\n" + line("c");
 

@@ -10,6 +10,7 @@ import dev.openbatch.core.Json;
 import dev.openbatch.core.api.Batch;
 import dev.openbatch.core.batches.Batches;
 import dev.openbatch.core.fakes.InMemoryChunkStore;
+import dev.openbatch.core.fakes.MutableClock;
 import dev.openbatch.core.fakes.StubEndpoint;
 import dev.openbatch.core.fakes.TestApi;
 import dev.openbatch.core.fakes.TestImageResolvers;
@@ -19,8 +20,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -33,7 +32,7 @@ class PipelineTest {
 
     private final StubEndpoint endpoint = new StubEndpoint();
     private final TestApi t = new TestApi("{\"default_job\":\"job-stub\",\"jobs\":[{\"id\":\"job-stub\",\"base_url\":\""
-            + endpoint.baseUrl() + "\",\"concurrency\":4}]}");
+            + endpoint.baseUrl() + "\",\"concurrency\":4,\"tenants\":[\"" + TestApi.TENANT + "\"]}]}");
     private final InMemoryChunkStore chunks = new InMemoryChunkStore();
     private final MutableClock clock = new MutableClock(t.clock.instant());
     private final JobCatalog jobs = JobCatalog.fromJson("{\"jobs\":[{\"id\":\"job-stub\",\"base_url\":\""
@@ -238,33 +237,5 @@ class PipelineTest {
         assertThat(ids).hasSize(30);
         assertThat(done.errorFileId()).isNull();
         assertThat(endpoint.maxInFlight.get()).isEqualTo(4);
-    }
-
-    /** A clock the test moves. */
-    private static final class MutableClock extends Clock {
-        private volatile Instant now;
-
-        MutableClock(Instant start) {
-            now = start;
-        }
-
-        void advance(Duration by) {
-            now = now.plus(by);
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneId.of("UTC");
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
     }
 }

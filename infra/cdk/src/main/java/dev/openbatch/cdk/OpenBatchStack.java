@@ -1,0 +1,495 @@
+package dev.openbatch.cdk;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import software.amazon.awscdk.Annotations;
+import software.amazon.awscdk.Aws;
+import software.amazon.awscdk.CfnOutput;
+import software.amazon.awscdk.Duration;
+import software.amazon.awscdk.RemovalPolicy;
+import software.amazon.awscdk.Stack;
+import software.amazon.awscdk.StackProps;
+import software.amazon.awscdk.aws_apigatewayv2_authorizers.HttpLambdaAuthorizer;
+import software.amazon.awscdk.aws_apigatewayv2_authorizers.HttpLambdaAuthorizerProps;
+import software.amazon.awscdk.aws_apigatewayv2_authorizers.HttpLambdaResponseType;
+import software.amazon.awscdk.aws_apigatewayv2_integrations.HttpLambdaIntegration;
+import software.amazon.awscdk.services.apigatewayv2.AddRoutesOptions;
+import software.amazon.awscdk.services.apigatewayv2.HttpApi;
+import software.amazon.awscdk.services.apigatewayv2.HttpMethod;
+import software.amazon.awscdk.services.cloudwatch.Alarm;
+import software.amazon.awscdk.services.cloudwatch.ComparisonOperator;
+import software.amazon.awscdk.services.cloudwatch.Dashboard;
+import software.amazon.awscdk.services.cloudwatch.GraphWidget;
+import software.amazon.awscdk.services.cloudwatch.IMetric;
+import software.amazon.awscdk.services.cloudwatch.IWidget;
+import software.amazon.awscdk.services.cloudwatch.MetricOptions;
+import software.amazon.awscdk.services.cloudwatch.TreatMissingData;
+import software.amazon.awscdk.services.cloudwatch.actions.SnsAction;
+import software.amazon.awscdk.services.dynamodb.Attribute;
+import software.amazon.awscdk.services.dynamodb.AttributeType;
+import software.amazon.awscdk.services.dynamodb.BillingMode;
+import software.amazon.awscdk.services.dynamodb.GlobalSecondaryIndexProps;
+import software.amazon.awscdk.services.dynamodb.PointInTimeRecoverySpecification;
+import software.amazon.awscdk.services.dynamodb.ProjectionType;
+import software.amazon.awscdk.services.dynamodb.Table;
+import software.amazon.awscdk.services.ec2.ISecurityGroup;
+import software.amazon.awscdk.services.ec2.ISubnet;
+import software.amazon.awscdk.services.ec2.SecurityGroup;
+import software.amazon.awscdk.services.ec2.Subnet;
+import software.amazon.awscdk.services.ec2.Vpc;
+import software.amazon.awscdk.services.ec2.VpcAttributes;
+import software.amazon.awscdk.services.events.EventPattern;
+import software.amazon.awscdk.services.events.Rule;
+import software.amazon.awscdk.services.events.targets.LambdaFunction;
+import software.amazon.awscdk.services.events.targets.LambdaFunctionProps;
+import software.amazon.awscdk.services.iam.Grant;
+import software.amazon.awscdk.services.iam.GrantOnPrincipalOptions;
+import software.amazon.awscdk.services.iam.PolicyStatement;
+import software.amazon.awscdk.services.kms.Key;
+import software.amazon.awscdk.services.lambda.Code;
+import software.amazon.awscdk.services.lambda.EventInvokeConfigOptions;
+import software.amazon.awscdk.services.lambda.destinations.SqsDestination;
+import software.amazon.awscdk.services.lambda.eventsources.SqsEventSource;
+import software.amazon.awscdk.services.lambda.eventsources.SqsEventSourceProps;
+import software.amazon.awscdk.services.logs.CfnLogGroup;
+import software.amazon.awscdk.services.logs.LogGroup;
+import software.amazon.awscdk.services.s3.BlockPublicAccess;
+import software.amazon.awscdk.services.s3.Bucket;
+import software.amazon.awscdk.services.s3.BucketEncryption;
+import software.amazon.awscdk.services.s3.CfnBucket;
+import software.amazon.awscdk.services.s3.LifecycleRule;
+import software.amazon.awscdk.services.sns.Topic;
+import software.amazon.awscdk.services.sns.subscriptions.EmailSubscription;
+import software.amazon.awscdk.services.sqs.DeadLetterQueue;
+import software.amazon.awscdk.services.sqs.Queue;
+import software.amazon.awscdk.services.sqs.QueueEncryption;
+import software.amazon.awscdk.services.stepfunctions.DefinitionBody;
+import software.amazon.awscdk.services.stepfunctions.LogLevel;
+import software.amazon.awscdk.services.stepfunctions.LogOptions;
+import software.amazon.awscdk.services.stepfunctions.StateMachine;
+import software.amazon.awscdk.services.stepfunctions.StateMachineType;
+import software.constructs.Construct;
+import software.constructs.IConstruct;
+
+/**
+ * openbatch in one AWS account: the same functions and the same state machine file the local
+ * runtime runs, wired to API Gateway, S3, DynamoDB, SQS and Step Functions. Construct ids follow the
+ * local runtime's resource names ({@code openbatch-data} is {@code DataBucket}, {@code
+ * openbatch-chunks} is {@code ChunkQueue}, ...); CloudFormation names the physical resources.
+ */
+public final class OpenBatchStack extends Stack {
+
+    /** Where the build puts the functions' Lambda zip, from infra/cdk, where the CDK runs. */
+    public static final Path FUNCTIONS_ZIP = Path.of("../../functions/aws/target/openbatch-functions.zip");
+    /** The one orchestration definition. */
+    public static final Path STATE_MACHINE = Path.of("../../statemachine/batch.asl.json");
+
+    /** Where the Map's chunk tasks, the API, validation and finalization keep their objects. */
+    static final String FILES = "files/*";
+    static final String BATCHES = "batches/*";
+    static final String UPLOADS = "uploads/*";
+    /** S3-drop submission: drops under {@code incoming/}, results under {@code results/}. */
+    static final String INCOMING = "incoming/";
+    static final String RESULTS = "results/*";
+    /** Where the data bucket keeps the record of the drop a batch came from. */
+    static final String DROPS = "drops/*";
+    /** The index on (owner, id) that lists a tenant's files and batches. */
+    static final String BY_OWNER = "by_owner";
+    /** A chunk message received this many times goes to the dead-letter queue, as locally. */
+    static final int MAX_RECEIVES = 5;
+    /** API Gateway gives an integration at most 30 s; the function stops first. */
+    static final Duration API_TIMEOUT = Duration.seconds(29);
+
+    /** The CDK warnings this stack acknowledges, each with its reason. */
+    private final Map<String, String> acknowledged = new TreeMap<>();
+    private final StateMachine stateMachine;
+
+    public OpenBatchStack(Construct scope, String id, StackProps props, DeploymentConfig config) {
+        super(scope, id, props);
+        RemovalPolicy dataRemoval = config.retainData() ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+
+        // ---- storage ---------------------------------------------------------------------------
+        Key dataKey = config.kms() ? Key.Builder.create(this, "DataKey")
+                .description("openbatch: the data and ingest buckets")
+                .enableKeyRotation(true)
+                .removalPolicy(dataRemoval)
+                .build() : null;
+        Bucket dataBucket = bucket("DataBucket", dataKey, dataRemoval, List.of(
+                LifecycleRule.builder().id("intermediate-objects").prefix("batches/")
+                        .expiration(Duration.days(config.intermediateExpiryDays())).build(),
+                // An upload expires an hour after it is created (as OpenAI's): parts left a day are abandoned.
+                LifecycleRule.builder().id("abandoned-upload-parts").prefix("uploads/")
+                        .expiration(Duration.days(1)).build(),
+                LifecycleRule.builder().id("incomplete-uploads")
+                        .abortIncompleteMultipartUploadAfter(Duration.days(7)).build()));
+        Bucket ingestBucket = bucket("IngestBucket", dataKey, dataRemoval, List.of(
+                LifecycleRule.builder().id("incomplete-uploads")
+                        .abortIncompleteMultipartUploadAfter(Duration.days(7)).build()));
+        // Object-created events to EventBridge, set on the bucket itself: the CDK's eventBridgeEnabled
+        // would add a custom resource whose role may put notifications on every bucket ("*").
+        ((CfnBucket) ingestBucket.getNode().getDefaultChild()).setNotificationConfiguration(
+                CfnBucket.NotificationConfigurationProperty.builder()
+                        .eventBridgeConfiguration(CfnBucket.EventBridgeConfigurationProperty.builder()
+                                .eventBridgeEnabled(true).build())
+                        .build());
+
+        // An upload past its expires_at (an hour after its creation), or a file with an expiry, is gone:
+        // DynamoDB removes the record. A batch's expires_at ends its completion window, not its record.
+        Table filesTable = ownedRecords("FilesTable", dataRemoval, "expires_at");
+        Table batchesTable = ownedRecords("BatchesTable", dataRemoval, null);
+        Table keysTable = Table.Builder.create(this, "KeysTable")
+                .partitionKey(Attribute.builder().name("key_hash").type(AttributeType.STRING).build())
+                .billingMode(BillingMode.PAY_PER_REQUEST)
+                .pointInTimeRecoverySpecification(pointInTimeRecovery())
+                .deletionProtection(config.retainData())
+                .removalPolicy(dataRemoval)
+                .build();
+
+        // ---- queues ----------------------------------------------------------------------------
+        Queue chunkDeadLetters = queue("ChunkDeadLetterQueue", Duration.seconds(30), null);
+        Duration workerTimeout = Duration.seconds(config.worker().timeoutSeconds());
+        // Six times the worker's timeout, as AWS advises for an SQS event source: a message a worker
+        // still holds is not handed to another, even across the event source's own retries.
+        Queue chunkQueue = queue("ChunkQueue", Duration.seconds(6L * config.worker().timeoutSeconds()),
+                DeadLetterQueue.builder().queue(chunkDeadLetters).maxReceiveCount(MAX_RECEIVES).build());
+        Queue ingestDeadLetters = queue("IngestDeadLetterQueue", Duration.seconds(30), null);
+
+        // ---- functions -------------------------------------------------------------------------
+        if (!Files.isRegularFile(FUNCTIONS_ZIP)) {
+            throw new IllegalStateException("the functions' Lambda zip is not built: " + FUNCTIONS_ZIP.toAbsolutePath()
+                    + " (build the reactor first, e.g. mvn -pl infra/cdk -am package)");
+        }
+        OpenBatchFunction.Shared shared = new OpenBatchFunction.Shared(Code.fromAsset(FUNCTIONS_ZIP.toString()),
+                config.tracing(), config.logRetentionDays(), dataRemoval);
+        Map<String, String> common = new HashMap<>(Map.of(
+                "OPENBATCH_BUCKET", dataBucket.getBucketName(),
+                "OPENBATCH_FILES_TABLE", filesTable.getTableName(),
+                "OPENBATCH_BATCHES_TABLE", batchesTable.getTableName(),
+                "OPENBATCH_JOBS", config.jobsJson(),
+                "OPENBATCH_CHUNK_LINES", Integer.toString(config.chunkLines()),
+                "OPENBATCH_MAP_CONCURRENCY", Integer.toString(config.mapConcurrency())));
+
+        OpenBatchFunction validate = new OpenBatchFunction(this, "ValidateFunction", shared, new OpenBatchFunction.Spec(
+                "ValidateHandler", "openbatch: check a batch's input and cut it into chunks",
+                config.memoryMb(), Duration.minutes(15), common, false), null);
+        Access.objects(validate.role(), dataBucket, FILES, "s3:GetObject");
+        Access.objects(validate.role(), dataBucket, BATCHES, "s3:PutObject");
+        Access.listing(validate.role(), dataBucket);
+        Access.items(validate.role(), batchesTable, "dynamodb:GetItem", "dynamodb:UpdateItem");
+
+        Map<String, String> finalizeEnvironment = with(common, "OPENBATCH_INGEST_BUCKET", ingestBucket.getBucketName());
+        OpenBatchFunction finalize = new OpenBatchFunction(this, "FinalizeFunction", shared, new OpenBatchFunction.Spec(
+                "FinalizeHandler", "openbatch: join the chunks' parts into the output and error files",
+                config.memoryMb(), Duration.minutes(15), finalizeEnvironment, false), null);
+        Access.objects(finalize.role(), dataBucket, BATCHES, "s3:GetObject");
+        Access.objects(finalize.role(), dataBucket, FILES, "s3:GetObject", "s3:PutObject");
+        Access.objects(finalize.role(), dataBucket, DROPS, "s3:GetObject");
+        Access.listing(finalize.role(), dataBucket);
+        // A dropped batch's results: output and error files copied beside the drop, batch.json written,
+        // an earlier version's leftovers removed, and a newer version's batch.json read and left alone.
+        Access.objects(finalize.role(), ingestBucket, RESULTS, "s3:GetObject", "s3:PutObject", "s3:DeleteObject");
+        Access.listing(finalize.role(), ingestBucket);
+        Access.items(finalize.role(), filesTable, "dynamodb:GetItem", "dynamodb:PutItem");
+        Access.items(finalize.role(), batchesTable, "dynamodb:GetItem", "dynamodb:UpdateItem");
+
+        // ---- the state machine -----------------------------------------------------------------
+        LogGroup stateMachineLogs = LogGroup.Builder.create(this, "StateMachineLogs").removalPolicy(dataRemoval).build();
+        ((CfnLogGroup) stateMachineLogs.getNode().getDefaultChild()).setRetentionInDays(config.logRetentionDays());
+        stateMachine = StateMachine.Builder.create(this, "BatchStateMachine")
+                .stateMachineType(StateMachineType.STANDARD)
+                .definitionBody(DefinitionBody.fromFile(STATE_MACHINE.toString()))
+                .definitionSubstitutions(Map.of(
+                        "ValidateFunctionArn", validate.alias().getFunctionArn(),
+                        "FinalizeFunctionArn", finalize.alias().getFunctionArn(),
+                        "ChunkQueueUrl", chunkQueue.getQueueUrl()))
+                // Logging to CloudWatch adds the log-delivery actions (logs:CreateLogDelivery and its kin)
+                // on "*" to the state machine's role: that API names no resource.
+                .logs(LogOptions.builder().destination(stateMachineLogs).level(LogLevel.ERROR)
+                        // the state carries claim checks only: ids and chunk descriptors, no request
+                        .includeExecutionData(true).build())
+                // Tracing adds the X-Ray actions on "*": X-Ray's API names no resource.
+                .tracingEnabled(config.tracing())
+                .build();
+        validate.alias().grantInvoke(stateMachine);
+        finalize.alias().grantInvoke(stateMachine);
+        chunkQueue.grant(stateMachine, "sqs:SendMessage");
+
+        // ---- the worker ------------------------------------------------------------------------
+        Map<String, String> workerEnvironment = new HashMap<>(common);
+        if (!config.imageBuckets().isEmpty()) {
+            workerEnvironment.put("OPENBATCH_IMAGE_BUCKETS", String.join(",", config.imageBuckets()));
+        }
+        if (!config.imageTrustedHosts().isEmpty()) {
+            workerEnvironment.put("OPENBATCH_IMAGE_TRUSTED_HOSTS", String.join(",", config.imageTrustedHosts()));
+        }
+        OpenBatchFunction worker = new OpenBatchFunction(this, "WorkerFunction", shared, new OpenBatchFunction.Spec(
+                "WorkerHandler", "openbatch: run a chunk's requests against the job's inference endpoint",
+                config.worker().memoryMb(), workerTimeout, workerEnvironment, false), placement(config));
+        Access.objects(worker.role(), dataBucket, BATCHES, "s3:GetObject", "s3:PutObject");
+        Access.listing(worker.role(), dataBucket);
+        Access.items(worker.role(), batchesTable, "dynamodb:GetItem", "dynamodb:UpdateItem");
+        stateMachine.grant(worker.role(), "states:SendTaskSuccess");
+        for (String secretArn : config.jobCatalog().secretArns()) {
+            Grant.addToPrincipal(GrantOnPrincipalOptions.builder().grantee(worker.role())
+                    .actions(List.of("secretsmanager:GetSecretValue")).resourceArns(List.of(secretArn)).build());
+        }
+        for (String imageBucket : config.imageBuckets()) {
+            imageReads(worker, imageBucket);
+        }
+        worker.alias().addEventSource(new SqsEventSource(chunkQueue, SqsEventSourceProps.builder()
+                .batchSize(config.worker().batchSize())
+                .reportBatchItemFailures(true)
+                .maxConcurrency(config.worker().maxConcurrency())
+                .build()));
+
+        // ---- the API ---------------------------------------------------------------------------
+        OpenBatchFunction apiFunction = new OpenBatchFunction(this, "ApiFunction", shared, new OpenBatchFunction.Spec(
+                "ApiHandler", "openbatch: the OpenAI Files and Batches API", config.memoryMb(), API_TIMEOUT,
+                with(common, "OPENBATCH_STATE_MACHINE_ARN", stateMachine.getStateMachineArn()), true), null);
+        // Files' bytes, and the Uploads API's parts: written, read to be joined, listed, deleted. The role
+        // also signs the short-lived download URLs of large files, so it reads files/ for whoever holds one.
+        Access.objects(apiFunction.role(), dataBucket, FILES, "s3:GetObject", "s3:PutObject", "s3:DeleteObject");
+        Access.objects(apiFunction.role(), dataBucket, UPLOADS, "s3:GetObject", "s3:PutObject", "s3:DeleteObject");
+        Access.listing(apiFunction.role(), dataBucket);
+        // The files table holds the uploads' records too, which move from pending to completed or cancelled.
+        Access.items(apiFunction.role(), filesTable,
+                "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem");
+        Access.query(apiFunction.role(), filesTable, BY_OWNER);
+        Access.items(apiFunction.role(), batchesTable, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem");
+        Access.query(apiFunction.role(), batchesTable, BY_OWNER);
+        stateMachine.grantStartExecution(apiFunction.role());
+
+        OpenBatchFunction authorizer = new OpenBatchFunction(this, "AuthorizerFunction", shared, new OpenBatchFunction.Spec(
+                "AuthorizerHandler", "openbatch: API keys to tenants", config.memoryMb(), Duration.seconds(10),
+                with(common, "OPENBATCH_KEYS_TABLE", keysTable.getTableName()), true), null);
+        Access.items(authorizer.role(), keysTable, "dynamodb:GetItem");
+
+        HttpApi api = HttpApi.Builder.create(this, "Api")
+                .description("openbatch: OpenAI-compatible Files and Batches API")
+                .build();
+        api.addRoutes(AddRoutesOptions.builder()
+                .path("/v1/{proxy+}")
+                .methods(List.of(HttpMethod.ANY))
+                .integration(new HttpLambdaIntegration("ApiIntegration", apiFunction.alias()))
+                .authorizer(new HttpLambdaAuthorizer("ApiKeyAuthorizer", authorizer.alias(),
+                        HttpLambdaAuthorizerProps.builder()
+                                .authorizerName("openbatch-api-keys")
+                                .responseTypes(List.of(HttpLambdaResponseType.SIMPLE))
+                                .identitySource(List.of("$request.header.Authorization"))
+                                .resultsCacheTtl(Duration.seconds(config.authorizerCacheSeconds()))
+                                .build()))
+                .build());
+
+        // ---- S3-drop submission ----------------------------------------------------------------
+        OpenBatchFunction ingest = new OpenBatchFunction(this, "IngestFunction", shared, new OpenBatchFunction.Spec(
+                "IngestHandler", "openbatch: a JSONL file dropped under incoming/ becomes a batch",
+                config.memoryMb(), Duration.minutes(5),
+                with(with(common, "OPENBATCH_INGEST_BUCKET", ingestBucket.getBucketName()),
+                        "OPENBATCH_STATE_MACHINE_ARN", stateMachine.getStateMachineArn()), false), null);
+        Access.objects(ingest.role(), ingestBucket, INCOMING + "*", "s3:GetObject");
+        Access.objects(ingest.role(), ingestBucket, RESULTS, "s3:GetObject", "s3:PutObject", "s3:DeleteObject");
+        Access.listing(ingest.role(), ingestBucket);
+        // The drop copied in as the batch's input file, with the record of where it came from; a drop
+        // seen again after its batch ended has its results written from the output files.
+        Access.objects(ingest.role(), dataBucket, FILES, "s3:GetObject", "s3:PutObject");
+        Access.objects(ingest.role(), dataBucket, DROPS, "s3:PutObject");
+        Access.items(ingest.role(), filesTable, "dynamodb:GetItem", "dynamodb:PutItem");
+        Access.items(ingest.role(), batchesTable, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem");
+        stateMachine.grantStartExecution(ingest.role());
+        // A drop whose ingest fails after Lambda's retries is kept, not lost: never silence.
+        ingest.alias().configureAsyncInvoke(EventInvokeConfigOptions.builder()
+                .retryAttempts(2)
+                .onFailure(new SqsDestination(ingestDeadLetters))
+                .build());
+        Rule.Builder.create(this, "IngestRule")
+                .description("openbatch: objects created under incoming/ of the ingest bucket")
+                .eventPattern(EventPattern.builder()
+                        .source(List.of("aws.s3"))
+                        .detailType(List.of("Object Created"))
+                        .detail(Map.of(
+                                "bucket", Map.of("name", List.of(ingestBucket.getBucketName())),
+                                "object", Map.of("key", List.of(Map.of("prefix", INCOMING)))))
+                        .build())
+                .targets(List.of(new LambdaFunction(ingest.alias(), LambdaFunctionProps.builder()
+                        .deadLetterQueue(ingestDeadLetters)
+                        .maxEventAge(Duration.hours(24))
+                        .retryAttempts(185)
+                        .build())))
+                .build();
+
+        // ---- alarms, dashboard, outputs --------------------------------------------------------
+        Topic alarms = config.alarmEmail() == null ? null : Topic.Builder.create(this, "AlarmTopic")
+                .displayName("openbatch alarms").enforceSsl(true).build();
+        if (alarms != null) {
+            alarms.addSubscription(new EmailSubscription(config.alarmEmail()));
+        }
+        alarm("ChunkDeadLettersAlarm", "openbatch: chunk messages reached the dead-letter queue",
+                chunkDeadLetters.metricApproximateNumberOfMessagesVisible(fiveMinutes("Maximum")), alarms);
+        alarm("IngestDeadLettersAlarm", "openbatch: S3 drops could not be ingested",
+                ingestDeadLetters.metricApproximateNumberOfMessagesVisible(fiveMinutes("Maximum")), alarms);
+        alarm("StateMachineFailuresAlarm", "openbatch: batch executions failed (not invalid input: a fault)",
+                stateMachine.metricFailed(fiveMinutes("Sum")), alarms);
+        alarm("WorkerErrorsAlarm", "openbatch: worker invocations failed (crashed or timed out)",
+                worker.function().metricErrors(fiveMinutes("Sum")), alarms);
+        dashboard(apiFunction, worker, chunkQueue, chunkDeadLetters);
+
+        output("ApiBaseUrl", api.getApiEndpoint() + "/v1", "the base URL for the OpenAI SDKs and curl");
+        output("DataBucketName", dataBucket.getBucketName(), "files, chunks, parts and outputs");
+        output("IngestBucketName", ingestBucket.getBucketName(), "S3-drop submission: put JSONL under incoming/<job_id>/");
+        output("KeysTableName", keysTable.getTableName(), "API keys: put their SHA-256 and tenant here");
+        output("StateMachineArn", stateMachine.getStateMachineArn(), "the batch state machine");
+    }
+
+    /** Silences a CDK warning on a construct, on purpose and saying why; the tests hold the list. */
+    void acknowledge(IConstruct construct, String warning, String reason) {
+        Annotations.of(construct).acknowledgeWarning(warning, reason);
+        acknowledged.put(warning, reason);
+    }
+
+    Map<String, String> acknowledgedWarnings() {
+        return Map.copyOf(acknowledged);
+    }
+
+    private Bucket bucket(String id, Key key, RemovalPolicy removal, List<LifecycleRule> lifecycle) {
+        return Bucket.Builder.create(this, id)
+                .blockPublicAccess(BlockPublicAccess.BLOCK_ALL)
+                // A bucket policy that refuses every request not over TLS 1.2 or newer.
+                .enforceSsl(true)
+                .minimumTlsVersion(1.2)
+                .encryption(key == null ? BucketEncryption.S3_MANAGED : BucketEncryption.KMS)
+                .encryptionKey(key)
+                .bucketKeyEnabled(key != null)
+                .lifecycleRules(lifecycle)
+                .removalPolicy(removal)
+                .build();
+    }
+
+    /** The shape of the files and batches tables: see OwnedTable in functions/aws. */
+    private Table ownedRecords(String id, RemovalPolicy removal, String expiryAttribute) {
+        Attribute recordId = Attribute.builder().name("id").type(AttributeType.STRING).build();
+        Table table = Table.Builder.create(this, id)
+                .partitionKey(recordId)
+                .billingMode(BillingMode.PAY_PER_REQUEST)
+                .pointInTimeRecoverySpecification(pointInTimeRecovery())
+                .timeToLiveAttribute(expiryAttribute)
+                .deletionProtection(removal == RemovalPolicy.RETAIN)
+                .removalPolicy(removal)
+                .build();
+        table.addGlobalSecondaryIndex(GlobalSecondaryIndexProps.builder()
+                .indexName(BY_OWNER)
+                .partitionKey(Attribute.builder().name("owner").type(AttributeType.STRING).build())
+                .sortKey(recordId)
+                .projectionType(ProjectionType.ALL)
+                .build());
+        return table;
+    }
+
+    private static PointInTimeRecoverySpecification pointInTimeRecovery() {
+        return PointInTimeRecoverySpecification.builder().pointInTimeRecoveryEnabled(true).build();
+    }
+
+    private Queue queue(String id, Duration visibility, DeadLetterQueue deadLetters) {
+        return Queue.Builder.create(this, id)
+                .visibilityTimeout(visibility)
+                .retentionPeriod(Duration.days(14))
+                .encryption(QueueEncryption.SQS_MANAGED)
+                .enforceSsl(true)
+                .deadLetterQueue(deadLetters)
+                .build();
+    }
+
+    /**
+     * The worker may read the objects of an image bucket, in any region: {@code s3:GetObject} on its
+     * objects, and {@code s3:ListBucket} so that a missing image is a 404 and the SDK's region
+     * discovery may HeadBucket. A bucket named with its owner ({@code bucket:account}) is read only
+     * while that account owns it, in IAM as in the worker's requests.
+     */
+    private static void imageReads(OpenBatchFunction worker, String imageBucket) {
+        String[] parts = imageBucket.split(":", 2);
+        String arn = "arn:" + Aws.PARTITION + ":s3:::" + parts[0];
+        Map<String, Object> owner = parts.length == 1 ? null
+                : Map.of("StringEquals", Map.of("s3:ResourceAccount", parts[1]));
+        worker.role().addToPrincipalPolicy(PolicyStatement.Builder.create()
+                .actions(List.of("s3:GetObject")).resources(List.of(arn + "/*")).conditions(owner).build());
+        worker.role().addToPrincipalPolicy(PolicyStatement.Builder.create()
+                .actions(List.of("s3:ListBucket")).resources(List.of(arn)).conditions(owner).build());
+    }
+
+    /** The worker's place in an existing VPC, when the endpoints are private. */
+    private OpenBatchFunction.Placement placement(DeploymentConfig config) {
+        DeploymentConfig.VpcPlacement vpc = config.vpc();
+        if (vpc == null) {
+            return null;
+        }
+        List<ISubnet> subnets = new ArrayList<>();
+        for (String subnetId : vpc.subnetIds()) {
+            ISubnet subnet = Subnet.fromSubnetId(this, "WorkerSubnet-" + subnetId, subnetId);
+            acknowledge(subnet, "@aws-cdk/aws-ec2:noSubnetRouteTableId",
+                    "the worker's network interfaces go into the subnet; nothing here reads its route table");
+            subnets.add(subnet);
+        }
+        List<ISecurityGroup> groups = new ArrayList<>();
+        for (String groupId : vpc.securityGroupIds()) {
+            groups.add(SecurityGroup.fromSecurityGroupId(this, "WorkerSecurityGroup-" + groupId, groupId));
+        }
+        return new OpenBatchFunction.Placement(Vpc.fromVpcAttributes(this, "WorkerVpc", VpcAttributes.builder()
+                .vpcId(vpc.vpcId()).availabilityZones(vpc.availabilityZones()).build()), subnets, groups);
+    }
+
+    private static Map<String, String> with(Map<String, String> environment, String name, String value) {
+        Map<String, String> copy = new HashMap<>(environment);
+        copy.put(name, value);
+        return copy;
+    }
+
+    private static MetricOptions fiveMinutes(String statistic) {
+        return MetricOptions.builder().period(Duration.minutes(5)).statistic(statistic).build();
+    }
+
+    private void alarm(String id, String description, IMetric metric, Topic topic) {
+        Alarm alarm = Alarm.Builder.create(this, id)
+                .alarmDescription(description)
+                .metric(metric)
+                .threshold(1)
+                .comparisonOperator(ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD)
+                .evaluationPeriods(1)
+                .treatMissingData(TreatMissingData.NOT_BREACHING)
+                .build();
+        if (topic != null) {
+            alarm.addAlarmAction(new SnsAction(topic));
+        }
+    }
+
+    private void dashboard(OpenBatchFunction apiFunction, OpenBatchFunction worker, Queue chunkQueue,
+                           Queue chunkDeadLetters) {
+        List<IWidget> row1 = List.of(
+                graph("API requests and errors", apiFunction.function().metricInvocations(fiveMinutes("Sum")),
+                        apiFunction.function().metricErrors(fiveMinutes("Sum"))),
+                graph("API latency (p99)", apiFunction.function().metricDuration(fiveMinutes("p99"))),
+                graph("Batches", stateMachine.metricStarted(fiveMinutes("Sum")),
+                        stateMachine.metricSucceeded(fiveMinutes("Sum")), stateMachine.metricFailed(fiveMinutes("Sum"))));
+        List<IWidget> row2 = List.of(
+                graph("Chunk queue", chunkQueue.metricApproximateNumberOfMessagesVisible(fiveMinutes("Maximum")),
+                        chunkQueue.metricApproximateAgeOfOldestMessage(fiveMinutes("Maximum")),
+                        chunkDeadLetters.metricApproximateNumberOfMessagesVisible(fiveMinutes("Maximum"))),
+                graph("Workers", worker.function().metricInvocations(fiveMinutes("Sum")),
+                        worker.function().metricErrors(fiveMinutes("Sum")),
+                        worker.function().metric("ConcurrentExecutions", fiveMinutes("Maximum"))),
+                graph("Worker duration (p50, p99)", worker.function().metricDuration(fiveMinutes("p50")),
+                        worker.function().metricDuration(fiveMinutes("p99"))));
+        Dashboard.Builder.create(this, "Dashboard").widgets(List.of(row1, row2)).build();
+    }
+
+    private static GraphWidget graph(String title, IMetric... metrics) {
+        return GraphWidget.Builder.create().title(title).left(List.of(metrics)).width(8).build();
+    }
+
+    private void output(String id, String value, String description) {
+        CfnOutput.Builder.create(this, id).value(value).description(description).build();
+    }
+}
