@@ -34,11 +34,48 @@ import java.util.stream.Collectors;
  *                          {@code incoming/} and find results under {@code results/}; absent, no S3 drops
  * @param keysTable         {@code OPENBATCH_KEYS_TABLE}: the API keys, by hash (the authorizer reads it);
  *                          null where keys are not used
+ * @param retries           how the worker waits before trying a request or a chunk again, see {@link Retries}
  */
 public record Settings(String region, String bucket, String filesTable, String batchesTable, String jobsJson,
                        String stateMachineArn, int chunkLines, int mapConcurrency, Duration window24h,
                        Map<String, URI> endpoints, Optional<String[]> staticCredentials, Images images,
-                       Optional<String> ingestBucket, String keysTable) {
+                       Optional<String> ingestBucket, String keysTable, Retries retries) {
+
+    /** Settings with the default {@link Retries}. */
+    public Settings(String region, String bucket, String filesTable, String batchesTable, String jobsJson,
+                    String stateMachineArn, int chunkLines, int mapConcurrency, Duration window24h,
+                    Map<String, URI> endpoints, Optional<String[]> staticCredentials, Images images,
+                    Optional<String> ingestBucket, String keysTable) {
+        this(region, bucket, filesTable, batchesTable, jobsJson, stateMachineArn, chunkLines, mapConcurrency, window24h,
+                endpoints, staticCredentials, images, ingestBucket, keysTable, Retries.DEFAULT);
+    }
+
+    /**
+     * How the worker waits before trying again.
+     *
+     * @param requestTimeout    {@code OPENBATCH_REQUEST_TIMEOUT_SECONDS}: how long one request to the inference
+     *                          endpoint may take before it counts as a timeout and is retried (default 600)
+     * @param requestRetryDelay {@code OPENBATCH_REQUEST_RETRY_MS}: the backoff ceiling after a request's first
+     *                          failure, doubling after each (default 500; see {@code RetryPolicy})
+     * @param chunkRetryDelay   {@code OPENBATCH_CHUNK_RETRY_SECONDS}: how long a chunk message whose run failed
+     *                          stays hidden before its next delivery, doubling with each delivery up to 15
+     *                          minutes (default 30; 0 delivers it again at once)
+     */
+    public record Retries(Duration requestTimeout, Duration requestRetryDelay, Duration chunkRetryDelay) {
+
+        public static final Retries DEFAULT = new Retries(Duration.ofMinutes(10), Duration.ofMillis(500),
+                Duration.ofSeconds(30));
+
+        static Retries fromEnvironment(Map<String, String> env) {
+            return new Retries(
+                    Duration.ofSeconds(Long.parseLong(env.getOrDefault("OPENBATCH_REQUEST_TIMEOUT_SECONDS",
+                            Long.toString(DEFAULT.requestTimeout().toSeconds())))),
+                    Duration.ofMillis(Long.parseLong(env.getOrDefault("OPENBATCH_REQUEST_RETRY_MS",
+                            Long.toString(DEFAULT.requestRetryDelay().toMillis())))),
+                    Duration.ofSeconds(Long.parseLong(env.getOrDefault("OPENBATCH_CHUNK_RETRY_SECONDS",
+                            Long.toString(DEFAULT.chunkRetryDelay().toSeconds())))));
+        }
+    }
 
     /**
      * Where images may come from.
@@ -105,7 +142,7 @@ public record Settings(String region, String bucket, String filesTable, String b
                 endpoints, Optional.ofNullable(env.get("OPENBATCH_STATIC_CREDENTIALS")).map(c -> c.split(":", 2)),
                 Images.fromEnvironment(env),
                 Optional.ofNullable(env.get("OPENBATCH_INGEST_BUCKET")).filter(b -> !b.isBlank()),
-                env.get("OPENBATCH_KEYS_TABLE"));
+                env.get("OPENBATCH_KEYS_TABLE"), Retries.fromEnvironment(env));
     }
 
     public Optional<URI> endpoint(String service) {

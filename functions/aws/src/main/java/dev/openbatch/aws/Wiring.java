@@ -35,6 +35,7 @@ import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.presigner.S3Presigner;
 import software.amazon.awssdk.services.secretsmanager.SecretsManagerClient;
 import software.amazon.awssdk.services.sfn.SfnClient;
+import software.amazon.awssdk.services.sqs.SqsClient;
 
 /**
  * Builds the core's use cases over the AWS adapters, once per container: the one place where
@@ -42,9 +43,6 @@ import software.amazon.awssdk.services.sfn.SfnClient;
  * and in the local runtime alike.
  */
 public final class Wiring {
-
-    /** How long one request to the inference endpoint may take before it is retried. */
-    static final Duration REQUEST_TIMEOUT = Duration.ofMinutes(10);
 
     private final Settings settings;
     private final Clock clock = Clock.systemUTC();
@@ -90,6 +88,14 @@ public final class Wiring {
 
     SfnClient sfn() {
         return clients.sfn();
+    }
+
+    SqsClient sqs() {
+        return clients.sqs();
+    }
+
+    Settings.Retries retries() {
+        return settings.retries();
     }
 
     public OpenAiApi api() {
@@ -145,10 +151,22 @@ public final class Wiring {
     }
 
     public RunChunk runChunk() {
-        return new RunChunk(batches(), chunks(), jobsWithSecrets(),
-                new ChunkRunner(new InferenceClient(Duration.ofSeconds(10), REQUEST_TIMEOUT), images(),
-                        RetryPolicy.DEFAULT, clock),
-                clock);
+        return new RunChunk(batches(), chunks(), jobsWithSecrets(), chunkRunner(), clock);
+    }
+
+    /**
+     * For the dead-letter handler, which ends a chunk's lines without calling any endpoint: the
+     * jobs as configured, no secret read.
+     */
+    public RunChunk abandonChunks() {
+        return new RunChunk(batches(), chunks(), jobs, chunkRunner(), clock);
+    }
+
+    private ChunkRunner chunkRunner() {
+        Settings.Retries retries = settings.retries();
+        return new ChunkRunner(new InferenceClient(Duration.ofSeconds(10), retries.requestTimeout()), images(),
+                new RetryPolicy(RetryPolicy.DEFAULT.maxAttempts(), retries.requestRetryDelay(),
+                        RetryPolicy.DEFAULT.maxDelay()), clock);
     }
 
     ImageResolver images() {

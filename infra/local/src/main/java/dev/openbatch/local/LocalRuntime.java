@@ -1,9 +1,13 @@
 package dev.openbatch.local;
 
+import com.amazonaws.services.lambda.runtime.RequestHandler;
 import com.amazonaws.services.lambda.runtime.RequestStreamHandler;
+import com.amazonaws.services.lambda.runtime.events.SQSBatchResponse;
+import com.amazonaws.services.lambda.runtime.events.SQSEvent;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.openbatch.aws.ApiHandler;
 import dev.openbatch.aws.AuthorizerHandler;
+import dev.openbatch.aws.DeadLetterHandler;
 import dev.openbatch.aws.AwsClients;
 import dev.openbatch.aws.FinalizeHandler;
 import dev.openbatch.aws.IngestHandler;
@@ -14,6 +18,7 @@ import dev.openbatch.aws.WorkerHandler;
 import dev.openbatch.aws.Wiring;
 import dev.openbatch.core.Json;
 import dev.openbatch.local.reference.ReferenceEndpoint;
+import dev.openbatch.local.reference.Stats;
 import dev.openbatch.local.stepfunctions.LocalStepFunctions;
 import dev.openbatch.local.stepfunctions.StepFunctionsServer;
 import java.io.ByteArrayInputStream;
@@ -34,6 +39,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
+import java.util.function.UnaryOperator;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.ResourceNotFoundException;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -93,14 +99,25 @@ public final class LocalRuntime implements AutoCloseable {
      * @param images            where the worker may fetch images from
      * @param tenants           the tenants API keys may act for, who may all use the default job; empty
      *                          turns API keys off and every request acts for the tenant {@code default}
+     * @param retries           the request timeout and how soon a failed chunk is delivered again
+     *                          (shortened in tests)
      */
     public record Options(String host, int apiPort, int s3Port, int dynamoPort, int sqsPort, Path dataDir,
                           String region, URI endpoint, dev.openbatch.local.reference.Options reference,
                           int jobConcurrency, int chunkLines, int mapConcurrency, int workers, Duration window24h,
-                          int deliveries, Images images, List<String> tenants) {
+                          int deliveries, Images images, List<String> tenants, Settings.Retries retries) {
 
         public Options {
             tenants = List.copyOf(tenants);
+        }
+
+        /** Options with the cloud's default {@link Settings.Retries}. */
+        public Options(String host, int apiPort, int s3Port, int dynamoPort, int sqsPort, Path dataDir,
+                       String region, URI endpoint, dev.openbatch.local.reference.Options reference,
+                       int jobConcurrency, int chunkLines, int mapConcurrency, int workers, Duration window24h,
+                       int deliveries, Images images, List<String> tenants) {
+            this(host, apiPort, s3Port, dynamoPort, sqsPort, dataDir, region, endpoint, reference, jobConcurrency,
+                    chunkLines, mapConcurrency, workers, window24h, deliveries, images, tenants, Settings.Retries.DEFAULT);
         }
 
         public static Options defaults(Path dataDir, int dynamoPort) {
@@ -112,6 +129,22 @@ public final class LocalRuntime implements AutoCloseable {
         public boolean apiKeys() {
             return !tenants.isEmpty();
         }
+
+        public Options withRetries(Settings.Retries retries) {
+            return new Options(host, apiPort, s3Port, dynamoPort, sqsPort, dataDir, region, endpoint, reference,
+                    jobConcurrency, chunkLines, mapConcurrency, workers, window24h, deliveries, images, tenants, retries);
+        }
+    }
+
+    /**
+     * What tests put between the runtime and its functions, to make a step fail, stop or repeat as
+     * it may in the cloud; {@link #NONE} otherwise.
+     */
+    record Interceptors(UnaryOperator<Function<JsonNode, JsonNode>> validator,
+                        UnaryOperator<Function<JsonNode, JsonNode>> finalizer,
+                        UnaryOperator<RequestHandler<SQSEvent, SQSBatchResponse>> worker) {
+
+        static final Interceptors NONE = new Interceptors(f -> f, f -> f, w -> w);
     }
 
     /**
@@ -143,6 +176,8 @@ public final class LocalRuntime implements AutoCloseable {
     private final URI inferenceEndpoint;
     private final Options options;
     private volatile boolean ready;
+    private URI stepFunctionsEndpoint;
+    private int resumedExecutions;
 
     private LocalRuntime(Options options, EmbeddedAws aws, URI inferenceEndpoint, LocalApiGateway gateway,
                          List<AutoCloseable> parts) {
@@ -154,6 +189,10 @@ public final class LocalRuntime implements AutoCloseable {
     }
 
     public static LocalRuntime start(Options options) {
+        return start(options, Interceptors.NONE);
+    }
+
+    static LocalRuntime start(Options options, Interceptors interceptors) {
         List<AutoCloseable> started = new ArrayList<>();
         try {
             EmbeddedAws aws = EmbeddedAws.start(options.dataDir(), options.dynamoPort(), options.s3Port(),
@@ -187,15 +226,19 @@ public final class LocalRuntime implements AutoCloseable {
             AwsClients clients = new AwsClients(bootstrap);
             SqsClient sqs = clients.sqs();
             Queue queue = provision(bootstrap, clients, sqs, options.images().buckets());
+            String deadLetterUrl = sqs.getQueueUrl(b -> b.queueName(DEAD_LETTER_QUEUE)).queueUrl();
+            Queue deadLetters = new Queue(deadLetterUrl, arn(sqs, deadLetterUrl));
 
-            LocalStepFunctions stepFunctions = new LocalStepFunctions(options.region(), functions, sqs);
+            // Executions are kept in the data directory, so a runtime stopped or killed mid-batch resumes it.
+            LocalStepFunctions stepFunctions = new LocalStepFunctions(options.region(), functions, sqs,
+                    options.dataDir().resolve("stepfunctions"));
             started.add(stepFunctions);
             StepFunctionsServer server = StepFunctionsServer.start(stepFunctions, options.host(), 0);
             started.add(server);
 
             Wiring wiring = new Wiring(settings(options, aws, server.endpoint(), regions, jobs, stateMachineArn));
-            handlers.put(VALIDATE_FUNCTION, invoker(new ValidateHandler(wiring)));
-            handlers.put(FINALIZE_FUNCTION, invoker(new FinalizeHandler(wiring)));
+            handlers.put(VALIDATE_FUNCTION, interceptors.validator().apply(invoker(new ValidateHandler(wiring))));
+            handlers.put(FINALIZE_FUNCTION, interceptors.finalizer().apply(invoker(new FinalizeHandler(wiring))));
             String registered = stepFunctions.register(STATE_MACHINE, definition(), Map.of(
                     "ValidateFunctionArn", VALIDATE_FUNCTION,
                     "FinalizeFunctionArn", FINALIZE_FUNCTION,
@@ -203,8 +246,12 @@ public final class LocalRuntime implements AutoCloseable {
             if (!registered.equals(stateMachineArn)) {
                 throw new IllegalStateException("the state machine registered as " + registered);
             }
+            int resumed = stepFunctions.resumeExecutions();
             started.add(new SqsEventSource(sqs, queue.url(), queue.arn(), 1, options.workers(), options.deliveries(),
-                    new WorkerHandler(wiring)));
+                    interceptors.worker().apply(new WorkerHandler(wiring))));
+            // In the cloud, a function with an event source on the dead-letter queue.
+            started.add(new SqsEventSource(sqs, deadLetters.url(), deadLetters.arn(), 1, 1, options.deliveries(),
+                    new DeadLetterHandler(wiring)));
             S3Client watcherS3 = clients.s3();
             started.add(watcherS3);
             started.add(new S3DropWatcher(watcherS3, INGEST_BUCKET, options.region(), options.deliveries(),
@@ -214,6 +261,8 @@ public final class LocalRuntime implements AutoCloseable {
             LocalApiGateway gateway = new LocalApiGateway(options.host(), options.apiPort(), new ApiHandler(wiring),
                     options.apiKeys() ? new AuthorizerHandler(wiring) : null, () -> self[0] != null && self[0].ready);
             self[0] = new LocalRuntime(options, aws, endpoint, gateway, started);
+            self[0].stepFunctionsEndpoint = server.endpoint();
+            self[0].resumedExecutions = resumed;
             gateway.start();
             self[0].ready = true;
             return self[0];
@@ -235,7 +284,7 @@ public final class LocalRuntime implements AutoCloseable {
                 options.chunkLines(), options.mapConcurrency(), options.window24h(), endpoints,
                 Optional.of(CREDENTIALS.split(":", 2)), new Settings.Images(String.join(",", images.buckets()),
                         images.trustedHosts(), images.allowHttp(), Optional.ofNullable(images.trustPem()),
-                        Optional.of(regions.endpoint())), Optional.of(INGEST_BUCKET), KEYS_TABLE);
+                        Optional.of(regions.endpoint())), Optional.of(INGEST_BUCKET), KEYS_TABLE, options.retries());
     }
 
     /** The one orchestration definition, packaged from {@code statemachine/batch.asl.json}. */
@@ -332,8 +381,24 @@ public final class LocalRuntime implements AutoCloseable {
                 .mapToInt(RegionalS3::redirects).sum();
     }
 
+    /** What the built-in reference endpoint has seen; fails when the runtime calls another endpoint. */
+    Stats referenceStats() {
+        return parts.stream().filter(ReferenceEndpoint.class::isInstance).map(ReferenceEndpoint.class::cast)
+                .findFirst().orElseThrow(() -> new IllegalStateException("the runtime calls " + inferenceEndpoint))
+                .stats();
+    }
+
     public Path dataDir() {
         return options.dataDir();
+    }
+
+    /** How many executions that were running when the runtime last stopped it took up again. */
+    public int resumedExecutions() {
+        return resumedExecutions;
+    }
+
+    URI stepFunctionsEndpoint() {
+        return stepFunctionsEndpoint;
     }
 
     @Override

@@ -114,6 +114,9 @@ public final class Main {
                 : "required, from the DynamoDB table " + LocalRuntime.KEYS_TABLE + ", for tenants "
                 + String.join(", ", tenants)));
         System.out.println("  data directory:     " + runtime.dataDir());
+        if (runtime.resumedExecutions() > 0) {
+            System.out.println("  resumed:            " + runtime.resumedExecutions() + " batch runs the last stop left unfinished");
+        }
         System.out.flush();
         stopped.await();
     }

@@ -4,16 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.openai.client.OpenAIClient;
-import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.models.batches.Batch;
 import dev.openbatch.local.reference.Options;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.function.IntFunction;
 import org.junit.jupiter.api.AfterAll;
@@ -22,38 +16,24 @@ import org.junit.jupiter.api.Test;
 /** Batches run to their end through the local runtime: the state machine, the queue, the workers, the finalizer. */
 class BatchExecutionIntegrationTest {
 
-    private static final List<LocalRuntime> started = new ArrayList<>();
+    private static final LocalRuntimes runtimes = new LocalRuntimes();
 
     @AfterAll
     static void stop() {
-        started.forEach(LocalRuntime::close);
+        runtimes.close();
     }
 
     private static LocalRuntime runtime(Options reference, int jobConcurrency, int chunkLines, int workers,
                                         Duration window, int deliveries) {
-        try {
-            LocalRuntime runtime = LocalRuntime.start(new LocalRuntime.Options("127.0.0.1", 0, 0, Emulators.freePort(), 0,
-                    Files.createTempDirectory("openbatch-run"), "us-east-1", null, reference, jobConcurrency, chunkLines,
-                    4, workers, window, deliveries, LocalRuntime.Images.defaults(), List.of()));
-            started.add(runtime);
-            return runtime;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return runtimes.start(LocalRuntimes.options(reference, jobConcurrency, chunkLines, workers, window, deliveries));
     }
 
     private static OpenAIClient client(LocalRuntime runtime) {
-        return OpenAIOkHttpClient.builder().baseUrl(runtime.apiBase().toString()).apiKey("sk-local").maxRetries(0).build();
+        return LocalRuntimes.client(runtime);
     }
 
-    /** Uploads the lines and creates a batch of them, as a user does with the SDK. */
     private static String submit(OpenAIClient client, String endpoint, int count, IntFunction<String> body) {
-        StringBuilder file = new StringBuilder();
-        for (int i = 0; i < count; i++) {
-            file.append("{\"custom_id\":\"").append(endpoint).append("-").append(i).append("\",\"method\":\"POST\",")
-                    .append("\"url\":\"").append(endpoint).append("\",\"body\":").append(body.apply(i)).append("}\n");
-        }
-        return SdkBatches.submit(client, endpoint, file.toString());
+        return SdkBatches.submit(client, endpoint, count, body);
     }
 
     private static Batch awaitEnded(OpenAIClient client, String batchId) {
@@ -106,24 +86,6 @@ class BatchExecutionIntegrationTest {
         assertThat(errors.data().orElseThrow().getFirst().code()).contains("invalid_type");
         assertThat(errors.data().orElseThrow().getFirst().line()).contains(2L);
         assertThat(batch.outputFileId()).isEmpty();
-    }
-
-    @Test
-    void anEndpointFailing30PercentOfCalls_andEveryMessageDeliveredTwice_stillEndsEachLineOnce() {
-        Options faulty = Options.builder().error500(0.05).error503(0.05).error429(0.05).connectionReset(0.05)
-                .truncatedBody(0.05).nonJsonBody(0.05).seed(42).build();
-        LocalRuntime runtime = runtime(faulty, 16, 25, 4, Duration.ofHours(24), 2);
-        OpenAIClient client = client(runtime);
-        String batchId = submit(client, "/v1/chat/completions", 200, BODIES.get("/v1/chat/completions"));
-
-        Batch batch = awaitEnded(client, batchId);
-
-        assertThat(batch.status()).isEqualTo(Batch.Status.COMPLETED);
-        Map<String, JsonNode> endings = SdkBatches.endings(client, batch, 200);
-        endings.values().stream().filter(l -> !l.get("custom_id").asText().endsWith("-7") && l.get("error").isNull())
-                .forEach(l -> assertThat(l.get("response").get("status_code").asInt()).isIn(200, 400, 429, 500, 502, 503));
-        assertThat(endings.get("/v1/chat/completions-7").get("response").get("status_code").asInt()).isEqualTo(400);
-        assertThat(batch.requestCounts().orElseThrow().completed()).isGreaterThanOrEqualTo(190 - 5);
     }
 
     @Test

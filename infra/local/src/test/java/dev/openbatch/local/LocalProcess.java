@@ -36,6 +36,11 @@ final class LocalProcess implements AutoCloseable {
     }
 
     static LocalProcess start(Path dataDir) {
+        return start(dataDir, new String[0]);
+    }
+
+    /** With more of bin/local's options, e.g. {@code --endpoint URL}. */
+    static LocalProcess start(Path dataDir, String... options) {
         int port = Emulators.freePort();
         int s3Port = Emulators.freePort();
         List<String> command = new ArrayList<>(List.of(
@@ -49,6 +54,7 @@ final class LocalProcess implements AutoCloseable {
                 "--dynamodb-port", Integer.toString(Emulators.freePort()),
                 "--sqs-port", Integer.toString(Emulators.freePort()),
                 "--data-dir", dataDir.toString()));
+        command.addAll(List.of(options));
         try {
             Path log = Files.createTempFile("openbatch-local", ".log");
             Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
@@ -105,6 +111,17 @@ final class LocalProcess implements AutoCloseable {
         }
         close();
         throw new IllegalStateException("the local runtime was not healthy within " + STARTUP + ":\n" + output());
+    }
+
+    /** Kills it as a crash would: SIGKILL, no shutdown hook, nothing flushed or closed. */
+    void kill() {
+        process.destroyForcibly();
+        try {
+            process.waitFor();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     /** Stops it as Ctrl-C does: SIGTERM, which runs the shutdown hook. */

@@ -26,6 +26,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.IntFunction;
 
 /** What a user does with the OpenAI Java SDK: upload a file, create a batch, read its output and error files. */
 final class SdkBatches {
@@ -75,6 +76,16 @@ final class SdkBatches {
         return client.batches().create(BatchCreateParams.builder().inputFileId(fileId)
                 .endpoint(BatchCreateParams.Endpoint.of(endpoint))
                 .completionWindow(BatchCreateParams.CompletionWindow._24H).build()).id();
+    }
+
+    /** Submits {@code count} lines of {@code endpoint} whose custom ids are {@code <endpoint>-<i>}; answers the batch id. */
+    static String submit(OpenAIClient client, String endpoint, int count, IntFunction<String> body) {
+        StringBuilder file = new StringBuilder();
+        for (int i = 0; i < count; i++) {
+            file.append("{\"custom_id\":\"").append(endpoint).append("-").append(i).append("\",\"method\":\"POST\",")
+                    .append("\"url\":\"").append(endpoint).append("\",\"body\":").append(body.apply(i)).append("}\n");
+        }
+        return submit(client, endpoint, file.toString());
     }
 
     static List<JsonNode> lines(OpenAIClient client, String fileId) {

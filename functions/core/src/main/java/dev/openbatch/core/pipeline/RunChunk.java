@@ -20,7 +20,8 @@ import java.util.Optional;
 /**
  * A worker's use case: runs one chunk of a batch and writes its part, then counts it. A chunk whose
  * part is already whole (a redelivered message) is not run again, and a counted chunk is not
- * counted again, so at-least-once delivery yields every line exactly once.
+ * counted again, so at-least-once delivery yields every line exactly once. A chunk that could not
+ * be run at all is {@linkplain #abandon abandoned}: its lines end as errors, once.
  */
 public final class RunChunk {
 
@@ -28,6 +29,8 @@ public final class RunChunk {
             "This request was not executed because the batch was cancelled.");
     static final OutputLine.Error EXPIRED = new OutputLine.Error("batch_expired",
             "This request could not be executed before the completion window expired.");
+    static final OutputLine.Error CHUNK_FAILED = new OutputLine.Error("chunk_failed",
+            "This request could not be executed: the worker running its part of the batch failed on every attempt.");
 
     /** How often a running chunk looks again at whether its batch was cancelled. */
     private static final Duration STATUS_REFRESH = Duration.ofSeconds(1);
@@ -49,20 +52,41 @@ public final class RunChunk {
     public PartCounts run(String tenant, String batchId, Chunk chunk) throws InterruptedException {
         PartCounts counts = store.partCounts(batchId, chunk.index()).orElse(null);
         if (counts == null) {
-            counts = runAndWrite(tenant, batchId, chunk);
+            counts = write(batchId, chunk, runLines(tenant, batchId, chunk));
         }
+        return counted(tenant, batchId, chunk, counts);
+    }
+
+    /**
+     * Ends a chunk that could not be run — its message reached the dead-letter queue after the
+     * queue's last delivery — with every line in the error file as {@code chunk_failed}, and counts
+     * it. A part written whole after all (the last attempt got that far) stands as it is.
+     */
+    public PartCounts abandon(String tenant, String batchId, Chunk chunk) {
+        PartCounts counts = store.partCounts(batchId, chunk.index()).orElseGet(() -> write(batchId, chunk,
+                readLines(batchId, chunk).stream()
+                        .map(line -> new OutputLine(ChunkRunner.lineId(batchId, line.position()), line.customId(),
+                                null, CHUNK_FAILED))
+                        .toList()));
+        return counted(tenant, batchId, chunk, counts);
+    }
+
+    /** Adds a whole part's counts to the batch's, unless this chunk was counted before. */
+    private PartCounts counted(String tenant, String batchId, Chunk chunk, PartCounts counts) {
         batches.countChunk(tenant, batchId, chunk.index(), counts.completed(), counts.failed());
         return counts;
     }
 
-    private PartCounts runAndWrite(String tenant, String batchId, Chunk chunk) throws InterruptedException {
+    private List<OutputLine> runLines(String tenant, String batchId, Chunk chunk) throws InterruptedException {
         Batch batch = batches.find(tenant, batchId)
                 .orElseThrow(() -> new IllegalStateException("no batch " + batchId + " of " + tenant));
         Job job = jobs.find(batch.jobId())
                 .orElseThrow(() -> new IllegalStateException("batch " + batchId + " names job " + batch.jobId()
                         + ", which this deployment no longer has"));
-        List<OutputLine> outputs = runner.run(batchId, job, readLines(batchId, chunk), new Gate(tenant, batch));
+        return runner.run(batchId, job, readLines(batchId, chunk), new Gate(tenant, batch));
+    }
 
+    private PartCounts write(String batchId, Chunk chunk, List<OutputLine> outputs) {
         ByteArrayOutputStream output = new ByteArrayOutputStream();
         ByteArrayOutputStream errors = new ByteArrayOutputStream();
         long completed = 0;

@@ -153,6 +153,30 @@ class PipelineTest {
     }
 
     @Test
+    void anAbandonedChunk_endsEachOfItsLinesAsChunkFailed_once_whileAWholePartStands() throws Exception {
+        String batchId = createBatch(line("a", "m") + line("b", "m") + line("c", "m") + line("d", "m"));
+        ValidateBatch.Outcome outcome = validate.run(TestApi.TENANT, batchId);
+        runChunk.run(TestApi.TENANT, batchId, outcome.chunks().get(0));
+
+        PartCounts whole = runChunk.abandon(TestApi.TENANT, batchId, outcome.chunks().get(0));
+        PartCounts abandoned = runChunk.abandon(TestApi.TENANT, batchId, outcome.chunks().get(1));
+        runChunk.abandon(TestApi.TENANT, batchId, outcome.chunks().get(1));
+        Batch done = finalize.run(TestApi.TENANT, batchId, outcome.chunkCount());
+
+        assertThat(whole).isEqualTo(new PartCounts(3, 0, 0));
+        assertThat(abandoned).isEqualTo(new PartCounts(0, 1, 0));
+        assertThat(endpoint.requests.get()).as("abandoning sends nothing").isEqualTo(3);
+        assertThat(done.status()).isEqualTo(Batch.Status.COMPLETED);
+        assertThat(done.requestCounts()).isEqualTo(new Batch.RequestCounts(4, 3, 1));
+        assertThat(lines(done.outputFileId())).extracting(l -> l.get("custom_id").asText()).containsExactly("a", "b", "c");
+        JsonNode failed = lines(done.errorFileId()).getFirst();
+        assertThat(failed.get("custom_id").asText()).isEqualTo("d");
+        assertThat(failed.get("id").asText()).isEqualTo(ChunkRunner.lineId(batchId, 4));
+        assertThat(failed.get("response").isNull()).isTrue();
+        assertThat(failed.get("error").get("code").asText()).isEqualTo("chunk_failed");
+    }
+
+    @Test
     void anInvalidFile_failsTheBatch_withItsErrors_andRunsNothing() {
         String batchId = createBatch(line("a", "m") + "{oops\n" + line("a", "m"));
 

@@ -1,6 +1,8 @@
 package dev.openbatch.local.reference;
 
 import com.fasterxml.jackson.annotation.JsonValue;
+import java.util.Arrays;
+import java.util.Optional;
 
 /** A way the reference endpoint can misbehave on purpose, as GPU servers and the networks before them do. */
 public enum Fault {
@@ -8,7 +10,7 @@ public enum Fault {
     ERROR_500("error_500"),
     /** A 503 in OpenAI's error envelope, as an overloaded server answers. */
     ERROR_503("error_503"),
-    /** A 429 in OpenAI's error envelope, half of them with {@code Retry-After: 1}. */
+    /** A 429 in OpenAI's error envelope, {@link Options#retryAfter429()} of them with {@code Retry-After: 1}. */
     ERROR_429("error_429"),
     /** The request is held for {@link Options#timeoutHold()} before a normal answer; the client should give up first. */
     TIMEOUT("timeout"),
@@ -25,9 +27,13 @@ public enum Fault {
         this.wireName = wireName;
     }
 
-    /** The name used in {@code GET /stats}. */
+    /** The name used in {@code GET /stats}, and in the model {@code fault-<name>} that always gets this fault. */
     @JsonValue
     public String wireName() {
         return wireName;
+    }
+
+    public static Optional<Fault> byWireName(String name) {
+        return Arrays.stream(values()).filter(f -> f.wireName.equals(name)).findFirst();
     }
 }

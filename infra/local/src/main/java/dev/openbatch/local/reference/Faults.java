@@ -30,8 +30,11 @@ final class Faults {
         return Optional.empty();
     }
 
-    /** Whether an injected 429 carries {@code Retry-After}: half of them do, so clients must cope without it. */
+    /**
+     * Whether an injected 429 carries {@code Retry-After}: {@link Options#retryAfter429()} of them do,
+     * half by default, so clients must cope without it.
+     */
     synchronized boolean withRetryAfter() {
-        return random.nextBoolean();
+        return random.nextDouble() < options.retryAfter429();
     }
 }

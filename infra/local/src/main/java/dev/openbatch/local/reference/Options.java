@@ -18,6 +18,7 @@ import java.util.Objects;
  * @param error500        probability of {@link Fault#ERROR_500}
  * @param error503        probability of {@link Fault#ERROR_503}
  * @param error429        probability of {@link Fault#ERROR_429}
+ * @param retryAfter429   the share of injected 429s that carry {@code Retry-After: 1} (default one half)
  * @param timeout         probability of {@link Fault#TIMEOUT}
  * @param timeoutHold     how long a {@link Fault#TIMEOUT} holds the request before answering
  * @param connectionReset probability of {@link Fault#CONNECTION_RESET}
@@ -33,6 +34,7 @@ public record Options(
         double error500,
         double error503,
         double error429,
+        double retryAfter429,
         double timeout,
         Duration timeoutHold,
         double connectionReset,
@@ -53,6 +55,7 @@ public record Options(
         requireProbability("error500", error500);
         requireProbability("error503", error503);
         requireProbability("error429", error429);
+        requireProbability("retryAfter429", retryAfter429);
         requireProbability("timeout", timeout);
         requireProbability("connectionReset", connectionReset);
         requireProbability("truncatedBody", truncatedBody);
@@ -109,6 +112,7 @@ public record Options(
         private double error500;
         private double error503;
         private double error429;
+        private double retryAfter429 = 0.5;
         private double timeout;
         private Duration timeoutHold = Duration.ofSeconds(60);
         private double connectionReset;
@@ -150,6 +154,11 @@ public record Options(
 
         public Builder error429(double probability) {
             this.error429 = probability;
+            return this;
+        }
+
+        public Builder retryAfter429(double share) {
+            this.retryAfter429 = share;
             return this;
         }
 
@@ -197,7 +206,8 @@ public record Options(
         }
 
         public Options build() {
-            return new Options(port, latency, latencyJitter, maxConcurrency, error500, error503, error429, timeout,
+            return new Options(port, latency, latencyJitter, maxConcurrency, error500, error503, error429, retryAfter429,
+                    timeout,
                     timeoutHold, connectionReset, truncatedBody, nonJsonBody, seed);
         }
     }

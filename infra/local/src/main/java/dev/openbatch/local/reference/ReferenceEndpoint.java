@@ -31,12 +31,15 @@ import java.util.regex.Pattern;
  *
  * <p>Serves {@code POST /v1/chat/completions}, {@code /v1/completions}, {@code /v1/embeddings} and
  * {@code /v1/responses}; {@code GET /stats} (the {@link Stats} as JSON) and {@code GET /health}. A request
- * whose model is {@code error-NNN} is always answered with status NNN, so tests can write lines that fail.
+ * whose model is {@code error-NNN} is always answered with status NNN, and one whose model is
+ * {@code fault-<name>} (a {@link Fault#wireName()}, e.g. {@code fault-connection_reset}) always gets that
+ * fault, so tests can write lines that fail.
  */
 public final class ReferenceEndpoint implements AutoCloseable {
 
     private static final String JSON = "application/json";
     private static final Pattern ERROR_MODEL = Pattern.compile("error-([45]\\d\\d)");
+    private static final Pattern FAULT_MODEL = Pattern.compile("fault-([a-z0-9_]+)");
 
     /** Each inference path, and how it turns a request body and its parsed JSON into an answer. */
     private static final Map<String, BiFunction<byte[], JsonNode, ObjectNode>> ROUTES = Map.of(
@@ -138,7 +141,7 @@ public final class ReferenceEndpoint implements AutoCloseable {
         Thread.sleep(latency());
         // The reply is made even when a fault follows: a truncated body cuts it short, a timeout sends it late.
         Reply reply = answer(route, body);
-        Optional<Fault> fault = faults.draw();
+        Optional<Fault> fault = modelFault(body).or(faults::draw);
         if (fault.isPresent()) {
             counters.injected(fault.get());
             inject(exchange, fault.get(), reply);
@@ -211,6 +214,16 @@ public final class ReferenceEndpoint implements AutoCloseable {
         }
         throw Refusal.invalidRequest("We could not parse the JSON body of your request: the reference endpoint"
                 + " expects a JSON object.", null);
+    }
+
+    /** The fault a request's model asks for, {@code fault-<name>}, if it names one. */
+    private static Optional<Fault> modelFault(byte[] body) {
+        try {
+            Matcher fault = FAULT_MODEL.matcher(Json.MAPPER.readTree(body).path("model").asText());
+            return fault.matches() ? Fault.byWireName(fault.group(1)) : Optional.empty();
+        } catch (IOException e) {
+            return Optional.empty();
+        }
     }
 
     private static void failIfErrorModel(String model) {

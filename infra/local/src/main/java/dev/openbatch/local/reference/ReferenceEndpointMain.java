@@ -14,6 +14,7 @@ import java.util.concurrent.CountDownLatch;
  * --max-concurrency N   429 beyond N requests in flight (default 0: no cap)
  * --fault-500 P         probability 0..1 of a 500; likewise:
  * --fault-503 P  --fault-429 P  --fault-timeout P  --fault-reset P  --fault-truncated P  --fault-non-json P
+ * --retry-after-429 S   the share 0..1 of injected 429s that carry Retry-After: 1 (default 0.5)
  * --timeout-hold-ms N   how long a timeout fault holds the request (default 60000)
  * --seed N              seeds the draw of faults
  * </pre>
@@ -60,6 +61,7 @@ public final class ReferenceEndpointMain {
                     case "--fault-500" -> options.error500(Double.parseDouble(value));
                     case "--fault-503" -> options.error503(Double.parseDouble(value));
                     case "--fault-429" -> options.error429(Double.parseDouble(value));
+                    case "--retry-after-429" -> options.retryAfter429(Double.parseDouble(value));
                     case "--fault-timeout" -> options.timeout(Double.parseDouble(value));
                     case "--fault-reset" -> options.connectionReset(Double.parseDouble(value));
                     case "--fault-truncated" -> options.truncatedBody(Double.parseDouble(value));

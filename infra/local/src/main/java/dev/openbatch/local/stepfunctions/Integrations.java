@@ -96,8 +96,15 @@ final class Integrations {
         }
     }
 
-    /** A new opaque task token, for {@code $$.Task.Token}. */
-    String newToken() {
+    /**
+     * The task token for {@code $$.Task.Token}: {@code resumed}, the token the task waited on when
+     * the previous process stopped, if this process has not issued it yet (so an answer sent with it
+     * still counts), else a new opaque one.
+     */
+    String token(String resumed) {
+        if (resumed != null && callbacks.putIfAbsent(resumed, new Callback()) == null) {
+            return resumed;
+        }
         byte[] bytes = new byte[48];
         random.nextBytes(bytes);
         String token = Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);

@@ -13,12 +13,14 @@ import dev.openbatch.local.stepfunctions.State.Rule;
 import dev.openbatch.local.stepfunctions.State.Scope;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletionService;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorCompletionService;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.stream.IntStream;
 
 /** Walks the states of one execution with the States Language's input and output processing. */
 final class Interpreter {
@@ -41,29 +43,42 @@ final class Interpreter {
         this.integrations = integrations;
     }
 
-    /** Runs the scope from its StartAt until a state ends it; the output of that state. */
-    JsonNode run(Scope scope, JsonNode input) throws StateFailure, InterruptedException {
-        String name = scope.startAt();
-        JsonNode data = input;
+    /**
+     * Runs the scope until a state ends it and answers the output of that state: from its StartAt
+     * with {@code input}, or, for a frame that had begun before a restart, from the state it stood
+     * in, with that state's input.
+     */
+    JsonNode run(Scope scope, JsonNode input, Frame frame) throws StateFailure, InterruptedException {
+        Map.Entry<String, JsonNode> position = execution.position(frame).orElse(null);
+        String name = position == null ? scope.startAt() : position.getKey();
+        JsonNode data = position == null ? input : position.getValue();
+        if (position == null) {
+            execution.enter(frame, name, data);
+        }
         while (true) {
             ensureRunning();
             State state = scope.states().get(name);
-            Step step = step(state, data);
+            if (state == null) {
+                throw StateFailure.runtime("the execution stood in state '" + name + "', which the definition no"
+                        + " longer has");
+            }
+            Step step = step(state, data, frame);
             checkSize(state.name(), step.output());
             if (step.next() == null) {
                 return step.output();
             }
             name = step.next();
             data = step.output();
+            execution.enter(frame, name, data);
         }
     }
 
-    private Step step(State state, JsonNode input) throws StateFailure, InterruptedException {
+    private Step step(State state, JsonNode input, Frame frame) throws StateFailure, InterruptedException {
         return switch (state) {
-            case State.Task task -> handlingErrors(task.retry(), task.catchers(), input,
-                    () -> new Step(task(task, input), task.next()));
-            case State.MapState map -> handlingErrors(map.retry(), map.catchers(), input,
-                    () -> new Step(map(map, input), map.next()));
+            case State.Task task -> handlingErrors(task.retry(), task.catchers(), input, frame,
+                    () -> new Step(task(task, input, frame), task.next()));
+            case State.MapState map -> handlingErrors(map.retry(), map.catchers(), input, frame,
+                    () -> new Step(map(map, input, frame), map.next()));
             case State.Choice choice -> choice(choice, input);
             case State.Pass pass -> new Step(pass(pass, input), pass.next());
             case State.Succeed succeed -> new Step(JsonPaths.select(
@@ -72,14 +87,16 @@ final class Interpreter {
         };
     }
 
-    private JsonNode task(State.Task task, JsonNode input) throws StateFailure, InterruptedException {
+    private JsonNode task(State.Task task, JsonNode input, Frame frame) throws StateFailure, InterruptedException {
         JsonNode effective = JsonPaths.select(input, task.io().inputPath(), "InputPath");
         ObjectNode context = context(task.name());
         JsonNode result = switch (task.resource()) {
             case LAMBDA_INVOKE -> integrations.invokeLambda(
                     JsonPaths.applyTemplate(task.io().parameters(), effective, context), task.timeoutSeconds());
             case SQS_SEND_WAIT_FOR_TASK_TOKEN -> {
-                String token = integrations.newToken();
+                // The token it waited on before a restart, so an answer sent with it still counts.
+                String token = integrations.token(execution.token(frame));
+                execution.awaitToken(frame, token);
                 context.putObject("Task").put("Token", token);
                 yield integrations.sendAndWait(token, JsonPaths.applyTemplate(task.io().parameters(), effective, context),
                         task.timeoutSeconds(), task.heartbeatSeconds());
@@ -88,7 +105,7 @@ final class Interpreter {
         return output(task.name(), task.io(), input, result, context);
     }
 
-    private JsonNode map(State.MapState map, JsonNode input) throws StateFailure, InterruptedException {
+    private JsonNode map(State.MapState map, JsonNode input, Frame frame) throws StateFailure, InterruptedException {
         JsonNode effective = JsonPaths.select(input, map.io().inputPath(), "InputPath");
         ObjectNode context = context(map.name());
         JsonNode items = JsonPaths.select(effective, map.itemsPath(), "ItemsPath");
@@ -117,30 +134,31 @@ final class Interpreter {
             item.set("Value", items.get(index));
             iterationInputs.add(JsonPaths.applyTemplate(map.itemSelector(), effective, itemContext));
         }
-        return output(map.name(), map.io(), input, iterate(map.processor(), iterationInputs, maxConcurrency), context);
+        return output(map.name(), map.io(), input, iterate(map.processor(), iterationInputs, maxConcurrency, frame),
+                context);
     }
 
     /**
      * Runs one iteration per input on virtual threads, starting the next only when one finishes, so
      * never more than {@code maxConcurrency} (0 = all) run at once. The first failure fails the Map
-     * and interrupts the iterations still running.
+     * and interrupts the iterations still running. Iterations that ended before a restart are not
+     * run again; those under way go on from where they stood.
      */
-    private ArrayNode iterate(Scope processor, List<JsonNode> inputs, int maxConcurrency)
+    private ArrayNode iterate(Scope processor, List<JsonNode> inputs, int maxConcurrency, Frame frame)
             throws StateFailure, InterruptedException {
         JsonNode[] outputs = new JsonNode[inputs.size()];
-        int limit = maxConcurrency == 0 ? inputs.size() : Math.min(maxConcurrency, inputs.size());
+        execution.finishedIterations(frame).forEach((index, output) -> outputs[index] = output);
+        // In order, so the iterations under way at a restart (always the first unfinished ones) go first.
+        List<Integer> todo = IntStream.range(0, inputs.size()).filter(i -> outputs[i] == null).boxed().toList();
+        int limit = maxConcurrency == 0 ? todo.size() : Math.min(maxConcurrency, todo.size());
         ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
         CompletionService<Integer> finished = new ExecutorCompletionService<>(threads);
         try {
             int started = 0;
             for (; started < limit; started++) {
-                int index = started;
-                finished.submit(() -> {
-                    outputs[index] = run(processor, inputs.get(index));
-                    return index;
-                });
+                submit(finished, processor, inputs, todo.get(started), outputs, frame);
             }
-            for (int done = 0; done < inputs.size(); done++) {
+            for (int done = 0; done < todo.size(); done++) {
                 try {
                     finished.take().get();
                 } catch (ExecutionException e) {
@@ -151,22 +169,30 @@ final class Interpreter {
                         default -> throw new IllegalStateException(e.getCause());
                     }
                 }
-                if (started < inputs.size()) {
-                    int index = started++;
-                    finished.submit(() -> {
-                        outputs[index] = run(processor, inputs.get(index));
-                        return index;
-                    });
+                if (started < todo.size()) {
+                    submit(finished, processor, inputs, todo.get(started++), outputs, frame);
                 }
             }
         } finally {
+            // Waits for the interrupted ones too, so none records an ending after the Map has moved on.
             threads.shutdownNow();
+            threads.close();
         }
         ArrayNode results = JsonNodeFactory.instance.arrayNode();
         for (JsonNode output : outputs) {
             results.add(output);
         }
         return results;
+    }
+
+    private void submit(CompletionService<Integer> finished, Scope processor, List<JsonNode> inputs, int index,
+                        JsonNode[] outputs, Frame frame) {
+        Frame iteration = execution.iteration(frame, index);
+        finished.submit(() -> {
+            outputs[index] = run(processor, inputs.get(index), iteration);
+            execution.finishIteration(frame, index, outputs[index]);
+            return index;
+        });
     }
 
     private Step choice(State.Choice choice, JsonNode input) throws StateFailure {
@@ -248,14 +274,15 @@ final class Interpreter {
      * matches decides, each with its own attempt count; once it is spent, the first matching
      * catcher puts {@code {"Error","Cause"}} at its ResultPath and moves on to its Next.
      */
-    private Step handlingErrors(List<Retrier> retriers, List<Catcher> catchers, JsonNode rawInput, Attempt attempt)
-            throws StateFailure, InterruptedException {
+    private Step handlingErrors(List<Retrier> retriers, List<Catcher> catchers, JsonNode rawInput, Frame frame,
+                                Attempt attempt) throws StateFailure, InterruptedException {
         int[] attempts = new int[retriers.size()];
         while (true) {
             try {
                 return attempt.run();
             } catch (StateFailure failure) {
                 ensureRunning();
+                execution.attemptFailed(frame);
                 if (failure.terminal()) {
                     throw failure;
                 }

@@ -3,6 +3,7 @@ package dev.openbatch.local.stepfunctions;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.openbatch.core.Json;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Objects;
@@ -23,6 +24,10 @@ import software.amazon.awssdk.services.sqs.SqsClient;
  * the given client and wait for SendTaskSuccess, SendTaskFailure or a timeout. Errors are
  * {@link StepFunctionsException}s with the codes AWS uses. {@link StepFunctionsServer} puts this on
  * the wire for the real {@code SfnClient}.
+ *
+ * <p>Given a directory, it keeps every execution there, recording where each stands at every step
+ * (see {@link ExecutionStore}); {@link #resumeExecutions()} in a new process goes on from there, so
+ * a runtime that was stopped or killed mid-batch finishes the batch when it starts again.
  */
 public final class LocalStepFunctions implements AutoCloseable {
 
@@ -48,8 +53,11 @@ public final class LocalStepFunctions implements AutoCloseable {
 
     private record StateMachine(StateMachineDescription description, StateMachineDefinition definition) {}
 
+    private static final System.Logger LOG = System.getLogger(LocalStepFunctions.class.getName());
+
     private final String region;
     private final Integrations integrations;
+    private final ExecutionStore store;
     private final ConcurrentMap<String, StateMachine> stateMachines = new ConcurrentHashMap<>();
     private final ConcurrentMap<String, Execution> executions = new ConcurrentHashMap<>();
 
@@ -63,8 +71,23 @@ public final class LocalStepFunctions implements AutoCloseable {
      * @param sqs       the client {@code sqs:sendMessage.waitForTaskToken} tasks send with
      */
     public LocalStepFunctions(String region, Map<String, Function<JsonNode, JsonNode>> functions, SqsClient sqs) {
+        this(region, functions, sqs, ExecutionStore.NONE);
+    }
+
+    /**
+     * As {@link #LocalStepFunctions(String, Map, SqsClient)}, keeping executions in {@code executions}
+     * so that {@link #resumeExecutions()} can go on with them after a restart.
+     */
+    public LocalStepFunctions(String region, Map<String, Function<JsonNode, JsonNode>> functions, SqsClient sqs,
+                              Path executions) {
+        this(region, functions, sqs, ExecutionStore.in(executions));
+    }
+
+    private LocalStepFunctions(String region, Map<String, Function<JsonNode, JsonNode>> functions, SqsClient sqs,
+                               ExecutionStore store) {
         this.region = Objects.requireNonNull(region, "region");
         this.integrations = new Integrations(functions, Objects.requireNonNull(sqs, "sqs"));
+        this.store = store;
     }
 
     /**
@@ -119,7 +142,8 @@ public final class LocalStepFunctions implements AutoCloseable {
         }
         String arn = "arn:aws:states:" + region + ":" + ACCOUNT + ":execution:"
                 + stateMachine.description().name() + ":" + executionName;
-        Execution execution = new Execution(arn, executionName, stateMachineArn, inputText, inputJson);
+        Execution execution = new Execution(arn, executionName, stateMachineArn, stateMachine.description().name(),
+                inputText, inputJson, store);
         Execution existing = executions.putIfAbsent(arn, execution);
         if (existing != null) {
             if (existing.running() && existing.input.equals(inputText)) {
@@ -127,20 +151,54 @@ public final class LocalStepFunctions implements AutoCloseable {
             }
             throw new StepFunctionsException("ExecutionAlreadyExists", "Execution Already Exists: '" + arn + "'");
         }
+        // Kept before the caller hears of it: an execution that was started is resumed after a crash.
+        execution.record();
+        launch(execution, stateMachine);
+        return new StartedExecution(arn, execution.startDate);
+    }
+
+    private void launch(Execution execution, StateMachine stateMachine) {
         Interpreter interpreter = new Interpreter(execution, integrations);
-        execution.runOn(Thread.ofVirtual().name("execution-" + executionName).unstarted(() -> run(
+        execution.runOn(Thread.ofVirtual().name("execution-" + execution.name).unstarted(() -> run(
                 execution, interpreter, stateMachine.definition())));
         int timeout = stateMachine.definition().timeoutSeconds();
         if (timeout > 0) {
-            CompletableFuture.delayedExecutor(timeout, TimeUnit.SECONDS).execute(() -> execution.stop(
+            long left = Math.max(0, execution.startDate.plusSeconds(timeout).toEpochMilli() - System.currentTimeMillis());
+            CompletableFuture.delayedExecutor(left, TimeUnit.MILLISECONDS).execute(() -> execution.stop(
                     ExecutionStatus.TIMED_OUT, StateFailure.TIMEOUT, "The execution ran longer than " + timeout + " seconds"));
         }
-        return new StartedExecution(arn, execution.startDate);
+    }
+
+    /**
+     * Loads the executions kept in the directory: ended ones answer DescribeExecution again and keep
+     * their names taken; running ones go on from the step they stood at — a task that was under way
+     * runs again, and a callback task sends its message again with the token it had, so an answer
+     * sent with that token before or after the restart completes it. Call once, after registering
+     * the state machines; an execution of a state machine not registered is left where it is.
+     *
+     * @return how many running executions were resumed
+     */
+    public int resumeExecutions() {
+        int resumed = 0;
+        for (JsonNode kept : store.load()) {
+            Execution execution = Execution.restore(kept, store);
+            StateMachine stateMachine = stateMachines.get(execution.stateMachineArn);
+            if (stateMachine == null) {
+                LOG.log(System.Logger.Level.WARNING, "execution " + execution.arn + " belongs to a state machine"
+                        + " that is not registered; left as it was");
+                continue;
+            }
+            if (executions.putIfAbsent(execution.arn, execution) == null && execution.running()) {
+                launch(execution, stateMachine);
+                resumed++;
+            }
+        }
+        return resumed;
     }
 
     private static void run(Execution execution, Interpreter interpreter, StateMachineDefinition definition) {
         try {
-            JsonNode output = interpreter.run(definition.scope(), execution.inputJson);
+            JsonNode output = interpreter.run(definition.scope(), execution.inputJson, execution.root());
             execution.close(ExecutionStatus.SUCCEEDED, Json.writeString(output), null, null);
         } catch (StateFailure failure) {
             execution.close(ExecutionStatus.FAILED, null, failure.error(), failure.cause());
@@ -184,10 +242,13 @@ public final class LocalStepFunctions implements AutoCloseable {
         integrations.heartbeat(taskToken);
     }
 
-    /** Aborts every running execution. */
+    /**
+     * Stops every running execution where it stands without ending it: kept in a directory, each is
+     * resumed by the next process's {@link #resumeExecutions()}, as after a crash.
+     */
     @Override
     public void close() {
-        executions.values().forEach(e -> e.stop(ExecutionStatus.ABORTED, null, "local Step Functions closed"));
+        executions.values().forEach(Execution::suspend);
     }
 
     private StateMachine stateMachine(String arn) {

@@ -97,6 +97,40 @@ class ReferenceEndpointControlsTest {
         }
     }
 
+    @ParameterizedTest
+    @CsvSource({"1.0, 1", "0.0, none"})
+    void error429Fault_withAllOrNoneOfItsAnswersCarryingRetryAfter(double share, String header) {
+        try (ReferenceEndpoint endpoint = ReferenceEndpoint.start(
+                Options.builder().error429(1.0).retryAfter429(share).build());
+             Http http = new Http(endpoint)) {
+            for (int i = 0; i < 10; i++) {
+                HttpResponse<String> response = http.post("chat/completions", CHAT);
+                assertThat(response.statusCode()).isEqualTo(429);
+                assertThat(response.headers().firstValue("retry-after").orElse("none")).isEqualTo(header);
+            }
+        }
+    }
+
+    @Test
+    void aFaultModel_alwaysGetsItsFault_whileOtherModelsAreAnswered() {
+        try (ReferenceEndpoint endpoint = ReferenceEndpoint.start(Options.defaults()); Http http = new Http(endpoint)) {
+            for (int i = 0; i < 3; i++) {
+                assertThat(http.post("chat/completions", CHAT.replace("gpt-test", "fault-error_503")).statusCode())
+                        .isEqualTo(503);
+            }
+            HttpResponse<String> html = http.post("chat/completions", CHAT.replace("gpt-test", "fault-non_json_body"));
+            HttpResponse<String> answered = http.post("chat/completions", CHAT);
+            HttpResponse<String> unknownFault = http.post("chat/completions", CHAT.replace("gpt-test", "fault-gremlins"));
+
+            assertThat(html.headers().firstValue("content-type")).contains("text/html");
+            assertThat(answered.statusCode()).isEqualTo(200);
+            assertThat(unknownFault.statusCode()).as("not a fault's name: an ordinary model").isEqualTo(200);
+            assertThat(endpoint.stats().faults(Fault.ERROR_503)).isEqualTo(3);
+            assertThat(endpoint.stats().faults(Fault.NON_JSON_BODY)).isEqualTo(1);
+            assertThat(endpoint.stats().answered()).isEqualTo(2);
+        }
+    }
+
     @Test
     void timeoutFault_holdsTheRequestLongerThanTheClientWaits() {
         try (ReferenceEndpoint endpoint = ReferenceEndpoint.start(Options.builder().timeout(1.0).build());

@@ -12,12 +12,13 @@ class ReferenceEndpointMainTest {
     void options_areReadFromTheCommandLine() {
         Options options = ReferenceEndpointMain.options(new String[] {
                 "--port", "8123", "--latency-ms", "250", "--jitter-ms", "50", "--max-concurrency", "16",
-                "--fault-500", "0.1", "--fault-503", "0.05", "--fault-429", "0.2", "--fault-timeout", "0.01",
+                "--fault-500", "0.1", "--fault-503", "0.05", "--fault-429", "0.2", "--retry-after-429", "0.25",
+                "--fault-timeout", "0.01",
                 "--fault-reset", "0.02", "--fault-truncated", "0.03", "--fault-non-json", "0.04",
                 "--timeout-hold-ms", "5000", "--seed", "7"});
 
         assertThat(options).isEqualTo(new Options(8123, Duration.ofMillis(250), Duration.ofMillis(50), 16,
-                0.1, 0.05, 0.2, 0.01, Duration.ofMillis(5000), 0.02, 0.03, 0.04, 7));
+                0.1, 0.05, 0.2, 0.25, 0.01, Duration.ofMillis(5000), 0.02, 0.03, 0.04, 7));
     }
 
     @Test

@@ -3,6 +3,7 @@ package dev.openbatch.local.stepfunctions;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.openbatch.core.Json;
 import java.net.URI;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -38,7 +39,16 @@ final class StepFunctionsHarness implements AutoCloseable {
     final SfnClient sfn;
 
     StepFunctionsHarness(Map<String, Function<JsonNode, JsonNode>> functions) {
-        stepFunctions = new LocalStepFunctions("us-east-1", functions, sqs());
+        this(new LocalStepFunctions("us-east-1", functions, sqs()));
+    }
+
+    /** Keeping executions in {@code executions}, as the local runtime does in its data directory. */
+    StepFunctionsHarness(Map<String, Function<JsonNode, JsonNode>> functions, Path executions) {
+        this(new LocalStepFunctions("us-east-1", functions, sqs(), executions));
+    }
+
+    private StepFunctionsHarness(LocalStepFunctions stepFunctions) {
+        this.stepFunctions = stepFunctions;
         server = StepFunctionsServer.start(stepFunctions, "127.0.0.1", 0);
         sfn = SfnClient.builder()
                 .endpointOverride(server.endpoint())
@@ -73,6 +83,10 @@ final class StepFunctionsHarness implements AutoCloseable {
 
     String register(String definition, Map<String, String> substitutions) {
         return stepFunctions.register("machine-" + UUID.randomUUID(), definition, substitutions);
+    }
+
+    String register(String name, String definition, Map<String, String> substitutions) {
+        return stepFunctions.register(name, definition, substitutions);
     }
 
     String start(String stateMachineArn, String input) {

@@ -1,0 +1,78 @@
+package dev.openbatch.aws;
+
+import com.amazonaws.services.lambda.runtime.Context;
+import com.amazonaws.services.lambda.runtime.RequestHandler;
+import com.amazonaws.services.lambda.runtime.events.SQSBatchResponse;
+import com.amazonaws.services.lambda.runtime.events.SQSEvent;
+import dev.openbatch.core.Json;
+import dev.openbatch.core.pipeline.ChunkMessage;
+import dev.openbatch.core.pipeline.PartCounts;
+import java.util.ArrayList;
+import java.util.List;
+import software.amazon.awssdk.services.sfn.SfnClient;
+import software.amazon.awssdk.services.sfn.model.InvalidTokenException;
+import software.amazon.awssdk.services.sfn.model.TaskDoesNotExistException;
+import software.amazon.awssdk.services.sfn.model.TaskTimedOutException;
+
+/**
+ * A function fed by a queue of chunk messages: settles each message's chunk, then tells the Map
+ * iteration waiting on its task token that the chunk is done. A message that fails is reported as
+ * a batch item failure, so SQS delivers it again without delivering the others again.
+ */
+abstract class ChunkMessageHandler implements RequestHandler<SQSEvent, SQSBatchResponse> {
+
+    private static final System.Logger LOG = System.getLogger(ChunkMessageHandler.class.getName());
+
+    private final SfnClient sfn;
+
+    ChunkMessageHandler(SfnClient sfn) {
+        this.sfn = sfn;
+    }
+
+    /** Ends the chunk's lines, writing its part unless it is whole already, and answers its counts. */
+    abstract PartCounts settle(ChunkMessage message) throws InterruptedException;
+
+    /** Called with the messages that failed, before they are reported. */
+    void failed(List<SQSEvent.SQSMessage> messages) {}
+
+    @Override
+    public final SQSBatchResponse handleRequest(SQSEvent event, Context context) {
+        List<SQSEvent.SQSMessage> failed = new ArrayList<>();
+        boolean interrupted = false;
+        for (SQSEvent.SQSMessage message : event.getRecords()) {
+            if (interrupted) {
+                failed.add(message);
+                continue;
+            }
+            try {
+                report(Json.MAPPER.readValue(message.getBody(), ChunkMessage.class));
+            } catch (InterruptedException e) {
+                // The invocation is being stopped: this message and those after it go back to the queue.
+                interrupted = true;
+                failed.add(message);
+            } catch (Exception e) {
+                LOG.log(System.Logger.Level.ERROR, "chunk message " + message.getMessageId() + " failed", e);
+                failed.add(message);
+            }
+        }
+        if (!failed.isEmpty()) {
+            failed(failed);
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        return new SQSBatchResponse(failed.stream()
+                .map(m -> new SQSBatchResponse.BatchItemFailure(m.getMessageId())).toList());
+    }
+
+    private void report(ChunkMessage message) throws InterruptedException {
+        PartCounts counts = settle(message);
+        try {
+            sfn.sendTaskSuccess(b -> b.taskToken(message.taskToken()).output(Json.writeString(counts)));
+        } catch (TaskDoesNotExistException | InvalidTokenException | TaskTimedOutException e) {
+            // The iteration has ended already (a duplicate delivery, or the run stopped): the part stands.
+            LOG.log(System.Logger.Level.INFO, "chunk " + message.chunk().index() + " of " + message.batchId()
+                    + ": its task has ended (" + e.getClass().getSimpleName() + ")");
+        }
+    }
+}
