@@ -84,6 +84,10 @@ import software.constructs.IConstruct;
  */
 public final class OpenBatchStack extends Stack {
 
+    /** How long the dead-letter consumer may take: it writes one part and answers one task. */
+    static final int DEAD_LETTER_TIMEOUT_SECONDS = 30;
+
+
     /** Where the build puts the functions' Lambda zip, from infra/cdk, where the CDK runs. */
     public static final Path FUNCTIONS_ZIP = Path.of("../../functions/aws/target/openbatch-functions.zip");
     /** The one orchestration definition. */
@@ -151,7 +155,8 @@ public final class OpenBatchStack extends Stack {
                 .build();
 
         // ---- queues ----------------------------------------------------------------------------
-        Queue chunkDeadLetters = queue("ChunkDeadLetterQueue", Duration.seconds(30), null);
+        // Six times its consumer's timeout, as for the chunk queue.
+        Queue chunkDeadLetters = queue("ChunkDeadLetterQueue", Duration.seconds(6 * DEAD_LETTER_TIMEOUT_SECONDS), null);
         Duration workerTimeout = Duration.seconds(config.worker().timeoutSeconds());
         // Six times the worker's timeout, as AWS advises for an SQS event source: a message a worker
         // still holds is not handed to another, even across the event source's own retries.
@@ -245,6 +250,21 @@ public final class OpenBatchStack extends Stack {
                 .batchSize(config.worker().batchSize())
                 .reportBatchItemFailures(true)
                 .maxConcurrency(config.worker().maxConcurrency())
+                .build()));
+
+        // ---- the dead-letter queue's consumer --------------------------------------------------
+        // A chunk that failed on every delivery ends its lines as chunk_failed and answers its task,
+        // so the batch still finalizes. It reads no job secret and calls no endpoint.
+        OpenBatchFunction deadLetters = new OpenBatchFunction(this, "DeadLetterFunction", shared, new OpenBatchFunction.Spec(
+                "DeadLetterHandler", "openbatch: end a chunk that failed on every delivery as chunk_failed",
+                512, Duration.seconds(DEAD_LETTER_TIMEOUT_SECONDS), common, false), null);
+        Access.objects(deadLetters.role(), dataBucket, BATCHES, "s3:GetObject", "s3:PutObject");
+        Access.listing(deadLetters.role(), dataBucket);
+        Access.items(deadLetters.role(), batchesTable, "dynamodb:GetItem", "dynamodb:UpdateItem");
+        stateMachine.grant(deadLetters.role(), "states:SendTaskSuccess");
+        deadLetters.alias().addEventSource(new SqsEventSource(chunkDeadLetters, SqsEventSourceProps.builder()
+                .batchSize(1)
+                .reportBatchItemFailures(true)
                 .build()));
 
         // ---- the API ---------------------------------------------------------------------------

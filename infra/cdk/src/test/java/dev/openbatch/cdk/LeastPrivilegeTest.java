@@ -93,13 +93,13 @@ class LeastPrivilegeTest {
     @ValueSource(strings = {"minimal", "full"})
     void rolesHaveNoManagedPolicyAndTrustOnlyTheirService(String config) {
         Synth synth = synth(config);
-        synth.template().resourceCountIs("AWS::IAM::Role", 7);
+        synth.template().resourceCountIs("AWS::IAM::Role", 8);
         synth.template().allResourcesProperties("AWS::IAM::Role", Map.of(
                 "ManagedPolicyArns", Match.absent(),
                 "Policies", Match.absent()));
         Iam iam = iam(synth);
         for (String handler : List.of("ApiHandler", "AuthorizerHandler", "ValidateHandler", "WorkerHandler",
-                "FinalizeHandler", "IngestHandler")) {
+                "FinalizeHandler", "IngestHandler", "DeadLetterHandler")) {
             assertThat(trustOf(synth, iam.roleOfFunction(handler))).as(handler)
                     .isEqualTo(Map.of("Service", "lambda.amazonaws.com"));
         }
@@ -183,6 +183,23 @@ class LeastPrivilegeTest {
                 sqs:ChangeMessageVisibility on ChunkQueue.Arn
                 sqs:GetQueueAttributes on ChunkQueue.Arn
                 sqs:GetQueueUrl on ChunkQueue.Arn
+                """));
+    }
+
+    @Test
+    void theDeadLetterConsumer_writesAFailedChunksPart_countsIt_andAnswersItsTask_butReadsNoSecretNorImage() {
+        assertThat(allowed(Synth.minimal(), "DeadLetterHandler")).containsExactlyInAnyOrderElementsOf(lines("DeadLetterFunction", """
+                s3:GetObject on DataBucket.Arn/batches/*
+                s3:PutObject on DataBucket.Arn/batches/*
+                s3:ListBucket on DataBucket.Arn
+                dynamodb:GetItem on BatchesTable.Arn
+                dynamodb:UpdateItem on BatchesTable.Arn
+                states:SendTaskSuccess on BatchStateMachine
+                sqs:ReceiveMessage on ChunkDeadLetterQueue.Arn
+                sqs:DeleteMessage on ChunkDeadLetterQueue.Arn
+                sqs:ChangeMessageVisibility on ChunkDeadLetterQueue.Arn
+                sqs:GetQueueAttributes on ChunkDeadLetterQueue.Arn
+                sqs:GetQueueUrl on ChunkDeadLetterQueue.Arn
                 """));
     }
 
@@ -279,7 +296,7 @@ class LeastPrivilegeTest {
     @Test
     void onlyTheWorker_mayReadImagesOrSecrets_orJoinTheVpc() {
         Synth full = Synth.full();
-        for (String handler : List.of("ApiHandler", "AuthorizerHandler", "ValidateHandler", "FinalizeHandler", "IngestHandler")) {
+        for (String handler : List.of("ApiHandler", "AuthorizerHandler", "ValidateHandler", "FinalizeHandler", "IngestHandler", "DeadLetterHandler")) {
             assertThat(allowed(full, handler)).as(handler)
                     .noneMatch(line -> line.contains("images-") || line.startsWith("secretsmanager:") || line.startsWith("ec2:"));
         }

@@ -181,6 +181,6 @@ class PipelineTemplateTest {
     void logsAreKeptAsConfigured() {
         Synth.minimal().template().allResourcesProperties("AWS::Logs::LogGroup", Map.of("RetentionInDays", 30));
         Synth.full().template().allResourcesProperties("AWS::Logs::LogGroup", Map.of("RetentionInDays", 90));
-        Synth.minimal().template().resourceCountIs("AWS::Logs::LogGroup", 7);
+        Synth.minimal().template().resourceCountIs("AWS::Logs::LogGroup", 8);
     }
 }

@@ -45,7 +45,7 @@ class StorageTemplateTest {
         template.hasResourceProperties("AWS::S3::Bucket", Map.of("NotificationConfiguration",
                 Map.of("EventBridgeConfiguration", Map.of("EventBridgeEnabled", true))));
         assertThat(template.findResources("Custom::S3BucketNotifications")).isEmpty();
-        assertThat(template.findResources("AWS::Lambda::Function")).hasSize(6);
+        assertThat(template.findResources("AWS::Lambda::Function")).hasSize(7);
     }
 
     @Test
