@@ -88,7 +88,7 @@ public final class LocalRuntime implements AutoCloseable {
      * @param region            the region the clients sign for
      * @param endpoint          the default job's inference endpoint; null starts the reference endpoint
      * @param reference         how the reference endpoint behaves (latency, cap, faults), when it is started
-     * @param jobConcurrency    the default job's requests in flight per chunk
+     * @param jobConcurrency    the default job's requests in flight, shared by the chunks the runtime runs at once
      * @param chunkLines        request lines per chunk
      * @param mapConcurrency    chunks of one batch in flight at once
      * @param workers           chunk-queue pollers, as the event source's maximum concurrency

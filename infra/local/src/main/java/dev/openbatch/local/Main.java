@@ -21,7 +21,7 @@ import java.util.concurrent.CountDownLatch;
  * --host HOST        the interface to listen on (default 127.0.0.1)
  * --endpoint URL     the default job's inference endpoint, e.g. a vLLM server's http://127.0.0.1:8000/v1
  *                    (default: the built-in reference endpoint)
- * --concurrency N    the default job's requests in flight per chunk (default 64)
+ * --concurrency N    the default job's requests in flight, all chunks together (default 64)
  * --chunk-lines N    request lines per chunk (default 500)
  * --image-buckets B  buckets s3:// image URLs may name, comma-separated (default openbatch-images);
  *                    created in the local S3 when missing
