@@ -3,7 +3,6 @@ package dev.openbatch.aws;
 import dev.openbatch.core.images.ImageUnavailable;
 import dev.openbatch.core.images.S3ImageSource;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.Optional;
 import software.amazon.awssdk.core.ResponseInputStream;
@@ -36,20 +35,12 @@ final class S3ImageObjects implements S3ImageSource.Objects {
                 object.abort();
                 throw ImageUnavailable.tooLarge(maxBytes);
             }
-            return readCapped(object, maxBytes);
+            return ImageUnavailable.readAtMost(object, maxBytes);
         } catch (S3Exception e) {
             throw unavailable(e);
         } catch (SdkClientException | IOException | UncheckedIOException e) {
             throw ImageUnavailable.transientFailure("S3 could not be reached");
         }
-    }
-
-    private static byte[] readCapped(InputStream in, long maxBytes) throws IOException, ImageUnavailable {
-        byte[] bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxBytes + 1));
-        if (bytes.length > maxBytes) {
-            throw ImageUnavailable.tooLarge(maxBytes);
-        }
-        return bytes;
     }
 
     private static ImageUnavailable unavailable(S3Exception e) {

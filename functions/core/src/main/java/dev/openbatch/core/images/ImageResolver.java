@@ -166,7 +166,7 @@ public final class ImageResolver {
     private byte[] fetch(String url) throws ImageUnavailable, InterruptedException {
         boolean fromS3 = s3.handles(url);
         if (!fromS3 && !web.handles(url)) {
-            throw ImageUnavailable.because("only s3://, https:// and data: image URLs are supported");
+            throw ImageUnavailable.unsupportedScheme();
         }
         fetches.acquire();
         try {

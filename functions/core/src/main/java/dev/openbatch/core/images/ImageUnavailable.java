@@ -1,5 +1,8 @@
 package dev.openbatch.core.images;
 
+import java.io.IOException;
+import java.io.InputStream;
+
 /**
  * An image that could not be had. The reason is shown to the user in the error file, so it names
  * what went wrong and never credentials, internal addresses or an upstream's own error text.
@@ -45,6 +48,20 @@ public final class ImageUnavailable extends Exception {
 
     public static ImageUnavailable tooLarge(long maxBytes) {
         return because("the image is larger than " + Sizes.describe(maxBytes));
+    }
+
+    /** A URL whose scheme no source serves, first given or reached by a redirect. */
+    public static ImageUnavailable unsupportedScheme() {
+        return because("only s3://, https:// and data: image URLs are supported");
+    }
+
+    /** Reads a stream to its end, refusing it as {@link #tooLarge} past {@code maxBytes}: never more is held. */
+    public static byte[] readAtMost(InputStream in, long maxBytes) throws IOException, ImageUnavailable {
+        byte[] bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxBytes + 1));
+        if (bytes.length > maxBytes) {
+            throw tooLarge(maxBytes);
+        }
+        return bytes;
     }
 
     public Kind kind() {

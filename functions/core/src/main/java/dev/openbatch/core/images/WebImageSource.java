@@ -165,8 +165,8 @@ public final class WebImageSource {
         String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
         boolean tls = scheme.equals("https");
         if (!tls && !(scheme.equals("http") && options.allowHttp())) {
-            throw ImageUnavailable.because(scheme.equals("http") ? "plain http:// URLs are not fetched, only https://"
-                    : "only https://, s3:// and data: image URLs are supported");
+            throw scheme.equals("http") ? ImageUnavailable.because("plain http:// URLs are not fetched, only https://")
+                    : ImageUnavailable.unsupportedScheme();
         }
         if (uri.getRawUserInfo() != null) {
             throw ImageUnavailable.because("URLs with a user name or password are not fetched");
@@ -219,7 +219,7 @@ public final class WebImageSource {
             InputStream in = new BufferedInputStream(new DeadlineStream(socket, deadline));
             int status = status(readLine(in));
             Map<String, String> headers = headers(in);
-            if (REDIRECTS.contains(status) || status != 200) {
+            if (status != 200) {
                 return new Answer(status, headers, new byte[0]);
             }
             return new Answer(status, headers, body(in, headers, maxBytes));
@@ -313,11 +313,7 @@ public final class WebImageSource {
             }
             return body;
         }
-        byte[] body = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxBytes + 1));
-        if (body.length > maxBytes) {
-            throw ImageUnavailable.tooLarge(maxBytes);
-        }
-        return body;
+        return ImageUnavailable.readAtMost(in, maxBytes);
     }
 
     private static byte[] chunked(InputStream in, long maxBytes) throws IOException, ImageUnavailable {

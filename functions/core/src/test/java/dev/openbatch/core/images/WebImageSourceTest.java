@@ -63,9 +63,9 @@ class WebImageSourceTest {
                 Arguments.of("https://2130706433:" + port + "/x.png", nonStandard),
                 Arguments.of("https://017700000001:" + port + "/x.png", nonStandard),
                 Arguments.of("https://127.1:" + port + "/x.png", "the URL has no valid host name"),
-                Arguments.of("file:///etc/passwd", "only https://, s3:// and data: image URLs are supported"),
-                Arguments.of("gopher://127.0.0.1:" + port + "/_x", "only https://, s3:// and data: image URLs are supported"),
-                Arguments.of("ftp://127.0.0.1:" + port + "/x.png", "only https://, s3:// and data: image URLs are supported"),
+                Arguments.of("file:///etc/passwd", "only s3://, https:// and data: image URLs are supported"),
+                Arguments.of("gopher://127.0.0.1:" + port + "/_x", "only s3://, https:// and data: image URLs are supported"),
+                Arguments.of("ftp://127.0.0.1:" + port + "/x.png", "only s3://, https:// and data: image URLs are supported"),
                 Arguments.of("http://localhost:" + port + "/x.png", "plain http:// URLs are not fetched, only https://"),
                 Arguments.of("https://user:pass@localhost:" + port + "/x.png",
                         "URLs with a user name or password are not fetched"));
