@@ -1,6 +1,7 @@
 package dev.openbatch.local.benchmark;
 
-import java.util.LinkedHashMap;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -25,6 +26,10 @@ final class CostModel {
     /** Memory of the worker, validator and finalizer functions the stack deploys. */
     static final double WORKER_GB = 1.0;
     static final double VALIDATOR_GB = 1.0;
+    /** A finalizer's time per chunk it joins, and an API call's time and memory. */
+    static final double FINALIZER_SECONDS_PER_CHUNK = 0.05;
+    static final double API_SECONDS = 0.1;
+    static final double API_GB = 0.5;
     /** A user polling every 10 s, as the README's examples do. */
     static final int POLL_SECONDS = 10;
 
@@ -45,61 +50,62 @@ final class CostModel {
         double chunks = Math.ceil(lines / (double) CHUNK_LINES);
         double scale = chunks / countedChunks;
         // The GPU is the bottleneck: the batch takes as long as the GPU needs, and in Lambda each worker runs
-        // one chunk with the job's concurrency, so one worker at a time keeps the GPU full.
+        // one chunk with the job's concurrency, so one worker at a time keeps the GPU full for all of it.
         double gpuSeconds = lines * latencySeconds / gpuConcurrency;
-        double workerSeconds = gpuSeconds;
+        double validatorSeconds = validationSeconds * lines / ValidationRun.LINES;
         // Chunk status reads happen once a second while a chunk runs: they follow the batch's duration.
         double statusReads = gpuSeconds;
+        double apiCalls = 2 + gpuSeconds / POLL_SECONDS; // upload, create, then the polls
+        double invocations = chunks + 2 + apiCalls;      // a worker per chunk, validate, finalize, the API
 
-        Map<String, Double> items = new LinkedHashMap<>();
-        Map<String, String> how = new LinkedHashMap<>();
-        put(items, how, "Step Functions state transitions", (5 + chunks) * STATE_TRANSITION,
-                String.format(Locale.ROOT, "%.0f (Validate, Choice, Map, one task per chunk, Finalize, Succeed)", 5 + chunks));
-        double invocations = chunks + 2 + 2 + gpuSeconds / POLL_SECONDS;
-        put(items, how, "Lambda requests", invocations * LAMBDA_REQUEST,
-                String.format(Locale.ROOT, "%.0f (a worker per chunk, validate, finalize, upload, create, polls)", invocations));
-        double gbSeconds = workerSeconds * WORKER_GB + validationSeconds * lines / 50_000.0 * VALIDATOR_GB
-                + chunks * 0.05 * WORKER_GB + invocations * 0.1 * 0.5;
-        put(items, how, "Lambda GB-seconds", gbSeconds * LAMBDA_GB_SECOND,
-                String.format(Locale.ROOT, "%.0f (workers %.0f s at %.0f GB while the GPU works; validator %.1f s; finalizer; API)",
-                        gbSeconds, workerSeconds, WORKER_GB, validationSeconds * lines / 50_000.0));
-        put(items, how, "API Gateway requests", (invocations - chunks - 2) * HTTP_API_REQUEST,
-                String.format(Locale.ROOT, "%.0f", invocations - chunks - 2));
+        List<Item> items = new ArrayList<>();
+        items.add(new Item("Step Functions state transitions", (5 + chunks) * STATE_TRANSITION,
+                "%.0f (Validate, Choice, Map, one task per chunk, Finalize, Succeed)", 5 + chunks));
+        items.add(new Item("Lambda requests", invocations * LAMBDA_REQUEST,
+                "%.0f (a worker per chunk, validate, finalize, upload, create, polls)", invocations));
+        double gbSeconds = gpuSeconds * WORKER_GB + validatorSeconds * VALIDATOR_GB
+                + chunks * FINALIZER_SECONDS_PER_CHUNK * WORKER_GB + invocations * API_SECONDS * API_GB;
+        items.add(new Item("Lambda GB-seconds", gbSeconds * LAMBDA_GB_SECOND,
+                "%.0f (workers %.0f s at %.0f GB while the GPU works; validator %.1f s; finalizer; API)",
+                gbSeconds, gpuSeconds, WORKER_GB, validatorSeconds));
+        items.add(new Item("API Gateway requests", apiCalls * HTTP_API_REQUEST, "%.0f", apiCalls));
         // Receives are the event source mapping's long polls (20 s, five pollers), not the local poller's.
         double sqs = (sum(counted, "Sqs SendMessage") + sum(counted, "Sqs DeleteMessage")) * scale
                 + chunks + 5 * gpuSeconds / 20;
-        put(items, how, "SQS requests", sqs * SQS_REQUEST, String.format(Locale.ROOT,
+        items.add(new Item("SQS requests", sqs * SQS_REQUEST,
                 "%.0f (sends and deletes counted, scaled; receives: one a chunk and five pollers' 20 s long polls)", sqs));
         double writes = (sum(counted, "DynamoDb PutItem") + sum(counted, "DynamoDb UpdateItem")
                 + sum(counted, "DynamoDb DeleteItem")) * scale;
         double reads = (sum(counted, "DynamoDb GetItem") + sum(counted, "DynamoDb Query")) * scale + statusReads;
-        put(items, how, "DynamoDB writes", writes * DYNAMODB_WRITE, String.format(Locale.ROOT, "%.0f counted, scaled", writes));
-        put(items, how, "DynamoDB reads", reads * DYNAMODB_READ,
-                String.format(Locale.ROOT, "%.0f counted and scaled, plus one status read a second per running chunk", reads));
+        items.add(new Item("DynamoDB writes", writes * DYNAMODB_WRITE, "%.0f counted, scaled", writes));
+        items.add(new Item("DynamoDB reads", reads * DYNAMODB_READ,
+                "%.0f counted and scaled, plus one status read a second per running chunk", reads));
         // Not ListObjectsV2: the local runtime's drop watcher lists; in the cloud EventBridge tells.
         double s3Writes = (sum(counted, "S3 PutObject") + sum(counted, "S3 CreateMultipartUpload")
                 + sum(counted, "S3 UploadPart") + sum(counted, "S3 CompleteMultipartUpload") + sum(counted, "S3 CopyObject"))
                 * scale;
         double s3Reads = (sum(counted, "S3 GetObject") + sum(counted, "S3 HeadObject")) * scale;
-        put(items, how, "S3 writes (PUT)", s3Writes * S3_WRITE, String.format(Locale.ROOT, "%.0f counted, scaled", s3Writes));
-        put(items, how, "S3 reads (GET, HEAD)", s3Reads * S3_READ, String.format(Locale.ROOT, "%.0f counted, scaled", s3Reads));
+        items.add(new Item("S3 writes (PUT)", s3Writes * S3_WRITE, "%.0f counted, scaled", s3Writes));
+        items.add(new Item("S3 reads (GET, HEAD)", s3Reads * S3_READ, "%.0f counted, scaled", s3Reads));
 
         StringBuilder text = new StringBuilder(String.format(Locale.ROOT,
                 "Cost of orchestration, %d lines at %.0f s, %d in flight at the GPU (%.0f s of GPU time), us-east-1 list prices:%n",
                 lines, latencySeconds, gpuConcurrency, gpuSeconds));
         text.append("| item | quantity | cost |\n| --- | --- | --- |\n");
         double total = 0;
-        for (Map.Entry<String, Double> item : items.entrySet()) {
-            total += item.getValue();
-            text.append(String.format(Locale.ROOT, "| %s | %s | $%.5f |%n", item.getKey(), how.get(item.getKey()), item.getValue()));
+        for (Item item : items) {
+            total += item.cost();
+            text.append(String.format(Locale.ROOT, "| %s | %s | $%.5f |%n", item.name(), item.quantity(), item.cost()));
         }
         text.append(String.format(Locale.ROOT, "| total | | $%.4f |%n", total));
         return new Estimate(total, text.toString());
     }
 
-    private static void put(Map<String, Double> items, Map<String, String> how, String name, double cost, String quantity) {
-        items.put(name, cost);
-        how.put(name, quantity);
+    /** One line of the bill: what, how much of it and how it was found, and what it costs. */
+    private record Item(String name, double cost, String quantity) {
+        Item(String name, double cost, String quantityFormat, Object... values) {
+            this(name, cost, String.format(Locale.ROOT, quantityFormat, values));
+        }
     }
 
     private static double sum(Map<String, Long> counted, String prefix) {
