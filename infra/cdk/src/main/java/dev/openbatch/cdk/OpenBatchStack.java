@@ -1,5 +1,7 @@
 package dev.openbatch.cdk;
 
+import dev.openbatch.deployment.DeploymentConfig;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;

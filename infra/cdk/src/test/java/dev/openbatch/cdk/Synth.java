@@ -1,5 +1,7 @@
 package dev.openbatch.cdk;
 
+import dev.openbatch.deployment.DeploymentConfig;
+
 import com.fasterxml.jackson.core.type.TypeReference;
 import dev.openbatch.core.Json;
 import java.io.IOException;

@@ -1,5 +1,7 @@
 package dev.openbatch.cdk;
 
+import dev.openbatch.deployment.DeploymentConfig;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

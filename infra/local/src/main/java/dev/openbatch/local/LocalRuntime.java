@@ -63,8 +63,14 @@ public final class LocalRuntime implements AutoCloseable {
     static final String CHUNK_QUEUE = "openbatch-chunks";
     static final String DEAD_LETTER_QUEUE = "openbatch-chunks-dlq";
     static final String STATE_MACHINE = "openbatch-batch";
+    /** The functions, named as the cloud stack's construct ids say them (ValidateFunction, ...). */
+    static final String API_FUNCTION = "openbatch-api";
+    static final String AUTHORIZER_FUNCTION = "openbatch-authorizer";
     static final String VALIDATE_FUNCTION = "openbatch-validate";
     static final String FINALIZE_FUNCTION = "openbatch-finalize";
+    static final String WORKER_FUNCTION = "openbatch-worker";
+    static final String DEAD_LETTER_FUNCTION = "openbatch-dead-letters";
+    static final String INGEST_FUNCTION = "openbatch-ingest";
     static final String DEFAULT_JOB = "job-local";
     /** The bucket for images the local runtime creates, so a user can copy images in right away. */
     static final String IMAGE_BUCKET = "openbatch-images";
@@ -236,9 +242,11 @@ public final class LocalRuntime implements AutoCloseable {
             StepFunctionsServer server = StepFunctionsServer.start(stepFunctions, options.host(), 0);
             started.add(server);
 
-            Wiring wiring = new Wiring(settings(options, aws, server.endpoint(), regions, jobs, stateMachineArn));
-            handlers.put(VALIDATE_FUNCTION, interceptors.validator().apply(invoker(new ValidateHandler(wiring))));
-            handlers.put(FINALIZE_FUNCTION, interceptors.finalizer().apply(invoker(new FinalizeHandler(wiring))));
+            Settings settings = settings(options, aws, server.endpoint(), regions, jobs, stateMachineArn);
+            handlers.put(VALIDATE_FUNCTION, interceptors.validator().apply(
+                    invoker(new ValidateHandler(wiring(settings, VALIDATE_FUNCTION)))));
+            handlers.put(FINALIZE_FUNCTION, interceptors.finalizer().apply(
+                    invoker(new FinalizeHandler(wiring(settings, FINALIZE_FUNCTION)))));
             String registered = stepFunctions.register(STATE_MACHINE, definition(), Map.of(
                     "ValidateFunctionArn", VALIDATE_FUNCTION,
                     "FinalizeFunctionArn", FINALIZE_FUNCTION,
@@ -248,18 +256,20 @@ public final class LocalRuntime implements AutoCloseable {
             }
             int resumed = stepFunctions.resumeExecutions();
             started.add(new SqsEventSource(sqs, queue.url(), queue.arn(), 1, options.workers(), options.deliveries(),
-                    interceptors.worker().apply(new WorkerHandler(wiring))));
+                    interceptors.worker().apply(new WorkerHandler(wiring(settings, WORKER_FUNCTION)))));
             // In the cloud, a function with an event source on the dead-letter queue.
             started.add(new SqsEventSource(sqs, deadLetters.url(), deadLetters.arn(), 1, 1, options.deliveries(),
-                    new DeadLetterHandler(wiring)));
+                    new DeadLetterHandler(wiring(settings, DEAD_LETTER_FUNCTION))));
             S3Client watcherS3 = clients.s3();
             started.add(watcherS3);
             started.add(new S3DropWatcher(watcherS3, INGEST_BUCKET, options.region(), options.deliveries(),
-                    invoker(new IngestHandler(wiring))));
+                    invoker(new IngestHandler(wiring(settings, INGEST_FUNCTION)))));
 
             LocalRuntime[] self = new LocalRuntime[1];
-            LocalApiGateway gateway = new LocalApiGateway(options.host(), options.apiPort(), new ApiHandler(wiring),
-                    options.apiKeys() ? new AuthorizerHandler(wiring) : null, () -> self[0] != null && self[0].ready);
+            LocalApiGateway gateway = new LocalApiGateway(options.host(), options.apiPort(),
+                    new ApiHandler(wiring(settings, API_FUNCTION)),
+                    options.apiKeys() ? new AuthorizerHandler(wiring(settings, AUTHORIZER_FUNCTION)) : null,
+                    () -> self[0] != null && self[0].ready);
             self[0] = new LocalRuntime(options, aws, endpoint, gateway, started);
             self[0].stepFunctionsEndpoint = server.endpoint();
             self[0].resumedExecutions = resumed;
@@ -285,6 +295,14 @@ public final class LocalRuntime implements AutoCloseable {
                 Optional.of(CREDENTIALS.split(":", 2)), new Settings.Images(String.join(",", images.buckets()),
                         images.trustedHosts(), images.allowHttp(), Optional.ofNullable(images.trustPem()),
                         Optional.of(regions.endpoint())), Optional.of(INGEST_BUCKET), KEYS_TABLE, options.retries());
+    }
+
+    /**
+     * The wiring of one function's sandbox: its own clients and ports, as each Lambda execution
+     * environment builds its own; nothing in it is shared with another function or sandbox.
+     */
+    static Wiring wiring(Settings settings, String function) {
+        return new Wiring(settings);
     }
 
     /** The one orchestration definition, packaged from {@code statemachine/batch.asl.json}. */

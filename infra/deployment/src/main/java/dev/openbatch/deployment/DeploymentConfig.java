@@ -1,4 +1,4 @@
-package dev.openbatch.cdk;
+package dev.openbatch.deployment;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.DeserializationFeature;

@@ -1,4 +1,4 @@
-package dev.openbatch.cdk;
+package dev.openbatch.deployment;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -45,7 +45,7 @@ class DeploymentConfigTest {
 
     @Test
     void theExampleFile_isAValidConfiguration() {
-        DeploymentConfig example = DeploymentConfig.read(Path.of("config/example.json"));
+        DeploymentConfig example = DeploymentConfig.read(Path.of("../cdk/config/example.json"));
 
         assertThat(example.jobCatalog().defaultJob()).isPresent();
         assertThat(example.jobCatalog().secretArns()).hasSize(1);
