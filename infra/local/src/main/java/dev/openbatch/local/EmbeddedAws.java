@@ -3,10 +3,14 @@ package dev.openbatch.local;
 import com.amazonaws.services.dynamodbv2.local.main.ServerRunner;
 import com.amazonaws.services.dynamodbv2.local.server.DynamoDBProxyServer;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.io.UncheckedIOException;
+import java.lang.reflect.Field;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
 import org.elasticmq.rest.sqs.SQSRestServer;
 import org.elasticmq.rest.sqs.SQSRestServerBuilder;
 import org.gaul.s3proxy.S3Proxy;
@@ -15,12 +19,10 @@ import org.gaul.s3proxy.nio2blob.FilesystemNio2BlobStore;
 
 /**
  * DynamoDB Local, S3Proxy and ElasticMQ in this JVM, each speaking its service's real wire
- * protocol on a loopback port. DynamoDB and S3 keep their data under the data directory, so a
- * restart finds it again.
+ * protocol on a port of the host asked for, and on no other address. DynamoDB and S3 keep their
+ * data under the data directory, so a restart finds it again.
  */
 final class EmbeddedAws implements AutoCloseable {
-
-    private static final String HOST = "127.0.0.1";
 
     private final DynamoDBProxyServer dynamo;
     private final S3Proxy s3;
@@ -39,38 +41,88 @@ final class EmbeddedAws implements AutoCloseable {
         this.sqsEndpoint = sqsEndpoint;
     }
 
-    static EmbeddedAws start(Path dataDir, int dynamoPort, int s3Port, int sqsPort, String region) {
+    static EmbeddedAws start(String host, Path dataDir, int dynamoPort, int s3Port, int sqsPort, String region) {
         DynamoDBProxyServer dynamo = null;
         S3Proxy s3 = null;
         try {
             Path dynamoDir = Files.createDirectories(dataDir.resolve("dynamodb"));
             Path s3Dir = Files.createDirectories(dataDir.resolve("s3"));
 
-            dynamo = ServerRunner.createServerFromCommandLineArgs(new String[] {
-                "-port", Integer.toString(dynamoPort), "-dbPath", dynamoDir.toString(), "-disableTelemetry"});
-            dynamo.start();
+            // Its command line refuses port 0; the connector takes the port asked for, 0 included.
+            dynamo = quietly(() -> ServerRunner.createServerFromCommandLineArgs(new String[] {
+                "-port", "8000", "-dbPath", dynamoDir.toString(), "-disableTelemetry"}));
+            ServerConnector dynamoConnector = connector(dynamo);
+            dynamoConnector.setHost(host);
+            dynamoConnector.setPort(dynamoPort);
+            started(dynamo::start, "DynamoDB Local", host, dynamoPort, "--dynamodb-port");
 
             s3 = S3Proxy.builder()
                     .blobStore(new FilesystemNio2BlobStore(s3Dir.toString()))
-                    .endpoint(URI.create("http://" + HOST + ":" + s3Port))
+                    .endpoint(URI.create("http://" + host + ":" + s3Port))
                     .awsAuthentication(AuthenticationType.NONE, null, null)
                     .ignoreUnknownHeaders(true)
                     .build();
-            s3.start();
+            started(s3::start, "the local S3", host, s3Port, "--s3-port");
             awaitStarted(s3);
 
-            SQSRestServer sqs = SQSRestServerBuilder.withInterface(HOST).withPort(sqsPort).withAWSRegion(region).start();
-            int boundSqsPort = sqs.waitUntilStarted().localAddress().getPort();
+            SQSRestServer[] sqs = new SQSRestServer[1];
+            started(() -> sqs[0] = SQSRestServerBuilder.withInterface(host).withPort(sqsPort).withAWSRegion(region).start(),
+                    "the local SQS", host, sqsPort, "--sqs-port");
+            int boundSqsPort = sqs[0].waitUntilStarted().localAddress().getPort();
 
-            return new EmbeddedAws(dynamo, URI.create("http://" + HOST + ":" + dynamoPort),
-                    s3, URI.create("http://" + HOST + ":" + s3.getPort()),
-                    sqs, URI.create("http://" + HOST + ":" + boundSqsPort));
+            return new EmbeddedAws(dynamo, URI.create("http://" + host + ":" + dynamoConnector.getLocalPort()),
+                    s3, URI.create("http://" + host + ":" + s3.getPort()),
+                    sqs[0], URI.create("http://" + host + ":" + boundSqsPort));
+        } catch (PortInUseException e) {
+            stopQuietly(dynamo, s3);
+            throw e;
         } catch (IOException e) {
             stopQuietly(dynamo, s3);
             throw new UncheckedIOException(e);
         } catch (Exception e) {
             stopQuietly(dynamo, s3);
             throw new IllegalStateException("the embedded AWS emulators did not start: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * DynamoDB Local's server listens on every interface and takes no option to say otherwise; its
+     * one connector is given the host and port before it starts, and reports the port it bound.
+     */
+    private static ServerConnector connector(DynamoDBProxyServer dynamo) throws ReflectiveOperationException {
+        Field server = DynamoDBProxyServer.class.getDeclaredField("server");
+        server.setAccessible(true);
+        return (ServerConnector) ((Server) server.get(dynamo)).getConnectors()[0];
+    }
+
+    private interface Start {
+        void run() throws Exception;
+    }
+
+    private interface Create<T> {
+        T get() throws Exception;
+    }
+
+    /** Starts a server, telling a port already taken from any other failure. */
+    private static void started(Start start, String what, String host, int port, String option) throws Exception {
+        try {
+            start.run();
+        } catch (Exception e) {
+            if (PortInUseException.isBindFailure(e)) {
+                throw new PortInUseException(what, host, port, option);
+            }
+            throw e;
+        }
+    }
+
+    /** DynamoDB Local prints its configuration on standard output; it is not ours to print. */
+    private static <T> T quietly(Create<T> create) throws Exception {
+        PrintStream out = System.out;
+        System.setOut(new PrintStream(PrintStream.nullOutputStream()));
+        try {
+            return create.get();
+        } finally {
+            System.setOut(out);
         }
     }
 

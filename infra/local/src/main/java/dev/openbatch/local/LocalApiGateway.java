@@ -53,6 +53,9 @@ final class LocalApiGateway implements AutoCloseable {
         try {
             server = HttpServer.create(new InetSocketAddress(host, port), 0);
         } catch (IOException e) {
+            if (PortInUseException.isBindFailure(e)) {
+                throw new PortInUseException("the API", host, port, "--port");
+            }
             throw new UncheckedIOException("cannot listen on " + host + ":" + port, e);
         }
         server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());

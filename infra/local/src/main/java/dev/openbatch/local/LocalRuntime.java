@@ -88,7 +88,7 @@ public final class LocalRuntime implements AutoCloseable {
      * @param host              the interface every server listens on
      * @param apiPort           the API (0 picks a free port)
      * @param s3Port            the local S3 endpoint (0 picks a free port)
-     * @param dynamoPort        DynamoDB Local (a real port: it cannot report one it picked)
+     * @param dynamoPort        DynamoDB Local (0 picks a free port)
      * @param sqsPort           ElasticMQ (0 picks a free port)
      * @param dataDir           where DynamoDB and S3 keep their data across restarts
      * @param region            the region the clients sign for
@@ -201,7 +201,7 @@ public final class LocalRuntime implements AutoCloseable {
     static LocalRuntime start(Options options, Interceptors interceptors) {
         List<AutoCloseable> started = new ArrayList<>();
         try {
-            EmbeddedAws aws = EmbeddedAws.start(options.dataDir(), options.dynamoPort(), options.s3Port(),
+            EmbeddedAws aws = EmbeddedAws.start(options.host(), options.dataDir(), options.dynamoPort(), options.s3Port(),
                     options.sqsPort(), options.region());
             started.add(aws);
             URI endpoint = options.endpoint();

@@ -89,10 +89,18 @@ public final class Main {
                 default -> usage("unknown option " + args[i]);
             }
         }
-        LocalRuntime runtime = LocalRuntime.start(new LocalRuntime.Options(host, apiPort, s3Port, dynamoPort, sqsPort,
-                dataDir.toAbsolutePath(), env.getOrDefault("AWS_REGION", o.region()), endpoint, o.reference(),
-                concurrency, chunkLines, o.mapConcurrency(), o.workers(), o.window24h(), o.deliveries(),
-                new LocalRuntime.Images(imageBuckets, bucketRegions, imageHosts, allowHttp, imageTrust), tenants));
+        Path log = emulatorLog(dataDir.toAbsolutePath());
+        LocalRuntime runtime;
+        try {
+            runtime = LocalRuntime.start(new LocalRuntime.Options(host, apiPort, s3Port, dynamoPort, sqsPort,
+                    dataDir.toAbsolutePath(), env.getOrDefault("AWS_REGION", o.region()), endpoint, o.reference(),
+                    concurrency, chunkLines, o.mapConcurrency(), o.workers(), o.window24h(), o.deliveries(),
+                    new LocalRuntime.Images(imageBuckets, bucketRegions, imageHosts, allowHttp, imageTrust), tenants));
+        } catch (PortInUseException e) {
+            System.err.println(e.getMessage());
+            System.exit(2);
+            return;
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             runtime.close();
@@ -114,11 +122,28 @@ public final class Main {
                 : "required, from the DynamoDB table " + LocalRuntime.KEYS_TABLE + ", for tenants "
                 + String.join(", ", tenants)));
         System.out.println("  data directory:     " + runtime.dataDir());
+        System.out.println("  emulators' log:     " + log);
         if (runtime.resumedExecutions() > 0) {
             System.out.println("  resumed:            " + runtime.resumedExecutions() + " batch runs the last stop left unfinished");
         }
         System.out.flush();
         stopped.await();
+    }
+
+    /**
+     * Where the emulators' own logs go (DynamoDB Local, S3Proxy and ElasticMQ log through SLF4J):
+     * a file in the data directory, so the console keeps to what openbatch says.
+     */
+    private static Path emulatorLog(Path dataDir) {
+        Path log = dataDir.resolve("logs").resolve("emulators.log");
+        try {
+            java.nio.file.Files.createDirectories(log.getParent());
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        // Read by SLF4J's simple logger when its first logger is made, which is after this.
+        System.setProperty("org.slf4j.simpleLogger.logFile", log.toString());
+        return log;
     }
 
     private static List<String> commaList(String value) {

@@ -23,7 +23,7 @@ final class Emulators {
     static synchronized AwsClients clients() {
         if (aws == null) {
             try {
-                aws = EmbeddedAws.start(Files.createTempDirectory("openbatch-it"), freePort(), 0, 0, "us-east-1");
+                aws = EmbeddedAws.start("127.0.0.1", Files.createTempDirectory("openbatch-it"), 0, 0, 0, "us-east-1");
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
