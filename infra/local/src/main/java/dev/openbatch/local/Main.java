@@ -124,7 +124,9 @@ public final class Main {
         System.out.println("  data directory:     " + runtime.dataDir());
         System.out.println("  emulators' log:     " + log);
         if (runtime.resumedExecutions() > 0) {
-            System.out.println("  resumed:            " + runtime.resumedExecutions() + " batch runs the last stop left unfinished");
+            int resumed = runtime.resumedExecutions();
+            System.out.println("  resumed:            " + resumed + (resumed == 1 ? " batch that was" : " batches that were")
+                    + " still running when bin/local last stopped");
         }
         System.out.flush();
         stopped.await();
