@@ -17,8 +17,8 @@ import dev.openbatch.aws.ValidateHandler;
 import dev.openbatch.aws.WorkerHandler;
 import dev.openbatch.aws.Wiring;
 import dev.openbatch.core.Json;
-import dev.openbatch.local.reference.ReferenceEndpoint;
-import dev.openbatch.local.reference.Stats;
+import dev.openbatch.reference.ReferenceEndpoint;
+import dev.openbatch.reference.Stats;
 import dev.openbatch.local.stepfunctions.LocalStepFunctions;
 import dev.openbatch.local.stepfunctions.StepFunctionsServer;
 import java.io.ByteArrayInputStream;
@@ -109,7 +109,7 @@ public final class LocalRuntime implements AutoCloseable {
      *                          (shortened in tests)
      */
     public record Options(String host, int apiPort, int s3Port, int dynamoPort, int sqsPort, Path dataDir,
-                          String region, URI endpoint, dev.openbatch.local.reference.Options reference,
+                          String region, URI endpoint, dev.openbatch.reference.Options reference,
                           int jobConcurrency, int chunkLines, int mapConcurrency, int workers, Duration window24h,
                           int deliveries, Images images, List<String> tenants, Settings.Retries retries) {
 
@@ -119,7 +119,7 @@ public final class LocalRuntime implements AutoCloseable {
 
         /** Options with the cloud's default {@link Settings.Retries}. */
         public Options(String host, int apiPort, int s3Port, int dynamoPort, int sqsPort, Path dataDir,
-                       String region, URI endpoint, dev.openbatch.local.reference.Options reference,
+                       String region, URI endpoint, dev.openbatch.reference.Options reference,
                        int jobConcurrency, int chunkLines, int mapConcurrency, int workers, Duration window24h,
                        int deliveries, Images images, List<String> tenants) {
             this(host, apiPort, s3Port, dynamoPort, sqsPort, dataDir, region, endpoint, reference, jobConcurrency,
@@ -128,7 +128,7 @@ public final class LocalRuntime implements AutoCloseable {
 
         public static Options defaults(Path dataDir, int dynamoPort) {
             return new Options("127.0.0.1", 8080, 4566, dynamoPort, 9324, dataDir, "us-east-1", null,
-                    dev.openbatch.local.reference.Options.defaults(), 64, 500, 10, 10, Duration.ofHours(24), 1,
+                    dev.openbatch.reference.Options.defaults(), 64, 500, 10, 10, Duration.ofHours(24), 1,
                     Images.defaults(), List.of());
         }
 

@@ -10,7 +10,7 @@ import dev.openbatch.aws.S3ChunkStore;
 import dev.openbatch.aws.S3FileContentStore;
 import dev.openbatch.core.files.Files;
 import dev.openbatch.core.pipeline.InputValidator;
-import dev.openbatch.local.benchmark.ValidationRun;
+import dev.openbatch.core.fakes.LargestInput;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -205,7 +205,7 @@ class BadInputFileIntegrationTest {
     void twoHundredMegabytesAndOneByte_areRefusedByTheValidator_readingThroughS3_andItsChunksRemoved(@TempDir Path dir)
             throws IOException {
         Path big = dir.resolve("big.jsonl");
-        ValidationRun.write(big);
+        LargestInput.write(big);
         java.nio.file.Files.write(big, new byte[] {'\n'}, StandardOpenOption.APPEND);
         assertThat(java.nio.file.Files.size(big)).isEqualTo(InputValidator.Limits.OPENAI.maxBytes() + 1);
         String key = Files.contentKey("file-big-input");

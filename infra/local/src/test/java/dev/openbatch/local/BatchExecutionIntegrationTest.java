@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.openai.client.OpenAIClient;
 import com.openai.models.batches.Batch;
-import dev.openbatch.local.reference.Options;
+import dev.openbatch.reference.Options;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;

@@ -12,7 +12,7 @@ import com.openai.models.batches.Batch;
 import com.openai.models.files.FileObject;
 import dev.openbatch.aws.Settings;
 import dev.openbatch.core.Json;
-import dev.openbatch.local.reference.Options;
+import dev.openbatch.reference.Options;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;

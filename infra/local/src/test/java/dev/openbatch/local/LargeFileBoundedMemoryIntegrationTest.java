@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.openbatch.aws.S3FileContentStore;
 import dev.openbatch.aws.Tables;
 import dev.openbatch.core.Json;
-import dev.openbatch.local.benchmark.ValidationRun;
+import dev.openbatch.core.fakes.LargestInput;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -37,7 +37,7 @@ class LargeFileBoundedMemoryIntegrationTest {
     void a200MbFileOf50000Lines_passesEveryStep_withA256MbHeap(@TempDir Path dir) throws Exception {
         Path input = dir.resolve("large.jsonl");
         String inputSha256 = write(input);
-        assertThat(Files.size(input)).isEqualTo(ValidationRun.BYTES);
+        assertThat(Files.size(input)).isEqualTo(LargestInput.BYTES);
 
         String suffix = UUID.randomUUID().toString();
         String bucket = "it-large-" + suffix;
@@ -59,7 +59,7 @@ class LargeFileBoundedMemoryIntegrationTest {
             assertThat(measured.get("chunks").asInt()).isEqualTo(100);
             assertThat(measured.get("status").asText()).isEqualTo("completed");
             assertThat(measured.get("output_content_status").asInt()).isEqualTo(302);
-            assertThat(measured.get("output_bytes").asLong()).isEqualTo(ValidationRun.BYTES);
+            assertThat(measured.get("output_bytes").asLong()).isEqualTo(LargestInput.BYTES);
             assertThat(measured.get("output_sha256").asText()).isEqualTo(inputSha256);
             assertThat(measured.get("max_heap_bytes").asLong()).isLessThanOrEqualTo(256L * 1024 * 1024);
         } finally {
@@ -72,7 +72,7 @@ class LargeFileBoundedMemoryIntegrationTest {
 
     /** The benchmark's input: 50,000 request lines of 4,000 bytes each. Answers the file's SHA-256. */
     private static String write(Path file) throws Exception {
-        ValidationRun.write(file);
+        LargestInput.write(file);
         MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
         try (InputStream in = new DigestInputStream(Files.newInputStream(file), sha256)) {
             in.transferTo(OutputStream.nullOutputStream());

@@ -3,7 +3,7 @@ package dev.openbatch.local;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.openbatch.local.reference.Options;
+import dev.openbatch.reference.Options;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

@@ -2,7 +2,7 @@ package dev.openbatch.local;
 
 import com.openai.client.OpenAIClient;
 import com.openai.client.okhttp.OpenAIOkHttpClient;
-import dev.openbatch.local.reference.Options;
+import dev.openbatch.reference.Options;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

@@ -7,7 +7,7 @@ import com.openai.client.OpenAIClient;
 import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.models.files.FileObject;
 import dev.openbatch.core.Json;
-import dev.openbatch.local.reference.Options;
+import dev.openbatch.reference.Options;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;

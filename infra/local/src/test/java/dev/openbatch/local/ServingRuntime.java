@@ -6,7 +6,7 @@ import com.openai.client.OpenAIClient;
 import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.models.batches.Batch;
 import dev.openbatch.aws.AwsClients;
-import dev.openbatch.local.reference.Options;
+import dev.openbatch.reference.Options;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;

@@ -8,7 +8,7 @@ import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.models.batches.Batch;
 import dev.openbatch.core.Json;
 import dev.openbatch.core.keys.ApiKeys;
-import dev.openbatch.local.reference.Options;
+import dev.openbatch.reference.Options;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
