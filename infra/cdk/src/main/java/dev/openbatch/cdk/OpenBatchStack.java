@@ -1,5 +1,6 @@
 package dev.openbatch.cdk;
 
+import dev.openbatch.deployment.CloudLimits;
 import dev.openbatch.deployment.DeploymentConfig;
 
 import java.nio.file.Files;
@@ -107,7 +108,7 @@ public final class OpenBatchStack extends Stack {
     /** The index on (owner, id) that lists a tenant's files and batches. */
     static final String BY_OWNER = "by_owner";
     /** A chunk message received this many times goes to the dead-letter queue, as locally. */
-    static final int MAX_RECEIVES = 5;
+    static final int MAX_RECEIVES = CloudLimits.MAX_RECEIVES;
     /** API Gateway gives an integration at most 30 s; the function stops first. */
     static final Duration API_TIMEOUT = Duration.seconds(29);
 
@@ -162,7 +163,7 @@ public final class OpenBatchStack extends Stack {
         Duration workerTimeout = Duration.seconds(config.worker().timeoutSeconds());
         // Six times the worker's timeout, as AWS advises for an SQS event source: a message a worker
         // still holds is not handed to another, even across the event source's own retries.
-        Queue chunkQueue = queue("ChunkQueue", Duration.seconds(6L * config.worker().timeoutSeconds()),
+        Queue chunkQueue = queue("ChunkQueue", Duration.seconds(CloudLimits.chunkVisibilitySeconds(config.worker().timeoutSeconds())),
                 DeadLetterQueue.builder().queue(chunkDeadLetters).maxReceiveCount(MAX_RECEIVES).build());
         Queue ingestDeadLetters = queue("IngestDeadLetterQueue", Duration.seconds(30), null);
 
@@ -228,6 +229,7 @@ public final class OpenBatchStack extends Stack {
 
         // ---- the worker ------------------------------------------------------------------------
         Map<String, String> workerEnvironment = new HashMap<>(common);
+        workerEnvironment.put("OPENBATCH_REQUEST_TIMEOUT_SECONDS", Integer.toString(config.worker().requestTimeoutSeconds()));
         if (!config.imageBuckets().isEmpty()) {
             workerEnvironment.put("OPENBATCH_IMAGE_BUCKETS", String.join(",", config.imageBuckets()));
         }
@@ -418,7 +420,7 @@ public final class OpenBatchStack extends Stack {
     private Queue queue(String id, Duration visibility, DeadLetterQueue deadLetters) {
         return Queue.Builder.create(this, id)
                 .visibilityTimeout(visibility)
-                .retentionPeriod(Duration.days(14))
+                .retentionPeriod(Duration.seconds(CloudLimits.RETENTION_SECONDS))
                 .encryption(QueueEncryption.SQS_MANAGED)
                 .enforceSsl(true)
                 .deadLetterQueue(deadLetters)

@@ -1,5 +1,7 @@
 package dev.openbatch.cdk;
 
+import dev.openbatch.deployment.CloudLimits;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
@@ -88,6 +90,18 @@ class PipelineTemplateTest {
                 "VisibilityTimeout", 6 * 600, "RedrivePolicy", Match.anyValue())));
         Synth.minimal().template().hasResourceProperties("AWS::Lambda::Function", Match.objectLike(Map.of(
                 "Handler", "dev.openbatch.aws.WorkerHandler::handleRequest", "Timeout", 900)));
+    }
+
+    @Test
+    void theWorker_timesOutARequestSoThatEveryAttemptFitsInItsOwnTimeout() {
+        Synth.minimal().template().hasResourceProperties("AWS::Lambda::Function", Match.objectLike(Map.of(
+                "Handler", "dev.openbatch.aws.WorkerHandler::handleRequest", "Timeout", 900,
+                "Environment", Map.of("Variables", Match.objectLike(Map.of(
+                        "OPENBATCH_REQUEST_TIMEOUT_SECONDS", Integer.toString(CloudLimits.longestRequestTimeout(900))))))));
+        Synth.full().template().hasResourceProperties("AWS::Lambda::Function", Match.objectLike(Map.of(
+                "Handler", "dev.openbatch.aws.WorkerHandler::handleRequest", "Timeout", 600,
+                "Environment", Map.of("Variables", Match.objectLike(Map.of(
+                        "OPENBATCH_REQUEST_TIMEOUT_SECONDS", Integer.toString(CloudLimits.longestRequestTimeout(600))))))));
     }
 
     @Test

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.openbatch.core.Json;
 import dev.openbatch.core.jobs.Job;
 import dev.openbatch.core.jobs.JobCatalog;
@@ -15,20 +16,26 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Function;
 import java.util.regex.Pattern;
 
 /**
- * One deployment's configuration: a JSON file, {@code infra/cdk/openbatch.json} unless the CDK
- * context {@code config} names another ({@code cdk deploy -c config=prod.json}). Only {@code jobs}
- * is required; {@code config/example.json} shows every field with its default.
+ * One deployment's configuration, and the one configuration of both wirings: a JSON file,
+ * {@code infra/cdk/openbatch.json} unless the CDK context {@code config} names another
+ * ({@code cdk deploy -c config=prod.json}), which {@code bin/local --config FILE} reads too. Only
+ * {@code jobs} is required; {@code config/example.json} shows every field with its default, and
+ * {@code docs/configuration.md} every bound and where it comes from. A field this record does not
+ * know is refused, and so is a configuration that could break a limit of the cloud for the largest
+ * accepted input ({@link CloudLimits}): every instance keeps them.
  *
  * @param account                the AWS account; the CLI's default account when absent
  * @param region                 the region; the CLI's default region when absent
  * @param stackName              the CloudFormation stack ({@code openbatch})
  * @param jobs                   the job catalog, as the functions read it ({@code OPENBATCH_JOBS}); an
  *                               endpoint's credential is named by {@code secret_arn}, never given
- * @param chunkLines             request lines per chunk (500)
- * @param mapConcurrency         chunks of one batch in flight at once (10)
+ * @param chunkLines             request lines per chunk (500); at least what keeps a 50,000-line
+ *                               batch's chunk list and history within Step Functions' limits
+ * @param mapConcurrency         chunks of one batch in flight at once (10; at most 40, an inline Map's most)
  * @param memoryMb               memory of every function but the worker (1024)
  * @param worker                 the chunk worker and its queue's event source
  * @param encryption             {@code s3} (S3-managed keys, the default) or {@code kms} (a key of the
@@ -75,18 +82,35 @@ public record DeploymentConfig(
      * @param batchSize      chunk messages per invocation (1: a chunk is already many requests)
      * @param maxConcurrency the most workers at once across all batches (20): with the Map's
      *                       concurrency and the job's, what bounds the load on the endpoints
+     * @param requestTimeoutSeconds how long one request to a job's endpoint may take before it is
+     *                       tried again ({@code OPENBATCH_REQUEST_TIMEOUT_SECONDS}); every attempt of
+     *                       a request must fit in one worker's lifetime ({@link CloudLimits#checkWorker}),
+     *                       and absent it is the longest that does (105 s in a worker of 900 s)
      */
     public record Worker(@JsonProperty("memory_mb") Integer memoryMb,
                          @JsonProperty("timeout_seconds") Integer timeoutSeconds,
                          @JsonProperty("batch_size") Integer batchSize,
-                         @JsonProperty("max_concurrency") Integer maxConcurrency) {
+                         @JsonProperty("max_concurrency") Integer maxConcurrency,
+                         @JsonProperty("request_timeout_seconds") Integer requestTimeoutSeconds) {
 
         public Worker {
             memoryMb = within("worker.memory_mb", memoryMb, 1024, 128, 10_240);
-            timeoutSeconds = within("worker.timeout_seconds", timeoutSeconds, 900, 1, 900);
+            timeoutSeconds = within("worker.timeout_seconds", timeoutSeconds, 900, 1, CloudLimits.LAMBDA_TIMEOUT_SECONDS);
             batchSize = within("worker.batch_size", batchSize, 1, 1, 10);
             // Lambda's SQS event sources take a maximum concurrency of 2 to 1000.
             maxConcurrency = within("worker.max_concurrency", maxConcurrency, 20, 2, 1000);
+            requestTimeoutSeconds = requestTimeoutSeconds == null
+                    ? Math.max(1, CloudLimits.longestRequestTimeout(timeoutSeconds)) : requestTimeoutSeconds;
+            if (requestTimeoutSeconds < 1) {
+                throw new IllegalArgumentException("worker.request_timeout_seconds must be at least 1, not "
+                        + requestTimeoutSeconds);
+            }
+            CloudLimits.checkWorker(timeoutSeconds, requestTimeoutSeconds);
+        }
+
+        /** A worker of the default request timeout, the longest that fits in its lifetime. */
+        public Worker(Integer memoryMb, Integer timeoutSeconds, Integer batchSize, Integer maxConcurrency) {
+            this(memoryMb, timeoutSeconds, batchSize, maxConcurrency, null);
         }
     }
 
@@ -139,6 +163,7 @@ public record DeploymentConfig(
         }
         chunkLines = within("chunk_lines", chunkLines, 500, 1, 50_000);
         mapConcurrency = within("map_concurrency", mapConcurrency, 10, 1, 1000);
+        CloudLimits.checkPipeline(chunkLines, mapConcurrency);
         memoryMb = within("memory_mb", memoryMb, 1024, 128, 10_240);
         worker = worker == null ? new Worker(null, null, null, null) : worker;
         encryption = encryption == null ? S3_MANAGED : encryption;
@@ -195,6 +220,23 @@ public record DeploymentConfig(
     /** The job catalog exactly as the functions will read it from {@code OPENBATCH_JOBS}. */
     public String jobsJson() {
         return jobs.toString();
+    }
+
+    /**
+     * The job catalog with the credential of each job whose auth names a secret given in place, as
+     * the local runtime runs it: it has no Secrets Manager. {@code credential} answers a job's id
+     * with its header's value, or throws, saying where the value was looked for.
+     */
+    public String jobsJsonWithCredentials(Function<String, String> credential) {
+        ObjectNode copy = jobs.deepCopy();
+        for (JsonNode entry : copy.path("jobs")) {
+            if (entry.path("auth").hasNonNull("secret_arn")) {
+                ObjectNode auth = (ObjectNode) entry.get("auth");
+                auth.remove("secret_arn");
+                auth.put("value", credential.apply(entry.path("id").asText()));
+            }
+        }
+        return copy.toString();
     }
 
     public JobCatalog jobCatalog() {

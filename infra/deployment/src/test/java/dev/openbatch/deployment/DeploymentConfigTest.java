@@ -28,7 +28,7 @@ class DeploymentConfigTest {
         assertThat(config.chunkLines()).isEqualTo(500);
         assertThat(config.mapConcurrency()).isEqualTo(10);
         assertThat(config.memoryMb()).isEqualTo(1024);
-        assertThat(config.worker()).isEqualTo(new DeploymentConfig.Worker(1024, 900, 1, 20));
+        assertThat(config.worker()).isEqualTo(new DeploymentConfig.Worker(1024, 900, 1, 20, 105));
         assertThat(config.encryption()).isEqualTo("s3");
         assertThat(config.kms()).isFalse();
         assertThat(config.tracing()).isFalse();
@@ -79,6 +79,23 @@ class DeploymentConfigTest {
     }
 
     @Test
+    void locally_aJobsSecret_isReplacedByItsValue_andTheOtherJobsAreLeftAlone() {
+        DeploymentConfig config = DeploymentConfig.parse("""
+                {"jobs": {"default_job": "job-gpu",
+                          "jobs": [{"id": "job-gpu", "base_url": "https://gpu/v1",
+                                    "auth": {"header": "Authorization",
+                                             "secret_arn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:openbatch/gpu-Ab12Cd"}},
+                                   {"id": "job-open", "base_url": "https://open/v1"}]}}""");
+
+        String local = config.jobsJsonWithCredentials(job -> "Bearer " + job);
+
+        assertThat(dev.openbatch.core.jobs.JobCatalog.fromJson(local).find("job-gpu").orElseThrow().auth())
+                .isEqualTo(new dev.openbatch.core.jobs.Job.AuthHeader("Authorization", "Bearer job-gpu"));
+        assertThat(local).doesNotContain("secret_arn").contains("job-open");
+        assertThat(config.jobsJson()).contains("secret_arn");
+    }
+
+    @Test
     void aMisspeltField_isAnError_notAnOptionSilentlyLeftOut() {
         assertThatThrownBy(() -> parse("\"tracng\": true")).hasMessageContaining("tracng");
         assertThatThrownBy(() -> parse("\"worker\": {\"max_concurency\": 5}")).hasMessageContaining("max_concurency");
@@ -91,6 +108,8 @@ class DeploymentConfigTest {
                 List.of("\"worker\": {\"timeout_seconds\": 901}", "worker.timeout_seconds"),
                 List.of("\"worker\": {\"max_concurrency\": 1}", "worker.max_concurrency"),
                 List.of("\"worker\": {\"batch_size\": 11}", "worker.batch_size"),
+                List.of("\"worker\": {\"request_timeout_seconds\": 0}", "worker.request_timeout_seconds"),
+                List.of("\"map_concurrency\": 41", "map_concurrency"),
                 List.of("\"encryption\": \"aes\"", "encryption"),
                 List.of("\"intermediate_expiry_days\": 30", "intermediate_expiry_days"),
                 List.of("\"log_retention_days\": 31", "log_retention_days"),

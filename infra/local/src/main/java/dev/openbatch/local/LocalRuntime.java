@@ -17,6 +17,10 @@ import dev.openbatch.aws.ValidateHandler;
 import dev.openbatch.aws.WorkerHandler;
 import dev.openbatch.aws.Wiring;
 import dev.openbatch.core.Json;
+import dev.openbatch.core.jobs.Job;
+import dev.openbatch.core.jobs.JobCatalog;
+import dev.openbatch.deployment.CloudLimits;
+import dev.openbatch.deployment.DeploymentConfig;
 import dev.openbatch.reference.ReferenceEndpoint;
 import dev.openbatch.reference.Stats;
 import dev.openbatch.local.stepfunctions.LocalStepFunctions;
@@ -75,9 +79,12 @@ public final class LocalRuntime implements AutoCloseable {
     /** The bucket for images the local runtime creates, so a user can copy images in right away. */
     static final String IMAGE_BUCKET = "openbatch-images";
     /** The chunk queue's receive limit before a message goes to the dead-letter queue, as in the cloud. */
-    static final int MAX_RECEIVES = 5;
-    /** How long a received chunk stays invisible to other workers: longer than a chunk takes to run. */
-    static final int VISIBILITY_TIMEOUT_SECONDS = 900;
+    static final int MAX_RECEIVES = CloudLimits.MAX_RECEIVES;
+    /** The worker's timeout and its requests', a deployment's defaults. */
+    static final Duration WORKER_TIMEOUT = Duration.ofSeconds(CloudLimits.LAMBDA_TIMEOUT_SECONDS);
+    static final Settings.Retries RETRIES = new Settings.Retries(
+            Duration.ofSeconds(CloudLimits.longestRequestTimeout(CloudLimits.LAMBDA_TIMEOUT_SECONDS)),
+            Settings.Retries.DEFAULT.requestRetryDelay(), Settings.Retries.DEFAULT.chunkRetryDelay());
 
     /** Emulators accept any credentials; the SDK still wants a pair to sign with. */
     static final String CREDENTIALS = "local:local";
@@ -107,23 +114,39 @@ public final class LocalRuntime implements AutoCloseable {
      *                          turns API keys off and every request acts for the tenant {@code default}
      * @param retries           the request timeout and how soon a failed chunk is delivered again
      *                          (shortened in tests)
+     * @param workerTimeout     how long one worker invocation may run, as its Lambda timeout; the chunk
+     *                          queue hides a received message six times as long
+     * @param workerBatchSize   chunk messages per worker invocation
+     * @param jobs              the job catalog as the functions read it, from a deployment's configuration;
+     *                          null: the one job {@code job-local} on {@code endpoint}, of {@code jobConcurrency}
      */
     public record Options(String host, int apiPort, int s3Port, int dynamoPort, int sqsPort, Path dataDir,
                           String region, URI endpoint, dev.openbatch.reference.Options reference,
                           int jobConcurrency, int chunkLines, int mapConcurrency, int workers, Duration window24h,
-                          int deliveries, Images images, List<String> tenants, Settings.Retries retries) {
+                          int deliveries, Images images, List<String> tenants, Settings.Retries retries,
+                          Duration workerTimeout, int workerBatchSize, String jobs) {
 
         public Options {
             tenants = List.copyOf(tenants);
         }
 
-        /** Options with the cloud's default {@link Settings.Retries}. */
+        /** Options of the default worker (900 s, one chunk per invocation) and job {@code job-local}. */
+        public Options(String host, int apiPort, int s3Port, int dynamoPort, int sqsPort, Path dataDir,
+                       String region, URI endpoint, dev.openbatch.reference.Options reference,
+                       int jobConcurrency, int chunkLines, int mapConcurrency, int workers, Duration window24h,
+                       int deliveries, Images images, List<String> tenants, Settings.Retries retries) {
+            this(host, apiPort, s3Port, dynamoPort, sqsPort, dataDir, region, endpoint, reference, jobConcurrency,
+                    chunkLines, mapConcurrency, workers, window24h, deliveries, images, tenants, retries,
+                    WORKER_TIMEOUT, 1, null);
+        }
+
+        /** Options with a deployment's default {@link Settings.Retries}. */
         public Options(String host, int apiPort, int s3Port, int dynamoPort, int sqsPort, Path dataDir,
                        String region, URI endpoint, dev.openbatch.reference.Options reference,
                        int jobConcurrency, int chunkLines, int mapConcurrency, int workers, Duration window24h,
                        int deliveries, Images images, List<String> tenants) {
             this(host, apiPort, s3Port, dynamoPort, sqsPort, dataDir, region, endpoint, reference, jobConcurrency,
-                    chunkLines, mapConcurrency, workers, window24h, deliveries, images, tenants, Settings.Retries.DEFAULT);
+                    chunkLines, mapConcurrency, workers, window24h, deliveries, images, tenants, RETRIES);
         }
 
         public static Options defaults(Path dataDir, int dynamoPort) {
@@ -132,13 +155,48 @@ public final class LocalRuntime implements AutoCloseable {
                     Images.defaults(), List.of());
         }
 
+        /**
+         * These options, with what a deployment's configuration says in place of the deployment's part:
+         * its jobs (each credential given by {@code credential}, from a job id: there is no Secrets
+         * Manager here), chunk size, Map concurrency, worker (timeout, batch size, request timeout,
+         * {@code max_concurrency} as the number of workers) and image buckets and hosts. API keys are
+         * required, for the tenants the jobs name, as in the cloud.
+         */
+        public Options with(DeploymentConfig config, Function<String, String> credential) {
+            DeploymentConfig.Worker worker = config.worker();
+            JobCatalog catalog = config.jobCatalog();
+            List<Job> listed = new ArrayList<>();
+            config.jobs().path("jobs").forEach(j -> listed.add(catalog.find(j.path("id").asText()).orElseThrow()));
+            if (listed.isEmpty()) {
+                throw new IllegalArgumentException("jobs: the configuration names no job to run batches on");
+            }
+            URI firstEndpoint = catalog.defaultJob().orElse(listed.getFirst()).baseUrl();
+            List<String> jobTenants = listed.stream().flatMap(j -> j.tenants().stream()).distinct().toList();
+            return new Options(host, apiPort, s3Port, dynamoPort, sqsPort, dataDir, region, firstEndpoint, reference,
+                    jobConcurrency, config.chunkLines(), config.mapConcurrency(), worker.maxConcurrency(), window24h,
+                    deliveries, new Images(config.imageBuckets(), images.bucketRegions(),
+                            Set.copyOf(config.imageTrustedHosts()), images.allowHttp(), images.trustPem()),
+                    jobTenants, new Settings.Retries(Duration.ofSeconds(worker.requestTimeoutSeconds()),
+                            retries.requestRetryDelay(), retries.chunkRetryDelay()),
+                    Duration.ofSeconds(worker.timeoutSeconds()), worker.batchSize(),
+                    config.jobsJsonWithCredentials(credential));
+        }
+
         public boolean apiKeys() {
             return !tenants.isEmpty();
         }
 
         public Options withRetries(Settings.Retries retries) {
             return new Options(host, apiPort, s3Port, dynamoPort, sqsPort, dataDir, region, endpoint, reference,
-                    jobConcurrency, chunkLines, mapConcurrency, workers, window24h, deliveries, images, tenants, retries);
+                    jobConcurrency, chunkLines, mapConcurrency, workers, window24h, deliveries, images, tenants, retries,
+                    workerTimeout, workerBatchSize, jobs);
+        }
+
+        /** A worker stopped sooner than a deployment's (tests and experiments); its requests' timeout is not checked against it. */
+        public Options withWorkerTimeout(Duration workerTimeout) {
+            return new Options(host, apiPort, s3Port, dynamoPort, sqsPort, dataDir, region, endpoint, reference,
+                    jobConcurrency, chunkLines, mapConcurrency, workers, window24h, deliveries, images, tenants, retries,
+                    workerTimeout, workerBatchSize, jobs);
         }
     }
 
@@ -205,7 +263,7 @@ public final class LocalRuntime implements AutoCloseable {
                     options.sqsPort(), options.region());
             started.add(aws);
             URI endpoint = options.endpoint();
-            if (endpoint == null) {
+            if (endpoint == null && options.jobs() == null) {
                 ReferenceEndpoint reference = ReferenceEndpoint.start(options.reference());
                 started.add(reference);
                 endpoint = reference.baseUrl();
@@ -215,7 +273,8 @@ public final class LocalRuntime implements AutoCloseable {
             if (options.apiKeys()) {
                 job.put("tenants", options.tenants());
             }
-            String jobs = Json.writeString(Map.of("default_job", DEFAULT_JOB, "jobs", List.of(job)));
+            String jobs = options.jobs() != null ? options.jobs()
+                    : Json.writeString(Map.of("default_job", DEFAULT_JOB, "jobs", List.of(job)));
             String stateMachineArn = "arn:aws:states:" + options.region() + ":" + LocalStepFunctions.ACCOUNT
                     + ":stateMachine:" + STATE_MACHINE;
 
@@ -231,7 +290,8 @@ public final class LocalRuntime implements AutoCloseable {
             Settings bootstrap = settings(options, aws, null, regions, jobs, stateMachineArn);
             AwsClients clients = new AwsClients(bootstrap);
             SqsClient sqs = clients.sqs();
-            Queue queue = provision(bootstrap, clients, sqs, options.images().buckets());
+            Queue queue = provision(bootstrap, clients, sqs, options.images().buckets(),
+                    CloudLimits.chunkVisibilitySeconds((int) Math.max(1, options.workerTimeout().toSeconds())));
             String deadLetterUrl = sqs.getQueueUrl(b -> b.queueName(DEAD_LETTER_QUEUE)).queueUrl();
             Queue deadLetters = new Queue(deadLetterUrl, arn(sqs, deadLetterUrl));
 
@@ -255,7 +315,8 @@ public final class LocalRuntime implements AutoCloseable {
                 throw new IllegalStateException("the state machine registered as " + registered);
             }
             int resumed = stepFunctions.resumeExecutions();
-            started.add(new SqsEventSource(sqs, queue.url(), queue.arn(), 1, options.workers(), options.deliveries(),
+            started.add(new SqsEventSource(sqs, queue.url(), queue.arn(), options.workerBatchSize(), options.workers(),
+                    options.deliveries(),
                     interceptors.worker().apply(new WorkerHandler(wiring(settings, WORKER_FUNCTION)))));
             // In the cloud, a function with an event source on the dead-letter queue.
             started.add(new SqsEventSource(sqs, deadLetters.url(), deadLetters.arn(), 1, 1, options.deliveries(),
@@ -334,9 +395,11 @@ public final class LocalRuntime implements AutoCloseable {
     private record Queue(String url, String arn) {}
 
     /** Creates what the cloud stack declares, where it does not exist yet. */
-    private static Queue provision(Settings settings, AwsClients clients, SqsClient sqs, List<String> imageBuckets) {
+    private static Queue provision(Settings settings, AwsClients clients, SqsClient sqs, List<String> imageBuckets,
+                                   int visibilitySeconds) {
         try (S3Client s3 = clients.s3(); DynamoDbClient dynamo = clients.dynamoDb()) {
-            List<String> buckets = new ArrayList<>(imageBuckets);
+            // An image bucket may name its owner's account (bucket:123456789012): the bucket is its name.
+            List<String> buckets = new ArrayList<>(imageBuckets.stream().map(b -> b.split(":", 2)[0]).toList());
             buckets.add(settings.bucket());
             buckets.add(INGEST_BUCKET);
             for (String bucket : buckets) {
@@ -357,7 +420,8 @@ public final class LocalRuntime implements AutoCloseable {
         String dlqUrl = sqs.createQueue(b -> b.queueName(DEAD_LETTER_QUEUE)).queueUrl();
         String dlqArn = arn(sqs, dlqUrl);
         String url = sqs.createQueue(b -> b.queueName(CHUNK_QUEUE).attributes(Map.of(
-                QueueAttributeName.VISIBILITY_TIMEOUT, Integer.toString(VISIBILITY_TIMEOUT_SECONDS),
+                QueueAttributeName.VISIBILITY_TIMEOUT, Integer.toString(visibilitySeconds),
+                QueueAttributeName.MESSAGE_RETENTION_PERIOD, Integer.toString(CloudLimits.RETENTION_SECONDS),
                 QueueAttributeName.REDRIVE_POLICY,
                 "{\"maxReceiveCount\":\"" + MAX_RECEIVES + "\",\"deadLetterTargetArn\":\"" + dlqArn + "\"}"))).queueUrl();
         return new Queue(url, arn(sqs, url));

@@ -1,103 +1,99 @@
 package dev.openbatch.local;
 
+import dev.openbatch.deployment.CloudLimits;
+import dev.openbatch.deployment.DeploymentConfig;
 import java.net.URI;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
+import java.util.stream.Collectors;
 
 /**
- * {@code bin/local}: starts openbatch on this machine and serves it until stopped.
- *
- * <pre>
- * --port N           the API (default 8080, env OPENBATCH_PORT)
- * --s3-port N        the local S3 endpoint (default 4566)
- * --dynamodb-port N  DynamoDB Local (default 4567)
- * --sqs-port N       ElasticMQ (default 9324)
- * --data-dir DIR     where data survives restarts (default .openbatch, env OPENBATCH_DATA_DIR)
- * --host HOST        the interface to listen on (default 127.0.0.1)
- * --endpoint URL     the default job's inference endpoint, e.g. a vLLM server's http://127.0.0.1:8000/v1
- *                    (default: the built-in reference endpoint)
- * --concurrency N    the default job's requests in flight, all chunks together (default 64)
- * --chunk-lines N    request lines per chunk (default 500)
- * --image-buckets B  buckets s3:// image URLs may name, comma-separated (default openbatch-images);
- *                    created in the local S3 when missing
- * --bucket-region B=R  bucket B stands in for a bucket in region R (repeatable)
- * --image-hosts H    https image hosts not checked to be public, comma-separated (internal servers)
- * --image-trust PEM  certificates trusted for https images besides the JVM's
- * --allow-http-images  fetch plain http:// images too (local testing; takes no value)
- * --tenants T        require API keys (table openbatch-keys), for these tenants, comma-separated, who
- *                    may all use job-local; without it every request acts for the tenant "default"
- * </pre>
+ * {@code bin/local}: starts openbatch on this machine and serves it until stopped. {@code --help}
+ * lists the options ({@link #OPTIONS}); {@code docs/configuration.md} says what {@code --config}
+ * takes from a deployment's file.
  */
 public final class Main {
+
+    /** An option: its name, what its value is, its default, and what it does, as {@code --help} shows it. */
+    record Option(String name, String value, String meaning) {
+
+        String line() {
+            return String.format("  %-26s %s", name + (value.isEmpty() ? "" : " " + value), meaning);
+        }
+    }
+
+    static final List<Option> OPTIONS = List.of(
+            new Option("--config", "FILE", "a deployment's configuration, as cdk deploy reads it (default none)"),
+            new Option("--port", "N", "the API (default 8080, env OPENBATCH_PORT)"),
+            new Option("--host", "HOST", "the interface every server listens on (default 127.0.0.1)"),
+            new Option("--data-dir", "DIR", "kept across restarts (default .openbatch, env OPENBATCH_DATA_DIR)"),
+            new Option("--s3-port", "N", "the local S3 endpoint (default 4566)"),
+            new Option("--dynamodb-port", "N", "DynamoDB Local (default 4567)"),
+            new Option("--sqs-port", "N", "ElasticMQ (default 9324)"),
+            new Option("--endpoint", "URL", "job-local's inference endpoint (default: the built-in one)"),
+            new Option("--concurrency", "N", "job-local's requests in flight, all chunks together (default 64)"),
+            new Option("--chunk-lines", "N", "request lines per chunk (default 500)"),
+            new Option("--worker-timeout-seconds", "N", "stop each worker sooner, for tests (default 900, or the file's)"),
+            new Option("--image-buckets", "B,..", "buckets s3:// images may name (default openbatch-images)"),
+            new Option("--bucket-region", "B=R", "bucket B stands in for one in region R (repeatable; default none)"),
+            new Option("--image-hosts", "H,..", "https image hosts not checked to be public (default none)"),
+            new Option("--image-trust", "PEM", "certificates trusted for https images (default: the JVM's only)"),
+            new Option("--allow-http-images", "", "fetch plain http:// images too (default off)"),
+            new Option("--tenants", "T,..", "require API keys, for these tenants of job-local (default: keys off)"),
+            new Option("--help", "", "this list"));
+
+    /** What a deployment's file sets: with {@code --config}, the file says it, not the command line. */
+    private static final Map<String, String> SET_BY_THE_FILE = Map.of(
+            "--endpoint", "its jobs' base_url", "--concurrency", "its jobs' concurrency",
+            "--chunk-lines", "chunk_lines", "--image-buckets", "image_buckets", "--image-hosts", "image_trusted_hosts",
+            "--tenants", "its jobs' tenants");
+
+    /** A command line this program cannot run: one line, naming what is wrong. */
+    static final class UsageException extends RuntimeException {
+
+        UsageException(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * What the command line asks for.
+     *
+     * @param options the runtime's options; null when {@code help}
+     * @param help    whether {@code --help} was asked for
+     */
+    record Command(LocalRuntime.Options options, boolean help) {}
 
     private Main() {}
 
     public static void main(String[] args) throws InterruptedException {
-        Map<String, String> env = System.getenv();
-        Path dataDir = Path.of(env.getOrDefault("OPENBATCH_DATA_DIR", ".openbatch"));
-        LocalRuntime.Options o = LocalRuntime.Options.defaults(dataDir, 4567);
-        int apiPort = Integer.parseInt(env.getOrDefault("OPENBATCH_PORT", "8080"));
-        String host = o.host();
-        int s3Port = o.s3Port();
-        int dynamoPort = o.dynamoPort();
-        int sqsPort = o.sqsPort();
-        URI endpoint = null;
-        int concurrency = o.jobConcurrency();
-        int chunkLines = o.chunkLines();
-        List<String> imageBuckets = o.images().buckets();
-        Map<String, String> bucketRegions = new HashMap<>();
-        Set<String> imageHosts = Set.of();
-        Path imageTrust = null;
-        boolean allowHttp = false;
-        List<String> tenants = List.of();
-        for (int i = 0; i < args.length; i += 2) {
-            if (args[i].equals("--allow-http-images")) {
-                allowHttp = true;
-                i--;
-                continue;
-            }
-            String value = i + 1 < args.length ? args[i + 1] : null;
-            if (value == null) {
-                usage("option " + args[i] + " needs a value");
-            }
-            switch (args[i]) {
-                case "--port" -> apiPort = Integer.parseInt(value);
-                case "--s3-port" -> s3Port = Integer.parseInt(value);
-                case "--dynamodb-port" -> dynamoPort = Integer.parseInt(value);
-                case "--sqs-port" -> sqsPort = Integer.parseInt(value);
-                case "--data-dir" -> dataDir = Path.of(value);
-                case "--host" -> host = value;
-                case "--endpoint" -> endpoint = URI.create(value);
-                case "--concurrency" -> concurrency = Integer.parseInt(value);
-                case "--chunk-lines" -> chunkLines = Integer.parseInt(value);
-                case "--image-buckets" -> imageBuckets = commaList(value);
-                case "--bucket-region" -> {
-                    String[] pair = value.split("=", 2);
-                    if (pair.length != 2) {
-                        usage("--bucket-region takes BUCKET=REGION");
-                    }
-                    bucketRegions.put(pair[0], pair[1]);
-                }
-                case "--image-hosts" -> imageHosts = Set.copyOf(commaList(value));
-                case "--tenants" -> tenants = commaList(value);
-                case "--image-trust" -> imageTrust = Path.of(value).toAbsolutePath();
-                default -> usage("unknown option " + args[i]);
-            }
+        Command command;
+        try {
+            command = parse(args, System.getenv());
+        } catch (UsageException e) {
+            System.err.println("bin/local: " + e.getMessage());
+            System.exit(2);
+            return;
         }
-        Path log = emulatorLog(dataDir.toAbsolutePath());
+        if (command.help()) {
+            System.out.println(help());
+            return;
+        }
+        LocalRuntime.Options o = command.options();
+        Path log = emulatorLog(o.dataDir());
         LocalRuntime runtime;
         try {
-            runtime = LocalRuntime.start(new LocalRuntime.Options(host, apiPort, s3Port, dynamoPort, sqsPort,
-                    dataDir.toAbsolutePath(), env.getOrDefault("AWS_REGION", o.region()), endpoint, o.reference(),
-                    concurrency, chunkLines, o.mapConcurrency(), o.workers(), o.window24h(), o.deliveries(),
-                    new LocalRuntime.Images(imageBuckets, bucketRegions, imageHosts, allowHttp, imageTrust), tenants));
+            runtime = LocalRuntime.start(o);
         } catch (PortInUseException e) {
-            System.err.println(e.getMessage());
+            System.err.println("bin/local: " + e.getMessage());
             System.exit(2);
             return;
         }
@@ -113,14 +109,15 @@ public final class Main {
                 + " -> s3://" + runtime.ingestBucket() + "/results/<job_id>/<name>/");
         System.out.println("  DynamoDB:           " + runtime.dynamoEndpoint());
         System.out.println("  SQS:                " + runtime.sqsEndpoint());
-        System.out.println("  inference endpoint: " + runtime.inferenceEndpoint()
-                + (endpoint == null ? " (built-in reference endpoint, job-local)" : " (job-local)"));
-        System.out.println("  image buckets:      " + String.join(", ", imageBuckets)
-                + (bucketRegions.isEmpty() ? "" : " (regions " + bucketRegions + ")"));
-        System.out.println("  API keys:           " + (tenants.isEmpty()
+        System.out.println("  inference endpoint: " + (o.jobs() != null ? "the configuration's jobs"
+                : runtime.inferenceEndpoint() + (o.endpoint() == null ? " (built-in reference endpoint, job-local)"
+                : " (job-local)")));
+        System.out.println("  image buckets:      " + String.join(", ", o.images().buckets())
+                + (o.images().bucketRegions().isEmpty() ? "" : " (regions " + o.images().bucketRegions() + ")"));
+        System.out.println("  API keys:           " + (o.tenants().isEmpty()
                 ? "off: every request acts for the tenant \"default\" (--tenants turns keys on)"
                 : "required, from the DynamoDB table " + LocalRuntime.KEYS_TABLE + ", for tenants "
-                + String.join(", ", tenants)));
+                + String.join(", ", o.tenants())));
         System.out.println("  data directory:     " + runtime.dataDir());
         System.out.println("  emulators' log:     " + log);
         if (runtime.resumedExecutions() > 0) {
@@ -148,12 +145,157 @@ public final class Main {
         return log;
     }
 
-    private static List<String> commaList(String value) {
-        return Arrays.stream(value.split(",")).map(String::trim).filter(v -> !v.isEmpty()).toList();
+    static String help() {
+        return "bin/local: openbatch on this machine, served until stopped (Ctrl-C)\n\n"
+                + OPTIONS.stream().map(Option::line).collect(Collectors.joining("\n"))
+                + "\n\nWith --config, the file's jobs, chunk_lines, map_concurrency, worker and image settings apply,"
+                + "\nand API keys are on; a job's secret_arn credential comes from OPENBATCH_SECRET_<JOB_ID>"
+                + "\n(job-gpu: OPENBATCH_SECRET_JOB_GPU). More in docs/configuration.md.";
     }
 
-    private static void usage(String problem) {
-        System.err.println(problem + "; see the README for the options");
-        System.exit(2);
+    /** Reads a command line into the runtime's options, or the help; a line it cannot run is a {@link UsageException}. */
+    static Command parse(String[] args, Map<String, String> env) {
+        Set<String> known = OPTIONS.stream().map(Option::name).collect(Collectors.toSet());
+        Map<String, String> given = new LinkedHashMap<>();
+        Map<String, String> bucketRegions = new HashMap<>();
+        for (int i = 0; i < args.length; i++) {
+            String name = args[i];
+            if (name.equals("--help") || name.equals("-h")) {
+                return new Command(null, true);
+            }
+            if (!known.contains(name)) {
+                throw new UsageException("unknown option " + name + " (bin/local --help lists the options)");
+            }
+            if (name.equals("--allow-http-images")) {
+                given.put(name, "true");
+                continue;
+            }
+            if (i + 1 >= args.length) {
+                throw new UsageException("option " + name + " needs a value: " + name + " "
+                        + OPTIONS.stream().filter(o -> o.name().equals(name)).findFirst().orElseThrow().value());
+            }
+            String value = args[++i];
+            if (name.equals("--bucket-region")) {
+                String[] pair = value.split("=", 2);
+                if (pair.length != 2 || pair[0].isBlank() || pair[1].isBlank()) {
+                    throw new UsageException("--bucket-region " + value + ": expected BUCKET=REGION");
+                }
+                bucketRegions.put(pair[0], pair[1]);
+            } else {
+                given.put(name, value);
+            }
+        }
+
+        Path dataDir = Path.of(given.getOrDefault("--data-dir", env.getOrDefault("OPENBATCH_DATA_DIR", ".openbatch")));
+        LocalRuntime.Options d = LocalRuntime.Options.defaults(dataDir, 4567);
+        int apiPort = given.containsKey("--port") ? port(given, "--port", d.apiPort())
+                : port("env OPENBATCH_PORT", env.getOrDefault("OPENBATCH_PORT", Integer.toString(d.apiPort())));
+        int chunkLines = number(given, "--chunk-lines", d.chunkLines(), 1, CloudLimits.MAX_REQUESTS);
+        if (given.containsKey("--chunk-lines")) {
+            try {
+                CloudLimits.checkPipeline(chunkLines, d.mapConcurrency());
+            } catch (IllegalArgumentException e) {
+                throw new UsageException("--chunk-lines " + chunkLines + ": " + e.getMessage());
+            }
+        }
+        Path imageTrust = given.containsKey("--image-trust") ? Path.of(given.get("--image-trust")).toAbsolutePath() : null;
+        LocalRuntime.Images images = new LocalRuntime.Images(
+                given.containsKey("--image-buckets") ? commaList(given.get("--image-buckets")) : d.images().buckets(),
+                bucketRegions, Set.copyOf(commaList(given.getOrDefault("--image-hosts", ""))),
+                given.containsKey("--allow-http-images"), imageTrust);
+        LocalRuntime.Options options = new LocalRuntime.Options(given.getOrDefault("--host", d.host()), apiPort,
+                port(given, "--s3-port", d.s3Port()), port(given, "--dynamodb-port", d.dynamoPort()),
+                port(given, "--sqs-port", d.sqsPort()), dataDir.toAbsolutePath(),
+                env.getOrDefault("AWS_REGION", d.region()), endpoint(given), d.reference(),
+                number(given, "--concurrency", d.jobConcurrency(), 1, 100_000), chunkLines, d.mapConcurrency(),
+                d.workers(), d.window24h(), d.deliveries(), images, commaList(given.getOrDefault("--tenants", "")));
+
+        if (given.containsKey("--config")) {
+            for (String name : given.keySet()) {
+                if (SET_BY_THE_FILE.containsKey(name)) {
+                    throw new UsageException(name + " and --config: the file sets " + SET_BY_THE_FILE.get(name)
+                            + "; change it there");
+                }
+            }
+            DeploymentConfig config;
+            try {
+                config = DeploymentConfig.read(Path.of(given.get("--config")));
+            } catch (IllegalArgumentException e) {
+                throw new UsageException("--config " + given.get("--config") + ": " + e.getMessage().lines()
+                        .collect(Collectors.joining(" ")));
+            }
+            options = options.with(config, job -> credential(env, job));
+        }
+        if (given.containsKey("--worker-timeout-seconds")) {
+            options = options.withWorkerTimeout(Duration.ofSeconds(
+                    number(given, "--worker-timeout-seconds", 0, 1, CloudLimits.LAMBDA_TIMEOUT_SECONDS)));
+        }
+        return new Command(options, false);
+    }
+
+    /** The environment variable that holds a job's credential locally: {@code job-gpu}, {@code OPENBATCH_SECRET_JOB_GPU}. */
+    static String credentialVariable(String jobId) {
+        return "OPENBATCH_SECRET_" + jobId.toUpperCase(Locale.ROOT).replaceAll("[^A-Z0-9]", "_");
+    }
+
+    private static String credential(Map<String, String> env, String jobId) {
+        String value = env.get(credentialVariable(jobId));
+        if (value == null || value.isEmpty()) {
+            throw new UsageException("job " + jobId + " names its credential by auth.secret_arn, and there is no Secrets"
+                    + " Manager here: set " + credentialVariable(jobId) + " to the header's value");
+        }
+        return value;
+    }
+
+    private static URI endpoint(Map<String, String> given) {
+        String value = given.get("--endpoint");
+        if (value == null) {
+            return null;
+        }
+        try {
+            URI uri = URI.create(value);
+            if (uri.getScheme() == null || !uri.getScheme().startsWith("http") || uri.getHost() == null) {
+                throw new IllegalArgumentException("not an http URL");
+            }
+            return uri;
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--endpoint " + value + ": expected an http:// or https:// URL");
+        }
+    }
+
+    private static int port(Map<String, String> given, String name, int absent) {
+        return given.containsKey(name) ? port(name, given.get(name)) : absent;
+    }
+
+    private static int port(String name, String value) {
+        try {
+            int port = Integer.parseInt(value.trim());
+            if (port >= 0 && port <= 65_535) {
+                return port;
+            }
+        } catch (NumberFormatException e) {
+            // said below
+        }
+        throw new UsageException(name + " " + value + ": expected a port number, 0 to 65535");
+    }
+
+    private static int number(Map<String, String> given, String name, int absent, int min, int max) {
+        String value = given.get(name);
+        if (value == null) {
+            return absent;
+        }
+        try {
+            int n = Integer.parseInt(value.trim());
+            if (n >= min && n <= max) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // said below
+        }
+        throw new UsageException(name + " " + value + ": expected a whole number from " + min + " to " + max);
+    }
+
+    private static List<String> commaList(String value) {
+        return Arrays.stream(value.split(",")).map(String::trim).filter(v -> !v.isEmpty()).toList();
     }
 }

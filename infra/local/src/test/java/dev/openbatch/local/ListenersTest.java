@@ -69,7 +69,8 @@ class ListenersTest {
         }
         Map<Long, InetSocketAddress> listeners = new HashMap<>();
         for (String table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
-            for (String row : Files.readAllLines(Path.of(table)).subList(1, Files.readAllLines(Path.of(table)).size())) {
+            List<String> rows = Files.readAllLines(Path.of(table));
+            for (String row : rows.subList(1, rows.size())) {
                 String[] column = row.trim().split("\\s+");
                 long inode = Long.parseLong(column[9]);
                 if (column[3].equals("0A") && ours.contains(inode)) { // 0A: LISTEN
