@@ -125,7 +125,8 @@ public final class LocalIam {
                     resources.tableArn(table(index.table())) + "/index/" + index.index()));
             case Resource.MessageQueue queue -> List.of(target(resources.queueArn(ACCOUNT,
                     Objects.requireNonNull(resources.queues().get(queue.queue()), "no local queue " + queue.queue()))));
-            case Resource.StateMachine ignored -> List.of(target(resources.stateMachine()));
+            case Resource.StateMachine ignored ->
+                    resources.stateMachine() == null ? List.of() : List.of(target(resources.stateMachine()));
             case Resource.Function function -> List.of(target(resources.functionArn(Objects.requireNonNull(
                     resources.functions().get(function.function()), "no local function " + function.function()))));
             case Resource.JobSecrets ignored -> resources.secretArns().stream().map(LocalIam::target).toList();
