@@ -1,8 +1,12 @@
 package dev.openbatch.local.iam;
 
+import java.io.ByteArrayInputStream;
+import java.io.InputStream;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 import software.amazon.awssdk.core.SdkRequest;
 import software.amazon.awssdk.core.SdkResponse;
@@ -11,6 +15,7 @@ import software.amazon.awssdk.core.interceptor.ExecutionAttribute;
 import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
 import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.core.interceptor.SdkExecutionAttribute;
+import software.amazon.awssdk.http.SdkHttpResponse;
 import software.amazon.awssdk.services.dynamodb.model.BatchGetItemRequest;
 import software.amazon.awssdk.services.dynamodb.model.BatchWriteItemRequest;
 import software.amazon.awssdk.services.dynamodb.model.DynamoDbRequest;
@@ -38,7 +43,6 @@ import software.amazon.awssdk.services.s3.model.ListPartsRequest;
 import software.amazon.awssdk.services.s3.model.ObjectIdentifier;
 import software.amazon.awssdk.services.s3.model.PutObjectRequest;
 import software.amazon.awssdk.services.s3.model.S3Error;
-import software.amazon.awssdk.services.s3.model.S3Exception;
 import software.amazon.awssdk.services.s3.model.S3Request;
 import software.amazon.awssdk.services.s3.model.UploadPartCopyRequest;
 import software.amazon.awssdk.services.s3.model.UploadPartRequest;
@@ -68,6 +72,7 @@ public final class IamInterceptor implements ExecutionInterceptor {
 
     private static final ExecutionAttribute<List<ObjectIdentifier>> DENIED_KEYS =
             new ExecutionAttribute<>("openbatch.iam.deniedKeys");
+    private static final ExecutionAttribute<byte[]> REWRITTEN_BODY = new ExecutionAttribute<>("openbatch.iam.rewrittenBody");
     private static final ExecutionAttribute<String> PLACEHOLDER_KEY = new ExecutionAttribute<>("openbatch.iam.placeholderKey");
     /** What a multi-object delete stands in for keys it may not delete, when it may delete none: a key no one writes. */
     private static final String PLACEHOLDER_PREFIX = ".openbatch-local-iam/denied-";
@@ -138,15 +143,41 @@ public final class IamInterceptor implements ExecutionInterceptor {
         return response.toBuilder().deleted(deleted).errors(errors).build();
     }
 
+    /**
+     * A 404 for a read of a missing object becomes S3's 403 where the role may not list the bucket:
+     * rewritten on the wire, so the SDK builds the exception it builds for S3's own answer.
+     */
     @Override
-    public Throwable modifyException(Context.FailedExecution context, ExecutionAttributes attributes) {
-        Throwable failure = context.exception();
+    public SdkHttpResponse modifyHttpResponse(Context.ModifyHttpResponse context, ExecutionAttributes attributes) {
+        SdkHttpResponse response = context.httpResponse();
         String bucket = readBucket(context.request());
-        if (bucket != null && failure instanceof S3Exception s3 && s3.statusCode() == 404
-                && !policy.allows("s3:ListBucket", LocalIam.Resources.bucketArn(bucket))) {
-            return AccessDenied.S3.refusal(principal, "s3:ListBucket", LocalIam.Resources.bucketArn(bucket));
+        if (bucket == null || response.statusCode() != 404
+                || policy.allows("s3:ListBucket", LocalIam.Resources.bucketArn(bucket))) {
+            return response;
         }
-        return failure;
+        String arn = LocalIam.Resources.bucketArn(bucket);
+        String requestId = response.firstMatchingHeader("x-amz-request-id").orElse(UUID.randomUUID().toString());
+        byte[] body = context.request() instanceof HeadObjectRequest ? new byte[0]
+                : ("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>AccessDenied</Code><Message>"
+                + xml(AccessDenied.S3.message(principal, "s3:ListBucket", arn)) + "</Message><RequestId>" + requestId
+                + "</RequestId></Error>").getBytes(StandardCharsets.UTF_8);
+        attributes.putAttribute(REWRITTEN_BODY, body);
+        return response.toBuilder().statusCode(403).statusText("Forbidden")
+                .putHeader("Content-Type", "application/xml")
+                .putHeader("Content-Length", Integer.toString(body.length))
+                .removeHeader("x-amz-error-code").removeHeader("x-amz-error-message")
+                .build();
+    }
+
+    @Override
+    public Optional<InputStream> modifyHttpResponseContent(Context.ModifyHttpResponse context,
+                                                           ExecutionAttributes attributes) {
+        byte[] body = attributes.getAttribute(REWRITTEN_BODY);
+        return body == null ? context.responseBody() : Optional.of(new ByteArrayInputStream(body));
+    }
+
+    private static String xml(String text) {
+        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
     }
 
     private static String readBucket(SdkRequest request) {
