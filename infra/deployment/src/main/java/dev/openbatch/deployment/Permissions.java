@@ -230,6 +230,46 @@ public final class Permissions {
         return new Permissions(changed);
     }
 
+    /**
+     * Each role's statements as a Markdown table, one row per statement: what
+     * {@code docs/permissions.md} shows, and a test holds it to.
+     */
+    public String markdown() {
+        StringBuilder table = new StringBuilder("| role | actions | resource |\n| --- | --- | --- |\n");
+        for (Role role : Role.values()) {
+            for (Statement statement : of(role)) {
+                table.append("| ").append(role.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-')).append(" | ")
+                        .append(String.join(", ", statement.actions().stream().map(a -> "`" + a + "`").toList()))
+                        .append(" | ").append(describe(statement.resource())).append(" |\n");
+            }
+        }
+        return table.toString();
+    }
+
+    /** A resource in words, as the documentation names it. */
+    public static String describe(Resource resource) {
+        return switch (resource) {
+            case Resource.Objects objects -> name(objects.bucket()) + " bucket's objects `" + objects.keys() + "`";
+            case Resource.WholeBucket whole -> name(whole.bucket()) + " bucket itself";
+            case Resource.Items items -> name(items.table()) + " table";
+            case Resource.Index index -> name(index.table()) + " table's index `" + index.index() + "`";
+            case Resource.MessageQueue queue -> switch (queue.queue()) {
+                case CHUNKS -> "chunk queue";
+                case CHUNK_DEAD_LETTERS -> "chunk dead-letter queue";
+                case INGEST_DEAD_LETTERS -> "ingest dead-letter queue";
+            };
+            case Resource.StateMachine ignored -> "batch state machine";
+            case Resource.Function function -> name(function.function()) + " function";
+            case Resource.JobSecrets ignored -> "each job's secret (`secret_arn`)";
+            case Resource.ImageObjects ignored -> "each image bucket's objects `*` (if `bucket:account`: while that account owns it)";
+            case Resource.ImageBuckets ignored -> "each image bucket itself (if `bucket:account`: while that account owns it)";
+        };
+    }
+
+    private static String name(Enum<?> value) {
+        return value.name().toLowerCase(java.util.Locale.ROOT).replace('_', ' ');
+    }
+
     public static Statement allow(Resource resource, String... actions) {
         return new Statement(Arrays.asList(actions), resource);
     }
