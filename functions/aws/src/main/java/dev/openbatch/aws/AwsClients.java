@@ -126,7 +126,8 @@ public final class AwsClients {
                 .overrideConfiguration(o -> o.retryStrategy(AwsRetryStrategy.standardRetryStrategy().toBuilder()
                         .retryOnExceptionOrCauseInstanceOf(IOException.class)
                         .retryOnExceptionInstanceOf(UncheckedIOException.class)
-                        .build()).applyMutation(overrides).applyMutation(added -> interceptors.forEach(added::addExecutionInterceptor)));
+                        .build()).applyMutation(overrides)
+                        .applyMutation(added -> interceptors.forEach(added::addExecutionInterceptor)));
         settings.endpoint(service).ifPresent(builder::endpointOverride);
         return builder;
     }
