@@ -3,6 +3,7 @@ package dev.openbatch.local.iam;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
 import java.net.URI;
+import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -226,13 +227,12 @@ public final class IamInterceptor implements ExecutionInterceptor {
                     List.of(new Need("s3:AbortMultipartUpload", objectArn(abort.bucket(), abort.key())));
             case ListPartsRequest parts ->
                     List.of(new Need("s3:ListMultipartUploadParts", objectArn(parts.bucket(), parts.key())));
-            case CopyObjectRequest copy -> List.of(
-                    new Need(copy.sourceVersionId() == null ? "s3:GetObject" : "s3:GetObjectVersion",
-                            objectArn(copy.sourceBucket(), copy.sourceKey())),
-                    new Need("s3:PutObject", objectArn(copy.destinationBucket(), copy.destinationKey())));
-            case UploadPartCopyRequest copy -> List.of(
-                    new Need(copy.sourceVersionId() == null ? "s3:GetObject" : "s3:GetObjectVersion",
-                            objectArn(copy.sourceBucket(), copy.sourceKey())),
+            case CopyObjectRequest copy -> List.of(copySource(copy.copySource(), copy.sourceBucket(), copy.sourceKey(),
+                            copy.sourceVersionId()),
+                    new Need("s3:PutObject", objectArn(first(copy.destinationBucket(), copy.bucket()),
+                            first(copy.destinationKey(), copy.key()))));
+            case UploadPartCopyRequest copy -> List.of(copySource(copy.copySource(), copy.sourceBucket(),
+                            copy.sourceKey(), copy.sourceVersionId()),
                     new Need("s3:PutObject", objectArn(copy.destinationBucket(), copy.destinationKey())));
             case DeleteObjectRequest delete -> List.of(new Need(delete.versionId() == null ? "s3:DeleteObject"
                     : "s3:DeleteObjectVersion", objectArn(delete.bucket(), delete.key())));
@@ -245,6 +245,26 @@ public final class IamInterceptor implements ExecutionInterceptor {
                     List.of(new Need("s3:GetBucketLocation", LocalIam.Resources.bucketArn(location.bucket())));
             default -> throw unknown(request, operation);
         };
+    }
+
+    /**
+     * What reading a copy's source needs. The SDK's own interceptor, which runs first, has by then
+     * folded the source's bucket, key and version into {@code x-amz-copy-source}
+     * ({@code bucket/url-encoded-key[?versionId=v]}).
+     */
+    private static Need copySource(String copySource, String bucket, String key, String versionId) {
+        if (bucket == null && copySource != null) {
+            String source = copySource.startsWith("/") ? copySource.substring(1) : copySource;
+            int version = source.indexOf("?versionId=");
+            if (version >= 0) {
+                versionId = source.substring(version + "?versionId=".length());
+                source = source.substring(0, version);
+            }
+            int slash = source.indexOf('/');
+            bucket = URLDecoder.decode(source.substring(0, slash), StandardCharsets.UTF_8);
+            key = URLDecoder.decode(source.substring(slash + 1), StandardCharsets.UTF_8);
+        }
+        return new Need(versionId == null ? "s3:GetObject" : "s3:GetObjectVersion", objectArn(bucket, key));
     }
 
     private List<Need> dynamoDb(DynamoDbRequest request, String operation) {
@@ -324,6 +344,10 @@ public final class IamInterceptor implements ExecutionInterceptor {
                     : "arn:aws:secretsmanager:" + resources.region() + ":" + LocalIam.ACCOUNT + ":secret:" + id));
         }
         throw unknown(request, operation);
+    }
+
+    private static String first(String value, String otherwise) {
+        return value != null ? value : otherwise;
     }
 
     private static String objectArn(String bucket, String key) {

@@ -95,6 +95,11 @@ class IamInterceptorTest {
         assertThat(needs(CopyObjectRequest.builder().sourceBucket("in").sourceKey("incoming/a")
                 .destinationBucket("out").destinationKey("files/b").build(), "CopyObject")).containsExactly(
                 new Need("s3:GetObject", "arn:aws:s3:::in/incoming/a"), new Need("s3:PutObject", "arn:aws:s3:::out/files/b"));
+        // As the SDK's own interceptor leaves a copy before this one sees it: the source in x-amz-copy-source.
+        assertThat(needs(CopyObjectRequest.builder().copySource("in/incoming/job-1/a%20b.jsonl?versionId=v1")
+                .destinationBucket("out").destinationKey("files/b").build(), "CopyObject")).containsExactly(
+                new Need("s3:GetObjectVersion", "arn:aws:s3:::in/incoming/job-1/a b.jsonl"),
+                new Need("s3:PutObject", "arn:aws:s3:::out/files/b"));
         assertThat(needs(ListObjectsV2Request.builder().bucket("b").prefix("batches/").build(), "ListObjectsV2"))
                 .containsExactly(new Need("s3:ListBucket", "arn:aws:s3:::b"));
         assertThat(needs(HeadBucketRequest.builder().bucket("b").build(), "HeadBucket"))
