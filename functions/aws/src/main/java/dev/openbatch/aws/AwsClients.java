@@ -2,6 +2,7 @@ package dev.openbatch.aws;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.List;
 import java.util.function.Consumer;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
@@ -46,9 +47,19 @@ public final class AwsClients {
 
     private final Settings settings;
     private final AwsCredentialsProvider credentials;
+    private final List<ExecutionInterceptor> interceptors;
 
     public AwsClients(Settings settings) {
+        this(settings, List.of());
+    }
+
+    /**
+     * Clients that also pass every call through {@code interceptors}, after the clients' own: how
+     * the local runtime checks each call against the calling function's permissions.
+     */
+    public AwsClients(Settings settings, List<ExecutionInterceptor> interceptors) {
         this.settings = settings;
+        this.interceptors = List.copyOf(interceptors);
         this.credentials = settings.staticCredentials()
                 .<AwsCredentialsProvider>map(c -> StaticCredentialsProvider.create(AwsBasicCredentials.create(c[0], c[1])))
                 .orElseGet(() -> DefaultCredentialsProvider.builder().build());
@@ -115,7 +126,8 @@ public final class AwsClients {
                 .overrideConfiguration(o -> o.retryStrategy(AwsRetryStrategy.standardRetryStrategy().toBuilder()
                         .retryOnExceptionOrCauseInstanceOf(IOException.class)
                         .retryOnExceptionInstanceOf(UncheckedIOException.class)
-                        .build()).applyMutation(overrides));
+                        .build()).applyMutation(overrides)
+                        .applyMutation(added -> interceptors.forEach(added::addExecutionInterceptor)));
         settings.endpoint(service).ifPresent(builder::endpointOverride);
         return builder;
     }

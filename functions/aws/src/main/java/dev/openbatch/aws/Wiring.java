@@ -29,7 +29,9 @@ import dev.openbatch.core.uploads.UploadRepository;
 import dev.openbatch.core.uploads.Uploads;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.presigner.S3Presigner;
@@ -54,8 +56,13 @@ public final class Wiring {
     private final JobCatalog jobs;
 
     public Wiring(Settings settings) {
+        this(settings, List.of());
+    }
+
+    /** Wiring whose clients pass every call through {@code interceptors}: see {@link AwsClients}. */
+    public Wiring(Settings settings, List<ExecutionInterceptor> interceptors) {
         this.settings = settings;
-        this.clients = new AwsClients(settings);
+        this.clients = new AwsClients(settings, interceptors);
         this.s3 = clients.s3();
         this.presigner = clients.s3Presigner();
         this.dynamo = clients.dynamoDb();

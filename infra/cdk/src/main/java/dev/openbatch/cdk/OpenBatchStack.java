@@ -2,6 +2,7 @@ package dev.openbatch.cdk;
 
 import dev.openbatch.deployment.CloudLimits;
 import dev.openbatch.deployment.DeploymentConfig;
+import dev.openbatch.deployment.Permissions;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,7 +12,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import software.amazon.awscdk.Annotations;
-import software.amazon.awscdk.Aws;
 import software.amazon.awscdk.CfnOutput;
 import software.amazon.awscdk.Duration;
 import software.amazon.awscdk.RemovalPolicy;
@@ -50,9 +50,7 @@ import software.amazon.awscdk.services.events.EventPattern;
 import software.amazon.awscdk.services.events.Rule;
 import software.amazon.awscdk.services.events.targets.LambdaFunction;
 import software.amazon.awscdk.services.events.targets.LambdaFunctionProps;
-import software.amazon.awscdk.services.iam.Grant;
-import software.amazon.awscdk.services.iam.GrantOnPrincipalOptions;
-import software.amazon.awscdk.services.iam.PolicyStatement;
+import software.amazon.awscdk.services.iam.IGrantable;
 import software.amazon.awscdk.services.kms.Key;
 import software.amazon.awscdk.services.lambda.Code;
 import software.amazon.awscdk.services.lambda.EventInvokeConfigOptions;
@@ -96,17 +94,8 @@ public final class OpenBatchStack extends Stack {
     /** The one orchestration definition. */
     public static final Path STATE_MACHINE = Path.of("../../statemachine/batch.asl.json");
 
-    /** Where the Map's chunk tasks, the API, validation and finalization keep their objects. */
-    static final String FILES = "files/*";
-    static final String BATCHES = "batches/*";
-    static final String UPLOADS = "uploads/*";
     /** S3-drop submission: drops under {@code incoming/}, results under {@code results/}. */
     static final String INCOMING = "incoming/";
-    static final String RESULTS = "results/*";
-    /** Where the data bucket keeps the record of the drop a batch came from. */
-    static final String DROPS = "drops/*";
-    /** The index on (owner, id) that lists a tenant's files and batches. */
-    static final String BY_OWNER = "by_owner";
     /** A chunk message received this many times goes to the dead-letter queue, as locally. */
     static final int MAX_RECEIVES = CloudLimits.MAX_RECEIVES;
     /** API Gateway gives an integration at most 30 s; the function stops first. */
@@ -185,25 +174,11 @@ public final class OpenBatchStack extends Stack {
         OpenBatchFunction validate = new OpenBatchFunction(this, "ValidateFunction", shared, new OpenBatchFunction.Spec(
                 "ValidateHandler", "openbatch: check a batch's input and cut it into chunks",
                 config.memoryMb(), Duration.minutes(15), common, false), null);
-        Access.objects(validate.role(), dataBucket, FILES, "s3:GetObject");
-        Access.objects(validate.role(), dataBucket, BATCHES, "s3:PutObject");
-        Access.listing(validate.role(), dataBucket);
-        Access.items(validate.role(), batchesTable, "dynamodb:GetItem", "dynamodb:UpdateItem");
 
         Map<String, String> finalizeEnvironment = with(common, "OPENBATCH_INGEST_BUCKET", ingestBucket.getBucketName());
         OpenBatchFunction finalize = new OpenBatchFunction(this, "FinalizeFunction", shared, new OpenBatchFunction.Spec(
                 "FinalizeHandler", "openbatch: join the chunks' parts into the output and error files",
                 config.memoryMb(), Duration.minutes(15), finalizeEnvironment, false), null);
-        Access.objects(finalize.role(), dataBucket, BATCHES, "s3:GetObject");
-        Access.objects(finalize.role(), dataBucket, FILES, "s3:GetObject", "s3:PutObject");
-        Access.objects(finalize.role(), dataBucket, DROPS, "s3:GetObject");
-        Access.listing(finalize.role(), dataBucket);
-        // A dropped batch's results: output and error files copied beside the drop, batch.json written,
-        // an earlier version's leftovers removed, and a newer version's batch.json read and left alone.
-        Access.objects(finalize.role(), ingestBucket, RESULTS, "s3:GetObject", "s3:PutObject", "s3:DeleteObject");
-        Access.listing(finalize.role(), ingestBucket);
-        Access.items(finalize.role(), filesTable, "dynamodb:GetItem", "dynamodb:PutItem");
-        Access.items(finalize.role(), batchesTable, "dynamodb:GetItem", "dynamodb:UpdateItem");
 
         // ---- the state machine -----------------------------------------------------------------
         LogGroup stateMachineLogs = LogGroup.Builder.create(this, "StateMachineLogs").removalPolicy(dataRemoval).build();
@@ -223,9 +198,6 @@ public final class OpenBatchStack extends Stack {
                 // Tracing adds the X-Ray actions on "*": X-Ray's API names no resource.
                 .tracingEnabled(config.tracing())
                 .build();
-        validate.alias().grantInvoke(stateMachine);
-        finalize.alias().grantInvoke(stateMachine);
-        chunkQueue.grant(stateMachine, "sqs:SendMessage");
 
         // ---- the worker ------------------------------------------------------------------------
         Map<String, String> workerEnvironment = new HashMap<>(common);
@@ -239,17 +211,6 @@ public final class OpenBatchStack extends Stack {
         OpenBatchFunction worker = new OpenBatchFunction(this, "WorkerFunction", shared, new OpenBatchFunction.Spec(
                 "WorkerHandler", "openbatch: run a chunk's requests against the job's inference endpoint",
                 config.worker().memoryMb(), workerTimeout, workerEnvironment, false), placement(config));
-        Access.objects(worker.role(), dataBucket, BATCHES, "s3:GetObject", "s3:PutObject");
-        Access.listing(worker.role(), dataBucket);
-        Access.items(worker.role(), batchesTable, "dynamodb:GetItem", "dynamodb:UpdateItem");
-        stateMachine.grant(worker.role(), "states:SendTaskSuccess");
-        for (String secretArn : config.jobCatalog().secretArns()) {
-            Grant.addToPrincipal(GrantOnPrincipalOptions.builder().grantee(worker.role())
-                    .actions(List.of("secretsmanager:GetSecretValue")).resourceArns(List.of(secretArn)).build());
-        }
-        for (String imageBucket : config.imageBuckets()) {
-            imageReads(worker, imageBucket);
-        }
         worker.alias().addEventSource(new SqsEventSource(chunkQueue, SqsEventSourceProps.builder()
                 .batchSize(config.worker().batchSize())
                 .reportBatchItemFailures(true)
@@ -262,10 +223,6 @@ public final class OpenBatchStack extends Stack {
         OpenBatchFunction deadLetters = new OpenBatchFunction(this, "DeadLetterFunction", shared, new OpenBatchFunction.Spec(
                 "DeadLetterHandler", "openbatch: end a chunk that failed on every delivery as chunk_failed",
                 512, Duration.seconds(DEAD_LETTER_TIMEOUT_SECONDS), common, false), null);
-        Access.objects(deadLetters.role(), dataBucket, BATCHES, "s3:GetObject", "s3:PutObject");
-        Access.listing(deadLetters.role(), dataBucket);
-        Access.items(deadLetters.role(), batchesTable, "dynamodb:GetItem", "dynamodb:UpdateItem");
-        stateMachine.grant(deadLetters.role(), "states:SendTaskSuccess");
         deadLetters.alias().addEventSource(new SqsEventSource(chunkDeadLetters, SqsEventSourceProps.builder()
                 .batchSize(1)
                 .reportBatchItemFailures(true)
@@ -275,23 +232,10 @@ public final class OpenBatchStack extends Stack {
         OpenBatchFunction apiFunction = new OpenBatchFunction(this, "ApiFunction", shared, new OpenBatchFunction.Spec(
                 "ApiHandler", "openbatch: the OpenAI Files and Batches API", config.memoryMb(), API_TIMEOUT,
                 with(common, "OPENBATCH_STATE_MACHINE_ARN", stateMachine.getStateMachineArn()), true), null);
-        // Files' bytes, and the Uploads API's parts: written, read to be joined, listed, deleted. The role
-        // also signs the short-lived download URLs of large files, so it reads files/ for whoever holds one.
-        Access.objects(apiFunction.role(), dataBucket, FILES, "s3:GetObject", "s3:PutObject", "s3:DeleteObject");
-        Access.objects(apiFunction.role(), dataBucket, UPLOADS, "s3:GetObject", "s3:PutObject", "s3:DeleteObject");
-        Access.listing(apiFunction.role(), dataBucket);
-        // The files table holds the uploads' records too, which move from pending to completed or cancelled.
-        Access.items(apiFunction.role(), filesTable,
-                "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem");
-        Access.query(apiFunction.role(), filesTable, BY_OWNER);
-        Access.items(apiFunction.role(), batchesTable, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem");
-        Access.query(apiFunction.role(), batchesTable, BY_OWNER);
-        stateMachine.grantStartExecution(apiFunction.role());
 
         OpenBatchFunction authorizer = new OpenBatchFunction(this, "AuthorizerFunction", shared, new OpenBatchFunction.Spec(
                 "AuthorizerHandler", "openbatch: API keys to tenants", config.memoryMb(), Duration.seconds(10),
                 with(common, "OPENBATCH_KEYS_TABLE", keysTable.getTableName()), true), null);
-        Access.items(authorizer.role(), keysTable, "dynamodb:GetItem");
 
         HttpApi api = HttpApi.Builder.create(this, "Api")
                 .description("openbatch: OpenAI-compatible Files and Batches API")
@@ -315,16 +259,6 @@ public final class OpenBatchStack extends Stack {
                 config.memoryMb(), Duration.minutes(5),
                 with(with(common, "OPENBATCH_INGEST_BUCKET", ingestBucket.getBucketName()),
                         "OPENBATCH_STATE_MACHINE_ARN", stateMachine.getStateMachineArn()), false), null);
-        Access.objects(ingest.role(), ingestBucket, INCOMING + "*", "s3:GetObject");
-        Access.objects(ingest.role(), ingestBucket, RESULTS, "s3:GetObject", "s3:PutObject", "s3:DeleteObject");
-        Access.listing(ingest.role(), ingestBucket);
-        // The drop copied in as the batch's input file, with the record of where it came from; a drop
-        // seen again after its batch ended has its results written from the output files.
-        Access.objects(ingest.role(), dataBucket, FILES, "s3:GetObject", "s3:PutObject");
-        Access.objects(ingest.role(), dataBucket, DROPS, "s3:PutObject");
-        Access.items(ingest.role(), filesTable, "dynamodb:GetItem", "dynamodb:PutItem");
-        Access.items(ingest.role(), batchesTable, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem");
-        stateMachine.grantStartExecution(ingest.role());
         // A drop whose ingest fails after Lambda's retries is kept, not lost: never silence.
         ingest.alias().configureAsyncInvoke(EventInvokeConfigOptions.builder()
                 .retryAttempts(2)
@@ -345,6 +279,26 @@ public final class OpenBatchStack extends Stack {
                         .retryAttempts(185)
                         .build())))
                 .build();
+
+        // ---- what each role may do: the one declaration, as the local runtime enforces it ------
+        Access access = new Access(
+                Map.of(Permissions.Bucket.DATA, dataBucket, Permissions.Bucket.INGEST, ingestBucket),
+                Map.of(Permissions.Table.FILES, filesTable, Permissions.Table.BATCHES, batchesTable,
+                        Permissions.Table.KEYS, keysTable),
+                Map.of(Permissions.Queue.CHUNKS, chunkQueue, Permissions.Queue.CHUNK_DEAD_LETTERS, chunkDeadLetters,
+                        Permissions.Queue.INGEST_DEAD_LETTERS, ingestDeadLetters),
+                stateMachine,
+                Map.of(Permissions.Role.VALIDATE, validate.alias(), Permissions.Role.FINALIZE, finalize.alias()),
+                config.jobCatalog().secretArns(), config.imageBuckets());
+        Permissions permissions = Permissions.deployed();
+        Map<Permissions.Role, IGrantable> roles = Map.of(
+                Permissions.Role.API, apiFunction.role(), Permissions.Role.AUTHORIZER, authorizer.role(),
+                Permissions.Role.VALIDATE, validate.role(), Permissions.Role.FINALIZE, finalize.role(),
+                Permissions.Role.WORKER, worker.role(), Permissions.Role.DEAD_LETTERS, deadLetters.role(),
+                Permissions.Role.INGEST, ingest.role(), Permissions.Role.STATE_MACHINE, stateMachine);
+        for (Permissions.Role role : Permissions.Role.values()) {
+            access.grant(roles.get(role), permissions.of(role));
+        }
 
         // ---- alarms, dashboard, outputs --------------------------------------------------------
         Topic alarms = config.alarmEmail() == null ? null : Topic.Builder.create(this, "AlarmTopic")
@@ -405,7 +359,7 @@ public final class OpenBatchStack extends Stack {
                 .removalPolicy(removal)
                 .build();
         table.addGlobalSecondaryIndex(GlobalSecondaryIndexProps.builder()
-                .indexName(BY_OWNER)
+                .indexName(Permissions.BY_OWNER)
                 .partitionKey(Attribute.builder().name("owner").type(AttributeType.STRING).build())
                 .sortKey(recordId)
                 .projectionType(ProjectionType.ALL)
@@ -425,23 +379,6 @@ public final class OpenBatchStack extends Stack {
                 .enforceSsl(true)
                 .deadLetterQueue(deadLetters)
                 .build();
-    }
-
-    /**
-     * The worker may read the objects of an image bucket, in any region: {@code s3:GetObject} on its
-     * objects, and {@code s3:ListBucket} so that a missing image is a 404 and the SDK's region
-     * discovery may HeadBucket. A bucket named with its owner ({@code bucket:account}) is read only
-     * while that account owns it, in IAM as in the worker's requests.
-     */
-    private static void imageReads(OpenBatchFunction worker, String imageBucket) {
-        String[] parts = imageBucket.split(":", 2);
-        String arn = "arn:" + Aws.PARTITION + ":s3:::" + parts[0];
-        Map<String, Object> owner = parts.length == 1 ? null
-                : Map.of("StringEquals", Map.of("s3:ResourceAccount", parts[1]));
-        worker.role().addToPrincipalPolicy(PolicyStatement.Builder.create()
-                .actions(List.of("s3:GetObject")).resources(List.of(arn + "/*")).conditions(owner).build());
-        worker.role().addToPrincipalPolicy(PolicyStatement.Builder.create()
-                .actions(List.of("s3:ListBucket")).resources(List.of(arn)).conditions(owner).build());
     }
 
     /** The worker's place in an existing VPC, when the endpoints are private. */

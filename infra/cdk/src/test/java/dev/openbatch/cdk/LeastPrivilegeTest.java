@@ -157,11 +157,13 @@ class LeastPrivilegeTest {
                 lines("AuthorizerFunction", "dynamodb:GetItem on KeysTable.Arn"));
     }
 
+    /** A refused file's chunks are removed with DeleteObjects, which needs s3:DeleteObject on each key. */
     @Test
-    void theValidator_readsTheInputFile_writesChunks_andMovesTheBatch() {
+    void theValidator_readsTheInputFile_writesChunks_removesARefusedFilesChunks_andMovesTheBatch() {
         assertThat(allowed(Synth.minimal(), "ValidateHandler")).containsExactlyInAnyOrderElementsOf(lines("ValidateFunction", """
                 s3:GetObject on DataBucket.Arn/files/*
                 s3:PutObject on DataBucket.Arn/batches/*
+                s3:DeleteObject on DataBucket.Arn/batches/*
                 s3:ListBucket on DataBucket.Arn
                 dynamodb:GetItem on BatchesTable.Arn
                 dynamodb:UpdateItem on BatchesTable.Arn

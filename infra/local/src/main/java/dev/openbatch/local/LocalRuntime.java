@@ -21,6 +21,7 @@ import dev.openbatch.core.jobs.Job;
 import dev.openbatch.core.jobs.JobCatalog;
 import dev.openbatch.deployment.CloudLimits;
 import dev.openbatch.deployment.DeploymentConfig;
+import dev.openbatch.deployment.Permissions;
 import dev.openbatch.reference.ReferenceEndpoint;
 import dev.openbatch.reference.Stats;
 import dev.openbatch.local.stepfunctions.LocalStepFunctions;
@@ -296,7 +297,14 @@ public final class LocalRuntime implements AutoCloseable {
             Queue deadLetters = new Queue(deadLetterUrl, arn(sqs, deadLetterUrl));
 
             // Executions are kept in the data directory, so a runtime stopped or killed mid-batch resumes it.
-            LocalStepFunctions stepFunctions = new LocalStepFunctions(options.region(), functions, sqs,
+            // The state machine's own calls are its role's: invoking the two functions, sending chunk messages.
+            SqsClient stateMachineSqs = new AwsClients(bootstrap,
+                    List.of(LocalPermissions.stateMachineInterceptor(Permissions.deployed(), bootstrap))).sqs();
+            started.add(stateMachineSqs);
+            Map<String, Function<JsonNode, JsonNode>> invoked = new HashMap<>();
+            functions.forEach((name, function) -> invoked.put(name,
+                    LocalPermissions.invokedByStateMachine(Permissions.deployed(), bootstrap, name, function)));
+            LocalStepFunctions stepFunctions = new LocalStepFunctions(options.region(), invoked, stateMachineSqs,
                     options.dataDir().resolve("stepfunctions"));
             started.add(stepFunctions);
             StepFunctionsServer server = StepFunctionsServer.start(stepFunctions, options.host(), 0);
@@ -363,7 +371,8 @@ public final class LocalRuntime implements AutoCloseable {
      * environment builds its own; nothing in it is shared with another function or sandbox.
      */
     static Wiring wiring(Settings settings, String function) {
-        return new Wiring(settings);
+        // Every call the function makes is checked against its role, as IAM checks it in the account.
+        return new Wiring(settings, List.of(LocalPermissions.interceptor(Permissions.deployed(), settings, function)));
     }
 
     /** The one orchestration definition, packaged from {@code statemachine/batch.asl.json}. */

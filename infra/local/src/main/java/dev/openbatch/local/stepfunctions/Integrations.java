@@ -83,6 +83,9 @@ final class Integrations {
             return response;
         } catch (ExecutionException e) {
             Throwable error = e.getCause();
+            if (error instanceof TaskError refused) {
+                throw StateFailure.of(refused.error(), refused.getMessage());
+            }
             ObjectNode cause = JsonNodeFactory.instance.objectNode();
             if (error.getMessage() != null) {
                 cause.put("errorMessage", error.getMessage());
