@@ -3,6 +3,7 @@ package dev.openbatch.cdk;
 import dev.openbatch.deployment.CloudLimits;
 import dev.openbatch.deployment.DeploymentConfig;
 import dev.openbatch.deployment.Permissions;
+import dev.openbatch.deployment.FunctionTimeouts;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -86,7 +87,7 @@ import software.constructs.IConstruct;
 public final class OpenBatchStack extends Stack {
 
     /** How long the dead-letter consumer may take: it writes one part and answers one task. */
-    static final int DEAD_LETTER_TIMEOUT_SECONDS = 30;
+    static final int DEAD_LETTER_TIMEOUT_SECONDS = FunctionTimeouts.DEAD_LETTER_SECONDS;
 
 
     /** Where the build puts the functions' Lambda zip, from infra/cdk, where the CDK runs. */
@@ -99,7 +100,7 @@ public final class OpenBatchStack extends Stack {
     /** A chunk message received this many times goes to the dead-letter queue, as locally. */
     static final int MAX_RECEIVES = CloudLimits.MAX_RECEIVES;
     /** API Gateway gives an integration at most 30 s; the function stops first. */
-    static final Duration API_TIMEOUT = Duration.seconds(29);
+    static final Duration API_TIMEOUT = Duration.seconds(FunctionTimeouts.API_SECONDS);
 
     /** The CDK warnings this stack acknowledges, each with its reason. */
     private final Map<String, String> acknowledged = new TreeMap<>();
@@ -173,12 +174,13 @@ public final class OpenBatchStack extends Stack {
 
         OpenBatchFunction validate = new OpenBatchFunction(this, "ValidateFunction", shared, new OpenBatchFunction.Spec(
                 "ValidateHandler", "openbatch: check a batch's input and cut it into chunks",
-                config.memoryMb(), Duration.minutes(15), common, false), null);
+                config.memoryMb(), Duration.seconds(FunctionTimeouts.VALIDATE_SECONDS), common, false), null);
 
         Map<String, String> finalizeEnvironment = with(common, "OPENBATCH_INGEST_BUCKET", ingestBucket.getBucketName());
         OpenBatchFunction finalize = new OpenBatchFunction(this, "FinalizeFunction", shared, new OpenBatchFunction.Spec(
                 "FinalizeHandler", "openbatch: join the chunks' parts into the output and error files",
-                config.memoryMb(), Duration.minutes(15), finalizeEnvironment, false), null);
+                config.memoryMb(), Duration.seconds(FunctionTimeouts.FINALIZE_SECONDS), finalizeEnvironment, false),
+                null);
 
         // ---- the state machine -----------------------------------------------------------------
         LogGroup stateMachineLogs = LogGroup.Builder.create(this, "StateMachineLogs").removalPolicy(dataRemoval).build();
@@ -234,7 +236,8 @@ public final class OpenBatchStack extends Stack {
                 with(common, "OPENBATCH_STATE_MACHINE_ARN", stateMachine.getStateMachineArn()), true), null);
 
         OpenBatchFunction authorizer = new OpenBatchFunction(this, "AuthorizerFunction", shared, new OpenBatchFunction.Spec(
-                "AuthorizerHandler", "openbatch: API keys to tenants", config.memoryMb(), Duration.seconds(10),
+                "AuthorizerHandler", "openbatch: API keys to tenants", config.memoryMb(),
+                Duration.seconds(FunctionTimeouts.AUTHORIZER_SECONDS),
                 with(common, "OPENBATCH_KEYS_TABLE", keysTable.getTableName()), true), null);
 
         HttpApi api = HttpApi.Builder.create(this, "Api")
@@ -256,7 +259,7 @@ public final class OpenBatchStack extends Stack {
         // ---- S3-drop submission ----------------------------------------------------------------
         OpenBatchFunction ingest = new OpenBatchFunction(this, "IngestFunction", shared, new OpenBatchFunction.Spec(
                 "IngestHandler", "openbatch: a JSONL file dropped under incoming/ becomes a batch",
-                config.memoryMb(), Duration.minutes(5),
+                config.memoryMb(), Duration.seconds(FunctionTimeouts.INGEST_SECONDS),
                 with(with(common, "OPENBATCH_INGEST_BUCKET", ingestBucket.getBucketName()),
                         "OPENBATCH_STATE_MACHINE_ARN", stateMachine.getStateMachineArn()), false), null);
         // A drop whose ingest fails after Lambda's retries is kept, not lost: never silence.

@@ -9,6 +9,8 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.openbatch.core.Json;
 import dev.openbatch.core.api.OpenAiError;
+import dev.openbatch.local.lambda.FunctionError;
+import dev.openbatch.local.lambda.LocalLambda;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -30,7 +32,8 @@ import java.util.function.BooleanSupplier;
 
 /**
  * What API Gateway's HTTP API does in the cloud: turns each HTTP request into a payload-format-2.0
- * event, invokes the API function with it, and turns the function's answer back into HTTP.
+ * event, invokes the API function with it, and turns the function's answer back into HTTP. Bodies
+ * stop at API Gateway's 10 MB and events at Lambda's 6 MB; a function that fails is a 500.
  * Also serves {@code GET /health}, which answers 200 once the whole runtime is up.
  */
 final class LocalApiGateway implements AutoCloseable {
@@ -41,14 +44,21 @@ final class LocalApiGateway implements AutoCloseable {
     private static final DateTimeFormatter REQUEST_TIME =
             DateTimeFormatter.ofPattern("dd/MMM/yyyy:HH:mm:ss Z", Locale.ENGLISH).withZone(ZoneOffset.UTC);
 
+    private static final System.Logger LOG = System.getLogger(LocalApiGateway.class.getName());
+
+    /** HTTP API's answers when Lambda refuses the request, and when the function fails. */
+    private static final byte[] REQUEST_TOO_LARGE = "{\"message\":\"Request Entity Too Large\"}".getBytes(StandardCharsets.UTF_8);
+    private static final byte[] INTERNAL_SERVER_ERROR = "{\"message\":\"Internal Server Error\"}".getBytes(StandardCharsets.UTF_8);
+
     private final HttpServer server;
 
     /**
+     * @param function   the API function, each request one synchronous invocation of it
      * @param authorizer the Lambda authorizer every request goes through first, as the cloud's route has it,
      *                   or null when API keys are off
      */
-    LocalApiGateway(String host, int port, RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> function,
-                    RequestHandler<APIGatewayV2CustomAuthorizerEvent, SimpleIAMPolicyResponse> authorizer,
+    LocalApiGateway(String host, int port, LocalLambda<RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse>> function,
+                    LocalLambda<RequestHandler<APIGatewayV2CustomAuthorizerEvent, SimpleIAMPolicyResponse>> authorizer,
                     BooleanSupplier healthy) {
         try {
             server = HttpServer.create(new InetSocketAddress(host, port), 0);
@@ -74,19 +84,36 @@ final class LocalApiGateway implements AutoCloseable {
                     return;
                 }
                 APIGatewayV2HTTPEvent event = toEvent(exchange, body);
-                if (authorizer != null) {
-                    SimpleIAMPolicyResponse decision = authorizer.handleRequest(authorizerEvent(event),
-                            LocalContext.invocation("openbatch-authorizer"));
-                    if (!decision.getIsAuthorized()) {
-                        send(exchange, 403, Map.of("content-type", "application/json"),
-                                "{\"message\":\"Forbidden\"}".getBytes(StandardCharsets.UTF_8));
-                        return;
-                    }
-                    event.getRequestContext().setAuthorizer(APIGatewayV2HTTPEvent.RequestContext.Authorizer.builder()
-                            .withLambda(new LinkedHashMap<>(decision.getContext())).build());
+                if (Json.write(event).length > LocalLambda.MAX_SYNC_PAYLOAD_BYTES) {
+                    // Within API Gateway's 10 MB, beyond Lambda's 6 MB: the function is never invoked.
+                    send(exchange, 413, Map.of("content-type", "application/json"), REQUEST_TOO_LARGE);
+                    return;
                 }
-                APIGatewayV2HTTPResponse response = function.handleRequest(event, LocalContext.invocation("openbatch-api"));
-                send(exchange, response);
+                try {
+                    if (authorizer != null) {
+                        APIGatewayV2CustomAuthorizerEvent authorizerEvent = authorizerEvent(event);
+                        SimpleIAMPolicyResponse decision = authorizer.invoke((handler, context) ->
+                                handler.handleRequest(authorizerEvent, context));
+                        if (!decision.getIsAuthorized()) {
+                            send(exchange, 403, Map.of("content-type", "application/json"),
+                                    "{\"message\":\"Forbidden\"}".getBytes(StandardCharsets.UTF_8));
+                            return;
+                        }
+                        event.getRequestContext().setAuthorizer(APIGatewayV2HTTPEvent.RequestContext.Authorizer.builder()
+                                .withLambda(new LinkedHashMap<>(decision.getContext())).build());
+                    }
+                    APIGatewayV2HTTPResponse response = function.invoke((handler, context) ->
+                            handler.handleRequest(event, context));
+                    if (Json.write(response).length > LocalLambda.MAX_SYNC_PAYLOAD_BYTES) {
+                        throw FunctionError.responseTooLarge(LocalLambda.MAX_SYNC_PAYLOAD_BYTES);
+                    }
+                    send(exchange, response);
+                } catch (RuntimeException e) {
+                    // A function that failed, timed out or answered too much: API Gateway answers 500.
+                    LOG.log(System.Logger.Level.ERROR, exchange.getRequestMethod() + " " + exchange.getRequestURI()
+                            + " failed in its function", e);
+                    send(exchange, 500, Map.of("content-type", "application/json"), INTERNAL_SERVER_ERROR);
+                }
             }
         });
     }

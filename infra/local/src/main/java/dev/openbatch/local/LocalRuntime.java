@@ -21,13 +21,14 @@ import dev.openbatch.core.jobs.Job;
 import dev.openbatch.core.jobs.JobCatalog;
 import dev.openbatch.deployment.CloudLimits;
 import dev.openbatch.deployment.DeploymentConfig;
+import dev.openbatch.deployment.FunctionTimeouts;
 import dev.openbatch.deployment.Permissions;
 import dev.openbatch.reference.ReferenceEndpoint;
 import dev.openbatch.reference.Stats;
+import dev.openbatch.local.lambda.LocalLambda;
+import dev.openbatch.local.lambda.Sandbox;
 import dev.openbatch.local.stepfunctions.LocalStepFunctions;
 import dev.openbatch.local.stepfunctions.StepFunctionsServer;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -120,15 +121,20 @@ public final class LocalRuntime implements AutoCloseable {
      * @param workerBatchSize   chunk messages per worker invocation
      * @param jobs              the job catalog as the functions read it, from a deployment's configuration;
      *                          null: the one job {@code job-local} on {@code endpoint}, of {@code jobConcurrency}
+     * @param duplicateDeliveryWhileRunning whether the event sources also hand each message, on its first
+     *                          receive, to a second sandbox while its first run is still going, as a
+     *                          standard queue may (off; on in tests that prove overlapping runs are safe)
      */
     public record Options(String host, int apiPort, int s3Port, int dynamoPort, int sqsPort, Path dataDir,
                           String region, URI endpoint, dev.openbatch.reference.Options reference,
                           int jobConcurrency, int chunkLines, int mapConcurrency, int workers, Duration window24h,
                           int deliveries, Images images, List<String> tenants, Settings.Retries retries,
-                          Duration workerTimeout, int workerBatchSize, String jobs) {
+                          Duration workerTimeout, int workerBatchSize, String jobs,
+                          boolean duplicateDeliveryWhileRunning) {
 
         public Options {
             tenants = List.copyOf(tenants);
+            workerTimeout = workerTimeout == null ? WORKER_TIMEOUT : workerTimeout;
         }
 
         /** Options of the default worker (900 s, one chunk per invocation) and job {@code job-local}. */
@@ -138,7 +144,7 @@ public final class LocalRuntime implements AutoCloseable {
                        int deliveries, Images images, List<String> tenants, Settings.Retries retries) {
             this(host, apiPort, s3Port, dynamoPort, sqsPort, dataDir, region, endpoint, reference, jobConcurrency,
                     chunkLines, mapConcurrency, workers, window24h, deliveries, images, tenants, retries,
-                    WORKER_TIMEOUT, 1, null);
+                    WORKER_TIMEOUT, 1, null, false);
         }
 
         /** Options with a deployment's default {@link Settings.Retries}. */
@@ -180,7 +186,7 @@ public final class LocalRuntime implements AutoCloseable {
                     jobTenants, new Settings.Retries(Duration.ofSeconds(worker.requestTimeoutSeconds()),
                             retries.requestRetryDelay(), retries.chunkRetryDelay()),
                     Duration.ofSeconds(worker.timeoutSeconds()), worker.batchSize(),
-                    config.jobsJsonWithCredentials(credential));
+                    config.jobsJsonWithCredentials(credential), duplicateDeliveryWhileRunning);
         }
 
         public boolean apiKeys() {
@@ -190,14 +196,20 @@ public final class LocalRuntime implements AutoCloseable {
         public Options withRetries(Settings.Retries retries) {
             return new Options(host, apiPort, s3Port, dynamoPort, sqsPort, dataDir, region, endpoint, reference,
                     jobConcurrency, chunkLines, mapConcurrency, workers, window24h, deliveries, images, tenants, retries,
-                    workerTimeout, workerBatchSize, jobs);
+                    workerTimeout, workerBatchSize, jobs, duplicateDeliveryWhileRunning);
         }
 
         /** A worker stopped sooner than a deployment's (tests and experiments); its requests' timeout is not checked against it. */
         public Options withWorkerTimeout(Duration workerTimeout) {
             return new Options(host, apiPort, s3Port, dynamoPort, sqsPort, dataDir, region, endpoint, reference,
                     jobConcurrency, chunkLines, mapConcurrency, workers, window24h, deliveries, images, tenants, retries,
-                    workerTimeout, workerBatchSize, jobs);
+                    workerTimeout, workerBatchSize, jobs, duplicateDeliveryWhileRunning);
+        }
+
+        public Options withDuplicateDeliveryWhileRunning(boolean duplicateDeliveryWhileRunning) {
+            return new Options(host, apiPort, s3Port, dynamoPort, sqsPort, dataDir, region, endpoint, reference,
+                    jobConcurrency, chunkLines, mapConcurrency, workers, window24h, deliveries, images, tenants, retries,
+                    workerTimeout, workerBatchSize, jobs, duplicateDeliveryWhileRunning);
         }
     }
 
@@ -281,10 +293,10 @@ public final class LocalRuntime implements AutoCloseable {
 
             // The functions need the Step Functions endpoint, and Step Functions needs the functions:
             // it gets names that reach the handlers, which exist before any execution can start.
-            Map<String, Function<JsonNode, JsonNode>> handlers = new ConcurrentHashMap<>();
+            Map<String, LocalLambda<Function<JsonNode, JsonNode>>> handlers = new ConcurrentHashMap<>();
             Map<String, Function<JsonNode, JsonNode>> functions = Map.of(
-                    VALIDATE_FUNCTION, payload -> handlers.get(VALIDATE_FUNCTION).apply(payload),
-                    FINALIZE_FUNCTION, payload -> handlers.get(FINALIZE_FUNCTION).apply(payload));
+                    VALIDATE_FUNCTION, payload -> invoke(handlers.get(VALIDATE_FUNCTION), payload),
+                    FINALIZE_FUNCTION, payload -> invoke(handlers.get(FINALIZE_FUNCTION), payload));
             RegionalS3 regions = RegionalS3.start(options.host(), aws.s3Endpoint(), options.region(),
                     options.images().bucketRegions());
             started.add(regions);
@@ -296,6 +308,9 @@ public final class LocalRuntime implements AutoCloseable {
             String deadLetterUrl = sqs.getQueueUrl(b -> b.queueName(DEAD_LETTER_QUEUE)).queueUrl();
             Queue deadLetters = new Queue(deadLetterUrl, arn(sqs, deadLetterUrl));
 
+            // The functions' sandboxes are discarded after the state machine and the event sources have stopped.
+            List<LocalLambda<?>> lambdas = new ArrayList<>();
+            started.add(() -> lambdas.forEach(LocalLambda::close));
             // Executions are kept in the data directory, so a runtime stopped or killed mid-batch resumes it.
             // The state machine's own calls are its role's: invoking the two functions, sending chunk messages.
             SqsClient stateMachineSqs = new AwsClients(bootstrap,
@@ -311,10 +326,14 @@ public final class LocalRuntime implements AutoCloseable {
             started.add(server);
 
             Settings settings = settings(options, aws, server.endpoint(), regions, jobs, stateMachineArn);
-            handlers.put(VALIDATE_FUNCTION, interceptors.validator().apply(
-                    invoker(new ValidateHandler(wiring(settings, VALIDATE_FUNCTION)))));
-            handlers.put(FINALIZE_FUNCTION, interceptors.finalizer().apply(
-                    invoker(new FinalizeHandler(wiring(settings, FINALIZE_FUNCTION)))));
+            handlers.put(VALIDATE_FUNCTION, add(lambdas, new LocalLambda<>(VALIDATE_FUNCTION,
+                    Duration.ofSeconds(FunctionTimeouts.VALIDATE_SECONDS), LocalLambda.ACCOUNT_CONCURRENCY,
+                    sandbox -> interceptors.validator().apply(invoker(
+                            new ValidateHandler(wiring(settings, VALIDATE_FUNCTION)), sandbox)))));
+            handlers.put(FINALIZE_FUNCTION, add(lambdas, new LocalLambda<>(FINALIZE_FUNCTION,
+                    Duration.ofSeconds(FunctionTimeouts.FINALIZE_SECONDS), LocalLambda.ACCOUNT_CONCURRENCY,
+                    sandbox -> interceptors.finalizer().apply(invoker(
+                            new FinalizeHandler(wiring(settings, FINALIZE_FUNCTION)), sandbox)))));
             String registered = stepFunctions.register(STATE_MACHINE, definition(), Map.of(
                     "ValidateFunctionArn", VALIDATE_FUNCTION,
                     "FinalizeFunctionArn", FINALIZE_FUNCTION,
@@ -323,21 +342,33 @@ public final class LocalRuntime implements AutoCloseable {
                 throw new IllegalStateException("the state machine registered as " + registered);
             }
             int resumed = stepFunctions.resumeExecutions();
+            // The worker's sandboxes are at most its event source's maximum concurrency, as in the cloud.
             started.add(new SqsEventSource(sqs, queue.url(), queue.arn(), options.workerBatchSize(), options.workers(),
-                    options.deliveries(),
-                    interceptors.worker().apply(new WorkerHandler(wiring(settings, WORKER_FUNCTION)))));
+                    options.deliveries(), options.duplicateDeliveryWhileRunning(), add(lambdas, new LocalLambda<>(
+                            WORKER_FUNCTION, options.workerTimeout(), options.workers(),
+                            sandbox -> interceptors.worker().apply(new WorkerHandler(wiring(settings, WORKER_FUNCTION)))))));
             // In the cloud, a function with an event source on the dead-letter queue.
             started.add(new SqsEventSource(sqs, deadLetters.url(), deadLetters.arn(), 1, 1, options.deliveries(),
-                    new DeadLetterHandler(wiring(settings, DEAD_LETTER_FUNCTION))));
+                    options.duplicateDeliveryWhileRunning(), add(lambdas, new LocalLambda<>(DEAD_LETTER_FUNCTION,
+                            Duration.ofSeconds(FunctionTimeouts.DEAD_LETTER_SECONDS), LocalLambda.ACCOUNT_CONCURRENCY,
+                            sandbox -> new DeadLetterHandler(wiring(settings, DEAD_LETTER_FUNCTION))))));
             S3Client watcherS3 = clients.s3();
             started.add(watcherS3);
+            // EventBridge invokes the ingest function asynchronously: its event stops at 256 KB.
+            LocalLambda<Function<JsonNode, JsonNode>> ingest = add(lambdas, new LocalLambda<>(INGEST_FUNCTION,
+                    Duration.ofSeconds(FunctionTimeouts.INGEST_SECONDS), LocalLambda.ACCOUNT_CONCURRENCY,
+                    sandbox -> LocalLambda.json(new IngestHandler(wiring(settings, INGEST_FUNCTION)), sandbox,
+                            LocalLambda.MAX_ASYNC_PAYLOAD_BYTES)));
             started.add(new S3DropWatcher(watcherS3, INGEST_BUCKET, options.region(), options.deliveries(),
-                    invoker(new IngestHandler(wiring(settings, INGEST_FUNCTION)))));
+                    payload -> invoke(ingest, payload)));
 
             LocalRuntime[] self = new LocalRuntime[1];
             LocalApiGateway gateway = new LocalApiGateway(options.host(), options.apiPort(),
-                    new ApiHandler(wiring(settings, API_FUNCTION)),
-                    options.apiKeys() ? new AuthorizerHandler(wiring(settings, AUTHORIZER_FUNCTION)) : null,
+                    add(lambdas, new LocalLambda<>(API_FUNCTION, Duration.ofSeconds(FunctionTimeouts.API_SECONDS),
+                            LocalLambda.ACCOUNT_CONCURRENCY, sandbox -> new ApiHandler(wiring(settings, API_FUNCTION)))),
+                    options.apiKeys() ? add(lambdas, new LocalLambda<>(AUTHORIZER_FUNCTION,
+                            Duration.ofSeconds(FunctionTimeouts.AUTHORIZER_SECONDS), LocalLambda.ACCOUNT_CONCURRENCY,
+                            sandbox -> new AuthorizerHandler(wiring(settings, AUTHORIZER_FUNCTION)))) : null,
                     () -> self[0] != null && self[0].ready);
             self[0] = new LocalRuntime(options, aws, endpoint, gateway, started);
             self[0].stepFunctionsEndpoint = server.endpoint();
@@ -387,18 +418,22 @@ public final class LocalRuntime implements AutoCloseable {
         }
     }
 
-    /** What Lambda does for {@code lambda:invoke}: the payload in, the function's JSON out. */
-    static Function<JsonNode, JsonNode> invoker(RequestStreamHandler handler) {
-        return payload -> {
-            try {
-                ByteArrayOutputStream out = new ByteArrayOutputStream();
-                handler.handleRequest(new ByteArrayInputStream(Json.write(payload)), out,
-                        LocalContext.invocation(handler.getClass().getSimpleName()));
-                return Json.MAPPER.readTree(out.toByteArray());
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        };
+    /**
+     * What Lambda does for {@code lambda:invoke} in one sandbox: the payload in, the function's JSON
+     * out, each at most {@link LocalLambda#MAX_SYNC_PAYLOAD_BYTES}.
+     */
+    static Function<JsonNode, JsonNode> invoker(RequestStreamHandler handler, Sandbox sandbox) {
+        return LocalLambda.json(handler, sandbox, LocalLambda.MAX_SYNC_PAYLOAD_BYTES);
+    }
+
+    /** One invocation of a JSON function, in whichever of its sandboxes is free. */
+    private static JsonNode invoke(LocalLambda<Function<JsonNode, JsonNode>> function, JsonNode payload) {
+        return function.invoke((handler, context) -> handler.apply(payload));
+    }
+
+    private static <L extends LocalLambda<?>> L add(List<LocalLambda<?>> lambdas, L lambda) {
+        lambdas.add(lambda);
+        return lambda;
     }
 
     private record Queue(String url, String arn) {}

@@ -3,14 +3,18 @@ package dev.openbatch.local;
 import com.amazonaws.services.lambda.runtime.RequestHandler;
 import com.amazonaws.services.lambda.runtime.events.SQSBatchResponse;
 import com.amazonaws.services.lambda.runtime.events.SQSEvent;
+import dev.openbatch.local.lambda.LocalLambda;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.sqs.model.DeleteMessageBatchRequestEntry;
@@ -22,7 +26,8 @@ import software.amazon.awssdk.services.sqs.model.MessageSystemAttributeName;
  * {@code maxConcurrency} pollers, hands each received batch to the function as an {@link SQSEvent},
  * deletes the messages it did not report as batch item failures, and leaves the failed ones to
  * come back after their visibility timeout — and, past the queue's receive limit, to go to its
- * dead-letter queue, which the queue's redrive policy does by itself.
+ * dead-letter queue, which the queue's redrive policy does by itself. An invocation that fails
+ * as a whole (it threw, or ran out of time) deletes nothing: its whole batch comes back.
  */
 final class SqsEventSource implements AutoCloseable {
 
@@ -32,23 +37,32 @@ final class SqsEventSource implements AutoCloseable {
     private final String queueUrl;
     private final String queueArn;
     private final int batchSize;
-    private final RequestHandler<SQSEvent, SQSBatchResponse> function;
+    private final LocalLambda<RequestHandler<SQSEvent, SQSBatchResponse>> function;
     private final int deliveries;
+    private final boolean duplicateWhileRunning;
     private final ExecutorService pollers;
+    private final ExecutorService duplicates = Executors.newVirtualThreadPerTaskExecutor();
     private volatile boolean running = true;
 
     /**
-     * @param deliveries how many times each batch is handed to the function: 1, as Lambda usually
-     *                   does; 2 plays SQS's at-least-once delivery at its worst, to prove idempotence
+     * @param deliveries            how many times each batch is handed to the function, one after the
+     *                              other: 1, as Lambda usually does; 2 plays SQS's at-least-once delivery
+     *                              at its worst, to prove idempotence
+     * @param duplicateWhileRunning whether a batch received for the first time is also handed to a
+     *                              second sandbox while its first run is still going, as a standard
+     *                              queue may deliver a message twice at once
+     * @param function              the function, whose sandboxes are at most {@code maxConcurrency}
      */
     SqsEventSource(SqsClient sqs, String queueUrl, String queueArn, int batchSize, int maxConcurrency,
-                   int deliveries, RequestHandler<SQSEvent, SQSBatchResponse> function) {
+                   int deliveries, boolean duplicateWhileRunning,
+                   LocalLambda<RequestHandler<SQSEvent, SQSBatchResponse>> function) {
         this.sqs = sqs;
         this.queueUrl = queueUrl;
         this.queueArn = queueArn;
         this.batchSize = batchSize;
         this.function = function;
         this.deliveries = deliveries;
+        this.duplicateWhileRunning = duplicateWhileRunning;
         this.pollers = Executors.newFixedThreadPool(maxConcurrency, Thread.ofVirtual().name("sqs-poller-", 0).factory());
         for (int i = 0; i < maxConcurrency; i++) {
             pollers.execute(this::poll);
@@ -73,20 +87,60 @@ final class SqsEventSource implements AutoCloseable {
     }
 
     private void deliver(List<Message> messages) {
+        CountDownLatch firstRunStarted = new CountDownLatch(1);
+        Future<?> duplicate = null;
+        if (duplicateWhileRunning && messages.stream().anyMatch(SqsEventSource::firstReceive)) {
+            duplicate = duplicates.submit(() -> {
+                try {
+                    firstRunStarted.await();
+                } catch (InterruptedException e) {
+                    return;
+                }
+                // The first run holds its sandbox, so this one runs in another, alongside it.
+                delete(messages, invoke(messages, () -> { }));
+            });
+        }
         Set<String> failed = new HashSet<>();
         for (int delivery = 0; delivery < deliveries; delivery++) {
+            failed.addAll(invoke(messages, firstRunStarted::countDown));
+        }
+        firstRunStarted.countDown();
+        delete(messages, failed);
+        if (duplicate != null) {
             try {
-                SQSBatchResponse response = function.handleRequest(event(messages),
-                        LocalContext.invocation("openbatch-worker"));
-                if (response != null && response.getBatchItemFailures() != null) {
-                    response.getBatchItemFailures().forEach(f -> failed.add(f.getItemIdentifier()));
-                }
-            } catch (RuntimeException e) {
-                // A function that throws fails the whole batch, as Lambda does.
-                LOG.log(System.Logger.Level.ERROR, "the worker failed a batch of " + messages.size() + " messages", e);
-                messages.forEach(m -> failed.add(m.messageId()));
+                duplicate.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (ExecutionException e) {
+                LOG.log(System.Logger.Level.ERROR, "the duplicate delivery failed", e.getCause());
             }
         }
+    }
+
+    private static boolean firstReceive(Message message) {
+        return "1".equals(message.attributes().get(MessageSystemAttributeName.APPROXIMATE_RECEIVE_COUNT));
+    }
+
+    /** One invocation with the batch; answers the ids of the messages that failed. */
+    private Set<String> invoke(List<Message> messages, Runnable started) {
+        Set<String> failed = new HashSet<>();
+        try {
+            SQSBatchResponse response = function.invoke((handler, context) -> {
+                started.run();
+                return handler.handleRequest(event(messages), context);
+            });
+            if (response != null && response.getBatchItemFailures() != null) {
+                response.getBatchItemFailures().forEach(f -> failed.add(f.getItemIdentifier()));
+            }
+        } catch (RuntimeException e) {
+            // A function that throws or runs out of time fails the whole batch, as Lambda does.
+            LOG.log(System.Logger.Level.ERROR, function.name() + " failed a batch of " + messages.size() + " messages", e);
+            messages.forEach(m -> failed.add(m.messageId()));
+        }
+        return failed;
+    }
+
+    private void delete(List<Message> messages, Set<String> failed) {
         List<DeleteMessageBatchRequestEntry> done = new ArrayList<>();
         for (Message message : messages) {
             if (!failed.contains(message.messageId())) {
@@ -132,6 +186,7 @@ final class SqsEventSource implements AutoCloseable {
     public void close() {
         running = false;
         pollers.shutdown();
+        duplicates.shutdown();
         try {
             pollers.awaitTermination(10, TimeUnit.SECONDS);
         } catch (InterruptedException e) {

@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
+import software.amazon.awssdk.services.sqs.SqsClient;
 
 /** The embedded emulators, started once for all the integration tests of this JVM. */
 final class Emulators {
@@ -60,6 +61,16 @@ final class Emulators {
     static URI dynamoEndpoint() {
         clients();
         return aws.dynamoEndpoint();
+    }
+
+    /** A client of the embedded ElasticMQ, built as the functions build theirs. */
+    static SqsClient sqs() {
+        clients();
+        Settings s = settings;
+        return new AwsClients(new Settings(s.region(), s.bucket(), s.filesTable(), s.batchesTable(), s.jobsJson(),
+                s.stateMachineArn(), s.chunkLines(), s.mapConcurrency(), s.window24h(),
+                Map.of(Settings.SQS, aws.sqsEndpoint()), s.staticCredentials(), s.images(), s.ingestBucket(),
+                s.keysTable())).sqs();
     }
 
     static int freePort() {

@@ -183,13 +183,24 @@ class UploadsEndToEndTest {
                         e -> assertThat(e.getMessage()).contains("its status is 'cancelled'"));
         assertThatThrownBy(() -> client.uploads().cancel("upload_missing")).isInstanceOf(NotFoundException.class);
 
+        // Over what one request may carry, within what Lambda accepts (multipart arrives base64-encoded, 4/3 larger):
+        // the service itself answers, and names the way out.
         Path large = dir.resolve("large.jsonl");
-        Files.write(large, largeFile());
+        Files.write(large, Arrays.copyOf(largeFile(), 4 * 1024 * 1024 + 1));
         assertThatThrownBy(() -> client.files().create(FileCreateParams.builder().file(large)
                 .purpose(FilePurpose.BATCH).build()))
                 .isInstanceOfSatisfying(OpenAIServiceException.class, e -> {
                     assertThat(e.statusCode()).isEqualTo(413);
                     assertThat(e.getMessage()).contains("/v1/uploads");
+                });
+        // Beyond Lambda's 6 MB the function never sees the request: API Gateway's own 413, as in the cloud.
+        Path larger = dir.resolve("larger.jsonl");
+        Files.write(larger, largeFile());
+        assertThatThrownBy(() -> client.files().create(FileCreateParams.builder().file(larger)
+                .purpose(FilePurpose.BATCH).build()))
+                .isInstanceOfSatisfying(OpenAIServiceException.class, e -> {
+                    assertThat(e.statusCode()).isEqualTo(413);
+                    assertThat(e.getMessage()).contains("Request Entity Too Large");
                 });
     }
 }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.openbatch.core.Json;
+import dev.openbatch.local.lambda.FunctionError;
 import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.Map;
@@ -53,7 +54,8 @@ final class Integrations {
      * Calls the function named by {@code FunctionName} with {@code Payload} ({@code {}} when absent)
      * and answers as Lambda's Invoke does. A thrown exception fails the task with the exception's
      * fully qualified class name as the error, as the Java Lambda runtime reports it in
-     * {@code errorType}, so a Catch written for the cloud matches locally too.
+     * {@code errorType}, so a Catch written for the cloud matches locally too; an error Lambda
+     * itself reports ({@link FunctionError}: {@code Sandbox.Timedout}, ...) goes by its own name.
      */
     JsonNode invokeLambda(JsonNode parameters, int timeoutSeconds) throws StateFailure, InterruptedException {
         JsonNode functionName = parameters.get("FunctionName");
@@ -86,12 +88,14 @@ final class Integrations {
             if (error instanceof TaskError refused) {
                 throw StateFailure.of(refused.error(), refused.getMessage());
             }
+            // Lambda's own errors (a timeout, an answer too large) carry the errorType Lambda reports.
+            String errorType = error instanceof FunctionError lambda ? lambda.errorType() : error.getClass().getName();
             ObjectNode cause = JsonNodeFactory.instance.objectNode();
             if (error.getMessage() != null) {
                 cause.put("errorMessage", error.getMessage());
             }
-            cause.put("errorType", error.getClass().getName());
-            throw StateFailure.of(error.getClass().getName(), Json.writeString(cause));
+            cause.put("errorType", errorType);
+            throw StateFailure.of(errorType, Json.writeString(cause));
         } catch (TimeoutException e) {
             throw StateFailure.of(StateFailure.TIMEOUT, "The task did not finish within " + timeoutSeconds + " seconds");
         } finally {

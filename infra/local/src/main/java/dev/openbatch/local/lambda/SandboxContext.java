@@ -1,20 +1,16 @@
-package dev.openbatch.local;
+package dev.openbatch.local.lambda;
 
 import com.amazonaws.services.lambda.runtime.ClientContext;
 import com.amazonaws.services.lambda.runtime.CognitoIdentity;
 import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.LambdaLogger;
 import java.nio.charset.StandardCharsets;
-import java.util.UUID;
 
-/** The Lambda context a function sees when the local runtime invokes it in-process. */
-record LocalContext(String functionName, String awsRequestId, long deadlineNanos) implements Context {
-
-    private static final int TIMEOUT_MILLIS = 30_000;
-
-    static LocalContext invocation(String functionName) {
-        return new LocalContext(functionName, UUID.randomUUID().toString(), System.nanoTime() + TIMEOUT_MILLIS * 1_000_000L);
-    }
+/**
+ * The Lambda context of one invocation: its request id, and the time left before the function's
+ * timeout, counting down from the moment the invocation started.
+ */
+record SandboxContext(String functionName, String awsRequestId, long deadlineNanos) implements Context {
 
     @Override
     public String getAwsRequestId() {
