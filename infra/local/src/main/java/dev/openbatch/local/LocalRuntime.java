@@ -144,13 +144,21 @@ public final class LocalRuntime implements AutoCloseable {
 
     /**
      * What tests put between the runtime and its functions, to make a step fail, stop or repeat as
-     * it may in the cloud; {@link #NONE} otherwise.
+     * it may in the cloud; {@link #NONE} otherwise. {@code stepFunctionsSqs} wraps the client Step
+     * Functions sends chunk messages with, to make SendMessage fail as SQS may.
      */
     record Interceptors(UnaryOperator<Function<JsonNode, JsonNode>> validator,
                         UnaryOperator<Function<JsonNode, JsonNode>> finalizer,
-                        UnaryOperator<RequestHandler<SQSEvent, SQSBatchResponse>> worker) {
+                        UnaryOperator<RequestHandler<SQSEvent, SQSBatchResponse>> worker,
+                        UnaryOperator<SqsClient> stepFunctionsSqs) {
 
         static final Interceptors NONE = new Interceptors(f -> f, f -> f, w -> w);
+
+        Interceptors(UnaryOperator<Function<JsonNode, JsonNode>> validator,
+                     UnaryOperator<Function<JsonNode, JsonNode>> finalizer,
+                     UnaryOperator<RequestHandler<SQSEvent, SQSBatchResponse>> worker) {
+            this(validator, finalizer, worker, c -> c);
+        }
     }
 
     /**
@@ -236,8 +244,8 @@ public final class LocalRuntime implements AutoCloseable {
             Queue deadLetters = new Queue(deadLetterUrl, arn(sqs, deadLetterUrl));
 
             // Executions are kept in the data directory, so a runtime stopped or killed mid-batch resumes it.
-            LocalStepFunctions stepFunctions = new LocalStepFunctions(options.region(), functions, sqs,
-                    options.dataDir().resolve("stepfunctions"));
+            LocalStepFunctions stepFunctions = new LocalStepFunctions(options.region(), functions,
+                    interceptors.stepFunctionsSqs().apply(sqs), options.dataDir().resolve("stepfunctions"));
             started.add(stepFunctions);
             StepFunctionsServer server = StepFunctionsServer.start(stepFunctions, options.host(), 0);
             started.add(server);

@@ -16,34 +16,34 @@ import software.amazon.awssdk.services.sqs.model.SqsException;
  * A real SQS client whose next SendMessage calls fail as the SDK fails them once its own retries are
  * spent — throttled, a 5xx, no connection — and which then sends for real.
  */
-final class FlakySqs implements SqsClient {
+public final class FlakySqs implements SqsClient {
 
     private final SqsClient real;
     private final Deque<RuntimeException> faults;
-    final AtomicInteger failedSends = new AtomicInteger();
+    public final AtomicInteger failedSends = new AtomicInteger();
 
-    FlakySqs(SqsClient real, List<RuntimeException> faults) {
+    public FlakySqs(SqsClient real, List<RuntimeException> faults) {
         this.real = real;
         this.faults = new ArrayDeque<>(faults);
     }
 
     /** SQS's answer to too many requests, which its model does not name as an exception. */
-    static SqsException throttled() {
+    public static SqsException throttled() {
         return service(400, "ThrottlingException", "Rate exceeded");
     }
 
-    static SqsException internalError() {
+    public static SqsException internalError() {
         return service(500, "InternalError", "We encountered an internal error. Please try again.");
     }
 
-    static RequestThrottledException requestThrottled() {
+    public static RequestThrottledException requestThrottled() {
         return (RequestThrottledException) RequestThrottledException.builder().statusCode(400).requestId("req-throttled")
                 .awsErrorDetails(AwsErrorDetails.builder().errorCode("RequestThrottled").serviceName("Sqs")
                         .errorMessage("Request is throttled.").build())
                 .build();
     }
 
-    static SdkClientException connectionReset() {
+    public static SdkClientException connectionReset() {
         return SdkClientException.create("Unable to execute HTTP request: Connection reset");
     }
 
