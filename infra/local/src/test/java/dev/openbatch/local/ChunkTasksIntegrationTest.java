@@ -106,7 +106,7 @@ class ChunkTasksIntegrationTest {
         assertThat(finalizations.getFirst()).isEqualTo(json(Json.writeString(Map.of(
                 "batch_id", batchId, "tenant", "default", "chunk_count", 4))));
         assertThat(finalizedAt.getFirst().getEpochSecond()).as("the finalizer is called at the window's end")
-                .isBetween(expiresAt - 1, expiresAt + 5);
+                .isBetween(expiresAt - 1, expiresAt + 10);
         assertThat(Batch.Status.of(batch.status().asString())).isIn(Batch.Status.EXPIRED, Batch.Status.FAILED);
         finalizations.stream().filter(p -> p.has("error")).forEach(failed ->
                 assertThat(failed.get("chunk_count").asInt()).as("MarkFailed keeps the chunk count").isEqualTo(4));
