@@ -52,7 +52,8 @@ class CloudLimitsTest {
         // What MarkFailed receives after the Map's Catch: the execution's input, Validate's result, the error.
         String state = Json.writeString(Map.of(
                 "batch_id", "batch_" + "0".repeat(32), "tenant", "t".repeat(128),
-                "validation", new ValidateBatch.Outcome(true, chunks, chunks.size(), 40),
+                "validation", new ValidateBatch.Outcome(true, chunks, chunks.size(), 40,
+                        ValidateBatch.UNLIMITED_CHUNK_WAIT_SECONDS),
                 "error", Map.of("Error", "E".repeat(256), "Cause", "c".repeat(32_768))));
 
         assertThat((long) state.length()).isLessThanOrEqualTo(CloudLimits.stateBytes(chunkLines, 40));

@@ -215,13 +215,21 @@ public final class LocalRuntime implements AutoCloseable {
 
     /**
      * What tests put between the runtime and its functions, to make a step fail, stop or repeat as
-     * it may in the cloud; {@link #NONE} otherwise.
+     * it may in the cloud; {@link #NONE} otherwise. {@code stepFunctionsSqs} wraps the client Step
+     * Functions sends chunk messages with, to make SendMessage fail as SQS may.
      */
     record Interceptors(UnaryOperator<Function<JsonNode, JsonNode>> validator,
                         UnaryOperator<Function<JsonNode, JsonNode>> finalizer,
-                        UnaryOperator<RequestHandler<SQSEvent, SQSBatchResponse>> worker) {
+                        UnaryOperator<RequestHandler<SQSEvent, SQSBatchResponse>> worker,
+                        UnaryOperator<SqsClient> stepFunctionsSqs) {
 
         static final Interceptors NONE = new Interceptors(f -> f, f -> f, w -> w);
+
+        Interceptors(UnaryOperator<Function<JsonNode, JsonNode>> validator,
+                     UnaryOperator<Function<JsonNode, JsonNode>> finalizer,
+                     UnaryOperator<RequestHandler<SQSEvent, SQSBatchResponse>> worker) {
+            this(validator, finalizer, worker, c -> c);
+        }
     }
 
     /**
@@ -319,8 +327,8 @@ public final class LocalRuntime implements AutoCloseable {
             Map<String, Function<JsonNode, JsonNode>> invoked = new HashMap<>();
             functions.forEach((name, function) -> invoked.put(name,
                     LocalPermissions.invokedByStateMachine(Permissions.deployed(), bootstrap, name, function)));
-            LocalStepFunctions stepFunctions = new LocalStepFunctions(options.region(), invoked, stateMachineSqs,
-                    options.dataDir().resolve("stepfunctions"));
+            LocalStepFunctions stepFunctions = new LocalStepFunctions(options.region(), invoked,
+                    interceptors.stepFunctionsSqs().apply(stateMachineSqs), options.dataDir().resolve("stepfunctions"));
             started.add(stepFunctions);
             StepFunctionsServer server = StepFunctionsServer.start(stepFunctions, options.host(), 0);
             started.add(server);

@@ -27,12 +27,18 @@ public final class ValidateBatch {
      * @param chunks         the chunks to map over
      * @param chunkCount     how many chunks there are, for the finalizer
      * @param maxConcurrency how many chunks run at once
+     * @param chunkTimeoutSeconds how long a chunk's task waits for its answer: until the batch's
+     *                       window ends ({@code 24h}, at least 1 s), else {@link #UNLIMITED_CHUNK_WAIT_SECONDS}
      */
     public record Outcome(
             @JsonProperty("valid") boolean valid,
             @JsonProperty("chunks") List<Chunk> chunks,
             @JsonProperty("chunk_count") int chunkCount,
-            @JsonProperty("max_concurrency") int maxConcurrency) {}
+            @JsonProperty("max_concurrency") int maxConcurrency,
+            @JsonProperty("chunk_timeout_seconds") long chunkTimeoutSeconds) {}
+
+    /** The longest an {@code unlimited} batch's chunk waits for a worker's answer: 30 days. */
+    public static final long UNLIMITED_CHUNK_WAIT_SECONDS = 30L * 24 * 3600;
 
     private final BatchRepository batches;
     private final FileContentStore content;
@@ -53,7 +59,7 @@ public final class ValidateBatch {
         Batch batch = batches.find(tenant, batchId)
                 .orElseThrow(() -> new IllegalStateException("no batch " + batchId + " of " + tenant));
         if (batch.status().equals(Batch.Status.FAILED)) {
-            return new Outcome(false, List.of(), 0, mapConcurrency);
+            return new Outcome(false, List.of(), 0, mapConcurrency, chunkTimeout(batch, clock.instant().getEpochSecond()));
         }
         InputValidator.Result result;
         try (InputStream input = content.open(Files.contentKey(batch.inputFileId()))) {
@@ -65,11 +71,12 @@ public final class ValidateBatch {
             throw new UncheckedIOException(e);
         }
         long now = clock.instant().getEpochSecond();
+        long chunkTimeout = chunkTimeout(batch, now);
         return switch (result) {
             case InputValidator.Result.Invalid invalid -> {
                 batches.transition(tenant, batchId, Set.of(Batch.Status.VALIDATING, Batch.Status.CANCELLING),
                         Batch.Status.FAILED, Map.of("failed_at", now), null, invalid.errors());
-                yield new Outcome(false, List.of(), 0, mapConcurrency);
+                yield new Outcome(false, List.of(), 0, mapConcurrency, chunkTimeout);
             }
             case InputValidator.Result.Valid valid -> {
                 long total = valid.total();
@@ -79,8 +86,13 @@ public final class ValidateBatch {
                     batches.transition(tenant, batchId, Set.of(Batch.Status.CANCELLING), Batch.Status.CANCELLING,
                             Map.of(), total, null);
                 }
-                yield new Outcome(true, valid.chunks(), valid.chunks().size(), mapConcurrency);
+                yield new Outcome(true, valid.chunks(), valid.chunks().size(), mapConcurrency, chunkTimeout);
             }
         };
+    }
+
+    /** Seconds left in the batch's window, counted once its input is read, or 30 days for {@code unlimited}. */
+    private static long chunkTimeout(Batch batch, long now) {
+        return batch.expiresAt() == null ? UNLIMITED_CHUNK_WAIT_SECONDS : Math.max(1, batch.expiresAt() - now);
     }
 }

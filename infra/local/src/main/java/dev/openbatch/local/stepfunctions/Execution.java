@@ -6,9 +6,12 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.openbatch.core.Json;
 import dev.openbatch.local.stepfunctions.LocalStepFunctions.ExecutionDescription;
 import dev.openbatch.local.stepfunctions.LocalStepFunctions.ExecutionStatus;
+import dev.openbatch.local.stepfunctions.LocalStepFunctions.HistoryEvent;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
@@ -40,6 +43,11 @@ final class Execution {
     private String cause;
     private Thread thread;
     private boolean suspended;
+    /** The events written since this process took the execution on; ids go on from those before. */
+    private final List<HistoryEvent> history = new ArrayList<>();
+    /** Every event the execution has written, those before a restart included. */
+    private long historyEvents;
+    private boolean historyFull;
 
     Execution(String arn, String name, String stateMachineArn, String stateMachineName, String input, JsonNode inputJson,
               ExecutionStore store) {
@@ -76,6 +84,7 @@ final class Execution {
         execution.output = text(kept, "output");
         execution.error = text(kept, "error");
         execution.cause = text(kept, "cause");
+        execution.historyEvents = kept.path("history_events").asLong();
         return execution;
     }
 
@@ -106,8 +115,58 @@ final class Execution {
         this.output = output;
         this.error = error;
         this.cause = cause;
+        ObjectNode details = JsonNodeFactory.instance.objectNode();
+        if (error != null) {
+            details.put("error", error);
+        }
+        if (cause != null) {
+            details.put("cause", cause);
+        }
+        switch (status) {
+            case SUCCEEDED -> append(root, "ExecutionSucceeded", null, null);
+            case FAILED -> append(root, "ExecutionFailed", "executionFailedEventDetails", details);
+            case ABORTED -> append(root, "ExecutionAborted", "executionAbortedEventDetails", details);
+            case TIMED_OUT -> append(root, "ExecutionTimedOut", "executionTimedOutEventDetails", details);
+            case RUNNING -> throw new IllegalArgumentException("an execution cannot end RUNNING");
+        }
         record();
         return true;
+    }
+
+    /**
+     * Writes an event to the history, as Step Functions writes one for each step of a state, Map
+     * iteration and attempt. The service fails an execution whose history reaches its quota with an
+     * error that no Retry or Catch sees, and the failure takes the last id; so does this.
+     *
+     * @param frame   the walk the event belongs to, for its previousEventId
+     * @param details the event's details, as {@code detailsField} of the event, or null
+     * @throws StateFailure States.Runtime once the history is full
+     */
+    synchronized void event(Frame frame, String type, String detailsField, ObjectNode details) throws StateFailure {
+        if (status != ExecutionStatus.RUNNING || suspended) {
+            return;
+        }
+        if (historyFull || historyEvents + 1 >= Limits.HISTORY_EVENTS) {
+            historyFull = true;
+            throw StateFailure.runtime(Limits.HISTORY_FULL);
+        }
+        append(frame, type, detailsField, details);
+    }
+
+    private void append(Frame frame, String type, String detailsField, ObjectNode details) {
+        long id = ++historyEvents;
+        long previous = frame.lastEvent > 0 ? frame.lastEvent : id - 1;
+        frame.lastEvent = id;
+        history.add(new HistoryEvent(id, previous, Instant.now(), type, detailsField, details));
+    }
+
+    synchronized long historyEvents() {
+        return historyEvents;
+    }
+
+    /** The events written in this process, oldest first. */
+    synchronized List<HistoryEvent> history() {
+        return List.copyOf(history);
     }
 
     /** Ends a running execution from outside (StopExecution, its TimeoutSeconds) and interrupts its work. */
@@ -200,6 +259,7 @@ final class Execution {
         kept.put("output", output);
         kept.put("error", error);
         kept.put("cause", cause);
+        kept.put("history_events", historyEvents);
         if (status == ExecutionStatus.RUNNING) {
             kept.set("progress", root.toJson());
         }

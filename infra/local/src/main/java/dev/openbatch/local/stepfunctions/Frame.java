@@ -26,6 +26,8 @@ final class Frame {
     final Map<Integer, JsonNode> finished = new TreeMap<>();
     /** Map iterations under way, by index. */
     final Map<Integer, Frame> running = new TreeMap<>();
+    /** The id of the last history event this walk wrote, for the next one's previousEventId; not kept. */
+    long lastEvent;
 
     /** Forgets what the current state had done, as a new state, or a new attempt of the same one, begins. */
     void clearWork() {

@@ -16,9 +16,11 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
+import software.amazon.awssdk.awscore.exception.AwsErrorDetails;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.sqs.SqsClient;
+import software.amazon.awssdk.services.sqs.model.SqsException;
 
 /**
  * The two task resources of the subset: {@code lambda:invoke} against in-process functions, and
@@ -33,7 +35,18 @@ final class Integrations {
         volatile long lastHeartbeatNanos = System.nanoTime();
     }
 
+    /** What a callback task does once its message is sent and before it waits: Step Functions writes TaskSubmitted. */
+    @FunctionalInterface
+    interface Submitted {
+        void sent() throws StateFailure;
+    }
+
     private static final CancellationException CLOSED = new CancellationException("the task no longer waits");
+
+    /** What Step Functions calls an SQS call that never got an answer: a network error, a timeout. */
+    static final String SQS_CLIENT_ERROR = "SQS.SdkClientException";
+    /** What it calls an error SQS answered that the SQS model does not name: throttling, a 5xx, a denial. */
+    static final String SQS_SERVICE_ERROR = "SQS.AmazonSQSException";
 
     private final Map<String, Function<JsonNode, JsonNode>> functions;
     private final SqsClient sqs;
@@ -124,12 +137,13 @@ final class Integrations {
      * waits for SendTaskSuccess or SendTaskFailure with {@code token}, failing the task with
      * States.HeartbeatTimeout or States.Timeout when the definition's seconds pass first.
      */
-    JsonNode sendAndWait(String token, JsonNode parameters, int timeoutSeconds, int heartbeatSeconds)
+    JsonNode sendAndWait(String token, JsonNode parameters, int timeoutSeconds, int heartbeatSeconds, Submitted submitted)
             throws StateFailure, InterruptedException {
         Callback callback = callbacks.get(token);
         long start = System.nanoTime();
         try {
             send(parameters);
+            submitted.sent();
             while (true) {
                 long now = System.nanoTime();
                 long timeoutAt = timeoutSeconds > 0 ? start + TimeUnit.SECONDS.toNanos(timeoutSeconds) : Long.MAX_VALUE;
@@ -169,10 +183,30 @@ final class Integrations {
         try {
             sqs.sendMessage(request -> request.queueUrl(queueUrl.asText()).messageBody(text));
         } catch (AwsServiceException e) {
-            throw StateFailure.of("SQS." + e.getClass().getSimpleName(), e.awsErrorDetails().errorMessage());
+            throw StateFailure.of(sqsErrorName(e), sqsCause(e));
         } catch (SdkException e) {
-            throw StateFailure.of("SQS." + e.getClass().getSimpleName(), e.getMessage());
+            throw StateFailure.of(SQS_CLIENT_ERROR, e.getMessage());
         }
+    }
+
+
+    /**
+     * The error name Step Functions gives a failed SQS call: {@code SQS.} and the SDK's exception for
+     * an error the SQS model names ({@code SQS.QueueDoesNotExistException},
+     * {@code SQS.RequestThrottledException}, ...), {@link #SQS_SERVICE_ERROR} for any other answer.
+     * The service names them after its Java SDK's classes, whose modelled ones the v2 SDK shares.
+     */
+    static String sqsErrorName(AwsServiceException e) {
+        boolean modelled = e instanceof SqsException && e.getClass() != SqsException.class;
+        return modelled ? "SQS." + e.getClass().getSimpleName() : SQS_SERVICE_ERROR;
+    }
+
+    /** The cause as the service's Java SDK words a service error. */
+    private static String sqsCause(AwsServiceException e) {
+        AwsErrorDetails details = e.awsErrorDetails();
+        String message = details == null || details.errorMessage() == null ? e.getMessage() : details.errorMessage();
+        return message + " (Service: AmazonSQS; Status Code: " + e.statusCode() + "; Error Code: "
+                + (details == null ? null : details.errorCode()) + "; Request ID: " + e.requestId() + ")";
     }
 
     void succeed(String token, JsonNode output) {

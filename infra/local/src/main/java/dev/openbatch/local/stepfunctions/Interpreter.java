@@ -25,9 +25,6 @@ import java.util.stream.IntStream;
 /** Walks the states of one execution with the States Language's input and output processing. */
 final class Interpreter {
 
-    /** Step Functions refuses state data over 256 KiB; so do we, so a payload too big for the cloud fails here too. */
-    static final int MAX_PAYLOAD_BYTES = 256 * 1024;
-
     private record Step(JsonNode output, String next) {}
 
     @FunctionalInterface
@@ -53,7 +50,7 @@ final class Interpreter {
         String name = position == null ? scope.startAt() : position.getKey();
         JsonNode data = position == null ? input : position.getValue();
         if (position == null) {
-            execution.enter(frame, name, data);
+            enter(scope, frame, name, data);
         }
         while (true) {
             ensureRunning();
@@ -63,14 +60,41 @@ final class Interpreter {
                         + " longer has");
             }
             Step step = step(state, data, frame);
-            checkSize(state.name(), step.output());
+            checkSize(state.name(), step.output(), "an output");
+            execution.event(frame, kind(state) + "StateExited", "stateExitedEventDetails", named(state.name()));
             if (step.next() == null) {
                 return step.output();
             }
             name = step.next();
             data = step.output();
-            execution.enter(frame, name, data);
+            enter(scope, frame, name, data);
         }
+    }
+
+    private void enter(Scope scope, Frame frame, String name, JsonNode data) throws StateFailure {
+        execution.enter(frame, name, data);
+        State state = scope.states().get(name);
+        if (state != null) {
+            execution.event(frame, kind(state) + "StateEntered", "stateEnteredEventDetails", named(name));
+        }
+    }
+
+    /** The word Step Functions starts a state's history events with: TaskStateEntered, MapStateExited, ... */
+    private static String kind(State state) {
+        return switch (state) {
+            case State.Task t -> "Task";
+            case State.MapState m -> "Map";
+            case State.Choice c -> "Choice";
+            case State.Pass p -> "Pass";
+            case State.Succeed s -> "Succeed";
+            case State.Fail f -> "Fail";
+        };
+    }
+
+    private static ObjectNode named(String name) {
+        ObjectNode details = JsonNodeFactory.instance.objectNode();
+        details.put("name", name);
+        return details;
     }
 
     private Step step(State state, JsonNode input, Frame frame) throws StateFailure, InterruptedException {
@@ -87,22 +111,78 @@ final class Interpreter {
         };
     }
 
+    /**
+     * One attempt of a task, writing the events Step Functions writes for it: TaskScheduled,
+     * TaskStarted, TaskSubmitted once a callback's message is sent, then TaskSucceeded, TaskFailed or
+     * TaskTimedOut.
+     */
     private JsonNode task(State.Task task, JsonNode input, Frame frame) throws StateFailure, InterruptedException {
         JsonNode effective = JsonPaths.select(input, task.io().inputPath(), "InputPath");
         ObjectNode context = context(task.name());
-        JsonNode result = switch (task.resource()) {
-            case LAMBDA_INVOKE -> integrations.invokeLambda(
-                    JsonPaths.applyTemplate(task.io().parameters(), effective, context), task.timeoutSeconds());
-            case SQS_SEND_WAIT_FOR_TASK_TOKEN -> {
-                // The token it waited on before a restart, so an answer sent with it still counts.
-                String token = integrations.token(execution.token(frame));
-                execution.awaitToken(frame, token);
-                context.putObject("Task").put("Token", token);
-                yield integrations.sendAndWait(token, JsonPaths.applyTemplate(task.io().parameters(), effective, context),
-                        task.timeoutSeconds(), task.heartbeatSeconds());
+        int timeoutSeconds = timeoutSeconds(task, effective);
+        String resource = task.resource() == State.Resource.LAMBDA_INVOKE ? "invoke" : "sendMessage.waitForTaskToken";
+        ObjectNode details = JsonNodeFactory.instance.objectNode();
+        details.put("resourceType", task.resource() == State.Resource.LAMBDA_INVOKE ? "lambda" : "sqs");
+        details.put("resource", resource);
+        JsonNode result;
+        try {
+            result = switch (task.resource()) {
+                case LAMBDA_INVOKE -> {
+                    JsonNode parameters = JsonPaths.applyTemplate(task.io().parameters(), effective, context);
+                    scheduled(task, frame, parameters, timeoutSeconds, details);
+                    yield integrations.invokeLambda(parameters, timeoutSeconds);
+                }
+                case SQS_SEND_WAIT_FOR_TASK_TOKEN -> {
+                    // The token it waited on before a restart, so an answer sent with it still counts.
+                    String token = integrations.token(execution.token(frame));
+                    execution.awaitToken(frame, token);
+                    context.putObject("Task").put("Token", token);
+                    JsonNode parameters = JsonPaths.applyTemplate(task.io().parameters(), effective, context);
+                    scheduled(task, frame, parameters, timeoutSeconds, details);
+                    yield integrations.sendAndWait(token, parameters, timeoutSeconds, task.heartbeatSeconds(),
+                            () -> execution.event(frame, "TaskSubmitted", "taskSubmittedEventDetails", details.deepCopy()));
+                }
+            };
+            checkSize(task.name(), result, "a result");
+        } catch (StateFailure failure) {
+            if (!failure.terminal()) {
+                ObjectNode failed = details.deepCopy().put("error", failure.error());
+                if (failure.cause() != null) {
+                    failed.put("cause", failure.cause());
+                }
+                boolean timedOut = failure.matches(StateFailure.TIMEOUT);
+                execution.event(frame, timedOut ? "TaskTimedOut" : "TaskFailed",
+                        timedOut ? "taskTimedOutEventDetails" : "taskFailedEventDetails", failed);
             }
-        };
+            throw failure;
+        }
+        execution.event(frame, "TaskSucceeded", "taskSucceededEventDetails", details.deepCopy());
         return output(task.name(), task.io(), input, result, context);
+    }
+
+    /** The task's input after Parameters is bounded too; then TaskScheduled and TaskStarted. */
+    private void scheduled(State.Task task, Frame frame, JsonNode parameters, int timeoutSeconds, ObjectNode details)
+            throws StateFailure {
+        checkSize(task.name(), parameters, "an input, after Parameters,");
+        ObjectNode scheduled = details.deepCopy();
+        if (timeoutSeconds > 0) {
+            scheduled.put("timeoutInSeconds", timeoutSeconds);
+        }
+        execution.event(frame, "TaskScheduled", "taskScheduledEventDetails", scheduled);
+        execution.event(frame, "TaskStarted", "taskStartedEventDetails", details.deepCopy());
+    }
+
+    /** TimeoutSeconds, or the positive integer TimeoutSecondsPath selects from the task's input. */
+    private static int timeoutSeconds(State.Task task, JsonNode effective) throws StateFailure {
+        if (task.timeoutSecondsPath() == null) {
+            return task.timeoutSeconds();
+        }
+        JsonNode value = task.timeoutSecondsPath().read(effective).orElse(null);
+        if (value == null || !value.canConvertToInt() || !value.isIntegralNumber() || value.asInt() < 1) {
+            throw StateFailure.runtime("TimeoutSecondsPath '" + task.timeoutSecondsPath().text() + "' of state '"
+                    + task.name() + "' must select a positive integer, not " + value);
+        }
+        return value.asInt();
     }
 
     private JsonNode map(State.MapState map, JsonNode input, Frame frame) throws StateFailure, InterruptedException {
@@ -116,9 +196,13 @@ final class Interpreter {
         int maxConcurrency = map.maxConcurrency();
         if (map.maxConcurrencyPath() != null) {
             JsonNode value = JsonPaths.select(effective, map.maxConcurrencyPath(), "MaxConcurrencyPath");
-            if (!value.canConvertToInt() || !value.isIntegralNumber() || value.asInt() < 0) {
+            if (!value.canConvertToLong() || !value.isIntegralNumber() || value.asLong() < 0) {
                 throw StateFailure.runtime("MaxConcurrencyPath of state '" + map.name()
                         + "' must select a non-negative integer, not " + value);
+            }
+            if (value.asLong() > Limits.INLINE_MAP_CONCURRENCY) {
+                throw StateFailure.runtime("state '" + map.name() + "': " + Limits.inlineMapConcurrency(
+                        "MaxConcurrencyPath '" + map.maxConcurrencyPath().text() + "' selected", value.asLong()));
             }
             maxConcurrency = value.asInt();
         }
@@ -132,10 +216,23 @@ final class Interpreter {
             ObjectNode item = itemContext.putObject("Map").putObject("Item");
             item.put("Index", index);
             item.set("Value", items.get(index));
-            iterationInputs.add(JsonPaths.applyTemplate(map.itemSelector(), effective, itemContext));
+            JsonNode iterationInput = JsonPaths.applyTemplate(map.itemSelector(), effective, itemContext);
+            checkSize(map.name(), iterationInput, "an iteration input, after ItemSelector,");
+            iterationInputs.add(iterationInput);
         }
-        return output(map.name(), map.io(), input, iterate(map.processor(), iterationInputs, maxConcurrency, frame),
-                context);
+        ObjectNode started = JsonNodeFactory.instance.objectNode().put("length", items.size());
+        execution.event(frame, "MapStateStarted", "mapStateStartedEventDetails", started);
+        ArrayNode results;
+        try {
+            results = iterate(map.name(), map.processor(), iterationInputs, maxConcurrency, frame);
+        } catch (StateFailure failure) {
+            if (!failure.terminal()) {
+                execution.event(frame, "MapStateFailed", null, null);
+            }
+            throw failure;
+        }
+        execution.event(frame, "MapStateSucceeded", null, null);
+        return output(map.name(), map.io(), input, results, context);
     }
 
     /**
@@ -144,19 +241,19 @@ final class Interpreter {
      * and interrupts the iterations still running. Iterations that ended before a restart are not
      * run again; those under way go on from where they stood.
      */
-    private ArrayNode iterate(Scope processor, List<JsonNode> inputs, int maxConcurrency, Frame frame)
+    private ArrayNode iterate(String mapName, Scope processor, List<JsonNode> inputs, int maxConcurrency, Frame frame)
             throws StateFailure, InterruptedException {
         JsonNode[] outputs = new JsonNode[inputs.size()];
         execution.finishedIterations(frame).forEach((index, output) -> outputs[index] = output);
         // In order, so the iterations under way at a restart (always the first unfinished ones) go first.
         List<Integer> todo = IntStream.range(0, inputs.size()).filter(i -> outputs[i] == null).boxed().toList();
-        int limit = maxConcurrency == 0 ? todo.size() : Math.min(maxConcurrency, todo.size());
+        int limit = Math.min(maxConcurrency == 0 ? Limits.INLINE_MAP_CONCURRENCY : maxConcurrency, todo.size());
         ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
         CompletionService<Integer> finished = new ExecutorCompletionService<>(threads);
         try {
             int started = 0;
             for (; started < limit; started++) {
-                submit(finished, processor, inputs, todo.get(started), outputs, frame);
+                submit(finished, mapName, processor, inputs, todo.get(started), outputs, frame);
             }
             for (int done = 0; done < todo.size(); done++) {
                 try {
@@ -170,7 +267,7 @@ final class Interpreter {
                     }
                 }
                 if (started < todo.size()) {
-                    submit(finished, processor, inputs, todo.get(started++), outputs, frame);
+                    submit(finished, mapName, processor, inputs, todo.get(started++), outputs, frame);
                 }
             }
         } finally {
@@ -185,11 +282,24 @@ final class Interpreter {
         return results;
     }
 
-    private void submit(CompletionService<Integer> finished, Scope processor, List<JsonNode> inputs, int index,
-                        JsonNode[] outputs, Frame frame) {
+    private void submit(CompletionService<Integer> finished, String mapName, Scope processor, List<JsonNode> inputs,
+                        int index, JsonNode[] outputs, Frame frame) {
         Frame iteration = execution.iteration(frame, index);
+        ObjectNode details = named(mapName).put("index", index);
         finished.submit(() -> {
-            outputs[index] = run(processor, inputs.get(index), iteration);
+            iteration.lastEvent = frame.lastEvent;
+            if (execution.position(iteration).isEmpty()) {
+                execution.event(iteration, "MapIterationStarted", "mapIterationStartedEventDetails", details);
+            }
+            try {
+                outputs[index] = run(processor, inputs.get(index), iteration);
+            } catch (StateFailure failure) {
+                if (!failure.terminal()) {
+                    execution.event(iteration, "MapIterationFailed", "mapIterationFailedEventDetails", details);
+                }
+                throw failure;
+            }
+            execution.event(iteration, "MapIterationSucceeded", "mapIterationSucceededEventDetails", details);
             execution.finishIteration(frame, index, outputs[index]);
             return index;
         });
@@ -258,13 +368,16 @@ final class Interpreter {
         JsonNode result = pass.result() != null ? pass.result().deepCopy()
                 : pass.io().parameters() != null ? JsonPaths.applyTemplate(pass.io().parameters(), effective, context)
                 : effective;
+        if (pass.io().parameters() != null) {
+            checkSize(pass.name(), result, "an input, after Parameters,");
+        }
         return output(pass.name(), pass.io(), input, result, context);
     }
 
     /** ResultSelector, ResultPath (onto the state's raw input), OutputPath. */
     private static JsonNode output(String state, Io io, JsonNode rawInput, JsonNode result, JsonNode context)
             throws StateFailure {
-        checkSize(state, result);
+        checkSize(state, result, "a result");
         JsonNode selected = io.resultSelector() == null ? result : JsonPaths.applyTemplate(io.resultSelector(), result, context);
         return JsonPaths.select(JsonPaths.withResult(rawInput, io.resultPath(), selected), io.outputPath(), "OutputPath");
     }
@@ -343,11 +456,16 @@ final class Interpreter {
         }
     }
 
-    private static void checkSize(String state, JsonNode data) throws StateFailure {
+    /**
+     * States.DataLimitExceeded, which nothing catches or retries, where Step Functions raises it: a
+     * state's input after Parameters (or ItemSelector), a task's result, a state's output; each
+     * bounded at 256 KiB of UTF-8.
+     */
+    private static void checkSize(String state, JsonNode data, String what) throws StateFailure {
         int size = Json.write(data).length;
-        if (size > MAX_PAYLOAD_BYTES) {
-            throw StateFailure.dataLimitExceeded("The state/task '" + state + "' returned a result of " + size
-                    + " bytes, over the maximum of " + MAX_PAYLOAD_BYTES + " bytes.");
+        if (size > Limits.PAYLOAD_BYTES) {
+            throw StateFailure.dataLimitExceeded("The state/task '" + state + "' has " + what + " of " + size
+                    + " bytes, over the maximum of " + Limits.PAYLOAD_BYTES + " bytes of UTF-8.");
         }
     }
 }

@@ -5,6 +5,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.openbatch.core.Json;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeSet;
@@ -47,6 +50,21 @@ public final class LocalStepFunctions implements AutoCloseable {
     public record ExecutionDescription(String executionArn, String stateMachineArn, String name, ExecutionStatus status,
                                        Instant startDate, Instant stopDate, String input, String output, String error,
                                        String cause) {}
+
+    /**
+     * One event of an execution's history, as GetExecutionHistory lists it: its details, when it has
+     * any, are the JSON of the {@code detailsField} AWS gives that type of event (names, errors,
+     * indexes; never the state's data).
+     */
+    public record HistoryEvent(long id, long previousEventId, Instant timestamp, String type, String detailsField,
+                               JsonNode details) {}
+
+    /**
+     * A page of GetExecutionHistory: the events, and the token for the next page or null.
+     * {@code total} is how many events the execution has written, those before a restart included
+     * (a restarted runtime lists only the events since it started).
+     */
+    public record HistoryPage(List<HistoryEvent> events, String nextToken, long total) {}
 
     /** What DescribeStateMachine answers; the definition is the text after substitution. */
     public record StateMachineDescription(String stateMachineArn, String name, String definition, Instant creationDate) {}
@@ -140,6 +158,7 @@ public final class LocalStepFunctions implements AutoCloseable {
         if (inputJson == null || inputJson.isMissingNode()) {
             throw new StepFunctionsException("InvalidExecutionInput", "Invalid execution input: empty");
         }
+        checkLength("input", inputText);
         String arn = "arn:aws:states:" + region + ":" + ACCOUNT + ":execution:"
                 + stateMachine.description().name() + ":" + executionName;
         Execution execution = new Execution(arn, executionName, stateMachineArn, stateMachine.description().name(),
@@ -150,6 +169,11 @@ public final class LocalStepFunctions implements AutoCloseable {
                 return new StartedExecution(existing.arn, existing.startDate);
             }
             throw new StepFunctionsException("ExecutionAlreadyExists", "Execution Already Exists: '" + arn + "'");
+        }
+        try {
+            execution.event(execution.root(), "ExecutionStarted", null, null);
+        } catch (StateFailure cannotHappen) {
+            throw new IllegalStateException(cannotHappen);
         }
         // Kept before the caller hears of it: an execution that was started is resumed after a crash.
         execution.record();
@@ -220,8 +244,35 @@ public final class LocalStepFunctions implements AutoCloseable {
         return execution.stopDate();
     }
 
+    /**
+     * An execution's history, oldest first (newest first when {@code reverseOrder}), at most
+     * {@code maxResults} events a page (0 means 100, at most 1000), as GetExecutionHistory pages it.
+     */
+    public HistoryPage executionHistory(String executionArn, int maxResults, String nextToken, boolean reverseOrder) {
+        Execution execution = execution(executionArn);
+        if (maxResults < 0 || maxResults > 1000) {
+            throw new StepFunctionsException("ValidationException", "1 validation error detected: Value '" + maxResults
+                    + "' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 1000");
+        }
+        List<HistoryEvent> events = new ArrayList<>(execution.history());
+        if (reverseOrder) {
+            Collections.reverse(events);
+        }
+        int from;
+        try {
+            from = nextToken == null ? 0 : Integer.parseInt(nextToken);
+        } catch (NumberFormatException e) {
+            throw new StepFunctionsException("InvalidToken", "Invalid Token: '" + nextToken + "'");
+        }
+        int size = maxResults == 0 ? 100 : maxResults;
+        int to = Math.min(events.size(), from + size);
+        return new HistoryPage(events.subList(Math.min(from, to), to), to < events.size() ? Integer.toString(to) : null,
+                execution.historyEvents());
+    }
+
     /** @param output JSON text, the task's result */
     public void sendTaskSuccess(String taskToken, String output) {
+        checkLength("output", output);
         JsonNode json;
         try {
             json = Json.MAPPER.readTree(output == null ? "" : output);
@@ -272,6 +323,14 @@ public final class LocalStepFunctions implements AutoCloseable {
             throw new StepFunctionsException("ExecutionDoesNotExist", "Execution Does Not Exist: '" + arn + "'");
         }
         return execution;
+    }
+
+    /** The API's own bound on a payload field, as StartExecution and SendTaskSuccess refuse one too long. */
+    private static void checkLength(String field, String value) {
+        if (value != null && value.length() > Limits.PAYLOAD_BYTES) {
+            throw new StepFunctionsException("ValidationException", "1 validation error detected: Value at '" + field
+                    + "' failed to satisfy constraint: Member must have length less than or equal to " + Limits.PAYLOAD_BYTES);
+        }
     }
 
     private static void checkName(String name) {

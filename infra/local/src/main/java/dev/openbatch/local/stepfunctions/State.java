@@ -37,11 +37,17 @@ sealed interface State {
         }
     }
 
-    /** {@code timeoutSeconds} and {@code heartbeatSeconds} are 0 when absent. */
-    record Task(String name, Resource resource, Io io, int timeoutSeconds, int heartbeatSeconds,
-                List<Retrier> retry, List<Catcher> catchers, String next) implements State {}
+    /**
+     * {@code timeoutSeconds} and {@code heartbeatSeconds} are 0 when absent; {@code timeoutSecondsPath},
+     * when not null, gives the timeout at run time instead.
+     */
+    record Task(String name, Resource resource, Io io, int timeoutSeconds, Path timeoutSecondsPath,
+                int heartbeatSeconds, List<Retrier> retry, List<Catcher> catchers, String next) implements State {}
 
-    /** One of {@code maxConcurrency} (0 = unbounded) and {@code maxConcurrencyPath} (or null) applies. */
+    /**
+     * One of {@code maxConcurrency} (0 = as many as an INLINE Map runs at once, 40) and
+     * {@code maxConcurrencyPath} (or null) applies.
+     */
     record MapState(String name, Io io, Path itemsPath, JsonNode itemSelector, Scope processor, int maxConcurrency,
                     Path maxConcurrencyPath, List<Retrier> retry, List<Catcher> catchers, String next)
             implements State {}

@@ -47,7 +47,7 @@ public final class StateMachineDefinition {
     private static final Set<String> TOP_LEVEL = Set.of("Comment", "StartAt", "States", "TimeoutSeconds");
     private static final Map<String, Set<String>> FIELDS = Map.of(
             "Task", Set.of("Type", "Comment", "Resource", "Parameters", "ResultSelector", "ResultPath", "OutputPath",
-                    "InputPath", "TimeoutSeconds", "HeartbeatSeconds", "Retry", "Catch", "Next", "End"),
+                    "InputPath", "TimeoutSeconds", "TimeoutSecondsPath", "HeartbeatSeconds", "Retry", "Catch", "Next", "End"),
             "Map", Set.of("Type", "Comment", "ItemsPath", "ItemSelector", "ItemProcessor", "MaxConcurrency",
                     "MaxConcurrencyPath", "ResultPath", "ResultSelector", "OutputPath", "InputPath", "Retry", "Catch",
                     "Next", "End"),
@@ -255,6 +255,10 @@ public final class StateMachineDefinition {
                 functionNames.add(parameters.get("FunctionName").asText());
             }
             int timeout = integer(node, "TimeoutSeconds", where, 1, 0);
+            if (node.has("TimeoutSeconds") && node.has("TimeoutSecondsPath")) {
+                throw invalid(where, "TimeoutSeconds and TimeoutSecondsPath are exclusive");
+            }
+            Path timeoutPath = node.has("TimeoutSecondsPath") ? referencePath(node, "TimeoutSecondsPath", where) : null;
             int heartbeat = integer(node, "HeartbeatSeconds", where, 1, 0);
             if (heartbeat > 0 && resource != Resource.SQS_SEND_WAIT_FOR_TASK_TOKEN) {
                 throw invalid(where, "HeartbeatSeconds is supported only with " + Resource.SQS_SEND_WAIT_FOR_TASK_TOKEN.arn);
@@ -262,7 +266,7 @@ public final class StateMachineDefinition {
             if (heartbeat > 0 && timeout > 0 && heartbeat >= timeout) {
                 throw invalid(where, "HeartbeatSeconds must be smaller than TimeoutSeconds");
             }
-            return new State.Task(name, resource, io(node, where, parameters), timeout, heartbeat,
+            return new State.Task(name, resource, io(node, where, parameters), timeout, timeoutPath, heartbeat,
                     retriers(node, where), catchers(node, where), next(node, where));
         }
 
@@ -294,8 +298,12 @@ public final class StateMachineDefinition {
             }
             Path itemsPath = node.has("ItemsPath") ? referencePath(node, "ItemsPath", where) : Path.ROOT;
             Path maxConcurrencyPath = node.has("MaxConcurrencyPath") ? referencePath(node, "MaxConcurrencyPath", where) : null;
+            int maxConcurrency = integer(node, "MaxConcurrency", where, 0, 0);
+            if (maxConcurrency > Limits.INLINE_MAP_CONCURRENCY) {
+                throw invalid(where, Limits.inlineMapConcurrency("MaxConcurrency", maxConcurrency));
+            }
             return new State.MapState(name, io(node, where, null), itemsPath, itemSelector, scope,
-                    integer(node, "MaxConcurrency", where, 0, 0), maxConcurrencyPath,
+                    maxConcurrency, maxConcurrencyPath,
                     retriers(node, where), catchers(node, where), next(node, where));
         }
 

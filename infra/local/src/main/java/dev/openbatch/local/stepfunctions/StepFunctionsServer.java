@@ -2,12 +2,15 @@ package dev.openbatch.local.stepfunctions;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.openbatch.core.Json;
 import dev.openbatch.local.stepfunctions.LocalStepFunctions.ExecutionDescription;
+import dev.openbatch.local.stepfunctions.LocalStepFunctions.HistoryEvent;
+import dev.openbatch.local.stepfunctions.LocalStepFunctions.HistoryPage;
 import dev.openbatch.local.stepfunctions.LocalStepFunctions.StartedExecution;
 import dev.openbatch.local.stepfunctions.LocalStepFunctions.StateMachineDescription;
 import java.io.IOException;
@@ -25,7 +28,7 @@ import java.util.concurrent.Executors;
 /**
  * {@link LocalStepFunctions} over the Step Functions wire protocol, AWS JSON 1.0: {@code POST /}
  * with {@code X-Amz-Target: AWSStepFunctions.<Operation>}, so the real {@code SfnClient} with an
- * endpoint override talks to it. Serves StartExecution, DescribeExecution, StopExecution,
+ * endpoint override talks to it. Serves StartExecution, DescribeExecution, GetExecutionHistory, StopExecution,
  * SendTaskSuccess, SendTaskFailure, SendTaskHeartbeat, CreateStateMachine (STANDARD, no
  * substitutions) and DescribeStateMachine. Errors are HTTP 400 with {@code {"__type","message"}};
  * dates are epoch seconds with a fraction, as the protocol has them.
@@ -112,6 +115,9 @@ public final class StepFunctionsServer implements AutoCloseable {
             case "StartExecution" -> started(stepFunctions.startExecution(
                     required(request, "stateMachineArn"), text(request, "name"), text(request, "input")));
             case "DescribeExecution" -> described(stepFunctions.describeExecution(required(request, "executionArn")));
+            case "GetExecutionHistory" -> history(stepFunctions.executionHistory(required(request, "executionArn"),
+                    request.path("maxResults").asInt(0), text(request, "nextToken"),
+                    request.path("reverseOrder").asBoolean(false)));
             case "StopExecution" -> object(Map.of("stopDate", epochSeconds(stepFunctions.stopExecution(
                     required(request, "executionArn"), text(request, "error"), text(request, "cause")))));
             case "SendTaskSuccess" -> {
@@ -168,6 +174,25 @@ public final class StepFunctionsServer implements AutoCloseable {
         }
         if (execution.cause() != null) {
             node.put("cause", execution.cause());
+        }
+        return node;
+    }
+
+    private static JsonNode history(HistoryPage page) {
+        ObjectNode node = JsonNodeFactory.instance.objectNode();
+        ArrayNode events = node.putArray("events");
+        for (HistoryEvent event : page.events()) {
+            ObjectNode each = events.addObject();
+            each.put("timestamp", epochSeconds(event.timestamp()));
+            each.put("type", event.type());
+            each.put("id", event.id());
+            each.put("previousEventId", event.previousEventId());
+            if (event.details() != null) {
+                each.set(event.detailsField(), event.details());
+            }
+        }
+        if (page.nextToken() != null) {
+            node.put("nextToken", page.nextToken());
         }
         return node;
     }

@@ -99,8 +99,39 @@ class StateMachineDefinitionTest {
     void anUnknownFieldInAState_isRefused() {
         assertRefused("""
                 {"StartAt": "Call", "States": {"Call": {"Type": "Task", "Resource": "%s",
-                  "Parameters": {"FunctionName": "f"}, "TimeoutSecondsPath": "$.t", "End": true}}}""".formatted(LAMBDA),
-                "state 'Call'", "field 'TimeoutSecondsPath' in a Task state is not supported");
+                  "Parameters": {"FunctionName": "f"}, "HeartbeatSecondsPath": "$.t", "End": true}}}""".formatted(LAMBDA),
+                "state 'Call'", "field 'HeartbeatSecondsPath' in a Task state is not supported");
+    }
+
+    @Test
+    void anInlineMapWithAMaxConcurrencyAbove40_isRefused_naming40() {
+        assertRefused(map(null).replace("\"ItemsPath\"", "\"MaxConcurrency\": 41, \"ItemsPath\""),
+                "state 'Chunks'", "MaxConcurrency 41 is above 40", "INLINE Map");
+    }
+
+    @Test
+    void anInlineMapWithAMaxConcurrencyOf40_isAccepted() {
+        StateMachineDefinition.parse(map(null).replace("\"ItemsPath\"", "\"MaxConcurrency\": 40, \"ItemsPath\""),
+                Map.of());
+    }
+
+    @Test
+    void aTaskWithBothTimeoutSecondsAndTimeoutSecondsPath_isRefused() {
+        assertRefused("""
+                {"StartAt": "Call", "States": {"Call": {"Type": "Task", "Resource": "%s",
+                  "Parameters": {"FunctionName": "f"}, "TimeoutSeconds": 5, "TimeoutSecondsPath": "$.t", "End": true}}}"""
+                        .formatted(LAMBDA),
+                "state 'Call'", "TimeoutSeconds and TimeoutSecondsPath are exclusive");
+    }
+
+    @Test
+    void catchingDataLimitExceededByName_isRefused_asOutsideTheSubset() {
+        assertRefused("""
+                {"StartAt": "Call", "States": {"Call": {"Type": "Task", "Resource": "%s",
+                  "Parameters": {"FunctionName": "f"}, "End": true,
+                  "Catch": [{"ErrorEquals": ["States.DataLimitExceeded"], "Next": "Done"}]},
+                  "Done": {"Type": "Succeed"}}}""".formatted(LAMBDA),
+                "error name 'States.DataLimitExceeded' is not supported");
     }
 
     @Test

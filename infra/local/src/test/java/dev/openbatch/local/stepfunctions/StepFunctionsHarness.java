@@ -19,6 +19,7 @@ import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.sfn.SfnClient;
 import software.amazon.awssdk.services.sfn.model.DescribeExecutionResponse;
 import software.amazon.awssdk.services.sfn.model.ExecutionStatus;
+import software.amazon.awssdk.services.sfn.model.HistoryEvent;
 import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.sqs.model.Message;
 
@@ -40,6 +41,11 @@ final class StepFunctionsHarness implements AutoCloseable {
 
     StepFunctionsHarness(Map<String, Function<JsonNode, JsonNode>> functions) {
         this(new LocalStepFunctions("us-east-1", functions, sqs()));
+    }
+
+    /** Callback tasks sending through {@code sqs}, e.g. one that fails some sends as SQS may. */
+    StepFunctionsHarness(Map<String, Function<JsonNode, JsonNode>> functions, SqsClient sqs) {
+        this(new LocalStepFunctions("us-east-1", functions, sqs));
     }
 
     /** Keeping executions in {@code executions}, as the local runtime does in its data directory. */
@@ -106,6 +112,17 @@ final class StepFunctionsHarness implements AutoCloseable {
             }
             pause();
         }
+    }
+
+    /** Every event of the execution's history, oldest first, through GetExecutionHistory's pages. */
+    List<HistoryEvent> history(String executionArn) {
+        return sfn.getExecutionHistoryPaginator(b -> b.executionArn(executionArn).maxResults(1000)).events().stream()
+                .toList();
+    }
+
+    /** The types of the execution's history events, oldest first. */
+    List<String> historyTypes(String executionArn) {
+        return history(executionArn).stream().map(HistoryEvent::typeAsString).toList();
     }
 
     /** Receives and deletes {@code count} messages from the queue, handing each body and its number on; fails at the deadline. */

@@ -1,0 +1,57 @@
+package dev.openbatch.core.pipeline;
+
+import static dev.openbatch.core.fakes.Responses.json;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.openbatch.core.Json;
+import dev.openbatch.core.batches.Batches;
+import dev.openbatch.core.fakes.InMemoryChunkStore;
+import dev.openbatch.core.fakes.MutableClock;
+import dev.openbatch.core.fakes.TestApi;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+/** How long the state machine's chunk task waits, as the validator tells it: the batch's window, or 30 days. */
+class ValidateBatchChunkTimeoutTest {
+
+    private final TestApi t = new TestApi();
+    private final MutableClock clock = new MutableClock(t.clock.instant());
+    private final ValidateBatch validate = new ValidateBatch(t.batchRecords, t.content,
+            new InputValidator(InputValidator.Limits.OPENAI.withChunkLines(3), new InMemoryChunkStore()), 5, clock);
+
+    private String createBatch(String window) {
+        String line = "{\"custom_id\":\"a\",\"method\":\"POST\",\"url\":\"/v1/embeddings\",\"body\":{\"model\":\"e\","
+                + "\"input\":\"x\"}}\n";
+        String fileId = json(t.upload("in.jsonl", "batch", line)).get("id").asText();
+        return json(t.sendJson("POST", "/v1/batches", "{\"input_file_id\":\"" + fileId
+                + "\",\"endpoint\":\"/v1/embeddings\",\"completion_window\":\"" + window + "\"}")).get("id").asText();
+    }
+
+    @Test
+    void a24hBatch_validatedAnHourIn_waitsForItsChunksTheRestOfItsWindow() {
+        String batchId = createBatch("24h");
+        clock.advance(Duration.ofHours(1));
+
+        ValidateBatch.Outcome outcome = validate.run(TestApi.TENANT, batchId);
+
+        assertThat(outcome.chunkTimeoutSeconds()).isEqualTo(Batches.WINDOW_24H.minusHours(1).toSeconds());
+        assertThat(Json.MAPPER.valueToTree(outcome).get("chunk_timeout_seconds").asLong())
+                .isEqualTo(outcome.chunkTimeoutSeconds());
+    }
+
+    @Test
+    void a24hBatchValidatedPastItsWindow_waitsOneSecond_soItsChunksStillRunAndEndExpired() {
+        String batchId = createBatch("24h");
+        clock.advance(Batches.WINDOW_24H.plusMinutes(5));
+
+        assertThat(validate.run(TestApi.TENANT, batchId).chunkTimeoutSeconds()).isEqualTo(1);
+    }
+
+    @Test
+    void anUnlimitedBatch_waitsForItsChunksThirtyDays() {
+        String batchId = createBatch("unlimited");
+
+        assertThat(validate.run(TestApi.TENANT, batchId).chunkTimeoutSeconds())
+                .isEqualTo(ValidateBatch.UNLIMITED_CHUNK_WAIT_SECONDS).isEqualTo(Duration.ofDays(30).toSeconds());
+    }
+}
