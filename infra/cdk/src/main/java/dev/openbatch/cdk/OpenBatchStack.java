@@ -193,7 +193,8 @@ public final class OpenBatchStack extends Stack {
         OpenBatchFunction finalize = new OpenBatchFunction(this, "FinalizeFunction", shared, new OpenBatchFunction.Spec(
                 "FinalizeHandler", "openbatch: join the chunks' parts into the output and error files",
                 config.memoryMb(), Duration.minutes(15), finalizeEnvironment, false), null);
-        Access.objects(finalize.role(), dataBucket, BATCHES, "s3:GetObject");
+        // A chunk with no whole part gets one here, from its checkpoint log: the log and the part are written.
+        Access.objects(finalize.role(), dataBucket, BATCHES, "s3:GetObject", "s3:PutObject");
         Access.objects(finalize.role(), dataBucket, FILES, "s3:GetObject", "s3:PutObject");
         Access.objects(finalize.role(), dataBucket, DROPS, "s3:GetObject");
         Access.listing(finalize.role(), dataBucket);
@@ -241,6 +242,9 @@ public final class OpenBatchStack extends Stack {
         Access.listing(worker.role(), dataBucket);
         Access.items(worker.role(), batchesTable, "dynamodb:GetItem", "dynamodb:UpdateItem");
         stateMachine.grant(worker.role(), "states:SendTaskSuccess");
+        // A chunk that outlives an invocation goes on in a fresh message (same body, same task token),
+        // so its receive count does not grow with its lifetimes.
+        chunkQueue.grant(worker.role(), "sqs:SendMessage");
         for (String secretArn : config.jobCatalog().secretArns()) {
             Grant.addToPrincipal(GrantOnPrincipalOptions.builder().grantee(worker.role())
                     .actions(List.of("secretsmanager:GetSecretValue")).resourceArns(List.of(secretArn)).build());
