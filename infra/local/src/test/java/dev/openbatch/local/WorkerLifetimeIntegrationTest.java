@@ -93,7 +93,7 @@ class WorkerLifetimeIntegrationTest {
 
     @Test
     void aChunkNeedingMoreInvocationsThanTheQueuesReceiveLimit_stillCompletes_neverChunkFailed() {
-        run(4);
+        run(2);
 
         assertThat(invocations).hasSizeGreaterThan(LocalRuntime.MAX_RECEIVES);
         assertThat(invocations).as("each invocation a fresh message, first received").containsOnly("1");
