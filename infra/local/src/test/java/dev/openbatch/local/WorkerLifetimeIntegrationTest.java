@@ -86,7 +86,8 @@ class WorkerLifetimeIntegrationTest {
 
     @Test
     void aChunkNeedingThreeInvocations_finishesInThree_withEveryLineOnce_andNoLineSentTwice() {
-        run(12);
+        // 10 requests an invocation, and up to 3 more already past the check: three invocations whichever.
+        run(10);
 
         assertThat(invocations).hasSize(3);
     }

@@ -109,9 +109,13 @@ final class ChunkLog {
             if (fresh.isEmpty()) {
                 return;
             }
-            byte[] segment = encode(fresh);
-            if (store.writeSegment(batchId, chunk.index(), next, segment)) {
-                adopt(segment);
+            if (store.writeSegment(batchId, chunk.index(), next, encode(fresh))) {
+                for (Ended line : fresh) {
+                    ended[line.offset()] = line.json();
+                    kinds[line.offset()] = line.kind();
+                }
+                covered += fresh.size();
+                next++;
                 return;
             }
             adopt(store.readSegment(batchId, chunk.index(), next).orElseThrow(() -> new IllegalStateException(

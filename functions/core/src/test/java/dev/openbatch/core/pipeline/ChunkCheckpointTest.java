@@ -133,13 +133,15 @@ class ChunkCheckpointTest {
         List<RunChunk.Outcome> lifetimes = new ArrayList<>();
         RunChunk.Outcome outcome;
         do {
-            outcome = runChunk.run(TestApi.TENANT, batchId[0], chunk, lastingFor(12));
+            // 10 sends a lifetime, and up to 3 more: the lines already past the check when the 10th went out
+            // (twice the concurrency may be preparing a send). Three lifetimes whichever.
+            outcome = runChunk.run(TestApi.TENANT, batchId[0], chunk, lastingFor(10));
             lifetimes.add(outcome);
         } while (!outcome.finished() && lifetimes.size() < 10);
 
         assertThat(lifetimes).hasSize(3);
         assertThat(lifetimes).allMatch(RunChunk.Outcome::progressed);
-        assertThat(lifetimes.getFirst().ended()).isBetween(12, 12 + CONCURRENCY);
+        assertThat(lifetimes.getFirst().ended()).isBetween(10, 10 + 2 * CONCURRENCY - 1);
         assertThat(lifetimes.stream().mapToInt(RunChunk.Outcome::ended).sum()).isEqualTo(30);
         assertThat(endpoint.requests.get()).as("no line sent twice").isEqualTo(30);
         assertThat(outcome.counts()).isEqualTo(new PartCounts(30, 0, 0));
@@ -191,11 +193,12 @@ class ChunkCheckpointTest {
         RunChunk.Outcome after = runChunk(chunks, Duration.ZERO).run(TestApi.TENANT, batchId[0], chunk, Deadline.NONE);
 
         assertThat(after.finished()).isTrue();
-        assertThat(sentBeforeTheCrash).isBetween(10, 10 + CONCURRENCY);
+        // Up to twice the concurrency may be past the deadline's check, preparing a send, when it fails.
+        assertThat(sentBeforeTheCrash).isBetween(10, 10 + 2 * CONCURRENCY - 1);
         assertThat(after.ended()).as("the lines the crashed run had ended are not run again")
-                .isLessThanOrEqualTo(30 - sentBeforeTheCrash + CONCURRENCY);
+                .isLessThanOrEqualTo(30 - sentBeforeTheCrash + 2 * CONCURRENCY);
         assertThat(endpoint.requests.get() - 30).as("lines sent twice: those in flight at the crash")
-                .isBetween(0, CONCURRENCY);
+                .isBetween(0, 2 * CONCURRENCY);
         assertThat(endings(batchId[0], 0)).hasSize(30).allSatisfy((id, times) -> assertThat(times).isOne());
     }
 
