@@ -9,6 +9,7 @@ import dev.openbatch.core.pipeline.ChunkMessage;
 import dev.openbatch.core.pipeline.PartCounts;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import software.amazon.awssdk.services.sfn.SfnClient;
 import software.amazon.awssdk.services.sfn.model.InvalidTokenException;
 import software.amazon.awssdk.services.sfn.model.TaskDoesNotExistException;
@@ -16,8 +17,9 @@ import software.amazon.awssdk.services.sfn.model.TaskTimedOutException;
 
 /**
  * A function fed by a queue of chunk messages: settles each message's chunk, then tells the Map
- * iteration waiting on its task token that the chunk is done. A message that fails is reported as
- * a batch item failure, so SQS delivers it again without delivering the others again.
+ * iteration waiting on its task token that the chunk is done — or, when the invocation's time ran
+ * out first, has the chunk go on in a later one. A message that fails is reported as a batch item
+ * failure, so SQS delivers it again without delivering the others again.
  */
 abstract class ChunkMessageHandler implements RequestHandler<SQSEvent, SQSBatchResponse> {
 
@@ -29,8 +31,16 @@ abstract class ChunkMessageHandler implements RequestHandler<SQSEvent, SQSBatchR
         this.sfn = sfn;
     }
 
-    /** Ends the chunk's lines, writing its part unless it is whole already, and answers its counts. */
-    abstract PartCounts settle(ChunkMessage message) throws InterruptedException;
+    /**
+     * Ends the chunk's lines, writing its part unless it is whole already, and answers its counts;
+     * empty when the invocation's time ran out first and the chunk goes on from its checkpoint.
+     */
+    abstract Optional<PartCounts> settle(ChunkMessage message, Context context) throws InterruptedException;
+
+    /** Has a chunk whose run stopped at its checkpoint go on in a later invocation. */
+    void goOn(SQSEvent.SQSMessage message) {
+        throw new IllegalStateException("chunk message " + message.getMessageId() + " cannot go on later");
+    }
 
     /** Called with the messages that failed, before they are reported. */
     void failed(List<SQSEvent.SQSMessage> messages) {}
@@ -45,7 +55,7 @@ abstract class ChunkMessageHandler implements RequestHandler<SQSEvent, SQSBatchR
                 continue;
             }
             try {
-                report(Json.MAPPER.readValue(message.getBody(), ChunkMessage.class));
+                report(message, Json.MAPPER.readValue(message.getBody(), ChunkMessage.class), context);
             } catch (InterruptedException e) {
                 // The invocation is being stopped: this message and those after it go back to the queue.
                 interrupted = true;
@@ -65,8 +75,14 @@ abstract class ChunkMessageHandler implements RequestHandler<SQSEvent, SQSBatchR
                 .map(m -> new SQSBatchResponse.BatchItemFailure(m.getMessageId())).toList());
     }
 
-    private void report(ChunkMessage message) throws InterruptedException {
-        PartCounts counts = settle(message);
+    private void report(SQSEvent.SQSMessage delivered, ChunkMessage message, Context context)
+            throws InterruptedException {
+        Optional<PartCounts> settled = settle(message, context);
+        if (settled.isEmpty()) {
+            goOn(delivered);
+            return;
+        }
+        PartCounts counts = settled.get();
         try {
             sfn.sendTaskSuccess(b -> b.taskToken(message.taskToken()).output(Json.writeString(counts)));
         } catch (TaskDoesNotExistException | InvalidTokenException | TaskTimedOutException e) {

@@ -1,8 +1,10 @@
 package dev.openbatch.aws;
 
+import com.amazonaws.services.lambda.runtime.Context;
 import dev.openbatch.core.pipeline.ChunkMessage;
 import dev.openbatch.core.pipeline.PartCounts;
 import dev.openbatch.core.pipeline.RunChunk;
+import java.util.Optional;
 import software.amazon.awssdk.services.sfn.SfnClient;
 
 /**
@@ -32,9 +34,9 @@ public final class DeadLetterHandler extends ChunkMessageHandler {
     }
 
     @Override
-    PartCounts settle(ChunkMessage message) {
+    Optional<PartCounts> settle(ChunkMessage message, Context context) {
         LOG.log(System.Logger.Level.WARNING, "chunk " + message.chunk().index() + " of " + message.batchId()
                 + " failed on every delivery; its lines end as chunk_failed");
-        return runChunk.abandon(message.tenant(), message.batchId(), message.chunk());
+        return Optional.of(runChunk.abandon(message.tenant(), message.batchId(), message.chunk()));
     }
 }

@@ -15,7 +15,8 @@ public final class FinalizeHandler extends JsonStepHandler {
 
     FinalizeHandler(FinalizeBatch finalize) {
         super(input -> input.error() != null
-                ? finalize.fail(input.tenant(), input.batchId(), input.error().error(), input.error().cause())
+                ? finalize.fail(input.tenant(), input.batchId(), input.chunkCount(), input.error().error(),
+                        input.error().cause())
                 : finalize.run(input.tenant(), input.batchId(), input.chunkCount()));
     }
 }

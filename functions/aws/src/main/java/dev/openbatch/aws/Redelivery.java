@@ -48,6 +48,20 @@ final class Redelivery {
         }
     }
 
+    /**
+     * Has a chunk whose run stopped at its checkpoint go on: the same body (the same task token) as a
+     * new message, the delivered one then deleted as handled. Not ChangeMessageVisibility(0) on the
+     * delivered one: every delivery adds to a message's receive count, and at the queue's
+     * maxReceiveCount (5) it would go to the dead-letter queue and its lines end as chunk_failed —
+     * a chunk needing five lifetimes of a slow endpoint is not a failure. A new message starts its
+     * count afresh. Should the worker stop between this send and the deletion, both messages run;
+     * the chunk's first-writer-wins log makes that harmless. Fails (the message is then reported
+     * failed and comes back) when SQS refuses.
+     */
+    void goOn(SQSEvent.SQSMessage message) {
+        sqs.sendMessage(b -> b.queueUrl(queueUrl(message.getEventSourceArn())).messageBody(message.getBody()));
+    }
+
     /** The queue's URL from its ARN, {@code arn:aws:sqs:<region>:<account>:<name>}, as SQS answers it. */
     private String queueUrl(String queueArn) {
         return queueUrls.computeIfAbsent(queueArn, arn -> {

@@ -14,7 +14,9 @@ import dev.openbatch.core.images.WebImageSource;
 import dev.openbatch.core.ingest.DropBucket;
 import dev.openbatch.core.ingest.DropResults;
 import dev.openbatch.core.ingest.Ingest;
+import dev.openbatch.core.jobs.Credentials;
 import dev.openbatch.core.jobs.JobCatalog;
+import dev.openbatch.core.jobs.SecretReader;
 import dev.openbatch.core.keys.ApiKeys;
 import dev.openbatch.core.pipeline.BatchEnded;
 import dev.openbatch.core.pipeline.ChunkRunner;
@@ -35,7 +37,6 @@ import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.presigner.S3Presigner;
-import software.amazon.awssdk.services.secretsmanager.SecretsManagerClient;
 import software.amazon.awssdk.services.sfn.SfnClient;
 import software.amazon.awssdk.services.sqs.SqsClient;
 
@@ -54,6 +55,8 @@ public final class Wiring {
     private final DynamoDbClient dynamo;
     private final AwsClients clients;
     private final JobCatalog jobs;
+    /** How soon a refused credential whose secret had not changed may be read again. */
+    private static final Duration CREDENTIAL_REREAD = Duration.ofSeconds(10);
 
     public Wiring(Settings settings) {
         this(settings, List.of());
@@ -147,18 +150,18 @@ public final class Wiring {
         return new ApiKeys(new DynamoDbKeyStore(dynamo, settings.keysTable()), clock);
     }
 
-    /** The worker's jobs: their endpoints' credentials read from their secrets once, as the worker starts. */
-    private JobCatalog jobsWithSecrets() {
-        if (jobs.secretArns().isEmpty()) {
-            return jobs;
-        }
-        try (SecretsManagerClient secretsManager = clients.secretsManager()) {
-            return jobs.withSecrets(new SecretsManagerSecrets(secretsManager));
-        }
-    }
-
+    /**
+     * The worker's jobs: their endpoints' credentials read from their secrets as the worker starts,
+     * and read again when an endpoint refuses one (see {@link Credentials}).
+     */
     public RunChunk runChunk() {
-        return new RunChunk(batches(), chunks(), jobsWithSecrets(), chunkRunner(), clock);
+        if (jobs.secretArns().isEmpty()) {
+            return new RunChunk(batches(), chunks(), jobs, chunkRunner(Credentials.FIXED), clock);
+        }
+        // Kept for the sandbox's life: a rotated credential is read with it while chunks run.
+        SecretReader secrets = new SecretsManagerSecrets(clients.secretsManager());
+        return new RunChunk(batches(), chunks(), jobs.withSecrets(secrets),
+                chunkRunner(new Credentials(secrets, clock, CREDENTIAL_REREAD)), clock);
     }
 
     /**
@@ -166,14 +169,14 @@ public final class Wiring {
      * jobs as configured, no secret read.
      */
     public RunChunk abandonChunks() {
-        return new RunChunk(batches(), chunks(), jobs, chunkRunner(), clock);
+        return new RunChunk(batches(), chunks(), jobs, chunkRunner(Credentials.FIXED), clock);
     }
 
-    private ChunkRunner chunkRunner() {
+    private ChunkRunner chunkRunner(Credentials credentials) {
         Settings.Retries retries = settings.retries();
         return new ChunkRunner(new InferenceClient(Duration.ofSeconds(10), retries.requestTimeout()), images(),
                 new RetryPolicy(RetryPolicy.DEFAULT.maxAttempts(), retries.requestRetryDelay(),
-                        RetryPolicy.DEFAULT.maxDelay()), clock);
+                        RetryPolicy.DEFAULT.maxDelay()), clock, credentials);
     }
 
     ImageResolver images() {

@@ -1,17 +1,22 @@
 package dev.openbatch.aws;
 
+import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.events.SQSEvent;
 import dev.openbatch.core.pipeline.ChunkMessage;
 import dev.openbatch.core.pipeline.PartCounts;
 import dev.openbatch.core.pipeline.RunChunk;
+import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import software.amazon.awssdk.services.sfn.SfnClient;
 
 /**
  * The chunk worker, fed by the chunk queue: runs each message's chunk, then tells the waiting Map
- * iteration it is done. A message that fails is reported as a batch item failure and hidden for a
- * while (see {@link Redelivery}), so SQS delivers it again — and, after the queue's limit, to the
- * dead-letter queue, where {@link DeadLetterHandler} ends its lines — without redelivering the others.
+ * iteration it is done. The invocation's remaining time is the run's deadline: a chunk that needs
+ * longer stops at a checkpoint and goes on in a fresh message (see {@link Redelivery#goOn}). A
+ * message that fails is reported as a batch item failure and hidden for a while (see
+ * {@link Redelivery}), so SQS delivers it again — and, after the queue's limit, to the dead-letter
+ * queue, where {@link DeadLetterHandler} ends its lines — without redelivering the others.
  */
 public final class WorkerHandler extends ChunkMessageHandler {
 
@@ -33,8 +38,19 @@ public final class WorkerHandler extends ChunkMessageHandler {
     }
 
     @Override
-    PartCounts settle(ChunkMessage message) throws InterruptedException {
-        return runChunk.run(message.tenant(), message.batchId(), message.chunk());
+    Optional<PartCounts> settle(ChunkMessage message, Context context) throws InterruptedException {
+        RunChunk.Outcome outcome = runChunk.run(message.tenant(), message.batchId(), message.chunk(),
+                () -> Duration.ofMillis(context.getRemainingTimeInMillis()));
+        if (!outcome.progressed()) {
+            throw new IllegalStateException("chunk " + message.chunk().index() + " of " + message.batchId()
+                    + " ended none of its " + outcome.left() + " lines in a whole invocation");
+        }
+        return Optional.ofNullable(outcome.counts());
+    }
+
+    @Override
+    void goOn(SQSEvent.SQSMessage message) {
+        redelivery.goOn(message);
     }
 
     @Override

@@ -6,10 +6,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.net.httpserver.HttpServer;
 import dev.openbatch.core.Json;
+import dev.openbatch.core.jobs.Credentials;
+import dev.openbatch.core.jobs.Job;
 import dev.openbatch.core.jobs.JobCatalog;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -32,6 +35,7 @@ class SecretsManagerSecretsTest {
 
     private final List<String> targets = new CopyOnWriteArrayList<>();
     private final List<JsonNode> requests = new CopyOnWriteArrayList<>();
+    private volatile String secretString = "Bearer sk-gpu";
     private HttpServer server;
     private SecretsManagerClient client;
 
@@ -44,7 +48,7 @@ class SecretsManagerSecretsTest {
             requests.add(request);
             boolean known = ARN.equals(request.path("SecretId").asText());
             byte[] body = Json.write(known
-                    ? Map.of("ARN", ARN, "Name", "gpu-key", "SecretString", "Bearer sk-gpu", "VersionId", "v1")
+                    ? Map.of("ARN", ARN, "Name", "gpu-key", "SecretString", secretString, "VersionId", "v1")
                     : Map.of("__type", "ResourceNotFoundException", "message", "Secrets Manager can't find the specified secret."));
             exchange.getResponseHeaders().add("Content-Type", "application/x-amz-json-1.1");
             exchange.sendResponseHeaders(known ? 200 : 400, body.length);
@@ -76,6 +80,23 @@ class SecretsManagerSecretsTest {
     void aMissingSecret_failsTheRead() {
         assertThatThrownBy(() -> new SecretsManagerSecrets(client).read(ARN + "-other"))
                 .isInstanceOf(ResourceNotFoundException.class);
+    }
+
+    @Test
+    void aSecretRotatedAfterTheWorkerStarted_isReadAgainThroughTheAdapter_whenTheEndpointRefusesTheOldValue() {
+        SecretsManagerSecrets secrets = new SecretsManagerSecrets(client);
+        Job job = JobCatalog.fromJson("""
+                {"jobs": [{"id": "job-gpu", "base_url": "https://gpu/v1",
+                           "auth": {"header": "Authorization", "secret_arn": "%s"}}]}""".formatted(ARN))
+                .withSecrets(secrets).find("job-gpu").orElseThrow();
+        Credentials credentials = new Credentials(secrets, Clock.systemUTC(), Duration.ofSeconds(10));
+        secretString = "Bearer sk-rotated";
+
+        Job renewed = credentials.renewed(job).orElseThrow();
+
+        assertThat(renewed.auth().value()).isEqualTo("Bearer sk-rotated");
+        assertThat(credentials.current(job).auth().value()).isEqualTo("Bearer sk-rotated");
+        assertThat(targets).containsExactly("secretsmanager.GetSecretValue", "secretsmanager.GetSecretValue");
     }
 
     @Test

@@ -172,7 +172,7 @@ class LeastPrivilegeTest {
 
     /** The queue actions are the CDK's SQS event source grant: what Lambda's poller does with the worker's role. */
     @Test
-    void theWorker_readsChunks_writesParts_countsThem_andAnswersItsTask() {
+    void theWorker_readsChunks_writesParts_countsThem_andAnswersItsTask_orSendsItsChunkOn() {
         assertThat(allowed(Synth.minimal(), "WorkerHandler")).containsExactlyInAnyOrderElementsOf(lines("WorkerFunction", """
                 s3:GetObject on DataBucket.Arn/batches/*
                 s3:PutObject on DataBucket.Arn/batches/*
@@ -180,6 +180,7 @@ class LeastPrivilegeTest {
                 dynamodb:GetItem on BatchesTable.Arn
                 dynamodb:UpdateItem on BatchesTable.Arn
                 states:SendTaskSuccess on BatchStateMachine
+                sqs:SendMessage on ChunkQueue.Arn
                 sqs:ReceiveMessage on ChunkQueue.Arn
                 sqs:DeleteMessage on ChunkQueue.Arn
                 sqs:ChangeMessageVisibility on ChunkQueue.Arn
@@ -206,9 +207,10 @@ class LeastPrivilegeTest {
     }
 
     @Test
-    void theFinalizer_readsParts_writesOutputFiles_andADroppedBatchsResultsBesideItsDrop() {
+    void theFinalizer_readsParts_completesMissingOnes_writesOutputFiles_andADroppedBatchsResultsBesideItsDrop() {
         assertThat(allowed(Synth.minimal(), "FinalizeHandler")).containsExactlyInAnyOrderElementsOf(lines("FinalizeFunction", """
                 s3:GetObject on DataBucket.Arn/batches/*
+                s3:PutObject on DataBucket.Arn/batches/*
                 s3:GetObject on DataBucket.Arn/files/*
                 s3:PutObject on DataBucket.Arn/files/*
                 s3:GetObject on DataBucket.Arn/drops/*

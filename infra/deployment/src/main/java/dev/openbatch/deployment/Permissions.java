@@ -135,8 +135,9 @@ public final class Permissions {
                     allow(items(Table.BATCHES), "dynamodb:GetItem", "dynamodb:UpdateItem")),
             // A dropped batch's results: output and error files copied beside the drop, batch.json written,
             // an earlier version's leftovers removed, and a newer version's batch.json read and left alone.
+            // A chunk with no whole part gets one here, from its checkpoint log: the log and the part are written.
             Role.FINALIZE, List.of(
-                    allow(objects(Bucket.DATA, BATCHES), "s3:GetObject"),
+                    allow(objects(Bucket.DATA, BATCHES), "s3:GetObject", "s3:PutObject"),
                     allow(objects(Bucket.DATA, FILES), "s3:GetObject", "s3:PutObject"),
                     allow(objects(Bucket.DATA, DROPS), "s3:GetObject"),
                     allow(bucket(Bucket.DATA), "s3:ListBucket"),
@@ -153,6 +154,9 @@ public final class Permissions {
                     allow(items(Table.BATCHES), "dynamodb:GetItem", "dynamodb:UpdateItem"),
                     allow(stateMachine(), "states:SendTaskSuccess"),
                     allow(queue(Queue.CHUNKS), CONSUME),
+                    // A chunk that outlives an invocation goes on in a fresh message (same body, same task
+                    // token), so its receive count does not grow with its lifetimes.
+                    allow(queue(Queue.CHUNKS), "sqs:SendMessage"),
                     allow(new Resource.JobSecrets(), "secretsmanager:GetSecretValue"),
                     allow(new Resource.ImageObjects(), "s3:GetObject"),
                     allow(new Resource.ImageBuckets(), "s3:ListBucket")),

@@ -18,7 +18,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -89,8 +88,6 @@ class DuplicateDeliveryIntegrationTest {
      * <p>Fails today: the later run overwrites the part the first run wrote and counted (seen:
      * counts of 197 completed, an output file of 193 lines).
      */
-    @Disabled("needs first-writer-wins parts, issue-13-worker: the later of two overlapping runs overwrites the"
-            + " part whose counts the batch already took")
     @Test
     void twoOverlappingRunsThatEndALineDifferently_stillEndEveryCustomIdExactlyOnce_withCountsThatMatchTheFiles() {
         Map<Integer, AtomicInteger> running = new ConcurrentHashMap<>();

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.openbatch.core.ApiException;
 import dev.openbatch.core.Json;
 import dev.openbatch.core.images.ImageResolver;
+import dev.openbatch.core.jobs.Credentials;
 import dev.openbatch.core.jobs.Job;
 import java.io.IOException;
 import java.net.http.HttpTimeoutException;
@@ -13,18 +14,19 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.SplittableRandom;
-import java.util.concurrent.ExecutionException;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Runs the lines of one chunk against the job's endpoint, keeping up to the job's concurrency in
@@ -47,44 +49,116 @@ public final class ChunkRunner {
     private final Map<String, Lane> lanes = new ConcurrentHashMap<>();
     private final RetryPolicy retry;
     private final Clock clock;
+    private final Credentials credentials;
 
     public ChunkRunner(InferenceClient client, ImageResolver images, RetryPolicy retry, Clock clock) {
+        this(client, images, retry, clock, Credentials.FIXED);
+    }
+
+    /** A runner that reads a job's credential again when the endpoint refuses it (see {@link Credentials}). */
+    public ChunkRunner(InferenceClient client, ImageResolver images, RetryPolicy retry, Clock clock,
+                       Credentials credentials) {
         this.client = client;
         this.images = images;
         this.retry = retry;
         this.clock = clock;
+        this.credentials = credentials;
     }
 
+    /**
+     * Runs every line to its end, however long it takes: the answer has one line per line, in order.
+     */
     public List<OutputLine> run(String batchId, Job job, List<RequestLine> lines, LineGate gate)
             throws InterruptedException {
+        OutputLine[] outputs = new OutputLine[lines.size()];
+        run(batchId, job, lines, gate, Lifetime.UNBOUNDED, (index, output) -> outputs[index] = output);
+        return Arrays.asList(outputs);
+    }
+
+    /**
+     * Told of each line as it ends, so that what has ended can be kept before the worker stops.
+     */
+    public interface Progress {
+
+        /** Line {@code index} (of the lines run) has ended; called on that line's own thread. */
+        void ended(int index, OutputLine output);
+
+        /** Called on the running thread after each ending and at least once a second: a moment to checkpoint. */
+        default void idle() {}
+    }
+
+    /**
+     * Runs the lines until each has ended or the lifetime is up: no request starts once it leaves too
+     * little time (a retry whose backoff would pass that point waits for the next lifetime), and the
+     * requests still at the endpoint when only the time to write is left are left, not ended, and not
+     * told to {@code progress}. Answers how many lines ended.
+     */
+    public int run(String batchId, Job job, List<RequestLine> lines, LineGate gate, Lifetime lifetime,
+                   Progress progress) throws InterruptedException {
         Lane lane = lane(job);
         AdaptiveLimit inFlight = lane.inFlight();
         Semaphore window = lane.window();
         ImageResolver.Chunk chunkImages = images.forChunk();
-        List<Future<OutputLine>> results = new ArrayList<>(lines.size());
-        try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
-            for (RequestLine line : lines) {
-                results.add(threads.submit(() -> {
-                    window.acquire();
+        BlockingQueue<Ending> endings = new LinkedBlockingQueue<>();
+        ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
+        try {
+            for (int i = 0; i < lines.size(); i++) {
+                int index = i;
+                RequestLine line = lines.get(i);
+                threads.execute(() -> {
+                    OutputLine output = null;
+                    Throwable failure = null;
                     try {
-                        return runLine(batchId, job, line, gate, chunkImages, inFlight);
-                    } finally {
-                        window.release();
+                        window.acquire();
+                        try {
+                            output = runLine(batchId, job, line, gate, chunkImages, inFlight, lifetime);
+                        } finally {
+                            window.release();
+                        }
+                        if (output != null) {
+                            progress.ended(index, output);
+                        }
+                    } catch (InterruptedException e) {
+                        // Left: the lifetime is up, or the run is being stopped.
+                    } catch (Throwable e) {
+                        failure = e;
                     }
-                }));
+                    endings.add(new Ending(output, failure));
+                });
             }
-            List<OutputLine> outputs = new ArrayList<>(lines.size());
-            for (Future<OutputLine> result : results) {
-                outputs.add(result.get());
+            int ended = 0;
+            for (int waiting = lines.size(); waiting > 0; ) {
+                long left = lifetime.untilLeft().toMillis();
+                if (left <= 0) {
+                    break;
+                }
+                Ending ending = endings.poll(Math.min(left, 1000), TimeUnit.MILLISECONDS);
+                if (ending != null) {
+                    waiting--;
+                    if (ending.failure() != null) {
+                        throw new IllegalStateException("a line of batch " + batchId + " failed unexpectedly",
+                                ending.failure());
+                    }
+                    ended += ending.output() != null ? 1 : 0;
+                }
+                progress.idle();
             }
-            return outputs;
-        } catch (ExecutionException e) {
-            throw new IllegalStateException("a line of batch " + batchId + " failed unexpectedly", e.getCause());
+            return ended;
+        } finally {
+            // Whatever is still out is left: its threads are interrupted, and waited for, so that no line
+            // tells of its end after the run has answered.
+            threads.shutdownNow();
+            threads.close();
         }
     }
 
+    /** One line's end: its output, none if it was left, or what went wrong. */
+    private record Ending(OutputLine output, Throwable failure) {}
+
+    /** The line's end, or null when it is left for the next lifetime. */
     private OutputLine runLine(String batchId, Job job, RequestLine line, LineGate gate,
-                               ImageResolver.Chunk chunkImages, AdaptiveLimit inFlight) throws InterruptedException {
+                               ImageResolver.Chunk chunkImages, AdaptiveLimit inFlight, Lifetime lifetime)
+            throws InterruptedException {
         String id = lineId(batchId, line.position());
         Optional<OutputLine.Error> refused = gate.refusal();
         if (refused.isPresent()) {
@@ -103,6 +177,9 @@ public final class ChunkRunner {
             if (refusal.isPresent()) {
                 return new OutputLine(id, line.customId(), null, refusal.get());
             }
+            if (!lifetime.maySend()) {
+                return null;
+            }
             Attempt result = null;
             AdaptiveLimit.Permit permit = inFlight.acquire();
             try {
@@ -113,7 +190,11 @@ public final class ChunkRunner {
             if (!result.retryable() || attempt >= retry.maxAttempts()) {
                 return result.line(id, line.customId());
             }
-            Thread.sleep(retry.backoff(attempt, result.retryAfter(), random));
+            Duration backoff = retry.backoff(attempt, result.retryAfter(), random);
+            if (!lifetime.maySendAfter(backoff)) {
+                return null;
+            }
+            Thread.sleep(backoff);
         }
     }
 
@@ -150,7 +231,15 @@ public final class ChunkRunner {
     private Attempt send(Job job, RequestLine line, RequestBody body, String id) throws InterruptedException {
         InferenceClient.Answer answer;
         try {
-            answer = client.post(job, line.url(), body);
+            Job sent = credentials.current(job);
+            answer = client.post(sent, line.url(), body);
+            if (answer.status() == 401 || answer.status() == 403) {
+                // Refused: the credential may have been rotated since it was read. Read once more, send once more.
+                Optional<Job> renewed = credentials.renewed(sent);
+                if (renewed.isPresent()) {
+                    answer = client.post(renewed.get(), line.url(), body);
+                }
+            }
         } catch (HttpTimeoutException e) {
             return new Attempt(null, new OutputLine.Error("request_timeout",
                     "The inference endpoint did not answer in time."), true, Optional.empty());

@@ -4,9 +4,11 @@ import java.io.InputStream;
 import java.util.Optional;
 
 /**
- * Where a running batch keeps its intermediate objects: the chunks the validator cuts, and the
- * part each chunk produces (its output lines, its error lines, and their counts). Keys are
- * deterministic, so a retried step overwrites rather than duplicates.
+ * Where a running batch keeps its intermediate objects: the chunks the validator cuts, each
+ * chunk's checkpoint log (the segments of lines its runs ended), and the part each chunk produces
+ * (its output lines, its error lines, and their counts). Keys are deterministic, and what two runs
+ * of one chunk could both write is written only if absent: the first writer wins, and the other
+ * adopts what it wrote.
  */
 public interface ChunkStore {
 
@@ -20,10 +22,21 @@ public interface ChunkStore {
     InputStream readChunk(String batchId, int index);
 
     /**
-     * Writes a chunk's part: both sides (each possibly empty), then its counts, last, so that a
-     * part whose counts can be read is whole.
+     * Writes segment {@code seq} of chunk {@code index}'s checkpoint log, unless it exists: answers
+     * whether this call wrote it. Two runs that write one segment at once: exactly one of them does.
      */
-    void writePart(String batchId, int index, byte[] output, byte[] errors, PartCounts counts);
+    boolean writeSegment(String batchId, int index, int seq, byte[] segment);
+
+    /** Segment {@code seq} of chunk {@code index}'s checkpoint log, if it has been written. */
+    Optional<byte[]> readSegment(String batchId, int index, int seq);
+
+    /**
+     * Writes a chunk's part: both sides (each possibly empty), then its counts, last and only if no
+     * counts are there yet, so that a part whose counts can be read is whole. Answers the counts
+     * that stand: these, or those a run wrote first (whose sides are the same bytes, since a part is
+     * assembled from the chunk's checkpoint log, which no run rewrites).
+     */
+    PartCounts writePart(String batchId, int index, byte[] output, byte[] errors, PartCounts counts);
 
     /** The counts of chunk {@code index}'s part, if the part is whole. */
     Optional<PartCounts> partCounts(String batchId, int index);

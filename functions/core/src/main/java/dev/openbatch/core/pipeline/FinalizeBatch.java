@@ -18,16 +18,32 @@ import java.util.Set;
 import java.util.stream.IntStream;
 
 /**
- * The state machine's last step: joins the chunks' parts, in order, into the batch's output file
- * and error file, and ends the batch {@code completed}, {@code cancelled} or {@code expired}.
- * Running it again gives the same files and the same record: file ids are reserved on the batch
- * before anything is written, and an ended batch is left as it is. Every batch the state machine
- * runs ends here, failed ones too, and each time it is told to {@link BatchEnded}.
+ * The state machine's last step, and its Catch: joins the chunks' parts, in order, into the
+ * batch's output file and error file, and ends the batch {@code completed}, {@code cancelled},
+ * {@code expired} or {@code failed}. A chunk with no whole part (its task timed out at the window,
+ * its run was stopped, the batch failed before it ran) gets one here, from its checkpoint log: the
+ * lines its runs ended keep their ends, and every other line ends in the error file — as
+ * {@code batch_cancelled}, {@code batch_expired} once the window has passed, {@code batch_failed}
+ * when the batch failed, or else {@code chunk_not_run} — so every {@code custom_id} of an accepted
+ * batch ends exactly once whatever became of the run. Running it again gives the same files and the
+ * same record: a part is written first-writer-wins from a log no one rewrites, file ids are reserved
+ * on the batch before anything is written, and an ended batch is left as it is. Every batch the
+ * state machine runs ends here, and each time it is told to {@link BatchEnded}.
  */
 public final class FinalizeBatch {
 
+    private static final System.Logger LOG = System.getLogger(FinalizeBatch.class.getName());
+
+    static final OutputLine.Error BATCH_FAILED = new OutputLine.Error("batch_failed",
+            "This request was not executed because the batch failed.");
+    static final OutputLine.Error CHUNK_NOT_RUN = new OutputLine.Error("chunk_not_run",
+            "This request was not executed: the part of the batch that holds it did not run.");
+
     private static final Set<String> RUNNING = Set.of(Batch.Status.VALIDATING, Batch.Status.IN_PROGRESS,
             Batch.Status.FINALIZING, Batch.Status.CANCELLING);
+    /** The states of a batch whose chunks were cut: what there is to join. */
+    private static final Set<String> CUT = Set.of(Batch.Status.IN_PROGRESS, Batch.Status.FINALIZING,
+            Batch.Status.CANCELLING);
 
     private final BatchRepository batches;
     private final FileRepository files;
@@ -59,44 +75,120 @@ public final class FinalizeBatch {
         if (Batch.Status.ENDED.contains(batch.status())) {
             return told(tenant, batch);
         }
-        long now = clock.instant().getEpochSecond();
         batches.transition(tenant, batchId, Set.of(Batch.Status.IN_PROGRESS), Batch.Status.FINALIZING,
-                Map.of("finalizing_at", now), null, null);
-
-        long completed = 0;
-        long failed = 0;
-        long expired = 0;
-        for (int i = 0; i < chunkCount; i++) {
-            int index = i;
-            PartCounts counts = store.partCounts(batchId, index)
-                    .orElseThrow(() -> new IllegalStateException("chunk " + index + " of " + batchId + " has no part"));
-            completed += counts.completed();
-            failed += counts.failed();
-            expired += counts.expired();
-        }
-        String outputId = completed > 0 ? join(tenant, batch, chunkCount, ChunkStore.PartKind.OUTPUT) : null;
-        String errorId = failed > 0 ? join(tenant, batch, chunkCount, ChunkStore.PartKind.ERRORS) : null;
+                Map.of("finalizing_at", clock.instant().getEpochSecond()), null, null);
+        long expired = settle(tenant, find(tenant, batchId), chunkCount, null);
 
         Batch current = find(tenant, batchId);
         String end = current.status().equals(Batch.Status.CANCELLING) ? Batch.Status.CANCELLED
                 : expired > 0 ? Batch.Status.EXPIRED : Batch.Status.COMPLETED;
-        String stamp = switch (end) {
-            case Batch.Status.CANCELLED -> "cancelled_at";
-            case Batch.Status.EXPIRED -> "expired_at";
-            default -> "completed_at";
-        };
-        return told(tenant, batches.transition(tenant, batchId, RUNNING, end,
-                        Map.of(stamp, clock.instant().getEpochSecond()), null, null)
-                .orElseGet(() -> find(tenant, batchId)));
+        return told(tenant, end(tenant, batchId, end, null));
     }
 
     /** Ends a batch whose run failed outright (the state machine's Catch), unless it has ended already. */
     public Batch fail(String tenant, String batchId, String error, String cause) {
-        return told(tenant, batches.transition(tenant, batchId, RUNNING, Batch.Status.FAILED,
-                        Map.of("failed_at", clock.instant().getEpochSecond()), null,
-                        List.of(new Batch.Error("batch_failed", "The batch could not be run: " + error
-                                + (cause == null || cause.isBlank() ? "" : " (" + cause + ")"), null, null)))
-                .orElseGet(() -> find(tenant, batchId)));
+        return fail(tenant, batchId, null, error, cause);
+    }
+
+    /**
+     * Ends a batch whose run failed outright (the state machine's Catch), unless it has ended already.
+     * When its chunks were cut ({@code chunkCount} given), what they produced is joined into its files
+     * first, with every line that did not end in the error file; a batch whose window has passed ends
+     * {@code expired} and one being cancelled {@code cancelled}, as they would have anyway. The failure
+     * reaches the batch's {@code errors} in words for its owner; its name and cause, which can hold
+     * stack traces and keys, go to the log only.
+     */
+    public Batch fail(String tenant, String batchId, Integer chunkCount, String error, String cause) {
+        Batch batch = find(tenant, batchId);
+        if (Batch.Status.ENDED.contains(batch.status())) {
+            return told(tenant, batch);
+        }
+        LOG.log(System.Logger.Level.WARNING, "batch " + batchId + " of " + tenant + " failed: " + error + " " + cause);
+        boolean joined = false;
+        if (chunkCount != null && chunkCount > 0 && CUT.contains(batch.status())) {
+            try {
+                settle(tenant, batch, chunkCount, BATCH_FAILED);
+                joined = true;
+            } catch (RuntimeException e) {
+                // Ending the batch matters more than its files: a batch left running would never end.
+                LOG.log(System.Logger.Level.ERROR, "batch " + batchId + ": its files could not be written", e);
+            }
+        }
+        Batch current = find(tenant, batchId);
+        String end = current.status().equals(Batch.Status.CANCELLING) ? Batch.Status.CANCELLED
+                : windowPassed(current) ? Batch.Status.EXPIRED : Batch.Status.FAILED;
+        List<Batch.Error> errors = end.equals(Batch.Status.FAILED)
+                ? List.of(new Batch.Error("batch_failed", FailureMessage.of(error, joined), null, null)) : null;
+        return told(tenant, end(tenant, batchId, end, errors));
+    }
+
+    private Batch end(String tenant, String batchId, String end, List<Batch.Error> errors) {
+        String stamp = switch (end) {
+            case Batch.Status.CANCELLED -> "cancelled_at";
+            case Batch.Status.EXPIRED -> "expired_at";
+            case Batch.Status.FAILED -> "failed_at";
+            default -> "completed_at";
+        };
+        return batches.transition(tenant, batchId, RUNNING, end, Map.of(stamp, clock.instant().getEpochSecond()),
+                        null, errors)
+                .orElseGet(() -> find(tenant, batchId));
+    }
+
+    /**
+     * Gives every chunk a whole part (see the class comment), counts those it completed, and joins the
+     * parts into the files. Answers how many lines expired.
+     *
+     * @param failed the error for lines not run when the batch failed, or null when it did not
+     */
+    private long settle(String tenant, Batch batch, int chunkCount, OutputLine.Error failed) {
+        long completed = 0;
+        long failures = 0;
+        long expired = 0;
+        int firstRequest = 1;
+        OutputLine.Error notRun = notRun(batch, failed);
+        for (int index = 0; index < chunkCount; index++) {
+            PartCounts counts = store.partCounts(batch.id(), index).orElse(null);
+            if (counts == null) {
+                counts = complete(tenant, batch, index, firstRequest, notRun);
+            }
+            completed += counts.completed();
+            failures += counts.failed();
+            expired += counts.expired();
+            firstRequest += (int) (counts.completed() + counts.failed());
+        }
+        if (completed > 0) {
+            join(tenant, batch, chunkCount, ChunkStore.PartKind.OUTPUT);
+        }
+        if (failures > 0) {
+            join(tenant, batch, chunkCount, ChunkStore.PartKind.ERRORS);
+        }
+        return expired;
+    }
+
+    /** A whole part for a chunk that has none, from its log, the rest of its lines ending as errors; counted. */
+    private PartCounts complete(String tenant, Batch batch, int index, int firstRequest, OutputLine.Error notRun) {
+        List<RequestLine> lines = ChunkLog.requests(store, batch.id(), index, firstRequest);
+        Chunk chunk = new Chunk(index, firstRequest, lines.size());
+        ChunkLog log = ChunkLog.read(store, batch.id(), chunk);
+        log.endRest(lines, notRun);
+        PartCounts counts = log.writePart();
+        batches.countChunk(tenant, batch.id(), index, counts.completed(), counts.failed());
+        return counts;
+    }
+
+    /** Why a line of a chunk that did not run to its end did not run. */
+    private OutputLine.Error notRun(Batch batch, OutputLine.Error failed) {
+        if (batch.status().equals(Batch.Status.CANCELLING)) {
+            return RunChunk.CANCELLED;
+        }
+        if (windowPassed(batch)) {
+            return RunChunk.EXPIRED;
+        }
+        return failed != null ? failed : CHUNK_NOT_RUN;
+    }
+
+    private boolean windowPassed(Batch batch) {
+        return batch.expiresAt() != null && clock.instant().getEpochSecond() >= batch.expiresAt();
     }
 
     private Batch told(String tenant, Batch batch) {

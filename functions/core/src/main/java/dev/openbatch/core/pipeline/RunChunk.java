@@ -1,27 +1,24 @@
 package dev.openbatch.core.pipeline;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.MappingIterator;
-import dev.openbatch.core.Json;
 import dev.openbatch.core.api.Batch;
 import dev.openbatch.core.batches.BatchRepository;
 import dev.openbatch.core.jobs.Job;
 import dev.openbatch.core.jobs.JobCatalog;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
 /**
- * A worker's use case: runs one chunk of a batch and writes its part, then counts it. A chunk whose
- * part is already whole (a redelivered message) is not run again, and a counted chunk is not
- * counted again, so at-least-once delivery yields every line exactly once. A chunk that could not
- * be run at all is {@linkplain #abandon abandoned}: its lines end as errors, once.
+ * A worker's use case: runs one chunk of a batch, as far as the worker's lifetime allows, and once
+ * every line has ended writes its part and counts it. What a run ends goes into the chunk's
+ * checkpoint log (see {@link ChunkLog}) every little while and before the worker's deadline, so the
+ * next run of the chunk goes on from there and never sends an ended line again; two runs at once
+ * (a duplicate delivery, the dead-letter consumer racing a slow worker) put each line in the log
+ * once, the first writer's end winning. A chunk whose part is already whole is not run again, and
+ * a counted chunk is not counted again. A chunk that could not be run at all is
+ * {@linkplain #abandon abandoned}: its remaining lines end as errors, once.
  */
 public final class RunChunk {
 
@@ -34,40 +31,100 @@ public final class RunChunk {
 
     /** How often a running chunk looks again at whether its batch was cancelled. */
     private static final Duration STATUS_REFRESH = Duration.ofSeconds(1);
+    /**
+     * How often a run appends what it has ended to the chunk's log, besides before its deadline: the
+     * most a crash (a sandbox killed outright) costs beyond the lines in flight. Each append is one
+     * small S3 PUT per chunk, whatever the chunk's concurrency.
+     */
+    public static final Duration CHECKPOINT_EVERY = Duration.ofSeconds(10);
+
+    /**
+     * How far a run got.
+     *
+     * @param counts  the chunk's counts, once its part is whole; null while lines remain
+     * @param ended   how many lines this run ended
+     * @param left    how many lines remain for a later run
+     * @param hadTime whether the run had time to send anything at all
+     */
+    public record Outcome(PartCounts counts, int ended, int left, boolean hadTime) {
+
+        public boolean finished() {
+            return counts != null;
+        }
+
+        /**
+         * Whether a later run should go on from here: this one ended lines, or had no time to try.
+         * A run that had time and ended nothing is a failure, counted as one by the queue.
+         */
+        public boolean progressed() {
+            return finished() || ended > 0 || !hadTime;
+        }
+    }
 
     private final BatchRepository batches;
     private final ChunkStore store;
     private final JobCatalog jobs;
     private final ChunkRunner runner;
     private final Clock clock;
+    private final Duration checkpointEvery;
 
     public RunChunk(BatchRepository batches, ChunkStore store, JobCatalog jobs, ChunkRunner runner, Clock clock) {
+        this(batches, store, jobs, runner, clock, CHECKPOINT_EVERY);
+    }
+
+    public RunChunk(BatchRepository batches, ChunkStore store, JobCatalog jobs, ChunkRunner runner, Clock clock,
+                    Duration checkpointEvery) {
         this.batches = batches;
         this.store = store;
         this.jobs = jobs;
         this.runner = runner;
         this.clock = clock;
+        this.checkpointEvery = checkpointEvery;
     }
 
+    /** Runs the chunk to its end, with no deadline. */
     public PartCounts run(String tenant, String batchId, Chunk chunk) throws InterruptedException {
-        PartCounts counts = store.partCounts(batchId, chunk.index()).orElse(null);
-        if (counts == null) {
-            counts = write(batchId, chunk, runLines(tenant, batchId, chunk));
+        return run(tenant, batchId, chunk, Deadline.NONE).counts();
+    }
+
+    /**
+     * Runs what remains of the chunk until it has all ended or the deadline draws near, keeping what
+     * ended in the chunk's log; counts the chunk once its part is whole.
+     */
+    public Outcome run(String tenant, String batchId, Chunk chunk, Deadline deadline) throws InterruptedException {
+        Optional<PartCounts> whole = store.partCounts(batchId, chunk.index());
+        if (whole.isPresent()) {
+            return new Outcome(counted(tenant, batchId, chunk, whole.get()), 0, 0, true);
         }
-        return counted(tenant, batchId, chunk, counts);
+        ChunkLog log = ChunkLog.read(store, batchId, chunk);
+        int ended = 0;
+        boolean hadTime = true;
+        if (!log.whole()) {
+            List<RequestLine> rest = ChunkLog.requests(store, batchId, chunk.index(), chunk.firstRequest()).stream()
+                    .filter(line -> !log.hasEnded(line)).toList();
+            Lifetime lifetime = Lifetime.of(deadline);
+            hadTime = lifetime.maySend();
+            ChunkLog.Checkpoints checkpoints = log.checkpoints(rest, checkpointEvery);
+            Batch batch = batch(tenant, batchId);
+            ended = runner.run(batchId, job(batch), rest, new Gate(tenant, batch), lifetime, checkpoints);
+            checkpoints.flush();
+        }
+        return log.whole() ? new Outcome(counted(tenant, batchId, chunk, log.writePart()), ended, 0, hadTime)
+                : new Outcome(null, ended, chunk.lines() - log.covered(), hadTime);
     }
 
     /**
      * Ends a chunk that could not be run — its message reached the dead-letter queue after the
-     * queue's last delivery — with every line in the error file as {@code chunk_failed}, and counts
-     * it. A part written whole after all (the last attempt got that far) stands as it is.
+     * queue's last delivery — with every line its runs did not end in the error file as
+     * {@code chunk_failed}, and counts it. A part written whole after all (the last attempt got that
+     * far) stands as it is.
      */
     public PartCounts abandon(String tenant, String batchId, Chunk chunk) {
-        PartCounts counts = store.partCounts(batchId, chunk.index()).orElseGet(() -> write(batchId, chunk,
-                readLines(batchId, chunk).stream()
-                        .map(line -> new OutputLine(ChunkRunner.lineId(batchId, line.position()), line.customId(),
-                                null, CHUNK_FAILED))
-                        .toList()));
+        PartCounts counts = store.partCounts(batchId, chunk.index()).orElseGet(() -> {
+            ChunkLog log = ChunkLog.read(store, batchId, chunk);
+            log.endRest(ChunkLog.requests(store, batchId, chunk.index(), chunk.firstRequest()), CHUNK_FAILED);
+            return log.writePart();
+        });
         return counted(tenant, batchId, chunk, counts);
     }
 
@@ -77,51 +134,15 @@ public final class RunChunk {
         return counts;
     }
 
-    private List<OutputLine> runLines(String tenant, String batchId, Chunk chunk) throws InterruptedException {
-        Batch batch = batches.find(tenant, batchId)
-                .orElseThrow(() -> new IllegalStateException("no batch " + batchId + " of " + tenant));
-        Job job = jobs.find(batch.jobId())
-                .orElseThrow(() -> new IllegalStateException("batch " + batchId + " names job " + batch.jobId()
+    private Job job(Batch batch) {
+        return jobs.find(batch.jobId())
+                .orElseThrow(() -> new IllegalStateException("batch " + batch.id() + " names job " + batch.jobId()
                         + ", which this deployment no longer has"));
-        return runner.run(batchId, job, readLines(batchId, chunk), new Gate(tenant, batch));
     }
 
-    private PartCounts write(String batchId, Chunk chunk, List<OutputLine> outputs) {
-        ByteArrayOutputStream output = new ByteArrayOutputStream();
-        ByteArrayOutputStream errors = new ByteArrayOutputStream();
-        long completed = 0;
-        long expired = 0;
-        for (OutputLine line : outputs) {
-            ByteArrayOutputStream side = line.succeeded() ? output : errors;
-            side.writeBytes(Json.write(line));
-            side.write('\n');
-            completed += line.succeeded() ? 1 : 0;
-            expired += EXPIRED.equals(line.error()) ? 1 : 0;
-        }
-        PartCounts counts = new PartCounts(completed, outputs.size() - completed, expired);
-        store.writePart(batchId, chunk.index(), output.toByteArray(), errors.toByteArray(), counts);
-        return counts;
-    }
-
-    /**
-     * The chunk's requests: a sequence of JSON objects, one per line. Read as a sequence of values,
-     * not as text lines, since a valid line may hold a carriage return between its tokens, which a
-     * line reader would take for a line end.
-     */
-    private List<RequestLine> readLines(String batchId, Chunk chunk) {
-        List<RequestLine> lines = new ArrayList<>(chunk.lines());
-        try (MappingIterator<JsonNode> requests = Json.MAPPER.readerFor(JsonNode.class)
-                .readValues(store.readChunk(batchId, chunk.index()))) {
-            int offset = 0;
-            while (requests.hasNextValue()) {
-                JsonNode request = requests.nextValue();
-                lines.add(new RequestLine(chunk.firstRequest() + offset++, request.get("custom_id").textValue(),
-                        request.get("url").textValue(), request.get("body")));
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("reading chunk " + chunk.index() + " of " + batchId, e);
-        }
-        return lines;
+    private Batch batch(String tenant, String batchId) {
+        return batches.find(tenant, batchId)
+                .orElseThrow(() -> new IllegalStateException("no batch " + batchId + " of " + tenant));
     }
 
     /** Refuses further lines once the batch is cancelled or its window has passed. */

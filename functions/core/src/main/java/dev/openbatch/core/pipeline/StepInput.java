@@ -7,7 +7,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  *
  * @param batchId    the batch
  * @param tenant     its owner
- * @param chunkCount how many chunks the validator cut (finalize only)
+ * @param chunkCount how many chunks the validator cut (finalize, and the Catch once validation has cut them)
  * @param error      the failure the state machine caught, when the run is ending as failed
  */
 public record StepInput(

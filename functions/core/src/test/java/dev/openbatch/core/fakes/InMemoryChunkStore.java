@@ -14,6 +14,7 @@ public final class InMemoryChunkStore implements ChunkStore {
     public final Map<String, byte[]> chunks = new ConcurrentHashMap<>();
     public final Map<String, byte[]> parts = new ConcurrentHashMap<>();
     public final Map<String, PartCounts> counts = new ConcurrentHashMap<>();
+    public final Map<String, byte[]> segments = new ConcurrentHashMap<>();
     public final AtomicInteger partWrites = new AtomicInteger();
 
     private static String key(String batchId, int index) {
@@ -36,11 +37,27 @@ public final class InMemoryChunkStore implements ChunkStore {
     }
 
     @Override
-    public void writePart(String batchId, int index, byte[] output, byte[] errors, PartCounts partCounts) {
+    public boolean writeSegment(String batchId, int index, int seq, byte[] segment) {
+        return segments.putIfAbsent(key(batchId, index) + "/" + seq, segment.clone()) == null;
+    }
+
+    @Override
+    public Optional<byte[]> readSegment(String batchId, int index, int seq) {
+        return Optional.ofNullable(segments.get(key(batchId, index) + "/" + seq)).map(byte[]::clone);
+    }
+
+    /** How many segments chunk {@code index}'s log has. */
+    public int segmentCount(String batchId, int index) {
+        return (int) segments.keySet().stream().filter(k -> k.startsWith(key(batchId, index) + "/")).count();
+    }
+
+    @Override
+    public PartCounts writePart(String batchId, int index, byte[] output, byte[] errors, PartCounts partCounts) {
         partWrites.incrementAndGet();
         parts.put(key(batchId, index) + "/" + PartKind.OUTPUT, output.clone());
         parts.put(key(batchId, index) + "/" + PartKind.ERRORS, errors.clone());
-        counts.put(key(batchId, index), partCounts);
+        PartCounts first = counts.putIfAbsent(key(batchId, index), partCounts);
+        return first != null ? first : partCounts;
     }
 
     @Override

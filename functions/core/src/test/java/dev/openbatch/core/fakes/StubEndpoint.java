@@ -19,8 +19,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * always answers NNN; {@code flaky-N} answers 503 (with {@code Retry-After: 0}) to its first N
  * attempts per custom id in {@code metadata.id}; {@code garbage} answers a body that is not JSON;
  * {@code slow} takes 20 ms; {@code capped-N} takes 20 ms and answers 429 (with {@code Retry-After: 0})
- * while more than N requests are in flight;
- * anything else a chat completion echoing the model.
+ * while more than N requests are in flight; {@code once-NNN} answers NNN to the first request per
+ * custom id in {@code metadata.id}, then succeeds; {@code busy-N} answers 503 with {@code Retry-After: N}
+ * to the first request per custom id, then succeeds;
+ * anything else a chat completion echoing the model. While {@link #requiredAuthorization} is set, a
+ * request without that {@code Authorization} header is answered 401.
  */
 public final class StubEndpoint implements AutoCloseable {
 
@@ -30,6 +33,9 @@ public final class StubEndpoint implements AutoCloseable {
     public final AtomicInteger refused = new AtomicInteger();
     private final AtomicInteger inFlight = new AtomicInteger();
     private final Map<String, AtomicInteger> attempts = new ConcurrentHashMap<>();
+    /** The {@code Authorization} header every request must carry, or null for none. */
+    public volatile String requiredAuthorization;
+    public final AtomicInteger unauthorized = new AtomicInteger();
 
     public StubEndpoint() {
         try {
@@ -50,7 +56,12 @@ public final class StubEndpoint implements AutoCloseable {
                 String answer = "{\"id\":\"chatcmpl-1\",\"object\":\"chat.completion\",\"model\":\"" + model
                         + "\",\"path\":\"" + exchange.getRequestURI().getPath() + "\","
                         + "\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"ok\"}}]}";
-                if (model.startsWith("error-")) {
+                String required = requiredAuthorization;
+                if (required != null && !required.equals(exchange.getRequestHeaders().getFirst("Authorization"))) {
+                    unauthorized.incrementAndGet();
+                    status = 401;
+                    answer = "{\"error\":{\"message\":\"bad key\",\"type\":\"invalid_request_error\",\"param\":null,\"code\":\"invalid_api_key\"}}";
+                } else if (model.startsWith("error-")) {
                     status = Integer.parseInt(model.substring(6));
                     answer = "{\"error\":{\"message\":\"refused\",\"type\":\"invalid_request_error\",\"param\":null,\"code\":null}}";
                 } else if (model.startsWith("flaky-")) {
@@ -60,6 +71,19 @@ public final class StubEndpoint implements AutoCloseable {
                         status = 503;
                         answer = "{\"error\":{\"message\":\"busy\",\"type\":\"server_error\",\"param\":null,\"code\":null}}";
                         exchange.getResponseHeaders().add("Retry-After", "0");
+                    }
+                } else if (model.startsWith("once-")) {
+                    String key = body.path("metadata").path("id").asText();
+                    if (attempts.computeIfAbsent(key, k -> new AtomicInteger()).incrementAndGet() == 1) {
+                        status = Integer.parseInt(model.substring(5));
+                        answer = "{\"error\":{\"message\":\"refused once\",\"type\":\"invalid_request_error\",\"param\":null,\"code\":null}}";
+                    }
+                } else if (model.startsWith("busy-")) {
+                    String key = body.path("metadata").path("id").asText();
+                    if (attempts.computeIfAbsent(key, k -> new AtomicInteger()).incrementAndGet() == 1) {
+                        status = 503;
+                        answer = "{\"error\":{\"message\":\"busy\",\"type\":\"server_error\",\"param\":null,\"code\":null}}";
+                        exchange.getResponseHeaders().add("Retry-After", model.substring(5));
                     }
                 } else if (model.equals("slow")) {
                     pause(20);

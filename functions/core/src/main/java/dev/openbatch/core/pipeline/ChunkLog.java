@@ -1,0 +1,254 @@
+package dev.openbatch.core.pipeline;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.MappingIterator;
+import dev.openbatch.core.Json;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentLinkedQueue;
+
+/**
+ * A chunk's checkpoint log: the lines its runs have ended so far, in numbered segments, each
+ * written once by whichever run writes it first and never rewritten. A line's end is the one in the
+ * first segment that holds it; a run appends only lines the log does not hold yet. Every run, the
+ * dead-letter consumer and the finalizer read the log alike, so the part assembled from a log that
+ * holds every line is the same bytes, whoever assembles it and however many runs raced.
+ *
+ * <p>A segment is a header line, {@code {"offsets":[0,3],"kinds":"oe"}} — each line's offset in the
+ * chunk and where it goes: {@code o} the output, {@code e} the errors, {@code x} the errors as
+ * expired — then those lines' JSON, one a line, in that order.
+ */
+final class ChunkLog {
+
+    private static final byte OUTPUT = 'o';
+    private static final byte ERROR = 'e';
+    private static final byte EXPIRED = 'x';
+
+    private final ChunkStore store;
+    private final String batchId;
+    private final Chunk chunk;
+    /** By offset in the chunk: the line's JSON as the log holds it, null while it has not ended. */
+    private final byte[][] ended;
+    private final byte[] kinds;
+    private int covered;
+    private int next;
+
+    private ChunkLog(ChunkStore store, String batchId, Chunk chunk) {
+        this.store = store;
+        this.batchId = batchId;
+        this.chunk = chunk;
+        this.ended = new byte[chunk.lines()][];
+        this.kinds = new byte[chunk.lines()];
+    }
+
+    /** The log as the store holds it now: every segment written, in order. */
+    static ChunkLog read(ChunkStore store, String batchId, Chunk chunk) {
+        ChunkLog log = new ChunkLog(store, batchId, chunk);
+        for (Optional<byte[]> segment; (segment = store.readSegment(batchId, chunk.index(), log.next)).isPresent(); ) {
+            log.adopt(segment.get());
+        }
+        return log;
+    }
+
+    /**
+     * A chunk's requests, from its object: a sequence of JSON objects, one per line. Read as a sequence
+     * of values, not as text lines, since a valid line may hold a carriage return between its tokens,
+     * which a line reader would take for a line end.
+     */
+    static List<RequestLine> requests(ChunkStore store, String batchId, int index, int firstRequest) {
+        List<RequestLine> lines = new ArrayList<>();
+        try (MappingIterator<JsonNode> requests = Json.MAPPER.readerFor(JsonNode.class)
+                .readValues(store.readChunk(batchId, index))) {
+            int offset = 0;
+            while (requests.hasNextValue()) {
+                JsonNode request = requests.nextValue();
+                lines.add(new RequestLine(firstRequest + offset++, request.get("custom_id").textValue(),
+                        request.get("url").textValue(), request.get("body")));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading chunk " + index + " of " + batchId, e);
+        }
+        return lines;
+    }
+
+    /** A line's end, ready to append: its offset in the chunk, where it goes, and its JSON. */
+    record Ended(int offset, byte kind, byte[] json) {
+
+        static Ended of(int offset, OutputLine line) {
+            byte kind = line.succeeded() ? OUTPUT : RunChunk.EXPIRED.equals(line.error()) ? EXPIRED : ERROR;
+            return new Ended(offset, kind, Json.write(line));
+        }
+    }
+
+    synchronized boolean hasEnded(RequestLine line) {
+        return ended[line.position() - chunk.firstRequest()] != null;
+    }
+
+    synchronized int covered() {
+        return covered;
+    }
+
+    synchronized boolean whole() {
+        return covered == chunk.lines();
+    }
+
+    /**
+     * Appends the lines (those the log does not hold yet) as its next segment. Where another run
+     * wrote that segment first, its lines are adopted, and the rest go into the segment after.
+     */
+    synchronized void append(List<Ended> lines) {
+        while (true) {
+            List<Ended> fresh = lines.stream().filter(line -> ended[line.offset()] == null).toList();
+            if (fresh.isEmpty()) {
+                return;
+            }
+            if (store.writeSegment(batchId, chunk.index(), next, encode(fresh))) {
+                for (Ended line : fresh) {
+                    ended[line.offset()] = line.json();
+                    kinds[line.offset()] = line.kind();
+                }
+                covered += fresh.size();
+                next++;
+                return;
+            }
+            adopt(store.readSegment(batchId, chunk.index(), next).orElseThrow(() -> new IllegalStateException(
+                    "segment " + next + " of chunk " + chunk.index() + " of " + batchId + " was written, yet is not there")));
+        }
+    }
+
+    /** Ends every line the log does not hold yet with this error, in the log. */
+    void endRest(List<RequestLine> lines, OutputLine.Error error) {
+        append(lines.stream().filter(line -> !hasEnded(line))
+                .map(line -> Ended.of(line.position() - chunk.firstRequest(),
+                        new OutputLine(ChunkRunner.lineId(batchId, line.position()), line.customId(), null, error)))
+                .toList());
+    }
+
+    /** The chunk's part, assembled from a log that holds every line, and written: answers the counts that stand. */
+    synchronized PartCounts writePart() {
+        if (!whole()) {
+            throw new IllegalStateException("chunk " + chunk.index() + " of " + batchId + " has "
+                    + (chunk.lines() - covered) + " lines not ended");
+        }
+        ByteArrayOutputStream output = new ByteArrayOutputStream();
+        ByteArrayOutputStream errors = new ByteArrayOutputStream();
+        long completed = 0;
+        long expired = 0;
+        for (int offset = 0; offset < ended.length; offset++) {
+            ByteArrayOutputStream side = kinds[offset] == OUTPUT ? output : errors;
+            side.writeBytes(ended[offset]);
+            side.write('\n');
+            completed += kinds[offset] == OUTPUT ? 1 : 0;
+            expired += kinds[offset] == EXPIRED ? 1 : 0;
+        }
+        return store.writePart(batchId, chunk.index(), output.toByteArray(), errors.toByteArray(),
+                new PartCounts(completed, ended.length - completed, expired));
+    }
+
+    private static byte[] encode(List<Ended> lines) {
+        StringBuilder offsets = new StringBuilder("{\"offsets\":[");
+        StringBuilder kinds = new StringBuilder();
+        int size = 64;
+        for (Ended line : lines) {
+            offsets.append(kinds.isEmpty() ? "" : ",").append(line.offset());
+            kinds.append((char) line.kind());
+            size += line.json().length + 1;
+        }
+        offsets.append("],\"kinds\":\"").append(kinds).append("\"}\n");
+        ByteArrayOutputStream segment = new ByteArrayOutputStream(size + offsets.length());
+        segment.writeBytes(offsets.toString().getBytes(StandardCharsets.US_ASCII));
+        for (Ended line : lines) {
+            segment.writeBytes(line.json());
+            segment.write('\n');
+        }
+        return segment.toByteArray();
+    }
+
+    /** Takes in the next segment: its lines that no earlier segment holds. */
+    private void adopt(byte[] segment) {
+        int at = indexOf(segment, 0);
+        JsonNode header;
+        try {
+            header = Json.MAPPER.readTree(segment, 0, at);
+        } catch (IOException e) {
+            throw new IllegalStateException("segment " + next + " of chunk " + chunk.index() + " of " + batchId
+                    + " has no header", e);
+        }
+        String lineKinds = header.get("kinds").asText();
+        JsonNode offsets = header.get("offsets");
+        for (int i = 0; i < offsets.size(); i++) {
+            int start = at + 1;
+            at = indexOf(segment, start);
+            int offset = offsets.get(i).asInt();
+            if (ended[offset] == null) {
+                ended[offset] = Arrays.copyOfRange(segment, start, at);
+                kinds[offset] = (byte) lineKinds.charAt(i);
+                covered++;
+            }
+        }
+        next++;
+    }
+
+    private static int indexOf(byte[] bytes, int from) {
+        for (int i = from; i < bytes.length; i++) {
+            if (bytes[i] == '\n') {
+                return i;
+            }
+        }
+        return bytes.length;
+    }
+
+    /**
+     * Keeps what a run ends (serialized on each line's own thread) and appends it to the log at most
+     * every {@code every}, and when {@link #flush} is called: what a crash can cost is the lines in
+     * flight and those ended since the last append.
+     */
+    Checkpoints checkpoints(List<RequestLine> run, Duration every) {
+        return new Checkpoints(run, every);
+    }
+
+    final class Checkpoints implements ChunkRunner.Progress {
+
+        private final ConcurrentLinkedQueue<Ended> pending = new ConcurrentLinkedQueue<>();
+        private final long everyNanos;
+        private final List<RequestLine> lines;
+        private long lastNanos = System.nanoTime();
+
+        /** @param run the lines of the run told about, by their index in it */
+        private Checkpoints(List<RequestLine> run, Duration every) {
+            this.lines = run;
+            this.everyNanos = every.toNanos();
+        }
+
+        @Override
+        public void ended(int index, OutputLine output) {
+            pending.add(Ended.of(lines.get(index).position() - chunk.firstRequest(), output));
+        }
+
+        @Override
+        public void idle() {
+            if (System.nanoTime() - lastNanos >= everyNanos) {
+                flush();
+            }
+        }
+
+        /** Appends what has ended since the last append. */
+        void flush() {
+            List<Ended> ended = new ArrayList<>();
+            for (Ended line; (line = pending.poll()) != null; ) {
+                ended.add(line);
+            }
+            lastNanos = System.nanoTime();
+            if (!ended.isEmpty()) {
+                append(ended);
+            }
+        }
+    }
+}
