@@ -12,11 +12,13 @@ import dev.openbatch.aws.AwsClients;
 import dev.openbatch.aws.FinalizeHandler;
 import dev.openbatch.aws.IngestHandler;
 import dev.openbatch.aws.Settings;
+import dev.openbatch.aws.SweeperHandler;
 import dev.openbatch.aws.Tables;
 import dev.openbatch.aws.ValidateHandler;
 import dev.openbatch.aws.WorkerHandler;
 import dev.openbatch.aws.Wiring;
 import dev.openbatch.core.Json;
+import dev.openbatch.core.pipeline.Sweep;
 import dev.openbatch.local.reference.ReferenceEndpoint;
 import dev.openbatch.local.reference.Stats;
 import dev.openbatch.local.stepfunctions.LocalStepFunctions;
@@ -42,6 +44,7 @@ import java.util.function.Function;
 import java.util.function.UnaryOperator;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.ResourceNotFoundException;
+import software.amazon.awssdk.services.dynamodb.model.TableDescription;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.NoSuchBucketException;
 import software.amazon.awssdk.services.sqs.SqsClient;
@@ -71,6 +74,7 @@ public final class LocalRuntime implements AutoCloseable {
     static final String WORKER_FUNCTION = "openbatch-worker";
     static final String DEAD_LETTER_FUNCTION = "openbatch-dead-letters";
     static final String INGEST_FUNCTION = "openbatch-ingest";
+    static final String SWEEPER_FUNCTION = "openbatch-sweeper";
     static final String DEFAULT_JOB = "job-local";
     /** The bucket for images the local runtime creates, so a user can copy images in right away. */
     static final String IMAGE_BUCKET = "openbatch-images";
@@ -107,14 +111,26 @@ public final class LocalRuntime implements AutoCloseable {
      *                          turns API keys off and every request acts for the tenant {@code default}
      * @param retries           the request timeout and how soon a failed chunk is delivered again
      *                          (shortened in tests)
+     * @param sweeper           how often the sweeper runs, and its bounds (shortened in tests)
      */
     public record Options(String host, int apiPort, int s3Port, int dynamoPort, int sqsPort, Path dataDir,
                           String region, URI endpoint, dev.openbatch.local.reference.Options reference,
                           int jobConcurrency, int chunkLines, int mapConcurrency, int workers, Duration window24h,
-                          int deliveries, Images images, List<String> tenants, Settings.Retries retries) {
+                          int deliveries, Images images, List<String> tenants, Settings.Retries retries,
+                          Sweeper sweeper) {
 
         public Options {
             tenants = List.copyOf(tenants);
+        }
+
+        /** Options with the cloud's default {@link Sweeper}. */
+        public Options(String host, int apiPort, int s3Port, int dynamoPort, int sqsPort, Path dataDir,
+                       String region, URI endpoint, dev.openbatch.local.reference.Options reference,
+                       int jobConcurrency, int chunkLines, int mapConcurrency, int workers, Duration window24h,
+                       int deliveries, Images images, List<String> tenants, Settings.Retries retries) {
+            this(host, apiPort, s3Port, dynamoPort, sqsPort, dataDir, region, endpoint, reference, jobConcurrency,
+                    chunkLines, mapConcurrency, workers, window24h, deliveries, images, tenants, retries,
+                    Sweeper.DEFAULT);
         }
 
         /** Options with the cloud's default {@link Settings.Retries}. */
@@ -138,8 +154,26 @@ public final class LocalRuntime implements AutoCloseable {
 
         public Options withRetries(Settings.Retries retries) {
             return new Options(host, apiPort, s3Port, dynamoPort, sqsPort, dataDir, region, endpoint, reference,
-                    jobConcurrency, chunkLines, mapConcurrency, workers, window24h, deliveries, images, tenants, retries);
+                    jobConcurrency, chunkLines, mapConcurrency, workers, window24h, deliveries, images, tenants, retries,
+                    sweeper);
         }
+
+        public Options withSweeper(Sweeper sweeper) {
+            return new Options(host, apiPort, s3Port, dynamoPort, sqsPort, dataDir, region, endpoint, reference,
+                    jobConcurrency, chunkLines, mapConcurrency, workers, window24h, deliveries, images, tenants, retries,
+                    sweeper);
+        }
+    }
+
+    /**
+     * The sweeper, as the cloud's schedule rule runs it.
+     *
+     * @param period how long from one sweep to the next (the cloud's rule: 5 minutes)
+     * @param bounds how long a batch may wait before the sweeper acts, see {@link Sweep.Bounds}
+     */
+    public record Sweeper(Duration period, Sweep.Bounds bounds) {
+
+        public static final Sweeper DEFAULT = new Sweeper(Duration.ofMinutes(5), Sweep.Bounds.DEFAULT);
     }
 
     /**
@@ -260,6 +294,9 @@ public final class LocalRuntime implements AutoCloseable {
             // In the cloud, a function with an event source on the dead-letter queue.
             started.add(new SqsEventSource(sqs, deadLetters.url(), deadLetters.arn(), 1, 1, options.deliveries(),
                     new DeadLetterHandler(wiring(settings, DEAD_LETTER_FUNCTION))));
+            // In the cloud, a function an EventBridge schedule rule invokes.
+            started.add(new LocalSchedule(SWEEPER_FUNCTION, options.region(), options.sweeper().period(),
+                    invoker(new SweeperHandler(wiring(settings, SWEEPER_FUNCTION), options.sweeper().bounds()))));
             S3Client watcherS3 = clients.s3();
             started.add(watcherS3);
             started.add(new S3DropWatcher(watcherS3, INGEST_BUCKET, options.region(), options.deliveries(),
@@ -348,9 +385,13 @@ public final class LocalRuntime implements AutoCloseable {
             }
             for (String table : new String[] {settings.filesTable(), settings.batchesTable(), settings.keysTable()}) {
                 try {
-                    dynamo.describeTable(b -> b.tableName(table));
+                    TableDescription existing = dynamo.describeTable(b -> b.tableName(table)).table();
+                    if (table.equals(settings.batchesTable()) && !Tables.hasSweepIndex(existing)) {
+                        dynamo.updateTable(Tables.addSweepIndex(table));
+                    }
                 } catch (ResourceNotFoundException e) {
-                    dynamo.createTable(table.equals(settings.keysTable()) ? Tables.apiKeys(table) : Tables.ownedRecords(table));
+                    dynamo.createTable(table.equals(settings.keysTable()) ? Tables.apiKeys(table)
+                            : table.equals(settings.batchesTable()) ? Tables.batches(table) : Tables.ownedRecords(table));
                 }
             }
         }
