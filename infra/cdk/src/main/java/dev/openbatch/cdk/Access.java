@@ -2,11 +2,13 @@ package dev.openbatch.cdk;
 
 import java.util.ArrayList;
 import java.util.List;
+import software.amazon.awscdk.Aws;
 import software.amazon.awscdk.services.dynamodb.ITable;
 import software.amazon.awscdk.services.iam.Grant;
 import software.amazon.awscdk.services.iam.GrantOnPrincipalOptions;
 import software.amazon.awscdk.services.iam.IGrantable;
 import software.amazon.awscdk.services.s3.IBucket;
+import software.amazon.awscdk.services.stepfunctions.StateMachine;
 
 /**
  * Grants of exactly the named actions on exactly the named resources. The S3 grant methods of the
@@ -69,6 +71,19 @@ final class Access {
                 .grantee(grantee)
                 .actions(List.of("dynamodb:Query"))
                 .resourceArns(List.of(table.getTableArn() + "/index/" + index))
+                .build());
+    }
+
+    /**
+     * Execution actions ({@code states:DescribeExecution}, {@code states:StopExecution}) on the
+     * executions of one state machine, and no other's: {@code ...:execution:<its name>:*}.
+     */
+    static void executions(IGrantable grantee, StateMachine stateMachine, String... actions) {
+        Grant.addToPrincipal(GrantOnPrincipalOptions.builder()
+                .grantee(grantee)
+                .actions(List.of(actions))
+                .resourceArns(List.of("arn:" + Aws.PARTITION + ":states:" + Aws.REGION + ":" + Aws.ACCOUNT_ID
+                        + ":execution:" + stateMachine.getStateMachineName() + ":*"))
                 .build());
     }
 }

@@ -1,5 +1,6 @@
 package dev.openbatch.cdk;
 
+import dev.openbatch.core.pipeline.Sweep;
 import dev.openbatch.deployment.DeploymentConfig;
 
 import java.nio.file.Files;
@@ -47,6 +48,7 @@ import software.amazon.awscdk.services.ec2.Vpc;
 import software.amazon.awscdk.services.ec2.VpcAttributes;
 import software.amazon.awscdk.services.events.EventPattern;
 import software.amazon.awscdk.services.events.Rule;
+import software.amazon.awscdk.services.events.Schedule;
 import software.amazon.awscdk.services.events.targets.LambdaFunction;
 import software.amazon.awscdk.services.events.targets.LambdaFunctionProps;
 import software.amazon.awscdk.services.iam.Grant;
@@ -106,6 +108,13 @@ public final class OpenBatchStack extends Stack {
     static final String DROPS = "drops/*";
     /** The index on (owner, id) that lists a tenant's files and batches. */
     static final String BY_OWNER = "by_owner";
+    /**
+     * The sparse index of the batches not yet ended, on (sweep_status, sweep_since), where the sweeper
+     * finds the ones due: see DynamoDbBatchRepository in functions/aws.
+     */
+    static final String BY_SWEEP = "by_sweep";
+    /** How often the sweeper runs; the local runtime's default period is the same. */
+    static final Duration SWEEP_PERIOD = Duration.minutes(5);
     /** A chunk message received this many times goes to the dead-letter queue, as locally. */
     static final int MAX_RECEIVES = 5;
     /** API Gateway gives an integration at most 30 s; the function stops first. */
@@ -148,6 +157,12 @@ public final class OpenBatchStack extends Stack {
         // DynamoDB removes the record. A batch's expires_at ends its completion window, not its record.
         Table filesTable = ownedRecords("FilesTable", dataRemoval, "expires_at");
         Table batchesTable = ownedRecords("BatchesTable", dataRemoval, null);
+        batchesTable.addGlobalSecondaryIndex(GlobalSecondaryIndexProps.builder()
+                .indexName(BY_SWEEP)
+                .partitionKey(Attribute.builder().name("sweep_status").type(AttributeType.STRING).build())
+                .sortKey(Attribute.builder().name("sweep_since").type(AttributeType.NUMBER).build())
+                .projectionType(ProjectionType.ALL)
+                .build());
         Table keysTable = Table.Builder.create(this, "KeysTable")
                 .partitionKey(Attribute.builder().name("key_hash").type(AttributeType.STRING).build())
                 .billingMode(BillingMode.PAY_PER_REQUEST)
@@ -344,6 +359,33 @@ public final class OpenBatchStack extends Stack {
                         .build())))
                 .build();
 
+        // ---- the sweeper ---------------------------------------------------------------------------
+        // Every five minutes: starts a batch whose start was lost, gives a batch whose run ended or stalled
+        // a new run (stopping the old one), bounds an unlimited batch, and ends failed a batch out of runs
+        // (writing a dropped batch's results beside its drop, as the finalizer does).
+        OpenBatchFunction sweeper = new OpenBatchFunction(this, "SweeperFunction", shared, new OpenBatchFunction.Spec(
+                "SweeperHandler", "openbatch: start, run again or end the batches that would hang",
+                512, Duration.minutes(2),
+                with(with(common, "OPENBATCH_INGEST_BUCKET", ingestBucket.getBucketName()),
+                        "OPENBATCH_STATE_MACHINE_ARN", stateMachine.getStateMachineArn()), false), null);
+        Access.query(sweeper.role(), batchesTable, BY_SWEEP);
+        Access.items(sweeper.role(), batchesTable, "dynamodb:GetItem", "dynamodb:UpdateItem");
+        stateMachine.grantStartExecution(sweeper.role());
+        Access.executions(sweeper.role(), stateMachine, "states:DescribeExecution", "states:StopExecution");
+        Access.objects(sweeper.role(), dataBucket, DROPS, "s3:GetObject");
+        Access.objects(sweeper.role(), dataBucket, FILES, "s3:GetObject");
+        Access.listing(sweeper.role(), dataBucket);
+        Access.objects(sweeper.role(), ingestBucket, RESULTS, "s3:GetObject", "s3:PutObject", "s3:DeleteObject");
+        Access.listing(sweeper.role(), ingestBucket);
+        Rule.Builder.create(this, "SweeperSchedule")
+                .description("openbatch: the sweeper, every five minutes")
+                .schedule(Schedule.rate(SWEEP_PERIOD))
+                // A sweep that fails is not retried: the next one comes in five minutes and does the same.
+                .targets(List.of(new LambdaFunction(sweeper.alias(), LambdaFunctionProps.builder()
+                        .retryAttempts(0)
+                        .build())))
+                .build();
+
         // ---- alarms, dashboard, outputs --------------------------------------------------------
         Topic alarms = config.alarmEmail() == null ? null : Topic.Builder.create(this, "AlarmTopic")
                 .displayName("openbatch alarms").enforceSsl(true).build();
@@ -358,6 +400,8 @@ public final class OpenBatchStack extends Stack {
                 stateMachine.metricFailed(fiveMinutes("Sum")), alarms);
         alarm("WorkerErrorsAlarm", "openbatch: worker invocations failed (crashed or timed out)",
                 worker.function().metricErrors(fiveMinutes("Sum")), alarms);
+        alarm("SweeperErrorsAlarm", "openbatch: the sweeper failed (batches that would hang are not being moved)",
+                sweeper.function().metricErrors(fiveMinutes("Sum")), alarms);
         dashboard(apiFunction, worker, chunkQueue, chunkDeadLetters);
 
         output("ApiBaseUrl", api.getApiEndpoint() + "/v1", "the base URL for the OpenAI SDKs and curl");
@@ -418,7 +462,8 @@ public final class OpenBatchStack extends Stack {
     private Queue queue(String id, Duration visibility, DeadLetterQueue deadLetters) {
         return Queue.Builder.create(this, id)
                 .visibilityTimeout(visibility)
-                .retentionPeriod(Duration.days(14))
+                // The longest SQS keeps a message; the sweeper's stall bound is shorter (Sweep.Bounds checks it).
+                .retentionPeriod(Duration.seconds(Sweep.QUEUE_RETENTION.toSeconds()))
                 .encryption(QueueEncryption.SQS_MANAGED)
                 .enforceSsl(true)
                 .deadLetterQueue(deadLetters)
