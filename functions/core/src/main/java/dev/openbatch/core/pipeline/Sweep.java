@@ -36,8 +36,12 @@ public final class Sweep {
     /** How long SQS keeps the chunk queue's messages (its maximum): a message older than this is gone. */
     public static final Duration QUEUE_RETENTION = Duration.ofDays(14);
 
-    /** At most this many batches of each status are looked at per sweep; the rest wait for the next. */
-    static final int PER_STATUS = 500;
+    /**
+     * At most this many batches of each status are looked at per sweep, oldest first; the rest wait
+     * for the next. A look is a DescribeExecution and at most a few writes, so a sweep of four full
+     * statuses stays well inside its function's two minutes.
+     */
+    static final int PER_STATUS = 100;
 
     private static final List<String> WAITING =
             List.of(Batch.Status.VALIDATING, Batch.Status.CANCELLING, Batch.Status.FINALIZING);
