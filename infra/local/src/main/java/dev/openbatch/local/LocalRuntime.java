@@ -43,6 +43,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import java.util.function.UnaryOperator;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.IndexStatus;
 import software.amazon.awssdk.services.dynamodb.model.ResourceNotFoundException;
 import software.amazon.awssdk.services.dynamodb.model.TableDescription;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -387,7 +388,7 @@ public final class LocalRuntime implements AutoCloseable {
                 try {
                     TableDescription existing = dynamo.describeTable(b -> b.tableName(table)).table();
                     if (table.equals(settings.batchesTable()) && !Tables.hasSweepIndex(existing)) {
-                        dynamo.updateTable(Tables.addSweepIndex(table));
+                        addSweepIndex(dynamo, table);
                     }
                 } catch (ResourceNotFoundException e) {
                     dynamo.createTable(table.equals(settings.keysTable()) ? Tables.apiKeys(table)
@@ -402,6 +403,27 @@ public final class LocalRuntime implements AutoCloseable {
                 QueueAttributeName.REDRIVE_POLICY,
                 "{\"maxReceiveCount\":\"" + MAX_RECEIVES + "\",\"deadLetterTargetArn\":\"" + dlqArn + "\"}"))).queueUrl();
         return new Queue(url, arn(sqs, url));
+    }
+
+    /**
+     * Adds the sweeper's index to a batches table kept from before it existed, and waits until it
+     * serves: DynamoDB Local fails writes to a table whose new index is still being built.
+     */
+    static void addSweepIndex(DynamoDbClient dynamo, String table) {
+        dynamo.updateTable(Tables.addSweepIndex(table));
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (!dynamo.describeTable(b -> b.tableName(table)).table().globalSecondaryIndexes().stream()
+                .allMatch(index -> index.indexStatus() == IndexStatus.ACTIVE)) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("the sweep index of " + table + " is not active after 60 s");
+            }
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+        }
     }
 
     private static String arn(SqsClient sqs, String queueUrl) {

@@ -88,7 +88,7 @@ class DynamoDbSweepIndexIntegrationTest {
         dynamo.createTable(Tables.ownedRecords(table));
         assertThat(Tables.hasSweepIndex(dynamo.describeTable(b -> b.tableName(table)).table())).isFalse();
 
-        dynamo.updateTable(Tables.addSweepIndex(table));
+        LocalRuntime.addSweepIndex(dynamo, table);
         DynamoDbBatchRepository batches = new DynamoDbBatchRepository(dynamo, table);
         batches.create("tenant-a", validating("batch_late", 100));
 
