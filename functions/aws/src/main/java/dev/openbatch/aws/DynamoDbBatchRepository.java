@@ -5,23 +5,50 @@ import dev.openbatch.core.Page;
 import dev.openbatch.core.PageRequest;
 import dev.openbatch.core.api.Batch;
 import dev.openbatch.core.batches.BatchRepository;
+import dev.openbatch.core.pipeline.SweepIndex;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.AttributeDefinition;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException;
+import software.amazon.awssdk.services.dynamodb.model.CreateGlobalSecondaryIndexAction;
+import software.amazon.awssdk.services.dynamodb.model.CreateTableRequest;
+import software.amazon.awssdk.services.dynamodb.model.GlobalSecondaryIndex;
+import software.amazon.awssdk.services.dynamodb.model.KeySchemaElement;
+import software.amazon.awssdk.services.dynamodb.model.KeyType;
+import software.amazon.awssdk.services.dynamodb.model.Projection;
+import software.amazon.awssdk.services.dynamodb.model.ProjectionType;
+import software.amazon.awssdk.services.dynamodb.model.QueryResponse;
 import software.amazon.awssdk.services.dynamodb.model.ReturnValue;
+import software.amazon.awssdk.services.dynamodb.model.ScalarAttributeType;
+import software.amazon.awssdk.services.dynamodb.model.UpdateTableRequest;
 
 /**
  * Batch records in the batches table. Status, timestamps and counts are attributes of their own,
  * so that the pipeline can move them with conditional updates and atomic counters; the errors
  * list and usage, written once, are kept as JSON.
+ *
+ * <p>A batch that has not ended also carries its place in the sweep index: {@value #SWEEP_STATUS}
+ * (its status) and {@value #SWEEP_SINCE} (when it entered it, or when the sweeper last marked it),
+ * the keys of the sparse index {@value #BY_SWEEP}, and the sweeper's {@code sweep_seen},
+ * {@code sweep_run} and {@code sweep_stalls}. Every change of status moves them, and the end of the
+ * batch removes them, so the index holds only the batches that may yet be stuck, and a sweep reads
+ * only those that are due.
  */
-public final class DynamoDbBatchRepository implements BatchRepository {
+public final class DynamoDbBatchRepository implements BatchRepository, SweepIndex {
+
+    static final String BY_SWEEP = "by_sweep";
+    static final String SWEEP_STATUS = "sweep_status";
+    static final String SWEEP_SINCE = "sweep_since";
+    private static final String SWEEP_SEEN = "sweep_seen";
+    private static final String SWEEP_RUN = "sweep_run";
+    private static final String SWEEP_STALLS = "sweep_stalls";
 
     private final OwnedTable<Batch> table;
     private final DynamoDbClient dynamo;
@@ -53,6 +80,17 @@ public final class DynamoDbBatchRepository implements BatchRepository {
                                       Map<String, Long> timestamps, Long total, List<Batch.Error> errors) {
         Update update = new Update(tenant).set("status", AttributeValue.fromS(to));
         timestamps.forEach((name, value) -> update.set(name, AttributeValue.fromN(Long.toString(value))));
+        List<String> removals = new ArrayList<>();
+        if (Batch.Status.ENDED.contains(to)) {
+            for (String attribute : List.of(SWEEP_STATUS, SWEEP_SINCE, SWEEP_SEEN, SWEEP_RUN, SWEEP_STALLS)) {
+                removals.add(update.name(attribute));
+            }
+        } else {
+            update.set(SWEEP_STATUS, AttributeValue.fromS(to));
+            // The new status's timestamp; a move that stamps nothing (the total of a cancelled batch) keeps its place.
+            timestamps.values().stream().max(Long::compare)
+                    .ifPresent(since -> update.set(SWEEP_SINCE, AttributeValue.fromN(Long.toString(since))));
+        }
         if (total != null) {
             update.set("total", AttributeValue.fromN(Long.toString(total)));
         }
@@ -65,7 +103,9 @@ public final class DynamoDbBatchRepository implements BatchRepository {
         }
         String condition = update.name("status") + " IN (" + String.join(", ", allowed) + ")";
         try {
-            return Optional.of(fromItem(Attributes.of(update.run(id, "SET " + update.assignments(), condition))));
+            String expression = "SET " + update.assignments()
+                    + (removals.isEmpty() ? "" : " REMOVE " + String.join(", ", removals));
+            return Optional.of(fromItem(Attributes.of(update.run(id, expression, condition))));
         } catch (ConditionalCheckFailedException e) {
             return Optional.empty();
         }
@@ -97,6 +137,95 @@ public final class DynamoDbBatchRepository implements BatchRepository {
         } catch (ConditionalCheckFailedException e) {
             return Attributes.of(table.item(tenant, id).orElseThrow(() -> e)).string(field);
         }
+    }
+
+    @Override
+    public List<Entry> due(String status, long sinceAtMost, int limit) {
+        List<Entry> due = new ArrayList<>();
+        Map<String, AttributeValue> start = null;
+        do {
+            Map<String, AttributeValue> from = start;
+            QueryResponse response = dynamo.query(b -> b.tableName(tableName).indexName(BY_SWEEP)
+                    .keyConditionExpression("#status = :status AND #since <= :since")
+                    .expressionAttributeNames(Map.of("#status", SWEEP_STATUS, "#since", SWEEP_SINCE))
+                    .expressionAttributeValues(Map.of(":status", AttributeValue.fromS(status),
+                            ":since", AttributeValue.fromN(Long.toString(sinceAtMost))))
+                    .scanIndexForward(true)
+                    .limit(limit - due.size())
+                    .exclusiveStartKey(from));
+            for (Map<String, AttributeValue> raw : response.items()) {
+                Attributes item = Attributes.of(raw);
+                due.add(new Entry(item.string(OwnedTable.OWNER), fromItem(item), item.number(SWEEP_SINCE, 0),
+                        item.number(SWEEP_SEEN, 0), (int) item.number(SWEEP_RUN, 0),
+                        (int) item.number(SWEEP_STALLS, 0)));
+            }
+            start = response.hasLastEvaluatedKey() && !response.lastEvaluatedKey().isEmpty()
+                    ? response.lastEvaluatedKey() : null;
+        } while (start != null && due.size() < limit);
+        return Collections.unmodifiableList(due);
+    }
+
+    @Override
+    public boolean mark(Entry entry, Mark mark) {
+        Update update = new Update(entry.tenant())
+                .set(SWEEP_SINCE, AttributeValue.fromN(Long.toString(mark.since())))
+                .set(SWEEP_SEEN, AttributeValue.fromN(Long.toString(mark.seen())))
+                .set(SWEEP_RUN, AttributeValue.fromN(Integer.toString(mark.run())))
+                .set(SWEEP_STALLS, AttributeValue.fromN(Integer.toString(mark.stalls())));
+        if (mark.expiresAt() != null) {
+            update.set("expires_at", AttributeValue.fromN(Long.toString(mark.expiresAt())));
+        }
+        String run = update.name(SWEEP_RUN);
+        String runCondition = entry.run() == 0 ? "(attribute_not_exists(" + run + ") OR " + run + " = "
+                + update.value(AttributeValue.fromN("0")) + ")"
+                : run + " = " + update.value(AttributeValue.fromN(Integer.toString(entry.run())));
+        String condition = update.name(SWEEP_STATUS) + " = " + update.value(AttributeValue.fromS(entry.batch().status()))
+                + " AND " + update.name(SWEEP_SINCE) + " = " + update.value(AttributeValue.fromN(Long.toString(entry.since())))
+                + " AND " + runCondition;
+        try {
+            update.run(entry.batch().id(), "SET " + update.assignments(), condition);
+            return true;
+        } catch (ConditionalCheckFailedException e) {
+            return false;
+        }
+    }
+
+    /**
+     * The batches table: the shape every owned-records table has (see {@link OwnedTable}), and the
+     * sparse index {@value #BY_SWEEP} on ({@value #SWEEP_STATUS}, {@value #SWEEP_SINCE}).
+     */
+    static CreateTableRequest definition(String table) {
+        CreateTableRequest owned = OwnedTable.definition(table);
+        List<AttributeDefinition> attributes = new ArrayList<>(owned.attributeDefinitions());
+        attributes.addAll(sweepAttributes());
+        List<GlobalSecondaryIndex> indexes = new ArrayList<>(owned.globalSecondaryIndexes());
+        indexes.add(sweepIndex());
+        return owned.toBuilder().attributeDefinitions(attributes).globalSecondaryIndexes(indexes).build();
+    }
+
+    /** Adds the sweep index to a batches table made before it existed (a local data directory kept across versions). */
+    static UpdateTableRequest addSweepIndex(String table) {
+        GlobalSecondaryIndex index = sweepIndex();
+        return UpdateTableRequest.builder().tableName(table).attributeDefinitions(sweepAttributes())
+                .globalSecondaryIndexUpdates(u -> u.create(CreateGlobalSecondaryIndexAction.builder()
+                        .indexName(index.indexName()).keySchema(index.keySchema()).projection(index.projection())
+                        .build()))
+                .build();
+    }
+
+    private static List<AttributeDefinition> sweepAttributes() {
+        return List.of(
+                AttributeDefinition.builder().attributeName(SWEEP_STATUS).attributeType(ScalarAttributeType.S).build(),
+                AttributeDefinition.builder().attributeName(SWEEP_SINCE).attributeType(ScalarAttributeType.N).build());
+    }
+
+    private static GlobalSecondaryIndex sweepIndex() {
+        return GlobalSecondaryIndex.builder()
+                .indexName(BY_SWEEP)
+                .keySchema(KeySchemaElement.builder().attributeName(SWEEP_STATUS).keyType(KeyType.HASH).build(),
+                        KeySchemaElement.builder().attributeName(SWEEP_SINCE).keyType(KeyType.RANGE).build())
+                .projection(Projection.builder().projectionType(ProjectionType.ALL).build())
+                .build();
     }
 
     /** One conditional update of a tenant's batch: names and values as placeholders, the owner always checked. */
@@ -167,7 +296,9 @@ public final class DynamoDbBatchRepository implements BatchRepository {
                 .put("failed", b.requestCounts().failed())
                 .putJson("usage", b.usage())
                 .put("metadata", b.metadata())
-                .put("job_id", b.jobId());
+                .put("job_id", b.jobId())
+                .put(SWEEP_STATUS, Batch.Status.ENDED.contains(b.status()) ? null : b.status())
+                .put(SWEEP_SINCE, Batch.Status.ENDED.contains(b.status()) ? null : b.createdAt());
     }
 
     private static Batch fromItem(Attributes item) {

@@ -1,5 +1,6 @@
 package dev.openbatch.aws;
 
+import dev.openbatch.core.pipeline.Sweep;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -143,6 +144,21 @@ public record Settings(String region, String bucket, String filesTable, String b
                 Images.fromEnvironment(env),
                 Optional.ofNullable(env.get("OPENBATCH_INGEST_BUCKET")).filter(b -> !b.isBlank()),
                 env.get("OPENBATCH_KEYS_TABLE"), Retries.fromEnvironment(env));
+    }
+
+    /**
+     * The sweeper's bounds, from {@code OPENBATCH_SWEEP_GRACE_SECONDS} (default 300),
+     * {@code OPENBATCH_SWEEP_STALL_SECONDS} (default 86400) and {@code OPENBATCH_SWEEP_MAX_RUNS}
+     * (default 5); see {@code Sweep.Bounds}.
+     */
+    public static Sweep.Bounds sweepBounds(Map<String, String> env) {
+        Sweep.Bounds defaults = Sweep.Bounds.DEFAULT;
+        return new Sweep.Bounds(
+                Duration.ofSeconds(Long.parseLong(env.getOrDefault("OPENBATCH_SWEEP_GRACE_SECONDS",
+                        Long.toString(defaults.grace().toSeconds())))),
+                Duration.ofSeconds(Long.parseLong(env.getOrDefault("OPENBATCH_SWEEP_STALL_SECONDS",
+                        Long.toString(defaults.stall().toSeconds())))),
+                Integer.parseInt(env.getOrDefault("OPENBATCH_SWEEP_MAX_RUNS", Integer.toString(defaults.maxRuns()))));
     }
 
     public Optional<URI> endpoint(String service) {

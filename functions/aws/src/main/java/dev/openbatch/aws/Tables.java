@@ -1,6 +1,8 @@
 package dev.openbatch.aws;
 
 import software.amazon.awssdk.services.dynamodb.model.CreateTableRequest;
+import software.amazon.awssdk.services.dynamodb.model.TableDescription;
+import software.amazon.awssdk.services.dynamodb.model.UpdateTableRequest;
 
 /** The definitions of the service's DynamoDB tables, for whoever creates them. */
 public final class Tables {
@@ -10,6 +12,22 @@ public final class Tables {
     /** Files and batches tables share one shape: see {@link OwnedTable}. */
     public static CreateTableRequest ownedRecords(String tableName) {
         return OwnedTable.definition(tableName);
+    }
+
+    /** The batches table: owned records, with the sweeper's index; see {@link DynamoDbBatchRepository}. */
+    public static CreateTableRequest batches(String tableName) {
+        return DynamoDbBatchRepository.definition(tableName);
+    }
+
+    /** Whether a table as described has the sweeper's index. */
+    public static boolean hasSweepIndex(TableDescription table) {
+        return table.hasGlobalSecondaryIndexes() && table.globalSecondaryIndexes().stream()
+                .anyMatch(index -> index.indexName().equals(DynamoDbBatchRepository.BY_SWEEP));
+    }
+
+    /** Adds the sweeper's index to a batches table made without it. */
+    public static UpdateTableRequest addSweepIndex(String tableName) {
+        return DynamoDbBatchRepository.addSweepIndex(tableName);
     }
 
     /** The API keys table: see {@link DynamoDbKeyStore}. */

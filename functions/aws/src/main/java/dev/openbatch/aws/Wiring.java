@@ -26,6 +26,7 @@ import dev.openbatch.core.pipeline.InferenceClient;
 import dev.openbatch.core.pipeline.InputValidator;
 import dev.openbatch.core.pipeline.RetryPolicy;
 import dev.openbatch.core.pipeline.RunChunk;
+import dev.openbatch.core.pipeline.Sweep;
 import dev.openbatch.core.pipeline.ValidateBatch;
 import dev.openbatch.core.uploads.UploadRepository;
 import dev.openbatch.core.uploads.Uploads;
@@ -187,6 +188,18 @@ public final class Wiring {
                         .map(WebImageSource.Options.defaults()::withTls).orElseGet(WebImageSource.Options::defaults)
                         .withAllowHttp(images.allowHttp()).withTrustedHosts(images.trustedHosts())),
                 ImageResolver.Limits.DEFAULT);
+    }
+
+    /**
+     * The sweeper: the batches table's sweep index, the state machine's executions as the batches'
+     * runs, and the finalizer for the batches it must end failed.
+     */
+    public Sweep sweep(Sweep.Bounds bounds) {
+        if (settings.stateMachineArn() == null) {
+            throw new IllegalStateException("environment variable OPENBATCH_STATE_MACHINE_ARN is not set");
+        }
+        return new Sweep(new DynamoDbBatchRepository(dynamo, settings.batchesTable()),
+                new StepFunctionsLauncher(sfn(), settings.stateMachineArn()), finalizeBatch(), bounds, clock);
     }
 
     /** The finalizer; where S3 drops are on, it also writes a dropped batch's results beside its drop. */

@@ -15,7 +15,7 @@ import software.amazon.awscdk.services.iam.PolicyStatement;
 import software.amazon.awscdk.services.lambda.IFunction;
 import software.amazon.awscdk.services.s3.IBucket;
 import software.amazon.awscdk.services.sqs.IQueue;
-import software.amazon.awscdk.services.stepfunctions.IStateMachine;
+import software.amazon.awscdk.services.stepfunctions.StateMachine;
 
 /**
  * The stack's grants, from {@link Permissions}: each statement's actions on exactly the resource
@@ -32,7 +32,7 @@ import software.amazon.awscdk.services.stepfunctions.IStateMachine;
  * @param imageBuckets the image buckets as configured, {@code bucket} or {@code bucket:account}
  */
 record Access(Map<Permissions.Bucket, IBucket> buckets, Map<Permissions.Table, ITable> tables,
-              Map<Permissions.Queue, IQueue> queues, IStateMachine stateMachine,
+              Map<Permissions.Queue, IQueue> queues, StateMachine stateMachine,
               Map<Permissions.Role, IFunction> functions, Collection<String> secretArns, List<String> imageBuckets) {
 
     /** Grants a role what the declaration allows it. */
@@ -56,6 +56,8 @@ record Access(Map<Permissions.Bucket, IBucket> buckets, Map<Permissions.Table, I
                     allow(grantee, actions, tables.get(index.table()).getTableArn() + "/index/" + index.index());
             case Resource.MessageQueue queue -> allow(grantee, actions, queues.get(queue.queue()).getQueueArn());
             case Resource.StateMachine ignored -> allow(grantee, actions, stateMachine.getStateMachineArn());
+            case Resource.Executions ignored -> allow(grantee, actions, "arn:" + Aws.PARTITION + ":states:" + Aws.REGION
+                    + ":" + Aws.ACCOUNT_ID + ":execution:" + stateMachine.getStateMachineName() + ":*");
             case Resource.Function function -> allow(grantee, actions, functions.get(function.function()).getFunctionArn());
             case Resource.JobSecrets ignored -> secretArns.forEach(arn -> allow(grantee, actions, arn));
             case Resource.ImageObjects ignored -> imageBuckets.forEach(b -> imageRead(grantee, actions, b, "/*"));

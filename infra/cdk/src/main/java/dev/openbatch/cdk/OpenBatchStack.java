@@ -49,6 +49,7 @@ import software.amazon.awscdk.services.ec2.Vpc;
 import software.amazon.awscdk.services.ec2.VpcAttributes;
 import software.amazon.awscdk.services.events.EventPattern;
 import software.amazon.awscdk.services.events.Rule;
+import software.amazon.awscdk.services.events.Schedule;
 import software.amazon.awscdk.services.events.targets.LambdaFunction;
 import software.amazon.awscdk.services.events.targets.LambdaFunctionProps;
 import software.amazon.awscdk.services.iam.IGrantable;
@@ -97,6 +98,13 @@ public final class OpenBatchStack extends Stack {
 
     /** S3-drop submission: drops under {@code incoming/}, results under {@code results/}. */
     static final String INCOMING = "incoming/";
+    /**
+     * The sparse index of the batches not yet ended, on (sweep_status, sweep_since), where the sweeper
+     * finds the ones due: see DynamoDbBatchRepository in functions/aws.
+     */
+    static final String BY_SWEEP = Permissions.BY_SWEEP;
+    /** How often the sweeper runs; the local runtime's default period is the same. */
+    static final Duration SWEEP_PERIOD = Duration.minutes(5);
     /** A chunk message received this many times goes to the dead-letter queue, as locally. */
     static final int MAX_RECEIVES = CloudLimits.MAX_RECEIVES;
     /** API Gateway gives an integration at most 30 s; the function stops first. */
@@ -139,6 +147,12 @@ public final class OpenBatchStack extends Stack {
         // DynamoDB removes the record. A batch's expires_at ends its completion window, not its record.
         Table filesTable = ownedRecords("FilesTable", dataRemoval, "expires_at");
         Table batchesTable = ownedRecords("BatchesTable", dataRemoval, null);
+        batchesTable.addGlobalSecondaryIndex(GlobalSecondaryIndexProps.builder()
+                .indexName(BY_SWEEP)
+                .partitionKey(Attribute.builder().name("sweep_status").type(AttributeType.STRING).build())
+                .sortKey(Attribute.builder().name("sweep_since").type(AttributeType.NUMBER).build())
+                .projectionType(ProjectionType.ALL)
+                .build());
         Table keysTable = Table.Builder.create(this, "KeysTable")
                 .partitionKey(Attribute.builder().name("key_hash").type(AttributeType.STRING).build())
                 .billingMode(BillingMode.PAY_PER_REQUEST)
@@ -283,6 +297,24 @@ public final class OpenBatchStack extends Stack {
                         .build())))
                 .build();
 
+        // ---- the sweeper ---------------------------------------------------------------------------
+        // Every five minutes: starts a batch whose start was lost, gives a batch whose run ended or stalled
+        // a new run (stopping the old one), bounds an unlimited batch, and ends failed a batch out of runs
+        // (writing a dropped batch's results beside its drop, as the finalizer does).
+        OpenBatchFunction sweeper = new OpenBatchFunction(this, "SweeperFunction", shared, new OpenBatchFunction.Spec(
+                "SweeperHandler", "openbatch: start, run again or end the batches that would hang",
+                512, Duration.seconds(FunctionTimeouts.SWEEPER_SECONDS),
+                with(with(common, "OPENBATCH_INGEST_BUCKET", ingestBucket.getBucketName()),
+                        "OPENBATCH_STATE_MACHINE_ARN", stateMachine.getStateMachineArn()), false), null);
+        Rule.Builder.create(this, "SweeperSchedule")
+                .description("openbatch: the sweeper, every five minutes")
+                .schedule(Schedule.rate(SWEEP_PERIOD))
+                // A sweep that fails is not retried: the next one comes in five minutes and does the same.
+                .targets(List.of(new LambdaFunction(sweeper.alias(), LambdaFunctionProps.builder()
+                        .retryAttempts(0)
+                        .build())))
+                .build();
+
         // ---- what each role may do: the one declaration, as the local runtime enforces it ------
         Access access = new Access(
                 Map.of(Permissions.Bucket.DATA, dataBucket, Permissions.Bucket.INGEST, ingestBucket),
@@ -298,7 +330,8 @@ public final class OpenBatchStack extends Stack {
                 Permissions.Role.API, apiFunction.role(), Permissions.Role.AUTHORIZER, authorizer.role(),
                 Permissions.Role.VALIDATE, validate.role(), Permissions.Role.FINALIZE, finalize.role(),
                 Permissions.Role.WORKER, worker.role(), Permissions.Role.DEAD_LETTERS, deadLetters.role(),
-                Permissions.Role.INGEST, ingest.role(), Permissions.Role.STATE_MACHINE, stateMachine);
+                Permissions.Role.INGEST, ingest.role(), Permissions.Role.SWEEPER, sweeper.role(),
+                Permissions.Role.STATE_MACHINE, stateMachine);
         for (Permissions.Role role : Permissions.Role.values()) {
             access.grant(roles.get(role), permissions.of(role));
         }
@@ -317,6 +350,8 @@ public final class OpenBatchStack extends Stack {
                 stateMachine.metricFailed(fiveMinutes("Sum")), alarms);
         alarm("WorkerErrorsAlarm", "openbatch: worker invocations failed (crashed or timed out)",
                 worker.function().metricErrors(fiveMinutes("Sum")), alarms);
+        alarm("SweeperErrorsAlarm", "openbatch: the sweeper failed (batches that would hang are not being moved)",
+                sweeper.function().metricErrors(fiveMinutes("Sum")), alarms);
         dashboard(apiFunction, worker, chunkQueue, chunkDeadLetters);
 
         output("ApiBaseUrl", api.getApiEndpoint() + "/v1", "the base URL for the OpenAI SDKs and curl");

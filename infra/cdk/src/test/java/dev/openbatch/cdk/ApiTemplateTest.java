@@ -13,7 +13,7 @@ import software.amazon.awscdk.assertions.Template;
 class ApiTemplateTest {
 
     private static final List<String> HANDLERS = List.of("ApiHandler", "AuthorizerHandler", "ValidateHandler",
-            "WorkerHandler", "FinalizeHandler", "IngestHandler", "DeadLetterHandler");
+            "WorkerHandler", "FinalizeHandler", "IngestHandler", "DeadLetterHandler", "SweeperHandler");
 
     private static Map<String, Object> handler(String name) {
         return Map.of("Handler", "dev.openbatch.aws." + name + "::handleRequest");

@@ -93,13 +93,13 @@ class LeastPrivilegeTest {
     @ValueSource(strings = {"minimal", "full"})
     void rolesHaveNoManagedPolicyAndTrustOnlyTheirService(String config) {
         Synth synth = synth(config);
-        synth.template().resourceCountIs("AWS::IAM::Role", 8);
+        synth.template().resourceCountIs("AWS::IAM::Role", 9);
         synth.template().allResourcesProperties("AWS::IAM::Role", Map.of(
                 "ManagedPolicyArns", Match.absent(),
                 "Policies", Match.absent()));
         Iam iam = iam(synth);
         for (String handler : List.of("ApiHandler", "AuthorizerHandler", "ValidateHandler", "WorkerHandler",
-                "FinalizeHandler", "IngestHandler", "DeadLetterHandler")) {
+                "FinalizeHandler", "IngestHandler", "DeadLetterHandler", "SweeperHandler")) {
             assertThat(trustOf(synth, iam.roleOfFunction(handler))).as(handler)
                     .isEqualTo(Map.of("Service", "lambda.amazonaws.com"));
         }
@@ -249,6 +249,30 @@ class LeastPrivilegeTest {
                 """));
     }
 
+    /**
+     * The sweep index queried and its batches marked; runs started, looked at and stopped (only this
+     * state machine's executions); and what ending a batch failed needs, as the finalizer's Catch does
+     * it: the batch record, and a dropped batch's results beside its drop.
+     */
+    @Test
+    void theSweeper_queriesTheSweepIndex_startsLooksAtAndStopsRuns_andEndsADroppedBatchsResultsBesideItsDrop() {
+        assertThat(allowed(Synth.minimal(), "SweeperHandler")).containsExactlyInAnyOrderElementsOf(lines("SweeperFunction", """
+                dynamodb:Query on BatchesTable.Arn/index/by_sweep
+                dynamodb:GetItem on BatchesTable.Arn
+                dynamodb:UpdateItem on BatchesTable.Arn
+                states:StartExecution on BatchStateMachine
+                states:DescribeExecution on arn:AWS::Partition:states:AWS::Region:AWS::AccountId:execution:BatchStateMachine.Name:*
+                states:StopExecution on arn:AWS::Partition:states:AWS::Region:AWS::AccountId:execution:BatchStateMachine.Name:*
+                s3:GetObject on DataBucket.Arn/drops/*
+                s3:GetObject on DataBucket.Arn/files/*
+                s3:ListBucket on DataBucket.Arn
+                s3:GetObject on IngestBucket.Arn/results/*
+                s3:PutObject on IngestBucket.Arn/results/*
+                s3:DeleteObject on IngestBucket.Arn/results/*
+                s3:ListBucket on IngestBucket.Arn
+                """));
+    }
+
     @Test
     void theStateMachine_invokesItsTwoFunctions_andSendsChunks() {
         Iam iam = iam(Synth.minimal());
@@ -300,7 +324,8 @@ class LeastPrivilegeTest {
     @Test
     void onlyTheWorker_mayReadImagesOrSecrets_orJoinTheVpc() {
         Synth full = Synth.full();
-        for (String handler : List.of("ApiHandler", "AuthorizerHandler", "ValidateHandler", "FinalizeHandler", "IngestHandler", "DeadLetterHandler")) {
+        for (String handler : List.of("ApiHandler", "AuthorizerHandler", "ValidateHandler", "FinalizeHandler", "IngestHandler",
+                "DeadLetterHandler", "SweeperHandler")) {
             assertThat(allowed(full, handler)).as(handler)
                     .noneMatch(line -> line.contains("images-") || line.startsWith("secretsmanager:") || line.startsWith("ec2:"));
         }

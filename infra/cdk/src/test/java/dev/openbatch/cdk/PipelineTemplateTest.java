@@ -155,7 +155,7 @@ class PipelineTemplateTest {
     @Test
     void alarms_watchTheDeadLetterQueues_failedExecutions_andWorkerErrors() {
         Template template = Synth.minimal().template();
-        template.resourceCountIs("AWS::CloudWatch::Alarm", 4);
+        template.resourceCountIs("AWS::CloudWatch::Alarm", 5);
         Map<String, Object> anyOne = Map.of("Threshold", 1, "EvaluationPeriods", 1,
                 "ComparisonOperator", "GreaterThanOrEqualToThreshold", "TreatMissingData", "notBreaching");
         template.allResourcesProperties("AWS::CloudWatch::Alarm", Match.objectLike(anyOne));
@@ -175,8 +175,52 @@ class PipelineTemplateTest {
                 "Namespace", "AWS/Lambda", "MetricName", "Errors", "Statistic", "Sum",
                 "Dimensions", List.of(Map.of("Name", "FunctionName",
                         "Value", Map.of("Ref", Match.stringLikeRegexp("^WorkerFunction[0-9A-F]{8}$")))))));
+        template.hasResourceProperties("AWS::CloudWatch::Alarm", Match.objectLike(Map.of(
+                "Namespace", "AWS/Lambda", "MetricName", "Errors", "Statistic", "Sum",
+                "Dimensions", List.of(Map.of("Name", "FunctionName",
+                        "Value", Map.of("Ref", Match.stringLikeRegexp("^SweeperFunction[0-9A-F]{8}$")))))));
         template.allResourcesProperties("AWS::CloudWatch::Alarm", Map.of("AlarmActions", Match.absent()));
         template.resourceCountIs("AWS::CloudWatch::Dashboard", 1);
+    }
+
+    @Test
+    void theSweeper_runsEveryFiveMinutes_throughItsAlias_notRetried_andKnowsTheStateMachine() {
+        Template template = Synth.minimal().template();
+        template.hasResourceProperties("AWS::Events::Rule", Map.of(
+                "ScheduleExpression", "rate(5 minutes)",
+                "State", "ENABLED",
+                "Targets", List.of(Match.objectLike(Map.of(
+                        "Arn", Map.of("Ref", Match.stringLikeRegexp("^SweeperFunctionAlias")),
+                        "RetryPolicy", Map.of("MaximumRetryAttempts", 0))))));
+        template.hasResourceProperties("AWS::Lambda::Permission", Map.of(
+                "Action", "lambda:InvokeFunction",
+                "Principal", "events.amazonaws.com",
+                "FunctionName", Map.of("Ref", Match.stringLikeRegexp("^SweeperFunctionAlias")),
+                "SourceArn", Map.of("Fn::GetAtt", List.of(Match.stringLikeRegexp("^SweeperSchedule"), "Arn"))));
+        template.hasResourceProperties("AWS::Lambda::Function", Match.objectLike(Map.of(
+                "Handler", "dev.openbatch.aws.SweeperHandler::handleRequest",
+                "Timeout", 120,
+                "Environment", Map.of("Variables", Match.objectLike(Map.of(
+                        "OPENBATCH_BATCHES_TABLE", Map.of("Ref", Match.stringLikeRegexp("^BatchesTable")),
+                        "OPENBATCH_INGEST_BUCKET", Map.of("Ref", Match.stringLikeRegexp("^IngestBucket")),
+                        "OPENBATCH_STATE_MACHINE_ARN", Map.of("Ref", Match.stringLikeRegexp("^BatchStateMachine"))))))));
+    }
+
+    /**
+     * SQS drops a message its retention after it was first sent, in the chunk queue or, keeping that
+     * time, in its dead-letter queue: both keep the longest SQS allows, which the sweeper's stall bound
+     * must stay under (Sweep.Bounds refuses one that does not).
+     */
+    @Test
+    void theChunkQueueAndItsDeadLetterQueue_keepMessagesTheLongestSqsAllows_theSweepersRetention() {
+        Template template = Synth.minimal().template();
+        long retention = dev.openbatch.core.pipeline.Sweep.QUEUE_RETENTION.toSeconds();
+        assertThat(retention).isEqualTo(14 * 24 * 3600);
+        for (String queue : List.of("ChunkQueue", "ChunkDeadLetterQueue")) {
+            assertThat(template.findResources("AWS::SQS::Queue", Map.of("Properties", Match.objectLike(Map.of(
+                    "MessageRetentionPeriod", retention))))).as(queue).anySatisfy((id, q) -> assertThat(id).startsWith(queue));
+        }
+        assertThat(dev.openbatch.core.pipeline.Sweep.Bounds.DEFAULT.stall().toSeconds()).isLessThan(retention);
     }
 
     @Test
@@ -195,6 +239,6 @@ class PipelineTemplateTest {
     void logsAreKeptAsConfigured() {
         Synth.minimal().template().allResourcesProperties("AWS::Logs::LogGroup", Map.of("RetentionInDays", 30));
         Synth.full().template().allResourcesProperties("AWS::Logs::LogGroup", Map.of("RetentionInDays", 90));
-        Synth.minimal().template().resourceCountIs("AWS::Logs::LogGroup", 8);
+        Synth.minimal().template().resourceCountIs("AWS::Logs::LogGroup", 9);
     }
 }

@@ -45,7 +45,7 @@ class StorageTemplateTest {
         template.hasResourceProperties("AWS::S3::Bucket", Map.of("NotificationConfiguration",
                 Map.of("EventBridgeConfiguration", Map.of("EventBridgeEnabled", true))));
         assertThat(template.findResources("Custom::S3BucketNotifications")).isEmpty();
-        assertThat(template.findResources("AWS::Lambda::Function")).hasSize(7);
+        assertThat(template.findResources("AWS::Lambda::Function")).hasSize(8);
     }
 
     @Test
@@ -71,15 +71,32 @@ class StorageTemplateTest {
                 "AttributeDefinitions", Match.arrayWith(List.of(
                         Map.of("AttributeName", "id", "AttributeType", "S"),
                         Map.of("AttributeName", "owner", "AttributeType", "S"))),
-                "GlobalSecondaryIndexes", List.of(Map.of(
+                "GlobalSecondaryIndexes", Match.arrayWith(List.of(Map.of(
                         "IndexName", "by_owner",
                         "KeySchema", List.of(Map.of("AttributeName", "owner", "KeyType", "HASH"),
                                 Map.of("AttributeName", "id", "KeyType", "RANGE")),
-                        "Projection", Map.of("ProjectionType", "ALL"))),
+                        "Projection", Map.of("ProjectionType", "ALL")))),
                 "BillingMode", "PAY_PER_REQUEST",
                 "PointInTimeRecoverySpecification", Map.of("PointInTimeRecoveryEnabled", true));
         assertThat(template.findResources("AWS::DynamoDB::Table", Map.of("Properties", Match.objectLike(ownedRecords))))
                 .hasSize(2);
+    }
+
+    /** As DynamoDbBatchRepository defines it for the local runtime: the sweeper's sparse index, beside by_owner. */
+    @Test
+    void theBatchesTable_alone_hasTheSweepIndex_onTheStatusAndTimeOfTheBatchesNotYetEnded() {
+        Template template = Synth.minimal().template();
+        Map<String, Map<String, Object>> withSweepIndex = template.findResources("AWS::DynamoDB::Table", Map.of("Properties",
+                Match.objectLike(Map.of(
+                        "AttributeDefinitions", Match.arrayWith(List.of(
+                                Map.of("AttributeName", "sweep_status", "AttributeType", "S"),
+                                Map.of("AttributeName", "sweep_since", "AttributeType", "N"))),
+                        "GlobalSecondaryIndexes", Match.arrayWith(List.of(Map.of(
+                                "IndexName", "by_sweep",
+                                "KeySchema", List.of(Map.of("AttributeName", "sweep_status", "KeyType", "HASH"),
+                                        Map.of("AttributeName", "sweep_since", "KeyType", "RANGE")),
+                                "Projection", Map.of("ProjectionType", "ALL"))))))));
+        assertThat(withSweepIndex).hasSize(1).allSatisfy((id, table) -> assertThat(id).startsWith("BatchesTable"));
     }
 
     @Test

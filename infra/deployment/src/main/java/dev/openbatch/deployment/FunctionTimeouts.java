@@ -19,6 +19,8 @@ public final class FunctionTimeouts {
     public static final int INGEST_SECONDS = 300;
     /** The dead-letter consumer writes one part and answers one task. */
     public static final int DEAD_LETTER_SECONDS = 30;
+    /** A few queries of the sweep index and a start, stop or end for each batch due. */
+    public static final int SWEEPER_SECONDS = 120;
 
     private FunctionTimeouts() {}
 }

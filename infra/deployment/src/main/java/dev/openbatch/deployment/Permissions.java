@@ -24,7 +24,7 @@ public final class Permissions {
 
     /** Whose access: each function's role, and the state machine's. */
     public enum Role {
-        API, AUTHORIZER, VALIDATE, FINALIZE, WORKER, DEAD_LETTERS, INGEST, STATE_MACHINE
+        API, AUTHORIZER, VALIDATE, FINALIZE, WORKER, DEAD_LETTERS, INGEST, SWEEPER, STATE_MACHINE
     }
 
     /** The two buckets of a deployment. */
@@ -66,6 +66,9 @@ public final class Permissions {
         /** The batch state machine (and, for task answers, its executions' tasks). */
         record StateMachine() implements Resource {}
 
+        /** The batch state machine's executions, and no other state machine's. */
+        record Executions() implements Resource {}
+
         /** One of the functions, as the state machine invokes it. */
         record Function(Role function) implements Resource {}
 
@@ -106,6 +109,8 @@ public final class Permissions {
     public static final String RESULTS = "results/*";
     /** The index on (owner, id) that lists a tenant's files and batches. */
     public static final String BY_OWNER = "by_owner";
+    /** The sparse index of the batches not yet ended, where the sweeper finds the ones due. */
+    public static final String BY_SWEEP = "by_sweep";
 
     /** What Lambda's SQS event source does with the consuming function's role. */
     private static final String[] CONSUME = {"sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl",
@@ -181,6 +186,19 @@ public final class Permissions {
                     allow(stateMachine(), "states:StartExecution"),
                     allow(queue(Queue.INGEST_DEAD_LETTERS), "sqs:SendMessage", "sqs:GetQueueAttributes",
                             "sqs:GetQueueUrl")),
+            // Starts a batch whose start was lost, gives a batch whose run ended or stalled a new run (stopping
+            // the old one), and ends failed a batch out of runs, writing a dropped batch's results as the
+            // finalizer does.
+            Role.SWEEPER, List.of(
+                    allow(index(Table.BATCHES, BY_SWEEP), "dynamodb:Query"),
+                    allow(items(Table.BATCHES), "dynamodb:GetItem", "dynamodb:UpdateItem"),
+                    allow(stateMachine(), "states:StartExecution"),
+                    allow(new Resource.Executions(), "states:DescribeExecution", "states:StopExecution"),
+                    allow(objects(Bucket.DATA, DROPS), "s3:GetObject"),
+                    allow(objects(Bucket.DATA, FILES), "s3:GetObject"),
+                    allow(bucket(Bucket.DATA), "s3:ListBucket"),
+                    allow(objects(Bucket.INGEST, RESULTS), "s3:GetObject", "s3:PutObject", "s3:DeleteObject"),
+                    allow(bucket(Bucket.INGEST), "s3:ListBucket")),
             Role.STATE_MACHINE, List.of(
                     allow(function(Role.VALIDATE), "lambda:InvokeFunction"),
                     allow(function(Role.FINALIZE), "lambda:InvokeFunction"),
@@ -263,6 +281,7 @@ public final class Permissions {
                 case INGEST_DEAD_LETTERS -> "ingest dead-letter queue";
             };
             case Resource.StateMachine ignored -> "batch state machine";
+            case Resource.Executions ignored -> "batch state machine's executions";
             case Resource.Function function -> name(function.function()) + " function";
             case Resource.JobSecrets ignored -> "each job's secret (`secret_arn`)";
             case Resource.ImageObjects ignored -> "each image bucket's objects `*` (if `bucket:account`: while that account owns it)";

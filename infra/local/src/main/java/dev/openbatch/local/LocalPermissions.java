@@ -30,7 +30,8 @@ final class LocalPermissions {
             LocalRuntime.FINALIZE_FUNCTION, Permissions.Role.FINALIZE,
             LocalRuntime.WORKER_FUNCTION, Permissions.Role.WORKER,
             LocalRuntime.DEAD_LETTER_FUNCTION, Permissions.Role.DEAD_LETTERS,
-            LocalRuntime.INGEST_FUNCTION, Permissions.Role.INGEST);
+            LocalRuntime.INGEST_FUNCTION, Permissions.Role.INGEST,
+            LocalRuntime.SWEEPER_FUNCTION, Permissions.Role.SWEEPER);
 
     private LocalPermissions() {}
 

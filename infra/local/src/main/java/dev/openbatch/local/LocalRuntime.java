@@ -12,6 +12,7 @@ import dev.openbatch.aws.AwsClients;
 import dev.openbatch.aws.FinalizeHandler;
 import dev.openbatch.aws.IngestHandler;
 import dev.openbatch.aws.Settings;
+import dev.openbatch.aws.SweeperHandler;
 import dev.openbatch.aws.Tables;
 import dev.openbatch.aws.ValidateHandler;
 import dev.openbatch.aws.WorkerHandler;
@@ -27,6 +28,7 @@ import dev.openbatch.reference.ReferenceEndpoint;
 import dev.openbatch.reference.Stats;
 import dev.openbatch.local.lambda.LocalLambda;
 import dev.openbatch.local.lambda.Sandbox;
+import dev.openbatch.core.pipeline.Sweep;
 import dev.openbatch.local.stepfunctions.LocalStepFunctions;
 import dev.openbatch.local.stepfunctions.StepFunctionsServer;
 import java.io.IOException;
@@ -47,7 +49,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import java.util.function.UnaryOperator;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.IndexStatus;
 import software.amazon.awssdk.services.dynamodb.model.ResourceNotFoundException;
+import software.amazon.awssdk.services.dynamodb.model.TableDescription;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.NoSuchBucketException;
 import software.amazon.awssdk.services.sqs.SqsClient;
@@ -77,6 +81,7 @@ public final class LocalRuntime implements AutoCloseable {
     static final String WORKER_FUNCTION = "openbatch-worker";
     static final String DEAD_LETTER_FUNCTION = "openbatch-dead-letters";
     static final String INGEST_FUNCTION = "openbatch-ingest";
+    static final String SWEEPER_FUNCTION = "openbatch-sweeper";
     static final String DEFAULT_JOB = "job-local";
     /** The bucket for images the local runtime creates, so a user can copy images in right away. */
     static final String IMAGE_BUCKET = "openbatch-images";
@@ -124,13 +129,14 @@ public final class LocalRuntime implements AutoCloseable {
      * @param duplicateDeliveryWhileRunning whether the event sources also hand each message, on its first
      *                          receive, to a second sandbox while its first run is still going, as a
      *                          standard queue may (off; on in tests that prove overlapping runs are safe)
+     * @param sweeper           how often the sweeper runs, and its bounds (shortened in tests)
      */
     public record Options(String host, int apiPort, int s3Port, int dynamoPort, int sqsPort, Path dataDir,
                           String region, URI endpoint, dev.openbatch.reference.Options reference,
                           int jobConcurrency, int chunkLines, int mapConcurrency, int workers, Duration window24h,
                           int deliveries, Images images, List<String> tenants, Settings.Retries retries,
                           Duration workerTimeout, int workerBatchSize, String jobs,
-                          boolean duplicateDeliveryWhileRunning) {
+                          boolean duplicateDeliveryWhileRunning, Sweeper sweeper) {
 
         public Options {
             tenants = List.copyOf(tenants);
@@ -144,7 +150,7 @@ public final class LocalRuntime implements AutoCloseable {
                        int deliveries, Images images, List<String> tenants, Settings.Retries retries) {
             this(host, apiPort, s3Port, dynamoPort, sqsPort, dataDir, region, endpoint, reference, jobConcurrency,
                     chunkLines, mapConcurrency, workers, window24h, deliveries, images, tenants, retries,
-                    WORKER_TIMEOUT, 1, null, false);
+                    WORKER_TIMEOUT, 1, null, false, Sweeper.DEFAULT);
         }
 
         /** Options with a deployment's default {@link Settings.Retries}. */
@@ -186,7 +192,7 @@ public final class LocalRuntime implements AutoCloseable {
                     jobTenants, new Settings.Retries(Duration.ofSeconds(worker.requestTimeoutSeconds()),
                             retries.requestRetryDelay(), retries.chunkRetryDelay()),
                     Duration.ofSeconds(worker.timeoutSeconds()), worker.batchSize(),
-                    config.jobsJsonWithCredentials(credential), duplicateDeliveryWhileRunning);
+                    config.jobsJsonWithCredentials(credential), duplicateDeliveryWhileRunning, sweeper);
         }
 
         public boolean apiKeys() {
@@ -196,21 +202,38 @@ public final class LocalRuntime implements AutoCloseable {
         public Options withRetries(Settings.Retries retries) {
             return new Options(host, apiPort, s3Port, dynamoPort, sqsPort, dataDir, region, endpoint, reference,
                     jobConcurrency, chunkLines, mapConcurrency, workers, window24h, deliveries, images, tenants, retries,
-                    workerTimeout, workerBatchSize, jobs, duplicateDeliveryWhileRunning);
+                    workerTimeout, workerBatchSize, jobs, duplicateDeliveryWhileRunning, sweeper);
         }
 
         /** A worker stopped sooner than a deployment's (tests and experiments); its requests' timeout is not checked against it. */
         public Options withWorkerTimeout(Duration workerTimeout) {
             return new Options(host, apiPort, s3Port, dynamoPort, sqsPort, dataDir, region, endpoint, reference,
                     jobConcurrency, chunkLines, mapConcurrency, workers, window24h, deliveries, images, tenants, retries,
-                    workerTimeout, workerBatchSize, jobs, duplicateDeliveryWhileRunning);
+                    workerTimeout, workerBatchSize, jobs, duplicateDeliveryWhileRunning, sweeper);
         }
 
         public Options withDuplicateDeliveryWhileRunning(boolean duplicateDeliveryWhileRunning) {
             return new Options(host, apiPort, s3Port, dynamoPort, sqsPort, dataDir, region, endpoint, reference,
                     jobConcurrency, chunkLines, mapConcurrency, workers, window24h, deliveries, images, tenants, retries,
-                    workerTimeout, workerBatchSize, jobs, duplicateDeliveryWhileRunning);
+                    workerTimeout, workerBatchSize, jobs, duplicateDeliveryWhileRunning, sweeper);
         }
+
+        public Options withSweeper(Sweeper sweeper) {
+            return new Options(host, apiPort, s3Port, dynamoPort, sqsPort, dataDir, region, endpoint, reference,
+                    jobConcurrency, chunkLines, mapConcurrency, workers, window24h, deliveries, images, tenants, retries,
+                    workerTimeout, workerBatchSize, jobs, duplicateDeliveryWhileRunning, sweeper);
+        }
+    }
+
+    /**
+     * The sweeper, as the cloud's schedule rule runs it.
+     *
+     * @param period how long from one sweep to the next (the cloud's rule: 5 minutes)
+     * @param bounds how long a batch may wait before the sweeper acts, see {@link Sweep.Bounds}
+     */
+    public record Sweeper(Duration period, Sweep.Bounds bounds) {
+
+        public static final Sweeper DEFAULT = new Sweeper(Duration.ofMinutes(5), Sweep.Bounds.DEFAULT);
     }
 
     /**
@@ -360,6 +383,13 @@ public final class LocalRuntime implements AutoCloseable {
                     options.duplicateDeliveryWhileRunning(), add(lambdas, new LocalLambda<>(DEAD_LETTER_FUNCTION,
                             Duration.ofSeconds(FunctionTimeouts.DEAD_LETTER_SECONDS), LocalLambda.ACCOUNT_CONCURRENCY,
                             sandbox -> new DeadLetterHandler(wiring(settings, DEAD_LETTER_FUNCTION))))));
+            // In the cloud, a function an EventBridge schedule rule invokes (asynchronously: 256 KB events).
+            LocalLambda<Function<JsonNode, JsonNode>> sweeper = add(lambdas, new LocalLambda<>(SWEEPER_FUNCTION,
+                    Duration.ofSeconds(FunctionTimeouts.SWEEPER_SECONDS), LocalLambda.ACCOUNT_CONCURRENCY,
+                    sandbox -> LocalLambda.json(new SweeperHandler(wiring(settings, SWEEPER_FUNCTION),
+                            options.sweeper().bounds()), sandbox, LocalLambda.MAX_ASYNC_PAYLOAD_BYTES)));
+            started.add(new LocalSchedule(SWEEPER_FUNCTION, options.region(), options.sweeper().period(),
+                    payload -> invoke(sweeper, payload)));
             S3Client watcherS3 = clients.s3();
             started.add(watcherS3);
             // EventBridge invokes the ingest function asynchronously: its event stops at 256 KB.
@@ -463,9 +493,13 @@ public final class LocalRuntime implements AutoCloseable {
             }
             for (String table : new String[] {settings.filesTable(), settings.batchesTable(), settings.keysTable()}) {
                 try {
-                    dynamo.describeTable(b -> b.tableName(table));
+                    TableDescription existing = dynamo.describeTable(b -> b.tableName(table)).table();
+                    if (table.equals(settings.batchesTable()) && !Tables.hasSweepIndex(existing)) {
+                        addSweepIndex(dynamo, table);
+                    }
                 } catch (ResourceNotFoundException e) {
-                    dynamo.createTable(table.equals(settings.keysTable()) ? Tables.apiKeys(table) : Tables.ownedRecords(table));
+                    dynamo.createTable(table.equals(settings.keysTable()) ? Tables.apiKeys(table)
+                            : table.equals(settings.batchesTable()) ? Tables.batches(table) : Tables.ownedRecords(table));
                 }
             }
         }
@@ -477,6 +511,27 @@ public final class LocalRuntime implements AutoCloseable {
                 QueueAttributeName.REDRIVE_POLICY,
                 "{\"maxReceiveCount\":\"" + MAX_RECEIVES + "\",\"deadLetterTargetArn\":\"" + dlqArn + "\"}"))).queueUrl();
         return new Queue(url, arn(sqs, url));
+    }
+
+    /**
+     * Adds the sweeper's index to a batches table kept from before it existed, and waits until it
+     * serves: DynamoDB Local fails writes to a table whose new index is still being built.
+     */
+    static void addSweepIndex(DynamoDbClient dynamo, String table) {
+        dynamo.updateTable(Tables.addSweepIndex(table));
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (!dynamo.describeTable(b -> b.tableName(table)).table().globalSecondaryIndexes().stream()
+                .allMatch(index -> index.indexStatus() == IndexStatus.ACTIVE)) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("the sweep index of " + table + " is not active after 60 s");
+            }
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+        }
     }
 
     private static String arn(SqsClient sqs, String queueUrl) {

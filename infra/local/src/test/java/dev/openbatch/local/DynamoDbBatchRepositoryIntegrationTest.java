@@ -22,7 +22,7 @@ class DynamoDbBatchRepositoryIntegrationTest {
     static void table() {
         DynamoDbClient dynamo = Emulators.clients().dynamoDb();
         String table = "it-batches-" + UUID.randomUUID();
-        dynamo.createTable(Tables.ownedRecords(table));
+        dynamo.createTable(Tables.batches(table));
         repository = new DynamoDbBatchRepository(dynamo, table);
     }
 

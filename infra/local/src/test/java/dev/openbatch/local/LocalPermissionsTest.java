@@ -55,7 +55,7 @@ class LocalPermissionsTest {
         for (String function : LocalPermissions.ROLES.keySet()) {
             assertThat(LocalPermissions.interceptor(Permissions.deployed(), SETTINGS, function)).isNotNull();
         }
-        assertThatThrownBy(() -> LocalPermissions.interceptor(Permissions.deployed(), SETTINGS, "openbatch-sweeper"))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("openbatch-sweeper");
+        assertThatThrownBy(() -> LocalPermissions.interceptor(Permissions.deployed(), SETTINGS, "openbatch-undeclared"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("openbatch-undeclared");
     }
 }

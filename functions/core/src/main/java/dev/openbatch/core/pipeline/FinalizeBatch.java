@@ -122,6 +122,22 @@ public final class FinalizeBatch {
         return told(tenant, end(tenant, batchId, end, errors));
     }
 
+    /**
+     * Ends {@code failed} a batch the sweeper found making no progress, unless it has ended already;
+     * {@code reason} is the sweeper's, in words for the batch's owner (how long nothing ended, or
+     * how many runs ended without ending it).
+     */
+    public Batch stalled(String tenant, String batchId, String reason) {
+        Batch batch = find(tenant, batchId);
+        if (Batch.Status.ENDED.contains(batch.status())) {
+            return told(tenant, batch);
+        }
+        LOG.log(System.Logger.Level.WARNING, "batch " + batchId + " of " + tenant + " stalled: " + reason);
+        return told(tenant, end(tenant, batchId, Batch.Status.FAILED, List.of(new Batch.Error("batch_failed",
+                "The batch stopped making progress: " + reason + ". Please try again; if it fails again, contact"
+                        + " the operator of this service.", null, null))));
+    }
+
     private Batch end(String tenant, String batchId, String end, List<Batch.Error> errors) {
         String stamp = switch (end) {
             case Batch.Status.CANCELLED -> "cancelled_at";

@@ -4,20 +4,33 @@ import dev.openbatch.core.Page;
 import dev.openbatch.core.PageRequest;
 import dev.openbatch.core.api.Batch;
 import dev.openbatch.core.batches.BatchRepository;
+import dev.openbatch.core.pipeline.SweepIndex;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
-public final class InMemoryBatchRepository implements BatchRepository {
+/** Batch records in memory, keeping the sweep index as DynamoDbBatchRepository does. */
+public final class InMemoryBatchRepository implements BatchRepository, SweepIndex {
 
     private final InMemoryRecords<Batch> records = new InMemoryRecords<>(Batch::id);
     private final Set<String> countedChunks = new HashSet<>();
+    /** The sweep index, by batch id: present while the batch has not ended. */
+    private final Map<String, Swept> swept = new HashMap<>();
+
+    private record Swept(String tenant, String status, long since, long seen, int run, int stalls) {}
 
     @Override
-    public void create(String tenant, Batch batch) {
+    public synchronized void create(String tenant, Batch batch) {
         records.create(tenant, batch);
+        if (!Batch.Status.ENDED.contains(batch.status())) {
+            swept.put(batch.id(), new Swept(tenant, batch.status(), batch.createdAt(), 0, 0, 0));
+        }
     }
 
     @Override
@@ -47,7 +60,56 @@ public final class InMemoryBatchRepository implements BatchRepository {
                 total == null ? b.requestCounts()
                         : new Batch.RequestCounts(total, b.requestCounts().completed(), b.requestCounts().failed()),
                 b.usage(), b.metadata(), b.jobId())));
+        found.ifPresent(b -> {
+            Swept was = swept.get(id);
+            if (Batch.Status.ENDED.contains(to)) {
+                swept.remove(id);
+            } else if (was != null) {
+                long since = timestamps.values().stream().max(Comparator.naturalOrder()).orElse(was.since());
+                swept.put(id, new Swept(tenant, to, since, was.seen(), was.run(), was.stalls()));
+            }
+        });
         return found.flatMap(b -> find(tenant, id));
+    }
+
+    @Override
+    public synchronized List<Entry> due(String status, long sinceAtMost, int limit) {
+        List<Entry> due = new ArrayList<>();
+        swept.forEach((id, s) -> {
+            if (s.status().equals(status) && s.since() <= sinceAtMost) {
+                due.add(new Entry(s.tenant(), find(s.tenant(), id).orElseThrow(), s.since(), s.seen(), s.run(),
+                        s.stalls()));
+            }
+        });
+        due.sort(Comparator.comparingLong(Entry::since));
+        return Collections.unmodifiableList(due.subList(0, Math.min(limit, due.size())));
+    }
+
+    @Override
+    public synchronized boolean mark(Entry entry, Mark mark) {
+        Swept s = swept.get(entry.batch().id());
+        if (s == null || !s.status().equals(entry.batch().status()) || s.since() != entry.since()
+                || s.run() != entry.run()) {
+            return false;
+        }
+        swept.put(entry.batch().id(), new Swept(s.tenant(), s.status(), mark.since(), mark.seen(), mark.run(),
+                mark.stalls()));
+        if (mark.expiresAt() != null) {
+            Batch b = find(s.tenant(), entry.batch().id()).orElseThrow();
+            records.replace(b.id(), new Batch(b.id(), b.object(), b.endpoint(), b.model(), b.errors(),
+                    b.inputFileId(), b.completionWindow(), b.status(), b.outputFileId(), b.errorFileId(),
+                    b.createdAt(), b.inProgressAt(), mark.expiresAt(), b.finalizingAt(), b.completedAt(),
+                    b.failedAt(), b.expiredAt(), b.cancellingAt(), b.cancelledAt(), b.requestCounts(), b.usage(),
+                    b.metadata(), b.jobId()));
+        }
+        return true;
+    }
+
+    /** The batch's place in the sweep index, if it has one: its run, stalls and since. */
+    public synchronized Optional<Entry> swept(String id) {
+        Swept s = swept.get(id);
+        return s == null ? Optional.empty() : Optional.of(new Entry(s.tenant(), find(s.tenant(), id).orElseThrow(),
+                s.since(), s.seen(), s.run(), s.stalls()));
     }
 
     @Override

@@ -127,6 +127,8 @@ public final class LocalIam {
                     Objects.requireNonNull(resources.queues().get(queue.queue()), "no local queue " + queue.queue()))));
             case Resource.StateMachine ignored ->
                     resources.stateMachine() == null ? List.of() : List.of(target(resources.stateMachine()));
+            case Resource.Executions ignored -> resources.stateMachine() == null ? List.of()
+                    : List.of(target(resources.stateMachine().replace(":stateMachine:", ":execution:") + ":*"));
             case Resource.Function function -> List.of(target(resources.functionArn(Objects.requireNonNull(
                     resources.functions().get(function.function()), "no local function " + function.function()))));
             case Resource.JobSecrets ignored -> resources.secretArns().stream().map(LocalIam::target).toList();

@@ -10,7 +10,13 @@ import java.nio.charset.StandardCharsets;
  * The Lambda context of one invocation: its request id, and the time left before the function's
  * timeout, counting down from the moment the invocation started.
  */
-record SandboxContext(String functionName, String awsRequestId, long deadlineNanos) implements Context {
+public record SandboxContext(String functionName, String awsRequestId, long deadlineNanos) implements Context {
+
+    /** A context for one invocation of {@code functionName}, starting now, with {@code timeout} to run. */
+    public static SandboxContext invocation(String functionName, java.time.Duration timeout) {
+        return new SandboxContext(functionName, java.util.UUID.randomUUID().toString(),
+                System.nanoTime() + timeout.toNanos());
+    }
 
     @Override
     public String getAwsRequestId() {
