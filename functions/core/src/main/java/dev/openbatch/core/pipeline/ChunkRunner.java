@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.openbatch.core.ApiException;
 import dev.openbatch.core.Json;
+import dev.openbatch.core.capacity.CapacityLeases;
 import dev.openbatch.core.images.ImageResolver;
 import dev.openbatch.core.jobs.Job;
 import java.io.IOException;
@@ -47,28 +48,43 @@ public final class ChunkRunner {
     private final Map<String, Lane> lanes = new ConcurrentHashMap<>();
     private final RetryPolicy retry;
     private final Clock clock;
+    /** The job's bound across every sandbox: a request takes a permit of its batch's share too. */
+    private final CapacityLeases capacity;
 
+    /** A runner whose jobs' concurrency bounds this process alone. */
     public ChunkRunner(InferenceClient client, ImageResolver images, RetryPolicy retry, Clock clock) {
+        this(client, images, retry, clock, CapacityLeases.inProcess(clock));
+    }
+
+    public ChunkRunner(InferenceClient client, ImageResolver images, RetryPolicy retry, Clock clock,
+                       CapacityLeases capacity) {
         this.client = client;
         this.images = images;
         this.retry = retry;
         this.clock = clock;
+        this.capacity = capacity;
     }
 
+    /**
+     * @throws dev.openbatch.core.capacity.NoCapacity before any line is sent, when the job's capacity is
+     *         taken and the chunk is to run later
+     */
     public List<OutputLine> run(String batchId, Job job, List<RequestLine> lines, LineGate gate)
             throws InterruptedException {
         Lane lane = lane(job);
         AdaptiveLimit inFlight = lane.inFlight();
         Semaphore window = lane.window();
+        CapacityLeases.Share share = capacity.join(job, batchId, lines.size());
         ImageResolver.Chunk chunkImages = images.forChunk();
         List<Future<OutputLine>> results = new ArrayList<>(lines.size());
-        try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+        try (share; ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
             for (RequestLine line : lines) {
                 results.add(threads.submit(() -> {
                     window.acquire();
                     try {
-                        return runLine(batchId, job, line, gate, chunkImages, inFlight);
+                        return runLine(batchId, job, line, gate, chunkImages, share, inFlight);
                     } finally {
+                        share.ended();
                         window.release();
                     }
                 }));
@@ -84,7 +100,8 @@ public final class ChunkRunner {
     }
 
     private OutputLine runLine(String batchId, Job job, RequestLine line, LineGate gate,
-                               ImageResolver.Chunk chunkImages, AdaptiveLimit inFlight) throws InterruptedException {
+                               ImageResolver.Chunk chunkImages, CapacityLeases.Share share, AdaptiveLimit inFlight)
+            throws InterruptedException {
         String id = lineId(batchId, line.position());
         Optional<OutputLine.Error> refused = gate.refusal();
         if (refused.isPresent()) {
@@ -104,11 +121,16 @@ public final class ChunkRunner {
                 return new OutputLine(id, line.customId(), null, refusal.get());
             }
             Attempt result = null;
-            AdaptiveLimit.Permit permit = inFlight.acquire();
+            share.acquire();
             try {
-                result = send(job, line, body, id);
+                AdaptiveLimit.Permit permit = inFlight.acquire();
+                try {
+                    result = send(job, line, body, id);
+                } finally {
+                    permit.release(result == null || result.response() == null ? 0 : result.response().statusCode());
+                }
             } finally {
-                permit.release(result == null || result.response() == null ? 0 : result.response().statusCode());
+                share.release();
             }
             if (!result.retryable() || attempt >= retry.maxAttempts()) {
                 return result.line(id, line.customId());
