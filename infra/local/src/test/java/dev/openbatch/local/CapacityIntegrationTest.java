@@ -1,0 +1,277 @@
+package dev.openbatch.local;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.openai.client.OpenAIClient;
+import com.openai.core.JsonValue;
+import com.openai.models.batches.Batch;
+import com.openai.models.batches.BatchCreateParams;
+import dev.openbatch.aws.AwsClients;
+import dev.openbatch.aws.DynamoDbCapacityStore;
+import dev.openbatch.aws.Settings;
+import dev.openbatch.aws.WorkerHandler;
+import dev.openbatch.core.capacity.CapacityStore;
+import dev.openbatch.core.capacity.Leases;
+import dev.openbatch.local.reference.Options;
+import dev.openbatch.local.reference.ReferenceEndpoint;
+import dev.openbatch.local.reference.Stats;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.sqs.SqsClient;
+import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
+
+/**
+ * A job's concurrency across workers, and fair shares between jobs and batches, with the workers as
+ * separate sandboxes — each its own wiring, its own runner and leases, polling the chunk queue one
+ * chunk at a time, as Lambda runs them — over the runtime's emulators and three reference endpoints,
+ * one per job.
+ */
+class CapacityIntegrationTest {
+
+    private static final String CHAT = "/v1/chat/completions";
+    private static final int SANDBOXES = 6;
+    /** job-local: the runtime's own reference endpoint, 100 ms a request. */
+    private static final int JOB_A = 32;
+    /** job-b: another GPU, 100 ms a request. */
+    private static final int JOB_B = 8;
+    /** job-c: a GPU that takes 6 requests at once, 50 ms each, and refuses the rest with a 429. */
+    private static final int JOB_C = 16;
+    private static final int CHUNK_LINES = 400;
+
+    private static ReferenceEndpoint endpointB;
+    private static ReferenceEndpoint endpointC;
+    private static LocalRuntime runtime;
+    private static OpenAIClient client;
+    private static final List<SqsEventSource> sandboxes = new ArrayList<>();
+    private static LeaseWatch leases;
+
+    @BeforeAll
+    static void start() throws IOException {
+        endpointB = ReferenceEndpoint.start(Options.builder().latency(Duration.ofMillis(100)).build());
+        endpointC = ReferenceEndpoint.start(Options.builder().latency(Duration.ofMillis(50)).maxConcurrency(6).build());
+        LocalRuntime.Options options = new LocalRuntime.Options("127.0.0.1", 0, 0, Emulators.freePort(), 0,
+                Files.createTempDirectory("openbatch-capacity"), "us-east-1", null,
+                Options.builder().latency(Duration.ofMillis(100)).build(), JOB_A, CHUNK_LINES, 8, 1,
+                Duration.ofHours(24), 1, LocalRuntime.Images.defaults(), List.of())
+                .withRetries(new Settings.Retries(Duration.ofSeconds(10), Duration.ofMillis(50), Duration.ofSeconds(1)));
+        runtime = LocalRuntime.start(options, LocalRuntime.Interceptors.NONE, List.of(
+                Map.of("id", "job-b", "base_url", endpointB.baseUrl().toString(), "concurrency", JOB_B),
+                Map.of("id", "job-c", "base_url", endpointC.baseUrl().toString(), "concurrency", JOB_C)));
+        client = LocalRuntimes.client(runtime);
+        // The runtime's worker is one sandbox with one poller; five more, each wired on its own.
+        AwsClients clients = new AwsClients(runtime.settings());
+        SqsClient sqs = clients.sqs();
+        String queueUrl = sqs.getQueueUrl(b -> b.queueName(LocalRuntime.CHUNK_QUEUE)).queueUrl();
+        String queueArn = sqs.getQueueAttributes(b -> b.queueUrl(queueUrl).attributeNames(QueueAttributeName.QUEUE_ARN))
+                .attributes().get(QueueAttributeName.QUEUE_ARN);
+        for (int i = 1; i < SANDBOXES; i++) {
+            sandboxes.add(new SqsEventSource(sqs, queueUrl, queueArn, 1, 1, 1,
+                    new WorkerHandler(LocalRuntime.wiring(runtime.settings(), LocalRuntime.WORKER_FUNCTION))));
+        }
+        leases = new LeaseWatch(new DynamoDbCapacityStore(clients.dynamoDb(), LocalRuntime.CAPACITY_TABLE));
+    }
+
+    @AfterAll
+    static void stop() {
+        if (leases != null) {
+            leases.close();
+        }
+        sandboxes.forEach(SqsEventSource::close);
+        if (runtime != null) {
+            runtime.close();
+        }
+        if (endpointB != null) {
+            endpointB.close();
+        }
+        if (endpointC != null) {
+            endpointC.close();
+        }
+    }
+
+    @Test
+    void aJobsConcurrency_boundsItsEndpoint_acrossEverySandbox() {
+        long started = System.nanoTime();
+        Batch batch = AwaitBatch.ended(client, submit("job-local", 1_200), Duration.ofSeconds(60));
+        double took = seconds(started);
+
+        Stats stats = runtime.referenceStats();
+        System.out.printf("capacity: %d sandboxes, job concurrency %d, 1200 lines: endpoint max_in_flight %d;"
+                        + " at most %d sandboxes held leases at once, %d permits leased in all; %.1f s%n",
+                SANDBOXES, JOB_A, stats.maxInFlight(), leases.mostHolders("job-local"), leases.mostLeased("job-local"),
+                took);
+        assertThat(batch.status()).isEqualTo(Batch.Status.COMPLETED);
+        assertThat(batch.requestCounts().orElseThrow().completed()).isEqualTo(1_200);
+        assertThat(stats.maxInFlight()).as("the endpoint never saw more than the job's concurrency")
+                .isLessThanOrEqualTo(JOB_A);
+        assertThat(leases.mostHolders("job-local")).as("sandboxes shared the job").isGreaterThanOrEqualTo(2);
+        assertThat(leases.mostLeased("job-local")).isLessThanOrEqualTo(JOB_A);
+    }
+
+    @Test
+    void theAdaptiveLimit_stillSteersBelowTheBound_whenTheEndpointTakesLess() {
+        Batch batch = AwaitBatch.ended(client, submit("job-c", 600), Duration.ofSeconds(60));
+
+        Stats stats = endpointC.stats();
+        System.out.printf("capacity: job concurrency %d, endpoint takes 6: %d answered, %d refused (429),"
+                        + " max_in_flight %d, %d permits leased at most%n",
+                JOB_C, stats.answered(), stats.rateLimited(), stats.maxInFlight(), leases.mostLeased("job-c"));
+        assertThat(batch.requestCounts().orElseThrow().completed()).isEqualTo(600);
+        assertThat(stats.maxInFlight()).isLessThanOrEqualTo(JOB_C);
+        assertThat(leases.mostLeased("job-c")).isLessThanOrEqualTo(JOB_C);
+        // Held at 16 in flight, 10 of every 16 sends would be refused: more refusals than answers.
+        assertThat(stats.rateLimited()).as("the adaptive limit keeps refusals few").isLessThan(stats.answered() / 2);
+    }
+
+    @Test
+    void aSmallBatchOnAnotherJob_finishesPromptly_whileABigBatchRunsOnTheFirst() {
+        String big = submit("job-local", 2_400);
+        awaitProgress(big);
+
+        long started = System.nanoTime();
+        Batch small = AwaitBatch.ended(client, submit("job-b", 40), Duration.ofSeconds(60));
+        double took = seconds(started);
+
+        Batch bigNow = client.batches().retrieve(big);
+        System.out.printf("capacity: 40 lines on job B took %.1f s while 2400 lines ran on job A (%d done by then)%n",
+                took, bigNow.requestCounts().map(c -> c.completed()).orElse(0L));
+        assertThat(small.requestCounts().orElseThrow().completed()).isEqualTo(40);
+        assertThat(took).as("the small batch did not wait for job A's chunks").isLessThan(8);
+        assertThat(AwaitBatch.ENDED).as("job A's batch was still running").doesNotContain(bigNow.status());
+        cancel(big);
+    }
+
+    @Test
+    void aSmallBatch_onTheJobOfARunningBigBatch_finishesInATimeProportionalToItsSize() {
+        long aloneStarted = System.nanoTime();
+        AwaitBatch.ended(client, submit("job-local", 50), Duration.ofSeconds(60));
+        double alone = seconds(aloneStarted);
+
+        String big = submit("job-local", 2_400);
+        awaitProgress(big);
+        long started = System.nanoTime();
+        Batch small = AwaitBatch.ended(client, submit("job-local", 50), Duration.ofSeconds(60));
+        double took = seconds(started);
+
+        Batch bigNow = client.batches().retrieve(big);
+        System.out.printf("capacity: 50 lines on job A took %.1f s alone, %.1f s beside 2400 lines of the same job"
+                        + " (%d of those done by then)%n",
+                alone, took, bigNow.requestCounts().map(c -> c.completed()).orElse(0L));
+        assertThat(small.requestCounts().orElseThrow().completed()).isEqualTo(50);
+        assertThat(took).as("half the endpoint, and a renewal's wait for it").isLessThan(alone + 4);
+        assertThat(AwaitBatch.ENDED).as("the big batch was still running").doesNotContain(bigNow.status());
+        cancel(big);
+    }
+
+    @Test
+    void aDeadSandboxsLease_keepsItsPermitsUntilItExpires_thenTheyComeBack() {
+        CapacityStore store = leases.store;
+        long expiresAt = System.currentTimeMillis() + 8_000;
+        Leases current = store.read("job-b");
+        Leases dead = current.renew("dead-sandbox", "batch_dead", JOB_B, JOB_B, JOB_B, 1, expiresAt - 8_000, 8_000,
+                false).next();
+        assertThat(store.compareAndSet("job-b", current.version(), dead).written()).isTrue();
+        long requestsBefore = endpointB.stats().requests();
+
+        String batchId = submit("job-b", 40);
+        Poll.until(Duration.ofSeconds(30), "a sandbox waiting for job B's capacity", () -> store.read("job-b")
+                .holders().keySet().stream().anyMatch(holder -> !holder.equals("dead-sandbox")));
+        long waitingAt = System.currentTimeMillis();
+        Poll.until(Duration.ofSeconds(30), "a request at job B's endpoint",
+                () -> endpointB.stats().requests() > requestsBefore);
+        long firstRequestAt = System.currentTimeMillis();
+        Batch batch = AwaitBatch.ended(client, batchId, Duration.ofSeconds(60));
+
+        System.out.printf("capacity: a dead sandbox held all of job B; a sandbox waited from %.1f s before its lease"
+                        + " expired, sent its first request %.1f s after%n",
+                (expiresAt - waitingAt) / 1e3, (firstRequestAt - expiresAt) / 1e3);
+        assertThat(waitingAt).as("the chunk was waiting while the dead lease lived").isLessThan(expiresAt);
+        assertThat(firstRequestAt).as("nothing sent while the dead lease lived").isGreaterThanOrEqualTo(expiresAt);
+        assertThat(batch.requestCounts().orElseThrow().completed()).isEqualTo(40);
+        assertThat(store.read("job-b").holders()).doesNotContainKey("dead-sandbox");
+    }
+
+    private static void cancel(String batchId) {
+        client.batches().cancel(batchId);
+        AwaitBatch.ended(client, batchId, Duration.ofSeconds(60));
+    }
+
+    private static String submit(String job, int lines) {
+        String fileId = SdkBatches.upload(client, jsonl(lines));
+        return client.batches().create(BatchCreateParams.builder().inputFileId(fileId)
+                .endpoint(BatchCreateParams.Endpoint.of(CHAT))
+                .completionWindow(BatchCreateParams.CompletionWindow._24H)
+                .putAdditionalBodyProperty("job_id", JsonValue.from(job)).build()).id();
+    }
+
+    private static byte[] jsonl(int lines) {
+        StringBuilder file = new StringBuilder();
+        for (int i = 0; i < lines; i++) {
+            file.append("{\"custom_id\":\"r-").append(i).append("\",\"method\":\"POST\",\"url\":\"").append(CHAT)
+                    .append("\",\"body\":{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"line ")
+                    .append(i).append("\"}]}}\n");
+        }
+        return file.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    /** Waits until the batch's first chunks are done: it has the endpoint. */
+    private static void awaitProgress(String batchId) {
+        Poll.until(Duration.ofSeconds(30), "progress of " + batchId,
+                () -> client.batches().retrieve(batchId).requestCounts().map(c -> c.completed() > 0).orElse(false));
+    }
+
+    private static double seconds(long since) {
+        return (System.nanoTime() - since) / 1e9;
+    }
+
+    /** Reads the capacity table every 50 ms, as an auditor would: the most holders and permits per job. */
+    private static final class LeaseWatch implements AutoCloseable {
+        private final CapacityStore store;
+        private final Map<String, Integer> holders = new ConcurrentHashMap<>();
+        private final Map<String, Integer> leased = new ConcurrentHashMap<>();
+        private final Thread thread;
+
+        LeaseWatch(CapacityStore store) {
+            this.store = store;
+            this.thread = Thread.ofVirtual().start(this::watch);
+        }
+
+        private void watch() {
+            while (!Thread.currentThread().isInterrupted()) {
+                for (String job : List.of("job-local", "job-b", "job-c")) {
+                    Leases record = store.read(job);
+                    long now = System.currentTimeMillis();
+                    holders.merge(job, (int) record.holders().values().stream()
+                            .filter(l -> l.expiresAt() > now && l.permits() > 0).count(), Math::max);
+                    leased.merge(job, record.leased(now), Math::max);
+                }
+                try {
+                    Thread.sleep(50);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        }
+
+        int mostHolders(String job) {
+            return holders.getOrDefault(job, 0);
+        }
+
+        int mostLeased(String job) {
+            return leased.getOrDefault(job, 0);
+        }
+
+        @Override
+        public void close() {
+            thread.interrupt();
+        }
+    }
+}
