@@ -155,6 +155,14 @@ public final class OpenBatchStack extends Stack {
                 .deletionProtection(config.retainData())
                 .removalPolicy(dataRemoval)
                 .build();
+        // A record per job: each worker's lease on the job's endpoint, which keeps the job's concurrency
+        // across all workers (see DynamoDbCapacityStore in functions/aws). Leases last seconds: no backups.
+        Table capacityTable = Table.Builder.create(this, "CapacityTable")
+                .partitionKey(Attribute.builder().name("job_id").type(AttributeType.STRING).build())
+                .billingMode(BillingMode.PAY_PER_REQUEST)
+                .deletionProtection(config.retainData())
+                .removalPolicy(dataRemoval)
+                .build();
 
         // ---- queues ----------------------------------------------------------------------------
         // Six times its consumer's timeout, as for the chunk queue.
@@ -228,6 +236,7 @@ public final class OpenBatchStack extends Stack {
 
         // ---- the worker ------------------------------------------------------------------------
         Map<String, String> workerEnvironment = new HashMap<>(common);
+        workerEnvironment.put("OPENBATCH_CAPACITY_TABLE", capacityTable.getTableName());
         if (!config.imageBuckets().isEmpty()) {
             workerEnvironment.put("OPENBATCH_IMAGE_BUCKETS", String.join(",", config.imageBuckets()));
         }
@@ -240,6 +249,10 @@ public final class OpenBatchStack extends Stack {
         Access.objects(worker.role(), dataBucket, BATCHES, "s3:GetObject", "s3:PutObject");
         Access.listing(worker.role(), dataBucket);
         Access.items(worker.role(), batchesTable, "dynamodb:GetItem", "dynamodb:UpdateItem");
+        // Its leases on the jobs' capacity: read, then written over the version read.
+        Access.items(worker.role(), capacityTable, "dynamodb:GetItem", "dynamodb:PutItem");
+        // A chunk whose job has no capacity to spare goes back to the queue as a new message.
+        chunkQueue.grant(worker.role(), "sqs:SendMessage");
         stateMachine.grant(worker.role(), "states:SendTaskSuccess");
         for (String secretArn : config.jobCatalog().secretArns()) {
             Grant.addToPrincipal(GrantOnPrincipalOptions.builder().grantee(worker.role())

@@ -134,14 +134,14 @@ class CapacityIntegrationTest {
     @Test
     void aSmallBatchOnAnotherJob_finishesPromptly_whileABigBatchRunsOnTheFirst() {
         String big = submit("job-local", 2_400);
-        awaitProgress(big);
+        awaitCapacityTaken(big);
 
         long started = System.nanoTime();
         Batch small = AwaitBatch.ended(client, submit("job-b", 40), Duration.ofSeconds(60));
         double took = seconds(started);
 
         Batch bigNow = client.batches().retrieve(big);
-        System.out.printf("capacity: 40 lines on job B took %.1f s while 2400 lines ran on job A (%d done by then)%n",
+        System.out.printf("capacity: 40 lines on job B took %.1f s while 2400 lines ran on job A (%d lines done by then)%n",
                 took, bigNow.requestCounts().map(c -> c.completed()).orElse(0L));
         assertThat(small.requestCounts().orElseThrow().completed()).isEqualTo(40);
         assertThat(took).as("the small batch did not wait for job A's chunks").isLessThan(8);
@@ -156,47 +156,74 @@ class CapacityIntegrationTest {
         double alone = seconds(aloneStarted);
 
         String big = submit("job-local", 2_400);
-        awaitProgress(big);
+        awaitCapacityTaken(big);
         long started = System.nanoTime();
-        Batch small = AwaitBatch.ended(client, submit("job-local", 50), Duration.ofSeconds(60));
+        String smallId = submit("job-local", 50);
+        Batch small = AwaitBatch.ended(client, smallId, Duration.ofSeconds(60));
         double took = seconds(started);
 
         Batch bigNow = client.batches().retrieve(big);
         System.out.printf("capacity: 50 lines on job A took %.1f s alone, %.1f s beside 2400 lines of the same job"
-                        + " (%d of those done by then)%n",
-                alone, took, bigNow.requestCounts().map(c -> c.completed()).orElse(0L));
+                        + " (%d lines done by then), with %d of the job's %d permits at most%n",
+                alone, took, bigNow.requestCounts().map(c -> c.completed()).orElse(0L), leases.mostPermits(smallId),
+                JOB_A);
         assertThat(small.requestCounts().orElseThrow().completed()).isEqualTo(50);
-        assertThat(took).as("half the endpoint, and a renewal's wait for it").isLessThan(alone + 4);
+        assertThat(leases.mostPermits(smallId)).as("a batch's share, half the job, not a chunk's")
+                .isGreaterThanOrEqualTo(JOB_A / 2);
+        assertThat(took).as("half the endpoint, after a renewal or two").isLessThan(alone + 8);
         assertThat(AwaitBatch.ENDED).as("the big batch was still running").doesNotContain(bigNow.status());
         cancel(big);
     }
 
+    /**
+     * The test plays a sandbox holding all of job B, renewing its lease every second (a 4 s TTL),
+     * until another sandbox waits for job B's capacity; then it dies: it renews no more.
+     */
     @Test
     void aDeadSandboxsLease_keepsItsPermitsUntilItExpires_thenTheyComeBack() {
         CapacityStore store = leases.store;
-        long expiresAt = System.currentTimeMillis() + 8_000;
-        Leases current = store.read("job-b");
-        Leases dead = current.renew("dead-sandbox", "batch_dead", JOB_B, JOB_B, JOB_B, 1, expiresAt - 8_000, 8_000,
-                false).next();
-        assertThat(store.compareAndSet("job-b", current.version(), dead).written()).isTrue();
+        long ttl = 4_000;
         long requestsBefore = endpointB.stats().requests();
+        long renewedAt = renewAsDeadSandbox(store, ttl);
 
         String batchId = submit("job-b", 40);
-        Poll.until(Duration.ofSeconds(30), "a sandbox waiting for job B's capacity", () -> store.read("job-b")
-                .holders().keySet().stream().anyMatch(holder -> !holder.equals("dead-sandbox")));
-        long waitingAt = System.currentTimeMillis();
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (store.read("job-b").holders().keySet().stream().allMatch(holder -> holder.equals("dead-sandbox"))) {
+            assertThat(System.nanoTime()).as("a sandbox waiting for job B's capacity").isLessThan(deadline);
+            if (System.currentTimeMillis() - renewedAt > 1_000) {
+                renewedAt = renewAsDeadSandbox(store, ttl);
+            }
+            AwaitBatch.pause();
+        }
+        long expiresAt = renewedAt + ttl;
+        long sentBeforeExpiry = 0;
+        while (System.currentTimeMillis() < expiresAt - 100) {
+            sentBeforeExpiry = endpointB.stats().requests() - requestsBefore;
+            AwaitBatch.pause();
+        }
         Poll.until(Duration.ofSeconds(30), "a request at job B's endpoint",
                 () -> endpointB.stats().requests() > requestsBefore);
         long firstRequestAt = System.currentTimeMillis();
         Batch batch = AwaitBatch.ended(client, batchId, Duration.ofSeconds(60));
 
-        System.out.printf("capacity: a dead sandbox held all of job B; a sandbox waited from %.1f s before its lease"
-                        + " expired, sent its first request %.1f s after%n",
-                (expiresAt - waitingAt) / 1e3, (firstRequestAt - expiresAt) / 1e3);
-        assertThat(waitingAt).as("the chunk was waiting while the dead lease lived").isLessThan(expiresAt);
-        assertThat(firstRequestAt).as("nothing sent while the dead lease lived").isGreaterThanOrEqualTo(expiresAt);
+        System.out.printf("capacity: a sandbox holding all of job B died; its lease (TTL %d ms) expired and the"
+                + " waiting sandbox sent its first request %d ms later%n", ttl, firstRequestAt - expiresAt);
+        assertThat(sentBeforeExpiry).as("nothing sent while the dead lease lived").isZero();
         assertThat(batch.requestCounts().orElseThrow().completed()).isEqualTo(40);
+        assertThat(firstRequestAt - expiresAt).as("the capacity came back soon after").isLessThan(5_000);
         assertThat(store.read("job-b").holders()).doesNotContainKey("dead-sandbox");
+    }
+
+    /** Renews the dead-to-be sandbox's lease on all of job B, all of it in flight; answers when. */
+    private static long renewAsDeadSandbox(CapacityStore store, long ttl) {
+        while (true) {
+            long now = System.currentTimeMillis();
+            Leases current = store.read("job-b");
+            Leases next = current.renew("dead-sandbox", "batch_dead", JOB_B, JOB_B, JOB_B, 1, now, ttl, false).next();
+            if (store.compareAndSet("job-b", current.version(), next).written()) {
+                return now;
+            }
+        }
     }
 
     private static void cancel(String batchId) {
@@ -222,10 +249,10 @@ class CapacityIntegrationTest {
         return file.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
     }
 
-    /** Waits until the batch's first chunks are done: it has the endpoint. */
-    private static void awaitProgress(String batchId) {
-        Poll.until(Duration.ofSeconds(30), "progress of " + batchId,
-                () -> client.batches().retrieve(batchId).requestCounts().map(c -> c.completed() > 0).orElse(false));
+    /** Waits until the batch's chunks hold all of job A's capacity. */
+    private static void awaitCapacityTaken(String batchId) {
+        Poll.until(Duration.ofSeconds(30), "the capacity of job A taken by " + batchId,
+                () -> leases.store.read("job-local").leased(System.currentTimeMillis()) >= JOB_A);
     }
 
     private static double seconds(long since) {
@@ -237,6 +264,7 @@ class CapacityIntegrationTest {
         private final CapacityStore store;
         private final Map<String, Integer> holders = new ConcurrentHashMap<>();
         private final Map<String, Integer> leased = new ConcurrentHashMap<>();
+        private final Map<String, Integer> batchPermits = new ConcurrentHashMap<>();
         private final Thread thread;
 
         LeaseWatch(CapacityStore store) {
@@ -252,6 +280,10 @@ class CapacityIntegrationTest {
                     holders.merge(job, (int) record.holders().values().stream()
                             .filter(l -> l.expiresAt() > now && l.permits() > 0).count(), Math::max);
                     leased.merge(job, record.leased(now), Math::max);
+                    Map<String, Integer> byBatch = new java.util.HashMap<>();
+                    record.holders().values().stream().filter(l -> l.expiresAt() > now)
+                            .forEach(l -> byBatch.merge(l.batchId(), l.permits(), Integer::sum));
+                    byBatch.forEach((batch, permits) -> batchPermits.merge(batch, permits, Math::max));
                 }
                 try {
                     Thread.sleep(50);
@@ -263,6 +295,11 @@ class CapacityIntegrationTest {
 
         int mostHolders(String job) {
             return holders.getOrDefault(job, 0);
+        }
+
+        /** The most permits the batch's holders had together. */
+        int mostPermits(String batchId) {
+            return batchPermits.getOrDefault(batchId, 0);
         }
 
         int mostLeased(String job) {
