@@ -309,6 +309,7 @@ public final class CapacityLeases {
                 long startedAt = clock.millis();
                 long ttl = policy.ttl().toMillis();
                 long[] expiresAt = new long[1];
+                int[] recorded = new int[1];
                 Leases.Renewal renewal = update(job.id(), current -> {
                     long now = clock.millis();
                     Leases.Renewal next = current.renew(holder, batchId, wanted, sending, job.concurrency(),
@@ -319,9 +320,11 @@ public final class CapacityLeases {
                     if (before != null && after != null && before.expiresAt() - now > ttl / 2
                             && before.wanted() == after.wanted() && before.permits() == after.permits()) {
                         expiresAt[0] = before.expiresAt();
+                        recorded[0] = before.permits();
                         return new Leases.Renewal(current, next.granted(), next.target());
                     }
                     expiresAt[0] = after == null ? 0 : after.expiresAt();
+                    recorded[0] = after == null ? 0 : after.permits();
                     return next;
                 });
                 if (renewal.refused()) {
@@ -337,8 +340,10 @@ public final class CapacityLeases {
                 } finally {
                     lock.unlock();
                 }
-                nextRenewal = System.nanoTime() + (renewal.granted() < renewal.target()
-                        ? policy.retryEvery() : policy.renewEvery()).toNanos();
+                // Soon again while short of its share, or while it still records more than it was granted:
+                // its requests in flight are coming back, and what they free is someone else's due.
+                boolean changing = renewal.granted() < renewal.target() || recorded[0] > renewal.granted();
+                nextRenewal = System.nanoTime() + (changing ? policy.retryEvery() : policy.renewEvery()).toNanos();
                 return true;
             } finally {
                 writing.unlock();
