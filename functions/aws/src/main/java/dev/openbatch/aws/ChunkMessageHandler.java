@@ -5,6 +5,7 @@ import com.amazonaws.services.lambda.runtime.RequestHandler;
 import com.amazonaws.services.lambda.runtime.events.SQSBatchResponse;
 import com.amazonaws.services.lambda.runtime.events.SQSEvent;
 import dev.openbatch.core.Json;
+import dev.openbatch.core.capacity.NoCapacity;
 import dev.openbatch.core.pipeline.ChunkMessage;
 import dev.openbatch.core.pipeline.PartCounts;
 import java.util.ArrayList;
@@ -45,9 +46,18 @@ abstract class ChunkMessageHandler implements RequestHandler<SQSEvent, SQSBatchR
     /** Called with the messages that failed, before they are reported. */
     void failed(List<SQSEvent.SQSMessage> messages) {}
 
+    /**
+     * Called with the messages whose chunks were not started for want of their job's capacity; answers
+     * those that could not be put off, which then count as failed.
+     */
+    List<SQSEvent.SQSMessage> deferred(List<SQSEvent.SQSMessage> messages) {
+        return messages;
+    }
+
     @Override
     public final SQSBatchResponse handleRequest(SQSEvent event, Context context) {
         List<SQSEvent.SQSMessage> failed = new ArrayList<>();
+        List<SQSEvent.SQSMessage> deferred = new ArrayList<>();
         boolean interrupted = false;
         for (SQSEvent.SQSMessage message : event.getRecords()) {
             if (interrupted) {
@@ -60,10 +70,16 @@ abstract class ChunkMessageHandler implements RequestHandler<SQSEvent, SQSBatchR
                 // The invocation is being stopped: this message and those after it go back to the queue.
                 interrupted = true;
                 failed.add(message);
+            } catch (NoCapacity e) {
+                LOG.log(System.Logger.Level.DEBUG, "chunk message " + message.getMessageId() + ": " + e.getMessage());
+                deferred.add(message);
             } catch (Exception e) {
                 LOG.log(System.Logger.Level.ERROR, "chunk message " + message.getMessageId() + " failed", e);
                 failed.add(message);
             }
+        }
+        if (!deferred.isEmpty()) {
+            failed.addAll(deferred(deferred));
         }
         if (!failed.isEmpty()) {
             failed(failed);

@@ -62,6 +62,23 @@ final class Redelivery {
         sqs.sendMessage(b -> b.queueUrl(queueUrl(message.getEventSourceArn())).messageBody(message.getBody()));
     }
 
+    /**
+     * Puts the message back in its queue as a new one, visible after {@code delay}: unlike a failure,
+     * it uses up none of the message's deliveries. Answers false when SQS refused; the message is then
+     * still to be reported as failed.
+     */
+    boolean again(SQSEvent.SQSMessage message, Duration delay) {
+        try {
+            sqs.sendMessage(b -> b.queueUrl(queueUrl(message.getEventSourceArn())).messageBody(message.getBody())
+                    .delaySeconds((int) Math.min(delay.toSeconds(), LONGEST.toSeconds())));
+            return true;
+        } catch (SdkException e) {
+            LOG.log(System.Logger.Level.WARNING, "chunk message " + message.getMessageId()
+                    + " could not be put back in its queue; it is delivered again as a failure", e);
+            return false;
+        }
+    }
+
     /** The queue's URL from its ARN, {@code arn:aws:sqs:<region>:<account>:<name>}, as SQS answers it. */
     private String queueUrl(String queueArn) {
         return queueUrls.computeIfAbsent(queueArn, arn -> {

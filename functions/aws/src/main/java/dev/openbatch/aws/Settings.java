@@ -36,11 +36,22 @@ import java.util.stream.Collectors;
  * @param keysTable         {@code OPENBATCH_KEYS_TABLE}: the API keys, by hash (the authorizer reads it);
  *                          null where keys are not used
  * @param retries           how the worker waits before trying a request or a chunk again, see {@link Retries}
+ * @param capacityTable     {@code OPENBATCH_CAPACITY_TABLE}: the jobs' capacity leases, which bound a job's
+ *                          requests in flight across every worker; null bounds each worker on its own
  */
 public record Settings(String region, String bucket, String filesTable, String batchesTable, String jobsJson,
                        String stateMachineArn, int chunkLines, int mapConcurrency, Duration window24h,
                        Map<String, URI> endpoints, Optional<String[]> staticCredentials, Images images,
-                       Optional<String> ingestBucket, String keysTable, Retries retries) {
+                       Optional<String> ingestBucket, String keysTable, Retries retries, String capacityTable) {
+
+    /** Settings without a capacity table: each worker keeps its jobs' concurrency on its own. */
+    public Settings(String region, String bucket, String filesTable, String batchesTable, String jobsJson,
+                    String stateMachineArn, int chunkLines, int mapConcurrency, Duration window24h,
+                    Map<String, URI> endpoints, Optional<String[]> staticCredentials, Images images,
+                    Optional<String> ingestBucket, String keysTable, Retries retries) {
+        this(region, bucket, filesTable, batchesTable, jobsJson, stateMachineArn, chunkLines, mapConcurrency, window24h,
+                endpoints, staticCredentials, images, ingestBucket, keysTable, retries, null);
+    }
 
     /** Settings with the default {@link Retries}. */
     public Settings(String region, String bucket, String filesTable, String batchesTable, String jobsJson,
@@ -143,7 +154,7 @@ public record Settings(String region, String bucket, String filesTable, String b
                 endpoints, Optional.ofNullable(env.get("OPENBATCH_STATIC_CREDENTIALS")).map(c -> c.split(":", 2)),
                 Images.fromEnvironment(env),
                 Optional.ofNullable(env.get("OPENBATCH_INGEST_BUCKET")).filter(b -> !b.isBlank()),
-                env.get("OPENBATCH_KEYS_TABLE"), Retries.fromEnvironment(env));
+                env.get("OPENBATCH_KEYS_TABLE"), Retries.fromEnvironment(env), env.get("OPENBATCH_CAPACITY_TABLE"));
     }
 
     /**

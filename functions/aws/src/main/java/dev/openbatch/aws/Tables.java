@@ -30,6 +30,11 @@ public final class Tables {
         return DynamoDbBatchRepository.addSweepIndex(tableName);
     }
 
+    /** The capacity table, the jobs' leases on their endpoints: see {@link DynamoDbCapacityStore}. */
+    public static CreateTableRequest capacity(String tableName) {
+        return DynamoDbCapacityStore.definition(tableName);
+    }
+
     /** The API keys table: see {@link DynamoDbKeyStore}. */
     public static CreateTableRequest apiKeys(String tableName) {
         return DynamoDbKeyStore.definition(tableName);

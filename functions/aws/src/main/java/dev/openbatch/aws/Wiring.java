@@ -3,6 +3,7 @@ package dev.openbatch.aws;
 import dev.openbatch.core.Ids;
 import dev.openbatch.core.batches.BatchRepository;
 import dev.openbatch.core.batches.Batches;
+import dev.openbatch.core.capacity.CapacityLeases;
 import dev.openbatch.core.files.FileContentStore;
 import dev.openbatch.core.files.FileRepository;
 import dev.openbatch.core.files.Files;
@@ -177,7 +178,15 @@ public final class Wiring {
         Settings.Retries retries = settings.retries();
         return new ChunkRunner(new InferenceClient(Duration.ofSeconds(10), retries.requestTimeout()), images(),
                 new RetryPolicy(RetryPolicy.DEFAULT.maxAttempts(), retries.requestRetryDelay(),
-                        RetryPolicy.DEFAULT.maxDelay()), clock, credentials);
+                        RetryPolicy.DEFAULT.maxDelay()), clock, credentials, capacity());
+    }
+
+    /** This sandbox's leases on the jobs' capacity: in the capacity table, shared by every worker, where there is one. */
+    private CapacityLeases capacity() {
+        return settings.capacityTable() == null || settings.capacityTable().isBlank()
+                ? CapacityLeases.inProcess(clock)
+                : new CapacityLeases(new DynamoDbCapacityStore(dynamo, settings.capacityTable()), clock,
+                        CapacityLeases.Policy.DEFAULT);
     }
 
     ImageResolver images() {

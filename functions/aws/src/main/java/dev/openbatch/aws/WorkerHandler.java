@@ -17,8 +17,13 @@ import software.amazon.awssdk.services.sfn.SfnClient;
  * message that fails is reported as a batch item failure and hidden for a while (see
  * {@link Redelivery}), so SQS delivers it again — and, after the queue's limit, to the dead-letter
  * queue, where {@link DeadLetterHandler} ends its lines — without redelivering the others.
+ * A chunk whose job's capacity is taken is not run: it goes back to the queue for a moment, a new
+ * message that has not used up any of its deliveries, and this worker is free for another job's chunk.
  */
 public final class WorkerHandler extends ChunkMessageHandler {
+
+    /** How long a chunk put off for want of capacity waits before a worker may take it again. */
+    static final Duration NO_CAPACITY_DELAY = Duration.ofSeconds(2);
 
     private final RunChunk runChunk;
     private final Redelivery redelivery;
@@ -51,6 +56,11 @@ public final class WorkerHandler extends ChunkMessageHandler {
     @Override
     void goOn(SQSEvent.SQSMessage message) {
         redelivery.goOn(message);
+    }
+
+    @Override
+    List<SQSEvent.SQSMessage> deferred(List<SQSEvent.SQSMessage> messages) {
+        return messages.stream().filter(m -> !redelivery.again(m, NO_CAPACITY_DELAY)).toList();
     }
 
     @Override

@@ -160,6 +160,14 @@ public final class OpenBatchStack extends Stack {
                 .deletionProtection(config.retainData())
                 .removalPolicy(dataRemoval)
                 .build();
+        // A record per job: each worker's lease on the job's endpoint, which keeps the job's concurrency
+        // across all workers (see DynamoDbCapacityStore in functions/aws). Leases last seconds: no backups.
+        Table capacityTable = Table.Builder.create(this, "CapacityTable")
+                .partitionKey(Attribute.builder().name("job_id").type(AttributeType.STRING).build())
+                .billingMode(BillingMode.PAY_PER_REQUEST)
+                .deletionProtection(config.retainData())
+                .removalPolicy(dataRemoval)
+                .build();
 
         // ---- queues ----------------------------------------------------------------------------
         // Six times its consumer's timeout, as for the chunk queue.
@@ -218,6 +226,7 @@ public final class OpenBatchStack extends Stack {
         // ---- the worker ------------------------------------------------------------------------
         Map<String, String> workerEnvironment = new HashMap<>(common);
         workerEnvironment.put("OPENBATCH_REQUEST_TIMEOUT_SECONDS", Integer.toString(config.worker().requestTimeoutSeconds()));
+        workerEnvironment.put("OPENBATCH_CAPACITY_TABLE", capacityTable.getTableName());
         if (!config.imageBuckets().isEmpty()) {
             workerEnvironment.put("OPENBATCH_IMAGE_BUCKETS", String.join(",", config.imageBuckets()));
         }
@@ -319,7 +328,7 @@ public final class OpenBatchStack extends Stack {
         Access access = new Access(
                 Map.of(Permissions.Bucket.DATA, dataBucket, Permissions.Bucket.INGEST, ingestBucket),
                 Map.of(Permissions.Table.FILES, filesTable, Permissions.Table.BATCHES, batchesTable,
-                        Permissions.Table.KEYS, keysTable),
+                        Permissions.Table.KEYS, keysTable, Permissions.Table.CAPACITY, capacityTable),
                 Map.of(Permissions.Queue.CHUNKS, chunkQueue, Permissions.Queue.CHUNK_DEAD_LETTERS, chunkDeadLetters,
                         Permissions.Queue.INGEST_DEAD_LETTERS, ingestDeadLetters),
                 stateMachine,

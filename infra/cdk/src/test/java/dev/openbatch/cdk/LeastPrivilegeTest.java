@@ -170,15 +170,21 @@ class LeastPrivilegeTest {
                 """));
     }
 
-    /** The queue actions are the CDK's SQS event source grant: what Lambda's poller does with the worker's role. */
+    /**
+     * The queue actions but {@code sqs:SendMessage} are the CDK's SQS event source grant: what Lambda's
+     * poller does with the worker's role; {@code sqs:SendMessage} puts off a chunk whose job has no
+     * capacity to spare.
+     */
     @Test
-    void theWorker_readsChunks_writesParts_countsThem_andAnswersItsTask_orSendsItsChunkOn() {
+    void theWorker_readsChunks_writesParts_countsThem_leasesCapacity_andAnswersItsTask_orSendsItsChunkOn() {
         assertThat(allowed(Synth.minimal(), "WorkerHandler")).containsExactlyInAnyOrderElementsOf(lines("WorkerFunction", """
                 s3:GetObject on DataBucket.Arn/batches/*
                 s3:PutObject on DataBucket.Arn/batches/*
                 s3:ListBucket on DataBucket.Arn
                 dynamodb:GetItem on BatchesTable.Arn
                 dynamodb:UpdateItem on BatchesTable.Arn
+                dynamodb:GetItem on CapacityTable.Arn
+                dynamodb:PutItem on CapacityTable.Arn
                 states:SendTaskSuccess on BatchStateMachine
                 sqs:SendMessage on ChunkQueue.Arn
                 sqs:ReceiveMessage on ChunkQueue.Arn

@@ -117,6 +117,18 @@ class StorageTemplateTest {
     }
 
     @Test
+    void theCapacityTable_isKeyedByJob_onDemand_andOnlyTheWorkerKnowsIt() {
+        Synth.minimal().template().hasResourceProperties("AWS::DynamoDB::Table", Map.of(
+                "KeySchema", List.of(Map.of("AttributeName", "job_id", "KeyType", "HASH")),
+                "AttributeDefinitions", List.of(Map.of("AttributeName", "job_id", "AttributeType", "S")),
+                "BillingMode", "PAY_PER_REQUEST"));
+        Map<String, Map<String, Object>> knowing = Synth.minimal().template().findResources("AWS::Lambda::Function",
+                Map.of("Properties", Match.objectLike(Map.of("Environment", Map.of("Variables", Match.objectLike(Map.of(
+                        "OPENBATCH_CAPACITY_TABLE", Map.of("Ref", Match.stringLikeRegexp("^CapacityTable")))))))));
+        assertThat(knowing).hasSize(1).allSatisfy((id, function) -> assertThat(id).startsWith("WorkerFunction"));
+    }
+
+    @Test
     void data_isKeptWhenTheStackGoes_unlessTheConfigurationSaysOtherwise() {
         for (String type : List.of("AWS::S3::Bucket", "AWS::DynamoDB::Table")) {
             assertThat(Synth.minimal().template().findResources(type)).isNotEmpty().allSatisfy((id, resource) ->

@@ -35,9 +35,9 @@ public final class Permissions {
         INGEST
     }
 
-    /** The three tables of a deployment. */
+    /** The tables of a deployment; capacity holds the jobs' leases on their endpoints. */
     public enum Table {
-        FILES, BATCHES, KEYS
+        FILES, BATCHES, KEYS, CAPACITY
     }
 
     /** The queues whose ARNs a role names. */
@@ -160,8 +160,11 @@ public final class Permissions {
                     allow(stateMachine(), "states:SendTaskSuccess"),
                     allow(queue(Queue.CHUNKS), CONSUME),
                     // A chunk that outlives an invocation goes on in a fresh message (same body, same task
-                    // token), so its receive count does not grow with its lifetimes.
+                    // token), so its receive count does not grow with its lifetimes; one whose job has no
+                    // capacity to spare goes back the same way, for a moment.
                     allow(queue(Queue.CHUNKS), "sqs:SendMessage"),
+                    // Its leases on the jobs' capacity: read, then written over the version read.
+                    allow(items(Table.CAPACITY), "dynamodb:GetItem", "dynamodb:PutItem"),
                     allow(new Resource.JobSecrets(), "secretsmanager:GetSecretValue"),
                     allow(new Resource.ImageObjects(), "s3:GetObject"),
                     allow(new Resource.ImageBuckets(), "s3:ListBucket")),

@@ -43,6 +43,9 @@ final class LocalPermissions {
         settings.ingestBucket().ifPresent(bucket -> buckets.put(Permissions.Bucket.INGEST, bucket));
         Map<Permissions.Table, String> tables = new HashMap<>(Map.of(
                 Permissions.Table.FILES, settings.filesTable(), Permissions.Table.BATCHES, settings.batchesTable()));
+        if (settings.capacityTable() != null) {
+            tables.put(Permissions.Table.CAPACITY, settings.capacityTable());
+        }
         if (settings.keysTable() != null) {
             tables.put(Permissions.Table.KEYS, settings.keysTable());
         }

@@ -50,6 +50,7 @@ import java.util.function.Function;
 import java.util.function.UnaryOperator;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.IndexStatus;
+import software.amazon.awssdk.services.dynamodb.model.CreateTableRequest;
 import software.amazon.awssdk.services.dynamodb.model.ResourceNotFoundException;
 import software.amazon.awssdk.services.dynamodb.model.TableDescription;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -70,6 +71,7 @@ public final class LocalRuntime implements AutoCloseable {
     static final String FILES_TABLE = "openbatch-files";
     static final String BATCHES_TABLE = "openbatch-batches";
     static final String KEYS_TABLE = "openbatch-keys";
+    static final String CAPACITY_TABLE = "openbatch-capacity";
     static final String CHUNK_QUEUE = "openbatch-chunks";
     static final String DEAD_LETTER_QUEUE = "openbatch-chunks-dlq";
     static final String STATE_MACHINE = "openbatch-batch";
@@ -283,6 +285,7 @@ public final class LocalRuntime implements AutoCloseable {
     private final EmbeddedAws aws;
     private final URI inferenceEndpoint;
     private final Options options;
+    private Settings settings;
     private volatile boolean ready;
     private URI stepFunctionsEndpoint;
     private int resumedExecutions;
@@ -301,6 +304,11 @@ public final class LocalRuntime implements AutoCloseable {
     }
 
     static LocalRuntime start(Options options, Interceptors interceptors) {
+        return start(options, interceptors, List.of());
+    }
+
+    /** A runtime whose catalog offers {@code moreJobs} beside the default job (as JobCatalog reads them). */
+    static LocalRuntime start(Options options, Interceptors interceptors, List<Map<String, Object>> moreJobs) {
         List<AutoCloseable> started = new ArrayList<>();
         try {
             EmbeddedAws aws = EmbeddedAws.start(options.host(), options.dataDir(), options.dynamoPort(), options.s3Port(),
@@ -317,8 +325,10 @@ public final class LocalRuntime implements AutoCloseable {
             if (options.apiKeys()) {
                 job.put("tenants", options.tenants());
             }
+            List<Map<String, Object>> catalog = new ArrayList<>(List.of(job));
+            catalog.addAll(moreJobs);
             String jobs = options.jobs() != null ? options.jobs()
-                    : Json.writeString(Map.of("default_job", DEFAULT_JOB, "jobs", List.of(job)));
+                    : Json.writeString(Map.of("default_job", DEFAULT_JOB, "jobs", catalog));
             String stateMachineArn = "arn:aws:states:" + options.region() + ":" + LocalStepFunctions.ACCOUNT
                     + ":stateMachine:" + STATE_MACHINE;
 
@@ -410,6 +420,7 @@ public final class LocalRuntime implements AutoCloseable {
                     () -> self[0] != null && self[0].ready);
             self[0] = new LocalRuntime(options, aws, endpoint, gateway, started);
             self[0].stepFunctionsEndpoint = server.endpoint();
+            self[0].settings = settings;
             self[0].resumedExecutions = resumed;
             gateway.start();
             self[0].ready = true;
@@ -432,7 +443,8 @@ public final class LocalRuntime implements AutoCloseable {
                 options.chunkLines(), options.mapConcurrency(), options.window24h(), endpoints,
                 Optional.of(CREDENTIALS.split(":", 2)), new Settings.Images(String.join(",", images.buckets()),
                         images.trustedHosts(), images.allowHttp(), Optional.ofNullable(images.trustPem()),
-                        Optional.of(regions.endpoint())), Optional.of(INGEST_BUCKET), KEYS_TABLE, options.retries());
+                        Optional.of(regions.endpoint())), Optional.of(INGEST_BUCKET), KEYS_TABLE, options.retries(),
+                CAPACITY_TABLE);
     }
 
     /**
@@ -491,15 +503,16 @@ public final class LocalRuntime implements AutoCloseable {
                     s3.createBucket(b -> b.bucket(bucket));
                 }
             }
-            for (String table : new String[] {settings.filesTable(), settings.batchesTable(), settings.keysTable()}) {
+            for (CreateTableRequest table : List.of(Tables.ownedRecords(settings.filesTable()),
+                    Tables.batches(settings.batchesTable()), Tables.apiKeys(settings.keysTable()),
+                    Tables.capacity(settings.capacityTable()))) {
                 try {
-                    TableDescription existing = dynamo.describeTable(b -> b.tableName(table)).table();
-                    if (table.equals(settings.batchesTable()) && !Tables.hasSweepIndex(existing)) {
-                        addSweepIndex(dynamo, table);
+                    TableDescription existing = dynamo.describeTable(b -> b.tableName(table.tableName())).table();
+                    if (table.tableName().equals(settings.batchesTable()) && !Tables.hasSweepIndex(existing)) {
+                        addSweepIndex(dynamo, table.tableName());
                     }
                 } catch (ResourceNotFoundException e) {
-                    dynamo.createTable(table.equals(settings.keysTable()) ? Tables.apiKeys(table)
-                            : table.equals(settings.batchesTable()) ? Tables.batches(table) : Tables.ownedRecords(table));
+                    dynamo.createTable(table);
                 }
             }
         }
@@ -588,6 +601,11 @@ public final class LocalRuntime implements AutoCloseable {
 
     URI stepFunctionsEndpoint() {
         return stepFunctionsEndpoint;
+    }
+
+    /** The settings the functions are wired with: what a test builds further sandboxes of a function from. */
+    Settings settings() {
+        return settings;
     }
 
     @Override

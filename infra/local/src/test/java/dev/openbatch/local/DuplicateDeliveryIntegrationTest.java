@@ -61,9 +61,10 @@ class DuplicateDeliveryIntegrationTest {
                 runs.decrementAndGet();
             }
         };
-        // Eight sandboxes for the Map's four chunks at once: each duplicate finds one free.
+        // Eight sandboxes for the Map's four chunks at once: each duplicate finds one free; a job's
+        // concurrency of 64 leaves each of the eight a share worth running (CapacityLeases' minimum).
         LocalRuntime runtime = runtimes.start(LocalRuntimes.options(Options.builder().latency(Duration.ofMillis(20)).build(),
-                        4, CHUNK_LINES, 8, Duration.ofHours(24), 1).withDuplicateDeliveryWhileRunning(true),
+                        64, CHUNK_LINES, 8, Duration.ofHours(24), 1).withDuplicateDeliveryWhileRunning(true),
                 new LocalRuntime.Interceptors(f -> f, f -> f, watched));
         OpenAIClient client = LocalRuntimes.client(runtime);
 

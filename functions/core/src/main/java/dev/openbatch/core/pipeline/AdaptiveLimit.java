@@ -6,7 +6,9 @@ import java.util.concurrent.locks.ReentrantLock;
 /**
  * How many requests may be in flight to one endpoint, adapted to what the endpoint says (AIMD):
  * each success adds {@code 1/limit} — one more request a round trip —, a 429 or 503 takes a tenth
- * off, and it never exceeds the job's cap nor falls below one. A burst of refusals from requests
+ * off, and it never exceeds the job's cap nor falls below one. It grows only while it is at least half
+ * used, as Netflix's concurrency-limits does: a limit that something else holds down (the job's
+ * share of its capacity across workers, a chunk's last lines) says nothing of what the endpoint takes. A burst of refusals from requests
  * sent under the same limit cuts it once, not once each. A tenth rather than TCP's half (the
  * backoff ratio Netflix's concurrency-limits uses too): an inference server refuses at a hard cap,
  * often for one request that raced another's completion, and halving would idle half the GPU for
@@ -40,7 +42,7 @@ public final class AdaptiveLimit {
                 released.await();
             }
             inFlight++;
-            return new Permit(epoch);
+            return new Permit(epoch, inFlight * 2 >= limit);
         } finally {
             lock.unlock();
         }
@@ -63,10 +65,13 @@ public final class AdaptiveLimit {
     /** One request's leave to be in flight. */
     public final class Permit {
         private final long takenAt;
+        /** Whether the limit was half used or more when it was taken: only then does a success say it may grow. */
+        private final boolean used;
         private boolean released;
 
-        private Permit(long takenAt) {
+        private Permit(long takenAt, boolean used) {
             this.takenAt = takenAt;
+            this.used = used;
         }
 
         /** Returns the leave: {@code status} is the endpoint's answer, or 0 when there was none (a timeout, a reset). */
@@ -83,7 +88,7 @@ public final class AdaptiveLimit {
                         limit = Math.max(1, limit * BACKOFF);
                         epoch++;
                     }
-                } else if (status >= 200 && status < 300) {
+                } else if (status >= 200 && status < 300 && used) {
                     limit = Math.min(cap, limit + 1 / limit);
                 }
                 AdaptiveLimit.this.released.signalAll();

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.openbatch.core.ApiException;
 import dev.openbatch.core.Json;
+import dev.openbatch.core.capacity.CapacityLeases;
 import dev.openbatch.core.images.ImageResolver;
 import dev.openbatch.core.jobs.Credentials;
 import dev.openbatch.core.jobs.Job;
@@ -50,23 +51,33 @@ public final class ChunkRunner {
     private final RetryPolicy retry;
     private final Clock clock;
     private final Credentials credentials;
+    /** The job's bound across every sandbox: a request takes a permit of its batch's share too. */
+    private final CapacityLeases capacity;
 
+    /** A runner whose jobs' concurrency bounds this process alone. */
     public ChunkRunner(InferenceClient client, ImageResolver images, RetryPolicy retry, Clock clock) {
-        this(client, images, retry, clock, Credentials.FIXED);
+        this(client, images, retry, clock, Credentials.FIXED, CapacityLeases.inProcess(clock));
     }
 
-    /** A runner that reads a job's credential again when the endpoint refuses it (see {@link Credentials}). */
+    /**
+     * A runner that reads a job's credential again when the endpoint refuses it (see {@link Credentials}),
+     * and holds each job to its concurrency across every sandbox that shares {@code capacity}.
+     */
     public ChunkRunner(InferenceClient client, ImageResolver images, RetryPolicy retry, Clock clock,
-                       Credentials credentials) {
+                       Credentials credentials, CapacityLeases capacity) {
         this.client = client;
         this.images = images;
         this.retry = retry;
         this.clock = clock;
         this.credentials = credentials;
+        this.capacity = capacity;
     }
 
     /**
      * Runs every line to its end, however long it takes: the answer has one line per line, in order.
+     *
+     * @throws dev.openbatch.core.capacity.NoCapacity before any line is sent, when the job's capacity is
+     *         taken and the chunk is to run later
      */
     public List<OutputLine> run(String batchId, Job job, List<RequestLine> lines, LineGate gate)
             throws InterruptedException {
@@ -98,6 +109,7 @@ public final class ChunkRunner {
         Lane lane = lane(job);
         AdaptiveLimit inFlight = lane.inFlight();
         Semaphore window = lane.window();
+        CapacityLeases.Share share = capacity.join(job, batchId, lines.size());
         ImageResolver.Chunk chunkImages = images.forChunk();
         BlockingQueue<Ending> endings = new LinkedBlockingQueue<>();
         ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
@@ -111,8 +123,9 @@ public final class ChunkRunner {
                     try {
                         window.acquire();
                         try {
-                            output = runLine(batchId, job, line, gate, chunkImages, inFlight, lifetime);
+                            output = runLine(batchId, job, line, gate, chunkImages, share, inFlight, lifetime);
                         } finally {
+                            share.ended();
                             window.release();
                         }
                         if (output != null) {
@@ -149,6 +162,7 @@ public final class ChunkRunner {
             // tells of its end after the run has answered.
             threads.shutdownNow();
             threads.close();
+            share.close();
         }
     }
 
@@ -157,7 +171,8 @@ public final class ChunkRunner {
 
     /** The line's end, or null when it is left for the next lifetime. */
     private OutputLine runLine(String batchId, Job job, RequestLine line, LineGate gate,
-                               ImageResolver.Chunk chunkImages, AdaptiveLimit inFlight, Lifetime lifetime)
+                               ImageResolver.Chunk chunkImages, CapacityLeases.Share share, AdaptiveLimit inFlight,
+                               Lifetime lifetime)
             throws InterruptedException {
         String id = lineId(batchId, line.position());
         Optional<OutputLine.Error> refused = gate.refusal();
@@ -181,11 +196,16 @@ public final class ChunkRunner {
                 return null;
             }
             Attempt result = null;
-            AdaptiveLimit.Permit permit = inFlight.acquire();
+            share.acquire();
             try {
-                result = send(job, line, body, id);
+                AdaptiveLimit.Permit permit = inFlight.acquire();
+                try {
+                    result = send(job, line, body, id);
+                } finally {
+                    permit.release(result == null || result.response() == null ? 0 : result.response().statusCode());
+                }
             } finally {
-                permit.release(result == null || result.response() == null ? 0 : result.response().statusCode());
+                share.release();
             }
             if (!result.retryable() || attempt >= retry.maxAttempts()) {
                 return result.line(id, line.customId());

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
 class AdaptiveLimitTest {
 
     @Test
-    void theLimit_startsAtTheCap_shrinksOnOverload_andGrowsBackByOneARoundTrip() throws Exception {
+    void theLimit_startsAtTheCap_shrinksOnOverload_andGrowsBackByOneARoundTrip_onlyWhileHalfUsed() throws Exception {
         AdaptiveLimit limit = new AdaptiveLimit(100);
         assertThat(limit.limit()).isEqualTo(100);
 
@@ -33,11 +33,21 @@ class AdaptiveLimitTest {
         for (int i = 0; i < 82; i++) {
             limit.acquire().release(200);
         }
+        assertThat(limit.limit()).as("a limit barely used says nothing of what the endpoint takes").isEqualTo(81);
+
+        List<AdaptiveLimit.Permit> halfUsed = new ArrayList<>();
+        for (int i = 0; i < 50; i++) {
+            halfUsed.add(limit.acquire());
+        }
+        for (int i = 0; i < 82; i++) {
+            limit.acquire().release(200);
+        }
         assertThat(limit.limit()).as("about a limit's worth of successes adds one").isEqualTo(82);
         for (int i = 0; i < 10_000; i++) {
             limit.acquire().release(200);
         }
         assertThat(limit.limit()).as("never above the cap").isEqualTo(100);
+        halfUsed.forEach(p -> p.release(0));
     }
 
     @Test

@@ -1,5 +1,7 @@
 package dev.openbatch.core.pipeline;
 
+import dev.openbatch.core.capacity.CapacityLeases;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.openbatch.core.Json;
@@ -48,7 +50,7 @@ class RotatedCredentialTest {
     private ChunkRunner runner() {
         return new ChunkRunner(new InferenceClient(Duration.ofSeconds(2), Duration.ofSeconds(5)),
                 TestImageResolvers.none(), new RetryPolicy(3, Duration.ofMillis(1), Duration.ofMillis(5)), clock,
-                new Credentials(secrets, clock, Duration.ofMinutes(1)));
+                new Credentials(secrets, clock, Duration.ofMinutes(1)), CapacityLeases.inProcess(clock));
     }
 
     private static List<RequestLine> lines(int n) throws IOException {

@@ -1,0 +1,353 @@
+package dev.openbatch.core.capacity;
+
+import dev.openbatch.core.jobs.Job;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * This sandbox's leases on its jobs' capacity: a {@link Share} per batch it runs chunks of, each
+ * renewed in the {@link CapacityStore} every {@link Policy#renewEvery} while the sandbox has lines
+ * of that batch to run, and given back when its last chunk ends. A request only takes a permit of
+ * its share, in memory: the store is written a few times a minute per sandbox, never per request.
+ *
+ * <p>The store's record keeps the sum of every sandbox's permits within the job's concurrency; a
+ * sandbox that stops renewing (it died, or was frozen) loses its lease at its expiry, and stops
+ * sending new requests a quarter of the lease's life before that, so that what it still believes
+ * it holds has not been handed to another.
+ */
+public final class CapacityLeases {
+
+    private static final System.Logger LOG = System.getLogger(CapacityLeases.class.getName());
+
+    /**
+     * How leases are held.
+     *
+     * @param ttl        how long a lease lasts unless renewed: how long a dead sandbox's permits stay taken
+     * @param renewEvery how often a share is renewed: how soon a holder gives back what a newcomer is due
+     * @param retryEvery how often a share that has less than its fair share asks again
+     * @param minShare   the fewest permits worth another worker: a chunk whose batch already has
+     *                   holders, and that would get fewer, is not started (see {@link NoCapacity}), so
+     *                   that a job's chunks occupy about {@code concurrency / minShare} workers and no more
+     */
+    public record Policy(Duration ttl, Duration renewEvery, Duration retryEvery, int minShare) {
+
+        public static final Policy DEFAULT = new Policy(Duration.ofSeconds(10), Duration.ofSeconds(2),
+                Duration.ofMillis(250), 8);
+
+        public Policy {
+            if (renewEvery.compareTo(ttl.dividedBy(2)) > 0) {
+                throw new IllegalArgumentException("a lease must be renewed at least twice in its life");
+            }
+            if (minShare < 1) {
+                throw new IllegalArgumentException("minShare must be at least 1");
+            }
+        }
+    }
+
+    private final CapacityStore store;
+    private final Clock clock;
+    private final Policy policy;
+    /** Names this sandbox in the store: each sandbox builds its own {@code CapacityLeases}. */
+    private final String sandbox = HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
+    private final AtomicLong holders = new AtomicLong();
+    private final Map<String, Share> shares = new ConcurrentHashMap<>();
+    private final ReentrantLock joining = new ReentrantLock();
+    private final ReentrantLock renewing = new ReentrantLock();
+    private final Condition due = renewing.newCondition();
+    private Thread renewer;
+
+    public CapacityLeases(CapacityStore store, Clock clock, Policy policy) {
+        this.store = store;
+        this.clock = clock;
+        this.policy = policy;
+    }
+
+    /** Leases of this process alone: each sandbox keeps its jobs' concurrency, shared fairly by its batches. */
+    public static CapacityLeases inProcess(Clock clock) {
+        return new CapacityLeases(new InMemoryCapacityStore(), clock, Policy.DEFAULT);
+    }
+
+    /**
+     * A chunk of {@code lines} lines of the batch is about to run: its share of the job's capacity,
+     * the batch's share in this sandbox if it has one already. The share asks for as many permits as
+     * it has lines not yet ended, up to the job's concurrency; the adaptive limit steers below it.
+     *
+     * @throws NoCapacity when the job's capacity is taken (the chunk is to run later)
+     */
+    public Share join(Job job, String batchId, int lines) {
+        joining.lock();
+        try {
+            String key = job.id() + " " + batchId;
+            Share known = shares.get(key);
+            if (known != null && known.addChunk(lines)) {
+                return known;
+            }
+            Share share = new Share(job, batchId, sandbox + "-" + holders.incrementAndGet(), lines);
+            if (!share.renew(true)) {
+                throw new NoCapacity(job.id(), batchId);
+            }
+            shares.put(key, share);
+            wakeRenewer();
+            return share;
+        } finally {
+            joining.unlock();
+        }
+    }
+
+    private void wakeRenewer() {
+        renewing.lock();
+        try {
+            if (renewer == null) {
+                renewer = Thread.ofVirtual().name("capacity-renewer-" + sandbox).start(this::renewWhileHeld);
+            }
+            due.signalAll();
+        } finally {
+            renewing.unlock();
+        }
+    }
+
+    /** Renews each share when it is due, until no share is held; started again by the next join. */
+    private void renewWhileHeld() {
+        while (true) {
+            long now = System.nanoTime();
+            long next = now + policy.renewEvery().toNanos();
+            for (Share share : shares.values()) {
+                if (share.nextRenewal - now <= 0) {
+                    try {
+                        share.renew(false);
+                    } catch (RuntimeException e) {
+                        // The store is unreachable: the share keeps its grant until its validity runs out.
+                        LOG.log(System.Logger.Level.WARNING, "renewing the lease of " + share.holder + " failed", e);
+                        share.nextRenewal = System.nanoTime() + policy.retryEvery().toNanos();
+                    }
+                }
+                next = Math.min(next, share.nextRenewal);
+            }
+            renewing.lock();
+            try {
+                if (shares.isEmpty()) {
+                    renewer = null;
+                    return;
+                }
+                long wait = next - System.nanoTime();
+                if (wait > 0) {
+                    due.awaitNanos(wait);
+                }
+            } catch (InterruptedException e) {
+                renewer = null;
+                return;
+            } finally {
+                renewing.unlock();
+            }
+        }
+    }
+
+    /**
+     * Writes one change to the job's record: read it, decide, write over the version read; when
+     * another sandbox wrote first, decide again over what it wrote.
+     */
+    private Leases.Renewal update(String jobId, java.util.function.Function<Leases, Leases.Renewal> decide) {
+        Leases current = store.read(jobId);
+        for (int attempt = 0; attempt < 50; attempt++) {
+            Leases.Renewal renewal = decide.apply(current);
+            if (renewal.next() == null || renewal.next() == current) {
+                return renewal;
+            }
+            CapacityStore.Swap swap = store.compareAndSet(jobId, current.version(), renewal.next());
+            if (swap.written()) {
+                return renewal;
+            }
+            current = swap.current();
+        }
+        throw new IllegalStateException("the capacity record of job " + jobId + " changed under 50 writes in a row");
+    }
+
+    /**
+     * A batch's lease in this sandbox, shared by the chunks of that batch it runs: requests take its
+     * permits, at most as many at once as the lease grants.
+     */
+    public final class Share implements AutoCloseable {
+        private final Job job;
+        private final String batchId;
+        private final String holder;
+        private final ReentrantLock lock = new ReentrantLock();
+        private final Condition changed = lock.newCondition();
+        /** Held while the share's lease is written, so that a renewal cannot bring back a released lease. */
+        private final ReentrantLock writing = new ReentrantLock();
+        private int granted;
+        private int target;
+        private int inFlight;
+        private int pending;
+        private int chunks = 1;
+        private boolean closed;
+        private long validUntil;
+        private volatile long nextRenewal;
+
+        private Share(Job job, String batchId, String holder, int lines) {
+            this.job = job;
+            this.batchId = batchId;
+            this.holder = holder;
+            this.pending = lines;
+        }
+
+        /** Leave to send one request; give it back with {@link #release}. */
+        public void acquire() throws InterruptedException {
+            lock.lock();
+            try {
+                while (true) {
+                    long now = System.nanoTime();
+                    boolean valid = validUntil - now > 0;
+                    if (valid && inFlight < granted) {
+                        inFlight++;
+                        return;
+                    }
+                    changed.awaitNanos(valid ? Math.min(validUntil - now, TimeUnit.SECONDS.toNanos(1))
+                            : TimeUnit.SECONDS.toNanos(1));
+                }
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        public void release() {
+            lock.lock();
+            try {
+                inFlight--;
+                changed.signal();
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        /** One of the share's lines has ended: it wants one request less. */
+        public void ended() {
+            lock.lock();
+            try {
+                pending--;
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        /** The chunk that joined is done; the share's lease is given back when its last chunk is. */
+        @Override
+        public void close() {
+            lock.lock();
+            try {
+                if (--chunks > 0) {
+                    return;
+                }
+                closed = true;
+            } finally {
+                lock.unlock();
+            }
+            shares.remove(job.id() + " " + batchId, this);
+            writing.lock();
+            try {
+                update(job.id(), current -> current.holders().containsKey(holder)
+                        ? new Leases.Renewal(current.release(holder, clock.millis()), 0, 0)
+                        : new Leases.Renewal(current, 0, 0));
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "giving back the lease of " + holder
+                        + " failed; it lapses by itself within " + policy.ttl(), e);
+            } finally {
+                writing.unlock();
+            }
+        }
+
+        /** How many permits the lease grants now. */
+        public int granted() {
+            lock.lock();
+            try {
+                return validUntil - System.nanoTime() > 0 ? granted : 0;
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        private boolean addChunk(int lines) {
+            lock.lock();
+            try {
+                if (closed) {
+                    return false;
+                }
+                chunks++;
+                pending += lines;
+            } finally {
+                lock.unlock();
+            }
+            wakeRenewer();
+            nextRenewal = System.nanoTime();
+            return true;
+        }
+
+        /** Renews the lease in the store; answers false when a newcomer is refused. */
+        private boolean renew(boolean admitting) {
+            writing.lock();
+            try {
+                int wanted;
+                int sending;
+                lock.lock();
+                try {
+                    if (closed) {
+                        return true;
+                    }
+                    wanted = Math.max(0, Math.min(pending, job.concurrency()));
+                    sending = inFlight;
+                } finally {
+                    lock.unlock();
+                }
+                long started = System.nanoTime();
+                long startedAt = clock.millis();
+                long ttl = policy.ttl().toMillis();
+                long[] expiresAt = new long[1];
+                int[] recorded = new int[1];
+                Leases.Renewal renewal = update(job.id(), current -> {
+                    long now = clock.millis();
+                    Leases.Renewal next = current.renew(holder, batchId, wanted, sending, job.concurrency(),
+                            policy.minShare(), now, ttl, admitting);
+                    Leases.Lease before = current.holders().get(holder);
+                    Leases.Lease after = next.refused() ? null : next.next().holders().get(holder);
+                    // Nothing new to say and the lease far from its end: the read was enough.
+                    if (before != null && after != null && before.expiresAt() - now > ttl / 2
+                            && before.wanted() == after.wanted() && before.permits() == after.permits()) {
+                        expiresAt[0] = before.expiresAt();
+                        recorded[0] = before.permits();
+                        return new Leases.Renewal(current, next.granted(), next.target());
+                    }
+                    expiresAt[0] = after == null ? 0 : after.expiresAt();
+                    recorded[0] = after == null ? 0 : after.permits();
+                    return next;
+                });
+                if (renewal.refused()) {
+                    return false;
+                }
+                lock.lock();
+                try {
+                    granted = renewal.granted();
+                    target = renewal.target();
+                    // Used no longer than a quarter of its life before the lease as written lapses.
+                    validUntil = started + TimeUnit.MILLISECONDS.toNanos(expiresAt[0] - ttl / 4 - startedAt);
+                    changed.signalAll();
+                } finally {
+                    lock.unlock();
+                }
+                // Soon again while short of its share, or while it still records more than it was granted:
+                // its requests in flight are coming back, and what they free is someone else's due.
+                boolean changing = renewal.granted() < renewal.target() || recorded[0] > renewal.granted();
+                nextRenewal = System.nanoTime() + (changing ? policy.retryEvery() : policy.renewEvery()).toNanos();
+                return true;
+            } finally {
+                writing.unlock();
+            }
+        }
+    }
+}
