@@ -55,16 +55,23 @@ public final class ApiHandler implements RequestHandler<APIGatewayV2HTTPEvent, A
         if (event.getHeaders() != null) {
             event.getHeaders().forEach((k, v) -> headers.put(k.toLowerCase(Locale.ROOT), v));
         }
-        byte[] body = event.getBody() == null ? new byte[0]
-                : event.getIsBase64Encoded() ? Base64.getDecoder().decode(event.getBody())
-                : event.getBody().getBytes(StandardCharsets.UTF_8);
+        byte[] body = event.getBody() == null
+                ? new byte[0]
+                : event.getIsBase64Encoded()
+                        ? Base64.getDecoder().decode(event.getBody())
+                        : event.getBody().getBytes(StandardCharsets.UTF_8);
         Map<String, String> query = new HashMap<>();
         if (event.getQueryStringParameters() != null) {
             // API Gateway joins repeated parameters with commas; as OpenAI, the first counts.
             event.getQueryStringParameters().forEach((k, v) -> query.put(k, v.split(",", 2)[0]));
         }
-        return new ApiRequest(event.getRequestContext().getHttp().getMethod().toUpperCase(Locale.ROOT),
-                event.getRawPath(), query, headers, body, tenant(event));
+        return new ApiRequest(
+                event.getRequestContext().getHttp().getMethod().toUpperCase(Locale.ROOT),
+                event.getRawPath(),
+                query,
+                headers,
+                body,
+                tenant(event));
     }
 
     private static String tenant(APIGatewayV2HTTPEvent event) {
@@ -79,8 +86,10 @@ public final class ApiHandler implements RequestHandler<APIGatewayV2HTTPEvent, A
                 .withHeaders(response.headers())
                 // File contents go out base64-encoded, which API Gateway decodes: bytes pass unharmed.
                 .withIsBase64Encoded(!json)
-                .withBody(json ? new String(response.body(), StandardCharsets.UTF_8)
-                        : Base64.getEncoder().encodeToString(response.body()))
+                .withBody(
+                        json
+                                ? new String(response.body(), StandardCharsets.UTF_8)
+                                : Base64.getEncoder().encodeToString(response.body()))
                 .build();
     }
 }

@@ -16,7 +16,8 @@ import java.util.Map;
  * own {@code {"message":"Forbidden"}}, where OpenAI's clients expect a 401 in OpenAI's envelope,
  * which the API function gives without touching anything.
  */
-public final class AuthorizerHandler implements RequestHandler<APIGatewayV2CustomAuthorizerEvent, SimpleIAMPolicyResponse> {
+public final class AuthorizerHandler
+        implements RequestHandler<APIGatewayV2CustomAuthorizerEvent, SimpleIAMPolicyResponse> {
 
     /** The context key that carries a refusal's reason to the API function. */
     static final String DENIED = "denied";
@@ -43,7 +44,8 @@ public final class AuthorizerHandler implements RequestHandler<APIGatewayV2Custo
             case Decision.Allowed allowed -> new SimpleIAMPolicyResponse(true, Map.of("tenant", allowed.tenant()));
             case Decision.Denied denied -> {
                 LOG.log(System.Logger.Level.INFO, "denied: " + denied.reason());
-                yield new SimpleIAMPolicyResponse(true, Map.of(DENIED, denied.reason().name()));
+                yield new SimpleIAMPolicyResponse(
+                        true, Map.of(DENIED, denied.reason().name()));
             }
         };
     }
@@ -56,6 +58,7 @@ public final class AuthorizerHandler implements RequestHandler<APIGatewayV2Custo
         return event.getHeaders().entrySet().stream()
                 .filter(header -> header.getKey().equalsIgnoreCase("authorization"))
                 .map(Map.Entry::getValue)
-                .findFirst().orElse(null);
+                .findFirst()
+                .orElse(null);
     }
 }

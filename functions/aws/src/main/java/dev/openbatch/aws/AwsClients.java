@@ -61,7 +61,8 @@ public final class AwsClients {
         this.settings = settings;
         this.interceptors = List.copyOf(interceptors);
         this.credentials = settings.staticCredentials()
-                .<AwsCredentialsProvider>map(c -> StaticCredentialsProvider.create(AwsBasicCredentials.create(c[0], c[1])))
+                .<AwsCredentialsProvider>map(
+                        c -> StaticCredentialsProvider.create(AwsBasicCredentials.create(c[0], c[1])))
                 .orElseGet(() -> DefaultCredentialsProvider.builder().build());
     }
 
@@ -79,7 +80,9 @@ public final class AwsClients {
         S3Presigner.Builder builder = S3Presigner.builder()
                 .region(Region.of(settings.region()))
                 .credentialsProvider(credentials)
-                .serviceConfiguration(S3Configuration.builder().pathStyleAccessEnabled(pathStyle()).build());
+                .serviceConfiguration(S3Configuration.builder()
+                        .pathStyleAccessEnabled(pathStyle())
+                        .build());
         settings.endpoint(Settings.S3).ifPresent(builder::endpointOverride);
         return builder.build();
     }
@@ -94,26 +97,31 @@ public final class AwsClients {
      * redirect, remembers it, and sends the bucket's requests there from then on.
      */
     public S3Client s3Images() {
-        S3ClientBuilder builder = configure(S3Client.builder(), Settings.S3, o -> { }).crossRegionAccessEnabled(true);
+        S3ClientBuilder builder =
+                configure(S3Client.builder(), Settings.S3, o -> {}).crossRegionAccessEnabled(true);
         settings.images().s3Endpoint().ifPresent(builder::endpointOverride);
-        return builder.forcePathStyle(settings.images().s3Endpoint().or(() -> settings.endpoint(Settings.S3)).isPresent())
+        return builder.forcePathStyle(settings.images()
+                        .s3Endpoint()
+                        .or(() -> settings.endpoint(Settings.S3))
+                        .isPresent())
                 .build();
     }
 
     public DynamoDbClient dynamoDb() {
-        return configure(DynamoDbClient.builder(), Settings.DYNAMODB, o -> { }).build();
+        return configure(DynamoDbClient.builder(), Settings.DYNAMODB, o -> {}).build();
     }
 
     public SqsClient sqs() {
-        return configure(SqsClient.builder(), Settings.SQS, o -> { }).build();
+        return configure(SqsClient.builder(), Settings.SQS, o -> {}).build();
     }
 
     public SfnClient sfn() {
-        return configure(SfnClient.builder(), Settings.SFN, o -> { }).build();
+        return configure(SfnClient.builder(), Settings.SFN, o -> {}).build();
     }
 
     public SecretsManagerClient secretsManager() {
-        return configure(SecretsManagerClient.builder(), Settings.SECRETS_MANAGER, o -> { }).build();
+        return configure(SecretsManagerClient.builder(), Settings.SECRETS_MANAGER, o -> {})
+                .build();
     }
 
     private <B extends AwsClientBuilder<B, ?> & AwsSyncClientBuilder<B, ?>> B configure(
@@ -124,9 +132,10 @@ public final class AwsClients {
                 // The URL-connection client reports a connection the server closed while idle as an
                 // UncheckedIOException, which the SDK would not retry: every write is idempotent here.
                 .overrideConfiguration(o -> o.retryStrategy(AwsRetryStrategy.standardRetryStrategy().toBuilder()
-                        .retryOnExceptionOrCauseInstanceOf(IOException.class)
-                        .retryOnExceptionInstanceOf(UncheckedIOException.class)
-                        .build()).applyMutation(overrides)
+                                .retryOnExceptionOrCauseInstanceOf(IOException.class)
+                                .retryOnExceptionInstanceOf(UncheckedIOException.class)
+                                .build())
+                        .applyMutation(overrides)
                         .applyMutation(added -> interceptors.forEach(added::addExecutionInterceptor)));
         settings.endpoint(service).ifPresent(builder::endpointOverride);
         return builder;

@@ -88,7 +88,8 @@ abstract class ChunkMessageHandler implements RequestHandler<SQSEvent, SQSBatchR
             Thread.currentThread().interrupt();
         }
         return new SQSBatchResponse(failed.stream()
-                .map(m -> new SQSBatchResponse.BatchItemFailure(m.getMessageId())).toList());
+                .map(m -> new SQSBatchResponse.BatchItemFailure(m.getMessageId()))
+                .toList());
     }
 
     private void report(SQSEvent.SQSMessage delivered, ChunkMessage message, Context context)
@@ -103,8 +104,10 @@ abstract class ChunkMessageHandler implements RequestHandler<SQSEvent, SQSBatchR
             sfn.sendTaskSuccess(b -> b.taskToken(message.taskToken()).output(Json.writeString(counts)));
         } catch (TaskDoesNotExistException | InvalidTokenException | TaskTimedOutException e) {
             // The iteration has ended already (a duplicate delivery, or the run stopped): the part stands.
-            LOG.log(System.Logger.Level.INFO, "chunk " + message.chunk().index() + " of " + message.batchId()
-                    + ": its task has ended (" + e.getClass().getSimpleName() + ")");
+            LOG.log(
+                    System.Logger.Level.INFO,
+                    "chunk " + message.chunk().index() + " of " + message.batchId() + ": its task has ended ("
+                            + e.getClass().getSimpleName() + ")");
         }
     }
 }

@@ -35,8 +35,10 @@ public final class DeadLetterHandler extends ChunkMessageHandler {
 
     @Override
     Optional<PartCounts> settle(ChunkMessage message, Context context) {
-        LOG.log(System.Logger.Level.WARNING, "chunk " + message.chunk().index() + " of " + message.batchId()
-                + " failed on every delivery; its lines end as chunk_failed");
+        LOG.log(
+                System.Logger.Level.WARNING,
+                "chunk " + message.chunk().index() + " of " + message.batchId()
+                        + " failed on every delivery; its lines end as chunk_failed");
         return Optional.of(runChunk.abandon(message.tenant(), message.batchId(), message.chunk()));
     }
 }

@@ -55,7 +55,8 @@ public final class DynamoDbBatchRepository implements BatchRepository, SweepInde
     private final String tableName;
 
     public DynamoDbBatchRepository(DynamoDbClient dynamo, String tableName) {
-        this.table = new OwnedTable<>(dynamo, tableName, DynamoDbBatchRepository::toItem, DynamoDbBatchRepository::fromItem);
+        this.table =
+                new OwnedTable<>(dynamo, tableName, DynamoDbBatchRepository::toItem, DynamoDbBatchRepository::fromItem);
         this.dynamo = dynamo;
         this.tableName = tableName;
     }
@@ -76,8 +77,14 @@ public final class DynamoDbBatchRepository implements BatchRepository, SweepInde
     }
 
     @Override
-    public Optional<Batch> transition(String tenant, String id, Set<String> from, String to,
-                                      Map<String, Long> timestamps, Long total, List<Batch.Error> errors) {
+    public Optional<Batch> transition(
+            String tenant,
+            String id,
+            Set<String> from,
+            String to,
+            Map<String, Long> timestamps,
+            Long total,
+            List<Batch.Error> errors) {
         Update update = new Update(tenant).set("status", AttributeValue.fromS(to));
         timestamps.forEach((name, value) -> update.set(name, AttributeValue.fromN(Long.toString(value))));
         List<String> removals = new ArrayList<>();
@@ -88,7 +95,8 @@ public final class DynamoDbBatchRepository implements BatchRepository, SweepInde
         } else {
             update.set(SWEEP_STATUS, AttributeValue.fromS(to));
             // The new status's timestamp; a move that stamps nothing (the total of a cancelled batch) keeps its place.
-            timestamps.values().stream().max(Long::compare)
+            timestamps.values().stream()
+                    .max(Long::compare)
                     .ifPresent(since -> update.set(SWEEP_SINCE, AttributeValue.fromN(Long.toString(since))));
         }
         if (total != null) {
@@ -116,9 +124,10 @@ public final class DynamoDbBatchRepository implements BatchRepository, SweepInde
         Update update = new Update(tenant);
         String chunkValue = update.value(AttributeValue.fromSs(List.of(Integer.toString(chunk))));
         String counted = update.name("counted_chunks");
-        String expression = "ADD " + update.name("completed") + " " + update.value(AttributeValue.fromN(Long.toString(completed)))
-                + ", " + update.name("failed") + " " + update.value(AttributeValue.fromN(Long.toString(failed)))
-                + ", " + counted + " " + chunkValue;
+        String expression =
+                "ADD " + update.name("completed") + " " + update.value(AttributeValue.fromN(Long.toString(completed)))
+                        + ", " + update.name("failed") + " " + update.value(AttributeValue.fromN(Long.toString(failed)))
+                        + ", " + counted + " " + chunkValue;
         String chunkName = update.value(AttributeValue.fromS(Integer.toString(chunk)));
         try {
             update.run(id, expression, "NOT contains(" + counted + ", " + chunkName + ")");
@@ -145,22 +154,32 @@ public final class DynamoDbBatchRepository implements BatchRepository, SweepInde
         Map<String, AttributeValue> start = null;
         do {
             Map<String, AttributeValue> from = start;
-            QueryResponse response = dynamo.query(b -> b.tableName(tableName).indexName(BY_SWEEP)
+            QueryResponse response = dynamo.query(b -> b.tableName(tableName)
+                    .indexName(BY_SWEEP)
                     .keyConditionExpression("#status = :status AND #since <= :since")
                     .expressionAttributeNames(Map.of("#status", SWEEP_STATUS, "#since", SWEEP_SINCE))
-                    .expressionAttributeValues(Map.of(":status", AttributeValue.fromS(status),
-                            ":since", AttributeValue.fromN(Long.toString(sinceAtMost))))
+                    .expressionAttributeValues(Map.of(
+                            ":status",
+                            AttributeValue.fromS(status),
+                            ":since",
+                            AttributeValue.fromN(Long.toString(sinceAtMost))))
                     .scanIndexForward(true)
                     .limit(limit - due.size())
                     .exclusiveStartKey(from));
             for (Map<String, AttributeValue> raw : response.items()) {
                 Attributes item = Attributes.of(raw);
-                due.add(new Entry(item.string(OwnedTable.OWNER), fromItem(item), item.number(SWEEP_SINCE, 0),
-                        item.number(SWEEP_SEEN, 0), (int) item.number(SWEEP_RUN, 0),
+                due.add(new Entry(
+                        item.string(OwnedTable.OWNER),
+                        fromItem(item),
+                        item.number(SWEEP_SINCE, 0),
+                        item.number(SWEEP_SEEN, 0),
+                        (int) item.number(SWEEP_RUN, 0),
                         (int) item.number(SWEEP_STALLS, 0)));
             }
-            start = response.hasLastEvaluatedKey() && !response.lastEvaluatedKey().isEmpty()
-                    ? response.lastEvaluatedKey() : null;
+            start = response.hasLastEvaluatedKey()
+                            && !response.lastEvaluatedKey().isEmpty()
+                    ? response.lastEvaluatedKey()
+                    : null;
         } while (start != null && due.size() < limit);
         return Collections.unmodifiableList(due);
     }
@@ -176,11 +195,13 @@ public final class DynamoDbBatchRepository implements BatchRepository, SweepInde
             update.set("expires_at", AttributeValue.fromN(Long.toString(mark.expiresAt())));
         }
         String run = update.name(SWEEP_RUN);
-        String runCondition = entry.run() == 0 ? "(attribute_not_exists(" + run + ") OR " + run + " = "
-                + update.value(AttributeValue.fromN("0")) + ")"
+        String runCondition = entry.run() == 0
+                ? "(attribute_not_exists(" + run + ") OR " + run + " = " + update.value(AttributeValue.fromN("0")) + ")"
                 : run + " = " + update.value(AttributeValue.fromN(Integer.toString(entry.run())));
-        String condition = update.name(SWEEP_STATUS) + " = " + update.value(AttributeValue.fromS(entry.batch().status()))
-                + " AND " + update.name(SWEEP_SINCE) + " = " + update.value(AttributeValue.fromN(Long.toString(entry.since())))
+        String condition = update.name(SWEEP_STATUS) + " = "
+                + update.value(AttributeValue.fromS(entry.batch().status()))
+                + " AND " + update.name(SWEEP_SINCE) + " = "
+                + update.value(AttributeValue.fromN(Long.toString(entry.since())))
                 + " AND " + runCondition;
         try {
             update.run(entry.batch().id(), "SET " + update.assignments(), condition);
@@ -200,31 +221,52 @@ public final class DynamoDbBatchRepository implements BatchRepository, SweepInde
         attributes.addAll(sweepAttributes());
         List<GlobalSecondaryIndex> indexes = new ArrayList<>(owned.globalSecondaryIndexes());
         indexes.add(sweepIndex());
-        return owned.toBuilder().attributeDefinitions(attributes).globalSecondaryIndexes(indexes).build();
+        return owned.toBuilder()
+                .attributeDefinitions(attributes)
+                .globalSecondaryIndexes(indexes)
+                .build();
     }
 
     /** Adds the sweep index to a batches table made before it existed (a local data directory kept across versions). */
     static UpdateTableRequest addSweepIndex(String table) {
         GlobalSecondaryIndex index = sweepIndex();
-        return UpdateTableRequest.builder().tableName(table).attributeDefinitions(sweepAttributes())
+        return UpdateTableRequest.builder()
+                .tableName(table)
+                .attributeDefinitions(sweepAttributes())
                 .globalSecondaryIndexUpdates(u -> u.create(CreateGlobalSecondaryIndexAction.builder()
-                        .indexName(index.indexName()).keySchema(index.keySchema()).projection(index.projection())
+                        .indexName(index.indexName())
+                        .keySchema(index.keySchema())
+                        .projection(index.projection())
                         .build()))
                 .build();
     }
 
     private static List<AttributeDefinition> sweepAttributes() {
         return List.of(
-                AttributeDefinition.builder().attributeName(SWEEP_STATUS).attributeType(ScalarAttributeType.S).build(),
-                AttributeDefinition.builder().attributeName(SWEEP_SINCE).attributeType(ScalarAttributeType.N).build());
+                AttributeDefinition.builder()
+                        .attributeName(SWEEP_STATUS)
+                        .attributeType(ScalarAttributeType.S)
+                        .build(),
+                AttributeDefinition.builder()
+                        .attributeName(SWEEP_SINCE)
+                        .attributeType(ScalarAttributeType.N)
+                        .build());
     }
 
     private static GlobalSecondaryIndex sweepIndex() {
         return GlobalSecondaryIndex.builder()
                 .indexName(BY_SWEEP)
-                .keySchema(KeySchemaElement.builder().attributeName(SWEEP_STATUS).keyType(KeyType.HASH).build(),
-                        KeySchemaElement.builder().attributeName(SWEEP_SINCE).keyType(KeyType.RANGE).build())
-                .projection(Projection.builder().projectionType(ProjectionType.ALL).build())
+                .keySchema(
+                        KeySchemaElement.builder()
+                                .attributeName(SWEEP_STATUS)
+                                .keyType(KeyType.HASH)
+                                .build(),
+                        KeySchemaElement.builder()
+                                .attributeName(SWEEP_SINCE)
+                                .keyType(KeyType.RANGE)
+                                .build())
+                .projection(
+                        Projection.builder().projectionType(ProjectionType.ALL).build())
                 .build();
     }
 
@@ -262,12 +304,13 @@ public final class DynamoDbBatchRepository implements BatchRepository, SweepInde
 
         Map<String, AttributeValue> run(String id, String updateExpression, String condition) {
             return dynamo.updateItem(b -> b.tableName(tableName)
-                    .key(Map.of(OwnedTable.ID, AttributeValue.fromS(id)))
-                    .updateExpression(updateExpression)
-                    .conditionExpression(ownerCondition + " AND " + condition)
-                    .expressionAttributeNames(names)
-                    .expressionAttributeValues(values)
-                    .returnValues(ReturnValue.ALL_NEW)).attributes();
+                            .key(Map.of(OwnedTable.ID, AttributeValue.fromS(id)))
+                            .updateExpression(updateExpression)
+                            .conditionExpression(ownerCondition + " AND " + condition)
+                            .expressionAttributeNames(names)
+                            .expressionAttributeValues(values)
+                            .returnValues(ReturnValue.ALL_NEW))
+                    .attributes();
         }
     }
 
@@ -302,14 +345,29 @@ public final class DynamoDbBatchRepository implements BatchRepository, SweepInde
     }
 
     private static Batch fromItem(Attributes item) {
-        return new Batch(item.string(OwnedTable.ID), Batch.OBJECT, item.string("endpoint"), item.string("model"),
-                item.json("errors", Batch.Errors.class), item.string("input_file_id"),
-                item.string("completion_window"), item.string("status"), item.string("output_file_id"),
-                item.string("error_file_id"), item.number("created_at", 0), item.number("in_progress_at"),
-                item.number("expires_at"), item.number("finalizing_at"), item.number("completed_at"),
-                item.number("failed_at"), item.number("expired_at"), item.number("cancelling_at"),
+        return new Batch(
+                item.string(OwnedTable.ID),
+                Batch.OBJECT,
+                item.string("endpoint"),
+                item.string("model"),
+                item.json("errors", Batch.Errors.class),
+                item.string("input_file_id"),
+                item.string("completion_window"),
+                item.string("status"),
+                item.string("output_file_id"),
+                item.string("error_file_id"),
+                item.number("created_at", 0),
+                item.number("in_progress_at"),
+                item.number("expires_at"),
+                item.number("finalizing_at"),
+                item.number("completed_at"),
+                item.number("failed_at"),
+                item.number("expired_at"),
+                item.number("cancelling_at"),
                 item.number("cancelled_at"),
                 new Batch.RequestCounts(item.number("total", 0), item.number("completed", 0), item.number("failed", 0)),
-                item.json("usage", Batch.Usage.class), item.stringMap("metadata"), item.string("job_id"));
+                item.json("usage", Batch.Usage.class),
+                item.stringMap("metadata"),
+                item.string("job_id"));
     }
 }

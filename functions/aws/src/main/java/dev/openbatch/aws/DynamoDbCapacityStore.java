@@ -43,26 +43,36 @@ public final class DynamoDbCapacityStore implements CapacityStore {
                 .tableName(table)
                 .billingMode(BillingMode.PAY_PER_REQUEST)
                 .attributeDefinitions(AttributeDefinition.builder()
-                        .attributeName(JOB_ID).attributeType(ScalarAttributeType.S).build())
-                .keySchema(KeySchemaElement.builder().attributeName(JOB_ID).keyType(KeyType.HASH).build())
+                        .attributeName(JOB_ID)
+                        .attributeType(ScalarAttributeType.S)
+                        .build())
+                .keySchema(KeySchemaElement.builder()
+                        .attributeName(JOB_ID)
+                        .keyType(KeyType.HASH)
+                        .build())
                 .build();
     }
 
     @Override
     public Leases read(String jobId) {
-        return leases(dynamo.getItem(b -> b.tableName(table).consistentRead(true)
-                .key(Map.of(JOB_ID, AttributeValue.fromS(jobId)))).item());
+        return leases(dynamo.getItem(
+                        b -> b.tableName(table).consistentRead(true).key(Map.of(JOB_ID, AttributeValue.fromS(jobId))))
+                .item());
     }
 
     @Override
     public Swap compareAndSet(String jobId, long expectedVersion, Leases next) {
-        PutItemRequest.Builder put = PutItemRequest.builder().tableName(table).item(item(jobId, next))
+        PutItemRequest.Builder put = PutItemRequest.builder()
+                .tableName(table)
+                .item(item(jobId, next))
                 .returnValuesOnConditionCheckFailure(ReturnValuesOnConditionCheckFailure.ALL_OLD);
         if (expectedVersion == 0) {
             put.conditionExpression("attribute_not_exists(#job)").expressionAttributeNames(Map.of("#job", JOB_ID));
         } else {
-            put.conditionExpression("#version = :version").expressionAttributeNames(Map.of("#version", VERSION))
-                    .expressionAttributeValues(Map.of(":version", AttributeValue.fromN(Long.toString(expectedVersion))));
+            put.conditionExpression("#version = :version")
+                    .expressionAttributeNames(Map.of("#version", VERSION))
+                    .expressionAttributeValues(
+                            Map.of(":version", AttributeValue.fromN(Long.toString(expectedVersion))));
         }
         try {
             dynamo.putItem(put.build());
@@ -74,14 +84,22 @@ public final class DynamoDbCapacityStore implements CapacityStore {
 
     private static Map<String, AttributeValue> item(String jobId, Leases leases) {
         Map<String, AttributeValue> holders = new HashMap<>();
-        leases.holders().forEach((holder, lease) -> holders.put(holder, AttributeValue.fromM(Map.of(
-                "batch_id", AttributeValue.fromS(lease.batchId()),
-                "wanted", number(lease.wanted()),
-                "permits", number(lease.permits()),
-                "since", number(lease.since()),
-                "expires_at", number(lease.expiresAt())))));
-        return Map.of(JOB_ID, AttributeValue.fromS(jobId), VERSION, number(leases.version()),
-                LEASES, AttributeValue.fromM(holders));
+        leases.holders()
+                .forEach((holder, lease) -> holders.put(
+                        holder,
+                        AttributeValue.fromM(Map.of(
+                                "batch_id", AttributeValue.fromS(lease.batchId()),
+                                "wanted", number(lease.wanted()),
+                                "permits", number(lease.permits()),
+                                "since", number(lease.since()),
+                                "expires_at", number(lease.expiresAt())))));
+        return Map.of(
+                JOB_ID,
+                AttributeValue.fromS(jobId),
+                VERSION,
+                number(leases.version()),
+                LEASES,
+                AttributeValue.fromM(holders));
     }
 
     private static Leases leases(Map<String, AttributeValue> item) {
@@ -93,9 +111,14 @@ public final class DynamoDbCapacityStore implements CapacityStore {
         if (leases != null && leases.hasM()) {
             leases.m().forEach((holder, value) -> {
                 Attributes lease = Attributes.of(value.m());
-                holders.put(holder, new Leases.Lease(lease.string("batch_id"),
-                        (int) lease.number("wanted", 0), (int) lease.number("permits", 0),
-                        lease.number("since", 0), lease.number("expires_at", 0)));
+                holders.put(
+                        holder,
+                        new Leases.Lease(
+                                lease.string("batch_id"),
+                                (int) lease.number("wanted", 0),
+                                (int) lease.number("permits", 0),
+                                lease.number("since", 0),
+                                lease.number("expires_at", 0)));
             });
         }
         return new Leases(Attributes.of(item).number(VERSION, 0), holders);

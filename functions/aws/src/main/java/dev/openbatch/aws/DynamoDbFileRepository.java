@@ -14,7 +14,8 @@ public final class DynamoDbFileRepository implements FileRepository {
     private final OwnedTable<FileObject> table;
 
     public DynamoDbFileRepository(DynamoDbClient dynamo, String tableName) {
-        this.table = new OwnedTable<>(dynamo, tableName, DynamoDbFileRepository::toItem, DynamoDbFileRepository::fromItem);
+        this.table =
+                new OwnedTable<>(dynamo, tableName, DynamoDbFileRepository::toItem, DynamoDbFileRepository::fromItem);
     }
 
     @Override
@@ -49,8 +50,15 @@ public final class DynamoDbFileRepository implements FileRepository {
     }
 
     private static FileObject fromItem(Attributes item) {
-        return new FileObject(item.string(OwnedTable.ID), FileObject.OBJECT, item.number("bytes", 0),
-                item.number("created_at", 0), item.number("expires_at"), item.string("filename"),
-                item.string("purpose"), item.string("status"), null);
+        return new FileObject(
+                item.string(OwnedTable.ID),
+                FileObject.OBJECT,
+                item.number("bytes", 0),
+                item.number("created_at", 0),
+                item.number("expires_at"),
+                item.string("filename"),
+                item.string("purpose"),
+                item.string("status"),
+                null);
     }
 }

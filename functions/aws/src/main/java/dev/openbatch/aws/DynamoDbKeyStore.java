@@ -38,16 +38,22 @@ public final class DynamoDbKeyStore implements KeyStore {
                 .tableName(table)
                 .billingMode(BillingMode.PAY_PER_REQUEST)
                 .attributeDefinitions(AttributeDefinition.builder()
-                        .attributeName(KEY_HASH).attributeType(ScalarAttributeType.S).build())
-                .keySchema(KeySchemaElement.builder().attributeName(KEY_HASH).keyType(KeyType.HASH).build())
+                        .attributeName(KEY_HASH)
+                        .attributeType(ScalarAttributeType.S)
+                        .build())
+                .keySchema(KeySchemaElement.builder()
+                        .attributeName(KEY_HASH)
+                        .keyType(KeyType.HASH)
+                        .build())
                 .build();
     }
 
     @Override
     public Optional<ApiKey> find(String keyHash) {
         // Consistent, so that a revocation holds from the moment it is written (API Gateway's cache aside).
-        Map<String, AttributeValue> item = dynamo.getItem(b -> b.tableName(table).consistentRead(true)
-                .key(Map.of(KEY_HASH, AttributeValue.fromS(keyHash)))).item();
+        Map<String, AttributeValue> item = dynamo.getItem(b ->
+                        b.tableName(table).consistentRead(true).key(Map.of(KEY_HASH, AttributeValue.fromS(keyHash))))
+                .item();
         if (item == null || item.isEmpty()) {
             return Optional.empty();
         }

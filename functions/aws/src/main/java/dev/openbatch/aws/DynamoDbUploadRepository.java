@@ -27,8 +27,8 @@ public final class DynamoDbUploadRepository implements UploadRepository {
     private final String tableName;
 
     public DynamoDbUploadRepository(DynamoDbClient dynamo, String filesTable) {
-        this.table = new OwnedTable<>(dynamo, filesTable, OWNER, DynamoDbUploadRepository::toItem,
-                DynamoDbUploadRepository::fromItem);
+        this.table = new OwnedTable<>(
+                dynamo, filesTable, OWNER, DynamoDbUploadRepository::toItem, DynamoDbUploadRepository::fromItem);
         this.dynamo = dynamo;
         this.tableName = filesTable;
     }
@@ -46,8 +46,13 @@ public final class DynamoDbUploadRepository implements UploadRepository {
     @Override
     public Optional<Upload> finish(String tenant, String id, String status, FileObject file) {
         Map<String, String> names = new HashMap<>(Map.of("#owner", OWNER, "#status", "status"));
-        Map<String, AttributeValue> values = new HashMap<>(Map.of(":owner", AttributeValue.fromS(tenant),
-                ":pending", AttributeValue.fromS(Upload.Status.PENDING), ":to", AttributeValue.fromS(status)));
+        Map<String, AttributeValue> values = new HashMap<>(Map.of(
+                ":owner",
+                AttributeValue.fromS(tenant),
+                ":pending",
+                AttributeValue.fromS(Upload.Status.PENDING),
+                ":to",
+                AttributeValue.fromS(status)));
         String update = "SET #status = :to";
         if (file != null) {
             update += ", #file = :file";
@@ -57,12 +62,13 @@ public final class DynamoDbUploadRepository implements UploadRepository {
         String expression = update;
         try {
             return Optional.of(fromItem(Attributes.of(dynamo.updateItem(b -> b.tableName(tableName)
-                    .key(Map.of(OwnedTable.ID, AttributeValue.fromS(id)))
-                    .updateExpression(expression)
-                    .conditionExpression("#owner = :owner AND #status = :pending")
-                    .expressionAttributeNames(names)
-                    .expressionAttributeValues(values)
-                    .returnValues(ReturnValue.ALL_NEW)).attributes())));
+                            .key(Map.of(OwnedTable.ID, AttributeValue.fromS(id)))
+                            .updateExpression(expression)
+                            .conditionExpression("#owner = :owner AND #status = :pending")
+                            .expressionAttributeNames(names)
+                            .expressionAttributeValues(values)
+                            .returnValues(ReturnValue.ALL_NEW))
+                    .attributes())));
         } catch (ConditionalCheckFailedException e) {
             return Optional.empty();
         }
@@ -81,8 +87,15 @@ public final class DynamoDbUploadRepository implements UploadRepository {
     }
 
     private static Upload fromItem(Attributes item) {
-        return new Upload(item.string(OwnedTable.ID), Upload.OBJECT, item.number("bytes", 0),
-                item.number("created_at", 0), item.string("filename"), item.string("purpose"), item.string("status"),
-                item.number("expires_at", 0), item.json("file", FileObject.class));
+        return new Upload(
+                item.string(OwnedTable.ID),
+                Upload.OBJECT,
+                item.number("bytes", 0),
+                item.number("created_at", 0),
+                item.string("filename"),
+                item.string("purpose"),
+                item.string("status"),
+                item.number("expires_at", 0),
+                item.json("file", FileObject.class));
     }
 }

@@ -15,7 +15,11 @@ public final class FinalizeHandler extends JsonStepHandler {
 
     FinalizeHandler(FinalizeBatch finalize) {
         super(input -> input.error() != null
-                ? finalize.fail(input.tenant(), input.batchId(), input.chunkCount(), input.error().error(),
+                ? finalize.fail(
+                        input.tenant(),
+                        input.batchId(),
+                        input.chunkCount(),
+                        input.error().error(),
                         input.error().cause())
                 : finalize.run(input.tenant(), input.batchId(), input.chunkCount()));
     }

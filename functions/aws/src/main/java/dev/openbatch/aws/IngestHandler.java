@@ -37,7 +37,8 @@ public final class IngestHandler implements RequestStreamHandler {
     @Override
     public void handleRequest(InputStream input, OutputStream output, Context context) throws IOException {
         ObjectCreatedEvent event = Json.MAPPER.readValue(input, ObjectCreatedEvent.class);
-        Ingest.Outcome outcome = event.isObjectCreated() ? ingest.apply(event.notice())
+        Ingest.Outcome outcome = event.isObjectCreated()
+                ? ingest.apply(event.notice())
                 : Ingest.Outcome.ignored("not an S3 Object Created event: " + event.detailType());
         LOG.log(System.Logger.Level.INFO, "event " + event.id() + ": " + Json.writeString(outcome));
         Json.MAPPER.writeValue(output, outcome);

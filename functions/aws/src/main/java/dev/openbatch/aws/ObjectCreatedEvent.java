@@ -54,7 +54,11 @@ public record ObjectCreatedEvent(
     }
 
     public DropNotice notice() {
-        return new DropNotice(detail.bucket().name(), detail.object().key(), detail.object().versionId(),
-                S3DropBucket.unquoted(detail.object().etag()), detail.object().size());
+        return new DropNotice(
+                detail.bucket().name(),
+                detail.object().key(),
+                detail.object().versionId(),
+                S3DropBucket.unquoted(detail.object().etag()),
+                detail.object().size());
     }
 }

@@ -13,13 +13,13 @@ import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeDefinition;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.dynamodb.model.BillingMode;
+import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException;
 import software.amazon.awssdk.services.dynamodb.model.CreateTableRequest;
 import software.amazon.awssdk.services.dynamodb.model.GlobalSecondaryIndex;
 import software.amazon.awssdk.services.dynamodb.model.KeySchemaElement;
 import software.amazon.awssdk.services.dynamodb.model.KeyType;
 import software.amazon.awssdk.services.dynamodb.model.Projection;
 import software.amazon.awssdk.services.dynamodb.model.ProjectionType;
-import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException;
 import software.amazon.awssdk.services.dynamodb.model.QueryRequest;
 import software.amazon.awssdk.services.dynamodb.model.QueryResponse;
 import software.amazon.awssdk.services.dynamodb.model.ScalarAttributeType;
@@ -52,8 +52,12 @@ final class OwnedTable<T> {
      * name their tenant otherwise than {@code owner}, which keeps them out of the {@code by_owner}
      * index, so that {@link #list} never sees them (nor can list them).
      */
-    OwnedTable(DynamoDbClient dynamo, String table, String ownerAttribute, Function<T, Attributes> toItem,
-               Function<Attributes, T> fromItem) {
+    OwnedTable(
+            DynamoDbClient dynamo,
+            String table,
+            String ownerAttribute,
+            Function<T, Attributes> toItem,
+            Function<Attributes, T> fromItem) {
         this.dynamo = dynamo;
         this.table = table;
         this.ownerAttribute = ownerAttribute;
@@ -70,22 +74,43 @@ final class OwnedTable<T> {
                 .tableName(table)
                 .billingMode(BillingMode.PAY_PER_REQUEST)
                 .attributeDefinitions(
-                        AttributeDefinition.builder().attributeName(ID).attributeType(ScalarAttributeType.S).build(),
-                        AttributeDefinition.builder().attributeName(OWNER).attributeType(ScalarAttributeType.S).build())
-                .keySchema(KeySchemaElement.builder().attributeName(ID).keyType(KeyType.HASH).build())
+                        AttributeDefinition.builder()
+                                .attributeName(ID)
+                                .attributeType(ScalarAttributeType.S)
+                                .build(),
+                        AttributeDefinition.builder()
+                                .attributeName(OWNER)
+                                .attributeType(ScalarAttributeType.S)
+                                .build())
+                .keySchema(KeySchemaElement.builder()
+                        .attributeName(ID)
+                        .keyType(KeyType.HASH)
+                        .build())
                 .globalSecondaryIndexes(GlobalSecondaryIndex.builder()
                         .indexName(BY_OWNER)
-                        .keySchema(KeySchemaElement.builder().attributeName(OWNER).keyType(KeyType.HASH).build(),
-                                KeySchemaElement.builder().attributeName(ID).keyType(KeyType.RANGE).build())
-                        .projection(Projection.builder().projectionType(ProjectionType.ALL).build())
+                        .keySchema(
+                                KeySchemaElement.builder()
+                                        .attributeName(OWNER)
+                                        .keyType(KeyType.HASH)
+                                        .build(),
+                                KeySchemaElement.builder()
+                                        .attributeName(ID)
+                                        .keyType(KeyType.RANGE)
+                                        .build())
+                        .projection(Projection.builder()
+                                .projectionType(ProjectionType.ALL)
+                                .build())
                         .build())
                 .build();
     }
 
     void create(String tenant, T value) {
-        Map<String, AttributeValue> item = toItem.apply(value).put(ownerAttribute, tenant).item();
+        Map<String, AttributeValue> item =
+                toItem.apply(value).put(ownerAttribute, tenant).item();
         try {
-            dynamo.putItem(b -> b.tableName(table).item(item).conditionExpression("attribute_not_exists(#id)")
+            dynamo.putItem(b -> b.tableName(table)
+                    .item(item)
+                    .conditionExpression("attribute_not_exists(#id)")
                     .expressionAttributeNames(Map.of("#id", ID)));
         } catch (ConditionalCheckFailedException e) {
             throw new AlreadyExists(item.get(ID).s(), table);
@@ -101,8 +126,9 @@ final class OwnedTable<T> {
         if (!isPossibleId(id)) {
             return Optional.empty();
         }
-        Map<String, AttributeValue> item = dynamo.getItem(b -> b.tableName(table).consistentRead(true)
-                .key(Map.of(ID, AttributeValue.fromS(id)))).item();
+        Map<String, AttributeValue> item = dynamo.getItem(
+                        b -> b.tableName(table).consistentRead(true).key(Map.of(ID, AttributeValue.fromS(id))))
+                .item();
         if (item == null || item.isEmpty() || !tenant.equals(Attributes.of(item).string(ownerAttribute))) {
             return Optional.empty();
         }
@@ -114,7 +140,8 @@ final class OwnedTable<T> {
             return false;
         }
         try {
-            dynamo.deleteItem(b -> b.tableName(table).key(Map.of(ID, AttributeValue.fromS(id)))
+            dynamo.deleteItem(b -> b.tableName(table)
+                    .key(Map.of(ID, AttributeValue.fromS(id)))
                     .conditionExpression("#owner = :owner")
                     .expressionAttributeNames(Map.of("#owner", ownerAttribute))
                     .expressionAttributeValues(Map.of(":owner", AttributeValue.fromS(tenant))));
@@ -135,7 +162,8 @@ final class OwnedTable<T> {
      */
     Page<T> list(String tenant, PageRequest page, Map<String, String> equalTo) {
         if (!ownerAttribute.equals(OWNER)) {
-            throw new IllegalStateException("records owned by " + ownerAttribute + " are not in the " + BY_OWNER + " index");
+            throw new IllegalStateException(
+                    "records owned by " + ownerAttribute + " are not in the " + BY_OWNER + " index");
         }
         Map<String, String> names = new HashMap<>(Map.of("#owner", OWNER));
         Map<String, AttributeValue> values = new HashMap<>(Map.of(":owner", AttributeValue.fromS(tenant)));
@@ -158,9 +186,13 @@ final class OwnedTable<T> {
         Map<String, AttributeValue> start = null;
         int wanted = page.limit() + 1; // one more than the page tells whether another page exists
         do {
-            QueryRequest.Builder query = QueryRequest.builder().tableName(table).indexName(BY_OWNER)
-                    .keyConditionExpression(keyCondition).expressionAttributeNames(names)
-                    .expressionAttributeValues(values).scanIndexForward(!page.descending())
+            QueryRequest.Builder query = QueryRequest.builder()
+                    .tableName(table)
+                    .indexName(BY_OWNER)
+                    .keyConditionExpression(keyCondition)
+                    .expressionAttributeNames(names)
+                    .expressionAttributeValues(values)
+                    .scanIndexForward(!page.descending())
                     .exclusiveStartKey(start);
             if (filters.isEmpty()) {
                 query.limit(wanted - items.size());
@@ -169,8 +201,10 @@ final class OwnedTable<T> {
             }
             QueryResponse response = dynamo.query(query.build());
             response.items().forEach(item -> items.add(fromItem.apply(Attributes.of(item))));
-            start = response.hasLastEvaluatedKey() && !response.lastEvaluatedKey().isEmpty()
-                    ? response.lastEvaluatedKey() : null;
+            start = response.hasLastEvaluatedKey()
+                            && !response.lastEvaluatedKey().isEmpty()
+                    ? response.lastEvaluatedKey()
+                    : null;
         } while (items.size() < wanted && start != null);
 
         boolean hasMore = items.size() > page.limit();

@@ -41,10 +41,14 @@ final class Redelivery {
         int seconds = (int) delay(delay, deliveries).toSeconds();
         try {
             sqs.changeMessageVisibility(b -> b.queueUrl(queueUrl(message.getEventSourceArn()))
-                    .receiptHandle(message.getReceiptHandle()).visibilityTimeout(seconds));
+                    .receiptHandle(message.getReceiptHandle())
+                    .visibilityTimeout(seconds));
         } catch (SdkException e) {
-            LOG.log(System.Logger.Level.WARNING, "chunk message " + message.getMessageId() + " could not be delivered"
-                    + " again sooner; it comes back after the queue's visibility timeout", e);
+            LOG.log(
+                    System.Logger.Level.WARNING,
+                    "chunk message " + message.getMessageId() + " could not be delivered"
+                            + " again sooner; it comes back after the queue's visibility timeout",
+                    e);
         }
     }
 
@@ -69,12 +73,16 @@ final class Redelivery {
      */
     boolean again(SQSEvent.SQSMessage message, Duration delay) {
         try {
-            sqs.sendMessage(b -> b.queueUrl(queueUrl(message.getEventSourceArn())).messageBody(message.getBody())
+            sqs.sendMessage(b -> b.queueUrl(queueUrl(message.getEventSourceArn()))
+                    .messageBody(message.getBody())
                     .delaySeconds((int) Math.min(delay.toSeconds(), LONGEST.toSeconds())));
             return true;
         } catch (SdkException e) {
-            LOG.log(System.Logger.Level.WARNING, "chunk message " + message.getMessageId()
-                    + " could not be put back in its queue; it is delivered again as a failure", e);
+            LOG.log(
+                    System.Logger.Level.WARNING,
+                    "chunk message " + message.getMessageId()
+                            + " could not be put back in its queue; it is delivered again as a failure",
+                    e);
             return false;
         }
     }
@@ -83,7 +91,8 @@ final class Redelivery {
     private String queueUrl(String queueArn) {
         return queueUrls.computeIfAbsent(queueArn, arn -> {
             String[] parts = arn.split(":");
-            return sqs.getQueueUrl(b -> b.queueName(parts[5]).queueOwnerAWSAccountId(parts[4])).queueUrl();
+            return sqs.getQueueUrl(b -> b.queueName(parts[5]).queueOwnerAWSAccountId(parts[4]))
+                    .queueUrl();
         });
     }
 }

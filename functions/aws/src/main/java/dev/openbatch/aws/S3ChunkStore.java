@@ -90,15 +90,18 @@ public final class S3ChunkStore implements ChunkStore {
         if (createOnly(partKey(batchId, index, "counts.json"), Json.write(counts), "application/json")) {
             return counts;
         }
-        return partCounts(batchId, index).orElseThrow(() -> new IllegalStateException(
-                "the counts of chunk " + index + " of " + batchId + " were written, yet are not there"));
+        return partCounts(batchId, index)
+                .orElseThrow(() -> new IllegalStateException(
+                        "the counts of chunk " + index + " of " + batchId + " were written, yet are not there"));
     }
 
     @Override
     public Optional<PartCounts> partCounts(String batchId, int index) {
         try {
             Optional<byte[]> bytes = read(partKey(batchId, index, "counts.json"));
-            return bytes.isEmpty() ? Optional.empty() : Optional.of(Json.MAPPER.readValue(bytes.get(), PartCounts.class));
+            return bytes.isEmpty()
+                    ? Optional.empty()
+                    : Optional.of(Json.MAPPER.readValue(bytes.get(), PartCounts.class));
         } catch (IOException e) {
             throw new IllegalStateException("the counts of chunk " + index + " of " + batchId + " are not JSON", e);
         }
@@ -106,7 +109,8 @@ public final class S3ChunkStore implements ChunkStore {
 
     private Optional<byte[]> read(String key) {
         try {
-            ResponseBytes<GetObjectResponse> bytes = s3.getObjectAsBytes(b -> b.bucket(bucket).key(key));
+            ResponseBytes<GetObjectResponse> bytes =
+                    s3.getObjectAsBytes(b -> b.bucket(bucket).key(key));
             return Optional.of(bytes.asByteArray());
         } catch (NoSuchKeyException e) {
             return Optional.empty();
@@ -117,7 +121,8 @@ public final class S3ChunkStore implements ChunkStore {
     private boolean createOnly(String key, byte[] bytes, String contentType) {
         for (int attempt = 1; ; attempt++) {
             try {
-                s3.putObject(b -> b.bucket(bucket).key(key).contentType(contentType).ifNoneMatch("*"),
+                s3.putObject(
+                        b -> b.bucket(bucket).key(key).contentType(contentType).ifNoneMatch("*"),
                         RequestBody.fromBytes(bytes));
                 return true;
             } catch (S3Exception e) {
@@ -139,6 +144,7 @@ public final class S3ChunkStore implements ChunkStore {
 
     @Override
     public long partSize(String batchId, int index, PartKind kind) {
-        return s3.headObject(b -> b.bucket(bucket).key(partKey(batchId, index, sideName(kind)))).contentLength();
+        return s3.headObject(b -> b.bucket(bucket).key(partKey(batchId, index, sideName(kind))))
+                .contentLength();
     }
 }

@@ -50,31 +50,47 @@ public final class S3DropBucket implements DropBucket {
             throw e;
         }
         String etag = unquoted(head.eTag());
-        if (notice.versionId() == null && notice.etag() != null && !notice.etag().equals(etag)) {
+        if (notice.versionId() == null
+                && notice.etag() != null
+                && !notice.etag().equals(etag)) {
             return Optional.empty();
         }
-        return Optional.of(new Drop(bucket, notice.key(), notice.versionId(), etag, head.contentLength(),
-                head.lastModified(), head.metadata()));
+        return Optional.of(new Drop(
+                bucket,
+                notice.key(),
+                notice.versionId(),
+                etag,
+                head.contentLength(),
+                head.lastModified(),
+                head.metadata()));
     }
 
     @Override
     public InputStream open(Drop drop) {
-        return s3.getObject(b -> b.bucket(bucket).key(drop.key()).versionId(drop.versionId())
+        return s3.getObject(b -> b.bucket(bucket)
+                .key(drop.key())
+                .versionId(drop.versionId())
                 .ifMatch(drop.versionId() == null ? quoted(drop.etag()) : null));
     }
 
     @Override
     public void copyToData(Drop drop, String dataKey) {
-        s3.copyObject(b -> b.sourceBucket(bucket).sourceKey(drop.key()).sourceVersionId(drop.versionId())
+        s3.copyObject(b -> b.sourceBucket(bucket)
+                .sourceKey(drop.key())
+                .sourceVersionId(drop.versionId())
                 .copySourceIfMatch(drop.versionId() == null ? quoted(drop.etag()) : null)
-                .destinationBucket(dataBucket).destinationKey(dataKey));
+                .destinationBucket(dataBucket)
+                .destinationKey(dataKey));
     }
 
     @Override
     public void copyFromData(String dataKey, String key, String contentType) {
-        s3.copyObject(b -> b.sourceBucket(dataBucket).sourceKey(dataKey)
-                .destinationBucket(bucket).destinationKey(key)
-                .metadataDirective(MetadataDirective.REPLACE).contentType(contentType));
+        s3.copyObject(b -> b.sourceBucket(dataBucket)
+                .sourceKey(dataKey)
+                .destinationBucket(bucket)
+                .destinationKey(key)
+                .metadataDirective(MetadataDirective.REPLACE)
+                .contentType(contentType));
     }
 
     @Override
@@ -85,7 +101,8 @@ public final class S3DropBucket implements DropBucket {
     @Override
     public Optional<byte[]> read(String key) {
         try {
-            return Optional.of(s3.getObjectAsBytes(b -> b.bucket(bucket).key(key)).asByteArray());
+            return Optional.of(
+                    s3.getObjectAsBytes(b -> b.bucket(bucket).key(key)).asByteArray());
         } catch (NoSuchKeyException absent) {
             return Optional.empty();
         }

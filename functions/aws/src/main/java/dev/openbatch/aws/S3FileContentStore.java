@@ -44,7 +44,8 @@ public final class S3FileContentStore implements FileContentStore {
      */
     @Override
     public void put(String key, InputStream content, long length, String contentType) {
-        s3.putObject(b -> b.bucket(bucket).key(key).contentType(contentType), RequestBody.fromInputStream(content, length));
+        s3.putObject(
+                b -> b.bucket(bucket).key(key).contentType(contentType), RequestBody.fromInputStream(content, length));
     }
 
     @Override
@@ -59,7 +60,8 @@ public final class S3FileContentStore implements FileContentStore {
     @Override
     public Map<String, Long> sizes(String prefix) {
         Map<String, Long> sizes = new LinkedHashMap<>();
-        for (S3Object object : s3.listObjectsV2Paginator(b -> b.bucket(bucket).prefix(prefix)).contents()) {
+        for (S3Object object :
+                s3.listObjectsV2Paginator(b -> b.bucket(bucket).prefix(prefix)).contents()) {
             sizes.put(object.key(), object.size());
         }
         return sizes;
@@ -73,10 +75,12 @@ public final class S3FileContentStore implements FileContentStore {
     @Override
     public void deleteAll(String prefix) {
         List<ObjectIdentifier> keys = sizes(prefix).keySet().stream()
-                .map(key -> ObjectIdentifier.builder().key(key).build()).toList();
+                .map(key -> ObjectIdentifier.builder().key(key).build())
+                .toList();
         for (int from = 0; from < keys.size(); from += DELETE_BATCH) {
             List<ObjectIdentifier> batch = keys.subList(from, Math.min(keys.size(), from + DELETE_BATCH));
-            DeleteObjectsResponse response = s3.deleteObjects(b -> b.bucket(bucket).delete(d -> d.objects(batch).quiet(true)));
+            DeleteObjectsResponse response = s3.deleteObjects(
+                    b -> b.bucket(bucket).delete(d -> d.objects(batch).quiet(true)));
             if (response.hasErrors() && !response.errors().isEmpty()) {
                 throw new IllegalStateException(response.errors().size() + " objects under " + prefix
                         + " could not be removed, e.g. " + response.errors().getFirst());
@@ -87,8 +91,11 @@ public final class S3FileContentStore implements FileContentStore {
     @Override
     public URI presignedGet(String key, Duration validity) {
         try {
-            return presigner.presignGetObject(p -> p.signatureDuration(validity)
-                    .getObjectRequest(g -> g.bucket(bucket).key(key))).url().toURI();
+            return presigner
+                    .presignGetObject(p -> p.signatureDuration(validity)
+                            .getObjectRequest(g -> g.bucket(bucket).key(key)))
+                    .url()
+                    .toURI();
         } catch (URISyntaxException e) {
             throw new IllegalStateException("S3 presigned a URL that is not a URI", e);
         }

@@ -27,7 +27,8 @@ final class S3ImageObjects implements S3ImageSource.Objects {
     @Override
     public byte[] read(String bucket, String key, Optional<String> expectedOwner, long maxBytes)
             throws ImageUnavailable {
-        GetObjectRequest.Builder request = GetObjectRequest.builder().bucket(bucket).key(key);
+        GetObjectRequest.Builder request =
+                GetObjectRequest.builder().bucket(bucket).key(key);
         expectedOwner.ifPresent(request::expectedBucketOwner);
         try (ResponseInputStream<GetObjectResponse> object = s3.getObject(request.build())) {
             Long length = object.response().contentLength();
@@ -44,18 +45,22 @@ final class S3ImageObjects implements S3ImageSource.Objects {
     }
 
     private static ImageUnavailable unavailable(S3Exception e) {
-        String code = e.awsErrorDetails() == null ? "" : String.valueOf(e.awsErrorDetails().errorCode());
+        String code = e.awsErrorDetails() == null
+                ? ""
+                : String.valueOf(e.awsErrorDetails().errorCode());
         return switch (code) {
             case "NoSuchKey" -> ImageUnavailable.because("the object does not exist");
             case "NoSuchBucket" -> ImageUnavailable.because("the bucket does not exist");
             case "AccessDenied" -> ImageUnavailable.because("access to the object was denied");
-            default -> switch (e.statusCode()) {
-                case 404 -> ImageUnavailable.because("the object does not exist");
-                case 403 -> ImageUnavailable.because("access to the object was denied");
-                default -> e.statusCode() >= 500 || e.statusCode() == 429
-                        ? ImageUnavailable.transientFailure("S3 answered HTTP " + e.statusCode())
-                        : ImageUnavailable.because("S3 answered HTTP " + e.statusCode());
-            };
+            default ->
+                switch (e.statusCode()) {
+                    case 404 -> ImageUnavailable.because("the object does not exist");
+                    case 403 -> ImageUnavailable.because("access to the object was denied");
+                    default ->
+                        e.statusCode() >= 500 || e.statusCode() == 429
+                                ? ImageUnavailable.transientFailure("S3 answered HTTP " + e.statusCode())
+                                : ImageUnavailable.because("S3 answered HTTP " + e.statusCode());
+                };
         };
     }
 }

@@ -39,27 +39,92 @@ import java.util.stream.Collectors;
  * @param capacityTable     {@code OPENBATCH_CAPACITY_TABLE}: the jobs' capacity leases, which bound a job's
  *                          requests in flight across every worker; null bounds each worker on its own
  */
-public record Settings(String region, String bucket, String filesTable, String batchesTable, String jobsJson,
-                       String stateMachineArn, int chunkLines, int mapConcurrency, Duration window24h,
-                       Map<String, URI> endpoints, Optional<String[]> staticCredentials, Images images,
-                       Optional<String> ingestBucket, String keysTable, Retries retries, String capacityTable) {
+public record Settings(
+        String region,
+        String bucket,
+        String filesTable,
+        String batchesTable,
+        String jobsJson,
+        String stateMachineArn,
+        int chunkLines,
+        int mapConcurrency,
+        Duration window24h,
+        Map<String, URI> endpoints,
+        Optional<String[]> staticCredentials,
+        Images images,
+        Optional<String> ingestBucket,
+        String keysTable,
+        Retries retries,
+        String capacityTable) {
 
     /** Settings without a capacity table: each worker keeps its jobs' concurrency on its own. */
-    public Settings(String region, String bucket, String filesTable, String batchesTable, String jobsJson,
-                    String stateMachineArn, int chunkLines, int mapConcurrency, Duration window24h,
-                    Map<String, URI> endpoints, Optional<String[]> staticCredentials, Images images,
-                    Optional<String> ingestBucket, String keysTable, Retries retries) {
-        this(region, bucket, filesTable, batchesTable, jobsJson, stateMachineArn, chunkLines, mapConcurrency, window24h,
-                endpoints, staticCredentials, images, ingestBucket, keysTable, retries, null);
+    public Settings(
+            String region,
+            String bucket,
+            String filesTable,
+            String batchesTable,
+            String jobsJson,
+            String stateMachineArn,
+            int chunkLines,
+            int mapConcurrency,
+            Duration window24h,
+            Map<String, URI> endpoints,
+            Optional<String[]> staticCredentials,
+            Images images,
+            Optional<String> ingestBucket,
+            String keysTable,
+            Retries retries) {
+        this(
+                region,
+                bucket,
+                filesTable,
+                batchesTable,
+                jobsJson,
+                stateMachineArn,
+                chunkLines,
+                mapConcurrency,
+                window24h,
+                endpoints,
+                staticCredentials,
+                images,
+                ingestBucket,
+                keysTable,
+                retries,
+                null);
     }
 
     /** Settings with the default {@link Retries}. */
-    public Settings(String region, String bucket, String filesTable, String batchesTable, String jobsJson,
-                    String stateMachineArn, int chunkLines, int mapConcurrency, Duration window24h,
-                    Map<String, URI> endpoints, Optional<String[]> staticCredentials, Images images,
-                    Optional<String> ingestBucket, String keysTable) {
-        this(region, bucket, filesTable, batchesTable, jobsJson, stateMachineArn, chunkLines, mapConcurrency, window24h,
-                endpoints, staticCredentials, images, ingestBucket, keysTable, Retries.DEFAULT);
+    public Settings(
+            String region,
+            String bucket,
+            String filesTable,
+            String batchesTable,
+            String jobsJson,
+            String stateMachineArn,
+            int chunkLines,
+            int mapConcurrency,
+            Duration window24h,
+            Map<String, URI> endpoints,
+            Optional<String[]> staticCredentials,
+            Images images,
+            Optional<String> ingestBucket,
+            String keysTable) {
+        this(
+                region,
+                bucket,
+                filesTable,
+                batchesTable,
+                jobsJson,
+                stateMachineArn,
+                chunkLines,
+                mapConcurrency,
+                window24h,
+                endpoints,
+                staticCredentials,
+                images,
+                ingestBucket,
+                keysTable,
+                Retries.DEFAULT);
     }
 
     /**
@@ -75,16 +140,19 @@ public record Settings(String region, String bucket, String filesTable, String b
      */
     public record Retries(Duration requestTimeout, Duration requestRetryDelay, Duration chunkRetryDelay) {
 
-        public static final Retries DEFAULT = new Retries(Duration.ofMinutes(10), Duration.ofMillis(500),
-                Duration.ofSeconds(30));
+        public static final Retries DEFAULT =
+                new Retries(Duration.ofMinutes(10), Duration.ofMillis(500), Duration.ofSeconds(30));
 
         static Retries fromEnvironment(Map<String, String> env) {
             return new Retries(
-                    Duration.ofSeconds(Long.parseLong(env.getOrDefault("OPENBATCH_REQUEST_TIMEOUT_SECONDS",
+                    Duration.ofSeconds(Long.parseLong(env.getOrDefault(
+                            "OPENBATCH_REQUEST_TIMEOUT_SECONDS",
                             Long.toString(DEFAULT.requestTimeout().toSeconds())))),
-                    Duration.ofMillis(Long.parseLong(env.getOrDefault("OPENBATCH_REQUEST_RETRY_MS",
+                    Duration.ofMillis(Long.parseLong(env.getOrDefault(
+                            "OPENBATCH_REQUEST_RETRY_MS",
                             Long.toString(DEFAULT.requestRetryDelay().toMillis())))),
-                    Duration.ofSeconds(Long.parseLong(env.getOrDefault("OPENBATCH_CHUNK_RETRY_SECONDS",
+                    Duration.ofSeconds(Long.parseLong(env.getOrDefault(
+                            "OPENBATCH_CHUNK_RETRY_SECONDS",
                             Long.toString(DEFAULT.chunkRetryDelay().toSeconds())))));
         }
     }
@@ -102,19 +170,31 @@ public record Settings(String region, String bucket, String filesTable, String b
      * @param s3Endpoint   {@code OPENBATCH_IMAGE_S3_ENDPOINT}: where the image reader sends S3 requests, when
      *                     not to S3 itself (the local runtime's regional front); else {@code AWS_ENDPOINT_URL_S3}
      */
-    public record Images(String buckets, Set<String> trustedHosts, boolean allowHttp, Optional<Path> trustPem,
-                         Optional<URI> s3Endpoint) {
+    public record Images(
+            String buckets,
+            Set<String> trustedHosts,
+            boolean allowHttp,
+            Optional<Path> trustPem,
+            Optional<URI> s3Endpoint) {
 
         /** No bucket, https only, every host checked. */
         public static final Images NONE = new Images("", Set.of(), false, Optional.empty(), Optional.empty());
 
         static Images fromEnvironment(Map<String, String> env) {
             String hosts = env.getOrDefault("OPENBATCH_IMAGE_TRUSTED_HOSTS", "");
-            return new Images(env.getOrDefault("OPENBATCH_IMAGE_BUCKETS", ""),
-                    Arrays.stream(hosts.split(",")).map(String::trim).filter(h -> !h.isEmpty()).collect(Collectors.toSet()),
+            return new Images(
+                    env.getOrDefault("OPENBATCH_IMAGE_BUCKETS", ""),
+                    Arrays.stream(hosts.split(","))
+                            .map(String::trim)
+                            .filter(h -> !h.isEmpty())
+                            .collect(Collectors.toSet()),
                     Boolean.parseBoolean(env.getOrDefault("OPENBATCH_IMAGE_ALLOW_HTTP", "false")),
-                    Optional.ofNullable(env.get("OPENBATCH_IMAGE_TRUST_PEM")).filter(p -> !p.isBlank()).map(Path::of),
-                    Optional.ofNullable(env.get("OPENBATCH_IMAGE_S3_ENDPOINT")).filter(u -> !u.isBlank()).map(URI::create));
+                    Optional.ofNullable(env.get("OPENBATCH_IMAGE_TRUST_PEM"))
+                            .filter(p -> !p.isBlank())
+                            .map(Path::of),
+                    Optional.ofNullable(env.get("OPENBATCH_IMAGE_S3_ENDPOINT"))
+                            .filter(u -> !u.isBlank())
+                            .map(URI::create));
         }
     }
 
@@ -129,12 +209,35 @@ public record Settings(String region, String bucket, String filesTable, String b
     }
 
     /** Settings of a deployment without API keys. */
-    public Settings(String region, String bucket, String filesTable, String batchesTable, String jobsJson,
-                    String stateMachineArn, int chunkLines, int mapConcurrency, Duration window24h,
-                    Map<String, URI> endpoints, Optional<String[]> staticCredentials, Images images,
-                    Optional<String> ingestBucket) {
-        this(region, bucket, filesTable, batchesTable, jobsJson, stateMachineArn, chunkLines, mapConcurrency,
-                window24h, endpoints, staticCredentials, images, ingestBucket, null);
+    public Settings(
+            String region,
+            String bucket,
+            String filesTable,
+            String batchesTable,
+            String jobsJson,
+            String stateMachineArn,
+            int chunkLines,
+            int mapConcurrency,
+            Duration window24h,
+            Map<String, URI> endpoints,
+            Optional<String[]> staticCredentials,
+            Images images,
+            Optional<String> ingestBucket) {
+        this(
+                region,
+                bucket,
+                filesTable,
+                batchesTable,
+                jobsJson,
+                stateMachineArn,
+                chunkLines,
+                mapConcurrency,
+                window24h,
+                endpoints,
+                staticCredentials,
+                images,
+                ingestBucket,
+                null);
     }
 
     public static Settings fromEnvironment(Map<String, String> env) {
@@ -145,16 +248,23 @@ public record Settings(String region, String bucket, String filesTable, String b
                 endpoints.put(service, URI.create(url));
             }
         }
-        return new Settings(required(env, "AWS_REGION"), required(env, "OPENBATCH_BUCKET"),
-                required(env, "OPENBATCH_FILES_TABLE"), required(env, "OPENBATCH_BATCHES_TABLE"),
-                required(env, "OPENBATCH_JOBS"), env.get("OPENBATCH_STATE_MACHINE_ARN"),
+        return new Settings(
+                required(env, "AWS_REGION"),
+                required(env, "OPENBATCH_BUCKET"),
+                required(env, "OPENBATCH_FILES_TABLE"),
+                required(env, "OPENBATCH_BATCHES_TABLE"),
+                required(env, "OPENBATCH_JOBS"),
+                env.get("OPENBATCH_STATE_MACHINE_ARN"),
                 Integer.parseInt(env.getOrDefault("OPENBATCH_CHUNK_LINES", "500")),
                 Integer.parseInt(env.getOrDefault("OPENBATCH_MAP_CONCURRENCY", "10")),
                 Duration.ofSeconds(Long.parseLong(env.getOrDefault("OPENBATCH_WINDOW_24H_SECONDS", "86400"))),
-                endpoints, Optional.ofNullable(env.get("OPENBATCH_STATIC_CREDENTIALS")).map(c -> c.split(":", 2)),
+                endpoints,
+                Optional.ofNullable(env.get("OPENBATCH_STATIC_CREDENTIALS")).map(c -> c.split(":", 2)),
                 Images.fromEnvironment(env),
                 Optional.ofNullable(env.get("OPENBATCH_INGEST_BUCKET")).filter(b -> !b.isBlank()),
-                env.get("OPENBATCH_KEYS_TABLE"), Retries.fromEnvironment(env), env.get("OPENBATCH_CAPACITY_TABLE"));
+                env.get("OPENBATCH_KEYS_TABLE"),
+                Retries.fromEnvironment(env),
+                env.get("OPENBATCH_CAPACITY_TABLE"));
     }
 
     /**
@@ -165,9 +275,11 @@ public record Settings(String region, String bucket, String filesTable, String b
     public static Sweep.Bounds sweepBounds(Map<String, String> env) {
         Sweep.Bounds defaults = Sweep.Bounds.DEFAULT;
         return new Sweep.Bounds(
-                Duration.ofSeconds(Long.parseLong(env.getOrDefault("OPENBATCH_SWEEP_GRACE_SECONDS",
+                Duration.ofSeconds(Long.parseLong(env.getOrDefault(
+                        "OPENBATCH_SWEEP_GRACE_SECONDS",
                         Long.toString(defaults.grace().toSeconds())))),
-                Duration.ofSeconds(Long.parseLong(env.getOrDefault("OPENBATCH_SWEEP_STALL_SECONDS",
+                Duration.ofSeconds(Long.parseLong(env.getOrDefault(
+                        "OPENBATCH_SWEEP_STALL_SECONDS",
                         Long.toString(defaults.stall().toSeconds())))),
                 Integer.parseInt(env.getOrDefault("OPENBATCH_SWEEP_MAX_RUNS", Integer.toString(defaults.maxRuns()))));
     }

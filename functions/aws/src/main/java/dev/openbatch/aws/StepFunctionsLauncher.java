@@ -42,7 +42,8 @@ public final class StepFunctionsLauncher implements BatchLauncher, BatchRuns {
     @Override
     public void start(String tenant, String batchId, int run) {
         try {
-            sfn.startExecution(b -> b.stateMachineArn(stateMachineArn).name(executionName(batchId, run))
+            sfn.startExecution(b -> b.stateMachineArn(stateMachineArn)
+                    .name(executionName(batchId, run))
                     .input(input(tenant, batchId)));
         } catch (ExecutionAlreadyExistsException alreadyRunning) {
             // started before, with other input: the batch runs once either way
@@ -52,10 +53,12 @@ public final class StepFunctionsLauncher implements BatchLauncher, BatchRuns {
     @Override
     public State state(String batchId, int run) {
         try {
-            ExecutionStatus status = sfn.describeExecution(b -> b.executionArn(executionArn(batchId, run))).status();
+            ExecutionStatus status = sfn.describeExecution(b -> b.executionArn(executionArn(batchId, run)))
+                    .status();
             // PENDING_REDRIVE: an operator redrove it, and it goes on
             return status == ExecutionStatus.RUNNING || status == ExecutionStatus.PENDING_REDRIVE
-                    ? State.RUNNING : State.ENDED;
+                    ? State.RUNNING
+                    : State.ENDED;
         } catch (ExecutionDoesNotExistException never) {
             return State.ABSENT;
         }
@@ -67,7 +70,8 @@ public final class StepFunctionsLauncher implements BatchLauncher, BatchRuns {
             return;
         }
         try {
-            sfn.stopExecution(b -> b.executionArn(executionArn(batchId, run)).error("openbatch.Sweeper")
+            sfn.stopExecution(b -> b.executionArn(executionArn(batchId, run))
+                    .error("openbatch.Sweeper")
                     .cause("stopped by the sweeper: a new run of the batch replaces it"));
         } catch (ExecutionDoesNotExistException never) {
             // nothing to stop

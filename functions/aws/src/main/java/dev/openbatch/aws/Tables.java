@@ -21,8 +21,9 @@ public final class Tables {
 
     /** Whether a table as described has the sweeper's index. */
     public static boolean hasSweepIndex(TableDescription table) {
-        return table.hasGlobalSecondaryIndexes() && table.globalSecondaryIndexes().stream()
-                .anyMatch(index -> index.indexName().equals(DynamoDbBatchRepository.BY_SWEEP));
+        return table.hasGlobalSecondaryIndexes()
+                && table.globalSecondaryIndexes().stream()
+                        .anyMatch(index -> index.indexName().equals(DynamoDbBatchRepository.BY_SWEEP));
     }
 
     /** Adds the sweeper's index to a batches table made without it. */

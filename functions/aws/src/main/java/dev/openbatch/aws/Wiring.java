@@ -4,7 +4,6 @@ import dev.openbatch.core.Ids;
 import dev.openbatch.core.batches.BatchRepository;
 import dev.openbatch.core.batches.Batches;
 import dev.openbatch.core.capacity.CapacityLeases;
-import dev.openbatch.core.files.FileContentStore;
 import dev.openbatch.core.files.FileRepository;
 import dev.openbatch.core.files.Files;
 import dev.openbatch.core.http.OpenAiApi;
@@ -123,16 +122,29 @@ public final class Wiring {
         if (settings.stateMachineArn() == null) {
             throw new IllegalStateException("environment variable OPENBATCH_STATE_MACHINE_ARN is not set");
         }
-        return new Batches(batches(), files(), jobs, new StepFunctionsLauncher(sfn(), settings.stateMachineArn()),
-                settings.window24h(), ids, clock);
+        return new Batches(
+                batches(),
+                files(),
+                jobs,
+                new StepFunctionsLauncher(sfn(), settings.stateMachineArn()),
+                settings.window24h(),
+                ids,
+                clock);
     }
 
     /** S3-drop submission: registers drops as the API registers uploads and batches. */
     public Ingest ingest() {
-        DropBucket drops = dropBucket().orElseThrow(() ->
-                new IllegalStateException("environment variable OPENBATCH_INGEST_BUCKET is not set"));
-        return new Ingest(drops, filesApi(), batchesApi(), jobs, new DropResults(drops, content()),
-                InputValidator.Limits.OPENAI.maxBytes(), clock);
+        DropBucket drops = dropBucket()
+                .orElseThrow(
+                        () -> new IllegalStateException("environment variable OPENBATCH_INGEST_BUCKET is not set"));
+        return new Ingest(
+                drops,
+                filesApi(),
+                batchesApi(),
+                jobs,
+                new DropResults(drops, content()),
+                InputValidator.Limits.OPENAI.maxBytes(),
+                clock);
     }
 
     private Optional<DropBucket> dropBucket() {
@@ -140,9 +152,12 @@ public final class Wiring {
     }
 
     public ValidateBatch validateBatch() {
-        return new ValidateBatch(batches(), content(),
+        return new ValidateBatch(
+                batches(),
+                content(),
                 new InputValidator(InputValidator.Limits.OPENAI.withChunkLines(settings.chunkLines()), chunks()),
-                settings.mapConcurrency(), clock);
+                settings.mapConcurrency(),
+                clock);
     }
 
     public ApiKeys apiKeys() {
@@ -162,8 +177,12 @@ public final class Wiring {
         }
         // Kept for the sandbox's life: a rotated credential is read with it while chunks run.
         SecretReader secrets = new SecretsManagerSecrets(clients.secretsManager());
-        return new RunChunk(batches(), chunks(), jobs.withSecrets(secrets),
-                chunkRunner(new Credentials(secrets, clock, CREDENTIAL_REREAD)), clock);
+        return new RunChunk(
+                batches(),
+                chunks(),
+                jobs.withSecrets(secrets),
+                chunkRunner(new Credentials(secrets, clock, CREDENTIAL_REREAD)),
+                clock);
     }
 
     /**
@@ -176,26 +195,37 @@ public final class Wiring {
 
     private ChunkRunner chunkRunner(Credentials credentials) {
         Settings.Retries retries = settings.retries();
-        return new ChunkRunner(new InferenceClient(Duration.ofSeconds(10), retries.requestTimeout()), images(),
-                new RetryPolicy(RetryPolicy.DEFAULT.maxAttempts(), retries.requestRetryDelay(),
-                        RetryPolicy.DEFAULT.maxDelay()), clock, credentials, capacity());
+        return new ChunkRunner(
+                new InferenceClient(Duration.ofSeconds(10), retries.requestTimeout()),
+                images(),
+                new RetryPolicy(
+                        RetryPolicy.DEFAULT.maxAttempts(), retries.requestRetryDelay(), RetryPolicy.DEFAULT.maxDelay()),
+                clock,
+                credentials,
+                capacity());
     }
 
     /** This sandbox's leases on the jobs' capacity: in the capacity table, shared by every worker, where there is one. */
     private CapacityLeases capacity() {
         return settings.capacityTable() == null || settings.capacityTable().isBlank()
                 ? CapacityLeases.inProcess(clock)
-                : new CapacityLeases(new DynamoDbCapacityStore(dynamo, settings.capacityTable()), clock,
+                : new CapacityLeases(
+                        new DynamoDbCapacityStore(dynamo, settings.capacityTable()),
+                        clock,
                         CapacityLeases.Policy.DEFAULT);
     }
 
     ImageResolver images() {
         Settings.Images images = settings.images();
         return new ImageResolver(
-                new S3ImageSource(new S3ImageObjects(clients.s3Images()), S3ImageSource.Bucket.parseList(images.buckets())),
-                new WebImageSource(images.trustPem().map(TrustedCertificates::withExtra)
-                        .map(WebImageSource.Options.defaults()::withTls).orElseGet(WebImageSource.Options::defaults)
-                        .withAllowHttp(images.allowHttp()).withTrustedHosts(images.trustedHosts())),
+                new S3ImageSource(
+                        new S3ImageObjects(clients.s3Images()), S3ImageSource.Bucket.parseList(images.buckets())),
+                new WebImageSource(images.trustPem()
+                        .map(TrustedCertificates::withExtra)
+                        .map(WebImageSource.Options.defaults()::withTls)
+                        .orElseGet(WebImageSource.Options::defaults)
+                        .withAllowHttp(images.allowHttp())
+                        .withTrustedHosts(images.trustedHosts())),
                 ImageResolver.Limits.DEFAULT);
     }
 
@@ -207,13 +237,18 @@ public final class Wiring {
         if (settings.stateMachineArn() == null) {
             throw new IllegalStateException("environment variable OPENBATCH_STATE_MACHINE_ARN is not set");
         }
-        return new Sweep(new DynamoDbBatchRepository(dynamo, settings.batchesTable()),
-                new StepFunctionsLauncher(sfn(), settings.stateMachineArn()), finalizeBatch(), bounds, clock);
+        return new Sweep(
+                new DynamoDbBatchRepository(dynamo, settings.batchesTable()),
+                new StepFunctionsLauncher(sfn(), settings.stateMachineArn()),
+                finalizeBatch(),
+                bounds,
+                clock);
     }
 
     /** The finalizer; where S3 drops are on, it also writes a dropped batch's results beside its drop. */
     public FinalizeBatch finalizeBatch() {
-        BatchEnded ended = dropBucket().<BatchEnded>map(drops -> new DropResults(drops, content()))
+        BatchEnded ended = dropBucket()
+                .<BatchEnded>map(drops -> new DropResults(drops, content()))
                 .orElse(BatchEnded.NOTHING);
         return new FinalizeBatch(batches(), files(), content(), chunks(), ids, clock, ended);
     }

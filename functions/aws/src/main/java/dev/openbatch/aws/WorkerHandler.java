@@ -33,7 +33,10 @@ public final class WorkerHandler extends ChunkMessageHandler {
     }
 
     public WorkerHandler(Wiring wiring) {
-        this(wiring.runChunk(), wiring.sfn(), new Redelivery(wiring.sqs(), wiring.retries().chunkRetryDelay()));
+        this(
+                wiring.runChunk(),
+                wiring.sfn(),
+                new Redelivery(wiring.sqs(), wiring.retries().chunkRetryDelay()));
     }
 
     WorkerHandler(RunChunk runChunk, SfnClient sfn, Redelivery redelivery) {
@@ -44,7 +47,10 @@ public final class WorkerHandler extends ChunkMessageHandler {
 
     @Override
     Optional<PartCounts> settle(ChunkMessage message, Context context) throws InterruptedException {
-        RunChunk.Outcome outcome = runChunk.run(message.tenant(), message.batchId(), message.chunk(),
+        RunChunk.Outcome outcome = runChunk.run(
+                message.tenant(),
+                message.batchId(),
+                message.chunk(),
                 () -> Duration.ofMillis(context.getRemainingTimeInMillis()));
         if (!outcome.progressed()) {
             throw new IllegalStateException("chunk " + message.chunk().index() + " of " + message.batchId()
@@ -60,7 +66,9 @@ public final class WorkerHandler extends ChunkMessageHandler {
 
     @Override
     List<SQSEvent.SQSMessage> deferred(List<SQSEvent.SQSMessage> messages) {
-        return messages.stream().filter(m -> !redelivery.again(m, NO_CAPACITY_DELAY)).toList();
+        return messages.stream()
+                .filter(m -> !redelivery.again(m, NO_CAPACITY_DELAY))
+                .toList();
     }
 
     @Override

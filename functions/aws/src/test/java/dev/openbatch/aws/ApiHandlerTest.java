@@ -33,7 +33,8 @@ class ApiHandlerTest {
 
     private static APIGatewayV2HTTPEvent event(String name) throws IOException {
         try (InputStream in = Files.newInputStream(Path.of("../../events/api-gateway", name + ".json"))) {
-            return LambdaEventSerializers.serializerFor(APIGatewayV2HTTPEvent.class, ApiHandlerTest.class.getClassLoader())
+            return LambdaEventSerializers.serializerFor(
+                            APIGatewayV2HTTPEvent.class, ApiHandlerTest.class.getClassLoader())
                     .fromJson(in);
         }
     }
@@ -46,10 +47,13 @@ class ApiHandlerTest {
         assertThat(request.method()).isEqualTo("POST");
         assertThat(request.path()).isEqualTo("/v1/files");
         assertThat(request.tenant()).isEqualTo(ApiHandler.DEFAULT_TENANT);
-        Map<String, Multipart.Part> form = Multipart.parse(request.header("Content-Type").orElseThrow(), request.body());
+        Map<String, Multipart.Part> form =
+                Multipart.parse(request.header("Content-Type").orElseThrow(), request.body());
         assertThat(form.get("purpose").text()).isEqualTo("batch");
         assertThat(form.get("file").filename()).isEqualTo("requests.jsonl");
-        assertThat(form.get("file").text()).startsWith("{\"custom_id\":\"request-1\"").endsWith("}}\n");
+        assertThat(form.get("file").text())
+                .startsWith("{\"custom_id\":\"request-1\"")
+                .endsWith("}}\n");
     }
 
     @Test
@@ -58,7 +62,9 @@ class ApiHandlerTest {
 
         ApiRequest request = received.get();
         assertThat(request.method()).isEqualTo("GET");
-        assertThat(request.query()).containsEntry("limit", "2").containsEntry("purpose", "batch")
+        assertThat(request.query())
+                .containsEntry("limit", "2")
+                .containsEntry("purpose", "batch")
                 .containsEntry("after", "file-abc");
         assertThat(request.tenant()).isEqualTo("tenant-acme");
         assertThat(request.body()).isEmpty();
@@ -109,17 +115,27 @@ class ApiHandlerTest {
 
     @Test
     void settings_failFastOnAMissingVariable_andReadEndpointOverrides() {
-        Map<String, String> env = Map.of("AWS_REGION", "eu-west-1", "OPENBATCH_BUCKET", "b",
-                "OPENBATCH_FILES_TABLE", "f", "OPENBATCH_BATCHES_TABLE", "t", "OPENBATCH_JOBS", "{}",
-                "AWS_ENDPOINT_URL_S3", "http://127.0.0.1:4566");
+        Map<String, String> env = Map.of(
+                "AWS_REGION",
+                "eu-west-1",
+                "OPENBATCH_BUCKET",
+                "b",
+                "OPENBATCH_FILES_TABLE",
+                "f",
+                "OPENBATCH_BATCHES_TABLE",
+                "t",
+                "OPENBATCH_JOBS",
+                "{}",
+                "AWS_ENDPOINT_URL_S3",
+                "http://127.0.0.1:4566");
         Settings settings = Settings.fromEnvironment(env);
-        assertThat(settings.endpoint(Settings.S3)).hasValueSatisfying(u -> assertThat(u.getPort()).isEqualTo(4566));
+        assertThat(settings.endpoint(Settings.S3))
+                .hasValueSatisfying(u -> assertThat(u.getPort()).isEqualTo(4566));
         assertThat(settings.endpoint(Settings.DYNAMODB)).isEmpty();
         assertThat(settings.staticCredentials()).isEmpty();
 
         Map<String, String> missing = new HashMap<>(env);
         missing.remove("OPENBATCH_BUCKET");
-        assertThatThrownBy(() -> Settings.fromEnvironment(missing))
-                .hasMessageContaining("OPENBATCH_BUCKET");
+        assertThatThrownBy(() -> Settings.fromEnvironment(missing)).hasMessageContaining("OPENBATCH_BUCKET");
     }
 }

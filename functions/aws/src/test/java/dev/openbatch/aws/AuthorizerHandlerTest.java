@@ -26,20 +26,22 @@ class AuthorizerHandlerTest {
     private static final String KEY = "sk-openbatch-4f1c2a9e7d3b5a60c8e1f2a3b4c5d6e7";
 
     private final Map<String, ApiKey> issued = new HashMap<>();
-    private final AuthorizerHandler handler = new AuthorizerHandler(
-            new ApiKeys(hash -> Optional.ofNullable(issued.get(hash)), Clock.systemUTC()));
+    private final AuthorizerHandler handler =
+            new AuthorizerHandler(new ApiKeys(hash -> Optional.ofNullable(issued.get(hash)), Clock.systemUTC()));
 
     static APIGatewayV2CustomAuthorizerEvent event() throws IOException {
         try (InputStream in = Files.newInputStream(Path.of("../../events/api-gateway/authorize-request.json"))) {
-            return LambdaEventSerializers.serializerFor(APIGatewayV2CustomAuthorizerEvent.class,
-                    AuthorizerHandlerTest.class.getClassLoader()).fromJson(in);
+            return LambdaEventSerializers.serializerFor(
+                            APIGatewayV2CustomAuthorizerEvent.class, AuthorizerHandlerTest.class.getClassLoader())
+                    .fromJson(in);
         }
     }
 
     /** The response as API Gateway receives it. */
     static JsonNode written(SimpleIAMPolicyResponse response) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        LambdaEventSerializers.serializerFor(SimpleIAMPolicyResponse.class, AuthorizerHandlerTest.class.getClassLoader())
+        LambdaEventSerializers.serializerFor(
+                        SimpleIAMPolicyResponse.class, AuthorizerHandlerTest.class.getClassLoader())
                 .toJson(response, out);
         return Json.MAPPER.readTree(out.toByteArray());
     }

@@ -2,18 +2,17 @@ package dev.openbatch.aws;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.events.SQSBatchResponse;
 import com.amazonaws.services.lambda.runtime.events.SQSEvent;
 import dev.openbatch.core.Json;
 import dev.openbatch.core.capacity.NoCapacity;
-import dev.openbatch.core.pipeline.Chunk;
 import dev.openbatch.core.pipeline.ChunkMessage;
 import dev.openbatch.core.pipeline.PartCounts;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
-import com.amazonaws.services.lambda.runtime.Context;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.services.sfn.SfnClient;
 import software.amazon.awssdk.services.sfn.model.SendTaskSuccessRequest;
@@ -27,7 +26,9 @@ class ChunkMessageHandlerTest {
 
         SQSBatchResponse response = handler.handleRequest(event("no-capacity", "runs"), null);
 
-        assertThat(response.getBatchItemFailures()).as("put off, not failed: no delivery used up").isEmpty();
+        assertThat(response.getBatchItemFailures())
+                .as("put off, not failed: no delivery used up")
+                .isEmpty();
         assertThat(handler.deferred).containsExactly("no-capacity");
         assertThat(handler.failed).isEmpty();
         assertThat(handler.settled).containsExactly("runs");
@@ -39,7 +40,8 @@ class ChunkMessageHandlerTest {
 
         SQSBatchResponse response = handler.handleRequest(event("no-capacity"), null);
 
-        assertThat(response.getBatchItemFailures()).extracting(SQSBatchResponse.BatchItemFailure::getItemIdentifier)
+        assertThat(response.getBatchItemFailures())
+                .extracting(SQSBatchResponse.BatchItemFailure::getItemIdentifier)
                 .containsExactly("no-capacity");
         assertThat(handler.failed).containsExactly("no-capacity");
     }
@@ -81,7 +83,9 @@ class ChunkMessageHandlerTest {
         @Override
         List<SQSEvent.SQSMessage> deferred(List<SQSEvent.SQSMessage> messages) {
             messages.forEach(m -> deferred.add(m.getMessageId()));
-            return messages.stream().filter(m -> notPutOff.contains(m.getMessageId())).toList();
+            return messages.stream()
+                    .filter(m -> notPutOff.contains(m.getMessageId()))
+                    .toList();
         }
 
         @Override
@@ -95,8 +99,15 @@ class ChunkMessageHandlerTest {
         for (String batchId : batchIds) {
             SQSEvent.SQSMessage message = new SQSEvent.SQSMessage();
             message.setMessageId(batchId);
-            message.setBody(Json.writeString(Map.of("tenant", "default", "batch_id", batchId,
-                    "chunk", Map.of("index", 0, "first_request", 1, "lines", 1), "task_token", "t")));
+            message.setBody(Json.writeString(Map.of(
+                    "tenant",
+                    "default",
+                    "batch_id",
+                    batchId,
+                    "chunk",
+                    Map.of("index", 0, "first_request", 1, "lines", 1),
+                    "task_token",
+                    "t")));
             records.add(message);
         }
         SQSEvent event = new SQSEvent();

@@ -41,8 +41,13 @@ class IngestHandlerTest {
     void objectCreated_isSubmittedAsTheNoticeOfThatObjectVersion_andAnswersTheOutcome() throws IOException {
         JsonNode answer = handle(sample());
 
-        assertThat(received).containsExactly(new DropNotice("openbatch-ingest", "incoming/job-local/requests.jsonl",
-                "IYV3p45BT0ac8hjHg1houSdS1a.Mro8e", "b1946ac92492d2347c6235b4d2611184", 5));
+        assertThat(received)
+                .containsExactly(new DropNotice(
+                        "openbatch-ingest",
+                        "incoming/job-local/requests.jsonl",
+                        "IYV3p45BT0ac8hjHg1houSdS1a.Mro8e",
+                        "b1946ac92492d2347c6235b4d2611184",
+                        5));
         assertThat(answer.get("outcome").asText()).isEqualTo("created");
         assertThat(answer.get("batch_id").asText()).isEqualTo("batch_x");
         assertThat(answer.has("reason")).isFalse();
@@ -73,8 +78,17 @@ class IngestHandlerTest {
 
     @Test
     void settings_readTheIngestBucket_absentMeaningNoDrops() {
-        Map<String, String> env = Map.of("AWS_REGION", "eu-west-1", "OPENBATCH_BUCKET", "b",
-                "OPENBATCH_FILES_TABLE", "f", "OPENBATCH_BATCHES_TABLE", "t", "OPENBATCH_JOBS", "{}");
+        Map<String, String> env = Map.of(
+                "AWS_REGION",
+                "eu-west-1",
+                "OPENBATCH_BUCKET",
+                "b",
+                "OPENBATCH_FILES_TABLE",
+                "f",
+                "OPENBATCH_BATCHES_TABLE",
+                "t",
+                "OPENBATCH_JOBS",
+                "{}");
         assertThat(Settings.fromEnvironment(env).ingestBucket()).isEmpty();
         Map<String, String> withDrops = new HashMap<>(env);
         withDrops.put("OPENBATCH_INGEST_BUCKET", "drops");

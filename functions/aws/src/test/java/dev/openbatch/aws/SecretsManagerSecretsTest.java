@@ -47,18 +47,36 @@ class SecretsManagerSecretsTest {
             JsonNode request = Json.MAPPER.readTree(exchange.getRequestBody());
             requests.add(request);
             boolean known = ARN.equals(request.path("SecretId").asText());
-            byte[] body = Json.write(known
-                    ? Map.of("ARN", ARN, "Name", "gpu-key", "SecretString", secretString, "VersionId", "v1")
-                    : Map.of("__type", "ResourceNotFoundException", "message", "Secrets Manager can't find the specified secret."));
+            byte[] body = Json.write(
+                    known
+                            ? Map.of("ARN", ARN, "Name", "gpu-key", "SecretString", secretString, "VersionId", "v1")
+                            : Map.of(
+                                    "__type",
+                                    "ResourceNotFoundException",
+                                    "message",
+                                    "Secrets Manager can't find the specified secret."));
             exchange.getResponseHeaders().add("Content-Type", "application/x-amz-json-1.1");
             exchange.sendResponseHeaders(known ? 200 : 400, body.length);
             exchange.getResponseBody().write(body);
             exchange.close();
         });
         server.start();
-        Settings settings = new Settings("us-east-1", "b", "f", "t", "{}", null, 500, 10, Duration.ofHours(24),
-                Map.of(Settings.SECRETS_MANAGER, URI.create("http://127.0.0.1:" + server.getAddress().getPort())),
-                Optional.of(new String[] {"id", "secret"}), Settings.Images.NONE, Optional.empty());
+        Settings settings = new Settings(
+                "us-east-1",
+                "b",
+                "f",
+                "t",
+                "{}",
+                null,
+                500,
+                10,
+                Duration.ofHours(24),
+                Map.of(
+                        Settings.SECRETS_MANAGER,
+                        URI.create("http://127.0.0.1:" + server.getAddress().getPort())),
+                Optional.of(new String[] {"id", "secret"}),
+                Settings.Images.NONE,
+                Optional.empty());
         client = new AwsClients(settings).secretsManager();
     }
 
@@ -88,7 +106,9 @@ class SecretsManagerSecretsTest {
         Job job = JobCatalog.fromJson("""
                 {"jobs": [{"id": "job-gpu", "base_url": "https://gpu/v1",
                            "auth": {"header": "Authorization", "secret_arn": "%s"}}]}""".formatted(ARN))
-                .withSecrets(secrets).find("job-gpu").orElseThrow();
+                .withSecrets(secrets)
+                .find("job-gpu")
+                .orElseThrow();
         Credentials credentials = new Credentials(secrets, Clock.systemUTC(), Duration.ofSeconds(10));
         secretString = "Bearer sk-rotated";
 
@@ -103,8 +123,7 @@ class SecretsManagerSecretsTest {
     void aCatalogsSecrets_readThroughTheAdapter_becomeTheHeadersValue() {
         JobCatalog jobs = JobCatalog.fromJson("""
                 {"jobs": [{"id": "job-gpu", "base_url": "https://gpu/v1",
-                           "auth": {"header": "Authorization", "secret_arn": "%s"}}]}""".formatted(ARN))
-                .withSecrets(new SecretsManagerSecrets(client));
+                           "auth": {"header": "Authorization", "secret_arn": "%s"}}]}""".formatted(ARN)).withSecrets(new SecretsManagerSecrets(client));
 
         assertThat(jobs.find("job-gpu").orElseThrow().auth().value()).isEqualTo("Bearer sk-gpu");
     }
@@ -113,11 +132,23 @@ class SecretsManagerSecretsTest {
     void theWorkersWiring_readsTheJobsSecretsOnce_andNoOtherFunctionReadsThem() {
         String jobs = """
                 {"jobs": [{"id": "job-a", "base_url": "https://a/v1", "auth": {"header": "Authorization", "secret_arn": "%1$s"}},
-                          {"id": "job-b", "base_url": "https://b/v1", "auth": {"header": "X-Key", "secret_arn": "%1$s"}}]}"""
-                .formatted(ARN);
-        Wiring wiring = new Wiring(new Settings("us-east-1", "b", "f", "t", jobs, null, 500, 10, Duration.ofHours(24),
-                Map.of(Settings.SECRETS_MANAGER, URI.create("http://127.0.0.1:" + server.getAddress().getPort())),
-                Optional.of(new String[] {"id", "secret"}), Settings.Images.NONE, Optional.empty()));
+                          {"id": "job-b", "base_url": "https://b/v1", "auth": {"header": "X-Key", "secret_arn": "%1$s"}}]}""".formatted(ARN);
+        Wiring wiring = new Wiring(new Settings(
+                "us-east-1",
+                "b",
+                "f",
+                "t",
+                jobs,
+                null,
+                500,
+                10,
+                Duration.ofHours(24),
+                Map.of(
+                        Settings.SECRETS_MANAGER,
+                        URI.create("http://127.0.0.1:" + server.getAddress().getPort())),
+                Optional.of(new String[] {"id", "secret"}),
+                Settings.Images.NONE,
+                Optional.empty()));
 
         wiring.validateBatch();
         wiring.finalizeBatch();

@@ -24,13 +24,15 @@ class SweeperHandlerTest {
 
     @Test
     void aScheduledEvent_runsOneSweep_andAnswersWhatItDid() throws Exception {
-        Batch crashed = Batch.validating("batch_crashed", "/v1/chat/completions", "file-in", "24h", 0, 86_400L, null,
-                "job-a");
+        Batch crashed =
+                Batch.validating("batch_crashed", "/v1/chat/completions", "file-in", "24h", 0, 86_400L, null, "job-a");
         List<String> started = new ArrayList<>();
         SweepIndex index = new SweepIndex() {
             @Override
             public List<Entry> due(String status, long sinceAtMost, int limit) {
-                return status.equals(Batch.Status.VALIDATING) ? List.of(new Entry("tenant-a", crashed, 0, 0, 0, 0)) : List.of();
+                return status.equals(Batch.Status.VALIDATING)
+                        ? List.of(new Entry("tenant-a", crashed, 0, 0, 0, 0))
+                        : List.of();
             }
 
             @Override
@@ -52,12 +54,14 @@ class SweeperHandlerTest {
             @Override
             public void stop(String batchId, int run) {}
         };
-        SweeperHandler handler = new SweeperHandler(new Sweep(index, runs, null, Sweep.Bounds.DEFAULT,
-                Clock.fixed(Instant.ofEpochSecond(3600), ZoneOffset.UTC)));
+        SweeperHandler handler = new SweeperHandler(new Sweep(
+                index, runs, null, Sweep.Bounds.DEFAULT, Clock.fixed(Instant.ofEpochSecond(3600), ZoneOffset.UTC)));
         ByteArrayOutputStream out = new ByteArrayOutputStream();
 
-        handler.handleRequest(new ByteArrayInputStream(Files.readAllBytes(
-                Path.of("../../events/eventbridge/scheduled-event.json"))), out, null);
+        handler.handleRequest(
+                new ByteArrayInputStream(Files.readAllBytes(Path.of("../../events/eventbridge/scheduled-event.json"))),
+                out,
+                null);
 
         assertThat(started).containsExactly("tenant-a/batch_crashed#0");
         JsonNode report = Json.MAPPER.readTree(out.toByteArray());

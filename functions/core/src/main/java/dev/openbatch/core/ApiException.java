@@ -36,11 +36,19 @@ public final class ApiException extends RuntimeException {
      */
     public static ApiException unauthorized(Decision.Reason reason) {
         return reason == Decision.Reason.MISSING
-                ? new ApiException(401, INVALID_REQUEST, "You didn't provide an API key. You need to provide your API"
-                        + " key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
-                        null, null)
-                : new ApiException(401, INVALID_REQUEST, "Incorrect API key provided. Ask your openbatch operator"
-                        + " for a key.", null, "invalid_api_key");
+                ? new ApiException(
+                        401,
+                        INVALID_REQUEST,
+                        "You didn't provide an API key. You need to provide your API"
+                                + " key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+                        null,
+                        null)
+                : new ApiException(
+                        401,
+                        INVALID_REQUEST,
+                        "Incorrect API key provided. Ask your openbatch operator" + " for a key.",
+                        null,
+                        "invalid_api_key");
     }
 
     public static ApiException missing(String param) {

@@ -18,8 +18,7 @@ import java.time.Instant;
  */
 public final class Ids {
 
-    private static final char[] DIGITS =
-            "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".toCharArray();
+    private static final char[] DIGITS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".toCharArray();
     private static final int TIME_DIGITS = 8;
     private static final int RANDOM_DIGITS = 16;
 

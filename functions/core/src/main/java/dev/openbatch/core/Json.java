@@ -42,15 +42,21 @@ public final class Json {
         if (value == null || value.isNull()) {
             return "null";
         }
-        return value.isTextual() ? "a string" : value.isIntegralNumber() ? "an integer" : value.isNumber()
-                ? "a decimal" : value.isBoolean() ? "a boolean" : value.isArray() ? "an array" : "an object";
+        return value.isTextual()
+                ? "a string"
+                : value.isIntegralNumber()
+                        ? "an integer"
+                        : value.isNumber()
+                                ? "a decimal"
+                                : value.isBoolean() ? "a boolean" : value.isArray() ? "an array" : "an object";
     }
 
     public static byte[] write(Object value) {
         try {
             return MAPPER.writeValueAsBytes(value);
         } catch (JsonProcessingException e) {
-            throw new IllegalStateException("cannot serialise " + value.getClass().getSimpleName(), e);
+            throw new IllegalStateException(
+                    "cannot serialise " + value.getClass().getSimpleName(), e);
         }
     }
 
@@ -58,7 +64,8 @@ public final class Json {
         try {
             return MAPPER.writeValueAsString(value);
         } catch (JsonProcessingException e) {
-            throw new IllegalStateException("cannot serialise " + value.getClass().getSimpleName(), e);
+            throw new IllegalStateException(
+                    "cannot serialise " + value.getClass().getSimpleName(), e);
         }
     }
 }

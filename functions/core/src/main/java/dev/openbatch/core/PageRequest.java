@@ -13,8 +13,10 @@ public record PageRequest(String after, int limit, boolean descending) {
     public static int limit(Integer requested, int byDefault, int max) {
         int size = requested == null ? byDefault : requested;
         if (size < 1 || size > max) {
-            throw ApiException.invalid("Invalid 'limit': expected an integer between 1 and " + max
-                    + ", but got " + size + " instead.", "limit", "invalid_value");
+            throw ApiException.invalid(
+                    "Invalid 'limit': expected an integer between 1 and " + max + ", but got " + size + " instead.",
+                    "limit",
+                    "invalid_value");
         }
         return size;
     }

@@ -15,8 +15,12 @@ class CoreHasNoAwsDependencyTest {
                 .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
                 .importPackages("dev.openbatch.core");
 
-        noClasses().that().resideInAPackage("dev.openbatch.core..")
-                .should().dependOnClassesThat().resideInAnyPackage("software.amazon..", "com.amazonaws..")
+        noClasses()
+                .that()
+                .resideInAPackage("dev.openbatch.core..")
+                .should()
+                .dependOnClassesThat()
+                .resideInAnyPackage("software.amazon..", "com.amazonaws..")
                 .because("the core is the domain; S3, DynamoDB, SQS and Lambda live in adapters")
                 .check(core);
     }

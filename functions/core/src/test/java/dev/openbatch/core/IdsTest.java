@@ -38,9 +38,12 @@ class IdsTest {
         assertThat(Ids.batchOf(at, "s3://b/k#etag:1")).isEqualTo(batch).matches("batch_[0-9A-Za-z]{24}");
         assertThat(Ids.batchOf(at, "s3://b/k#etag:2")).isNotEqualTo(batch);
         assertThat(Ids.batchOf(at.plusSeconds(1), "s3://b/k#etag:1")).isNotEqualTo(batch);
-        assertThat(Ids.fileOf(at, "s3://b/k#etag:1")).matches("file-[0-9A-Za-z]{24}")
+        assertThat(Ids.fileOf(at, "s3://b/k#etag:1"))
+                .matches("file-[0-9A-Za-z]{24}")
                 .isNotEqualTo("file-" + batch.substring("batch_".length()));
-        assertThat(List.of(Ids.batchOf(at.minusMillis(1), "z"), batch, Ids.batchOf(at.plusMillis(1), "a"))).isSorted();
-        assertThat(batch).startsWith(new Ids(Clock.fixed(at, ZoneOffset.UTC)).batch().substring(0, 14));
+        assertThat(List.of(Ids.batchOf(at.minusMillis(1), "z"), batch, Ids.batchOf(at.plusMillis(1), "a")))
+                .isSorted();
+        assertThat(batch)
+                .startsWith(new Ids(Clock.fixed(at, ZoneOffset.UTC)).batch().substring(0, 14));
     }
 }

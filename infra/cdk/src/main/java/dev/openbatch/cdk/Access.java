@@ -31,9 +31,14 @@ import software.amazon.awscdk.services.stepfunctions.StateMachine;
  * @param secretArns   the jobs' secrets
  * @param imageBuckets the image buckets as configured, {@code bucket} or {@code bucket:account}
  */
-record Access(Map<Permissions.Bucket, IBucket> buckets, Map<Permissions.Table, ITable> tables,
-              Map<Permissions.Queue, IQueue> queues, StateMachine stateMachine,
-              Map<Permissions.Role, IFunction> functions, Collection<String> secretArns, List<String> imageBuckets) {
+record Access(
+        Map<Permissions.Bucket, IBucket> buckets,
+        Map<Permissions.Table, ITable> tables,
+        Map<Permissions.Queue, IQueue> queues,
+        StateMachine stateMachine,
+        Map<Permissions.Role, IFunction> functions,
+        Collection<String> secretArns,
+        List<String> imageBuckets) {
 
     /** Grants a role what the declaration allows it. */
     void grant(IGrantable grantee, List<Permissions.Statement> statements) {
@@ -50,15 +55,23 @@ record Access(Map<Permissions.Bucket, IBucket> buckets, Map<Permissions.Table, I
                 allow(grantee, actions, bucket.arnForObjects(objects.keys()));
                 keyActions(grantee, bucket, actions);
             }
-            case Resource.WholeBucket whole -> allow(grantee, actions, buckets.get(whole.bucket()).getBucketArn());
-            case Resource.Items items -> allow(grantee, actions, tables.get(items.table()).getTableArn());
+            case Resource.WholeBucket whole ->
+                allow(grantee, actions, buckets.get(whole.bucket()).getBucketArn());
+            case Resource.Items items ->
+                allow(grantee, actions, tables.get(items.table()).getTableArn());
             case Resource.Index index ->
-                    allow(grantee, actions, tables.get(index.table()).getTableArn() + "/index/" + index.index());
-            case Resource.MessageQueue queue -> allow(grantee, actions, queues.get(queue.queue()).getQueueArn());
+                allow(grantee, actions, tables.get(index.table()).getTableArn() + "/index/" + index.index());
+            case Resource.MessageQueue queue ->
+                allow(grantee, actions, queues.get(queue.queue()).getQueueArn());
             case Resource.StateMachine ignored -> allow(grantee, actions, stateMachine.getStateMachineArn());
-            case Resource.Executions ignored -> allow(grantee, actions, "arn:" + Aws.PARTITION + ":states:" + Aws.REGION
-                    + ":" + Aws.ACCOUNT_ID + ":execution:" + stateMachine.getStateMachineName() + ":*");
-            case Resource.Function function -> allow(grantee, actions, functions.get(function.function()).getFunctionArn());
+            case Resource.Executions ignored ->
+                allow(
+                        grantee,
+                        actions,
+                        "arn:" + Aws.PARTITION + ":states:" + Aws.REGION + ":" + Aws.ACCOUNT_ID + ":execution:"
+                                + stateMachine.getStateMachineName() + ":*");
+            case Resource.Function function ->
+                allow(grantee, actions, functions.get(function.function()).getFunctionArn());
             case Resource.JobSecrets ignored -> secretArns.forEach(arn -> allow(grantee, actions, arn));
             case Resource.ImageObjects ignored -> imageBuckets.forEach(b -> imageRead(grantee, actions, b, "/*"));
             case Resource.ImageBuckets ignored -> imageBuckets.forEach(b -> imageRead(grantee, actions, b, ""));
@@ -99,12 +112,13 @@ record Access(Map<Permissions.Bucket, IBucket> buckets, Map<Permissions.Table, I
      */
     private static void imageRead(IGrantable grantee, List<String> actions, String configured, String suffix) {
         Permissions.ImageBucket bucket = Permissions.ImageBucket.parse(configured);
-        Map<String, Object> owner = bucket.owner() == null ? null
-                : Map.of("StringEquals", Map.of("s3:ResourceAccount", bucket.owner()));
-        grantee.getGrantPrincipal().addToPrincipalPolicy(PolicyStatement.Builder.create()
-                .actions(actions)
-                .resources(List.of("arn:" + Aws.PARTITION + ":s3:::" + bucket.name() + suffix))
-                .conditions(owner)
-                .build());
+        Map<String, Object> owner =
+                bucket.owner() == null ? null : Map.of("StringEquals", Map.of("s3:ResourceAccount", bucket.owner()));
+        grantee.getGrantPrincipal()
+                .addToPrincipalPolicy(PolicyStatement.Builder.create()
+                        .actions(actions)
+                        .resources(List.of("arn:" + Aws.PARTITION + ":s3:::" + bucket.name() + suffix))
+                        .conditions(owner)
+                        .build());
     }
 }

@@ -1,7 +1,6 @@
 package dev.openbatch.cdk;
 
 import dev.openbatch.deployment.DeploymentConfig;
-
 import java.nio.file.Path;
 import software.amazon.awscdk.App;
 import software.amazon.awscdk.Environment;
@@ -30,9 +29,16 @@ public final class OpenBatchApp {
     static OpenBatchStack stack(App app, DeploymentConfig config) {
         String account = config.account() != null ? config.account() : System.getenv("CDK_DEFAULT_ACCOUNT");
         String region = config.region() != null ? config.region() : System.getenv("CDK_DEFAULT_REGION");
-        return new OpenBatchStack(app, config.stackName(), StackProps.builder()
-                .description("openbatch: OpenAI-compatible batch inference on AWS serverless")
-                .env(Environment.builder().account(account).region(region).build())
-                .build(), config);
+        return new OpenBatchStack(
+                app,
+                config.stackName(),
+                StackProps.builder()
+                        .description("openbatch: OpenAI-compatible batch inference on AWS serverless")
+                        .env(Environment.builder()
+                                .account(account)
+                                .region(region)
+                                .build())
+                        .build(),
+                config);
     }
 }

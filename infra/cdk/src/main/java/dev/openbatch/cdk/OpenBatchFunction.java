@@ -44,8 +44,13 @@ final class OpenBatchFunction extends Construct {
      * @param environment its environment
      * @param snapStart   restore from a snapshot of its initialised version: for the request path
      */
-    record Spec(String handler, String description, int memoryMb, Duration timeout, Map<String, String> environment,
-                boolean snapStart) {}
+    record Spec(
+            String handler,
+            String description,
+            int memoryMb,
+            Duration timeout,
+            Map<String, String> environment,
+            boolean snapStart) {}
 
     /** Network placement, for a function that must reach private endpoints. */
     record Placement(IVpc vpc, List<ISubnet> subnets, List<ISecurityGroup> securityGroups) {}
@@ -64,7 +69,9 @@ final class OpenBatchFunction extends Construct {
                 .assumedBy(new ServicePrincipal("lambda.amazonaws.com"))
                 .description("openbatch " + spec.handler() + ": only what it uses")
                 .build();
-        logGroup = LogGroup.Builder.create(this, "Logs").removalPolicy(shared.logRemoval()).build();
+        logGroup = LogGroup.Builder.create(this, "Logs")
+                .removalPolicy(shared.logRemoval())
+                .build();
         // Any of CloudWatch's periods, checked by DeploymentConfig; the L2 names only some of them.
         ((CfnLogGroup) logGroup.getNode().getDefaultChild()).setRetentionInDays(shared.logRetentionDays());
         logGroup.grantWrite(role);
@@ -84,13 +91,17 @@ final class OpenBatchFunction extends Construct {
                 // role: X-Ray's API has no resource to name.
                 .tracing(shared.tracing() ? Tracing.ACTIVE : Tracing.DISABLED)
                 // A replaced version is deleted: nothing invokes it once the alias has moved on.
-                .currentVersionOptions(VersionOptions.builder().removalPolicy(RemovalPolicy.DESTROY).build());
+                .currentVersionOptions(VersionOptions.builder()
+                        .removalPolicy(RemovalPolicy.DESTROY)
+                        .build());
         if (spec.snapStart()) {
             builder.snapStart(SnapStartConf.ON_PUBLISHED_VERSIONS);
         }
         if (placement != null) {
             builder.vpc(placement.vpc())
-                    .vpcSubnets(SubnetSelection.builder().subnets(placement.subnets()).build());
+                    .vpcSubnets(SubnetSelection.builder()
+                            .subnets(placement.subnets())
+                            .build());
             if (!placement.securityGroups().isEmpty()) {
                 builder.securityGroups(placement.securityGroups());
             }
@@ -99,18 +110,28 @@ final class OpenBatchFunction extends Construct {
             // others against any resource when it creates the function (AWSLambdaVPCAccessExecutionRole
             // grants exactly these, also on "*").
             role.addToPrincipalPolicy(PolicyStatement.Builder.create()
-                    .actions(List.of("ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces",
-                            "ec2:DescribeSubnets", "ec2:DeleteNetworkInterface",
-                            "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"))
+                    .actions(List.of(
+                            "ec2:CreateNetworkInterface",
+                            "ec2:DescribeNetworkInterfaces",
+                            "ec2:DescribeSubnets",
+                            "ec2:DeleteNetworkInterface",
+                            "ec2:AssignPrivateIpAddresses",
+                            "ec2:UnassignPrivateIpAddresses"))
                     .resources(List.of("*"))
                     .build());
         }
         function = builder.build();
         if (spec.snapStart()) {
-            ((OpenBatchStack) Stack.of(this)).acknowledge(function, "@aws-cdk/aws-lambda:snapStartRequirePublish",
-                    "the function is only invoked through its alias, on the version published below");
+            ((OpenBatchStack) Stack.of(this))
+                    .acknowledge(
+                            function,
+                            "@aws-cdk/aws-lambda:snapStartRequirePublish",
+                            "the function is only invoked through its alias, on the version published below");
         }
-        alias = Alias.Builder.create(this, "Alias").aliasName(ALIAS).version(function.getCurrentVersion()).build();
+        alias = Alias.Builder.create(this, "Alias")
+                .aliasName(ALIAS)
+                .version(function.getCurrentVersion())
+                .build();
     }
 
     Role role() {

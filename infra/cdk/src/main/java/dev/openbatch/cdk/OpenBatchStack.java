@@ -2,9 +2,8 @@ package dev.openbatch.cdk;
 
 import dev.openbatch.deployment.CloudLimits;
 import dev.openbatch.deployment.DeploymentConfig;
-import dev.openbatch.deployment.Permissions;
 import dev.openbatch.deployment.FunctionTimeouts;
-
+import dev.openbatch.deployment.Permissions;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -90,7 +89,6 @@ public final class OpenBatchStack extends Stack {
     /** How long the dead-letter consumer may take: it writes one part and answers one task. */
     static final int DEAD_LETTER_TIMEOUT_SECONDS = FunctionTimeouts.DEAD_LETTER_SECONDS;
 
-
     /** Where the build puts the functions' Lambda zip, from infra/cdk, where the CDK runs. */
     public static final Path FUNCTIONS_ZIP = Path.of("../../functions/aws/target/openbatch-functions.zip");
     /** The one orchestration definition. */
@@ -112,6 +110,7 @@ public final class OpenBatchStack extends Stack {
 
     /** The CDK warnings this stack acknowledges, each with its reason. */
     private final Map<String, String> acknowledged = new TreeMap<>();
+
     private final StateMachine stateMachine;
 
     public OpenBatchStack(Construct scope, String id, StackProps props, DeploymentConfig config) {
@@ -119,28 +118,48 @@ public final class OpenBatchStack extends Stack {
         RemovalPolicy dataRemoval = config.retainData() ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
 
         // ---- storage ---------------------------------------------------------------------------
-        Key dataKey = config.kms() ? Key.Builder.create(this, "DataKey")
-                .description("openbatch: the data and ingest buckets")
-                .enableKeyRotation(true)
-                .removalPolicy(dataRemoval)
-                .build() : null;
-        Bucket dataBucket = bucket("DataBucket", dataKey, dataRemoval, List.of(
-                LifecycleRule.builder().id("intermediate-objects").prefix("batches/")
-                        .expiration(Duration.days(config.intermediateExpiryDays())).build(),
-                // An upload expires an hour after it is created (as OpenAI's): parts left a day are abandoned.
-                LifecycleRule.builder().id("abandoned-upload-parts").prefix("uploads/")
-                        .expiration(Duration.days(1)).build(),
-                LifecycleRule.builder().id("incomplete-uploads")
-                        .abortIncompleteMultipartUploadAfter(Duration.days(7)).build()));
-        Bucket ingestBucket = bucket("IngestBucket", dataKey, dataRemoval, List.of(
-                LifecycleRule.builder().id("incomplete-uploads")
-                        .abortIncompleteMultipartUploadAfter(Duration.days(7)).build()));
+        Key dataKey = config.kms()
+                ? Key.Builder.create(this, "DataKey")
+                        .description("openbatch: the data and ingest buckets")
+                        .enableKeyRotation(true)
+                        .removalPolicy(dataRemoval)
+                        .build()
+                : null;
+        Bucket dataBucket = bucket(
+                "DataBucket",
+                dataKey,
+                dataRemoval,
+                List.of(
+                        LifecycleRule.builder()
+                                .id("intermediate-objects")
+                                .prefix("batches/")
+                                .expiration(Duration.days(config.intermediateExpiryDays()))
+                                .build(),
+                        // An upload expires an hour after it is created (as OpenAI's): parts left a day are abandoned.
+                        LifecycleRule.builder()
+                                .id("abandoned-upload-parts")
+                                .prefix("uploads/")
+                                .expiration(Duration.days(1))
+                                .build(),
+                        LifecycleRule.builder()
+                                .id("incomplete-uploads")
+                                .abortIncompleteMultipartUploadAfter(Duration.days(7))
+                                .build()));
+        Bucket ingestBucket = bucket(
+                "IngestBucket",
+                dataKey,
+                dataRemoval,
+                List.of(LifecycleRule.builder()
+                        .id("incomplete-uploads")
+                        .abortIncompleteMultipartUploadAfter(Duration.days(7))
+                        .build()));
         // Object-created events to EventBridge, set on the bucket itself: the CDK's eventBridgeEnabled
         // would add a custom resource whose role may put notifications on every bucket ("*").
-        ((CfnBucket) ingestBucket.getNode().getDefaultChild()).setNotificationConfiguration(
-                CfnBucket.NotificationConfigurationProperty.builder()
+        ((CfnBucket) ingestBucket.getNode().getDefaultChild())
+                .setNotificationConfiguration(CfnBucket.NotificationConfigurationProperty.builder()
                         .eventBridgeConfiguration(CfnBucket.EventBridgeConfigurationProperty.builder()
-                                .eventBridgeEnabled(true).build())
+                                .eventBridgeEnabled(true)
+                                .build())
                         .build());
 
         // An upload past its expires_at (an hour after its creation), or a file with an expiry, is gone:
@@ -149,12 +168,21 @@ public final class OpenBatchStack extends Stack {
         Table batchesTable = ownedRecords("BatchesTable", dataRemoval, null);
         batchesTable.addGlobalSecondaryIndex(GlobalSecondaryIndexProps.builder()
                 .indexName(BY_SWEEP)
-                .partitionKey(Attribute.builder().name("sweep_status").type(AttributeType.STRING).build())
-                .sortKey(Attribute.builder().name("sweep_since").type(AttributeType.NUMBER).build())
+                .partitionKey(Attribute.builder()
+                        .name("sweep_status")
+                        .type(AttributeType.STRING)
+                        .build())
+                .sortKey(Attribute.builder()
+                        .name("sweep_since")
+                        .type(AttributeType.NUMBER)
+                        .build())
                 .projectionType(ProjectionType.ALL)
                 .build());
         Table keysTable = Table.Builder.create(this, "KeysTable")
-                .partitionKey(Attribute.builder().name("key_hash").type(AttributeType.STRING).build())
+                .partitionKey(Attribute.builder()
+                        .name("key_hash")
+                        .type(AttributeType.STRING)
+                        .build())
                 .billingMode(BillingMode.PAY_PER_REQUEST)
                 .pointInTimeRecoverySpecification(pointInTimeRecovery())
                 .deletionProtection(config.retainData())
@@ -163,7 +191,10 @@ public final class OpenBatchStack extends Stack {
         // A record per job: each worker's lease on the job's endpoint, which keeps the job's concurrency
         // across all workers (see DynamoDbCapacityStore in functions/aws). Leases last seconds: no backups.
         Table capacityTable = Table.Builder.create(this, "CapacityTable")
-                .partitionKey(Attribute.builder().name("job_id").type(AttributeType.STRING).build())
+                .partitionKey(Attribute.builder()
+                        .name("job_id")
+                        .type(AttributeType.STRING)
+                        .build())
                 .billingMode(BillingMode.PAY_PER_REQUEST)
                 .deletionProtection(config.retainData())
                 .removalPolicy(dataRemoval)
@@ -175,8 +206,14 @@ public final class OpenBatchStack extends Stack {
         Duration workerTimeout = Duration.seconds(config.worker().timeoutSeconds());
         // Six times the worker's timeout, as AWS advises for an SQS event source: a message a worker
         // still holds is not handed to another, even across the event source's own retries.
-        Queue chunkQueue = queue("ChunkQueue", Duration.seconds(CloudLimits.chunkVisibilitySeconds(config.worker().timeoutSeconds())),
-                DeadLetterQueue.builder().queue(chunkDeadLetters).maxReceiveCount(MAX_RECEIVES).build());
+        Queue chunkQueue = queue(
+                "ChunkQueue",
+                Duration.seconds(
+                        CloudLimits.chunkVisibilitySeconds(config.worker().timeoutSeconds())),
+                DeadLetterQueue.builder()
+                        .queue(chunkDeadLetters)
+                        .maxReceiveCount(MAX_RECEIVES)
+                        .build());
         Queue ingestDeadLetters = queue("IngestDeadLetterQueue", Duration.seconds(30), null);
 
         // ---- functions -------------------------------------------------------------------------
@@ -184,8 +221,8 @@ public final class OpenBatchStack extends Stack {
             throw new IllegalStateException("the functions' Lambda zip is not built: " + FUNCTIONS_ZIP.toAbsolutePath()
                     + " (build the reactor first, e.g. mvn -pl infra/cdk -am package)");
         }
-        OpenBatchFunction.Shared shared = new OpenBatchFunction.Shared(Code.fromAsset(FUNCTIONS_ZIP.toString()),
-                config.tracing(), config.logRetentionDays(), dataRemoval);
+        OpenBatchFunction.Shared shared = new OpenBatchFunction.Shared(
+                Code.fromAsset(FUNCTIONS_ZIP.toString()), config.tracing(), config.logRetentionDays(), dataRemoval);
         Map<String, String> common = new HashMap<>(Map.of(
                 "OPENBATCH_BUCKET", dataBucket.getBucketName(),
                 "OPENBATCH_FILES_TABLE", filesTable.getTableName(),
@@ -194,18 +231,37 @@ public final class OpenBatchStack extends Stack {
                 "OPENBATCH_CHUNK_LINES", Integer.toString(config.chunkLines()),
                 "OPENBATCH_MAP_CONCURRENCY", Integer.toString(config.mapConcurrency())));
 
-        OpenBatchFunction validate = new OpenBatchFunction(this, "ValidateFunction", shared, new OpenBatchFunction.Spec(
-                "ValidateHandler", "openbatch: check a batch's input and cut it into chunks",
-                config.memoryMb(), Duration.seconds(FunctionTimeouts.VALIDATE_SECONDS), common, false), null);
+        OpenBatchFunction validate = new OpenBatchFunction(
+                this,
+                "ValidateFunction",
+                shared,
+                new OpenBatchFunction.Spec(
+                        "ValidateHandler",
+                        "openbatch: check a batch's input and cut it into chunks",
+                        config.memoryMb(),
+                        Duration.seconds(FunctionTimeouts.VALIDATE_SECONDS),
+                        common,
+                        false),
+                null);
 
         Map<String, String> finalizeEnvironment = with(common, "OPENBATCH_INGEST_BUCKET", ingestBucket.getBucketName());
-        OpenBatchFunction finalize = new OpenBatchFunction(this, "FinalizeFunction", shared, new OpenBatchFunction.Spec(
-                "FinalizeHandler", "openbatch: join the chunks' parts into the output and error files",
-                config.memoryMb(), Duration.seconds(FunctionTimeouts.FINALIZE_SECONDS), finalizeEnvironment, false),
+        OpenBatchFunction finalize = new OpenBatchFunction(
+                this,
+                "FinalizeFunction",
+                shared,
+                new OpenBatchFunction.Spec(
+                        "FinalizeHandler",
+                        "openbatch: join the chunks' parts into the output and error files",
+                        config.memoryMb(),
+                        Duration.seconds(FunctionTimeouts.FINALIZE_SECONDS),
+                        finalizeEnvironment,
+                        false),
                 null);
 
         // ---- the state machine -----------------------------------------------------------------
-        LogGroup stateMachineLogs = LogGroup.Builder.create(this, "StateMachineLogs").removalPolicy(dataRemoval).build();
+        LogGroup stateMachineLogs = LogGroup.Builder.create(this, "StateMachineLogs")
+                .removalPolicy(dataRemoval)
+                .build();
         ((CfnLogGroup) stateMachineLogs.getNode().getDefaultChild()).setRetentionInDays(config.logRetentionDays());
         stateMachine = StateMachine.Builder.create(this, "BatchStateMachine")
                 .stateMachineType(StateMachineType.STANDARD)
@@ -216,16 +272,21 @@ public final class OpenBatchStack extends Stack {
                         "ChunkQueueUrl", chunkQueue.getQueueUrl()))
                 // Logging to CloudWatch adds the log-delivery actions (logs:CreateLogDelivery and its kin)
                 // on "*" to the state machine's role: that API names no resource.
-                .logs(LogOptions.builder().destination(stateMachineLogs).level(LogLevel.ERROR)
+                .logs(LogOptions.builder()
+                        .destination(stateMachineLogs)
+                        .level(LogLevel.ERROR)
                         // the state carries claim checks only: ids and chunk descriptors, no request
-                        .includeExecutionData(true).build())
+                        .includeExecutionData(true)
+                        .build())
                 // Tracing adds the X-Ray actions on "*": X-Ray's API names no resource.
                 .tracingEnabled(config.tracing())
                 .build();
 
         // ---- the worker ------------------------------------------------------------------------
         Map<String, String> workerEnvironment = new HashMap<>(common);
-        workerEnvironment.put("OPENBATCH_REQUEST_TIMEOUT_SECONDS", Integer.toString(config.worker().requestTimeoutSeconds()));
+        workerEnvironment.put(
+                "OPENBATCH_REQUEST_TIMEOUT_SECONDS",
+                Integer.toString(config.worker().requestTimeoutSeconds()));
         workerEnvironment.put("OPENBATCH_CAPACITY_TABLE", capacityTable.getTableName());
         if (!config.imageBuckets().isEmpty()) {
             workerEnvironment.put("OPENBATCH_IMAGE_BUCKETS", String.join(",", config.imageBuckets()));
@@ -233,35 +294,77 @@ public final class OpenBatchStack extends Stack {
         if (!config.imageTrustedHosts().isEmpty()) {
             workerEnvironment.put("OPENBATCH_IMAGE_TRUSTED_HOSTS", String.join(",", config.imageTrustedHosts()));
         }
-        OpenBatchFunction worker = new OpenBatchFunction(this, "WorkerFunction", shared, new OpenBatchFunction.Spec(
-                "WorkerHandler", "openbatch: run a chunk's requests against the job's inference endpoint",
-                config.worker().memoryMb(), workerTimeout, workerEnvironment, false), placement(config));
-        worker.alias().addEventSource(new SqsEventSource(chunkQueue, SqsEventSourceProps.builder()
-                .batchSize(config.worker().batchSize())
-                .reportBatchItemFailures(true)
-                .maxConcurrency(config.worker().maxConcurrency())
-                .build()));
+        OpenBatchFunction worker = new OpenBatchFunction(
+                this,
+                "WorkerFunction",
+                shared,
+                new OpenBatchFunction.Spec(
+                        "WorkerHandler",
+                        "openbatch: run a chunk's requests against the job's inference endpoint",
+                        config.worker().memoryMb(),
+                        workerTimeout,
+                        workerEnvironment,
+                        false),
+                placement(config));
+        worker.alias()
+                .addEventSource(new SqsEventSource(
+                        chunkQueue,
+                        SqsEventSourceProps.builder()
+                                .batchSize(config.worker().batchSize())
+                                .reportBatchItemFailures(true)
+                                .maxConcurrency(config.worker().maxConcurrency())
+                                .build()));
 
         // ---- the dead-letter queue's consumer --------------------------------------------------
         // A chunk that failed on every delivery ends its lines as chunk_failed and answers its task,
         // so the batch still finalizes. It reads no job secret and calls no endpoint.
-        OpenBatchFunction deadLetters = new OpenBatchFunction(this, "DeadLetterFunction", shared, new OpenBatchFunction.Spec(
-                "DeadLetterHandler", "openbatch: end a chunk that failed on every delivery as chunk_failed",
-                512, Duration.seconds(DEAD_LETTER_TIMEOUT_SECONDS), common, false), null);
-        deadLetters.alias().addEventSource(new SqsEventSource(chunkDeadLetters, SqsEventSourceProps.builder()
-                .batchSize(1)
-                .reportBatchItemFailures(true)
-                .build()));
+        OpenBatchFunction deadLetters = new OpenBatchFunction(
+                this,
+                "DeadLetterFunction",
+                shared,
+                new OpenBatchFunction.Spec(
+                        "DeadLetterHandler",
+                        "openbatch: end a chunk that failed on every delivery as chunk_failed",
+                        512,
+                        Duration.seconds(DEAD_LETTER_TIMEOUT_SECONDS),
+                        common,
+                        false),
+                null);
+        deadLetters
+                .alias()
+                .addEventSource(new SqsEventSource(
+                        chunkDeadLetters,
+                        SqsEventSourceProps.builder()
+                                .batchSize(1)
+                                .reportBatchItemFailures(true)
+                                .build()));
 
         // ---- the API ---------------------------------------------------------------------------
-        OpenBatchFunction apiFunction = new OpenBatchFunction(this, "ApiFunction", shared, new OpenBatchFunction.Spec(
-                "ApiHandler", "openbatch: the OpenAI Files and Batches API", config.memoryMb(), API_TIMEOUT,
-                with(common, "OPENBATCH_STATE_MACHINE_ARN", stateMachine.getStateMachineArn()), true), null);
+        OpenBatchFunction apiFunction = new OpenBatchFunction(
+                this,
+                "ApiFunction",
+                shared,
+                new OpenBatchFunction.Spec(
+                        "ApiHandler",
+                        "openbatch: the OpenAI Files and Batches API",
+                        config.memoryMb(),
+                        API_TIMEOUT,
+                        with(common, "OPENBATCH_STATE_MACHINE_ARN", stateMachine.getStateMachineArn()),
+                        true),
+                null);
 
-        OpenBatchFunction authorizer = new OpenBatchFunction(this, "AuthorizerFunction", shared, new OpenBatchFunction.Spec(
-                "AuthorizerHandler", "openbatch: API keys to tenants", config.memoryMb(),
-                Duration.seconds(FunctionTimeouts.AUTHORIZER_SECONDS),
-                with(common, "OPENBATCH_KEYS_TABLE", keysTable.getTableName()), true), null);
+        OpenBatchFunction authorizer = new OpenBatchFunction(
+                this,
+                "AuthorizerFunction",
+                shared,
+                new OpenBatchFunction.Spec(
+                        "AuthorizerHandler",
+                        "openbatch: API keys to tenants",
+                        config.memoryMb(),
+                        Duration.seconds(FunctionTimeouts.AUTHORIZER_SECONDS),
+                        with(common, "OPENBATCH_KEYS_TABLE", keysTable.getTableName()),
+                        true),
+                null);
 
         HttpApi api = HttpApi.Builder.create(this, "Api")
                 .description("openbatch: OpenAI-compatible Files and Batches API")
@@ -270,7 +373,9 @@ public final class OpenBatchStack extends Stack {
                 .path("/v1/{proxy+}")
                 .methods(List.of(HttpMethod.ANY))
                 .integration(new HttpLambdaIntegration("ApiIntegration", apiFunction.alias()))
-                .authorizer(new HttpLambdaAuthorizer("ApiKeyAuthorizer", authorizer.alias(),
+                .authorizer(new HttpLambdaAuthorizer(
+                        "ApiKeyAuthorizer",
+                        authorizer.alias(),
                         HttpLambdaAuthorizerProps.builder()
                                 .authorizerName("openbatch-api-keys")
                                 .responseTypes(List.of(HttpLambdaResponseType.SIMPLE))
@@ -280,16 +385,27 @@ public final class OpenBatchStack extends Stack {
                 .build());
 
         // ---- S3-drop submission ----------------------------------------------------------------
-        OpenBatchFunction ingest = new OpenBatchFunction(this, "IngestFunction", shared, new OpenBatchFunction.Spec(
-                "IngestHandler", "openbatch: a JSONL file dropped under incoming/ becomes a batch",
-                config.memoryMb(), Duration.seconds(FunctionTimeouts.INGEST_SECONDS),
-                with(with(common, "OPENBATCH_INGEST_BUCKET", ingestBucket.getBucketName()),
-                        "OPENBATCH_STATE_MACHINE_ARN", stateMachine.getStateMachineArn()), false), null);
+        OpenBatchFunction ingest = new OpenBatchFunction(
+                this,
+                "IngestFunction",
+                shared,
+                new OpenBatchFunction.Spec(
+                        "IngestHandler",
+                        "openbatch: a JSONL file dropped under incoming/ becomes a batch",
+                        config.memoryMb(),
+                        Duration.seconds(FunctionTimeouts.INGEST_SECONDS),
+                        with(
+                                with(common, "OPENBATCH_INGEST_BUCKET", ingestBucket.getBucketName()),
+                                "OPENBATCH_STATE_MACHINE_ARN",
+                                stateMachine.getStateMachineArn()),
+                        false),
+                null);
         // A drop whose ingest fails after Lambda's retries is kept, not lost: never silence.
-        ingest.alias().configureAsyncInvoke(EventInvokeConfigOptions.builder()
-                .retryAttempts(2)
-                .onFailure(new SqsDestination(ingestDeadLetters))
-                .build());
+        ingest.alias()
+                .configureAsyncInvoke(EventInvokeConfigOptions.builder()
+                        .retryAttempts(2)
+                        .onFailure(new SqsDestination(ingestDeadLetters))
+                        .build());
         Rule.Builder.create(this, "IngestRule")
                 .description("openbatch: objects created under incoming/ of the ingest bucket")
                 .eventPattern(EventPattern.builder()
@@ -299,73 +415,133 @@ public final class OpenBatchStack extends Stack {
                                 "bucket", Map.of("name", List.of(ingestBucket.getBucketName())),
                                 "object", Map.of("key", List.of(Map.of("prefix", INCOMING)))))
                         .build())
-                .targets(List.of(new LambdaFunction(ingest.alias(), LambdaFunctionProps.builder()
-                        .deadLetterQueue(ingestDeadLetters)
-                        .maxEventAge(Duration.hours(24))
-                        .retryAttempts(185)
-                        .build())))
+                .targets(List.of(new LambdaFunction(
+                        ingest.alias(),
+                        LambdaFunctionProps.builder()
+                                .deadLetterQueue(ingestDeadLetters)
+                                .maxEventAge(Duration.hours(24))
+                                .retryAttempts(185)
+                                .build())))
                 .build();
 
         // ---- the sweeper ---------------------------------------------------------------------------
         // Every five minutes: starts a batch whose start was lost, gives a batch whose run ended or stalled
         // a new run (stopping the old one), bounds an unlimited batch, and ends failed a batch out of runs
         // (writing a dropped batch's results beside its drop, as the finalizer does).
-        OpenBatchFunction sweeper = new OpenBatchFunction(this, "SweeperFunction", shared, new OpenBatchFunction.Spec(
-                "SweeperHandler", "openbatch: start, run again or end the batches that would hang",
-                512, Duration.seconds(FunctionTimeouts.SWEEPER_SECONDS),
-                with(with(common, "OPENBATCH_INGEST_BUCKET", ingestBucket.getBucketName()),
-                        "OPENBATCH_STATE_MACHINE_ARN", stateMachine.getStateMachineArn()), false), null);
+        OpenBatchFunction sweeper = new OpenBatchFunction(
+                this,
+                "SweeperFunction",
+                shared,
+                new OpenBatchFunction.Spec(
+                        "SweeperHandler",
+                        "openbatch: start, run again or end the batches that would hang",
+                        512,
+                        Duration.seconds(FunctionTimeouts.SWEEPER_SECONDS),
+                        with(
+                                with(common, "OPENBATCH_INGEST_BUCKET", ingestBucket.getBucketName()),
+                                "OPENBATCH_STATE_MACHINE_ARN",
+                                stateMachine.getStateMachineArn()),
+                        false),
+                null);
         Rule.Builder.create(this, "SweeperSchedule")
                 .description("openbatch: the sweeper, every five minutes")
                 .schedule(Schedule.rate(SWEEP_PERIOD))
                 // A sweep that fails is not retried: the next one comes in five minutes and does the same.
-                .targets(List.of(new LambdaFunction(sweeper.alias(), LambdaFunctionProps.builder()
-                        .retryAttempts(0)
-                        .build())))
+                .targets(List.of(new LambdaFunction(
+                        sweeper.alias(),
+                        LambdaFunctionProps.builder().retryAttempts(0).build())))
                 .build();
 
         // ---- what each role may do: the one declaration, as the local runtime enforces it ------
         Access access = new Access(
                 Map.of(Permissions.Bucket.DATA, dataBucket, Permissions.Bucket.INGEST, ingestBucket),
-                Map.of(Permissions.Table.FILES, filesTable, Permissions.Table.BATCHES, batchesTable,
-                        Permissions.Table.KEYS, keysTable, Permissions.Table.CAPACITY, capacityTable),
-                Map.of(Permissions.Queue.CHUNKS, chunkQueue, Permissions.Queue.CHUNK_DEAD_LETTERS, chunkDeadLetters,
-                        Permissions.Queue.INGEST_DEAD_LETTERS, ingestDeadLetters),
+                Map.of(
+                        Permissions.Table.FILES,
+                        filesTable,
+                        Permissions.Table.BATCHES,
+                        batchesTable,
+                        Permissions.Table.KEYS,
+                        keysTable,
+                        Permissions.Table.CAPACITY,
+                        capacityTable),
+                Map.of(
+                        Permissions.Queue.CHUNKS,
+                        chunkQueue,
+                        Permissions.Queue.CHUNK_DEAD_LETTERS,
+                        chunkDeadLetters,
+                        Permissions.Queue.INGEST_DEAD_LETTERS,
+                        ingestDeadLetters),
                 stateMachine,
                 Map.of(Permissions.Role.VALIDATE, validate.alias(), Permissions.Role.FINALIZE, finalize.alias()),
-                config.jobCatalog().secretArns(), config.imageBuckets());
+                config.jobCatalog().secretArns(),
+                config.imageBuckets());
         Permissions permissions = Permissions.deployed();
         Map<Permissions.Role, IGrantable> roles = Map.of(
-                Permissions.Role.API, apiFunction.role(), Permissions.Role.AUTHORIZER, authorizer.role(),
-                Permissions.Role.VALIDATE, validate.role(), Permissions.Role.FINALIZE, finalize.role(),
-                Permissions.Role.WORKER, worker.role(), Permissions.Role.DEAD_LETTERS, deadLetters.role(),
-                Permissions.Role.INGEST, ingest.role(), Permissions.Role.SWEEPER, sweeper.role(),
-                Permissions.Role.STATE_MACHINE, stateMachine);
+                Permissions.Role.API,
+                apiFunction.role(),
+                Permissions.Role.AUTHORIZER,
+                authorizer.role(),
+                Permissions.Role.VALIDATE,
+                validate.role(),
+                Permissions.Role.FINALIZE,
+                finalize.role(),
+                Permissions.Role.WORKER,
+                worker.role(),
+                Permissions.Role.DEAD_LETTERS,
+                deadLetters.role(),
+                Permissions.Role.INGEST,
+                ingest.role(),
+                Permissions.Role.SWEEPER,
+                sweeper.role(),
+                Permissions.Role.STATE_MACHINE,
+                stateMachine);
         for (Permissions.Role role : Permissions.Role.values()) {
             access.grant(roles.get(role), permissions.of(role));
         }
 
         // ---- alarms, dashboard, outputs --------------------------------------------------------
-        Topic alarms = config.alarmEmail() == null ? null : Topic.Builder.create(this, "AlarmTopic")
-                .displayName("openbatch alarms").enforceSsl(true).build();
+        Topic alarms = config.alarmEmail() == null
+                ? null
+                : Topic.Builder.create(this, "AlarmTopic")
+                        .displayName("openbatch alarms")
+                        .enforceSsl(true)
+                        .build();
         if (alarms != null) {
             alarms.addSubscription(new EmailSubscription(config.alarmEmail()));
         }
-        alarm("ChunkDeadLettersAlarm", "openbatch: chunk messages reached the dead-letter queue",
-                chunkDeadLetters.metricApproximateNumberOfMessagesVisible(fiveMinutes("Maximum")), alarms);
-        alarm("IngestDeadLettersAlarm", "openbatch: S3 drops could not be ingested",
-                ingestDeadLetters.metricApproximateNumberOfMessagesVisible(fiveMinutes("Maximum")), alarms);
-        alarm("StateMachineFailuresAlarm", "openbatch: batch executions failed (not invalid input: a fault)",
-                stateMachine.metricFailed(fiveMinutes("Sum")), alarms);
-        alarm("WorkerErrorsAlarm", "openbatch: worker invocations failed (crashed or timed out)",
-                worker.function().metricErrors(fiveMinutes("Sum")), alarms);
-        alarm("SweeperErrorsAlarm", "openbatch: the sweeper failed (batches that would hang are not being moved)",
-                sweeper.function().metricErrors(fiveMinutes("Sum")), alarms);
+        alarm(
+                "ChunkDeadLettersAlarm",
+                "openbatch: chunk messages reached the dead-letter queue",
+                chunkDeadLetters.metricApproximateNumberOfMessagesVisible(fiveMinutes("Maximum")),
+                alarms);
+        alarm(
+                "IngestDeadLettersAlarm",
+                "openbatch: S3 drops could not be ingested",
+                ingestDeadLetters.metricApproximateNumberOfMessagesVisible(fiveMinutes("Maximum")),
+                alarms);
+        alarm(
+                "StateMachineFailuresAlarm",
+                "openbatch: batch executions failed (not invalid input: a fault)",
+                stateMachine.metricFailed(fiveMinutes("Sum")),
+                alarms);
+        alarm(
+                "WorkerErrorsAlarm",
+                "openbatch: worker invocations failed (crashed or timed out)",
+                worker.function().metricErrors(fiveMinutes("Sum")),
+                alarms);
+        alarm(
+                "SweeperErrorsAlarm",
+                "openbatch: the sweeper failed (batches that would hang are not being moved)",
+                sweeper.function().metricErrors(fiveMinutes("Sum")),
+                alarms);
         dashboard(apiFunction, worker, chunkQueue, chunkDeadLetters);
 
         output("ApiBaseUrl", api.getApiEndpoint() + "/v1", "the base URL for the OpenAI SDKs and curl");
         output("DataBucketName", dataBucket.getBucketName(), "files, chunks, parts and outputs");
-        output("IngestBucketName", ingestBucket.getBucketName(), "S3-drop submission: put JSONL under incoming/<job_id>/");
+        output(
+                "IngestBucketName",
+                ingestBucket.getBucketName(),
+                "S3-drop submission: put JSONL under incoming/<job_id>/");
         output("KeysTableName", keysTable.getTableName(), "API keys: put their SHA-256 and tenant here");
         output("StateMachineArn", stateMachine.getStateMachineArn(), "the batch state machine");
     }
@@ -396,7 +572,8 @@ public final class OpenBatchStack extends Stack {
 
     /** The shape of the files and batches tables: see OwnedTable in functions/aws. */
     private Table ownedRecords(String id, RemovalPolicy removal, String expiryAttribute) {
-        Attribute recordId = Attribute.builder().name("id").type(AttributeType.STRING).build();
+        Attribute recordId =
+                Attribute.builder().name("id").type(AttributeType.STRING).build();
         Table table = Table.Builder.create(this, id)
                 .partitionKey(recordId)
                 .billingMode(BillingMode.PAY_PER_REQUEST)
@@ -407,7 +584,10 @@ public final class OpenBatchStack extends Stack {
                 .build();
         table.addGlobalSecondaryIndex(GlobalSecondaryIndexProps.builder()
                 .indexName(Permissions.BY_OWNER)
-                .partitionKey(Attribute.builder().name("owner").type(AttributeType.STRING).build())
+                .partitionKey(Attribute.builder()
+                        .name("owner")
+                        .type(AttributeType.STRING)
+                        .build())
                 .sortKey(recordId)
                 .projectionType(ProjectionType.ALL)
                 .build());
@@ -415,7 +595,9 @@ public final class OpenBatchStack extends Stack {
     }
 
     private static PointInTimeRecoverySpecification pointInTimeRecovery() {
-        return PointInTimeRecoverySpecification.builder().pointInTimeRecoveryEnabled(true).build();
+        return PointInTimeRecoverySpecification.builder()
+                .pointInTimeRecoveryEnabled(true)
+                .build();
     }
 
     private Queue queue(String id, Duration visibility, DeadLetterQueue deadLetters) {
@@ -437,7 +619,9 @@ public final class OpenBatchStack extends Stack {
         List<ISubnet> subnets = new ArrayList<>();
         for (String subnetId : vpc.subnetIds()) {
             ISubnet subnet = Subnet.fromSubnetId(this, "WorkerSubnet-" + subnetId, subnetId);
-            acknowledge(subnet, "@aws-cdk/aws-ec2:noSubnetRouteTableId",
+            acknowledge(
+                    subnet,
+                    "@aws-cdk/aws-ec2:noSubnetRouteTableId",
                     "the worker's network interfaces go into the subnet; nothing here reads its route table");
             subnets.add(subnet);
         }
@@ -445,8 +629,16 @@ public final class OpenBatchStack extends Stack {
         for (String groupId : vpc.securityGroupIds()) {
             groups.add(SecurityGroup.fromSecurityGroupId(this, "WorkerSecurityGroup-" + groupId, groupId));
         }
-        return new OpenBatchFunction.Placement(Vpc.fromVpcAttributes(this, "WorkerVpc", VpcAttributes.builder()
-                .vpcId(vpc.vpcId()).availabilityZones(vpc.availabilityZones()).build()), subnets, groups);
+        return new OpenBatchFunction.Placement(
+                Vpc.fromVpcAttributes(
+                        this,
+                        "WorkerVpc",
+                        VpcAttributes.builder()
+                                .vpcId(vpc.vpcId())
+                                .availabilityZones(vpc.availabilityZones())
+                                .build()),
+                subnets,
+                groups);
     }
 
     private static Map<String, String> with(Map<String, String> environment, String name, String value) {
@@ -456,7 +648,10 @@ public final class OpenBatchStack extends Stack {
     }
 
     private static MetricOptions fiveMinutes(String statistic) {
-        return MetricOptions.builder().period(Duration.minutes(5)).statistic(statistic).build();
+        return MetricOptions.builder()
+                .period(Duration.minutes(5))
+                .statistic(statistic)
+                .build();
     }
 
     private void alarm(String id, String description, IMetric metric, Topic topic) {
@@ -473,28 +668,43 @@ public final class OpenBatchStack extends Stack {
         }
     }
 
-    private void dashboard(OpenBatchFunction apiFunction, OpenBatchFunction worker, Queue chunkQueue,
-                           Queue chunkDeadLetters) {
+    private void dashboard(
+            OpenBatchFunction apiFunction, OpenBatchFunction worker, Queue chunkQueue, Queue chunkDeadLetters) {
         List<IWidget> row1 = List.of(
-                graph("API requests and errors", apiFunction.function().metricInvocations(fiveMinutes("Sum")),
+                graph(
+                        "API requests and errors",
+                        apiFunction.function().metricInvocations(fiveMinutes("Sum")),
                         apiFunction.function().metricErrors(fiveMinutes("Sum"))),
                 graph("API latency (p99)", apiFunction.function().metricDuration(fiveMinutes("p99"))),
-                graph("Batches", stateMachine.metricStarted(fiveMinutes("Sum")),
-                        stateMachine.metricSucceeded(fiveMinutes("Sum")), stateMachine.metricFailed(fiveMinutes("Sum"))));
+                graph(
+                        "Batches",
+                        stateMachine.metricStarted(fiveMinutes("Sum")),
+                        stateMachine.metricSucceeded(fiveMinutes("Sum")),
+                        stateMachine.metricFailed(fiveMinutes("Sum"))));
         List<IWidget> row2 = List.of(
-                graph("Chunk queue", chunkQueue.metricApproximateNumberOfMessagesVisible(fiveMinutes("Maximum")),
+                graph(
+                        "Chunk queue",
+                        chunkQueue.metricApproximateNumberOfMessagesVisible(fiveMinutes("Maximum")),
                         chunkQueue.metricApproximateAgeOfOldestMessage(fiveMinutes("Maximum")),
                         chunkDeadLetters.metricApproximateNumberOfMessagesVisible(fiveMinutes("Maximum"))),
-                graph("Workers", worker.function().metricInvocations(fiveMinutes("Sum")),
+                graph(
+                        "Workers",
+                        worker.function().metricInvocations(fiveMinutes("Sum")),
                         worker.function().metricErrors(fiveMinutes("Sum")),
                         worker.function().metric("ConcurrentExecutions", fiveMinutes("Maximum"))),
-                graph("Worker duration (p50, p99)", worker.function().metricDuration(fiveMinutes("p50")),
+                graph(
+                        "Worker duration (p50, p99)",
+                        worker.function().metricDuration(fiveMinutes("p50")),
                         worker.function().metricDuration(fiveMinutes("p99"))));
         Dashboard.Builder.create(this, "Dashboard").widgets(List.of(row1, row2)).build();
     }
 
     private static GraphWidget graph(String title, IMetric... metrics) {
-        return GraphWidget.Builder.create().title(title).left(List.of(metrics)).width(8).build();
+        return GraphWidget.Builder.create()
+                .title(title)
+                .left(List.of(metrics))
+                .width(8)
+                .build();
     }
 
     private void output(String id, String value, String description) {

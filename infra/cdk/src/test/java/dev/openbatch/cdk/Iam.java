@@ -27,7 +27,9 @@ final class Iam {
 
         List<Object> resources() {
             Object resource = body.get("Resource");
-            return resource == null ? List.of() : resource instanceof List<?> list ? List.copyOf(list) : List.of(resource);
+            return resource == null
+                    ? List.of()
+                    : resource instanceof List<?> list ? List.copyOf(list) : List.of(resource);
         }
 
         boolean hasCondition() {
@@ -69,7 +71,8 @@ final class Iam {
     String roleOfFunction(String handlerClass) {
         String handler = "dev.openbatch.aws." + handlerClass + "::handleRequest";
         return resources.values().stream()
-                .filter(r -> "AWS::Lambda::Function".equals(r.get("Type")) && handler.equals(properties(r).get("Handler")))
+                .filter(r -> "AWS::Lambda::Function".equals(r.get("Type"))
+                        && handler.equals(properties(r).get("Handler")))
                 .map(r -> (String) ((List<?>) ((Map<?, ?>) properties(r).get("Role")).get("Fn::GetAtt")).get(0))
                 .reduce((a, b) -> {
                     throw new AssertionError("two functions run " + handler);
@@ -82,7 +85,8 @@ final class Iam {
         return resources.values().stream()
                 .filter(r -> "AWS::StepFunctions::StateMachine".equals(r.get("Type")))
                 .map(r -> (String) ((List<?>) ((Map<?, ?>) properties(r).get("RoleArn")).get("Fn::GetAtt")).get(0))
-                .findFirst().orElseThrow();
+                .findFirst()
+                .orElseThrow();
     }
 
     /** The identity statements attached to a role, by the policies that name it. */
@@ -108,7 +112,8 @@ final class Iam {
             if (!"Allow".equals(statement.effect())) {
                 throw new AssertionError("a role's policy that does not allow: " + statement);
             }
-            String condition = statement.hasCondition() ? " if " + statement.body().get("Condition") : "";
+            String condition =
+                    statement.hasCondition() ? " if " + statement.body().get("Condition") : "";
             for (String action : statement.actions()) {
                 for (Object resource : statement.resources()) {
                     lines.add(action + " on " + describe(resource) + condition);
@@ -146,7 +151,9 @@ final class Iam {
     }
 
     private static String logicalName(String logicalId) {
-        return logicalId.startsWith("AWS::") ? logicalId : LOGICAL_ID_HASH.matcher(logicalId).replaceFirst("");
+        return logicalId.startsWith("AWS::")
+                ? logicalId
+                : LOGICAL_ID_HASH.matcher(logicalId).replaceFirst("");
     }
 
     @SuppressWarnings("unchecked")
@@ -158,13 +165,17 @@ final class Iam {
     @SuppressWarnings("unchecked")
     private static List<Map<String, Object>> statements(Map<?, ?> policy) {
         Object statement = policy.get("Statement");
-        return statement instanceof List<?> list ? (List<Map<String, Object>>) list : List.of((Map<String, Object>) statement);
+        return statement instanceof List<?> list
+                ? (List<Map<String, Object>>) list
+                : List.of((Map<String, Object>) statement);
     }
 
     private static List<String> strings(Object value) {
         if (value == null) {
             return List.of();
         }
-        return value instanceof List<?> list ? list.stream().map(String.class::cast).toList() : List.of((String) value);
+        return value instanceof List<?> list
+                ? list.stream().map(String.class::cast).toList()
+                : List.of((String) value);
     }
 }

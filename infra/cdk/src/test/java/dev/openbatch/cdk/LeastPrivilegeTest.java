@@ -25,12 +25,24 @@ class LeastPrivilegeTest {
      * none either.
      */
     private static final Set<String> ONLY_ON_ANY_RESOURCE = Set.of(
-            "logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery", "logs:DeleteLogDelivery",
-            "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:DescribeResourcePolicies",
+            "logs:CreateLogDelivery",
+            "logs:GetLogDelivery",
+            "logs:UpdateLogDelivery",
+            "logs:DeleteLogDelivery",
+            "logs:ListLogDeliveries",
+            "logs:PutResourcePolicy",
+            "logs:DescribeResourcePolicies",
             "logs:DescribeLogGroups",
-            "xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets",
-            "ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets",
-            "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses");
+            "xray:PutTraceSegments",
+            "xray:PutTelemetryRecords",
+            "xray:GetSamplingRules",
+            "xray:GetSamplingTargets",
+            "ec2:CreateNetworkInterface",
+            "ec2:DescribeNetworkInterfaces",
+            "ec2:DescribeSubnets",
+            "ec2:DeleteNetworkInterface",
+            "ec2:AssignPrivateIpAddresses",
+            "ec2:UnassignPrivateIpAddresses");
 
     private static Iam iam(Synth synth) {
         return new Iam(synth.template().toJSON());
@@ -50,7 +62,10 @@ class LeastPrivilegeTest {
             if (!"Allow".equals(statement.effect()) || isKeyPolicyOfTheAccount(statement)) {
                 continue;
             }
-            assertThat(statement.actions()).as(statement.toString()).isNotEmpty().noneMatch(a -> a.contains("*"));
+            assertThat(statement.actions())
+                    .as(statement.toString())
+                    .isNotEmpty()
+                    .noneMatch(a -> a.contains("*"));
         }
     }
 
@@ -70,7 +85,8 @@ class LeastPrivilegeTest {
     @ValueSource(strings = {"minimal", "full"})
     void onlyActionsWithoutResourceLevelPermissions_areAllowedOnAnyResource(String config) {
         for (Iam.Statement statement : iam(synth(config)).allStatements()) {
-            if (!"Allow".equals(statement.effect()) || isKeyPolicyOfTheAccount(statement)
+            if (!"Allow".equals(statement.effect())
+                    || isKeyPolicyOfTheAccount(statement)
                     || !statement.resources().contains("*")) {
                 continue;
             }
@@ -83,10 +99,13 @@ class LeastPrivilegeTest {
     @ValueSource(strings = {"minimal", "full"})
     void everyDeny_refusesRequestsNotOverTls(String config) {
         List<Iam.Statement> denials = iam(synth(config)).allStatements().stream()
-                .filter(s -> "Deny".equals(s.effect())).toList();
+                .filter(s -> "Deny".equals(s.effect()))
+                .toList();
 
-        assertThat(denials).isNotEmpty().allSatisfy(deny -> assertThat(deny.body().get("Condition").toString())
-                .containsAnyOf("aws:SecureTransport=false", "s3:TlsVersion=1.2"));
+        assertThat(denials)
+                .isNotEmpty()
+                .allSatisfy(deny -> assertThat(deny.body().get("Condition").toString())
+                        .containsAnyOf("aws:SecureTransport=false", "s3:TlsVersion=1.2"));
     }
 
     @ParameterizedTest
@@ -94,13 +113,24 @@ class LeastPrivilegeTest {
     void rolesHaveNoManagedPolicyAndTrustOnlyTheirService(String config) {
         Synth synth = synth(config);
         synth.template().resourceCountIs("AWS::IAM::Role", 9);
-        synth.template().allResourcesProperties("AWS::IAM::Role", Map.of(
-                "ManagedPolicyArns", Match.absent(),
-                "Policies", Match.absent()));
+        synth.template()
+                .allResourcesProperties(
+                        "AWS::IAM::Role",
+                        Map.of(
+                                "ManagedPolicyArns", Match.absent(),
+                                "Policies", Match.absent()));
         Iam iam = iam(synth);
-        for (String handler : List.of("ApiHandler", "AuthorizerHandler", "ValidateHandler", "WorkerHandler",
-                "FinalizeHandler", "IngestHandler", "DeadLetterHandler", "SweeperHandler")) {
-            assertThat(trustOf(synth, iam.roleOfFunction(handler))).as(handler)
+        for (String handler : List.of(
+                "ApiHandler",
+                "AuthorizerHandler",
+                "ValidateHandler",
+                "WorkerHandler",
+                "FinalizeHandler",
+                "IngestHandler",
+                "DeadLetterHandler",
+                "SweeperHandler")) {
+            assertThat(trustOf(synth, iam.roleOfFunction(handler)))
+                    .as(handler)
                     .isEqualTo(Map.of("Service", "lambda.amazonaws.com"));
         }
         assertThat(trustOf(synth, iam.roleOfStateMachine())).isEqualTo(Map.of("Service", "states.amazonaws.com"));
@@ -108,8 +138,10 @@ class LeastPrivilegeTest {
 
     @SuppressWarnings("unchecked")
     private static Object trustOf(Synth synth, String roleId) {
-        Map<String, Object> role = (Map<String, Object>) ((Map<String, Object>) synth.template().toJSON().get("Resources")).get(roleId);
-        Map<String, Object> trust = (Map<String, Object>) ((Map<String, Object>) role.get("Properties")).get("AssumeRolePolicyDocument");
+        Map<String, Object> role = (Map<String, Object>)
+                ((Map<String, Object>) synth.template().toJSON().get("Resources")).get(roleId);
+        Map<String, Object> trust =
+                (Map<String, Object>) ((Map<String, Object>) role.get("Properties")).get("AssumeRolePolicyDocument");
         List<Map<String, Object>> statements = (List<Map<String, Object>>) trust.get("Statement");
         assertThat(statements).hasSize(1);
         assertThat(statements.getFirst().get("Action")).isEqualTo("sts:AssumeRole");
@@ -125,12 +157,16 @@ class LeastPrivilegeTest {
     }
 
     private static Set<String> lines(String function, String text) {
-        return Set.copyOf((LOGS.formatted(function) + "\n" + text.strip()).lines().map(String::strip).toList());
+        return Set.copyOf((LOGS.formatted(function) + "\n" + text.strip())
+                .lines()
+                .map(String::strip)
+                .toList());
     }
 
     @Test
     void theApi_managesFilesAndUploadParts_andBatches_andStartsExecutions() {
-        assertThat(allowed(Synth.minimal(), "ApiHandler")).containsExactlyInAnyOrderElementsOf(lines("ApiFunction", """
+        assertThat(allowed(Synth.minimal(), "ApiHandler"))
+                .containsExactlyInAnyOrderElementsOf(lines("ApiFunction", """
                 s3:GetObject on DataBucket.Arn/files/*
                 s3:PutObject on DataBucket.Arn/files/*
                 s3:DeleteObject on DataBucket.Arn/files/*
@@ -153,14 +189,15 @@ class LeastPrivilegeTest {
 
     @Test
     void theAuthorizer_onlyReadsAKeyByItsHash() {
-        assertThat(allowed(Synth.minimal(), "AuthorizerHandler")).containsExactlyInAnyOrderElementsOf(
-                lines("AuthorizerFunction", "dynamodb:GetItem on KeysTable.Arn"));
+        assertThat(allowed(Synth.minimal(), "AuthorizerHandler"))
+                .containsExactlyInAnyOrderElementsOf(lines("AuthorizerFunction", "dynamodb:GetItem on KeysTable.Arn"));
     }
 
     /** A refused file's chunks are removed with DeleteObjects, which needs s3:DeleteObject on each key. */
     @Test
     void theValidator_readsTheInputFile_writesChunks_removesARefusedFilesChunks_andMovesTheBatch() {
-        assertThat(allowed(Synth.minimal(), "ValidateHandler")).containsExactlyInAnyOrderElementsOf(lines("ValidateFunction", """
+        assertThat(allowed(Synth.minimal(), "ValidateHandler"))
+                .containsExactlyInAnyOrderElementsOf(lines("ValidateFunction", """
                 s3:GetObject on DataBucket.Arn/files/*
                 s3:PutObject on DataBucket.Arn/batches/*
                 s3:DeleteObject on DataBucket.Arn/batches/*
@@ -177,7 +214,8 @@ class LeastPrivilegeTest {
      */
     @Test
     void theWorker_readsChunks_writesParts_countsThem_leasesCapacity_andAnswersItsTask_orSendsItsChunkOn() {
-        assertThat(allowed(Synth.minimal(), "WorkerHandler")).containsExactlyInAnyOrderElementsOf(lines("WorkerFunction", """
+        assertThat(allowed(Synth.minimal(), "WorkerHandler"))
+                .containsExactlyInAnyOrderElementsOf(lines("WorkerFunction", """
                 s3:GetObject on DataBucket.Arn/batches/*
                 s3:PutObject on DataBucket.Arn/batches/*
                 s3:ListBucket on DataBucket.Arn
@@ -197,7 +235,8 @@ class LeastPrivilegeTest {
 
     @Test
     void theDeadLetterConsumer_writesAFailedChunksPart_countsIt_andAnswersItsTask_butReadsNoSecretNorImage() {
-        assertThat(allowed(Synth.minimal(), "DeadLetterHandler")).containsExactlyInAnyOrderElementsOf(lines("DeadLetterFunction", """
+        assertThat(allowed(Synth.minimal(), "DeadLetterHandler"))
+                .containsExactlyInAnyOrderElementsOf(lines("DeadLetterFunction", """
                 s3:GetObject on DataBucket.Arn/batches/*
                 s3:PutObject on DataBucket.Arn/batches/*
                 s3:ListBucket on DataBucket.Arn
@@ -214,7 +253,8 @@ class LeastPrivilegeTest {
 
     @Test
     void theFinalizer_readsParts_completesMissingOnes_writesOutputFiles_andADroppedBatchsResultsBesideItsDrop() {
-        assertThat(allowed(Synth.minimal(), "FinalizeHandler")).containsExactlyInAnyOrderElementsOf(lines("FinalizeFunction", """
+        assertThat(allowed(Synth.minimal(), "FinalizeHandler"))
+                .containsExactlyInAnyOrderElementsOf(lines("FinalizeFunction", """
                 s3:GetObject on DataBucket.Arn/batches/*
                 s3:PutObject on DataBucket.Arn/batches/*
                 s3:GetObject on DataBucket.Arn/files/*
@@ -234,7 +274,8 @@ class LeastPrivilegeTest {
 
     @Test
     void theIngester_copiesDropsIn_registersFileAndBatch_startsIt_andWritesRefusalsBesideTheDrop() {
-        assertThat(allowed(Synth.minimal(), "IngestHandler")).containsExactlyInAnyOrderElementsOf(lines("IngestFunction", """
+        assertThat(allowed(Synth.minimal(), "IngestHandler"))
+                .containsExactlyInAnyOrderElementsOf(lines("IngestFunction", """
                 s3:GetObject on IngestBucket.Arn/incoming/*
                 s3:GetObject on IngestBucket.Arn/results/*
                 s3:PutObject on IngestBucket.Arn/results/*
@@ -262,7 +303,8 @@ class LeastPrivilegeTest {
      */
     @Test
     void theSweeper_queriesTheSweepIndex_startsLooksAtAndStopsRuns_andEndsADroppedBatchsResultsBesideItsDrop() {
-        assertThat(allowed(Synth.minimal(), "SweeperHandler")).containsExactlyInAnyOrderElementsOf(lines("SweeperFunction", """
+        assertThat(allowed(Synth.minimal(), "SweeperHandler"))
+                .containsExactlyInAnyOrderElementsOf(lines("SweeperFunction", """
                 dynamodb:Query on BatchesTable.Arn/index/by_sweep
                 dynamodb:GetItem on BatchesTable.Arn
                 dynamodb:UpdateItem on BatchesTable.Arn
@@ -282,13 +324,19 @@ class LeastPrivilegeTest {
     @Test
     void theStateMachine_invokesItsTwoFunctions_andSendsChunks() {
         Iam iam = iam(Synth.minimal());
-        assertThat(iam.allowedTo(iam.roleOfStateMachine())).containsExactlyInAnyOrder(
-                "lambda:InvokeFunction on ValidateFunctionAlias",
-                "lambda:InvokeFunction on FinalizeFunctionAlias",
-                "sqs:SendMessage on ChunkQueue.Arn",
-                "logs:CreateLogDelivery on *", "logs:GetLogDelivery on *", "logs:UpdateLogDelivery on *",
-                "logs:DeleteLogDelivery on *", "logs:ListLogDeliveries on *", "logs:PutResourcePolicy on *",
-                "logs:DescribeResourcePolicies on *", "logs:DescribeLogGroups on *");
+        assertThat(iam.allowedTo(iam.roleOfStateMachine()))
+                .containsExactlyInAnyOrder(
+                        "lambda:InvokeFunction on ValidateFunctionAlias",
+                        "lambda:InvokeFunction on FinalizeFunctionAlias",
+                        "sqs:SendMessage on ChunkQueue.Arn",
+                        "logs:CreateLogDelivery on *",
+                        "logs:GetLogDelivery on *",
+                        "logs:UpdateLogDelivery on *",
+                        "logs:DeleteLogDelivery on *",
+                        "logs:ListLogDeliveries on *",
+                        "logs:PutResourcePolicy on *",
+                        "logs:DescribeResourcePolicies on *",
+                        "logs:DescribeLogGroups on *");
     }
 
     // ---- what options add -----------------------------------------------------------------------
@@ -299,7 +347,9 @@ class LeastPrivilegeTest {
         added.removeAll(allowed(Synth.minimal(), "WorkerHandler"));
 
         assertThat(allowed(Synth.full(), "WorkerHandler")).containsAll(allowed(Synth.minimal(), "WorkerHandler"));
-        assertThat(added).containsExactlyInAnyOrder("""
+        assertThat(added)
+                .containsExactlyInAnyOrder(
+                        """
                 kms:Decrypt on DataKey.Arn
                 kms:GenerateDataKey on DataKey.Arn
                 secretsmanager:GetSecretValue on arn:aws:secretsmanager:eu-west-1:123456789012:secret:openbatch/gpu-AbCdEf
@@ -321,8 +371,10 @@ class LeastPrivilegeTest {
     @Test
     void withAKey_eachFunctionMayDecryptWhatItReads_andEncryptWhatItWrites() {
         Synth full = Synth.full();
-        assertThat(allowed(full, "ApiHandler")).contains("kms:Decrypt on DataKey.Arn", "kms:GenerateDataKey on DataKey.Arn");
-        assertThat(allowed(full, "ValidateHandler")).contains("kms:Decrypt on DataKey.Arn", "kms:GenerateDataKey on DataKey.Arn");
+        assertThat(allowed(full, "ApiHandler"))
+                .contains("kms:Decrypt on DataKey.Arn", "kms:GenerateDataKey on DataKey.Arn");
+        assertThat(allowed(full, "ValidateHandler"))
+                .contains("kms:Decrypt on DataKey.Arn", "kms:GenerateDataKey on DataKey.Arn");
         assertThat(allowed(full, "AuthorizerHandler")).noneMatch(line -> line.startsWith("kms:"));
         assertThat(allowed(Synth.minimal(), "ApiHandler")).noneMatch(line -> line.startsWith("kms:"));
     }
@@ -330,10 +382,18 @@ class LeastPrivilegeTest {
     @Test
     void onlyTheWorker_mayReadImagesOrSecrets_orJoinTheVpc() {
         Synth full = Synth.full();
-        for (String handler : List.of("ApiHandler", "AuthorizerHandler", "ValidateHandler", "FinalizeHandler", "IngestHandler",
-                "DeadLetterHandler", "SweeperHandler")) {
-            assertThat(allowed(full, handler)).as(handler)
-                    .noneMatch(line -> line.contains("images-") || line.startsWith("secretsmanager:") || line.startsWith("ec2:"));
+        for (String handler : List.of(
+                "ApiHandler",
+                "AuthorizerHandler",
+                "ValidateHandler",
+                "FinalizeHandler",
+                "IngestHandler",
+                "DeadLetterHandler",
+                "SweeperHandler")) {
+            assertThat(allowed(full, handler))
+                    .as(handler)
+                    .noneMatch(line ->
+                            line.contains("images-") || line.startsWith("secretsmanager:") || line.startsWith("ec2:"));
         }
     }
 }

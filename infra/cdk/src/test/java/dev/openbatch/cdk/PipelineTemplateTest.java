@@ -1,9 +1,8 @@
 package dev.openbatch.cdk;
 
-import dev.openbatch.deployment.CloudLimits;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.openbatch.deployment.CloudLimits;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.util.List;
@@ -31,15 +30,32 @@ class PipelineTemplateTest {
                 "StateMachineType", "STANDARD",
                 // DefinitionBody.fromFile uploads the file as an asset; CloudFormation substitutes into it.
                 "DefinitionS3Location", Map.of("Bucket", Match.anyValue(), "Key", Match.stringLikeRegexp("\\.json$")),
-                "LoggingConfiguration", Map.of(
-                        "Level", "ERROR",
-                        "IncludeExecutionData", true,
-                        "Destinations", List.of(Map.of("CloudWatchLogsLogGroup", Map.of(
-                                "LogGroupArn", Map.of("Fn::GetAtt", List.of(Match.stringLikeRegexp("^StateMachineLogs"), "Arn")))))));
-        Synth.minimal().template().hasResourceProperties("AWS::StepFunctions::StateMachine", Match.objectLike(
-                Synth.with(common, "TracingConfiguration", Map.of("Enabled", false))));
-        Synth.full().template().hasResourceProperties("AWS::StepFunctions::StateMachine", Match.objectLike(
-                Synth.with(common, "TracingConfiguration", Map.of("Enabled", true))));
+                "LoggingConfiguration",
+                        Map.of(
+                                "Level",
+                                "ERROR",
+                                "IncludeExecutionData",
+                                true,
+                                "Destinations",
+                                List.of(Map.of(
+                                        "CloudWatchLogsLogGroup",
+                                        Map.of(
+                                                "LogGroupArn",
+                                                Map.of(
+                                                        "Fn::GetAtt",
+                                                        List.of(
+                                                                Match.stringLikeRegexp("^StateMachineLogs"),
+                                                                "Arn")))))));
+        Synth.minimal()
+                .template()
+                .hasResourceProperties(
+                        "AWS::StepFunctions::StateMachine",
+                        Match.objectLike(Synth.with(common, "TracingConfiguration", Map.of("Enabled", false))));
+        Synth.full()
+                .template()
+                .hasResourceProperties(
+                        "AWS::StepFunctions::StateMachine",
+                        Match.objectLike(Synth.with(common, "TracingConfiguration", Map.of("Enabled", true))));
         Synth.minimal().template().resourceCountIs("AWS::StepFunctions::StateMachine", 1);
     }
 
@@ -48,7 +64,8 @@ class PipelineTemplateTest {
         String definition = Files.readString(OpenBatchStack.STATE_MACHINE);
         Template template = Synth.minimal().template();
         Capture substitutions = new Capture();
-        template.hasResourceProperties("AWS::StepFunctions::StateMachine", Map.of("DefinitionSubstitutions", substitutions));
+        template.hasResourceProperties(
+                "AWS::StepFunctions::StateMachine", Map.of("DefinitionSubstitutions", substitutions));
         Map<String, Object> bySubstitution = substitutions.asObject();
 
         // An alias's Ref is its ARN, a queue's its URL.
@@ -79,29 +96,70 @@ class PipelineTemplateTest {
 
     @Test
     void theChunkQueue_hidesAMessageSixWorkerTimeouts_andSendsItToTheDeadLetterQueueAfterFiveReceives() {
-        Synth.minimal().template().hasResourceProperties("AWS::SQS::Queue", Map.of(
-                "VisibilityTimeout", 6 * 900,
-                "MessageRetentionPeriod", 14 * 24 * 3600,
-                "SqsManagedSseEnabled", true,
-                "RedrivePolicy", Map.of(
-                        "maxReceiveCount", 5,
-                        "deadLetterTargetArn", Map.of("Fn::GetAtt", List.of(Match.stringLikeRegexp("^ChunkDeadLetterQueue"), "Arn")))));
-        Synth.full().template().hasResourceProperties("AWS::SQS::Queue", Match.objectLike(Map.of(
-                "VisibilityTimeout", 6 * 600, "RedrivePolicy", Match.anyValue())));
-        Synth.minimal().template().hasResourceProperties("AWS::Lambda::Function", Match.objectLike(Map.of(
-                "Handler", "dev.openbatch.aws.WorkerHandler::handleRequest", "Timeout", 900)));
+        Synth.minimal()
+                .template()
+                .hasResourceProperties(
+                        "AWS::SQS::Queue",
+                        Map.of(
+                                "VisibilityTimeout",
+                                6 * 900,
+                                "MessageRetentionPeriod",
+                                14 * 24 * 3600,
+                                "SqsManagedSseEnabled",
+                                true,
+                                "RedrivePolicy",
+                                Map.of(
+                                        "maxReceiveCount",
+                                        5,
+                                        "deadLetterTargetArn",
+                                        Map.of(
+                                                "Fn::GetAtt",
+                                                List.of(Match.stringLikeRegexp("^ChunkDeadLetterQueue"), "Arn")))));
+        Synth.full()
+                .template()
+                .hasResourceProperties(
+                        "AWS::SQS::Queue",
+                        Match.objectLike(Map.of("VisibilityTimeout", 6 * 600, "RedrivePolicy", Match.anyValue())));
+        Synth.minimal()
+                .template()
+                .hasResourceProperties(
+                        "AWS::Lambda::Function",
+                        Match.objectLike(
+                                Map.of("Handler", "dev.openbatch.aws.WorkerHandler::handleRequest", "Timeout", 900)));
     }
 
     @Test
     void theWorker_timesOutARequestSoThatEveryAttemptFitsInItsOwnTimeout() {
-        Synth.minimal().template().hasResourceProperties("AWS::Lambda::Function", Match.objectLike(Map.of(
-                "Handler", "dev.openbatch.aws.WorkerHandler::handleRequest", "Timeout", 900,
-                "Environment", Map.of("Variables", Match.objectLike(Map.of(
-                        "OPENBATCH_REQUEST_TIMEOUT_SECONDS", Integer.toString(CloudLimits.longestRequestTimeout(900))))))));
-        Synth.full().template().hasResourceProperties("AWS::Lambda::Function", Match.objectLike(Map.of(
-                "Handler", "dev.openbatch.aws.WorkerHandler::handleRequest", "Timeout", 600,
-                "Environment", Map.of("Variables", Match.objectLike(Map.of(
-                        "OPENBATCH_REQUEST_TIMEOUT_SECONDS", Integer.toString(CloudLimits.longestRequestTimeout(600))))))));
+        Synth.minimal()
+                .template()
+                .hasResourceProperties(
+                        "AWS::Lambda::Function",
+                        Match.objectLike(Map.of(
+                                "Handler",
+                                "dev.openbatch.aws.WorkerHandler::handleRequest",
+                                "Timeout",
+                                900,
+                                "Environment",
+                                Map.of(
+                                        "Variables",
+                                        Match.objectLike(Map.of(
+                                                "OPENBATCH_REQUEST_TIMEOUT_SECONDS",
+                                                Integer.toString(CloudLimits.longestRequestTimeout(900))))))));
+        Synth.full()
+                .template()
+                .hasResourceProperties(
+                        "AWS::Lambda::Function",
+                        Match.objectLike(Map.of(
+                                "Handler",
+                                "dev.openbatch.aws.WorkerHandler::handleRequest",
+                                "Timeout",
+                                600,
+                                "Environment",
+                                Map.of(
+                                        "Variables",
+                                        Match.objectLike(Map.of(
+                                                "OPENBATCH_REQUEST_TIMEOUT_SECONDS",
+                                                Integer.toString(CloudLimits.longestRequestTimeout(600))))))));
     }
 
     @Test
@@ -109,76 +167,209 @@ class PipelineTemplateTest {
         Template template = Synth.minimal().template();
         template.resourceCountIs("AWS::SQS::Queue", 3);
         template.resourceCountIs("AWS::SQS::QueuePolicy", 3);
-        template.allResourcesProperties("AWS::SQS::QueuePolicy", Map.of("PolicyDocument", Map.of("Statement",
-                Match.arrayWith(List.of(Match.objectLike(Map.of("Effect", "Deny", "Action", "sqs:*",
-                        "Condition", Map.of("Bool", Map.of("aws:SecureTransport", "false")))))))));
+        template.allResourcesProperties(
+                "AWS::SQS::QueuePolicy",
+                Map.of(
+                        "PolicyDocument",
+                        Map.of(
+                                "Statement",
+                                Match.arrayWith(List.of(Match.objectLike(Map.of(
+                                        "Effect",
+                                        "Deny",
+                                        "Action",
+                                        "sqs:*",
+                                        "Condition",
+                                        Map.of("Bool", Map.of("aws:SecureTransport", "false")))))))));
     }
 
     @Test
     void theWorkersEventSource_takesItsBatchSizeAndConcurrencyFromTheConfiguration_andReportsItemFailures() {
         Map<String, Object> source = Map.of(
-                "EventSourceArn", Map.of("Fn::GetAtt", List.of(Match.stringLikeRegexp("^ChunkQueue[0-9A-F]{8}$"), "Arn")),
+                "EventSourceArn",
+                        Map.of("Fn::GetAtt", List.of(Match.stringLikeRegexp("^ChunkQueue[0-9A-F]{8}$"), "Arn")),
                 "FunctionResponseTypes", List.of("ReportBatchItemFailures"));
-        Synth.minimal().template().hasResourceProperties("AWS::Lambda::EventSourceMapping", Match.objectLike(Synth.with(Synth.with(source,
-                "BatchSize", 1), "ScalingConfig", Map.of("MaximumConcurrency", 20))));
-        Synth.full().template().hasResourceProperties("AWS::Lambda::EventSourceMapping", Match.objectLike(Synth.with(Synth.with(source,
-                "BatchSize", 2), "ScalingConfig", Map.of("MaximumConcurrency", 50))));
+        Synth.minimal()
+                .template()
+                .hasResourceProperties(
+                        "AWS::Lambda::EventSourceMapping",
+                        Match.objectLike(Synth.with(
+                                Synth.with(source, "BatchSize", 1),
+                                "ScalingConfig",
+                                Map.of("MaximumConcurrency", 20))));
+        Synth.full()
+                .template()
+                .hasResourceProperties(
+                        "AWS::Lambda::EventSourceMapping",
+                        Match.objectLike(Synth.with(
+                                Synth.with(source, "BatchSize", 2),
+                                "ScalingConfig",
+                                Map.of("MaximumConcurrency", 50))));
     }
 
     @Test
     void objectsCreatedUnderIncoming_invokeTheIngestAlias_andFailuresAreKept() {
         Template template = Synth.minimal().template();
-        template.hasResourceProperties("AWS::Events::Rule", Map.of(
-                "EventPattern", Map.of(
-                        "source", List.of("aws.s3"),
-                        "detail-type", List.of("Object Created"),
-                        "detail", Map.of(
-                                "bucket", Map.of("name", List.of(Map.of("Ref", Match.stringLikeRegexp("^IngestBucket")))),
-                                "object", Map.of("key", List.of(Map.of("prefix", "incoming/"))))),
-                "Targets", List.of(Match.objectLike(Map.of(
-                        "Arn", Map.of("Ref", Match.stringLikeRegexp("^IngestFunctionAlias")),
-                        "DeadLetterConfig", Map.of("Arn", Map.of("Fn::GetAtt",
-                                List.of(Match.stringLikeRegexp("^IngestDeadLetterQueue"), "Arn"))))))));
-        template.hasResourceProperties("AWS::Lambda::EventInvokeConfig", Map.of(
-                "Qualifier", Map.of("Fn::Select", List.of(7, Map.of("Fn::Split", List.of(":",
-                        Map.of("Ref", Match.stringLikeRegexp("^IngestFunctionAlias")))))),
-                "MaximumRetryAttempts", 2,
-                "DestinationConfig", Map.of("OnFailure", Map.of("Destination", Map.of("Fn::GetAtt",
-                        List.of(Match.stringLikeRegexp("^IngestDeadLetterQueue"), "Arn"))))));
-        template.hasResourceProperties("AWS::Lambda::Function", Match.objectLike(Map.of(
-                "Handler", "dev.openbatch.aws.IngestHandler::handleRequest",
-                "Environment", Map.of("Variables", Match.objectLike(Map.of(
-                        "OPENBATCH_INGEST_BUCKET", Map.of("Ref", Match.stringLikeRegexp("^IngestBucket")),
-                        "OPENBATCH_STATE_MACHINE_ARN", Map.of("Ref", Match.stringLikeRegexp("^BatchStateMachine"))))))));
+        template.hasResourceProperties(
+                "AWS::Events::Rule",
+                Map.of(
+                        "EventPattern",
+                                Map.of(
+                                        "source", List.of("aws.s3"),
+                                        "detail-type", List.of("Object Created"),
+                                        "detail",
+                                                Map.of(
+                                                        "bucket",
+                                                                Map.of(
+                                                                        "name",
+                                                                        List.of(Map.of(
+                                                                                "Ref",
+                                                                                Match.stringLikeRegexp(
+                                                                                        "^IngestBucket")))),
+                                                        "object",
+                                                                Map.of("key", List.of(Map.of("prefix", "incoming/"))))),
+                        "Targets",
+                                List.of(Match.objectLike(Map.of(
+                                        "Arn", Map.of("Ref", Match.stringLikeRegexp("^IngestFunctionAlias")),
+                                        "DeadLetterConfig",
+                                                Map.of(
+                                                        "Arn",
+                                                        Map.of(
+                                                                "Fn::GetAtt",
+                                                                List.of(
+                                                                        Match.stringLikeRegexp(
+                                                                                "^IngestDeadLetterQueue"),
+                                                                        "Arn"))))))));
+        template.hasResourceProperties(
+                "AWS::Lambda::EventInvokeConfig",
+                Map.of(
+                        "Qualifier",
+                                Map.of(
+                                        "Fn::Select",
+                                        List.of(
+                                                7,
+                                                Map.of(
+                                                        "Fn::Split",
+                                                        List.of(
+                                                                ":",
+                                                                Map.of(
+                                                                        "Ref",
+                                                                        Match.stringLikeRegexp(
+                                                                                "^IngestFunctionAlias")))))),
+                        "MaximumRetryAttempts", 2,
+                        "DestinationConfig",
+                                Map.of(
+                                        "OnFailure",
+                                        Map.of(
+                                                "Destination",
+                                                Map.of(
+                                                        "Fn::GetAtt",
+                                                        List.of(
+                                                                Match.stringLikeRegexp("^IngestDeadLetterQueue"),
+                                                                "Arn"))))));
+        template.hasResourceProperties(
+                "AWS::Lambda::Function",
+                Match.objectLike(Map.of(
+                        "Handler",
+                        "dev.openbatch.aws.IngestHandler::handleRequest",
+                        "Environment",
+                        Map.of(
+                                "Variables",
+                                Match.objectLike(Map.of(
+                                        "OPENBATCH_INGEST_BUCKET",
+                                                Map.of("Ref", Match.stringLikeRegexp("^IngestBucket")),
+                                        "OPENBATCH_STATE_MACHINE_ARN",
+                                                Map.of("Ref", Match.stringLikeRegexp("^BatchStateMachine"))))))));
     }
 
     @Test
     void alarms_watchTheDeadLetterQueues_failedExecutions_andWorkerErrors() {
         Template template = Synth.minimal().template();
         template.resourceCountIs("AWS::CloudWatch::Alarm", 5);
-        Map<String, Object> anyOne = Map.of("Threshold", 1, "EvaluationPeriods", 1,
-                "ComparisonOperator", "GreaterThanOrEqualToThreshold", "TreatMissingData", "notBreaching");
+        Map<String, Object> anyOne = Map.of(
+                "Threshold",
+                1,
+                "EvaluationPeriods",
+                1,
+                "ComparisonOperator",
+                "GreaterThanOrEqualToThreshold",
+                "TreatMissingData",
+                "notBreaching");
         template.allResourcesProperties("AWS::CloudWatch::Alarm", Match.objectLike(anyOne));
-        template.hasResourceProperties("AWS::CloudWatch::Alarm", Match.objectLike(Map.of(
-                "Namespace", "AWS/SQS", "MetricName", "ApproximateNumberOfMessagesVisible",
-                "Dimensions", List.of(Map.of("Name", "QueueName", "Value",
-                        Map.of("Fn::GetAtt", List.of(Match.stringLikeRegexp("^ChunkDeadLetterQueue"), "QueueName")))))));
-        template.hasResourceProperties("AWS::CloudWatch::Alarm", Match.objectLike(Map.of(
-                "Namespace", "AWS/SQS", "MetricName", "ApproximateNumberOfMessagesVisible",
-                "Dimensions", List.of(Map.of("Name", "QueueName", "Value",
-                        Map.of("Fn::GetAtt", List.of(Match.stringLikeRegexp("^IngestDeadLetterQueue"), "QueueName")))))));
-        template.hasResourceProperties("AWS::CloudWatch::Alarm", Match.objectLike(Map.of(
-                "Namespace", "AWS/States", "MetricName", "ExecutionsFailed", "Statistic", "Sum",
-                "Dimensions", List.of(Map.of("Name", "StateMachineArn",
-                        "Value", Map.of("Ref", Match.stringLikeRegexp("^BatchStateMachine")))))));
-        template.hasResourceProperties("AWS::CloudWatch::Alarm", Match.objectLike(Map.of(
-                "Namespace", "AWS/Lambda", "MetricName", "Errors", "Statistic", "Sum",
-                "Dimensions", List.of(Map.of("Name", "FunctionName",
-                        "Value", Map.of("Ref", Match.stringLikeRegexp("^WorkerFunction[0-9A-F]{8}$")))))));
-        template.hasResourceProperties("AWS::CloudWatch::Alarm", Match.objectLike(Map.of(
-                "Namespace", "AWS/Lambda", "MetricName", "Errors", "Statistic", "Sum",
-                "Dimensions", List.of(Map.of("Name", "FunctionName",
-                        "Value", Map.of("Ref", Match.stringLikeRegexp("^SweeperFunction[0-9A-F]{8}$")))))));
+        template.hasResourceProperties(
+                "AWS::CloudWatch::Alarm",
+                Match.objectLike(Map.of(
+                        "Namespace",
+                        "AWS/SQS",
+                        "MetricName",
+                        "ApproximateNumberOfMessagesVisible",
+                        "Dimensions",
+                        List.of(Map.of(
+                                "Name",
+                                "QueueName",
+                                "Value",
+                                Map.of(
+                                        "Fn::GetAtt",
+                                        List.of(Match.stringLikeRegexp("^ChunkDeadLetterQueue"), "QueueName")))))));
+        template.hasResourceProperties(
+                "AWS::CloudWatch::Alarm",
+                Match.objectLike(Map.of(
+                        "Namespace",
+                        "AWS/SQS",
+                        "MetricName",
+                        "ApproximateNumberOfMessagesVisible",
+                        "Dimensions",
+                        List.of(Map.of(
+                                "Name",
+                                "QueueName",
+                                "Value",
+                                Map.of(
+                                        "Fn::GetAtt",
+                                        List.of(Match.stringLikeRegexp("^IngestDeadLetterQueue"), "QueueName")))))));
+        template.hasResourceProperties(
+                "AWS::CloudWatch::Alarm",
+                Match.objectLike(Map.of(
+                        "Namespace",
+                        "AWS/States",
+                        "MetricName",
+                        "ExecutionsFailed",
+                        "Statistic",
+                        "Sum",
+                        "Dimensions",
+                        List.of(Map.of(
+                                "Name",
+                                "StateMachineArn",
+                                "Value",
+                                Map.of("Ref", Match.stringLikeRegexp("^BatchStateMachine")))))));
+        template.hasResourceProperties(
+                "AWS::CloudWatch::Alarm",
+                Match.objectLike(Map.of(
+                        "Namespace",
+                        "AWS/Lambda",
+                        "MetricName",
+                        "Errors",
+                        "Statistic",
+                        "Sum",
+                        "Dimensions",
+                        List.of(Map.of(
+                                "Name",
+                                "FunctionName",
+                                "Value",
+                                Map.of("Ref", Match.stringLikeRegexp("^WorkerFunction[0-9A-F]{8}$")))))));
+        template.hasResourceProperties(
+                "AWS::CloudWatch::Alarm",
+                Match.objectLike(Map.of(
+                        "Namespace",
+                        "AWS/Lambda",
+                        "MetricName",
+                        "Errors",
+                        "Statistic",
+                        "Sum",
+                        "Dimensions",
+                        List.of(Map.of(
+                                "Name",
+                                "FunctionName",
+                                "Value",
+                                Map.of("Ref", Match.stringLikeRegexp("^SweeperFunction[0-9A-F]{8}$")))))));
         template.allResourcesProperties("AWS::CloudWatch::Alarm", Map.of("AlarmActions", Match.absent()));
         template.resourceCountIs("AWS::CloudWatch::Dashboard", 1);
     }
@@ -186,24 +377,43 @@ class PipelineTemplateTest {
     @Test
     void theSweeper_runsEveryFiveMinutes_throughItsAlias_notRetried_andKnowsTheStateMachine() {
         Template template = Synth.minimal().template();
-        template.hasResourceProperties("AWS::Events::Rule", Map.of(
-                "ScheduleExpression", "rate(5 minutes)",
-                "State", "ENABLED",
-                "Targets", List.of(Match.objectLike(Map.of(
-                        "Arn", Map.of("Ref", Match.stringLikeRegexp("^SweeperFunctionAlias")),
-                        "RetryPolicy", Map.of("MaximumRetryAttempts", 0))))));
-        template.hasResourceProperties("AWS::Lambda::Permission", Map.of(
-                "Action", "lambda:InvokeFunction",
-                "Principal", "events.amazonaws.com",
-                "FunctionName", Map.of("Ref", Match.stringLikeRegexp("^SweeperFunctionAlias")),
-                "SourceArn", Map.of("Fn::GetAtt", List.of(Match.stringLikeRegexp("^SweeperSchedule"), "Arn"))));
-        template.hasResourceProperties("AWS::Lambda::Function", Match.objectLike(Map.of(
-                "Handler", "dev.openbatch.aws.SweeperHandler::handleRequest",
-                "Timeout", 120,
-                "Environment", Map.of("Variables", Match.objectLike(Map.of(
-                        "OPENBATCH_BATCHES_TABLE", Map.of("Ref", Match.stringLikeRegexp("^BatchesTable")),
-                        "OPENBATCH_INGEST_BUCKET", Map.of("Ref", Match.stringLikeRegexp("^IngestBucket")),
-                        "OPENBATCH_STATE_MACHINE_ARN", Map.of("Ref", Match.stringLikeRegexp("^BatchStateMachine"))))))));
+        template.hasResourceProperties(
+                "AWS::Events::Rule",
+                Map.of(
+                        "ScheduleExpression", "rate(5 minutes)",
+                        "State", "ENABLED",
+                        "Targets",
+                                List.of(Match.objectLike(Map.of(
+                                        "Arn", Map.of("Ref", Match.stringLikeRegexp("^SweeperFunctionAlias")),
+                                        "RetryPolicy", Map.of("MaximumRetryAttempts", 0))))));
+        template.hasResourceProperties(
+                "AWS::Lambda::Permission",
+                Map.of(
+                        "Action",
+                        "lambda:InvokeFunction",
+                        "Principal",
+                        "events.amazonaws.com",
+                        "FunctionName",
+                        Map.of("Ref", Match.stringLikeRegexp("^SweeperFunctionAlias")),
+                        "SourceArn",
+                        Map.of("Fn::GetAtt", List.of(Match.stringLikeRegexp("^SweeperSchedule"), "Arn"))));
+        template.hasResourceProperties(
+                "AWS::Lambda::Function",
+                Match.objectLike(Map.of(
+                        "Handler",
+                        "dev.openbatch.aws.SweeperHandler::handleRequest",
+                        "Timeout",
+                        120,
+                        "Environment",
+                        Map.of(
+                                "Variables",
+                                Match.objectLike(Map.of(
+                                        "OPENBATCH_BATCHES_TABLE",
+                                                Map.of("Ref", Match.stringLikeRegexp("^BatchesTable")),
+                                        "OPENBATCH_INGEST_BUCKET",
+                                                Map.of("Ref", Match.stringLikeRegexp("^IngestBucket")),
+                                        "OPENBATCH_STATE_MACHINE_ARN",
+                                                Map.of("Ref", Match.stringLikeRegexp("^BatchStateMachine"))))))));
     }
 
     /**
@@ -217,22 +427,43 @@ class PipelineTemplateTest {
         long retention = dev.openbatch.core.pipeline.Sweep.QUEUE_RETENTION.toSeconds();
         assertThat(retention).isEqualTo(14 * 24 * 3600);
         for (String queue : List.of("ChunkQueue", "ChunkDeadLetterQueue")) {
-            assertThat(template.findResources("AWS::SQS::Queue", Map.of("Properties", Match.objectLike(Map.of(
-                    "MessageRetentionPeriod", retention))))).as(queue).anySatisfy((id, q) -> assertThat(id).startsWith(queue));
+            assertThat(template.findResources(
+                            "AWS::SQS::Queue",
+                            Map.of("Properties", Match.objectLike(Map.of("MessageRetentionPeriod", retention)))))
+                    .as(queue)
+                    .anySatisfy((id, q) -> assertThat(id).startsWith(queue));
         }
-        assertThat(dev.openbatch.core.pipeline.Sweep.Bounds.DEFAULT.stall().toSeconds()).isLessThan(retention);
+        assertThat(dev.openbatch.core.pipeline.Sweep.Bounds.DEFAULT.stall().toSeconds())
+                .isLessThan(retention);
     }
 
     @Test
     void withAnAlarmAddress_everyAlarmMailsIt_overATlsOnlyTopic() {
         Template template = Synth.full().template();
-        template.hasResourceProperties("AWS::SNS::Subscription", Map.of("Protocol", "email", "Endpoint", "ops@example.com",
-                "TopicArn", Map.of("Ref", Match.stringLikeRegexp("^AlarmTopic"))));
-        template.allResourcesProperties("AWS::CloudWatch::Alarm", Match.objectLike(Map.of(
-                "AlarmActions", List.of(Map.of("Ref", Match.stringLikeRegexp("^AlarmTopic"))))));
-        template.hasResourceProperties("AWS::SNS::TopicPolicy", Map.of("PolicyDocument", Map.of("Statement",
-                List.of(Match.objectLike(Map.of("Effect", "Deny",
-                        "Condition", Map.of("Bool", Map.of("aws:SecureTransport", "false"))))))));
+        template.hasResourceProperties(
+                "AWS::SNS::Subscription",
+                Map.of(
+                        "Protocol",
+                        "email",
+                        "Endpoint",
+                        "ops@example.com",
+                        "TopicArn",
+                        Map.of("Ref", Match.stringLikeRegexp("^AlarmTopic"))));
+        template.allResourcesProperties(
+                "AWS::CloudWatch::Alarm",
+                Match.objectLike(
+                        Map.of("AlarmActions", List.of(Map.of("Ref", Match.stringLikeRegexp("^AlarmTopic"))))));
+        template.hasResourceProperties(
+                "AWS::SNS::TopicPolicy",
+                Map.of(
+                        "PolicyDocument",
+                        Map.of(
+                                "Statement",
+                                List.of(Match.objectLike(Map.of(
+                                        "Effect",
+                                        "Deny",
+                                        "Condition",
+                                        Map.of("Bool", Map.of("aws:SecureTransport", "false"))))))));
     }
 
     @Test

@@ -1,9 +1,8 @@
 package dev.openbatch.cdk;
 
-import dev.openbatch.deployment.DeploymentConfig;
-
 import com.fasterxml.jackson.core.type.TypeReference;
 import dev.openbatch.core.Json;
+import dev.openbatch.deployment.DeploymentConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -79,8 +78,8 @@ record Synth(OpenBatchStack stack, Template template) {
     /** The feature flags the CLI passes to the app, from cdk.json. */
     static Map<String, Object> cdkJsonContext() {
         try {
-            Map<String, Object> cdkJson = Json.MAPPER.readValue(Files.readString(Path.of("cdk.json")),
-                    new TypeReference<Map<String, Object>>() {});
+            Map<String, Object> cdkJson = Json.MAPPER.readValue(
+                    Files.readString(Path.of("cdk.json")), new TypeReference<Map<String, Object>>() {});
             @SuppressWarnings("unchecked")
             Map<String, Object> context = (Map<String, Object>) cdkJson.get("context");
             return context;

@@ -1,13 +1,12 @@
 package dev.openbatch.cdk;
 
-import dev.openbatch.deployment.DeploymentConfig;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.openbatch.deployment.DeploymentConfig;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.Test;
 import software.amazon.awscdk.App;
 import software.amazon.awscdk.assertions.Annotations;
 import software.amazon.awscdk.assertions.Match;
@@ -38,10 +37,11 @@ class ValidationTest {
      */
     @Test
     void theOnlyAcknowledgedWarnings_areTheIntendedOnes_eachWithItsReason() {
-        assertThat(Synth.minimal().stack().acknowledgedWarnings()).containsOnlyKeys(
-                "@aws-cdk/aws-lambda:snapStartRequirePublish");
-        assertThat(Synth.full().stack().acknowledgedWarnings()).containsOnlyKeys(
-                "@aws-cdk/aws-lambda:snapStartRequirePublish", "@aws-cdk/aws-ec2:noSubnetRouteTableId")
+        assertThat(Synth.minimal().stack().acknowledgedWarnings())
+                .containsOnlyKeys("@aws-cdk/aws-lambda:snapStartRequirePublish");
+        assertThat(Synth.full().stack().acknowledgedWarnings())
+                .containsOnlyKeys(
+                        "@aws-cdk/aws-lambda:snapStartRequirePublish", "@aws-cdk/aws-ec2:noSubnetRouteTableId")
                 .allSatisfy((warning, reason) -> assertThat(reason).isNotBlank());
     }
 

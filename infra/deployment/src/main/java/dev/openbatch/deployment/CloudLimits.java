@@ -29,6 +29,7 @@ public final class CloudLimits {
 
     /** The largest input the service accepts ({@link InputValidator.Limits#OPENAI}). */
     public static final int MAX_REQUESTS = InputValidator.Limits.OPENAI.maxRequests();
+
     public static final long MAX_BYTES = InputValidator.Limits.OPENAI.maxBytes();
     /** A chunk is also cut short at this many bytes, so large lines make more chunks than their count says. */
     public static final int CHUNK_BYTES = InputValidator.Limits.CHUNK_BYTES;
@@ -55,6 +56,7 @@ public final class CloudLimits {
     public static final int LAMBDA_TIMEOUT_SECONDS = 900;
     /** Attempts of one request to the endpoint, the first included, and the longest wait between two. */
     public static final int REQUEST_ATTEMPTS = RetryPolicy.DEFAULT.maxAttempts();
+
     public static final Duration REQUEST_MAX_BACKOFF = RetryPolicy.DEFAULT.maxDelay();
     /** The worker's connect timeout to the endpoint ({@code Wiring}), spent before each attempt's request timeout. */
     public static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(10);
@@ -77,22 +79,32 @@ public final class CloudLimits {
     /** Refuses a chunk size and a Map concurrency that could break Step Functions' limits. */
     public static void checkPipeline(int chunkLines, int mapConcurrency) {
         if (mapConcurrency > INLINE_MAP_CONCURRENCY) {
-            throw new IllegalArgumentException("map_concurrency " + mapConcurrency + " is more than an inline Map runs: "
-                    + "Step Functions runs at most " + INLINE_MAP_CONCURRENCY + " iterations at once: map_concurrency must be at most "
-                    + INLINE_MAP_CONCURRENCY);
+            throw new IllegalArgumentException(
+                    "map_concurrency " + mapConcurrency + " is more than an inline Map runs: "
+                            + "Step Functions runs at most " + INLINE_MAP_CONCURRENCY
+                            + " iterations at once: map_concurrency must be at most "
+                            + INLINE_MAP_CONCURRENCY);
         }
         int chunks = chunks(chunkLines);
         long events = historyEvents(chunks);
         if (events > historyBudget()) {
-            throw new IllegalArgumentException(String.format("chunk_lines %d would cut %,d lines into up to %,d chunks,"
+            throw new IllegalArgumentException(String.format(
+                    "chunk_lines %d would cut %,d lines into up to %,d chunks,"
                             + " whose execution needs about %,d history events; Step Functions stops an execution at %,d"
                             + " (this check keeps %d%% of it, %,d): chunk_lines must be at least %d",
-                    chunkLines, MAX_REQUESTS, chunks, events, HISTORY_EVENTS, Math.round(HISTORY_SHARE * 100),
-                    historyBudget(), minChunkLinesForHistory()));
+                    chunkLines,
+                    MAX_REQUESTS,
+                    chunks,
+                    events,
+                    HISTORY_EVENTS,
+                    Math.round(HISTORY_SHARE * 100),
+                    historyBudget(),
+                    minChunkLinesForHistory()));
         }
         long bytes = stateBytes(chunkLines, mapConcurrency);
         if (bytes > STATE_BYTES) {
-            throw new IllegalArgumentException(String.format("chunk_lines %d would cut %,d lines into up to %,d chunks,"
+            throw new IllegalArgumentException(String.format(
+                    "chunk_lines %d would cut %,d lines into up to %,d chunks,"
                             + " whose list makes a state of up to %,d bytes; Step Functions stops an execution whose"
                             + " state passes %,d: chunk_lines must be at least %d",
                     chunkLines, MAX_REQUESTS, chunks, bytes, STATE_BYTES, minChunkLinesForState(mapConcurrency)));
@@ -103,12 +115,20 @@ public final class CloudLimits {
     public static void checkWorker(int timeoutSeconds, int requestTimeoutSeconds) {
         long needed = requestSequenceSeconds(requestTimeoutSeconds);
         if (needed > timeoutSeconds) {
-            throw new IllegalArgumentException(String.format("worker.request_timeout_seconds %d does not fit in"
+            throw new IllegalArgumentException(String.format(
+                    "worker.request_timeout_seconds %d does not fit in"
                             + " worker.timeout_seconds %d: %d attempts of %d s (+ %d s to connect), %d waits of up to"
                             + " %d s between them and %d s to report take %d s, and Lambda stops the worker at its"
-                            + " timeout: %s", requestTimeoutSeconds, timeoutSeconds, REQUEST_ATTEMPTS,
-                    requestTimeoutSeconds, CONNECT_TIMEOUT.toSeconds(), REQUEST_ATTEMPTS - 1,
-                    REQUEST_MAX_BACKOFF.toSeconds(), WORKER_STOP_MARGIN.toSeconds(), needed,
+                            + " timeout: %s",
+                    requestTimeoutSeconds,
+                    timeoutSeconds,
+                    REQUEST_ATTEMPTS,
+                    requestTimeoutSeconds,
+                    CONNECT_TIMEOUT.toSeconds(),
+                    REQUEST_ATTEMPTS - 1,
+                    REQUEST_MAX_BACKOFF.toSeconds(),
+                    WORKER_STOP_MARGIN.toSeconds(),
+                    needed,
                     longestRequestTimeout(timeoutSeconds) >= 1
                             ? "worker.request_timeout_seconds must be at most " + longestRequestTimeout(timeoutSeconds)
                             : "worker.timeout_seconds must be at least " + requestSequenceSeconds(1)));
@@ -149,8 +169,9 @@ public final class CloudLimits {
      */
     public static long stateBytes(int chunkLines, int mapConcurrency) {
         int chunks = chunks(chunkLines);
-        long outcome = bytes(new ValidateBatch.Outcome(true, List.of(), chunks, mapConcurrency,
-                ValidateBatch.UNLIMITED_CHUNK_WAIT_SECONDS)) - 2
+        long outcome = bytes(new ValidateBatch.Outcome(
+                        true, List.of(), chunks, mapConcurrency, ValidateBatch.UNLIMITED_CHUNK_WAIT_SECONDS))
+                - 2
                 + list(chunks, bytes(new Chunk(chunks - 1, MAX_REQUESTS, chunkLines)));
         long mapState = EXECUTION_INPUT_BYTES + outcome + CAUGHT_ERROR_BYTES;
         long validateResult = LAMBDA_RESULT_ENVELOPE_BYTES + outcome;
@@ -169,12 +190,14 @@ public final class CloudLimits {
     /** Attempts, waits and the stop margin of one request whose every attempt times out. */
     public static long requestSequenceSeconds(int requestTimeoutSeconds) {
         return REQUEST_ATTEMPTS * (CONNECT_TIMEOUT.toSeconds() + requestTimeoutSeconds)
-                + (REQUEST_ATTEMPTS - 1) * REQUEST_MAX_BACKOFF.toSeconds() + WORKER_STOP_MARGIN.toSeconds();
+                + (REQUEST_ATTEMPTS - 1) * REQUEST_MAX_BACKOFF.toSeconds()
+                + WORKER_STOP_MARGIN.toSeconds();
     }
 
     /** The longest request timeout whose attempts fit in a worker of this timeout (105 s at 900 s). */
     public static int longestRequestTimeout(int workerTimeoutSeconds) {
-        long spare = workerTimeoutSeconds - WORKER_STOP_MARGIN.toSeconds()
+        long spare = workerTimeoutSeconds
+                - WORKER_STOP_MARGIN.toSeconds()
                 - (REQUEST_ATTEMPTS - 1) * REQUEST_MAX_BACKOFF.toSeconds();
         return (int) Math.floorDiv(spare, REQUEST_ATTEMPTS) - (int) CONNECT_TIMEOUT.toSeconds();
     }
@@ -227,15 +250,18 @@ public final class CloudLimits {
                 case "Fail" -> 1;
                 case "Map" -> {
                     if (inMap) {
-                        throw new IllegalStateException("state " + entry.getKey() + ": a Map in a Map has no bound here");
+                        throw new IllegalStateException(
+                                "state " + entry.getKey() + ": a Map in a Map has no bound here");
                     }
                     // MapStateEntered, MapStateStarted, MapStateSucceeded, MapStateExited; and for each
                     // item MapIterationStarted, MapIterationSucceeded and its iteration's own states.
-                    JsonNode iteration = state.has("ItemProcessor") ? state.path("ItemProcessor") : state.path("Iterator");
+                    JsonNode iteration =
+                            state.has("ItemProcessor") ? state.path("ItemProcessor") : state.path("Iterator");
                     yield 4 + (long) chunks * (2 + events(iteration.path("States"), chunks, true));
                 }
-                default -> throw new IllegalStateException("state " + entry.getKey() + ": type "
-                        + state.path("Type").asText() + " is not counted");
+                default ->
+                    throw new IllegalStateException("state " + entry.getKey() + ": type "
+                            + state.path("Type").asText() + " is not counted");
             };
         }
         return events;

@@ -87,23 +87,26 @@ public record DeploymentConfig(
      *                       a request must fit in one worker's lifetime ({@link CloudLimits#checkWorker}),
      *                       and absent it is the longest that does (105 s in a worker of 900 s)
      */
-    public record Worker(@JsonProperty("memory_mb") Integer memoryMb,
-                         @JsonProperty("timeout_seconds") Integer timeoutSeconds,
-                         @JsonProperty("batch_size") Integer batchSize,
-                         @JsonProperty("max_concurrency") Integer maxConcurrency,
-                         @JsonProperty("request_timeout_seconds") Integer requestTimeoutSeconds) {
+    public record Worker(
+            @JsonProperty("memory_mb") Integer memoryMb,
+            @JsonProperty("timeout_seconds") Integer timeoutSeconds,
+            @JsonProperty("batch_size") Integer batchSize,
+            @JsonProperty("max_concurrency") Integer maxConcurrency,
+            @JsonProperty("request_timeout_seconds") Integer requestTimeoutSeconds) {
 
         public Worker {
             memoryMb = within("worker.memory_mb", memoryMb, 1024, 128, 10_240);
-            timeoutSeconds = within("worker.timeout_seconds", timeoutSeconds, 900, 1, CloudLimits.LAMBDA_TIMEOUT_SECONDS);
+            timeoutSeconds =
+                    within("worker.timeout_seconds", timeoutSeconds, 900, 1, CloudLimits.LAMBDA_TIMEOUT_SECONDS);
             batchSize = within("worker.batch_size", batchSize, 1, 1, 10);
             // Lambda's SQS event sources take a maximum concurrency of 2 to 1000.
             maxConcurrency = within("worker.max_concurrency", maxConcurrency, 20, 2, 1000);
             requestTimeoutSeconds = requestTimeoutSeconds == null
-                    ? Math.max(1, CloudLimits.longestRequestTimeout(timeoutSeconds)) : requestTimeoutSeconds;
+                    ? Math.max(1, CloudLimits.longestRequestTimeout(timeoutSeconds))
+                    : requestTimeoutSeconds;
             if (requestTimeoutSeconds < 1) {
-                throw new IllegalArgumentException("worker.request_timeout_seconds must be at least 1, not "
-                        + requestTimeoutSeconds);
+                throw new IllegalArgumentException(
+                        "worker.request_timeout_seconds must be at least 1, not " + requestTimeoutSeconds);
             }
             CloudLimits.checkWorker(timeoutSeconds, requestTimeoutSeconds);
         }
@@ -118,14 +121,19 @@ public record DeploymentConfig(
      * An existing VPC for the worker, whose subnets reach the private endpoints, and S3, DynamoDB,
      * Step Functions and Secrets Manager through VPC endpoints or a NAT gateway.
      */
-    public record VpcPlacement(@JsonProperty("vpc_id") String vpcId,
-                               @JsonProperty("availability_zones") List<String> availabilityZones,
-                               @JsonProperty("subnet_ids") List<String> subnetIds,
-                               @JsonProperty("security_group_ids") List<String> securityGroupIds) {
+    public record VpcPlacement(
+            @JsonProperty("vpc_id") String vpcId,
+            @JsonProperty("availability_zones") List<String> availabilityZones,
+            @JsonProperty("subnet_ids") List<String> subnetIds,
+            @JsonProperty("security_group_ids") List<String> securityGroupIds) {
 
         public VpcPlacement {
-            if (vpcId == null || vpcId.isBlank() || subnetIds == null || subnetIds.isEmpty()
-                    || availabilityZones == null || availabilityZones.isEmpty()) {
+            if (vpcId == null
+                    || vpcId.isBlank()
+                    || subnetIds == null
+                    || subnetIds.isEmpty()
+                    || availabilityZones == null
+                    || availabilityZones.isEmpty()) {
                 throw new IllegalArgumentException("vpc needs vpc_id, availability_zones and subnet_ids");
             }
             availabilityZones = List.copyOf(availabilityZones);
@@ -138,8 +146,8 @@ public record DeploymentConfig(
     public static final String KMS = "kms";
 
     /** The retention periods CloudWatch Logs accepts. */
-    static final Set<Integer> LOG_RETENTION_DAYS = Set.of(1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545,
-            731, 1096, 1827, 2192, 2557, 2922, 3288, 3653);
+    static final Set<Integer> LOG_RETENTION_DAYS = Set.of(
+            1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653);
 
     /**
      * Lambda gives a function's environment 4 KB in all; the catalog travels in it, beside the names
@@ -147,12 +155,13 @@ public record DeploymentConfig(
      */
     static final int MAX_JOBS_BYTES = 3 * 1024;
 
-    private static final Pattern SECRET_ARN =
-            Pattern.compile("^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$");
+    private static final Pattern SECRET_ARN = Pattern.compile(
+            "^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$");
     private static final Pattern IMAGE_BUCKET = Pattern.compile("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](:\\d{12})?$");
 
     /** Strict, unlike the service's mapper: a misspelt field in a deployment's file is a mistake to report. */
-    private static final JsonMapper STRICT = Json.MAPPER.rebuild()
+    private static final JsonMapper STRICT = Json.MAPPER
+            .rebuild()
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .build();
 
@@ -200,8 +209,9 @@ public record DeploymentConfig(
         try {
             return parse(Files.readString(file));
         } catch (NoSuchFileException e) {
-            throw new IllegalArgumentException("no deployment configuration at " + file.toAbsolutePath()
-                    + ": copy infra/cdk/config/example.json to infra/cdk/openbatch.json, or name a file with -c config=...");
+            throw new IllegalArgumentException(
+                    "no deployment configuration at " + file.toAbsolutePath()
+                            + ": copy infra/cdk/config/example.json to infra/cdk/openbatch.json, or name a file with -c config=...");
         } catch (IOException e) {
             throw new IllegalArgumentException("cannot read " + file + ": " + e.getMessage(), e);
         }
@@ -211,7 +221,8 @@ public record DeploymentConfig(
         try {
             return STRICT.readValue(json, DeploymentConfig.class);
         } catch (com.fasterxml.jackson.databind.exc.ValueInstantiationException e) {
-            throw new IllegalArgumentException(e.getCause() == null ? e.getOriginalMessage() : e.getCause().getMessage(), e);
+            throw new IllegalArgumentException(
+                    e.getCause() == null ? e.getOriginalMessage() : e.getCause().getMessage(), e);
         } catch (IOException e) {
             throw new IllegalArgumentException("the deployment configuration is not valid: " + e.getMessage(), e);
         }
@@ -260,13 +271,15 @@ public record DeploymentConfig(
                 continue;
             }
             if (job.auth().secretArn() == null) {
-                throw new IllegalArgumentException("job " + job.id() + ": an endpoint's credential goes in Secrets Manager,"
-                        + " named by auth.secret_arn; a value in this file would be stored in the template in plain text");
+                throw new IllegalArgumentException(
+                        "job " + job.id() + ": an endpoint's credential goes in Secrets Manager,"
+                                + " named by auth.secret_arn; a value in this file would be stored in the template in plain text");
             }
             if (!SECRET_ARN.matcher(job.auth().secretArn()).matches()) {
-                throw new IllegalArgumentException("job " + job.id() + ": auth.secret_arn must be a secret's complete ARN"
-                        + " (ending in its six-character suffix), as `aws secretsmanager create-secret` prints it: "
-                        + job.auth().secretArn());
+                throw new IllegalArgumentException(
+                        "job " + job.id() + ": auth.secret_arn must be a secret's complete ARN"
+                                + " (ending in its six-character suffix), as `aws secretsmanager create-secret` prints it: "
+                                + job.auth().secretArn());
             }
         }
     }

@@ -24,7 +24,15 @@ public final class Permissions {
 
     /** Whose access: each function's role, and the state machine's. */
     public enum Role {
-        API, AUTHORIZER, VALIDATE, FINALIZE, WORKER, DEAD_LETTERS, INGEST, SWEEPER, STATE_MACHINE
+        API,
+        AUTHORIZER,
+        VALIDATE,
+        FINALIZE,
+        WORKER,
+        DEAD_LETTERS,
+        INGEST,
+        SWEEPER,
+        STATE_MACHINE
     }
 
     /** The two buckets of a deployment. */
@@ -37,12 +45,17 @@ public final class Permissions {
 
     /** The tables of a deployment; capacity holds the jobs' leases on their endpoints. */
     public enum Table {
-        FILES, BATCHES, KEYS, CAPACITY
+        FILES,
+        BATCHES,
+        KEYS,
+        CAPACITY
     }
 
     /** The queues whose ARNs a role names. */
     public enum Queue {
-        CHUNKS, CHUNK_DEAD_LETTERS, INGEST_DEAD_LETTERS
+        CHUNKS,
+        CHUNK_DEAD_LETTERS,
+        INGEST_DEAD_LETTERS
     }
 
     /** A resource by what it is; each wiring knows its ARN. */
@@ -113,99 +126,119 @@ public final class Permissions {
     public static final String BY_SWEEP = "by_sweep";
 
     /** What Lambda's SQS event source does with the consuming function's role. */
-    private static final String[] CONSUME = {"sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl",
-            "sqs:DeleteMessage", "sqs:GetQueueAttributes"};
+    private static final String[] CONSUME = {
+        "sqs:ReceiveMessage",
+        "sqs:ChangeMessageVisibility",
+        "sqs:GetQueueUrl",
+        "sqs:DeleteMessage",
+        "sqs:GetQueueAttributes"
+    };
 
     private static final Map<Role, List<Statement>> DEPLOYED = new EnumMap<>(Map.of(
             // Files' bytes and the Uploads API's parts: written, read to be joined, deleted. The role also
             // signs the short-lived download URLs of large files, so it reads files/ for whoever holds one.
-            Role.API, List.of(
-                    allow(objects(Bucket.DATA, FILES), "s3:GetObject", "s3:PutObject", "s3:DeleteObject"),
-                    allow(objects(Bucket.DATA, UPLOADS), "s3:GetObject", "s3:PutObject", "s3:DeleteObject"),
-                    allow(bucket(Bucket.DATA), "s3:ListBucket"),
-                    // The files table holds the uploads' records too, which move from pending to completed or cancelled.
-                    allow(items(Table.FILES), "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
-                            "dynamodb:DeleteItem"),
-                    allow(index(Table.FILES, BY_OWNER), "dynamodb:Query"),
-                    allow(items(Table.BATCHES), "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"),
-                    allow(index(Table.BATCHES, BY_OWNER), "dynamodb:Query"),
-                    allow(stateMachine(), "states:StartExecution")),
-            Role.AUTHORIZER, List.of(
-                    allow(items(Table.KEYS), "dynamodb:GetItem")),
+            Role.API,
+                    List.of(
+                            allow(objects(Bucket.DATA, FILES), "s3:GetObject", "s3:PutObject", "s3:DeleteObject"),
+                            allow(objects(Bucket.DATA, UPLOADS), "s3:GetObject", "s3:PutObject", "s3:DeleteObject"),
+                            allow(bucket(Bucket.DATA), "s3:ListBucket"),
+                            // The files table holds the uploads' records too, which move from pending to completed or
+                            // cancelled.
+                            allow(
+                                    items(Table.FILES),
+                                    "dynamodb:GetItem",
+                                    "dynamodb:PutItem",
+                                    "dynamodb:UpdateItem",
+                                    "dynamodb:DeleteItem"),
+                            allow(index(Table.FILES, BY_OWNER), "dynamodb:Query"),
+                            allow(items(Table.BATCHES), "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"),
+                            allow(index(Table.BATCHES, BY_OWNER), "dynamodb:Query"),
+                            allow(stateMachine(), "states:StartExecution")),
+            Role.AUTHORIZER, List.of(allow(items(Table.KEYS), "dynamodb:GetItem")),
             // The chunks of a refused file are deleted (DeleteObjects), so none outlives its batch.
-            Role.VALIDATE, List.of(
-                    allow(objects(Bucket.DATA, FILES), "s3:GetObject"),
-                    allow(objects(Bucket.DATA, BATCHES), "s3:PutObject", "s3:DeleteObject"),
-                    allow(bucket(Bucket.DATA), "s3:ListBucket"),
-                    allow(items(Table.BATCHES), "dynamodb:GetItem", "dynamodb:UpdateItem")),
+            Role.VALIDATE,
+                    List.of(
+                            allow(objects(Bucket.DATA, FILES), "s3:GetObject"),
+                            allow(objects(Bucket.DATA, BATCHES), "s3:PutObject", "s3:DeleteObject"),
+                            allow(bucket(Bucket.DATA), "s3:ListBucket"),
+                            allow(items(Table.BATCHES), "dynamodb:GetItem", "dynamodb:UpdateItem")),
             // A dropped batch's results: output and error files copied beside the drop, batch.json written,
             // an earlier version's leftovers removed, and a newer version's batch.json read and left alone.
             // A chunk with no whole part gets one here, from its checkpoint log: the log and the part are written.
-            Role.FINALIZE, List.of(
-                    allow(objects(Bucket.DATA, BATCHES), "s3:GetObject", "s3:PutObject"),
-                    allow(objects(Bucket.DATA, FILES), "s3:GetObject", "s3:PutObject"),
-                    allow(objects(Bucket.DATA, DROPS), "s3:GetObject"),
-                    allow(bucket(Bucket.DATA), "s3:ListBucket"),
-                    allow(objects(Bucket.INGEST, RESULTS), "s3:GetObject", "s3:PutObject", "s3:DeleteObject"),
-                    allow(bucket(Bucket.INGEST), "s3:ListBucket"),
-                    allow(items(Table.FILES), "dynamodb:GetItem", "dynamodb:PutItem"),
-                    allow(items(Table.BATCHES), "dynamodb:GetItem", "dynamodb:UpdateItem")),
+            Role.FINALIZE,
+                    List.of(
+                            allow(objects(Bucket.DATA, BATCHES), "s3:GetObject", "s3:PutObject"),
+                            allow(objects(Bucket.DATA, FILES), "s3:GetObject", "s3:PutObject"),
+                            allow(objects(Bucket.DATA, DROPS), "s3:GetObject"),
+                            allow(bucket(Bucket.DATA), "s3:ListBucket"),
+                            allow(objects(Bucket.INGEST, RESULTS), "s3:GetObject", "s3:PutObject", "s3:DeleteObject"),
+                            allow(bucket(Bucket.INGEST), "s3:ListBucket"),
+                            allow(items(Table.FILES), "dynamodb:GetItem", "dynamodb:PutItem"),
+                            allow(items(Table.BATCHES), "dynamodb:GetItem", "dynamodb:UpdateItem")),
             // s3:ListBucket on an image bucket makes a missing image a 404, and lets the SDK's region
             // discovery HeadBucket. The queue actions are the event source's; the worker itself also
             // changes a failed message's visibility.
-            Role.WORKER, List.of(
-                    allow(objects(Bucket.DATA, BATCHES), "s3:GetObject", "s3:PutObject"),
-                    allow(bucket(Bucket.DATA), "s3:ListBucket"),
-                    allow(items(Table.BATCHES), "dynamodb:GetItem", "dynamodb:UpdateItem"),
-                    allow(stateMachine(), "states:SendTaskSuccess"),
-                    allow(queue(Queue.CHUNKS), CONSUME),
-                    // A chunk that outlives an invocation goes on in a fresh message (same body, same task
-                    // token), so its receive count does not grow with its lifetimes; one whose job has no
-                    // capacity to spare goes back the same way, for a moment.
-                    allow(queue(Queue.CHUNKS), "sqs:SendMessage"),
-                    // Its leases on the jobs' capacity: read, then written over the version read.
-                    allow(items(Table.CAPACITY), "dynamodb:GetItem", "dynamodb:PutItem"),
-                    allow(new Resource.JobSecrets(), "secretsmanager:GetSecretValue"),
-                    allow(new Resource.ImageObjects(), "s3:GetObject"),
-                    allow(new Resource.ImageBuckets(), "s3:ListBucket")),
+            Role.WORKER,
+                    List.of(
+                            allow(objects(Bucket.DATA, BATCHES), "s3:GetObject", "s3:PutObject"),
+                            allow(bucket(Bucket.DATA), "s3:ListBucket"),
+                            allow(items(Table.BATCHES), "dynamodb:GetItem", "dynamodb:UpdateItem"),
+                            allow(stateMachine(), "states:SendTaskSuccess"),
+                            allow(queue(Queue.CHUNKS), CONSUME),
+                            // A chunk that outlives an invocation goes on in a fresh message (same body, same task
+                            // token), so its receive count does not grow with its lifetimes; one whose job has no
+                            // capacity to spare goes back the same way, for a moment.
+                            allow(queue(Queue.CHUNKS), "sqs:SendMessage"),
+                            // Its leases on the jobs' capacity: read, then written over the version read.
+                            allow(items(Table.CAPACITY), "dynamodb:GetItem", "dynamodb:PutItem"),
+                            allow(new Resource.JobSecrets(), "secretsmanager:GetSecretValue"),
+                            allow(new Resource.ImageObjects(), "s3:GetObject"),
+                            allow(new Resource.ImageBuckets(), "s3:ListBucket")),
             // Ends a chunk that failed on every delivery as chunk_failed: no secret, no endpoint, no image.
-            Role.DEAD_LETTERS, List.of(
-                    allow(objects(Bucket.DATA, BATCHES), "s3:GetObject", "s3:PutObject"),
-                    allow(bucket(Bucket.DATA), "s3:ListBucket"),
-                    allow(items(Table.BATCHES), "dynamodb:GetItem", "dynamodb:UpdateItem"),
-                    allow(stateMachine(), "states:SendTaskSuccess"),
-                    allow(queue(Queue.CHUNK_DEAD_LETTERS), CONSUME)),
+            Role.DEAD_LETTERS,
+                    List.of(
+                            allow(objects(Bucket.DATA, BATCHES), "s3:GetObject", "s3:PutObject"),
+                            allow(bucket(Bucket.DATA), "s3:ListBucket"),
+                            allow(items(Table.BATCHES), "dynamodb:GetItem", "dynamodb:UpdateItem"),
+                            allow(stateMachine(), "states:SendTaskSuccess"),
+                            allow(queue(Queue.CHUNK_DEAD_LETTERS), CONSUME)),
             // The drop copied in as the batch's input file, with the record of where it came from; a drop
             // seen again after its batch ended has its results written from the output files. A drop whose
             // ingest fails after Lambda's retries goes to the dead-letter queue (Lambda's async destination).
-            Role.INGEST, List.of(
-                    allow(objects(Bucket.INGEST, INCOMING), "s3:GetObject"),
-                    allow(objects(Bucket.INGEST, RESULTS), "s3:GetObject", "s3:PutObject", "s3:DeleteObject"),
-                    allow(bucket(Bucket.INGEST), "s3:ListBucket"),
-                    allow(objects(Bucket.DATA, FILES), "s3:GetObject", "s3:PutObject"),
-                    allow(objects(Bucket.DATA, DROPS), "s3:PutObject"),
-                    allow(items(Table.FILES), "dynamodb:GetItem", "dynamodb:PutItem"),
-                    allow(items(Table.BATCHES), "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"),
-                    allow(stateMachine(), "states:StartExecution"),
-                    allow(queue(Queue.INGEST_DEAD_LETTERS), "sqs:SendMessage", "sqs:GetQueueAttributes",
-                            "sqs:GetQueueUrl")),
+            Role.INGEST,
+                    List.of(
+                            allow(objects(Bucket.INGEST, INCOMING), "s3:GetObject"),
+                            allow(objects(Bucket.INGEST, RESULTS), "s3:GetObject", "s3:PutObject", "s3:DeleteObject"),
+                            allow(bucket(Bucket.INGEST), "s3:ListBucket"),
+                            allow(objects(Bucket.DATA, FILES), "s3:GetObject", "s3:PutObject"),
+                            allow(objects(Bucket.DATA, DROPS), "s3:PutObject"),
+                            allow(items(Table.FILES), "dynamodb:GetItem", "dynamodb:PutItem"),
+                            allow(items(Table.BATCHES), "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"),
+                            allow(stateMachine(), "states:StartExecution"),
+                            allow(
+                                    queue(Queue.INGEST_DEAD_LETTERS),
+                                    "sqs:SendMessage",
+                                    "sqs:GetQueueAttributes",
+                                    "sqs:GetQueueUrl")),
             // Starts a batch whose start was lost, gives a batch whose run ended or stalled a new run (stopping
             // the old one), and ends failed a batch out of runs, writing a dropped batch's results as the
             // finalizer does.
-            Role.SWEEPER, List.of(
-                    allow(index(Table.BATCHES, BY_SWEEP), "dynamodb:Query"),
-                    allow(items(Table.BATCHES), "dynamodb:GetItem", "dynamodb:UpdateItem"),
-                    allow(stateMachine(), "states:StartExecution"),
-                    allow(new Resource.Executions(), "states:DescribeExecution", "states:StopExecution"),
-                    allow(objects(Bucket.DATA, DROPS), "s3:GetObject"),
-                    allow(objects(Bucket.DATA, FILES), "s3:GetObject"),
-                    allow(bucket(Bucket.DATA), "s3:ListBucket"),
-                    allow(objects(Bucket.INGEST, RESULTS), "s3:GetObject", "s3:PutObject", "s3:DeleteObject"),
-                    allow(bucket(Bucket.INGEST), "s3:ListBucket")),
-            Role.STATE_MACHINE, List.of(
-                    allow(function(Role.VALIDATE), "lambda:InvokeFunction"),
-                    allow(function(Role.FINALIZE), "lambda:InvokeFunction"),
-                    allow(queue(Queue.CHUNKS), "sqs:SendMessage"))));
+            Role.SWEEPER,
+                    List.of(
+                            allow(index(Table.BATCHES, BY_SWEEP), "dynamodb:Query"),
+                            allow(items(Table.BATCHES), "dynamodb:GetItem", "dynamodb:UpdateItem"),
+                            allow(stateMachine(), "states:StartExecution"),
+                            allow(new Resource.Executions(), "states:DescribeExecution", "states:StopExecution"),
+                            allow(objects(Bucket.DATA, DROPS), "s3:GetObject"),
+                            allow(objects(Bucket.DATA, FILES), "s3:GetObject"),
+                            allow(bucket(Bucket.DATA), "s3:ListBucket"),
+                            allow(objects(Bucket.INGEST, RESULTS), "s3:GetObject", "s3:PutObject", "s3:DeleteObject"),
+                            allow(bucket(Bucket.INGEST), "s3:ListBucket")),
+            Role.STATE_MACHINE,
+                    List.of(
+                            allow(function(Role.VALIDATE), "lambda:InvokeFunction"),
+                            allow(function(Role.FINALIZE), "lambda:InvokeFunction"),
+                            allow(queue(Queue.CHUNKS), "sqs:SendMessage"))));
 
     private final Map<Role, List<Statement>> statements;
 
@@ -239,7 +272,9 @@ public final class Permissions {
         for (Statement statement : of(role)) {
             if (statement.resource().equals(resource) && statement.actions().contains(action)) {
                 found = true;
-                List<String> rest = statement.actions().stream().filter(a -> !a.equals(action)).toList();
+                List<String> rest = statement.actions().stream()
+                        .filter(a -> !a.equals(action))
+                        .toList();
                 if (!rest.isEmpty()) {
                     kept.add(new Statement(rest, resource));
                 }
@@ -263,9 +298,17 @@ public final class Permissions {
         StringBuilder table = new StringBuilder("| role | actions | resource |\n| --- | --- | --- |\n");
         for (Role role : Role.values()) {
             for (Statement statement : of(role)) {
-                table.append("| ").append(role.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-')).append(" | ")
-                        .append(String.join(", ", statement.actions().stream().map(a -> "`" + a + "`").toList()))
-                        .append(" | ").append(describe(statement.resource())).append(" |\n");
+                table.append("| ")
+                        .append(role.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'))
+                        .append(" | ")
+                        .append(String.join(
+                                ", ",
+                                statement.actions().stream()
+                                        .map(a -> "`" + a + "`")
+                                        .toList()))
+                        .append(" | ")
+                        .append(describe(statement.resource()))
+                        .append(" |\n");
             }
         }
         return table.toString();
@@ -278,17 +321,20 @@ public final class Permissions {
             case Resource.WholeBucket whole -> name(whole.bucket()) + " bucket itself";
             case Resource.Items items -> name(items.table()) + " table";
             case Resource.Index index -> name(index.table()) + " table's index `" + index.index() + "`";
-            case Resource.MessageQueue queue -> switch (queue.queue()) {
-                case CHUNKS -> "chunk queue";
-                case CHUNK_DEAD_LETTERS -> "chunk dead-letter queue";
-                case INGEST_DEAD_LETTERS -> "ingest dead-letter queue";
-            };
+            case Resource.MessageQueue queue ->
+                switch (queue.queue()) {
+                    case CHUNKS -> "chunk queue";
+                    case CHUNK_DEAD_LETTERS -> "chunk dead-letter queue";
+                    case INGEST_DEAD_LETTERS -> "ingest dead-letter queue";
+                };
             case Resource.StateMachine ignored -> "batch state machine";
             case Resource.Executions ignored -> "batch state machine's executions";
             case Resource.Function function -> name(function.function()) + " function";
             case Resource.JobSecrets ignored -> "each job's secret (`secret_arn`)";
-            case Resource.ImageObjects ignored -> "each image bucket's objects `*` (if `bucket:account`: while that account owns it)";
-            case Resource.ImageBuckets ignored -> "each image bucket itself (if `bucket:account`: while that account owns it)";
+            case Resource.ImageObjects ignored ->
+                "each image bucket's objects `*` (if `bucket:account`: while that account owns it)";
+            case Resource.ImageBuckets ignored ->
+                "each image bucket itself (if `bucket:account`: while that account owns it)";
         };
     }
 

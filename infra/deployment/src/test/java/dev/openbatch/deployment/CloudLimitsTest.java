@@ -16,15 +16,16 @@ import org.junit.jupiter.api.Test;
 class CloudLimitsTest {
 
     private static DeploymentConfig parse(String fields) {
-        return DeploymentConfig.parse("{\"jobs\": {\"jobs\": [{\"id\": \"job-gpu\", \"base_url\": \"https://gpu/v1\"}]}, "
-                + fields + "}");
+        return DeploymentConfig.parse(
+                "{\"jobs\": {\"jobs\": [{\"id\": \"job-gpu\", \"base_url\": \"https://gpu/v1\"}]}, " + fields + "}");
     }
 
     @Test
     void chunkLines_atTheHistoryBound_isAccepted_andOneBelow_isRefusedNamingTheSettingAndTheBound() {
         int least = CloudLimits.minChunkLinesForHistory();
 
-        assertThat(CloudLimits.historyEvents(CloudLimits.chunks(least))).isLessThanOrEqualTo(CloudLimits.historyBudget());
+        assertThat(CloudLimits.historyEvents(CloudLimits.chunks(least)))
+                .isLessThanOrEqualTo(CloudLimits.historyBudget());
         assertThat(CloudLimits.historyEvents(CloudLimits.chunks(least - 1))).isGreaterThan(CloudLimits.historyBudget());
         assertThat(parse("\"chunk_lines\": " + least).chunkLines()).isEqualTo(least);
         assertThatThrownBy(() -> parse("\"chunk_lines\": " + (least - 1)))
@@ -51,10 +52,14 @@ class CloudLimitsTest {
         }
         // What MarkFailed receives after the Map's Catch: the execution's input, Validate's result, the error.
         String state = Json.writeString(Map.of(
-                "batch_id", "batch_" + "0".repeat(32), "tenant", "t".repeat(128),
-                "validation", new ValidateBatch.Outcome(true, chunks, chunks.size(), 40,
-                        ValidateBatch.UNLIMITED_CHUNK_WAIT_SECONDS),
-                "error", Map.of("Error", "E".repeat(256), "Cause", "c".repeat(32_768))));
+                "batch_id",
+                "batch_" + "0".repeat(32),
+                "tenant",
+                "t".repeat(128),
+                "validation",
+                new ValidateBatch.Outcome(true, chunks, chunks.size(), 40, ValidateBatch.UNLIMITED_CHUNK_WAIT_SECONDS),
+                "error",
+                Map.of("Error", "E".repeat(256), "Cause", "c".repeat(32_768))));
 
         assertThat((long) state.length()).isLessThanOrEqualTo(CloudLimits.stateBytes(chunkLines, 40));
         assertThat(chunks.size()).isLessThanOrEqualTo(CloudLimits.chunks(chunkLines));
@@ -91,7 +96,9 @@ class CloudLimitsTest {
 
     @Test
     void mapConcurrency_atAnInlineMapsMost_isAccepted_andOneMore_isRefused() {
-        assertThat(parse("\"map_concurrency\": " + CloudLimits.INLINE_MAP_CONCURRENCY).mapConcurrency()).isEqualTo(40);
+        assertThat(parse("\"map_concurrency\": " + CloudLimits.INLINE_MAP_CONCURRENCY)
+                        .mapConcurrency())
+                .isEqualTo(40);
         assertThatThrownBy(() -> parse("\"map_concurrency\": " + (CloudLimits.INLINE_MAP_CONCURRENCY + 1)))
                 .hasMessageStartingWith("map_concurrency 41")
                 .hasMessageEndingWith("map_concurrency must be at most 40");
@@ -103,7 +110,9 @@ class CloudLimitsTest {
 
         assertThat(CloudLimits.requestSequenceSeconds(longest)).isLessThanOrEqualTo(900);
         assertThat(CloudLimits.requestSequenceSeconds(longest + 1)).isGreaterThan(900);
-        assertThat(parse("\"worker\": {\"request_timeout_seconds\": " + longest + "}").worker().requestTimeoutSeconds())
+        assertThat(parse("\"worker\": {\"request_timeout_seconds\": " + longest + "}")
+                        .worker()
+                        .requestTimeoutSeconds())
                 .isEqualTo(longest);
         assertThatThrownBy(() -> parse("\"worker\": {\"request_timeout_seconds\": " + (longest + 1) + "}"))
                 .hasMessageStartingWith("worker.request_timeout_seconds " + (longest + 1)
@@ -113,7 +122,8 @@ class CloudLimitsTest {
 
     @Test
     void theDefaultRequestTimeout_isTheLongestThatFits_inAShorterWorkerToo() {
-        assertThat(parse("\"worker\": {}").worker().requestTimeoutSeconds()).isEqualTo(CloudLimits.longestRequestTimeout(900));
+        assertThat(parse("\"worker\": {}").worker().requestTimeoutSeconds())
+                .isEqualTo(CloudLimits.longestRequestTimeout(900));
         assertThat(parse("\"worker\": {\"timeout_seconds\": 600}").worker().requestTimeoutSeconds())
                 .isEqualTo(CloudLimits.longestRequestTimeout(600));
     }
@@ -122,7 +132,10 @@ class CloudLimitsTest {
     void aWorkerTooShortForOneSecondRequests_isRefused_namingItsLeastTimeout() {
         int least = (int) CloudLimits.requestSequenceSeconds(1);
 
-        assertThat(parse("\"worker\": {\"timeout_seconds\": " + least + "}").worker().requestTimeoutSeconds()).isEqualTo(1);
+        assertThat(parse("\"worker\": {\"timeout_seconds\": " + least + "}")
+                        .worker()
+                        .requestTimeoutSeconds())
+                .isEqualTo(1);
         assertThatThrownBy(() -> parse("\"worker\": {\"timeout_seconds\": " + (least - 1) + "}"))
                 .hasMessageEndingWith("worker.timeout_seconds must be at least " + least);
     }
@@ -131,7 +144,8 @@ class CloudLimitsTest {
     void theChunkQueue_hidesAMessageLongerThanAWorkerRuns_andKeepsItThroughEveryReceive() {
         int longest = CloudLimits.LAMBDA_TIMEOUT_SECONDS;
 
-        assertThat(CloudLimits.chunkVisibilitySeconds(longest)).isGreaterThan(longest)
+        assertThat(CloudLimits.chunkVisibilitySeconds(longest))
+                .isGreaterThan(longest)
                 .isLessThanOrEqualTo(CloudLimits.MAX_VISIBILITY_SECONDS);
         assertThat((long) CloudLimits.MAX_RECEIVES * CloudLimits.chunkVisibilitySeconds(longest))
                 .isLessThanOrEqualTo(CloudLimits.RETENTION_SECONDS);

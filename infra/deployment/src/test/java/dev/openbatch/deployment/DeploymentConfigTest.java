@@ -62,20 +62,21 @@ class DeploymentConfigTest {
         assertThatThrownBy(() -> DeploymentConfig.parse("""
                 {"jobs": {"jobs": [{"id": "job-gpu", "base_url": "https://gpu/v1",
                                     "auth": {"header": "Authorization", "value": "Bearer sk-live"}}]}}"""))
-                .hasMessageContaining("job-gpu").hasMessageContaining("Secrets Manager").hasMessageNotContaining("sk-live");
+                .hasMessageContaining("job-gpu")
+                .hasMessageContaining("Secrets Manager")
+                .hasMessageNotContaining("sk-live");
     }
 
     @Test
     void aSecretIsNamedByItsCompleteArn() {
         assertThatThrownBy(() -> DeploymentConfig.parse("""
                 {"jobs": {"jobs": [{"id": "job-gpu", "base_url": "https://gpu/v1",
-                                    "auth": {"header": "Authorization", "secret_arn": "openbatch/gpu"}}]}}"""))
-                .hasMessageContaining("complete ARN");
+                                    "auth": {"header": "Authorization", "secret_arn": "openbatch/gpu"}}]}}""")).hasMessageContaining("complete ARN");
         assertThat(DeploymentConfig.parse("""
                 {"jobs": {"jobs": [{"id": "job-gpu", "base_url": "https://gpu/v1",
                                     "auth": {"header": "Authorization",
-                                             "secret_arn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:openbatch/gpu-Ab12Cd"}}]}}""")
-                .jobCatalog().secretArns()).containsExactly("arn:aws:secretsmanager:us-east-1:123456789012:secret:openbatch/gpu-Ab12Cd");
+                                             "secret_arn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:openbatch/gpu-Ab12Cd"}}]}}""").jobCatalog().secretArns())
+                .containsExactly("arn:aws:secretsmanager:us-east-1:123456789012:secret:openbatch/gpu-Ab12Cd");
     }
 
     @Test
@@ -89,7 +90,10 @@ class DeploymentConfigTest {
 
         String local = config.jobsJsonWithCredentials(job -> "Bearer " + job);
 
-        assertThat(dev.openbatch.core.jobs.JobCatalog.fromJson(local).find("job-gpu").orElseThrow().auth())
+        assertThat(dev.openbatch.core.jobs.JobCatalog.fromJson(local)
+                        .find("job-gpu")
+                        .orElseThrow()
+                        .auth())
                 .isEqualTo(new dev.openbatch.core.jobs.Job.AuthHeader("Authorization", "Bearer job-gpu"));
         assertThat(local).doesNotContain("secret_arn").contains("job-open");
         assertThat(config.jobsJson()).contains("secret_arn");
@@ -124,7 +128,8 @@ class DeploymentConfigTest {
                 .mapToObj(i -> "{\"id\": \"job-" + i + "\", \"base_url\": \"https://gpu-" + i + ".example.com/v1\"}")
                 .collect(Collectors.joining(", ", "{\"jobs\": {\"jobs\": [", "]}}"));
         assertThatThrownBy(() -> DeploymentConfig.parse(manyJobs)).hasMessageContaining("4 KB");
-        assertThatThrownBy(() -> DeploymentConfig.parse("{\"jobs\": {\"jobs\": [{\"id\": \"gpu\", \"base_url\": \"h\"}]}}"))
+        assertThatThrownBy(() ->
+                        DeploymentConfig.parse("{\"jobs\": {\"jobs\": [{\"id\": \"gpu\", \"base_url\": \"h\"}]}}"))
                 .hasMessageContaining("starts with 'job-'");
     }
 }

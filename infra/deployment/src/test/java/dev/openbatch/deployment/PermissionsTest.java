@@ -14,15 +14,22 @@ class PermissionsTest {
     void everyRole_hasStatements_namingEachActionWithoutWildcard() {
         Permissions deployed = Permissions.deployed();
         for (Permissions.Role role : Permissions.Role.values()) {
-            assertThat(deployed.of(role)).as(role.name()).isNotEmpty().allSatisfy(statement ->
-                    assertThat(statement.actions()).isNotEmpty().allMatch(a -> a.matches("[a-z0-9]+:[A-Za-z]+")));
+            assertThat(deployed.of(role))
+                    .as(role.name())
+                    .isNotEmpty()
+                    .allSatisfy(statement -> assertThat(statement.actions())
+                            .isNotEmpty()
+                            .allMatch(a -> a.matches("[a-z0-9]+:[A-Za-z]+")));
         }
     }
 
     @Test
     void theValidator_mayDeleteTheChunksItWrites() {
-        assertThat(Permissions.deployed().of(Permissions.Role.VALIDATE)).contains(Permissions.allow(
-                Permissions.objects(Permissions.Bucket.DATA, Permissions.BATCHES), "s3:PutObject", "s3:DeleteObject"));
+        assertThat(Permissions.deployed().of(Permissions.Role.VALIDATE))
+                .contains(Permissions.allow(
+                        Permissions.objects(Permissions.Bucket.DATA, Permissions.BATCHES),
+                        "s3:PutObject",
+                        "s3:DeleteObject"));
     }
 
     @Test
@@ -30,9 +37,11 @@ class PermissionsTest {
         Permissions.Resource batches = Permissions.objects(Permissions.Bucket.DATA, Permissions.BATCHES);
         Permissions less = Permissions.deployed().without(Permissions.Role.VALIDATE, "s3:DeleteObject", batches);
 
-        assertThat(less.of(Permissions.Role.VALIDATE)).contains(Permissions.allow(batches, "s3:PutObject"))
+        assertThat(less.of(Permissions.Role.VALIDATE))
+                .contains(Permissions.allow(batches, "s3:PutObject"))
                 .noneMatch(s -> s.resource().equals(batches) && s.actions().contains("s3:DeleteObject"));
-        assertThat(less.of(Permissions.Role.WORKER)).isEqualTo(Permissions.deployed().of(Permissions.Role.WORKER));
+        assertThat(less.of(Permissions.Role.WORKER))
+                .isEqualTo(Permissions.deployed().of(Permissions.Role.WORKER));
         assertThatThrownBy(() -> less.without(Permissions.Role.VALIDATE, "s3:DeleteObject", batches))
                 .isInstanceOf(IllegalArgumentException.class);
     }

@@ -31,8 +31,13 @@ final class EmbeddedAws implements AutoCloseable {
     private final URI s3Endpoint;
     private final URI sqsEndpoint;
 
-    private EmbeddedAws(DynamoDBProxyServer dynamo, URI dynamoEndpoint, S3Proxy s3, URI s3Endpoint,
-                        SQSRestServer sqs, URI sqsEndpoint) {
+    private EmbeddedAws(
+            DynamoDBProxyServer dynamo,
+            URI dynamoEndpoint,
+            S3Proxy s3,
+            URI s3Endpoint,
+            SQSRestServer sqs,
+            URI sqsEndpoint) {
         this.dynamo = dynamo;
         this.dynamoEndpoint = dynamoEndpoint;
         this.s3 = s3;
@@ -49,8 +54,8 @@ final class EmbeddedAws implements AutoCloseable {
             Path s3Dir = Files.createDirectories(dataDir.resolve("s3"));
 
             // Its command line refuses port 0; the connector takes the port asked for, 0 included.
-            dynamo = quietly(() -> ServerRunner.createServerFromCommandLineArgs(new String[] {
-                "-port", "8000", "-dbPath", dynamoDir.toString(), "-disableTelemetry"}));
+            dynamo = quietly(() -> ServerRunner.createServerFromCommandLineArgs(
+                    new String[] {"-port", "8000", "-dbPath", dynamoDir.toString(), "-disableTelemetry"}));
             ServerConnector dynamoConnector = connector(dynamo);
             dynamoConnector.setHost(host);
             dynamoConnector.setPort(dynamoPort);
@@ -66,13 +71,24 @@ final class EmbeddedAws implements AutoCloseable {
             awaitStarted(s3);
 
             SQSRestServer[] sqs = new SQSRestServer[1];
-            started(() -> sqs[0] = SQSRestServerBuilder.withInterface(host).withPort(sqsPort).withAWSRegion(region).start(),
-                    "the local SQS", host, sqsPort, "--sqs-port");
+            started(
+                    () -> sqs[0] = SQSRestServerBuilder.withInterface(host)
+                            .withPort(sqsPort)
+                            .withAWSRegion(region)
+                            .start(),
+                    "the local SQS",
+                    host,
+                    sqsPort,
+                    "--sqs-port");
             int boundSqsPort = sqs[0].waitUntilStarted().localAddress().getPort();
 
-            return new EmbeddedAws(dynamo, URI.create("http://" + host + ":" + dynamoConnector.getLocalPort()),
-                    s3, URI.create("http://" + host + ":" + s3.getPort()),
-                    sqs[0], URI.create("http://" + host + ":" + boundSqsPort));
+            return new EmbeddedAws(
+                    dynamo,
+                    URI.create("http://" + host + ":" + dynamoConnector.getLocalPort()),
+                    s3,
+                    URI.create("http://" + host + ":" + s3.getPort()),
+                    sqs[0],
+                    URI.create("http://" + host + ":" + boundSqsPort));
         } catch (PortInUseException e) {
             stopQuietly(dynamo, s3);
             throw e;

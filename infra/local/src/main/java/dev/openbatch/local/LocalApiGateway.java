@@ -41,14 +41,18 @@ final class LocalApiGateway implements AutoCloseable {
     /** API Gateway refuses request bodies over 10 MB before any function sees them. */
     static final int MAX_BODY_BYTES = 10 * 1024 * 1024;
 
-    private static final DateTimeFormatter REQUEST_TIME =
-            DateTimeFormatter.ofPattern("dd/MMM/yyyy:HH:mm:ss Z", Locale.ENGLISH).withZone(ZoneOffset.UTC);
+    private static final DateTimeFormatter REQUEST_TIME = DateTimeFormatter.ofPattern(
+                    "dd/MMM/yyyy:HH:mm:ss Z", Locale.ENGLISH)
+            .withZone(ZoneOffset.UTC);
 
     private static final System.Logger LOG = System.getLogger(LocalApiGateway.class.getName());
 
     /** HTTP API's answers when Lambda refuses the request, and when the function fails. */
-    private static final byte[] REQUEST_TOO_LARGE = "{\"message\":\"Request Entity Too Large\"}".getBytes(StandardCharsets.UTF_8);
-    private static final byte[] INTERNAL_SERVER_ERROR = "{\"message\":\"Internal Server Error\"}".getBytes(StandardCharsets.UTF_8);
+    private static final byte[] REQUEST_TOO_LARGE =
+            "{\"message\":\"Request Entity Too Large\"}".getBytes(StandardCharsets.UTF_8);
+
+    private static final byte[] INTERNAL_SERVER_ERROR =
+            "{\"message\":\"Internal Server Error\"}".getBytes(StandardCharsets.UTF_8);
 
     private final HttpServer server;
 
@@ -57,9 +61,12 @@ final class LocalApiGateway implements AutoCloseable {
      * @param authorizer the Lambda authorizer every request goes through first, as the cloud's route has it,
      *                   or null when API keys are off
      */
-    LocalApiGateway(String host, int port, LocalLambda<RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse>> function,
-                    LocalLambda<RequestHandler<APIGatewayV2CustomAuthorizerEvent, SimpleIAMPolicyResponse>> authorizer,
-                    BooleanSupplier healthy) {
+    LocalApiGateway(
+            String host,
+            int port,
+            LocalLambda<RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse>> function,
+            LocalLambda<RequestHandler<APIGatewayV2CustomAuthorizerEvent, SimpleIAMPolicyResponse>> authorizer,
+            BooleanSupplier healthy) {
         try {
             server = HttpServer.create(new InetSocketAddress(host, port), 0);
         } catch (IOException e) {
@@ -71,16 +78,26 @@ final class LocalApiGateway implements AutoCloseable {
         server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
         server.createContext("/health", exchange -> {
             boolean up = healthy.getAsBoolean();
-            send(exchange, up ? 200 : 503, Map.of("content-type", "application/json"),
+            send(
+                    exchange,
+                    up ? 200 : 503,
+                    Map.of("content-type", "application/json"),
                     (up ? "{\"status\":\"ok\"}" : "{\"status\":\"starting\"}").getBytes(StandardCharsets.UTF_8));
         });
         server.createContext("/", exchange -> {
             try (exchange) {
                 byte[] body = readBody(exchange.getRequestBody());
                 if (body == null) {
-                    send(exchange, 413, Map.of("content-type", "application/json"), Json.write(new OpenAiError(
-                            new OpenAiError.Detail("Request Entity Too Large: a request body may be at most "
-                                    + MAX_BODY_BYTES + " bytes.", "invalid_request_error", null, null))));
+                    send(
+                            exchange,
+                            413,
+                            Map.of("content-type", "application/json"),
+                            Json.write(new OpenAiError(new OpenAiError.Detail(
+                                    "Request Entity Too Large: a request body may be at most " + MAX_BODY_BYTES
+                                            + " bytes.",
+                                    "invalid_request_error",
+                                    null,
+                                    null))));
                     return;
                 }
                 APIGatewayV2HTTPEvent event = toEvent(exchange, body);
@@ -92,26 +109,33 @@ final class LocalApiGateway implements AutoCloseable {
                 try {
                     if (authorizer != null) {
                         APIGatewayV2CustomAuthorizerEvent authorizerEvent = authorizerEvent(event);
-                        SimpleIAMPolicyResponse decision = authorizer.invoke((handler, context) ->
-                                handler.handleRequest(authorizerEvent, context));
+                        SimpleIAMPolicyResponse decision = authorizer.invoke(
+                                (handler, context) -> handler.handleRequest(authorizerEvent, context));
                         if (!decision.getIsAuthorized()) {
-                            send(exchange, 403, Map.of("content-type", "application/json"),
+                            send(
+                                    exchange,
+                                    403,
+                                    Map.of("content-type", "application/json"),
                                     "{\"message\":\"Forbidden\"}".getBytes(StandardCharsets.UTF_8));
                             return;
                         }
-                        event.getRequestContext().setAuthorizer(APIGatewayV2HTTPEvent.RequestContext.Authorizer.builder()
-                                .withLambda(new LinkedHashMap<>(decision.getContext())).build());
+                        event.getRequestContext()
+                                .setAuthorizer(APIGatewayV2HTTPEvent.RequestContext.Authorizer.builder()
+                                        .withLambda(new LinkedHashMap<>(decision.getContext()))
+                                        .build());
                     }
-                    APIGatewayV2HTTPResponse response = function.invoke((handler, context) ->
-                            handler.handleRequest(event, context));
+                    APIGatewayV2HTTPResponse response =
+                            function.invoke((handler, context) -> handler.handleRequest(event, context));
                     if (Json.write(response).length > LocalLambda.MAX_SYNC_PAYLOAD_BYTES) {
                         throw FunctionError.responseTooLarge(LocalLambda.MAX_SYNC_PAYLOAD_BYTES);
                     }
                     send(exchange, response);
                 } catch (RuntimeException e) {
                     // A function that failed, timed out or answered too much: API Gateway answers 500.
-                    LOG.log(System.Logger.Level.ERROR, exchange.getRequestMethod() + " " + exchange.getRequestURI()
-                            + " failed in its function", e);
+                    LOG.log(
+                            System.Logger.Level.ERROR,
+                            exchange.getRequestMethod() + " " + exchange.getRequestURI() + " failed in its function",
+                            e);
                     send(exchange, 500, Map.of("content-type", "application/json"), INTERNAL_SERVER_ERROR);
                 }
             }
@@ -153,8 +177,8 @@ final class LocalApiGateway implements AutoCloseable {
 
     static APIGatewayV2HTTPEvent toEvent(HttpExchange exchange, byte[] body) {
         Map<String, String> headers = new LinkedHashMap<>();
-        exchange.getRequestHeaders().forEach((name, values) ->
-                headers.put(name.toLowerCase(Locale.ROOT), String.join(",", values)));
+        exchange.getRequestHeaders()
+                .forEach((name, values) -> headers.put(name.toLowerCase(Locale.ROOT), String.join(",", values)));
         String rawQuery = exchange.getRequestURI().getRawQuery();
         String contentType = headers.getOrDefault("content-type", "");
         // As API Gateway: text bodies pass as they are, anything else base64-encoded.
@@ -169,8 +193,12 @@ final class LocalApiGateway implements AutoCloseable {
                 .withRawQueryString(rawQuery == null ? "" : rawQuery)
                 .withHeaders(headers)
                 .withQueryStringParameters(rawQuery == null ? null : queryParameters(rawQuery))
-                .withBody(body.length == 0 ? null
-                        : text ? new String(body, StandardCharsets.UTF_8) : Base64.getEncoder().encodeToString(body))
+                .withBody(
+                        body.length == 0
+                                ? null
+                                : text
+                                        ? new String(body, StandardCharsets.UTF_8)
+                                        : Base64.getEncoder().encodeToString(body))
                 .withIsBase64Encoded(body.length > 0 && !text)
                 .withRequestContext(APIGatewayV2HTTPEvent.RequestContext.builder()
                         .withAccountId("000000000000")
@@ -185,7 +213,8 @@ final class LocalApiGateway implements AutoCloseable {
                                 .withMethod(method)
                                 .withPath(path)
                                 .withProtocol(exchange.getProtocol())
-                                .withSourceIp(exchange.getRemoteAddress().getAddress().getHostAddress())
+                                .withSourceIp(
+                                        exchange.getRemoteAddress().getAddress().getHostAddress())
                                 .withUserAgent(headers.getOrDefault("user-agent", ""))
                                 .build())
                         .build())
@@ -209,9 +238,14 @@ final class LocalApiGateway implements AutoCloseable {
 
     private static void send(HttpExchange exchange, APIGatewayV2HTTPResponse response) throws IOException {
         String body = response.getBody() == null ? "" : response.getBody();
-        byte[] bytes = response.getIsBase64Encoded() ? Base64.getDecoder().decode(body)
+        byte[] bytes = response.getIsBase64Encoded()
+                ? Base64.getDecoder().decode(body)
                 : body.getBytes(StandardCharsets.UTF_8);
-        send(exchange, response.getStatusCode(), response.getHeaders() == null ? Map.of() : response.getHeaders(), bytes);
+        send(
+                exchange,
+                response.getStatusCode(),
+                response.getHeaders() == null ? Map.of() : response.getHeaders(),
+                bytes);
     }
 
     private static void send(HttpExchange exchange, int status, Map<String, String> headers, byte[] body)

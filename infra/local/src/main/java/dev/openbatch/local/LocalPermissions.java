@@ -38,7 +38,9 @@ final class LocalPermissions {
     /** The local runtime's resources, by what they are, as the declaration names them. */
     static LocalIam.Resources resources(Settings settings) {
         List<String> images = Arrays.stream(settings.images().buckets().split(","))
-                .map(String::strip).filter(b -> !b.isEmpty()).toList();
+                .map(String::strip)
+                .filter(b -> !b.isEmpty())
+                .toList();
         Map<Permissions.Bucket, String> buckets = new HashMap<>(Map.of(Permissions.Bucket.DATA, settings.bucket()));
         settings.ingestBucket().ifPresent(bucket -> buckets.put(Permissions.Bucket.INGEST, bucket));
         Map<Permissions.Table, String> tables = new HashMap<>(Map.of(
@@ -49,15 +51,26 @@ final class LocalPermissions {
         if (settings.keysTable() != null) {
             tables.put(Permissions.Table.KEYS, settings.keysTable());
         }
-        return new LocalIam.Resources(settings.region(), buckets, tables,
-                Map.of(Permissions.Queue.CHUNKS, LocalRuntime.CHUNK_QUEUE,
-                        Permissions.Queue.CHUNK_DEAD_LETTERS, LocalRuntime.DEAD_LETTER_QUEUE,
+        return new LocalIam.Resources(
+                settings.region(),
+                buckets,
+                tables,
+                Map.of(
+                        Permissions.Queue.CHUNKS,
+                        LocalRuntime.CHUNK_QUEUE,
+                        Permissions.Queue.CHUNK_DEAD_LETTERS,
+                        LocalRuntime.DEAD_LETTER_QUEUE,
                         // Not created locally: failed drops are retried by the S3 watcher, not sent anywhere.
-                        Permissions.Queue.INGEST_DEAD_LETTERS, "openbatch-ingest-dlq"),
+                        Permissions.Queue.INGEST_DEAD_LETTERS,
+                        "openbatch-ingest-dlq"),
                 settings.stateMachineArn(),
-                Map.of(Permissions.Role.VALIDATE, LocalRuntime.VALIDATE_FUNCTION,
-                        Permissions.Role.FINALIZE, LocalRuntime.FINALIZE_FUNCTION),
-                List.copyOf(JobCatalog.fromJson(settings.jobsJson()).secretArns()), images);
+                Map.of(
+                        Permissions.Role.VALIDATE,
+                        LocalRuntime.VALIDATE_FUNCTION,
+                        Permissions.Role.FINALIZE,
+                        LocalRuntime.FINALIZE_FUNCTION),
+                List.copyOf(JobCatalog.fromJson(settings.jobsJson()).secretArns()),
+                images);
     }
 
     static String roleName(String function) {
@@ -77,8 +90,10 @@ final class LocalPermissions {
     /** What checks the state machine's own calls (sending chunk messages) against its role. */
     static IamInterceptor stateMachineInterceptor(Permissions permissions, Settings settings) {
         LocalIam iam = new LocalIam(permissions, resources(settings));
-        return new IamInterceptor(iam.policy(Permissions.Role.STATE_MACHINE, roleName(LocalRuntime.STATE_MACHINE)),
-                LocalRuntime.STATE_MACHINE, iam.resources());
+        return new IamInterceptor(
+                iam.policy(Permissions.Role.STATE_MACHINE, roleName(LocalRuntime.STATE_MACHINE)),
+                LocalRuntime.STATE_MACHINE,
+                iam.resources());
     }
 
     /**
@@ -86,19 +101,21 @@ final class LocalPermissions {
      * refused invoke when its role may not: the task fails with {@code Lambda.AWSLambdaException},
      * Lambda's 403 {@code AccessDeniedException} in its cause.
      */
-    static Function<JsonNode, JsonNode> invokedByStateMachine(Permissions permissions, Settings settings,
-                                                              String function, Function<JsonNode, JsonNode> handler) {
+    static Function<JsonNode, JsonNode> invokedByStateMachine(
+            Permissions permissions, Settings settings, String function, Function<JsonNode, JsonNode> handler) {
         LocalIam iam = new LocalIam(permissions, resources(settings));
         LocalIam.Policy policy = iam.policy(Permissions.Role.STATE_MACHINE, roleName(LocalRuntime.STATE_MACHINE));
         String arn = "arn:aws:lambda:" + settings.region() + ":" + LocalIam.ACCOUNT + ":function:" + function;
         return payload -> {
             if (!policy.allows("lambda:InvokeFunction", arn)) {
-                throw new TaskError("Lambda.AWSLambdaException", "User: arn:aws:sts::" + LocalIam.ACCOUNT
-                        + ":assumed-role/" + policy.role() + "/" + LocalRuntime.STATE_MACHINE
-                        + " is not authorized to perform: lambda:InvokeFunction on resource: " + arn
-                        + " because no identity-based policy allows the lambda:InvokeFunction action"
-                        + " (Service: AWSLambda; Status Code: 403; Error Code: AccessDeniedException; Request ID: "
-                        + UUID.randomUUID() + "; Proxy: null)");
+                throw new TaskError(
+                        "Lambda.AWSLambdaException",
+                        "User: arn:aws:sts::" + LocalIam.ACCOUNT
+                                + ":assumed-role/" + policy.role() + "/" + LocalRuntime.STATE_MACHINE
+                                + " is not authorized to perform: lambda:InvokeFunction on resource: " + arn
+                                + " because no identity-based policy allows the lambda:InvokeFunction action"
+                                + " (Service: AWSLambda; Status Code: 403; Error Code: AccessDeniedException; Request ID: "
+                                + UUID.randomUUID() + "; Proxy: null)");
             }
             return handler.apply(payload);
         };

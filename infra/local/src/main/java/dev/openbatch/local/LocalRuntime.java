@@ -7,30 +7,30 @@ import com.amazonaws.services.lambda.runtime.events.SQSEvent;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.openbatch.aws.ApiHandler;
 import dev.openbatch.aws.AuthorizerHandler;
-import dev.openbatch.aws.DeadLetterHandler;
 import dev.openbatch.aws.AwsClients;
+import dev.openbatch.aws.DeadLetterHandler;
 import dev.openbatch.aws.FinalizeHandler;
 import dev.openbatch.aws.IngestHandler;
 import dev.openbatch.aws.Settings;
 import dev.openbatch.aws.SweeperHandler;
 import dev.openbatch.aws.Tables;
 import dev.openbatch.aws.ValidateHandler;
-import dev.openbatch.aws.WorkerHandler;
 import dev.openbatch.aws.Wiring;
+import dev.openbatch.aws.WorkerHandler;
 import dev.openbatch.core.Json;
 import dev.openbatch.core.jobs.Job;
 import dev.openbatch.core.jobs.JobCatalog;
+import dev.openbatch.core.pipeline.Sweep;
 import dev.openbatch.deployment.CloudLimits;
 import dev.openbatch.deployment.DeploymentConfig;
 import dev.openbatch.deployment.FunctionTimeouts;
 import dev.openbatch.deployment.Permissions;
-import dev.openbatch.reference.ReferenceEndpoint;
-import dev.openbatch.reference.Stats;
 import dev.openbatch.local.lambda.LocalLambda;
 import dev.openbatch.local.lambda.Sandbox;
-import dev.openbatch.core.pipeline.Sweep;
 import dev.openbatch.local.stepfunctions.LocalStepFunctions;
 import dev.openbatch.local.stepfunctions.StepFunctionsServer;
+import dev.openbatch.reference.ReferenceEndpoint;
+import dev.openbatch.reference.Stats;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -49,8 +49,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import java.util.function.UnaryOperator;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
-import software.amazon.awssdk.services.dynamodb.model.IndexStatus;
 import software.amazon.awssdk.services.dynamodb.model.CreateTableRequest;
+import software.amazon.awssdk.services.dynamodb.model.IndexStatus;
 import software.amazon.awssdk.services.dynamodb.model.ResourceNotFoundException;
 import software.amazon.awssdk.services.dynamodb.model.TableDescription;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -67,6 +67,7 @@ public final class LocalRuntime implements AutoCloseable {
 
     /** Resource names, the same as the cloud stack's. */
     static final String BUCKET = "openbatch-data";
+
     static final String INGEST_BUCKET = "openbatch-ingest";
     static final String FILES_TABLE = "openbatch-files";
     static final String BATCHES_TABLE = "openbatch-batches";
@@ -77,6 +78,7 @@ public final class LocalRuntime implements AutoCloseable {
     static final String STATE_MACHINE = "openbatch-batch";
     /** The functions, named as the cloud stack's construct ids say them (ValidateFunction, ...). */
     static final String API_FUNCTION = "openbatch-api";
+
     static final String AUTHORIZER_FUNCTION = "openbatch-authorizer";
     static final String VALIDATE_FUNCTION = "openbatch-validate";
     static final String FINALIZE_FUNCTION = "openbatch-finalize";
@@ -91,9 +93,11 @@ public final class LocalRuntime implements AutoCloseable {
     static final int MAX_RECEIVES = CloudLimits.MAX_RECEIVES;
     /** The worker's timeout and its requests', a deployment's defaults. */
     static final Duration WORKER_TIMEOUT = Duration.ofSeconds(CloudLimits.LAMBDA_TIMEOUT_SECONDS);
+
     static final Settings.Retries RETRIES = new Settings.Retries(
             Duration.ofSeconds(CloudLimits.longestRequestTimeout(CloudLimits.LAMBDA_TIMEOUT_SECONDS)),
-            Settings.Retries.DEFAULT.requestRetryDelay(), Settings.Retries.DEFAULT.chunkRetryDelay());
+            Settings.Retries.DEFAULT.requestRetryDelay(),
+            Settings.Retries.DEFAULT.chunkRetryDelay());
 
     /** Emulators accept any credentials; the SDK still wants a pair to sign with. */
     static final String CREDENTIALS = "local:local";
@@ -133,12 +137,30 @@ public final class LocalRuntime implements AutoCloseable {
      *                          standard queue may (off; on in tests that prove overlapping runs are safe)
      * @param sweeper           how often the sweeper runs, and its bounds (shortened in tests)
      */
-    public record Options(String host, int apiPort, int s3Port, int dynamoPort, int sqsPort, Path dataDir,
-                          String region, URI endpoint, dev.openbatch.reference.Options reference,
-                          int jobConcurrency, int chunkLines, int mapConcurrency, int workers, Duration window24h,
-                          int deliveries, Images images, List<String> tenants, Settings.Retries retries,
-                          Duration workerTimeout, int workerBatchSize, String jobs,
-                          boolean duplicateDeliveryWhileRunning, Sweeper sweeper) {
+    public record Options(
+            String host,
+            int apiPort,
+            int s3Port,
+            int dynamoPort,
+            int sqsPort,
+            Path dataDir,
+            String region,
+            URI endpoint,
+            dev.openbatch.reference.Options reference,
+            int jobConcurrency,
+            int chunkLines,
+            int mapConcurrency,
+            int workers,
+            Duration window24h,
+            int deliveries,
+            Images images,
+            List<String> tenants,
+            Settings.Retries retries,
+            Duration workerTimeout,
+            int workerBatchSize,
+            String jobs,
+            boolean duplicateDeliveryWhileRunning,
+            Sweeper sweeper) {
 
         public Options {
             tenants = List.copyOf(tenants);
@@ -146,28 +168,110 @@ public final class LocalRuntime implements AutoCloseable {
         }
 
         /** Options of the default worker (900 s, one chunk per invocation) and job {@code job-local}. */
-        public Options(String host, int apiPort, int s3Port, int dynamoPort, int sqsPort, Path dataDir,
-                       String region, URI endpoint, dev.openbatch.reference.Options reference,
-                       int jobConcurrency, int chunkLines, int mapConcurrency, int workers, Duration window24h,
-                       int deliveries, Images images, List<String> tenants, Settings.Retries retries) {
-            this(host, apiPort, s3Port, dynamoPort, sqsPort, dataDir, region, endpoint, reference, jobConcurrency,
-                    chunkLines, mapConcurrency, workers, window24h, deliveries, images, tenants, retries,
-                    WORKER_TIMEOUT, 1, null, false, Sweeper.DEFAULT);
+        public Options(
+                String host,
+                int apiPort,
+                int s3Port,
+                int dynamoPort,
+                int sqsPort,
+                Path dataDir,
+                String region,
+                URI endpoint,
+                dev.openbatch.reference.Options reference,
+                int jobConcurrency,
+                int chunkLines,
+                int mapConcurrency,
+                int workers,
+                Duration window24h,
+                int deliveries,
+                Images images,
+                List<String> tenants,
+                Settings.Retries retries) {
+            this(
+                    host,
+                    apiPort,
+                    s3Port,
+                    dynamoPort,
+                    sqsPort,
+                    dataDir,
+                    region,
+                    endpoint,
+                    reference,
+                    jobConcurrency,
+                    chunkLines,
+                    mapConcurrency,
+                    workers,
+                    window24h,
+                    deliveries,
+                    images,
+                    tenants,
+                    retries,
+                    WORKER_TIMEOUT,
+                    1,
+                    null,
+                    false,
+                    Sweeper.DEFAULT);
         }
 
         /** Options with a deployment's default {@link Settings.Retries}. */
-        public Options(String host, int apiPort, int s3Port, int dynamoPort, int sqsPort, Path dataDir,
-                       String region, URI endpoint, dev.openbatch.reference.Options reference,
-                       int jobConcurrency, int chunkLines, int mapConcurrency, int workers, Duration window24h,
-                       int deliveries, Images images, List<String> tenants) {
-            this(host, apiPort, s3Port, dynamoPort, sqsPort, dataDir, region, endpoint, reference, jobConcurrency,
-                    chunkLines, mapConcurrency, workers, window24h, deliveries, images, tenants, RETRIES);
+        public Options(
+                String host,
+                int apiPort,
+                int s3Port,
+                int dynamoPort,
+                int sqsPort,
+                Path dataDir,
+                String region,
+                URI endpoint,
+                dev.openbatch.reference.Options reference,
+                int jobConcurrency,
+                int chunkLines,
+                int mapConcurrency,
+                int workers,
+                Duration window24h,
+                int deliveries,
+                Images images,
+                List<String> tenants) {
+            this(
+                    host,
+                    apiPort,
+                    s3Port,
+                    dynamoPort,
+                    sqsPort,
+                    dataDir,
+                    region,
+                    endpoint,
+                    reference,
+                    jobConcurrency,
+                    chunkLines,
+                    mapConcurrency,
+                    workers,
+                    window24h,
+                    deliveries,
+                    images,
+                    tenants,
+                    RETRIES);
         }
 
         public static Options defaults(Path dataDir, int dynamoPort) {
-            return new Options("127.0.0.1", 8080, 4566, dynamoPort, 9324, dataDir, "us-east-1", null,
-                    dev.openbatch.reference.Options.defaults(), 64, 500, 10, 10, Duration.ofHours(24), 1,
-                    Images.defaults(), List.of());
+            return new Options(
+                    "127.0.0.1",
+                    8080,
+                    4566,
+                    dynamoPort,
+                    9324,
+                    dataDir,
+                    "us-east-1",
+                    null,
+                    dev.openbatch.reference.Options.defaults(),
+                    64,
+                    500,
+                    10,
+                    10,
+                    Duration.ofHours(24),
+                    1,
+                    Images.defaults(),
+                    List.of());
         }
 
         /**
@@ -181,20 +285,49 @@ public final class LocalRuntime implements AutoCloseable {
             DeploymentConfig.Worker worker = config.worker();
             JobCatalog catalog = config.jobCatalog();
             List<Job> listed = new ArrayList<>();
-            config.jobs().path("jobs").forEach(j -> listed.add(catalog.find(j.path("id").asText()).orElseThrow()));
+            config.jobs()
+                    .path("jobs")
+                    .forEach(j -> listed.add(catalog.find(j.path("id").asText()).orElseThrow()));
             if (listed.isEmpty()) {
                 throw new IllegalArgumentException("jobs: the configuration names no job to run batches on");
             }
             URI firstEndpoint = catalog.defaultJob().orElse(listed.getFirst()).baseUrl();
-            List<String> jobTenants = listed.stream().flatMap(j -> j.tenants().stream()).distinct().toList();
-            return new Options(host, apiPort, s3Port, dynamoPort, sqsPort, dataDir, region, firstEndpoint, reference,
-                    jobConcurrency, config.chunkLines(), config.mapConcurrency(), worker.maxConcurrency(), window24h,
-                    deliveries, new Images(config.imageBuckets(), images.bucketRegions(),
-                            Set.copyOf(config.imageTrustedHosts()), images.allowHttp(), images.trustPem()),
-                    jobTenants, new Settings.Retries(Duration.ofSeconds(worker.requestTimeoutSeconds()),
-                            retries.requestRetryDelay(), retries.chunkRetryDelay()),
-                    Duration.ofSeconds(worker.timeoutSeconds()), worker.batchSize(),
-                    config.jobsJsonWithCredentials(credential), duplicateDeliveryWhileRunning, sweeper);
+            List<String> jobTenants = listed.stream()
+                    .flatMap(j -> j.tenants().stream())
+                    .distinct()
+                    .toList();
+            return new Options(
+                    host,
+                    apiPort,
+                    s3Port,
+                    dynamoPort,
+                    sqsPort,
+                    dataDir,
+                    region,
+                    firstEndpoint,
+                    reference,
+                    jobConcurrency,
+                    config.chunkLines(),
+                    config.mapConcurrency(),
+                    worker.maxConcurrency(),
+                    window24h,
+                    deliveries,
+                    new Images(
+                            config.imageBuckets(),
+                            images.bucketRegions(),
+                            Set.copyOf(config.imageTrustedHosts()),
+                            images.allowHttp(),
+                            images.trustPem()),
+                    jobTenants,
+                    new Settings.Retries(
+                            Duration.ofSeconds(worker.requestTimeoutSeconds()),
+                            retries.requestRetryDelay(),
+                            retries.chunkRetryDelay()),
+                    Duration.ofSeconds(worker.timeoutSeconds()),
+                    worker.batchSize(),
+                    config.jobsJsonWithCredentials(credential),
+                    duplicateDeliveryWhileRunning,
+                    sweeper);
         }
 
         public boolean apiKeys() {
@@ -202,28 +335,112 @@ public final class LocalRuntime implements AutoCloseable {
         }
 
         public Options withRetries(Settings.Retries retries) {
-            return new Options(host, apiPort, s3Port, dynamoPort, sqsPort, dataDir, region, endpoint, reference,
-                    jobConcurrency, chunkLines, mapConcurrency, workers, window24h, deliveries, images, tenants, retries,
-                    workerTimeout, workerBatchSize, jobs, duplicateDeliveryWhileRunning, sweeper);
+            return new Options(
+                    host,
+                    apiPort,
+                    s3Port,
+                    dynamoPort,
+                    sqsPort,
+                    dataDir,
+                    region,
+                    endpoint,
+                    reference,
+                    jobConcurrency,
+                    chunkLines,
+                    mapConcurrency,
+                    workers,
+                    window24h,
+                    deliveries,
+                    images,
+                    tenants,
+                    retries,
+                    workerTimeout,
+                    workerBatchSize,
+                    jobs,
+                    duplicateDeliveryWhileRunning,
+                    sweeper);
         }
 
         /** A worker stopped sooner than a deployment's (tests and experiments); its requests' timeout is not checked against it. */
         public Options withWorkerTimeout(Duration workerTimeout) {
-            return new Options(host, apiPort, s3Port, dynamoPort, sqsPort, dataDir, region, endpoint, reference,
-                    jobConcurrency, chunkLines, mapConcurrency, workers, window24h, deliveries, images, tenants, retries,
-                    workerTimeout, workerBatchSize, jobs, duplicateDeliveryWhileRunning, sweeper);
+            return new Options(
+                    host,
+                    apiPort,
+                    s3Port,
+                    dynamoPort,
+                    sqsPort,
+                    dataDir,
+                    region,
+                    endpoint,
+                    reference,
+                    jobConcurrency,
+                    chunkLines,
+                    mapConcurrency,
+                    workers,
+                    window24h,
+                    deliveries,
+                    images,
+                    tenants,
+                    retries,
+                    workerTimeout,
+                    workerBatchSize,
+                    jobs,
+                    duplicateDeliveryWhileRunning,
+                    sweeper);
         }
 
         public Options withDuplicateDeliveryWhileRunning(boolean duplicateDeliveryWhileRunning) {
-            return new Options(host, apiPort, s3Port, dynamoPort, sqsPort, dataDir, region, endpoint, reference,
-                    jobConcurrency, chunkLines, mapConcurrency, workers, window24h, deliveries, images, tenants, retries,
-                    workerTimeout, workerBatchSize, jobs, duplicateDeliveryWhileRunning, sweeper);
+            return new Options(
+                    host,
+                    apiPort,
+                    s3Port,
+                    dynamoPort,
+                    sqsPort,
+                    dataDir,
+                    region,
+                    endpoint,
+                    reference,
+                    jobConcurrency,
+                    chunkLines,
+                    mapConcurrency,
+                    workers,
+                    window24h,
+                    deliveries,
+                    images,
+                    tenants,
+                    retries,
+                    workerTimeout,
+                    workerBatchSize,
+                    jobs,
+                    duplicateDeliveryWhileRunning,
+                    sweeper);
         }
 
         public Options withSweeper(Sweeper sweeper) {
-            return new Options(host, apiPort, s3Port, dynamoPort, sqsPort, dataDir, region, endpoint, reference,
-                    jobConcurrency, chunkLines, mapConcurrency, workers, window24h, deliveries, images, tenants, retries,
-                    workerTimeout, workerBatchSize, jobs, duplicateDeliveryWhileRunning, sweeper);
+            return new Options(
+                    host,
+                    apiPort,
+                    s3Port,
+                    dynamoPort,
+                    sqsPort,
+                    dataDir,
+                    region,
+                    endpoint,
+                    reference,
+                    jobConcurrency,
+                    chunkLines,
+                    mapConcurrency,
+                    workers,
+                    window24h,
+                    deliveries,
+                    images,
+                    tenants,
+                    retries,
+                    workerTimeout,
+                    workerBatchSize,
+                    jobs,
+                    duplicateDeliveryWhileRunning,
+                    sweeper);
         }
     }
 
@@ -243,16 +460,18 @@ public final class LocalRuntime implements AutoCloseable {
      * it may in the cloud; {@link #NONE} otherwise. {@code stepFunctionsSqs} wraps the client Step
      * Functions sends chunk messages with, to make SendMessage fail as SQS may.
      */
-    record Interceptors(UnaryOperator<Function<JsonNode, JsonNode>> validator,
-                        UnaryOperator<Function<JsonNode, JsonNode>> finalizer,
-                        UnaryOperator<RequestHandler<SQSEvent, SQSBatchResponse>> worker,
-                        UnaryOperator<SqsClient> stepFunctionsSqs) {
+    record Interceptors(
+            UnaryOperator<Function<JsonNode, JsonNode>> validator,
+            UnaryOperator<Function<JsonNode, JsonNode>> finalizer,
+            UnaryOperator<RequestHandler<SQSEvent, SQSBatchResponse>> worker,
+            UnaryOperator<SqsClient> stepFunctionsSqs) {
 
         static final Interceptors NONE = new Interceptors(f -> f, f -> f, w -> w);
 
-        Interceptors(UnaryOperator<Function<JsonNode, JsonNode>> validator,
-                     UnaryOperator<Function<JsonNode, JsonNode>> finalizer,
-                     UnaryOperator<RequestHandler<SQSEvent, SQSBatchResponse>> worker) {
+        Interceptors(
+                UnaryOperator<Function<JsonNode, JsonNode>> validator,
+                UnaryOperator<Function<JsonNode, JsonNode>> finalizer,
+                UnaryOperator<RequestHandler<SQSEvent, SQSBatchResponse>> worker) {
             this(validator, finalizer, worker, c -> c);
         }
     }
@@ -266,8 +485,12 @@ public final class LocalRuntime implements AutoCloseable {
      * @param allowHttp     whether plain {@code http://} images are fetched
      * @param trustPem      certificates trusted for https images besides the JVM's, or null
      */
-    public record Images(List<String> buckets, Map<String, String> bucketRegions, Set<String> trustedHosts,
-                         boolean allowHttp, Path trustPem) {
+    public record Images(
+            List<String> buckets,
+            Map<String, String> bucketRegions,
+            Set<String> trustedHosts,
+            boolean allowHttp,
+            Path trustPem) {
 
         public Images {
             buckets = List.copyOf(buckets);
@@ -290,8 +513,12 @@ public final class LocalRuntime implements AutoCloseable {
     private URI stepFunctionsEndpoint;
     private int resumedExecutions;
 
-    private LocalRuntime(Options options, EmbeddedAws aws, URI inferenceEndpoint, LocalApiGateway gateway,
-                         List<AutoCloseable> parts) {
+    private LocalRuntime(
+            Options options,
+            EmbeddedAws aws,
+            URI inferenceEndpoint,
+            LocalApiGateway gateway,
+            List<AutoCloseable> parts) {
         this.options = options;
         this.aws = aws;
         this.inferenceEndpoint = inferenceEndpoint;
@@ -311,8 +538,13 @@ public final class LocalRuntime implements AutoCloseable {
     static LocalRuntime start(Options options, Interceptors interceptors, List<Map<String, Object>> moreJobs) {
         List<AutoCloseable> started = new ArrayList<>();
         try {
-            EmbeddedAws aws = EmbeddedAws.start(options.host(), options.dataDir(), options.dynamoPort(), options.s3Port(),
-                    options.sqsPort(), options.region());
+            EmbeddedAws aws = EmbeddedAws.start(
+                    options.host(),
+                    options.dataDir(),
+                    options.dynamoPort(),
+                    options.s3Port(),
+                    options.sqsPort(),
+                    options.region());
             started.add(aws);
             URI endpoint = options.endpoint();
             if (endpoint == null && options.jobs() == null) {
@@ -327,7 +559,8 @@ public final class LocalRuntime implements AutoCloseable {
             }
             List<Map<String, Object>> catalog = new ArrayList<>(List.of(job));
             catalog.addAll(moreJobs);
-            String jobs = options.jobs() != null ? options.jobs()
+            String jobs = options.jobs() != null
+                    ? options.jobs()
                     : Json.writeString(Map.of("default_job", DEFAULT_JOB, "jobs", catalog));
             String stateMachineArn = "arn:aws:states:" + options.region() + ":" + LocalStepFunctions.ACCOUNT
                     + ":stateMachine:" + STATE_MACHINE;
@@ -338,15 +571,20 @@ public final class LocalRuntime implements AutoCloseable {
             Map<String, Function<JsonNode, JsonNode>> functions = Map.of(
                     VALIDATE_FUNCTION, payload -> invoke(handlers.get(VALIDATE_FUNCTION), payload),
                     FINALIZE_FUNCTION, payload -> invoke(handlers.get(FINALIZE_FUNCTION), payload));
-            RegionalS3 regions = RegionalS3.start(options.host(), aws.s3Endpoint(), options.region(),
+            RegionalS3 regions = RegionalS3.start(
+                    options.host(),
+                    aws.s3Endpoint(),
+                    options.region(),
                     options.images().bucketRegions());
             started.add(regions);
             Settings bootstrap = settings(options, aws, null, regions, jobs, stateMachineArn);
             AwsClients clients = new AwsClients(bootstrap);
             SqsClient sqs = clients.sqs();
-            Queue queue = provision(bootstrap, clients, sqs, options.images().buckets(),
-                    CloudLimits.chunkVisibilitySeconds((int) Math.max(1, options.workerTimeout().toSeconds())));
-            String deadLetterUrl = sqs.getQueueUrl(b -> b.queueName(DEAD_LETTER_QUEUE)).queueUrl();
+            Queue queue = provision(
+                    bootstrap, clients, sqs, options.images().buckets(), CloudLimits.chunkVisibilitySeconds((int)
+                            Math.max(1, options.workerTimeout().toSeconds())));
+            String deadLetterUrl =
+                    sqs.getQueueUrl(b -> b.queueName(DEAD_LETTER_QUEUE)).queueUrl();
             Queue deadLetters = new Queue(deadLetterUrl, arn(sqs, deadLetterUrl));
 
             // The functions' sandboxes are discarded after the state machine and the event sources have stopped.
@@ -354,69 +592,153 @@ public final class LocalRuntime implements AutoCloseable {
             started.add(() -> lambdas.forEach(LocalLambda::close));
             // Executions are kept in the data directory, so a runtime stopped or killed mid-batch resumes it.
             // The state machine's own calls are its role's: invoking the two functions, sending chunk messages.
-            SqsClient stateMachineSqs = new AwsClients(bootstrap,
-                    List.of(LocalPermissions.stateMachineInterceptor(Permissions.deployed(), bootstrap))).sqs();
+            SqsClient stateMachineSqs = new AwsClients(
+                            bootstrap,
+                            List.of(LocalPermissions.stateMachineInterceptor(Permissions.deployed(), bootstrap)))
+                    .sqs();
             started.add(stateMachineSqs);
             Map<String, Function<JsonNode, JsonNode>> invoked = new HashMap<>();
-            functions.forEach((name, function) -> invoked.put(name,
-                    LocalPermissions.invokedByStateMachine(Permissions.deployed(), bootstrap, name, function)));
-            LocalStepFunctions stepFunctions = new LocalStepFunctions(options.region(), invoked,
-                    interceptors.stepFunctionsSqs().apply(stateMachineSqs), options.dataDir().resolve("stepfunctions"));
+            functions.forEach((name, function) -> invoked.put(
+                    name, LocalPermissions.invokedByStateMachine(Permissions.deployed(), bootstrap, name, function)));
+            LocalStepFunctions stepFunctions = new LocalStepFunctions(
+                    options.region(),
+                    invoked,
+                    interceptors.stepFunctionsSqs().apply(stateMachineSqs),
+                    options.dataDir().resolve("stepfunctions"));
             started.add(stepFunctions);
             StepFunctionsServer server = StepFunctionsServer.start(stepFunctions, options.host(), 0);
             started.add(server);
 
             Settings settings = settings(options, aws, server.endpoint(), regions, jobs, stateMachineArn);
-            handlers.put(VALIDATE_FUNCTION, add(lambdas, new LocalLambda<>(VALIDATE_FUNCTION,
-                    Duration.ofSeconds(FunctionTimeouts.VALIDATE_SECONDS), LocalLambda.ACCOUNT_CONCURRENCY,
-                    sandbox -> interceptors.validator().apply(invoker(
-                            new ValidateHandler(wiring(settings, VALIDATE_FUNCTION)), sandbox)))));
-            handlers.put(FINALIZE_FUNCTION, add(lambdas, new LocalLambda<>(FINALIZE_FUNCTION,
-                    Duration.ofSeconds(FunctionTimeouts.FINALIZE_SECONDS), LocalLambda.ACCOUNT_CONCURRENCY,
-                    sandbox -> interceptors.finalizer().apply(invoker(
-                            new FinalizeHandler(wiring(settings, FINALIZE_FUNCTION)), sandbox)))));
-            String registered = stepFunctions.register(STATE_MACHINE, definition(), Map.of(
-                    "ValidateFunctionArn", VALIDATE_FUNCTION,
-                    "FinalizeFunctionArn", FINALIZE_FUNCTION,
-                    "ChunkQueueUrl", queue.url()));
+            handlers.put(
+                    VALIDATE_FUNCTION,
+                    add(
+                            lambdas,
+                            new LocalLambda<>(
+                                    VALIDATE_FUNCTION,
+                                    Duration.ofSeconds(FunctionTimeouts.VALIDATE_SECONDS),
+                                    LocalLambda.ACCOUNT_CONCURRENCY,
+                                    sandbox -> interceptors
+                                            .validator()
+                                            .apply(invoker(
+                                                    new ValidateHandler(wiring(settings, VALIDATE_FUNCTION)),
+                                                    sandbox)))));
+            handlers.put(
+                    FINALIZE_FUNCTION,
+                    add(
+                            lambdas,
+                            new LocalLambda<>(
+                                    FINALIZE_FUNCTION,
+                                    Duration.ofSeconds(FunctionTimeouts.FINALIZE_SECONDS),
+                                    LocalLambda.ACCOUNT_CONCURRENCY,
+                                    sandbox -> interceptors
+                                            .finalizer()
+                                            .apply(invoker(
+                                                    new FinalizeHandler(wiring(settings, FINALIZE_FUNCTION)),
+                                                    sandbox)))));
+            String registered = stepFunctions.register(
+                    STATE_MACHINE,
+                    definition(),
+                    Map.of(
+                            "ValidateFunctionArn", VALIDATE_FUNCTION,
+                            "FinalizeFunctionArn", FINALIZE_FUNCTION,
+                            "ChunkQueueUrl", queue.url()));
             if (!registered.equals(stateMachineArn)) {
                 throw new IllegalStateException("the state machine registered as " + registered);
             }
             int resumed = stepFunctions.resumeExecutions();
             // The worker's sandboxes are at most its event source's maximum concurrency, as in the cloud.
-            started.add(new SqsEventSource(sqs, queue.url(), queue.arn(), options.workerBatchSize(), options.workers(),
-                    options.deliveries(), options.duplicateDeliveryWhileRunning(), add(lambdas, new LocalLambda<>(
-                            WORKER_FUNCTION, options.workerTimeout(), options.workers(),
-                            sandbox -> interceptors.worker().apply(new WorkerHandler(wiring(settings, WORKER_FUNCTION)))))));
+            started.add(new SqsEventSource(
+                    sqs,
+                    queue.url(),
+                    queue.arn(),
+                    options.workerBatchSize(),
+                    options.workers(),
+                    options.deliveries(),
+                    options.duplicateDeliveryWhileRunning(),
+                    add(
+                            lambdas,
+                            new LocalLambda<>(
+                                    WORKER_FUNCTION,
+                                    options.workerTimeout(),
+                                    options.workers(),
+                                    sandbox -> interceptors
+                                            .worker()
+                                            .apply(new WorkerHandler(wiring(settings, WORKER_FUNCTION)))))));
             // In the cloud, a function with an event source on the dead-letter queue.
-            started.add(new SqsEventSource(sqs, deadLetters.url(), deadLetters.arn(), 1, 1, options.deliveries(),
-                    options.duplicateDeliveryWhileRunning(), add(lambdas, new LocalLambda<>(DEAD_LETTER_FUNCTION,
-                            Duration.ofSeconds(FunctionTimeouts.DEAD_LETTER_SECONDS), LocalLambda.ACCOUNT_CONCURRENCY,
-                            sandbox -> new DeadLetterHandler(wiring(settings, DEAD_LETTER_FUNCTION))))));
+            started.add(new SqsEventSource(
+                    sqs,
+                    deadLetters.url(),
+                    deadLetters.arn(),
+                    1,
+                    1,
+                    options.deliveries(),
+                    options.duplicateDeliveryWhileRunning(),
+                    add(
+                            lambdas,
+                            new LocalLambda<>(
+                                    DEAD_LETTER_FUNCTION,
+                                    Duration.ofSeconds(FunctionTimeouts.DEAD_LETTER_SECONDS),
+                                    LocalLambda.ACCOUNT_CONCURRENCY,
+                                    sandbox -> new DeadLetterHandler(wiring(settings, DEAD_LETTER_FUNCTION))))));
             // In the cloud, a function an EventBridge schedule rule invokes (asynchronously: 256 KB events).
-            LocalLambda<Function<JsonNode, JsonNode>> sweeper = add(lambdas, new LocalLambda<>(SWEEPER_FUNCTION,
-                    Duration.ofSeconds(FunctionTimeouts.SWEEPER_SECONDS), LocalLambda.ACCOUNT_CONCURRENCY,
-                    sandbox -> LocalLambda.json(new SweeperHandler(wiring(settings, SWEEPER_FUNCTION),
-                            options.sweeper().bounds()), sandbox, LocalLambda.MAX_ASYNC_PAYLOAD_BYTES)));
-            started.add(new LocalSchedule(SWEEPER_FUNCTION, options.region(), options.sweeper().period(),
+            LocalLambda<Function<JsonNode, JsonNode>> sweeper = add(
+                    lambdas,
+                    new LocalLambda<>(
+                            SWEEPER_FUNCTION,
+                            Duration.ofSeconds(FunctionTimeouts.SWEEPER_SECONDS),
+                            LocalLambda.ACCOUNT_CONCURRENCY,
+                            sandbox -> LocalLambda.json(
+                                    new SweeperHandler(
+                                            wiring(settings, SWEEPER_FUNCTION),
+                                            options.sweeper().bounds()),
+                                    sandbox,
+                                    LocalLambda.MAX_ASYNC_PAYLOAD_BYTES)));
+            started.add(new LocalSchedule(
+                    SWEEPER_FUNCTION,
+                    options.region(),
+                    options.sweeper().period(),
                     payload -> invoke(sweeper, payload)));
             S3Client watcherS3 = clients.s3();
             started.add(watcherS3);
             // EventBridge invokes the ingest function asynchronously: its event stops at 256 KB.
-            LocalLambda<Function<JsonNode, JsonNode>> ingest = add(lambdas, new LocalLambda<>(INGEST_FUNCTION,
-                    Duration.ofSeconds(FunctionTimeouts.INGEST_SECONDS), LocalLambda.ACCOUNT_CONCURRENCY,
-                    sandbox -> LocalLambda.json(new IngestHandler(wiring(settings, INGEST_FUNCTION)), sandbox,
-                            LocalLambda.MAX_ASYNC_PAYLOAD_BYTES)));
-            started.add(new S3DropWatcher(watcherS3, INGEST_BUCKET, options.region(), options.deliveries(),
+            LocalLambda<Function<JsonNode, JsonNode>> ingest = add(
+                    lambdas,
+                    new LocalLambda<>(
+                            INGEST_FUNCTION,
+                            Duration.ofSeconds(FunctionTimeouts.INGEST_SECONDS),
+                            LocalLambda.ACCOUNT_CONCURRENCY,
+                            sandbox -> LocalLambda.json(
+                                    new IngestHandler(wiring(settings, INGEST_FUNCTION)),
+                                    sandbox,
+                                    LocalLambda.MAX_ASYNC_PAYLOAD_BYTES)));
+            started.add(new S3DropWatcher(
+                    watcherS3,
+                    INGEST_BUCKET,
+                    options.region(),
+                    options.deliveries(),
                     payload -> invoke(ingest, payload)));
 
             LocalRuntime[] self = new LocalRuntime[1];
-            LocalApiGateway gateway = new LocalApiGateway(options.host(), options.apiPort(),
-                    add(lambdas, new LocalLambda<>(API_FUNCTION, Duration.ofSeconds(FunctionTimeouts.API_SECONDS),
-                            LocalLambda.ACCOUNT_CONCURRENCY, sandbox -> new ApiHandler(wiring(settings, API_FUNCTION)))),
-                    options.apiKeys() ? add(lambdas, new LocalLambda<>(AUTHORIZER_FUNCTION,
-                            Duration.ofSeconds(FunctionTimeouts.AUTHORIZER_SECONDS), LocalLambda.ACCOUNT_CONCURRENCY,
-                            sandbox -> new AuthorizerHandler(wiring(settings, AUTHORIZER_FUNCTION)))) : null,
+            LocalApiGateway gateway = new LocalApiGateway(
+                    options.host(),
+                    options.apiPort(),
+                    add(
+                            lambdas,
+                            new LocalLambda<>(
+                                    API_FUNCTION,
+                                    Duration.ofSeconds(FunctionTimeouts.API_SECONDS),
+                                    LocalLambda.ACCOUNT_CONCURRENCY,
+                                    sandbox -> new ApiHandler(wiring(settings, API_FUNCTION)))),
+                    options.apiKeys()
+                            ? add(
+                                    lambdas,
+                                    new LocalLambda<>(
+                                            AUTHORIZER_FUNCTION,
+                                            Duration.ofSeconds(FunctionTimeouts.AUTHORIZER_SECONDS),
+                                            LocalLambda.ACCOUNT_CONCURRENCY,
+                                            sandbox -> new AuthorizerHandler(wiring(settings, AUTHORIZER_FUNCTION))))
+                            : null,
                     () -> self[0] != null && self[0].ready);
             self[0] = new LocalRuntime(options, aws, endpoint, gateway, started);
             self[0].stepFunctionsEndpoint = server.endpoint();
@@ -431,19 +753,45 @@ public final class LocalRuntime implements AutoCloseable {
         }
     }
 
-    private static Settings settings(Options options, EmbeddedAws aws, URI sfnEndpoint, RegionalS3 regions,
-                                     String jobs, String stateMachineArn) {
+    private static Settings settings(
+            Options options,
+            EmbeddedAws aws,
+            URI sfnEndpoint,
+            RegionalS3 regions,
+            String jobs,
+            String stateMachineArn) {
         Images images = options.images();
-        Map<String, URI> endpoints = new HashMap<>(Map.of(Settings.S3, aws.s3Endpoint(),
-                Settings.DYNAMODB, aws.dynamoEndpoint(), Settings.SQS, aws.sqsEndpoint()));
+        Map<String, URI> endpoints = new HashMap<>(Map.of(
+                Settings.S3,
+                aws.s3Endpoint(),
+                Settings.DYNAMODB,
+                aws.dynamoEndpoint(),
+                Settings.SQS,
+                aws.sqsEndpoint()));
         if (sfnEndpoint != null) {
             endpoints.put(Settings.SFN, sfnEndpoint);
         }
-        return new Settings(options.region(), BUCKET, FILES_TABLE, BATCHES_TABLE, jobs, stateMachineArn,
-                options.chunkLines(), options.mapConcurrency(), options.window24h(), endpoints,
-                Optional.of(CREDENTIALS.split(":", 2)), new Settings.Images(String.join(",", images.buckets()),
-                        images.trustedHosts(), images.allowHttp(), Optional.ofNullable(images.trustPem()),
-                        Optional.of(regions.endpoint())), Optional.of(INGEST_BUCKET), KEYS_TABLE, options.retries(),
+        return new Settings(
+                options.region(),
+                BUCKET,
+                FILES_TABLE,
+                BATCHES_TABLE,
+                jobs,
+                stateMachineArn,
+                options.chunkLines(),
+                options.mapConcurrency(),
+                options.window24h(),
+                endpoints,
+                Optional.of(CREDENTIALS.split(":", 2)),
+                new Settings.Images(
+                        String.join(",", images.buckets()),
+                        images.trustedHosts(),
+                        images.allowHttp(),
+                        Optional.ofNullable(images.trustPem()),
+                        Optional.of(regions.endpoint())),
+                Optional.of(INGEST_BUCKET),
+                KEYS_TABLE,
+                options.retries(),
                 CAPACITY_TABLE);
     }
 
@@ -489,11 +837,13 @@ public final class LocalRuntime implements AutoCloseable {
     private record Queue(String url, String arn) {}
 
     /** Creates what the cloud stack declares, where it does not exist yet. */
-    private static Queue provision(Settings settings, AwsClients clients, SqsClient sqs, List<String> imageBuckets,
-                                   int visibilitySeconds) {
-        try (S3Client s3 = clients.s3(); DynamoDbClient dynamo = clients.dynamoDb()) {
+    private static Queue provision(
+            Settings settings, AwsClients clients, SqsClient sqs, List<String> imageBuckets, int visibilitySeconds) {
+        try (S3Client s3 = clients.s3();
+                DynamoDbClient dynamo = clients.dynamoDb()) {
             // An image bucket may name its owner's account (bucket:123456789012): the bucket is its name.
-            List<String> buckets = new ArrayList<>(imageBuckets.stream().map(b -> b.split(":", 2)[0]).toList());
+            List<String> buckets = new ArrayList<>(
+                    imageBuckets.stream().map(b -> b.split(":", 2)[0]).toList());
             buckets.add(settings.bucket());
             buckets.add(INGEST_BUCKET);
             for (String bucket : buckets) {
@@ -503,11 +853,14 @@ public final class LocalRuntime implements AutoCloseable {
                     s3.createBucket(b -> b.bucket(bucket));
                 }
             }
-            for (CreateTableRequest table : List.of(Tables.ownedRecords(settings.filesTable()),
-                    Tables.batches(settings.batchesTable()), Tables.apiKeys(settings.keysTable()),
+            for (CreateTableRequest table : List.of(
+                    Tables.ownedRecords(settings.filesTable()),
+                    Tables.batches(settings.batchesTable()),
+                    Tables.apiKeys(settings.keysTable()),
                     Tables.capacity(settings.capacityTable()))) {
                 try {
-                    TableDescription existing = dynamo.describeTable(b -> b.tableName(table.tableName())).table();
+                    TableDescription existing = dynamo.describeTable(b -> b.tableName(table.tableName()))
+                            .table();
                     if (table.tableName().equals(settings.batchesTable()) && !Tables.hasSweepIndex(existing)) {
                         addSweepIndex(dynamo, table.tableName());
                     }
@@ -518,11 +871,16 @@ public final class LocalRuntime implements AutoCloseable {
         }
         String dlqUrl = sqs.createQueue(b -> b.queueName(DEAD_LETTER_QUEUE)).queueUrl();
         String dlqArn = arn(sqs, dlqUrl);
-        String url = sqs.createQueue(b -> b.queueName(CHUNK_QUEUE).attributes(Map.of(
-                QueueAttributeName.VISIBILITY_TIMEOUT, Integer.toString(visibilitySeconds),
-                QueueAttributeName.MESSAGE_RETENTION_PERIOD, Integer.toString(CloudLimits.RETENTION_SECONDS),
-                QueueAttributeName.REDRIVE_POLICY,
-                "{\"maxReceiveCount\":\"" + MAX_RECEIVES + "\",\"deadLetterTargetArn\":\"" + dlqArn + "\"}"))).queueUrl();
+        String url = sqs.createQueue(b -> b.queueName(CHUNK_QUEUE)
+                        .attributes(Map.of(
+                                QueueAttributeName.VISIBILITY_TIMEOUT,
+                                Integer.toString(visibilitySeconds),
+                                QueueAttributeName.MESSAGE_RETENTION_PERIOD,
+                                Integer.toString(CloudLimits.RETENTION_SECONDS),
+                                QueueAttributeName.REDRIVE_POLICY,
+                                "{\"maxReceiveCount\":\"" + MAX_RECEIVES + "\",\"deadLetterTargetArn\":\"" + dlqArn
+                                        + "\"}")))
+                .queueUrl();
         return new Queue(url, arn(sqs, url));
     }
 
@@ -549,7 +907,8 @@ public final class LocalRuntime implements AutoCloseable {
 
     private static String arn(SqsClient sqs, String queueUrl) {
         return sqs.getQueueAttributes(b -> b.queueUrl(queueUrl).attributeNames(QueueAttributeName.QUEUE_ARN))
-                .attributes().get(QueueAttributeName.QUEUE_ARN);
+                .attributes()
+                .get(QueueAttributeName.QUEUE_ARN);
     }
 
     public URI apiBase() {
@@ -579,14 +938,20 @@ public final class LocalRuntime implements AutoCloseable {
 
     /** How often the local S3 told the image reader that a bucket lives in another region. */
     int imageRegionRedirects() {
-        return parts.stream().filter(RegionalS3.class::isInstance).map(RegionalS3.class::cast)
-                .mapToInt(RegionalS3::redirects).sum();
+        return parts.stream()
+                .filter(RegionalS3.class::isInstance)
+                .map(RegionalS3.class::cast)
+                .mapToInt(RegionalS3::redirects)
+                .sum();
     }
 
     /** What the built-in reference endpoint has seen; fails when the runtime calls another endpoint. */
     Stats referenceStats() {
-        return parts.stream().filter(ReferenceEndpoint.class::isInstance).map(ReferenceEndpoint.class::cast)
-                .findFirst().orElseThrow(() -> new IllegalStateException("the runtime calls " + inferenceEndpoint))
+        return parts.stream()
+                .filter(ReferenceEndpoint.class::isInstance)
+                .map(ReferenceEndpoint.class::cast)
+                .findFirst()
+                .orElseThrow(() -> new IllegalStateException("the runtime calls " + inferenceEndpoint))
                 .stats();
     }
 
@@ -623,8 +988,11 @@ public final class LocalRuntime implements AutoCloseable {
             try {
                 part.close();
             } catch (Exception e) {
-                System.getLogger(LocalRuntime.class.getName()).log(System.Logger.Level.WARNING,
-                        "stopping " + part.getClass().getSimpleName() + " failed", e);
+                System.getLogger(LocalRuntime.class.getName())
+                        .log(
+                                System.Logger.Level.WARNING,
+                                "stopping " + part.getClass().getSimpleName() + " failed",
+                                e);
             }
         }
     }

@@ -23,19 +23,25 @@ final class LocalSchedule implements AutoCloseable {
     private final ScheduledExecutorService timer;
 
     LocalSchedule(String rule, String region, Duration period, Function<JsonNode, JsonNode> function) {
-        timer = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name(rule).factory());
-        timer.scheduleWithFixedDelay(() -> {
-            try {
-                function.apply(event(rule, region));
-            } catch (RuntimeException e) {
-                LOG.log(System.Logger.Level.WARNING, "the scheduled invocation of " + rule + " failed", e);
-            }
-        }, period.toMillis(), period.toMillis(), TimeUnit.MILLISECONDS);
+        timer = Executors.newSingleThreadScheduledExecutor(
+                Thread.ofPlatform().daemon().name(rule).factory());
+        timer.scheduleWithFixedDelay(
+                () -> {
+                    try {
+                        function.apply(event(rule, region));
+                    } catch (RuntimeException e) {
+                        LOG.log(System.Logger.Level.WARNING, "the scheduled invocation of " + rule + " failed", e);
+                    }
+                },
+                period.toMillis(),
+                period.toMillis(),
+                TimeUnit.MILLISECONDS);
     }
 
     /** The event EventBridge sends a scheduled rule's target. */
     private static JsonNode event(String rule, String region) {
-        ObjectNode event = Json.MAPPER.createObjectNode()
+        ObjectNode event = Json.MAPPER
+                .createObjectNode()
                 .put("version", "0")
                 .put("id", UUID.randomUUID().toString())
                 .put("detail-type", "Scheduled Event")

@@ -41,7 +41,8 @@ public final class Main {
             new Option("--endpoint", "URL", "job-local's inference endpoint (default: the built-in one)"),
             new Option("--concurrency", "N", "job-local's requests in flight, all chunks together (default 64)"),
             new Option("--chunk-lines", "N", "request lines per chunk (default 500)"),
-            new Option("--worker-timeout-seconds", "N", "stop each worker sooner, for tests (default 900, or the file's)"),
+            new Option(
+                    "--worker-timeout-seconds", "N", "stop each worker sooner, for tests (default 900, or the file's)"),
             new Option("--image-buckets", "B,..", "buckets s3:// images may name (default openbatch-images)"),
             new Option("--bucket-region", "B=R", "bucket B stands in for one in region R (repeatable; default none)"),
             new Option("--image-hosts", "H,..", "https image hosts not checked to be public (default none)"),
@@ -52,9 +53,18 @@ public final class Main {
 
     /** What a deployment's file sets: with {@code --config}, the file says it, not the command line. */
     private static final Map<String, String> SET_BY_THE_FILE = Map.of(
-            "--endpoint", "its jobs' base_url", "--concurrency", "its jobs' concurrency",
-            "--chunk-lines", "chunk_lines", "--image-buckets", "image_buckets", "--image-hosts", "image_trusted_hosts",
-            "--tenants", "its jobs' tenants");
+            "--endpoint",
+            "its jobs' base_url",
+            "--concurrency",
+            "its jobs' concurrency",
+            "--chunk-lines",
+            "chunk_lines",
+            "--image-buckets",
+            "image_buckets",
+            "--image-hosts",
+            "image_trusted_hosts",
+            "--tenants",
+            "its jobs' tenants");
 
     /** A command line this program cannot run: one line, naming what is wrong. */
     static final class UsageException extends RuntimeException {
@@ -109,21 +119,30 @@ public final class Main {
                 + " -> s3://" + runtime.ingestBucket() + "/results/<job_id>/<name>/");
         System.out.println("  DynamoDB:           " + runtime.dynamoEndpoint());
         System.out.println("  SQS:                " + runtime.sqsEndpoint());
-        System.out.println("  inference endpoint: " + (o.jobs() != null ? "the configuration's jobs"
-                : runtime.inferenceEndpoint() + (o.endpoint() == null ? " (built-in reference endpoint, job-local)"
-                : " (job-local)")));
-        System.out.println("  image buckets:      " + String.join(", ", o.images().buckets())
-                + (o.images().bucketRegions().isEmpty() ? "" : " (regions " + o.images().bucketRegions() + ")"));
-        System.out.println("  API keys:           " + (o.tenants().isEmpty()
-                ? "off: every request acts for the tenant \"default\" (--tenants turns keys on)"
-                : "required, from the DynamoDB table " + LocalRuntime.KEYS_TABLE + ", for tenants "
-                + String.join(", ", o.tenants())));
+        System.out.println("  inference endpoint: "
+                + (o.jobs() != null
+                        ? "the configuration's jobs"
+                        : runtime.inferenceEndpoint()
+                                + (o.endpoint() == null
+                                        ? " (built-in reference endpoint, job-local)"
+                                        : " (job-local)")));
+        System.out.println(
+                "  image buckets:      " + String.join(", ", o.images().buckets())
+                        + (o.images().bucketRegions().isEmpty()
+                                ? ""
+                                : " (regions " + o.images().bucketRegions() + ")"));
+        System.out.println("  API keys:           "
+                + (o.tenants().isEmpty()
+                        ? "off: every request acts for the tenant \"default\" (--tenants turns keys on)"
+                        : "required, from the DynamoDB table " + LocalRuntime.KEYS_TABLE + ", for tenants "
+                                + String.join(", ", o.tenants())));
         System.out.println("  data directory:     " + runtime.dataDir());
         System.out.println("  emulators' log:     " + log);
         if (runtime.resumedExecutions() > 0) {
             int resumed = runtime.resumedExecutions();
-            System.out.println("  resumed:            " + resumed + (resumed == 1 ? " batch that was" : " batches that were")
-                    + " still running when bin/local last stopped");
+            System.out.println(
+                    "  resumed:            " + resumed + (resumed == 1 ? " batch that was" : " batches that were")
+                            + " still running when bin/local last stopped");
         }
         System.out.flush();
         stopped.await();
@@ -172,7 +191,11 @@ public final class Main {
             }
             if (i + 1 >= args.length) {
                 throw new UsageException("option " + name + " needs a value: " + name + " "
-                        + OPTIONS.stream().filter(o -> o.name().equals(name)).findFirst().orElseThrow().value());
+                        + OPTIONS.stream()
+                                .filter(o -> o.name().equals(name))
+                                .findFirst()
+                                .orElseThrow()
+                                .value());
             }
             String value = args[++i];
             if (name.equals("--bucket-region")) {
@@ -188,7 +211,8 @@ public final class Main {
 
         Path dataDir = Path.of(given.getOrDefault("--data-dir", env.getOrDefault("OPENBATCH_DATA_DIR", ".openbatch")));
         LocalRuntime.Options d = LocalRuntime.Options.defaults(dataDir, 4567);
-        int apiPort = given.containsKey("--port") ? port(given, "--port", d.apiPort())
+        int apiPort = given.containsKey("--port")
+                ? port(given, "--port", d.apiPort())
                 : port("env OPENBATCH_PORT", env.getOrDefault("OPENBATCH_PORT", Integer.toString(d.apiPort())));
         int chunkLines = number(given, "--chunk-lines", d.chunkLines(), 1, CloudLimits.MAX_REQUESTS);
         if (given.containsKey("--chunk-lines")) {
@@ -198,31 +222,49 @@ public final class Main {
                 throw new UsageException("--chunk-lines " + chunkLines + ": " + e.getMessage());
             }
         }
-        Path imageTrust = given.containsKey("--image-trust") ? Path.of(given.get("--image-trust")).toAbsolutePath() : null;
+        Path imageTrust = given.containsKey("--image-trust")
+                ? Path.of(given.get("--image-trust")).toAbsolutePath()
+                : null;
         LocalRuntime.Images images = new LocalRuntime.Images(
-                given.containsKey("--image-buckets") ? commaList(given.get("--image-buckets")) : d.images().buckets(),
-                bucketRegions, Set.copyOf(commaList(given.getOrDefault("--image-hosts", ""))),
-                given.containsKey("--allow-http-images"), imageTrust);
-        LocalRuntime.Options options = new LocalRuntime.Options(given.getOrDefault("--host", d.host()), apiPort,
-                port(given, "--s3-port", d.s3Port()), port(given, "--dynamodb-port", d.dynamoPort()),
-                port(given, "--sqs-port", d.sqsPort()), dataDir.toAbsolutePath(),
-                env.getOrDefault("AWS_REGION", d.region()), endpoint(given), d.reference(),
-                number(given, "--concurrency", d.jobConcurrency(), 1, 100_000), chunkLines, d.mapConcurrency(),
-                d.workers(), d.window24h(), d.deliveries(), images, commaList(given.getOrDefault("--tenants", "")));
+                given.containsKey("--image-buckets")
+                        ? commaList(given.get("--image-buckets"))
+                        : d.images().buckets(),
+                bucketRegions,
+                Set.copyOf(commaList(given.getOrDefault("--image-hosts", ""))),
+                given.containsKey("--allow-http-images"),
+                imageTrust);
+        LocalRuntime.Options options = new LocalRuntime.Options(
+                given.getOrDefault("--host", d.host()),
+                apiPort,
+                port(given, "--s3-port", d.s3Port()),
+                port(given, "--dynamodb-port", d.dynamoPort()),
+                port(given, "--sqs-port", d.sqsPort()),
+                dataDir.toAbsolutePath(),
+                env.getOrDefault("AWS_REGION", d.region()),
+                endpoint(given),
+                d.reference(),
+                number(given, "--concurrency", d.jobConcurrency(), 1, 100_000),
+                chunkLines,
+                d.mapConcurrency(),
+                d.workers(),
+                d.window24h(),
+                d.deliveries(),
+                images,
+                commaList(given.getOrDefault("--tenants", "")));
 
         if (given.containsKey("--config")) {
             for (String name : given.keySet()) {
                 if (SET_BY_THE_FILE.containsKey(name)) {
-                    throw new UsageException(name + " and --config: the file sets " + SET_BY_THE_FILE.get(name)
-                            + "; change it there");
+                    throw new UsageException(
+                            name + " and --config: the file sets " + SET_BY_THE_FILE.get(name) + "; change it there");
                 }
             }
             DeploymentConfig config;
             try {
                 config = DeploymentConfig.read(Path.of(given.get("--config")));
             } catch (IllegalArgumentException e) {
-                throw new UsageException("--config " + given.get("--config") + ": " + e.getMessage().lines()
-                        .collect(Collectors.joining(" ")));
+                throw new UsageException("--config " + given.get("--config") + ": "
+                        + e.getMessage().lines().collect(Collectors.joining(" ")));
             }
             options = options.with(config, job -> credential(env, job));
         }
@@ -241,8 +283,9 @@ public final class Main {
     private static String credential(Map<String, String> env, String jobId) {
         String value = env.get(credentialVariable(jobId));
         if (value == null || value.isEmpty()) {
-            throw new UsageException("job " + jobId + " names its credential by auth.secret_arn, and there is no Secrets"
-                    + " Manager here: set " + credentialVariable(jobId) + " to the header's value");
+            throw new UsageException(
+                    "job " + jobId + " names its credential by auth.secret_arn, and there is no Secrets"
+                            + " Manager here: set " + credentialVariable(jobId) + " to the header's value");
         }
         return value;
     }
@@ -296,6 +339,9 @@ public final class Main {
     }
 
     private static List<String> commaList(String value) {
-        return Arrays.stream(value.split(",")).map(String::trim).filter(v -> !v.isEmpty()).toList();
+        return Arrays.stream(value.split(","))
+                .map(String::trim)
+                .filter(v -> !v.isEmpty())
+                .toList();
     }
 }

@@ -30,13 +30,16 @@ final class RegionalS3 implements AutoCloseable {
 
     /** The region of the credential scope, in a header or a presigned URL's query. */
     private static final Pattern SIGNED_REGION = Pattern.compile("Credential=[^/]+/\\d{8}/([^/]+)/s3/");
-    private static final Pattern SIGNED_REGION_QUERY = Pattern.compile("X-Amz-Credential=[^%&]+(?:/|%2F)\\d{8}(?:/|%2F)([^/%]+)");
+
+    private static final Pattern SIGNED_REGION_QUERY =
+            Pattern.compile("X-Amz-Credential=[^%&]+(?:/|%2F)\\d{8}(?:/|%2F)([^/%]+)");
     /** Headers the HTTP client sets itself. */
-    private static final Set<String> HOP_BY_HOP = Set.of("host", "connection", "content-length", "expect", "upgrade",
-            "transfer-encoding", "keep-alive");
+    private static final Set<String> HOP_BY_HOP =
+            Set.of("host", "connection", "content-length", "expect", "upgrade", "transfer-encoding", "keep-alive");
 
     private final HttpServer server;
-    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    private final HttpClient http =
+            HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     private final URI s3;
     private final String home;
     private final Map<String, String> bucketRegions;
@@ -63,7 +66,8 @@ final class RegionalS3 implements AutoCloseable {
     }
 
     URI endpoint() {
-        return URI.create("http://" + server.getAddress().getHostString() + ":" + server.getAddress().getPort());
+        return URI.create("http://" + server.getAddress().getHostString() + ":"
+                + server.getAddress().getPort());
     }
 
     /** How many requests were redirected to their bucket's region. */
@@ -101,9 +105,11 @@ final class RegionalS3 implements AutoCloseable {
     private void redirect(HttpExchange exchange, String bucket, String region) throws IOException {
         redirects.incrementAndGet();
         byte[] body = ("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>PermanentRedirect</Code><Message>"
-                + "The bucket you are attempting to access must be addressed using the specified endpoint. Please"
-                + " send all future requests to this endpoint.</Message><Bucket>" + bucket + "</Bucket><Endpoint>s3."
-                + region + ".amazonaws.com</Endpoint></Error>").getBytes(StandardCharsets.UTF_8);
+                        + "The bucket you are attempting to access must be addressed using the specified endpoint. Please"
+                        + " send all future requests to this endpoint.</Message><Bucket>" + bucket
+                        + "</Bucket><Endpoint>s3."
+                        + region + ".amazonaws.com</Endpoint></Error>")
+                .getBytes(StandardCharsets.UTF_8);
         exchange.getResponseHeaders().add("x-amz-bucket-region", region);
         exchange.getResponseHeaders().add("Content-Type", "application/xml");
         boolean head = exchange.getRequestMethod().equals("HEAD");
@@ -120,10 +126,15 @@ final class RegionalS3 implements AutoCloseable {
         boolean hasBody = exchange.getRequestHeaders().containsKey("Content-Length")
                 && !"0".equals(exchange.getRequestHeaders().getFirst("Content-Length"));
         InputStream requestBody = exchange.getRequestBody();
-        HttpRequest.Builder request = HttpRequest.newBuilder(target).method(method, hasBody
-                ? HttpRequest.BodyPublishers.fromPublisher(HttpRequest.BodyPublishers.ofInputStream(() -> requestBody),
-                Long.parseLong(exchange.getRequestHeaders().getFirst("Content-Length")))
-                : HttpRequest.BodyPublishers.noBody());
+        HttpRequest.Builder request = HttpRequest.newBuilder(target)
+                .method(
+                        method,
+                        hasBody
+                                ? HttpRequest.BodyPublishers.fromPublisher(
+                                        HttpRequest.BodyPublishers.ofInputStream(() -> requestBody),
+                                        Long.parseLong(
+                                                exchange.getRequestHeaders().getFirst("Content-Length")))
+                                : HttpRequest.BodyPublishers.noBody());
         exchange.getRequestHeaders().forEach((name, values) -> {
             if (!HOP_BY_HOP.contains(name.toLowerCase())) {
                 values.forEach(value -> request.header(name, value));
@@ -138,7 +149,8 @@ final class RegionalS3 implements AutoCloseable {
         long length = response.headers().firstValueAsLong("content-length").orElse(0);
         boolean empty = method.equals("HEAD") || response.statusCode() == 204 || response.statusCode() == 304;
         exchange.sendResponseHeaders(response.statusCode(), empty ? -1 : length);
-        try (InputStream body = response.body(); OutputStream out = exchange.getResponseBody()) {
+        try (InputStream body = response.body();
+                OutputStream out = exchange.getResponseBody()) {
             if (!empty) {
                 body.transferTo(out);
             }

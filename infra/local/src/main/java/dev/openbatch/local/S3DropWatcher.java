@@ -47,8 +47,8 @@ final class S3DropWatcher implements AutoCloseable {
     private final Function<JsonNode, JsonNode> function;
     private final Set<String> handled = new HashSet<>();
     private final Map<String, Integer> failures = new HashMap<>();
-    private final ScheduledExecutorService poller =
-            Executors.newSingleThreadScheduledExecutor(Thread.ofVirtual().name("s3-drop-watcher").factory());
+    private final ScheduledExecutorService poller = Executors.newSingleThreadScheduledExecutor(
+            Thread.ofVirtual().name("s3-drop-watcher").factory());
 
     /**
      * @param deliveries how many times each event is handed to the function: 1, as EventBridge
@@ -65,7 +65,9 @@ final class S3DropWatcher implements AutoCloseable {
 
     private void poll() {
         try {
-            for (S3Object object : s3.listObjectsV2Paginator(b -> b.bucket(bucket).prefix(DropLayout.INCOMING)).contents()) {
+            for (S3Object object : s3.listObjectsV2Paginator(
+                            b -> b.bucket(bucket).prefix(DropLayout.INCOMING))
+                    .contents()) {
                 String identity = object.key() + "\n" + object.eTag() + "\n" + object.lastModified();
                 // The local S3 lists an object while its bytes are still arriving, without an ETag until they all have.
                 if (object.eTag() != null && !handled.contains(identity)) {
@@ -73,8 +75,11 @@ final class S3DropWatcher implements AutoCloseable {
                 }
             }
         } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "listing s3://" + bucket + "/" + DropLayout.INCOMING
-                    + " failed; listing again in " + POLL_INTERVAL.toMillis() + " ms", e);
+            LOG.log(
+                    System.Logger.Level.WARNING,
+                    "listing s3://" + bucket + "/" + DropLayout.INCOMING + " failed; listing again in "
+                            + POLL_INTERVAL.toMillis() + " ms",
+                    e);
         }
     }
 
@@ -89,11 +94,17 @@ final class S3DropWatcher implements AutoCloseable {
         } catch (RuntimeException e) {
             int failed = failures.merge(identity, 1, Integer::sum);
             if (failed < ATTEMPTS) {
-                LOG.log(System.Logger.Level.WARNING, "ingesting s3://" + bucket + "/" + object.key() + " failed ("
-                        + failed + " of " + ATTEMPTS + " attempts); trying again", e);
+                LOG.log(
+                        System.Logger.Level.WARNING,
+                        "ingesting s3://" + bucket + "/" + object.key() + " failed (" + failed + " of " + ATTEMPTS
+                                + " attempts); trying again",
+                        e);
             } else {
-                LOG.log(System.Logger.Level.ERROR, "ingesting s3://" + bucket + "/" + object.key() + " failed "
-                        + ATTEMPTS + " times; given up, as Lambda gives up an asynchronous event", e);
+                LOG.log(
+                        System.Logger.Level.ERROR,
+                        "ingesting s3://" + bucket + "/" + object.key() + " failed " + ATTEMPTS
+                                + " times; given up, as Lambda gives up an asynchronous event",
+                        e);
                 handled.add(identity);
                 failures.remove(identity);
             }
@@ -102,15 +113,36 @@ final class S3DropWatcher implements AutoCloseable {
 
     private ObjectCreatedEvent event(S3Object object) {
         String account = LocalStepFunctions.ACCOUNT;
-        return new ObjectCreatedEvent("0", UUID.randomUUID().toString(), ObjectCreatedEvent.DETAIL_TYPE,
-                ObjectCreatedEvent.SOURCE, account, object.lastModified().truncatedTo(ChronoUnit.SECONDS).toString(),
-                region, List.of("arn:aws:s3:::" + bucket),
-                new ObjectCreatedEvent.Detail("0", new ObjectCreatedEvent.Bucket(bucket),
+        return new ObjectCreatedEvent(
+                "0",
+                UUID.randomUUID().toString(),
+                ObjectCreatedEvent.DETAIL_TYPE,
+                ObjectCreatedEvent.SOURCE,
+                account,
+                object.lastModified().truncatedTo(ChronoUnit.SECONDS).toString(),
+                region,
+                List.of("arn:aws:s3:::" + bucket),
+                new ObjectCreatedEvent.Detail(
+                        "0",
+                        new ObjectCreatedEvent.Bucket(bucket),
                         // an unversioned bucket's event has no version-id; the sequencer orders a key's events
-                        new ObjectCreatedEvent.S3Object(object.key(), object.size(), object.eTag().replace("\"", ""),
-                                null, String.format(Locale.ROOT, "%016X", object.lastModified().toEpochMilli())),
-                        UUID.randomUUID().toString().replace("-", "").substring(0, 16).toUpperCase(Locale.ROOT),
-                        account, "127.0.0.1", "PutObject"));
+                        new ObjectCreatedEvent.S3Object(
+                                object.key(),
+                                object.size(),
+                                object.eTag().replace("\"", ""),
+                                null,
+                                String.format(
+                                        Locale.ROOT,
+                                        "%016X",
+                                        object.lastModified().toEpochMilli())),
+                        UUID.randomUUID()
+                                .toString()
+                                .replace("-", "")
+                                .substring(0, 16)
+                                .toUpperCase(Locale.ROOT),
+                        account,
+                        "127.0.0.1",
+                        "PutObject"));
     }
 
     @Override

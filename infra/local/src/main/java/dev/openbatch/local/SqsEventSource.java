@@ -53,9 +53,15 @@ final class SqsEventSource implements AutoCloseable {
      *                              queue may deliver a message twice at once
      * @param function              the function, whose sandboxes are at most {@code maxConcurrency}
      */
-    SqsEventSource(SqsClient sqs, String queueUrl, String queueArn, int batchSize, int maxConcurrency,
-                   int deliveries, boolean duplicateWhileRunning,
-                   LocalLambda<RequestHandler<SQSEvent, SQSBatchResponse>> function) {
+    SqsEventSource(
+            SqsClient sqs,
+            String queueUrl,
+            String queueArn,
+            int batchSize,
+            int maxConcurrency,
+            int deliveries,
+            boolean duplicateWhileRunning,
+            LocalLambda<RequestHandler<SQSEvent, SQSBatchResponse>> function) {
         this.sqs = sqs;
         this.queueUrl = queueUrl;
         this.queueArn = queueArn;
@@ -63,7 +69,8 @@ final class SqsEventSource implements AutoCloseable {
         this.function = function;
         this.deliveries = deliveries;
         this.duplicateWhileRunning = duplicateWhileRunning;
-        this.pollers = Executors.newFixedThreadPool(maxConcurrency, Thread.ofVirtual().name("sqs-poller-", 0).factory());
+        this.pollers = Executors.newFixedThreadPool(
+                maxConcurrency, Thread.ofVirtual().name("sqs-poller-", 0).factory());
         for (int i = 0; i < maxConcurrency; i++) {
             pollers.execute(this::poll);
         }
@@ -72,8 +79,11 @@ final class SqsEventSource implements AutoCloseable {
     private void poll() {
         while (running) {
             try {
-                List<Message> messages = sqs.receiveMessage(b -> b.queueUrl(queueUrl).maxNumberOfMessages(batchSize)
-                        .waitTimeSeconds(1).messageSystemAttributeNames(MessageSystemAttributeName.ALL)).messages();
+                List<Message> messages = sqs.receiveMessage(b -> b.queueUrl(queueUrl)
+                                .maxNumberOfMessages(batchSize)
+                                .waitTimeSeconds(1)
+                                .messageSystemAttributeNames(MessageSystemAttributeName.ALL))
+                        .messages();
                 if (!messages.isEmpty()) {
                     deliver(messages);
                 }
@@ -97,7 +107,7 @@ final class SqsEventSource implements AutoCloseable {
                     return;
                 }
                 // The first run holds its sandbox, so this one runs in another, alongside it.
-                delete(messages, invoke(messages, () -> { }));
+                delete(messages, invoke(messages, () -> {}));
             });
         }
         Set<String> failed = new HashSet<>();
@@ -134,7 +144,10 @@ final class SqsEventSource implements AutoCloseable {
             }
         } catch (RuntimeException e) {
             // A function that throws or runs out of time fails the whole batch, as Lambda does.
-            LOG.log(System.Logger.Level.ERROR, function.name() + " failed a batch of " + messages.size() + " messages", e);
+            LOG.log(
+                    System.Logger.Level.ERROR,
+                    function.name() + " failed a batch of " + messages.size() + " messages",
+                    e);
             messages.forEach(m -> failed.add(m.messageId()));
         }
         return failed;
@@ -144,8 +157,10 @@ final class SqsEventSource implements AutoCloseable {
         List<DeleteMessageBatchRequestEntry> done = new ArrayList<>();
         for (Message message : messages) {
             if (!failed.contains(message.messageId())) {
-                done.add(DeleteMessageBatchRequestEntry.builder().id(Integer.toString(done.size()))
-                        .receiptHandle(message.receiptHandle()).build());
+                done.add(DeleteMessageBatchRequestEntry.builder()
+                        .id(Integer.toString(done.size()))
+                        .receiptHandle(message.receiptHandle())
+                        .build());
             }
         }
         if (!done.isEmpty()) {

@@ -7,7 +7,6 @@ import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.models.batches.Batch;
 import com.openai.models.batches.BatchListParams;
 import dev.openbatch.reference.Options;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -33,21 +32,44 @@ class ApiLoadIntegrationTest {
     private static String lines(String prefix, int count) {
         StringBuilder jsonl = new StringBuilder();
         for (int i = 0; i < count; i++) {
-            jsonl.append("{\"custom_id\":\"").append(prefix).append(i).append("\",\"method\":\"POST\",")
-                    .append("\"url\":\"/v1/chat/completions\",\"body\":{\"model\":\"m\",\"messages\":[{\"role\":\"user\",")
-                    .append("\"content\":\"line ").append(i).append("\"}]}}\n");
+            jsonl.append("{\"custom_id\":\"")
+                    .append(prefix)
+                    .append(i)
+                    .append("\",\"method\":\"POST\",")
+                    .append(
+                            "\"url\":\"/v1/chat/completions\",\"body\":{\"model\":\"m\",\"messages\":[{\"role\":\"user\",")
+                    .append("\"content\":\"line ")
+                    .append(i)
+                    .append("\"}]}}\n");
         }
         return jsonl.toString();
     }
 
     @Test
     void twentyClientsCreatingAndPolling_whileFiveBatchesRun_meetNoError() throws Exception {
-        try (LocalRuntime runtime = LocalRuntime.start(new LocalRuntime.Options("127.0.0.1", 0, 0, Emulators.freePort(), 0,
-                Files.createTempDirectory("openbatch-load"), "us-east-1", null,
-                Options.builder().latency(Duration.ofMillis(100)).build(), 32, 100, 4, 4, Duration.ofHours(24), 1,
-                LocalRuntime.Images.defaults(), List.of()))) {
-            OpenAIClient client = OpenAIOkHttpClient.builder().baseUrl(runtime.apiBase().toString()).apiKey("sk-local")
-                    .maxRetries(0).build();
+        try (LocalRuntime runtime = LocalRuntime.start(new LocalRuntime.Options(
+                "127.0.0.1",
+                0,
+                0,
+                Emulators.freePort(),
+                0,
+                Files.createTempDirectory("openbatch-load"),
+                "us-east-1",
+                null,
+                Options.builder().latency(Duration.ofMillis(100)).build(),
+                32,
+                100,
+                4,
+                4,
+                Duration.ofHours(24),
+                1,
+                LocalRuntime.Images.defaults(),
+                List.of()))) {
+            OpenAIClient client = OpenAIOkHttpClient.builder()
+                    .baseUrl(runtime.apiBase().toString())
+                    .apiKey("sk-local")
+                    .maxRetries(0)
+                    .build();
             List<String> running = new ArrayList<>();
             for (int b = 0; b < RUNNING; b++) {
                 running.add(SdkBatches.submit(client, "/v1/chat/completions", lines("running-" + b + "-", 400)));
@@ -60,12 +82,19 @@ class ApiLoadIntegrationTest {
                 for (int c = 0; c < CLIENTS; c++) {
                     int n = c;
                     done.add(clients.submit(() -> {
-                        String id = timed(latencies, () -> SdkBatches.submit(client, "/v1/chat/completions",
-                                lines("client-" + n + "-", 20)));
+                        String id = timed(
+                                latencies,
+                                () -> SdkBatches.submit(
+                                        client, "/v1/chat/completions", lines("client-" + n + "-", 20)));
                         created.add(id);
                         for (int p = 0; p < POLLS; p++) {
                             timed(latencies, () -> client.batches().retrieve(id));
-                            timed(latencies, () -> client.batches().list(BatchListParams.builder().limit(5).build()));
+                            timed(
+                                    latencies,
+                                    () -> client.batches()
+                                            .list(BatchListParams.builder()
+                                                    .limit(5)
+                                                    .build()));
                         }
                         return null;
                     }));
@@ -76,15 +105,23 @@ class ApiLoadIntegrationTest {
             }
 
             for (String id : running) {
-                assertThat(AwaitBatch.ended(client, id, Duration.ofMinutes(3)).status()).isEqualTo(Batch.Status.COMPLETED);
+                assertThat(AwaitBatch.ended(client, id, Duration.ofMinutes(3)).status())
+                        .isEqualTo(Batch.Status.COMPLETED);
             }
             for (String id : created) {
-                assertThat(AwaitBatch.ended(client, id, Duration.ofMinutes(3)).status()).isEqualTo(Batch.Status.COMPLETED);
+                assertThat(AwaitBatch.ended(client, id, Duration.ofMinutes(3)).status())
+                        .isEqualTo(Batch.Status.COMPLETED);
             }
             List<Long> sorted = latencies.stream().sorted().toList();
-            System.out.printf(Locale.ROOT, "API latency under load (%d calls by %d clients while %d batches ran):"
-                            + " p50 %.1f ms, p99 %.1f ms%n", sorted.size(), CLIENTS, RUNNING,
-                    sorted.get(sorted.size() / 2) / 1e6, sorted.get((int) (sorted.size() * 0.99)) / 1e6);
+            System.out.printf(
+                    Locale.ROOT,
+                    "API latency under load (%d calls by %d clients while %d batches ran):"
+                            + " p50 %.1f ms, p99 %.1f ms%n",
+                    sorted.size(),
+                    CLIENTS,
+                    RUNNING,
+                    sorted.get(sorted.size() / 2) / 1e6,
+                    sorted.get((int) (sorted.size() * 0.99)) / 1e6);
             assertThat(sorted).hasSize(CLIENTS * (1 + 2 * POLLS));
         }
     }

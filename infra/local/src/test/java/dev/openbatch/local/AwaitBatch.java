@@ -8,8 +8,8 @@ import java.util.Set;
 /** Polls a batch, as a user does, until it has ended; fails past the deadline. */
 final class AwaitBatch {
 
-    static final Set<Batch.Status> ENDED = Set.of(Batch.Status.COMPLETED, Batch.Status.FAILED,
-            Batch.Status.EXPIRED, Batch.Status.CANCELLED);
+    static final Set<Batch.Status> ENDED =
+            Set.of(Batch.Status.COMPLETED, Batch.Status.FAILED, Batch.Status.EXPIRED, Batch.Status.CANCELLED);
 
     private AwaitBatch() {}
 

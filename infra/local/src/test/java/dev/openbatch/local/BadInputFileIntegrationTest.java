@@ -8,9 +8,9 @@ import com.openai.models.batches.Batch;
 import com.openai.models.batches.BatchError;
 import dev.openbatch.aws.S3ChunkStore;
 import dev.openbatch.aws.S3FileContentStore;
+import dev.openbatch.core.fakes.LargestInput;
 import dev.openbatch.core.files.Files;
 import dev.openbatch.core.pipeline.InputValidator;
-import dev.openbatch.core.fakes.LargestInput;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -43,6 +43,7 @@ class BadInputFileIntegrationTest {
 
     /** Lines per chunk: the 100 good lines before each bad one make a chunk, which must not survive. */
     private static final int CHUNK_LINES = 100;
+
     private static final int BAD_LINE = CHUNK_LINES + 1;
 
     private static ServingRuntime serving;
@@ -106,69 +107,111 @@ class BadInputFileIntegrationTest {
     }
 
     static Stream<Arguments> files() {
-        String tenMegabytes = goodLine("huge").replace("hello huge", "x".repeat(10_000_000 - goodLine("huge").length()
-                + "hello huge".length()));
+        String tenMegabytes = goodLine("huge")
+                .replace("hello huge", "x".repeat(10_000_000 - goodLine("huge").length() + "hello huge".length()));
         return Stream.of(
-                refused("bytes that are not UTF-8 (Latin-1)", withBadLine(withBody("{\"model\":\"caf\u00e9\"}")
-                        .getBytes(StandardCharsets.ISO_8859_1)), "It is not UTF-8: byte 0xe9",
+                refused(
+                        "bytes that are not UTF-8 (Latin-1)",
+                        withBadLine(withBody("{\"model\":\"caf\u00e9\"}").getBytes(StandardCharsets.ISO_8859_1)),
+                        "It is not UTF-8: byte 0xe9",
                         error("invalid_json_line", null, BAD_LINE)),
-                refused("a UTF-16 file with its byte-order mark", concat(new byte[] {(byte) 0xFF, (byte) 0xFE},
-                        lines("u16-", 3, "\n").getBytes(StandardCharsets.UTF_16LE)), "The input file is UTF-16",
+                refused(
+                        "a UTF-16 file with its byte-order mark",
+                        concat(
+                                new byte[] {(byte) 0xFF, (byte) 0xFE},
+                                lines("u16-", 3, "\n").getBytes(StandardCharsets.UTF_16LE)),
+                        "The input file is UTF-16",
                         error("invalid_file_format", null, null)),
-                refused("a UTF-16 file without byte-order mark", goodLine("u16").getBytes(StandardCharsets.UTF_16LE),
+                refused(
+                        "a UTF-16 file without byte-order mark", goodLine("u16").getBytes(StandardCharsets.UTF_16LE),
                         "NUL byte at byte 2 (is the file UTF-16?)", error("invalid_json_line", null, 1)),
-                accepted("a UTF-8 byte-order mark", concat(new byte[] {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF},
-                        utf8(lines("bom-", 3, "\n"))), 3),
+                accepted(
+                        "a UTF-8 byte-order mark",
+                        concat(new byte[] {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF}, utf8(lines("bom-", 3, "\n"))),
+                        3),
                 accepted("CRLF line ends", utf8(lines("crlf-", 3, "\r\n")), 3),
-                accepted("blank lines, of nothing, spaces, tabs or a CR", utf8("\n" + lines("blank-", 3, "\n \n\t\n\r\n")), 3),
-                refused("blank lines counted in the number of a bad line after them",
+                accepted(
+                        "blank lines, of nothing, spaces, tabs or a CR",
+                        utf8("\n" + lines("blank-", 3, "\n \n\t\n\r\n")),
+                        3),
+                refused(
+                        "blank lines counted in the number of a bad line after them",
                         utf8(goodLine("first") + "\n\n  \n" + withBody("\"not an object\"") + "\n"),
-                        "expected an object, but got a string", error("invalid_type", "body", 4)),
-                accepted("a carriage return between a line's tokens", utf8(goodLine("cr").replace(",\"method\"",
-                        ",\r\"method\"") + "\n" + goodLine("after-cr") + "\n"), 2),
-                refused("a 10 MB line", withBadLine(tenMegabytes), "This line has 10000000 bytes; a request line may "
-                        + "have at most 8388608 bytes", error("line_too_large", null, BAD_LINE)),
-                refused("JSON nested 1001 levels deep", withBadLine(withBody("{\"x\":" + "[".repeat(999)
-                        + "]".repeat(999) + "}")), "Document nesting depth (1001) exceeds the maximum allowed (1000)",
+                        "expected an object, but got a string",
+                        error("invalid_type", "body", 4)),
+                accepted(
+                        "a carriage return between a line's tokens",
+                        utf8(goodLine("cr").replace(",\"method\"", ",\r\"method\"") + "\n" + goodLine("after-cr")
+                                + "\n"),
+                        2),
+                refused(
+                        "a 10 MB line",
+                        withBadLine(tenMegabytes),
+                        "This line has 10000000 bytes; a request line may " + "have at most 8388608 bytes",
+                        error("line_too_large", null, BAD_LINE)),
+                refused(
+                        "JSON nested 1001 levels deep",
+                        withBadLine(withBody("{\"x\":" + "[".repeat(999) + "]".repeat(999) + "}")),
+                        "Document nesting depth (1001) exceeds the maximum allowed (1000)",
                         error("invalid_json_line", null, BAD_LINE)),
-                refused("two JSON values on one line", withBadLine(goodLine("one") + " " + goodLine("two")),
+                refused(
+                        "two JSON values on one line", withBadLine(goodLine("one") + " " + goodLine("two")),
                         "Unexpected content after the JSON value", error("invalid_json_line", null, BAD_LINE)),
-                refused("a number as custom_id", withBadLine(request("7", "\"POST\"", "\"" + ENDPOINT + "\"", "{}")),
+                refused(
+                        "a number as custom_id",
+                        withBadLine(request("7", "\"POST\"", "\"" + ENDPOINT + "\"", "{}")),
                         "Invalid type for 'custom_id': expected a string, but got an integer instead.",
                         error("invalid_type", "custom_id", BAD_LINE)),
-                refused("a custom_id of 513 characters", withBadLine(goodLine("c".repeat(513))),
-                        "expected between 1 and 512 characters, but got 513", error("invalid_value", "custom_id", BAD_LINE)),
+                refused(
+                        "a custom_id of 513 characters", withBadLine(goodLine("c".repeat(513))),
+                        "expected between 1 and 512 characters, but got 513",
+                                error("invalid_value", "custom_id", BAD_LINE)),
                 accepted("a custom_id of 512 characters", utf8(goodLine("c".repeat(512)) + "\n"), 1),
-                refused("stream: true", withBadLine(withBody("{\"model\":\"m\",\"stream\":true}")),
+                refused(
+                        "stream: true",
+                        withBadLine(withBody("{\"model\":\"m\",\"stream\":true}")),
                         "Invalid 'body.stream': the Batch API does not stream responses",
                         error("invalid_value", "body.stream", BAD_LINE)),
-                refused("method GET", withBadLine(request("\"bad\"", "\"GET\"", "\"" + ENDPOINT + "\"", "{}")),
+                refused(
+                        "method GET", withBadLine(request("\"bad\"", "\"GET\"", "\"" + ENDPOINT + "\"", "{}")),
                         "only POST is supported, but got \"GET\"", error("invalid_method", "method", BAD_LINE)),
-                refused("a url with a query string", withBadLine(request("\"bad\"", "\"POST\"",
-                        "\"" + ENDPOINT + "?stream=true\"", "{}")), "(a query string is not part of the endpoint)",
+                refused(
+                        "a url with a query string",
+                        withBadLine(request("\"bad\"", "\"POST\"", "\"" + ENDPOINT + "?stream=true\"", "{}")),
+                        "(a query string is not part of the endpoint)",
                         error("invalid_url", "url", BAD_LINE)),
-                refused("an unknown endpoint as url", withBadLine(request("\"bad\"", "\"POST\"", "\"/v1/moderations\"",
-                        "{}")), "expected '/v1/chat/completions', but got \"/v1/moderations\"",
+                refused(
+                        "an unknown endpoint as url",
+                        withBadLine(request("\"bad\"", "\"POST\"", "\"/v1/moderations\"", "{}")),
+                        "expected '/v1/chat/completions', but got \"/v1/moderations\"",
                         error("invalid_url", "url", BAD_LINE)),
-                refused("a body of the wrong type", withBadLine(withBody("[\"hello\"]")),
+                refused(
+                        "a body of the wrong type",
+                        withBadLine(withBody("[\"hello\"]")),
                         "Invalid type for 'body': expected an object, but got an array instead.",
                         error("invalid_type", "body", BAD_LINE)),
-                refused("a url of the wrong type", withBadLine(request("\"bad\"", "\"POST\"", "5", "{}")),
+                refused(
+                        "a url of the wrong type", withBadLine(request("\"bad\"", "\"POST\"", "5", "{}")),
                         "expected '/v1/chat/completions', but got 5", error("invalid_url", "url", BAD_LINE)),
-                refused("50,001 lines", utf8(lines("n-", 50_001, "\n")),
+                refused(
+                        "50,001 lines", utf8(lines("n-", 50_001, "\n")),
                         "The input file has more than 50000 requests", error("too_many_tasks", null, null)));
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("files")
-    void aFile_endsAsItsOutcomeSays_leavingNoChunkOfAFailure_andTheServiceServes(String why, byte[] file, Outcome outcome) {
-        Batch batch = AwaitBatch.ended(serving.client, SdkBatches.submit(serving.client, ENDPOINT, file),
-                ServingRuntime.BATCH_ENDS_WITHIN);
+    void aFile_endsAsItsOutcomeSays_leavingNoChunkOfAFailure_andTheServiceServes(
+            String why, byte[] file, Outcome outcome) {
+        Batch batch = AwaitBatch.ended(
+                serving.client, SdkBatches.submit(serving.client, ENDPOINT, file), ServingRuntime.BATCH_ENDS_WITHIN);
 
         if (outcome.errors().isEmpty()) {
             assertThat(batch.status()).isEqualTo(Batch.Status.COMPLETED);
-            assertThat(SdkBatches.endings(serving.client, batch, outcome.completed()).values())
-                    .allSatisfy(line -> assertThat(line.get("response").get("status_code").asInt()).isEqualTo(200));
+            assertThat(SdkBatches.endings(serving.client, batch, outcome.completed())
+                            .values())
+                    .allSatisfy(line -> assertThat(
+                                    line.get("response").get("status_code").asInt())
+                            .isEqualTo(200));
         } else {
             assertFailed(batch, outcome);
         }
@@ -179,12 +222,19 @@ class BadInputFileIntegrationTest {
         assertThat(batch.status()).isEqualTo(Batch.Status.FAILED);
         assertThat(batch.failedAt()).isPresent();
         List<BatchError> errors = batch.errors().orElseThrow().data().orElseThrow();
-        assertThat(errors).extracting(e -> new Error(e.code().orElse(null), e.param().orElse(null),
-                e.line().map(Long::intValue).orElse(null))).containsExactlyElementsOf(outcome.errors());
-        assertThat(errors.getFirst().message()).hasValueSatisfying(message -> assertThat(message).contains(outcome.says()));
+        assertThat(errors)
+                .extracting(e -> new Error(
+                        e.code().orElse(null),
+                        e.param().orElse(null),
+                        e.line().map(Long::intValue).orElse(null)))
+                .containsExactlyElementsOf(outcome.errors());
+        assertThat(errors.getFirst().message())
+                .hasValueSatisfying(message -> assertThat(message).contains(outcome.says()));
         assertThat(batch.outputFileId()).isEmpty();
         assertThat(batch.errorFileId()).isEmpty();
-        assertThat(serving.objects("batches/" + batch.id() + "/")).as("chunks left by a failed validation").isEmpty();
+        assertThat(serving.objects("batches/" + batch.id() + "/"))
+                .as("chunks left by a failed validation")
+                .isEmpty();
     }
 
     @Test
@@ -193,11 +243,15 @@ class BadInputFileIntegrationTest {
         // DELETE /v1/files removes the record, then the bytes; a batch created before sees the bytes gone.
         serving.s3.deleteObject(b -> b.bucket(LocalRuntime.BUCKET).key(Files.contentKey(fileId)));
 
-        Batch batch = AwaitBatch.ended(serving.client, SdkBatches.create(serving.client, ENDPOINT, fileId),
-                ServingRuntime.BATCH_ENDS_WITHIN);
+        Batch batch = AwaitBatch.ended(
+                serving.client, SdkBatches.create(serving.client, ENDPOINT, fileId), ServingRuntime.BATCH_ENDS_WITHIN);
 
-        assertFailed(batch, new Outcome(0, List.of(error("file_not_found", "input_file_id", null)),
-                "The input file " + fileId + " no longer exists."));
+        assertFailed(
+                batch,
+                new Outcome(
+                        0,
+                        List.of(error("file_not_found", "input_file_id", null)),
+                        "The input file " + fileId + " no longer exists."));
         serving.assertServing();
     }
 
@@ -213,17 +267,22 @@ class BadInputFileIntegrationTest {
         java.nio.file.Files.delete(big);
 
         InputValidator.Result result;
-        S3FileContentStore content = new S3FileContentStore(serving.s3, serving.clients.s3Presigner(), LocalRuntime.BUCKET);
+        S3FileContentStore content =
+                new S3FileContentStore(serving.s3, serving.clients.s3Presigner(), LocalRuntime.BUCKET);
         try (InputStream input = content.open(key)) {
-            result = new InputValidator(InputValidator.Limits.OPENAI,
-                    new S3ChunkStore(serving.s3, LocalRuntime.BUCKET, content)).validate("batch_big", ENDPOINT, input);
+            result = new InputValidator(
+                            InputValidator.Limits.OPENAI, new S3ChunkStore(serving.s3, LocalRuntime.BUCKET, content))
+                    .validate("batch_big", ENDPOINT, input);
         } finally {
             content.delete(key);
         }
 
-        assertThat(result).isEqualTo(new InputValidator.Result.Invalid(List.of(new dev.openbatch.core.api.Batch.Error(
-                "file_too_large", "The input file is larger than the limit of 200000000 bytes.", null, null))));
-        assertThat(serving.objects("batches/batch_big/")).as("the 100 chunks cut before the last byte").isEmpty();
+        assertThat(result)
+                .isEqualTo(new InputValidator.Result.Invalid(List.of(new dev.openbatch.core.api.Batch.Error(
+                        "file_too_large", "The input file is larger than the limit of 200000000 bytes.", null, null))));
+        assertThat(serving.objects("batches/batch_big/"))
+                .as("the 100 chunks cut before the last byte")
+                .isEmpty();
         serving.assertServing();
     }
 

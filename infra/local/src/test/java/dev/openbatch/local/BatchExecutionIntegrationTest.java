@@ -23,9 +23,10 @@ class BatchExecutionIntegrationTest {
         runtimes.close();
     }
 
-    private static LocalRuntime runtime(Options reference, int jobConcurrency, int chunkLines, int workers,
-                                        Duration window, int deliveries) {
-        return runtimes.start(LocalRuntimes.options(reference, jobConcurrency, chunkLines, workers, window, deliveries));
+    private static LocalRuntime runtime(
+            Options reference, int jobConcurrency, int chunkLines, int workers, Duration window, int deliveries) {
+        return runtimes.start(
+                LocalRuntimes.options(reference, jobConcurrency, chunkLines, workers, window, deliveries));
     }
 
     private static OpenAIClient client(LocalRuntime runtime) {
@@ -41,8 +42,10 @@ class BatchExecutionIntegrationTest {
     }
 
     private static final Map<String, IntFunction<String>> BODIES = Map.of(
-            "/v1/chat/completions", i -> "{\"model\":\"" + (i % 50 == 7 ? "error-400" : "m") + "\",\"messages\":"
-                    + "[{\"role\":\"system\",\"content\":\"be brief\"},{\"role\":\"user\",\"content\":\"line " + i + "\"}]}",
+            "/v1/chat/completions",
+                    i -> "{\"model\":\"" + (i % 50 == 7 ? "error-400" : "m") + "\",\"messages\":"
+                            + "[{\"role\":\"system\",\"content\":\"be brief\"},{\"role\":\"user\",\"content\":\"line "
+                            + i + "\"}]}",
             "/v1/completions", i -> "{\"model\":\"m\",\"prompt\":\"line " + i + "\",\"max_tokens\":5}",
             "/v1/embeddings", i -> "{\"model\":\"e\",\"input\":[\"line " + i + "\",\"again\"]}",
             "/v1/responses", i -> "{\"model\":\"m\",\"input\":\"line " + i + "\",\"x_passthrough\":{\"kept\":true}}");
@@ -63,8 +66,17 @@ class BatchExecutionIntegrationTest {
             assertThat(first.get("id").asText()).startsWith("batch_req_");
             if (endpoint.equals("/v1/chat/completions")) {
                 assertThat(batch.requestCounts().orElseThrow().failed()).isEqualTo(10);
-                assertThat(endings.get(endpoint + "-7").get("response").get("status_code").asInt()).isEqualTo(400);
-                assertThat(first.get("response").get("body").get("received").get("messages").asInt()).isEqualTo(2);
+                assertThat(endings.get(endpoint + "-7")
+                                .get("response")
+                                .get("status_code")
+                                .asInt())
+                        .isEqualTo(400);
+                assertThat(first.get("response")
+                                .get("body")
+                                .get("received")
+                                .get("messages")
+                                .asInt())
+                        .isEqualTo(2);
             } else {
                 assertThat(batch.errorFileId()).isEmpty();
             }
@@ -75,7 +87,8 @@ class BatchExecutionIntegrationTest {
     void anInvalidFile_endsFailed_withItsErrorsAndLines() {
         LocalRuntime runtime = runtime(Options.defaults(), 4, 10, 2, Duration.ofHours(24), 1);
         OpenAIClient client = client(runtime);
-        String batchId = submit(client, "/v1/chat/completions", 3, i -> i == 1 ? "\"not an object\"" : "{\"model\":\"m\"}");
+        String batchId =
+                submit(client, "/v1/chat/completions", 3, i -> i == 1 ? "\"not an object\"" : "{\"model\":\"m\"}");
 
         Batch batch = awaitEnded(client, batchId);
 
@@ -90,8 +103,8 @@ class BatchExecutionIntegrationTest {
 
     @Test
     void cancel_midRun_endsCancelled_withUnsentLinesAsBatchCancelled() {
-        LocalRuntime runtime = runtime(Options.builder().latency(Duration.ofMillis(50)).build(), 2, 10, 1,
-                Duration.ofHours(24), 1);
+        LocalRuntime runtime =
+                runtime(Options.builder().latency(Duration.ofMillis(50)).build(), 2, 10, 1, Duration.ofHours(24), 1);
         OpenAIClient client = client(runtime);
         String batchId = submit(client, "/v1/embeddings", 200, BODIES.get("/v1/embeddings"));
         while (client.batches().retrieve(batchId).requestCounts().orElseThrow().completed() == 0) {
@@ -106,7 +119,9 @@ class BatchExecutionIntegrationTest {
         assertThat(batch.cancelledAt()).isPresent();
         Map<String, JsonNode> endings = SdkBatches.endings(client, batch, 200);
         long cancelled = endings.values().stream()
-                .filter(l -> !l.get("error").isNull() && l.get("error").get("code").asText().equals("batch_cancelled")).count();
+                .filter(l -> !l.get("error").isNull()
+                        && l.get("error").get("code").asText().equals("batch_cancelled"))
+                .count();
         assertThat(cancelled).isPositive();
         assertThat(batch.requestCounts().orElseThrow().completed()).isPositive();
         assertThat(batch.requestCounts().orElseThrow().failed()).isEqualTo(cancelled);
@@ -114,8 +129,8 @@ class BatchExecutionIntegrationTest {
 
     @Test
     void a24hBatchPastItsWindow_endsExpired_keepingItsPartialOutput() {
-        LocalRuntime runtime = runtime(Options.builder().latency(Duration.ofMillis(200)).build(), 1, 5, 1,
-                Duration.ofSeconds(2), 1);
+        LocalRuntime runtime =
+                runtime(Options.builder().latency(Duration.ofMillis(200)).build(), 1, 5, 1, Duration.ofSeconds(2), 1);
         OpenAIClient client = client(runtime);
         String batchId = submit(client, "/v1/completions", 40, BODIES.get("/v1/completions"));
 
@@ -125,8 +140,10 @@ class BatchExecutionIntegrationTest {
         assertThat(batch.expiredAt()).isPresent();
         Map<String, JsonNode> endings = SdkBatches.endings(client, batch, 40);
         assertThat(batch.requestCounts().orElseThrow().completed()).isPositive();
-        assertThat(endings.values().stream().filter(l -> !l.get("error").isNull())
-                .allMatch(l -> l.get("error").get("code").asText().equals("batch_expired"))).isTrue();
+        assertThat(endings.values().stream()
+                        .filter(l -> !l.get("error").isNull())
+                        .allMatch(l -> l.get("error").get("code").asText().equals("batch_expired")))
+                .isTrue();
         assertThat(batch.requestCounts().orElseThrow().failed()).isPositive();
     }
 }

@@ -25,7 +25,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
 
@@ -45,6 +44,7 @@ class CapacityIntegrationTest {
     private static final int JOB_B = 8;
     /** job-c: a GPU that takes 6 requests at once, 50 ms each, and refuses the rest with a 429. */
     private static final int JOB_C = 16;
+
     private static final int CHUNK_LINES = 400;
 
     private static ReferenceEndpoint endpointB;
@@ -56,28 +56,62 @@ class CapacityIntegrationTest {
 
     @BeforeAll
     static void start() throws IOException {
-        endpointB = ReferenceEndpoint.start(Options.builder().latency(Duration.ofMillis(100)).build());
-        endpointC = ReferenceEndpoint.start(Options.builder().latency(Duration.ofMillis(50)).maxConcurrency(6).build());
-        LocalRuntime.Options options = new LocalRuntime.Options("127.0.0.1", 0, 0, Emulators.freePort(), 0,
-                Files.createTempDirectory("openbatch-capacity"), "us-east-1", null,
-                Options.builder().latency(Duration.ofMillis(100)).build(), JOB_A, CHUNK_LINES, 8, 1,
-                Duration.ofHours(24), 1, LocalRuntime.Images.defaults(), List.of())
-                .withRetries(new Settings.Retries(Duration.ofSeconds(10), Duration.ofMillis(50), Duration.ofSeconds(1)));
-        runtime = LocalRuntime.start(options, LocalRuntime.Interceptors.NONE, List.of(
-                Map.of("id", "job-b", "base_url", endpointB.baseUrl().toString(), "concurrency", JOB_B),
-                Map.of("id", "job-c", "base_url", endpointC.baseUrl().toString(), "concurrency", JOB_C)));
+        endpointB = ReferenceEndpoint.start(
+                Options.builder().latency(Duration.ofMillis(100)).build());
+        endpointC = ReferenceEndpoint.start(Options.builder()
+                .latency(Duration.ofMillis(50))
+                .maxConcurrency(6)
+                .build());
+        LocalRuntime.Options options = new LocalRuntime.Options(
+                        "127.0.0.1",
+                        0,
+                        0,
+                        Emulators.freePort(),
+                        0,
+                        Files.createTempDirectory("openbatch-capacity"),
+                        "us-east-1",
+                        null,
+                        Options.builder().latency(Duration.ofMillis(100)).build(),
+                        JOB_A,
+                        CHUNK_LINES,
+                        8,
+                        1,
+                        Duration.ofHours(24),
+                        1,
+                        LocalRuntime.Images.defaults(),
+                        List.of())
+                .withRetries(
+                        new Settings.Retries(Duration.ofSeconds(10), Duration.ofMillis(50), Duration.ofSeconds(1)));
+        runtime = LocalRuntime.start(
+                options,
+                LocalRuntime.Interceptors.NONE,
+                List.of(
+                        Map.of("id", "job-b", "base_url", endpointB.baseUrl().toString(), "concurrency", JOB_B),
+                        Map.of("id", "job-c", "base_url", endpointC.baseUrl().toString(), "concurrency", JOB_C)));
         client = LocalRuntimes.client(runtime);
         // The runtime's worker is one sandbox with one poller; five more, each wired on its own.
         AwsClients clients = new AwsClients(runtime.settings());
         SqsClient sqs = clients.sqs();
-        String queueUrl = sqs.getQueueUrl(b -> b.queueName(LocalRuntime.CHUNK_QUEUE)).queueUrl();
+        String queueUrl =
+                sqs.getQueueUrl(b -> b.queueName(LocalRuntime.CHUNK_QUEUE)).queueUrl();
         String queueArn = sqs.getQueueAttributes(b -> b.queueUrl(queueUrl).attributeNames(QueueAttributeName.QUEUE_ARN))
-                .attributes().get(QueueAttributeName.QUEUE_ARN);
+                .attributes()
+                .get(QueueAttributeName.QUEUE_ARN);
         for (int i = 1; i < SANDBOXES; i++) {
-            sandboxes.add(new SqsEventSource(sqs, queueUrl, queueArn, 1, 1, 1, false,
-                    new dev.openbatch.local.lambda.LocalLambda<>(LocalRuntime.WORKER_FUNCTION, Duration.ofMinutes(15), 1,
-                            sandbox -> new WorkerHandler(LocalRuntime.wiring(runtime.settings(),
-                                    LocalRuntime.WORKER_FUNCTION)))));
+            sandboxes.add(new SqsEventSource(
+                    sqs,
+                    queueUrl,
+                    queueArn,
+                    1,
+                    1,
+                    1,
+                    false,
+                    new dev.openbatch.local.lambda.LocalLambda<>(
+                            LocalRuntime.WORKER_FUNCTION,
+                            Duration.ofMinutes(15),
+                            1,
+                            sandbox -> new WorkerHandler(
+                                    LocalRuntime.wiring(runtime.settings(), LocalRuntime.WORKER_FUNCTION)))));
         }
         leases = new LeaseWatch(new DynamoDbCapacityStore(clients.dynamoDb(), LocalRuntime.CAPACITY_TABLE));
     }
@@ -107,16 +141,23 @@ class CapacityIntegrationTest {
         double took = seconds(started);
 
         Stats stats = runtime.referenceStats();
-        System.out.printf("capacity: %d sandboxes, job concurrency %d, 2000 lines in 5 chunks: endpoint max_in_flight"
+        System.out.printf(
+                "capacity: %d sandboxes, job concurrency %d, 2000 lines in 5 chunks: endpoint max_in_flight"
                         + " %d; at most %d sandboxes held its leases at once, %d permits leased in all; %.1f s%n",
-                SANDBOXES, JOB_A, stats.maxInFlight(), leases.mostHolders(batchId), leases.mostLeased("job-local"),
+                SANDBOXES,
+                JOB_A,
+                stats.maxInFlight(),
+                leases.mostHolders(batchId),
+                leases.mostLeased("job-local"),
                 took);
         assertThat(batch.status()).isEqualTo(Batch.Status.COMPLETED);
         assertThat(batch.requestCounts().orElseThrow().completed()).isEqualTo(2_000);
         assertThat(batch.requestCounts().orElseThrow().failed()).isZero();
-        assertThat(stats.maxInFlight()).as("the endpoint never saw more than the job's concurrency")
+        assertThat(stats.maxInFlight())
+                .as("the endpoint never saw more than the job's concurrency")
                 .isLessThanOrEqualTo(JOB_A);
-        assertThat(leases.mostHolders(batchId)).as("sandboxes shared the job, each with 8 permits or more")
+        assertThat(leases.mostHolders(batchId))
+                .as("sandboxes shared the job, each with 8 permits or more")
                 .isBetween(2, JOB_A / 8);
         assertThat(leases.mostLeased("job-local")).isLessThanOrEqualTo(JOB_A);
     }
@@ -126,14 +167,16 @@ class CapacityIntegrationTest {
         Batch batch = AwaitBatch.ended(client, submit("job-c", 600), Duration.ofSeconds(60));
 
         Stats stats = endpointC.stats();
-        System.out.printf("capacity: job concurrency %d, endpoint takes 6: %d answered, %d refused (429),"
+        System.out.printf(
+                "capacity: job concurrency %d, endpoint takes 6: %d answered, %d refused (429),"
                         + " max_in_flight %d, %d permits leased at most%n",
                 JOB_C, stats.answered(), stats.rateLimited(), stats.maxInFlight(), leases.mostLeased("job-c"));
         assertThat(batch.requestCounts().orElseThrow().completed()).isEqualTo(600);
         assertThat(stats.maxInFlight()).isLessThanOrEqualTo(JOB_C);
         assertThat(leases.mostLeased("job-c")).isLessThanOrEqualTo(JOB_C);
         // Held at 16 in flight, 10 of every 16 sends would be refused: 1,000 refusals for 600 answers.
-        assertThat(stats.rateLimited()).as("the adaptive limit keeps refusals fewer than answers")
+        assertThat(stats.rateLimited())
+                .as("the adaptive limit keeps refusals fewer than answers")
                 .isLessThan(stats.answered());
     }
 
@@ -147,7 +190,8 @@ class CapacityIntegrationTest {
         double took = seconds(started);
 
         Batch bigNow = client.batches().retrieve(big);
-        System.out.printf("capacity: 40 lines on job B took %.1f s while 2400 lines ran on job A (%d lines done by then)%n",
+        System.out.printf(
+                "capacity: 40 lines on job B took %.1f s while 2400 lines ran on job A (%d lines done by then)%n",
                 took, bigNow.requestCounts().map(c -> c.completed()).orElse(0L));
         assertThat(small.requestCounts().orElseThrow().completed()).isEqualTo(40);
         assertThat(took).as("the small batch did not wait for job A's chunks").isLessThan(8);
@@ -169,12 +213,17 @@ class CapacityIntegrationTest {
         double took = seconds(started);
 
         Batch bigNow = client.batches().retrieve(big);
-        System.out.printf("capacity: 50 lines on job A took %.1f s alone, %.1f s beside 2400 lines of the same job"
+        System.out.printf(
+                "capacity: 50 lines on job A took %.1f s alone, %.1f s beside 2400 lines of the same job"
                         + " (%d lines done by then), with %d of the job's %d permits at most%n",
-                alone, took, bigNow.requestCounts().map(c -> c.completed()).orElse(0L), leases.mostPermits(smallId),
+                alone,
+                took,
+                bigNow.requestCounts().map(c -> c.completed()).orElse(0L),
+                leases.mostPermits(smallId),
                 JOB_A);
         assertThat(small.requestCounts().orElseThrow().completed()).isEqualTo(50);
-        assertThat(leases.mostPermits(smallId)).as("a batch's share, half the job, not a chunk's")
+        assertThat(leases.mostPermits(smallId))
+                .as("a batch's share, half the job, not a chunk's")
                 .isGreaterThanOrEqualTo(JOB_A / 2);
         assertThat(took).as("half the endpoint, after a renewal or two").isLessThan(alone + 8);
         assertThat(AwaitBatch.ENDED).as("the big batch was still running").doesNotContain(bigNow.status());
@@ -195,7 +244,9 @@ class CapacityIntegrationTest {
         String batchId = submit("job-b", 40);
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         while (store.read("job-b").holders().keySet().stream().allMatch(holder -> holder.equals("dead-sandbox"))) {
-            assertThat(System.nanoTime()).as("a sandbox waiting for job B's capacity").isLessThan(deadline);
+            assertThat(System.nanoTime())
+                    .as("a sandbox waiting for job B's capacity")
+                    .isLessThan(deadline);
             if (System.currentTimeMillis() - renewedAt > 1_000) {
                 renewedAt = renewAsDeadSandbox(store, ttl);
             }
@@ -207,16 +258,24 @@ class CapacityIntegrationTest {
             sentBeforeExpiry = endpointB.stats().requests() - requestsBefore;
             AwaitBatch.pause();
         }
-        Poll.until(Duration.ofSeconds(30), "a request at job B's endpoint",
+        Poll.until(
+                Duration.ofSeconds(30),
+                "a request at job B's endpoint",
                 () -> endpointB.stats().requests() > requestsBefore);
         long firstRequestAt = System.currentTimeMillis();
         Batch batch = AwaitBatch.ended(client, batchId, Duration.ofSeconds(60));
 
-        System.out.printf("capacity: a sandbox holding all of job B died; its lease (TTL %d ms) expired and the"
-                + " waiting sandbox sent its first request %d ms later%n", ttl, firstRequestAt - expiresAt);
-        assertThat(sentBeforeExpiry).as("nothing sent while the dead lease lived").isZero();
+        System.out.printf(
+                "capacity: a sandbox holding all of job B died; its lease (TTL %d ms) expired and the"
+                        + " waiting sandbox sent its first request %d ms later%n",
+                ttl, firstRequestAt - expiresAt);
+        assertThat(sentBeforeExpiry)
+                .as("nothing sent while the dead lease lived")
+                .isZero();
         assertThat(batch.requestCounts().orElseThrow().completed()).isEqualTo(40);
-        assertThat(firstRequestAt - expiresAt).as("the capacity came back soon after").isLessThan(5_000);
+        assertThat(firstRequestAt - expiresAt)
+                .as("the capacity came back soon after")
+                .isLessThan(5_000);
         assertThat(store.read("job-b").holders()).doesNotContainKey("dead-sandbox");
     }
 
@@ -225,7 +284,8 @@ class CapacityIntegrationTest {
         while (true) {
             long now = System.currentTimeMillis();
             Leases current = store.read("job-b");
-            Leases next = current.renew("dead-sandbox", "batch_dead", JOB_B, JOB_B, JOB_B, 1, now, ttl, false).next();
+            Leases next = current.renew("dead-sandbox", "batch_dead", JOB_B, JOB_B, JOB_B, 1, now, ttl, false)
+                    .next();
             if (store.compareAndSet("job-b", current.version(), next).written()) {
                 return now;
             }
@@ -239,25 +299,35 @@ class CapacityIntegrationTest {
 
     private static String submit(String job, int lines) {
         String fileId = SdkBatches.upload(client, jsonl(lines));
-        return client.batches().create(BatchCreateParams.builder().inputFileId(fileId)
-                .endpoint(BatchCreateParams.Endpoint.of(CHAT))
-                .completionWindow(BatchCreateParams.CompletionWindow._24H)
-                .putAdditionalBodyProperty("job_id", JsonValue.from(job)).build()).id();
+        return client.batches()
+                .create(BatchCreateParams.builder()
+                        .inputFileId(fileId)
+                        .endpoint(BatchCreateParams.Endpoint.of(CHAT))
+                        .completionWindow(BatchCreateParams.CompletionWindow._24H)
+                        .putAdditionalBodyProperty("job_id", JsonValue.from(job))
+                        .build())
+                .id();
     }
 
     private static byte[] jsonl(int lines) {
         StringBuilder file = new StringBuilder();
         for (int i = 0; i < lines; i++) {
-            file.append("{\"custom_id\":\"r-").append(i).append("\",\"method\":\"POST\",\"url\":\"").append(CHAT)
+            file.append("{\"custom_id\":\"r-")
+                    .append(i)
+                    .append("\",\"method\":\"POST\",\"url\":\"")
+                    .append(CHAT)
                     .append("\",\"body\":{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"line ")
-                    .append(i).append("\"}]}}\n");
+                    .append(i)
+                    .append("\"}]}}\n");
         }
         return file.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
     }
 
     /** Waits until the batch's chunks hold all of job A's capacity. */
     private static void awaitCapacityTaken(String batchId) {
-        Poll.until(Duration.ofSeconds(30), "the capacity of job A taken by " + batchId,
+        Poll.until(
+                Duration.ofSeconds(30),
+                "the capacity of job A taken by " + batchId,
                 () -> leases.store.read("job-local").leased(System.currentTimeMillis()) >= JOB_A);
     }
 
@@ -286,11 +356,13 @@ class CapacityIntegrationTest {
                     leased.merge(job, record.leased(now), Math::max);
                     Map<String, Integer> byBatch = new java.util.HashMap<>();
                     Map<String, Integer> holdersByBatch = new java.util.HashMap<>();
-                    record.holders().values().stream().filter(l -> l.expiresAt() > now).forEach(l -> {
-                        byBatch.merge(l.batchId(), l.permits(), Integer::sum);
-                        // Holders in their chunk's last lines want less and let another start: not counted.
-                        holdersByBatch.merge(l.batchId(), l.wanted() >= 8 ? 1 : 0, Integer::sum);
-                    });
+                    record.holders().values().stream()
+                            .filter(l -> l.expiresAt() > now)
+                            .forEach(l -> {
+                                byBatch.merge(l.batchId(), l.permits(), Integer::sum);
+                                // Holders in their chunk's last lines want less and let another start: not counted.
+                                holdersByBatch.merge(l.batchId(), l.wanted() >= 8 ? 1 : 0, Integer::sum);
+                            });
                     byBatch.forEach((batch, permits) -> batchPermits.merge(batch, permits, Math::max));
                     holdersByBatch.forEach((batch, count) -> holders.merge(batch, count, Math::max));
                 }

@@ -9,8 +9,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.openai.client.OpenAIClient;
 import com.openai.models.batches.Batch;
 import dev.openbatch.core.Json;
-import dev.openbatch.reference.Options;
 import dev.openbatch.local.stepfunctions.FlakySqs;
+import dev.openbatch.reference.Options;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
@@ -46,15 +46,23 @@ class ChunkTasksIntegrationTest {
     void sendMessageThrottledAndCutOff_isRetried_andTheBatchCompletesWithEveryLine() {
         AtomicReference<FlakySqs> flaky = new AtomicReference<>();
         UnaryOperator<software.amazon.awssdk.services.sqs.SqsClient> faults = real -> {
-            flaky.set(new FlakySqs(real, List.of(FlakySqs.throttled(), FlakySqs.throttled(), FlakySqs.internalError(),
-                    FlakySqs.connectionReset())));
+            flaky.set(new FlakySqs(
+                    real,
+                    List.of(
+                            FlakySqs.throttled(),
+                            FlakySqs.throttled(),
+                            FlakySqs.internalError(),
+                            FlakySqs.connectionReset())));
             return flaky.get();
         };
-        LocalRuntime runtime = runtimes.start(LocalRuntimes.options(Options.defaults(), 4, 10, 2, Duration.ofHours(24), 1),
+        LocalRuntime runtime = runtimes.start(
+                LocalRuntimes.options(Options.defaults(), 4, 10, 2, Duration.ofHours(24), 1),
                 new LocalRuntime.Interceptors(f -> f, f -> f, w -> w, faults));
         OpenAIClient client = LocalRuntimes.client(runtime);
 
-        Batch batch = AwaitBatch.ended(client, SdkBatches.submit(client, COMPLETIONS, 40, ChunkTasksIntegrationTest::body),
+        Batch batch = AwaitBatch.ended(
+                client,
+                SdkBatches.submit(client, COMPLETIONS, 40, ChunkTasksIntegrationTest::body),
                 Duration.ofMinutes(2));
 
         assertThat(batch.status()).isEqualTo(Batch.Status.COMPLETED);
@@ -82,18 +90,25 @@ class ChunkTasksIntegrationTest {
         List<String> dropped = new CopyOnWriteArrayList<>();
         UnaryOperator<RequestHandler<SQSEvent, SQSBatchResponse>> losesChunkZero = worker -> (event, context) -> {
             SQSEvent kept = new SQSEvent();
-            kept.setRecords(event.getRecords().stream().filter(message -> {
-                boolean lost = json(message.getBody()).at("/chunk/index").asInt() == 0;
-                if (lost) {
-                    dropped.add(message.getMessageId());
-                }
-                return !lost;
-            }).toList());
-            return kept.getRecords().isEmpty() ? SQSBatchResponse.builder().withBatchItemFailures(List.of()).build()
+            kept.setRecords(event.getRecords().stream()
+                    .filter(message -> {
+                        boolean lost =
+                                json(message.getBody()).at("/chunk/index").asInt() == 0;
+                        if (lost) {
+                            dropped.add(message.getMessageId());
+                        }
+                        return !lost;
+                    })
+                    .toList());
+            return kept.getRecords().isEmpty()
+                    ? SQSBatchResponse.builder()
+                            .withBatchItemFailures(List.of())
+                            .build()
                     : worker.handleRequest(kept, context);
         };
         Duration window = Duration.ofSeconds(4);
-        LocalRuntime runtime = runtimes.start(LocalRuntimes.options(Options.defaults(), 4, 5, 2, window, 1),
+        LocalRuntime runtime = runtimes.start(
+                LocalRuntimes.options(Options.defaults(), 4, 5, 2, window, 1),
                 new LocalRuntime.Interceptors(f -> f, finalizer, losesChunkZero));
         OpenAIClient client = LocalRuntimes.client(runtime);
 
@@ -103,17 +118,22 @@ class ChunkTasksIntegrationTest {
 
         assertThat(dropped).hasSize(1);
         assertThat(finalizations).isNotEmpty();
-        assertThat(finalizations.getFirst()).isEqualTo(json(Json.writeString(Map.of(
-                "batch_id", batchId, "tenant", "default", "chunk_count", 4))));
-        assertThat(finalizedAt.getFirst().getEpochSecond()).as("the finalizer is called at the window's end")
+        assertThat(finalizations.getFirst())
+                .isEqualTo(json(Json.writeString(Map.of("batch_id", batchId, "tenant", "default", "chunk_count", 4))));
+        assertThat(finalizedAt.getFirst().getEpochSecond())
+                .as("the finalizer is called at the window's end")
                 .isBetween(expiresAt - 1, expiresAt + 10);
         assertThat(Batch.Status.of(batch.status().asString())).isEqualTo(Batch.Status.EXPIRED);
         // Every line once: the lost chunk's lines as batch_expired, the others as they ran.
         assertThat(batch.requestCounts().orElseThrow().total()).isEqualTo(20);
-        assertThat(batch.requestCounts().orElseThrow().completed() + batch.requestCounts().orElseThrow().failed())
+        assertThat(batch.requestCounts().orElseThrow().completed()
+                        + batch.requestCounts().orElseThrow().failed())
                 .isEqualTo(20);
-        finalizations.stream().filter(p -> p.has("error")).forEach(failed ->
-                assertThat(failed.get("chunk_count").asInt()).as("MarkFailed keeps the chunk count").isEqualTo(4));
+        finalizations.stream()
+                .filter(p -> p.has("error"))
+                .forEach(failed -> assertThat(failed.get("chunk_count").asInt())
+                        .as("MarkFailed keeps the chunk count")
+                        .isEqualTo(4));
     }
 
     private static JsonNode json(String text) {

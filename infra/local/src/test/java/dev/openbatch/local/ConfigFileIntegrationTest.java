@@ -40,26 +40,48 @@ class ConfigFileIntegrationTest {
     @Test
     void aRuntimeStartedFromADeploymentsFile_runsABatchOnTheFilesJob_inTheFilesChunks() throws Exception {
         try (ReferenceEndpoint endpoint = ReferenceEndpoint.start(Options.defaults())) {
-            ObjectNode config = (ObjectNode) Json.MAPPER.readTree(Path.of("../cdk/config/example.json").toFile());
+            ObjectNode config = (ObjectNode)
+                    Json.MAPPER.readTree(Path.of("../cdk/config/example.json").toFile());
             ObjectNode job = (ObjectNode) config.path("jobs").path("jobs").get(0);
             job.put("base_url", endpoint.baseUrl().toString());
             config.put("chunk_lines", 20);
             config.put("map_concurrency", 2);
-            ((ObjectNode) config.path("worker")).put("max_concurrency", 3).put("timeout_seconds", 600)
+            ((ObjectNode) config.path("worker"))
+                    .put("max_concurrency", 3)
+                    .put("timeout_seconds", 600)
                     .remove("request_timeout_seconds");
             Path file = dir.resolve("openbatch.json");
             Files.writeString(file, config.toPrettyString());
 
-            LocalRuntime.Options options = Main.parse(new String[] {"--config", file.toString(), "--port", "0",
-                    "--s3-port", "0", "--sqs-port", "0", "--dynamodb-port", Integer.toString(Emulators.freePort()),
-                    "--data-dir", dir.resolve("data").toString()}, Map.of("OPENBATCH_SECRET_JOB_GPU", "Bearer sk-gpu"))
+            LocalRuntime.Options options = Main.parse(
+                            new String[] {
+                                "--config",
+                                file.toString(),
+                                "--port",
+                                "0",
+                                "--s3-port",
+                                "0",
+                                "--sqs-port",
+                                "0",
+                                "--dynamodb-port",
+                                Integer.toString(Emulators.freePort()),
+                                "--data-dir",
+                                dir.resolve("data").toString()
+                            },
+                            Map.of("OPENBATCH_SECRET_JOB_GPU", "Bearer sk-gpu"))
                     .options();
             try (LocalRuntime runtime = LocalRuntime.start(options)) {
                 issueKey(runtime, KEY, "team-a");
-                OpenAIClient client = OpenAIOkHttpClient.builder().baseUrl(runtime.apiBase().toString()).apiKey(KEY)
-                        .maxRetries(0).build();
+                OpenAIClient client = OpenAIOkHttpClient.builder()
+                        .baseUrl(runtime.apiBase().toString())
+                        .apiKey(KEY)
+                        .maxRetries(0)
+                        .build();
 
-                String id = SdkBatches.submit(client, "/v1/chat/completions", 50,
+                String id = SdkBatches.submit(
+                        client,
+                        "/v1/chat/completions",
+                        50,
                         i -> "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"line " + i + "\"}]}");
                 Batch batch = AwaitBatch.ended(client, id, Duration.ofMinutes(2));
 
@@ -68,13 +90,18 @@ class ConfigFileIntegrationTest {
                 assertThat(endpoint.stats().requests("/v1/chat/completions")).isEqualTo(50);
                 assertThat(runtime.inferenceEndpoint()).isEqualTo(endpoint.baseUrl());
                 // The chunk queue as the stack declares it: six worker timeouts (ElasticMQ does not report retention).
-                try (SqsClient sqs = SqsClient.builder().endpointOverride(runtime.sqsEndpoint()).region(Region.US_EAST_1)
+                try (SqsClient sqs = SqsClient.builder()
+                        .endpointOverride(runtime.sqsEndpoint())
+                        .region(Region.US_EAST_1)
                         .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("l", "l")))
                         .build()) {
-                    String url = sqs.getQueueUrl(b -> b.queueName(LocalRuntime.CHUNK_QUEUE)).queueUrl();
-                    Map<QueueAttributeName, String> attributes = sqs.getQueueAttributes(b -> b.queueUrl(url)
-                            .attributeNames(QueueAttributeName.ALL)).attributes();
-                    assertThat(attributes).containsEntry(QueueAttributeName.VISIBILITY_TIMEOUT, Integer.toString(6 * 600));
+                    String url = sqs.getQueueUrl(b -> b.queueName(LocalRuntime.CHUNK_QUEUE))
+                            .queueUrl();
+                    Map<QueueAttributeName, String> attributes = sqs.getQueueAttributes(
+                                    b -> b.queueUrl(url).attributeNames(QueueAttributeName.ALL))
+                            .attributes();
+                    assertThat(attributes)
+                            .containsEntry(QueueAttributeName.VISIBILITY_TIMEOUT, Integer.toString(6 * 600));
                 }
                 JsonNode jobs = Json.MAPPER.readTree(options.jobs());
                 assertThat(jobs.toString()).doesNotContain("secret_arn").contains("Bearer sk-gpu");
@@ -83,11 +110,17 @@ class ConfigFileIntegrationTest {
     }
 
     private static void issueKey(LocalRuntime runtime, String key, String tenant) {
-        try (DynamoDbClient dynamo = DynamoDbClient.builder().endpointOverride(runtime.dynamoEndpoint())
-                .region(Region.US_EAST_1).credentialsProvider(StaticCredentialsProvider.create(
-                        AwsBasicCredentials.create("local", "local"))).build()) {
-            dynamo.putItem(b -> b.tableName(LocalRuntime.KEYS_TABLE).item(Map.of(
-                    "key_hash", AttributeValue.fromS(ApiKeys.hash(key)), "tenant", AttributeValue.fromS(tenant))));
+        try (DynamoDbClient dynamo = DynamoDbClient.builder()
+                .endpointOverride(runtime.dynamoEndpoint())
+                .region(Region.US_EAST_1)
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("local", "local")))
+                .build()) {
+            dynamo.putItem(b -> b.tableName(LocalRuntime.KEYS_TABLE)
+                    .item(Map.of(
+                            "key_hash",
+                            AttributeValue.fromS(ApiKeys.hash(key)),
+                            "tenant",
+                            AttributeValue.fromS(tenant))));
         }
     }
 }

@@ -46,8 +46,8 @@ class CrashRecoveryIntegrationTest {
     private static final int LINES = 100;
     private static final int CHUNK_LINES = 20;
     /** A failed chunk message is delivered again at once, so five deliveries take no time. */
-    private static final Settings.Retries RETRIES = new Settings.Retries(Duration.ofMinutes(1), Duration.ofMillis(50),
-            Duration.ZERO);
+    private static final Settings.Retries RETRIES =
+            new Settings.Retries(Duration.ofMinutes(1), Duration.ofMillis(50), Duration.ZERO);
 
     private static final LocalRuntimes runtimes = new LocalRuntimes();
 
@@ -57,13 +57,15 @@ class CrashRecoveryIntegrationTest {
     }
 
     private static LocalRuntime runtime(Options reference, int workers, LocalRuntime.Interceptors interceptors) {
-        return runtimes.start(LocalRuntimes.options(reference, 2, CHUNK_LINES, workers, Duration.ofHours(24), 1)
-                .withRetries(RETRIES), interceptors);
+        return runtimes.start(
+                LocalRuntimes.options(reference, 2, CHUNK_LINES, workers, Duration.ofHours(24), 1)
+                        .withRetries(RETRIES),
+                interceptors);
     }
 
     private static String body(int i) {
-        return "{\"model\":\"" + (i % 50 == 7 ? "error-400" : "m") + "\",\"messages\":[{\"role\":\"user\",\"content\":\"line "
-                + i + "\"}]}";
+        return "{\"model\":\"" + (i % 50 == 7 ? "error-400" : "m")
+                + "\",\"messages\":[{\"role\":\"user\",\"content\":\"line " + i + "\"}]}";
     }
 
     private static JsonNode json(String text) {
@@ -95,24 +97,33 @@ class CrashRecoveryIntegrationTest {
             long before = self.get().referenceStats().requests();
             CompletableFuture<SQSBatchResponse> response = new CompletableFuture<>();
             Thread invocation = Thread.ofVirtual().start(() -> response.complete(worker.handleRequest(event, context)));
-            Poll.until(Duration.ofSeconds(20), "lines of chunk 1 at the endpoint",
+            Poll.until(
+                    Duration.ofSeconds(20),
+                    "lines of chunk 1 at the endpoint",
                     () -> self.get().referenceStats().requests() >= before + 5);
             invocation.interrupt();
             return response.join();
         };
-        LocalRuntime runtime = runtime(Options.builder().latency(Duration.ofMillis(20)).build(), 1,
+        LocalRuntime runtime = runtime(
+                Options.builder().latency(Duration.ofMillis(20)).build(),
+                1,
                 new LocalRuntime.Interceptors(same(), same(), stopsMidChunk));
         self.set(runtime);
         OpenAIClient client = LocalRuntimes.client(runtime);
 
-        Batch batch = AwaitBatch.ended(client, SdkBatches.submit(client, CHAT, LINES,
-                CrashRecoveryIntegrationTest::body), Duration.ofMinutes(2));
+        Batch batch = AwaitBatch.ended(
+                client,
+                SdkBatches.submit(client, CHAT, LINES, CrashRecoveryIntegrationTest::body),
+                Duration.ofMinutes(2));
 
         assertThat(batch.status()).isEqualTo(Batch.Status.COMPLETED);
         SdkBatches.endings(client, batch, LINES);
         assertThat(batch.requestCounts().orElseThrow().failed()).isEqualTo(2);
-        assertThat(deliveriesOfChunk1).as("the stopped chunk's message came back").hasValue(2);
-        assertThat(runtime.referenceStats().requests()).as("the stopped chunk ran again")
+        assertThat(deliveriesOfChunk1)
+                .as("the stopped chunk's message came back")
+                .hasValue(2);
+        assertThat(runtime.referenceStats().requests())
+                .as("the stopped chunk ran again")
                 .isGreaterThanOrEqualTo(LINES + 5);
     }
 
@@ -134,8 +145,13 @@ class CrashRecoveryIntegrationTest {
         LocalRuntime runtime = runtime(Options.defaults(), 2, new LocalRuntime.Interceptors(same(), same(), poisoned));
         OpenAIClient client = LocalRuntimes.client(runtime);
 
-        Batch batch = AwaitBatch.ended(client, SdkBatches.submit(client, CHAT, LINES,
-                i -> "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"line " + i + "\"}]}"),
+        Batch batch = AwaitBatch.ended(
+                client,
+                SdkBatches.submit(
+                        client,
+                        CHAT,
+                        LINES,
+                        i -> "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"line " + i + "\"}]}"),
                 Duration.ofMinutes(2));
 
         assertThat(batch.status()).isEqualTo(Batch.Status.COMPLETED);
@@ -178,7 +194,8 @@ class CrashRecoveryIntegrationTest {
                 for (SQSEvent.SQSMessage message : event.getRecords()) {
                     String token = json(message.getBody()).get("task_token").asText();
                     try {
-                        sfn.sendTaskSuccess(b -> b.taskToken(token).output("{\"completed\":0,\"failed\":0,\"expired\":0}"));
+                        sfn.sendTaskSuccess(
+                                b -> b.taskToken(token).output("{\"completed\":0,\"failed\":0,\"expired\":0}"));
                         secondAnswers.add("accepted");
                     } catch (TaskTimedOutException e) {
                         secondAnswers.add("refused");
@@ -187,13 +204,15 @@ class CrashRecoveryIntegrationTest {
             }
             return response;
         };
-        LocalRuntime runtime = runtime(Options.defaults(), 2, new LocalRuntime.Interceptors(validator, finalizer,
-                answersTwice));
+        LocalRuntime runtime =
+                runtime(Options.defaults(), 2, new LocalRuntime.Interceptors(validator, finalizer, answersTwice));
         self.set(runtime);
         OpenAIClient client = LocalRuntimes.client(runtime);
 
-        Batch batch = AwaitBatch.ended(client, SdkBatches.submit(client, CHAT, LINES,
-                CrashRecoveryIntegrationTest::body), Duration.ofMinutes(2));
+        Batch batch = AwaitBatch.ended(
+                client,
+                SdkBatches.submit(client, CHAT, LINES, CrashRecoveryIntegrationTest::body),
+                Duration.ofMinutes(2));
 
         // The first finalizer ended the batch; its retry comes after Step Functions' interval.
         Poll.until(Duration.ofSeconds(30), "second finalizer run", () -> finalized.size() == 2);
@@ -204,23 +223,34 @@ class CrashRecoveryIntegrationTest {
         assertThat(validations).hasValue(2);
         assertThat(finalized).hasSize(2);
         for (String field : new String[] {"output_file_id", "error_file_id", "request_counts", "status"}) {
-            assertThat(finalized.get(1).get(field)).as(field).isEqualTo(finalized.get(0).get(field));
+            assertThat(finalized.get(1).get(field))
+                    .as(field)
+                    .isEqualTo(finalized.get(0).get(field));
         }
-        assertThat(finalized.get(1).get("output_file_id").asText()).isEqualTo(batch.outputFileId().orElseThrow());
-        assertThat(client.files().list().data().stream().filter(f -> f.purpose().equals(FileObject.Purpose.BATCH_OUTPUT))
-                .map(FileObject::id).toList())
+        assertThat(finalized.get(1).get("output_file_id").asText())
+                .isEqualTo(batch.outputFileId().orElseThrow());
+        assertThat(client.files().list().data().stream()
+                        .filter(f -> f.purpose().equals(FileObject.Purpose.BATCH_OUTPUT))
+                        .map(FileObject::id)
+                        .toList())
                 .as("one output file and one error file, whichever finalizer wrote them")
-                .containsExactlyInAnyOrder(batch.outputFileId().orElseThrow(), batch.errorFileId().orElseThrow());
-        assertThat(secondAnswers).as("every chunk's second answer refused").hasSize(LINES / CHUNK_LINES)
+                .containsExactlyInAnyOrder(
+                        batch.outputFileId().orElseThrow(), batch.errorFileId().orElseThrow());
+        assertThat(secondAnswers)
+                .as("every chunk's second answer refused")
+                .hasSize(LINES / CHUNK_LINES)
                 .containsOnly("refused");
         assertThat(runtime.referenceStats().requests()).as("no line sent twice").isEqualTo(LINES);
     }
 
     private static SfnClient sfn(LocalRuntime runtime) {
         String[] credentials = LocalRuntime.CREDENTIALS.split(":");
-        return SfnClient.builder().endpointOverride(runtime.stepFunctionsEndpoint()).region(Region.US_EAST_1)
-                .credentialsProvider(StaticCredentialsProvider.create(
-                        AwsBasicCredentials.create(credentials[0], credentials[1])))
-                .httpClientBuilder(UrlConnectionHttpClient.builder()).build();
+        return SfnClient.builder()
+                .endpointOverride(runtime.stepFunctionsEndpoint())
+                .region(Region.US_EAST_1)
+                .credentialsProvider(
+                        StaticCredentialsProvider.create(AwsBasicCredentials.create(credentials[0], credentials[1])))
+                .httpClientBuilder(UrlConnectionHttpClient.builder())
+                .build();
     }
 }

@@ -28,10 +28,11 @@ class DocumentationTest {
 
     /** Tests run in {@code infra/local}; the documents are at the top of the repository. */
     private static final Path REPO = Path.of("../..").toAbsolutePath().normalize();
+
     private static final Pattern LINK = Pattern.compile("\\[[^\\]]*\\]\\(([^)\\s]+)\\)");
     /** The marker a checked example stands under, naming the file it is saved as. */
-    private static final Pattern EXAMPLE = Pattern.compile(
-            "<!-- checked by DocumentationTest as (\\S+) -->\\s*```\\w*\\n(.*?)\\n```", Pattern.DOTALL);
+    private static final Pattern EXAMPLE =
+            Pattern.compile("<!-- checked by DocumentationTest as (\\S+) -->\\s*```\\w*\\n(.*?)\\n```", Pattern.DOTALL);
 
     private static ServingRuntime serving;
 
@@ -59,7 +60,8 @@ class DocumentationTest {
                 if (target.matches("^[a-z]+:.*") || target.startsWith("#")) {
                     continue;
                 }
-                Path file = page.getParent().resolve(target.replaceAll("#.*$", "")).normalize();
+                Path file =
+                        page.getParent().resolve(target.replaceAll("#.*$", "")).normalize();
                 if (!Files.exists(file)) {
                     broken.add(REPO.relativize(page) + " -> " + target);
                 }
@@ -77,15 +79,29 @@ class DocumentationTest {
             Path folder = freshFolder(name, examples.get(name));
             Run run = run(folder, "node", name);
             assertThat(run.exit()).as(name + ": " + run.output()).isZero();
-            assertThat(run.output()).as(name).contains("\"custom_id\":\"request-1\"").contains("\"status_code\":200");
+            assertThat(run.output())
+                    .as(name)
+                    .contains("\"custom_id\":\"request-1\"")
+                    .contains("\"status_code\":200");
         }
     }
 
     @Test
     void theTypeScriptExample_compilesUnderStrict_withJobIdInTheCreateCall() throws Exception {
-        Path folder = freshFolder("batch.mts", examples(REPO.resolve("docs/sdks.md")).get("batch.mts"));
-        Run run = run(folder, REPO.resolve("node_modules/.bin/tsc").toString(), "--strict", "--noEmit",
-                "--module", "nodenext", "--target", "es2022", "--types", "node", "batch.mts");
+        Path folder =
+                freshFolder("batch.mts", examples(REPO.resolve("docs/sdks.md")).get("batch.mts"));
+        Run run = run(
+                folder,
+                REPO.resolve("node_modules/.bin/tsc").toString(),
+                "--strict",
+                "--noEmit",
+                "--module",
+                "nodenext",
+                "--target",
+                "es2022",
+                "--types",
+                "node",
+                "batch.mts");
         assertThat(run.exit()).as(run.output()).isZero();
     }
 
@@ -120,7 +136,8 @@ class DocumentationTest {
     private record Run(int exit, String output) {}
 
     private static Run run(Path folder, String... command) throws IOException, InterruptedException {
-        ProcessBuilder builder = new ProcessBuilder(command).directory(folder.toFile()).redirectErrorStream(true);
+        ProcessBuilder builder =
+                new ProcessBuilder(command).directory(folder.toFile()).redirectErrorStream(true);
         builder.environment().put("OPENAI_BASE_URL", serving.runtime.apiBase().toString());
         builder.environment().put("OPENAI_API_KEY", "local");
         Process process = builder.start();

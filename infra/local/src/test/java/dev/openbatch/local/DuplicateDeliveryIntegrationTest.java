@@ -40,7 +40,10 @@ class DuplicateDeliveryIntegrationTest {
 
     private static int chunkIndex(SQSEvent event) {
         try {
-            return Json.MAPPER.readTree(event.getRecords().getFirst().getBody()).at("/chunk/index").asInt();
+            return Json.MAPPER
+                    .readTree(event.getRecords().getFirst().getBody())
+                    .at("/chunk/index")
+                    .asInt();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -63,21 +66,35 @@ class DuplicateDeliveryIntegrationTest {
         };
         // Eight sandboxes for the Map's four chunks at once: each duplicate finds one free; a job's
         // concurrency of 64 leaves each of the eight a share worth running (CapacityLeases' minimum).
-        LocalRuntime runtime = runtimes.start(LocalRuntimes.options(Options.builder().latency(Duration.ofMillis(20)).build(),
-                        64, CHUNK_LINES, 8, Duration.ofHours(24), 1).withDuplicateDeliveryWhileRunning(true),
+        LocalRuntime runtime = runtimes.start(
+                LocalRuntimes.options(
+                                Options.builder().latency(Duration.ofMillis(20)).build(),
+                                64,
+                                CHUNK_LINES,
+                                8,
+                                Duration.ofHours(24),
+                                1)
+                        .withDuplicateDeliveryWhileRunning(true),
                 new LocalRuntime.Interceptors(f -> f, f -> f, watched));
         OpenAIClient client = LocalRuntimes.client(runtime);
 
-        Batch batch = AwaitBatch.ended(client, SdkBatches.submit(client, CHAT, LINES,
-                i -> "{\"model\":\"" + (i % 50 == 7 ? "error-400" : "m") + "\",\"messages\":[{\"role\":\"user\","
-                        + "\"content\":\"line " + i + "\"}]}"), Duration.ofMinutes(2));
+        Batch batch = AwaitBatch.ended(
+                client,
+                SdkBatches.submit(
+                        client,
+                        CHAT,
+                        LINES,
+                        i -> "{\"model\":\"" + (i % 50 == 7 ? "error-400" : "m")
+                                + "\",\"messages\":[{\"role\":\"user\"," + "\"content\":\"line " + i + "\"}]}"),
+                Duration.ofMinutes(2));
 
         assertThat(batch.status()).isEqualTo(Batch.Status.COMPLETED);
         SdkBatches.endings(client, batch, LINES);
         assertThat(batch.requestCounts().orElseThrow().completed()).isEqualTo(LINES - 2);
         assertThat(batch.requestCounts().orElseThrow().failed()).isEqualTo(2);
         assertThat(overlapping.get()).as("runs of one chunk that overlapped").isPositive();
-        assertThat(runtime.referenceStats().requests()).as("the duplicates ran their lines too")
+        assertThat(runtime.referenceStats().requests())
+                .as("the duplicates ran their lines too")
                 .isGreaterThan(LINES);
     }
 
@@ -104,16 +121,26 @@ class DuplicateDeliveryIntegrationTest {
                 runs.decrementAndGet();
             }
         };
-        Options flaky = Options.builder().latency(Duration.ofMillis(5)).latencyJitter(Duration.ofMillis(20))
-                .error500(0.6).seed(7).build();
-        LocalRuntime runtime = runtimes.start(LocalRuntimes.options(flaky, 8, CHUNK_LINES, 8, Duration.ofHours(24), 1)
+        Options flaky = Options.builder()
+                .latency(Duration.ofMillis(5))
+                .latencyJitter(Duration.ofMillis(20))
+                .error500(0.6)
+                .seed(7)
+                .build();
+        LocalRuntime runtime = runtimes.start(
+                LocalRuntimes.options(flaky, 8, CHUNK_LINES, 8, Duration.ofHours(24), 1)
                         .withRetries(new Settings.Retries(Duration.ofSeconds(1), Duration.ofMillis(10), Duration.ZERO))
                         .withDuplicateDeliveryWhileRunning(true),
                 new LocalRuntime.Interceptors(f -> f, f -> f, watched));
         OpenAIClient client = LocalRuntimes.client(runtime);
 
-        Batch batch = AwaitBatch.ended(client, SdkBatches.submit(client, CHAT, 2 * LINES,
-                i -> "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"line " + i + "\"}]}"),
+        Batch batch = AwaitBatch.ended(
+                client,
+                SdkBatches.submit(
+                        client,
+                        CHAT,
+                        2 * LINES,
+                        i -> "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"line " + i + "\"}]}"),
                 Duration.ofMinutes(3));
 
         assertThat(batch.status()).isEqualTo(Batch.Status.COMPLETED);

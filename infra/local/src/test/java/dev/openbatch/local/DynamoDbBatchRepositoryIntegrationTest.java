@@ -28,12 +28,30 @@ class DynamoDbBatchRepositoryIntegrationTest {
 
     @Test
     void aBatchWithEveryFieldSet_comesBackEqual() {
-        Batch batch = new Batch("batch_full", Batch.OBJECT, "/v1/responses", "gpt-x",
+        Batch batch = new Batch(
+                "batch_full",
+                Batch.OBJECT,
+                "/v1/responses",
+                "gpt-x",
                 Batch.Errors.of(List.of(new Batch.Error("invalid_json_line", "not JSON", null, 3))),
-                "file-in", "24h", Batch.Status.FAILED, "file-out", "file-err", 100L, 101L, 186_500L, 102L, 103L,
-                104L, 105L, 106L, 107L, new Batch.RequestCounts(10, 7, 3),
+                "file-in",
+                "24h",
+                Batch.Status.FAILED,
+                "file-out",
+                "file-err",
+                100L,
+                101L,
+                186_500L,
+                102L,
+                103L,
+                104L,
+                105L,
+                106L,
+                107L,
+                new Batch.RequestCounts(10, 7, 3),
                 new Batch.Usage(5, new Batch.Usage.InputDetails(1), 6, new Batch.Usage.OutputDetails(2), 11),
-                Map.of("team", "vision", "run", "42"), "job-local");
+                Map.of("team", "vision", "run", "42"),
+                "job-local");
 
         repository.create("tenant-a", batch);
 
@@ -43,7 +61,8 @@ class DynamoDbBatchRepositoryIntegrationTest {
 
     @Test
     void aNewBatch_withNullsEverywhereOptional_comesBackEqual() {
-        Batch batch = Batch.validating("batch_new", "/v1/embeddings", "file-in", "unlimited", 5, null, null, "job-local");
+        Batch batch =
+                Batch.validating("batch_new", "/v1/embeddings", "file-in", "unlimited", 5, null, null, "job-local");
 
         repository.create("tenant-a", batch);
 
@@ -54,8 +73,9 @@ class DynamoDbBatchRepositoryIntegrationTest {
     void list_pagesNewestFirst() {
         String tenant = "tenant-" + UUID.randomUUID();
         for (int i = 0; i < 5; i++) {
-            repository.create(tenant, Batch.validating("batch_" + i, "/v1/embeddings", "file-in", "24h", i, null, null,
-                    "job-local"));
+            repository.create(
+                    tenant,
+                    Batch.validating("batch_" + i, "/v1/embeddings", "file-in", "24h", i, null, null, "job-local"));
         }
         Page<Batch> first = repository.list(tenant, new PageRequest(null, 2, true));
         assertThat(first.items()).extracting(Batch::id).containsExactly("batch_4", "batch_3");

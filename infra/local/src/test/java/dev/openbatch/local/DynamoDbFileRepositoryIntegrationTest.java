@@ -89,12 +89,14 @@ class DynamoDbFileRepositoryIntegrationTest {
         assertThat(descending).isEqualTo(ids.reversed());
 
         Page<FileObject> ascending = repository.list(owner, null, new PageRequest("file-0020", 10, false));
-        assertThat(ascending.items()).extracting(FileObject::id)
+        assertThat(ascending.items())
+                .extracting(FileObject::id)
                 .containsExactly("file-0021", "file-0022", "file-0023", "file-0024");
         assertThat(ascending.hasMore()).isFalse();
 
         Page<FileObject> outputs = repository.list(owner, "batch_output", new PageRequest(null, 4, true));
-        assertThat(outputs.items()).extracting(FileObject::id)
+        assertThat(outputs.items())
+                .extracting(FileObject::id)
                 .containsExactly("file-0024", "file-0021", "file-0018", "file-0015");
         assertThat(outputs.hasMore()).isTrue();
         Page<FileObject> lastOutputs = repository.list(owner, "batch_output", new PageRequest("file-0006", 4, true));

@@ -40,16 +40,20 @@ class DynamoDbKeyStoreIntegrationTest {
     /** {@code aws dynamodb put-item --item '{"key_hash":{"S":...},"tenant":{"S":...},"created_at":{"N":...}}'} */
     private static String issue(String tenant) {
         String key = "sk-openbatch-" + UUID.randomUUID().toString().replace("-", "");
-        dynamo.putItem(b -> b.tableName(TABLE).conditionExpression("attribute_not_exists(key_hash)").item(Map.of(
-                "key_hash", AttributeValue.fromS(ApiKeys.hash(key)),
-                "tenant", AttributeValue.fromS(tenant),
-                "created_at", AttributeValue.fromN(Long.toString(Instant.now().getEpochSecond())))));
+        dynamo.putItem(b -> b.tableName(TABLE)
+                .conditionExpression("attribute_not_exists(key_hash)")
+                .item(Map.of(
+                        "key_hash", AttributeValue.fromS(ApiKeys.hash(key)),
+                        "tenant", AttributeValue.fromS(tenant),
+                        "created_at",
+                                AttributeValue.fromN(Long.toString(Instant.now().getEpochSecond())))));
         return key;
     }
 
     /** {@code aws dynamodb update-item --update-expression 'SET revoked_at = :at'} */
     private static void revoke(String key, Instant at) {
-        dynamo.updateItem(b -> b.tableName(TABLE).key(Map.of("key_hash", AttributeValue.fromS(ApiKeys.hash(key))))
+        dynamo.updateItem(b -> b.tableName(TABLE)
+                .key(Map.of("key_hash", AttributeValue.fromS(ApiKeys.hash(key))))
                 .updateExpression("SET revoked_at = :at")
                 .expressionAttributeValues(Map.of(":at", AttributeValue.fromN(Long.toString(at.getEpochSecond())))));
     }
@@ -74,7 +78,8 @@ class DynamoDbKeyStoreIntegrationTest {
 
     @Test
     void anItemWithoutATenant_isAnError_notAnotherTenant() {
-        dynamo.putItem(b -> b.tableName(TABLE).item(Map.of("key_hash", AttributeValue.fromS(ApiKeys.hash("sk-orphan")))));
+        dynamo.putItem(
+                b -> b.tableName(TABLE).item(Map.of("key_hash", AttributeValue.fromS(ApiKeys.hash("sk-orphan")))));
 
         assertThatThrownBy(() -> store.find(ApiKeys.hash("sk-orphan"))).hasMessageContaining("names no tenant");
     }
@@ -82,10 +87,21 @@ class DynamoDbKeyStoreIntegrationTest {
     @Test
     void theAuthorizer_wiredToTheTable_letsIssuedKeysIn_andKeepsRevokedAndUnknownOnesOut() {
         Settings emulators = Emulators.settings();
-        Settings settings = new Settings(emulators.region(), emulators.bucket(), emulators.filesTable(),
-                emulators.batchesTable(), emulators.jobsJson(), null, emulators.chunkLines(),
-                emulators.mapConcurrency(), emulators.window24h(), emulators.endpoints(),
-                emulators.staticCredentials(), emulators.images(), emulators.ingestBucket(), TABLE);
+        Settings settings = new Settings(
+                emulators.region(),
+                emulators.bucket(),
+                emulators.filesTable(),
+                emulators.batchesTable(),
+                emulators.jobsJson(),
+                null,
+                emulators.chunkLines(),
+                emulators.mapConcurrency(),
+                emulators.window24h(),
+                emulators.endpoints(),
+                emulators.staticCredentials(),
+                emulators.images(),
+                emulators.ingestBucket(),
+                TABLE);
         AuthorizerHandler authorizer = new AuthorizerHandler(new Wiring(settings));
         String live = issue("team-live");
         String revoked = issue("team-live");
@@ -96,14 +112,18 @@ class DynamoDbKeyStoreIntegrationTest {
         assertThat(allowed.getContext()).isEqualTo(Map.of("tenant", "team-live"));
         assertThat(authorizer.handleRequest(request("Bearer " + revoked), null).getContext())
                 .isEqualTo(Map.of("denied", "REVOKED"));
-        assertThat(authorizer.handleRequest(request("Bearer sk-never-issued"), null).getContext())
+        assertThat(authorizer
+                        .handleRequest(request("Bearer sk-never-issued"), null)
+                        .getContext())
                 .isEqualTo(Map.of("denied", "UNKNOWN"));
         assertThat(authorizer.handleRequest(request(null), null).getContext()).isEqualTo(Map.of("denied", "MISSING"));
     }
 
     private static APIGatewayV2CustomAuthorizerEvent request(String authorization) {
         return APIGatewayV2CustomAuthorizerEvent.builder()
-                .withVersion("2.0").withType("REQUEST").withRawPath("/v1/files")
+                .withVersion("2.0")
+                .withType("REQUEST")
+                .withRawPath("/v1/files")
                 .withHeaders(authorization == null ? Map.of("host", "api") : Map.of("authorization", authorization))
                 .build();
     }

@@ -54,13 +54,17 @@ class DynamoDbUploadRepositoryIntegrationTest {
         uploads.create(owner, pending("upload_done"));
         FileObject file = FileObject.stored("file-done", 1_000, 1_795_000_100L, "in.jsonl", "batch");
 
-        assertThat(uploads.finish(tenant(), "upload_done", Upload.Status.COMPLETED, file)).isEmpty();
-        Upload completed = uploads.finish(owner, "upload_done", Upload.Status.COMPLETED, file).orElseThrow();
+        assertThat(uploads.finish(tenant(), "upload_done", Upload.Status.COMPLETED, file))
+                .isEmpty();
+        Upload completed = uploads.finish(owner, "upload_done", Upload.Status.COMPLETED, file)
+                .orElseThrow();
 
         assertThat(completed).isEqualTo(pending("upload_done").withStatus(Upload.Status.COMPLETED, file));
         assertThat(uploads.find(owner, "upload_done")).contains(completed);
-        assertThat(uploads.finish(owner, "upload_done", Upload.Status.CANCELLED, null)).isEmpty();
-        assertThat(uploads.finish(owner, "upload_absent", Upload.Status.CANCELLED, null)).isEmpty();
+        assertThat(uploads.finish(owner, "upload_done", Upload.Status.CANCELLED, null))
+                .isEmpty();
+        assertThat(uploads.finish(owner, "upload_absent", Upload.Status.CANCELLED, null))
+                .isEmpty();
     }
 
     @Test
@@ -68,12 +72,17 @@ class DynamoDbUploadRepositoryIntegrationTest {
         String owner = tenant();
         uploads.create(owner, pending("upload_cancel"));
 
-        Upload cancelled = uploads.finish(owner, "upload_cancel", Upload.Status.CANCELLED, null).orElseThrow();
+        Upload cancelled = uploads.finish(owner, "upload_cancel", Upload.Status.CANCELLED, null)
+                .orElseThrow();
 
         assertThat(cancelled.status()).isEqualTo(Upload.Status.CANCELLED);
         assertThat(cancelled.file()).isNull();
-        assertThat(uploads.finish(owner, "upload_cancel", Upload.Status.COMPLETED,
-                FileObject.stored("file-late", 1, 1, "a.jsonl", "batch"))).isEmpty();
+        assertThat(uploads.finish(
+                        owner,
+                        "upload_cancel",
+                        Upload.Status.COMPLETED,
+                        FileObject.stored("file-late", 1, 1, "a.jsonl", "batch")))
+                .isEmpty();
     }
 
     @Test
@@ -83,8 +92,10 @@ class DynamoDbUploadRepositoryIntegrationTest {
         files.create(owner, file);
         uploads.create(owner, pending("upload_hidden"));
 
-        assertThat(files.list(owner, null, new PageRequest(null, 100, true)).items()).containsExactly(file);
-        assertThat(files.list(owner, "batch", new PageRequest(null, 100, true)).items()).containsExactly(file);
+        assertThat(files.list(owner, null, new PageRequest(null, 100, true)).items())
+                .containsExactly(file);
+        assertThat(files.list(owner, "batch", new PageRequest(null, 100, true)).items())
+                .containsExactly(file);
         assertThat(files.find(owner, "upload_hidden")).isEmpty();
         assertThat(files.delete(owner, "upload_hidden")).isFalse();
         assertThat(uploads.find(owner, "upload_hidden")).isPresent();

@@ -37,9 +37,20 @@ final class Emulators {
 
     /** Settings of emulators at these endpoints (a local runtime's, say): their endpoints and credentials. */
     static Settings settings(URI s3, URI dynamo) {
-        return new Settings("us-east-1", "it-bucket", "it-files", "it-batches", "{}", null, 500, 10,
-                Duration.ofHours(24), Map.of(Settings.S3, s3, Settings.DYNAMODB, dynamo),
-                Optional.of(LocalRuntime.CREDENTIALS.split(":", 2)), Settings.Images.NONE, Optional.empty());
+        return new Settings(
+                "us-east-1",
+                "it-bucket",
+                "it-files",
+                "it-batches",
+                "{}",
+                null,
+                500,
+                10,
+                Duration.ofHours(24),
+                Map.of(Settings.S3, s3, Settings.DYNAMODB, dynamo),
+                Optional.of(LocalRuntime.CREDENTIALS.split(":", 2)),
+                Settings.Images.NONE,
+                Optional.empty());
     }
 
     /** Clients of emulators at these endpoints, built as the functions build theirs. */
@@ -67,10 +78,22 @@ final class Emulators {
     static SqsClient sqs() {
         clients();
         Settings s = settings;
-        return new AwsClients(new Settings(s.region(), s.bucket(), s.filesTable(), s.batchesTable(), s.jobsJson(),
-                s.stateMachineArn(), s.chunkLines(), s.mapConcurrency(), s.window24h(),
-                Map.of(Settings.SQS, aws.sqsEndpoint()), s.staticCredentials(), s.images(), s.ingestBucket(),
-                s.keysTable())).sqs();
+        return new AwsClients(new Settings(
+                        s.region(),
+                        s.bucket(),
+                        s.filesTable(),
+                        s.batchesTable(),
+                        s.jobsJson(),
+                        s.stateMachineArn(),
+                        s.chunkLines(),
+                        s.mapConcurrency(),
+                        s.window24h(),
+                        Map.of(Settings.SQS, aws.sqsEndpoint()),
+                        s.staticCredentials(),
+                        s.images(),
+                        s.ingestBucket(),
+                        s.keysTable()))
+                .sqs();
     }
 
     static int freePort() {

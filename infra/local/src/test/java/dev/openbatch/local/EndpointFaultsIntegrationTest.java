@@ -36,8 +36,8 @@ class EndpointFaultsIntegrationTest {
      * Requests give up after a second (a timeout fault holds its request for three), and back off
      * from 50 ms rather than 500, so a line that never recovers spends seconds, not tens, on its six calls.
      */
-    private static final Settings.Retries RETRIES = new Settings.Retries(Duration.ofSeconds(1), Duration.ofMillis(50),
-            Duration.ZERO);
+    private static final Settings.Retries RETRIES =
+            new Settings.Retries(Duration.ofSeconds(1), Duration.ofMillis(50), Duration.ZERO);
 
     private static final LocalRuntimes runtimes = new LocalRuntimes();
 
@@ -68,23 +68,39 @@ class EndpointFaultsIntegrationTest {
                 new Run("connection resets", o -> o.connectionReset(0.3), List.of(Fault.CONNECTION_RESET), 1),
                 new Run("truncated bodies", o -> o.truncatedBody(0.3), List.of(Fault.TRUNCATED_BODY), 1),
                 new Run("non-JSON bodies", o -> o.nonJsonBody(0.3), List.of(Fault.NON_JSON_BODY), 1));
-        Run mixed = new Run("all mixed, every message delivered twice", o -> o.error500(0.05).error503(0.05)
-                .error429(0.05).timeout(0.03).connectionReset(0.04).truncatedBody(0.04).nonJsonBody(0.04),
-                Arrays.asList(Fault.values()), 2);
+        Run mixed = new Run(
+                "all mixed, every message delivered twice",
+                o -> o.error500(0.05)
+                        .error503(0.05)
+                        .error429(0.05)
+                        .timeout(0.03)
+                        .connectionReset(0.04)
+                        .truncatedBody(0.04)
+                        .nonJsonBody(0.04),
+                Arrays.asList(Fault.values()),
+                2);
         return Stream.concat(alone, Stream.of(mixed)).map(Arguments::of);
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("runs")
     void anEndpointFailing30PercentOfCalls_endsEachLineOnce_recoveredInTheOutput_theRestWithTheirLastStatus(Run run) {
-        Options reference = run.faults().apply(Options.builder().timeoutHold(Duration.ofSeconds(3)).seed(42)).build();
-        LocalRuntime runtime = runtimes.start(LocalRuntimes.options(reference, 16, 25, 4, Duration.ofHours(24),
-                run.deliveries()).withRetries(RETRIES));
+        Options reference = run.faults()
+                .apply(Options.builder().timeoutHold(Duration.ofSeconds(3)).seed(42))
+                .build();
+        LocalRuntime runtime =
+                runtimes.start(LocalRuntimes.options(reference, 16, 25, 4, Duration.ofHours(24), run.deliveries())
+                        .withRetries(RETRIES));
         OpenAIClient client = LocalRuntimes.client(runtime);
         int stride = LINES / Math.max(4, run.unrecoverable().size());
         String batchId = SdkBatches.submit(client, CHAT, LINES, i -> {
-            boolean doomed = i % stride == 7 && i / stride < Math.max(4, run.unrecoverable().size());
-            String model = doomed ? "fault-" + run.unrecoverable().get(i / stride % run.unrecoverable().size()).wireName()
+            boolean doomed = i % stride == 7
+                    && i / stride < Math.max(4, run.unrecoverable().size());
+            String model = doomed
+                    ? "fault-"
+                            + run.unrecoverable()
+                                    .get(i / stride % run.unrecoverable().size())
+                                    .wireName()
                     : "m";
             return "{\"model\":\"" + model + "\",\"messages\":[{\"role\":\"user\",\"content\":\"line " + i + "\"}]}";
         });
@@ -98,7 +114,9 @@ class EndpointFaultsIntegrationTest {
             assertEndedBy(fault, endings.get(CHAT + "-" + i));
         }
         List<JsonNode> output = SdkBatches.lines(client, batch.outputFileId().orElseThrow());
-        assertThat(output).allSatisfy(line -> assertThat(line.at("/response/status_code").asInt()).isEqualTo(200));
+        assertThat(output)
+                .allSatisfy(line ->
+                        assertThat(line.at("/response/status_code").asInt()).isEqualTo(200));
         List<JsonNode> errors = SdkBatches.lines(client, batch.errorFileId().orElseThrow());
         assertThat(errors).allSatisfy(line -> assertThat(run.unrecoverable()).anySatisfy(f -> assertEndedBy(f, line)));
         // A line fails six calls in a row at 30% about once in 1,400: nearly every other line recovered.
@@ -106,7 +124,8 @@ class EndpointFaultsIntegrationTest {
                 .isGreaterThanOrEqualTo(LINES - Math.max(4, run.unrecoverable().size()) - 2);
         Stats stats = runtime.referenceStats();
         long injected = run.unrecoverable().stream().mapToLong(stats::faults).sum();
-        assertThat(injected).as("faults met by lines that recovered, beyond the six calls of each doomed line")
+        assertThat(injected)
+                .as("faults met by lines that recovered, beyond the six calls of each doomed line")
                 .isGreaterThan(6L * Math.max(4, run.unrecoverable().size()));
     }
 
@@ -119,11 +138,15 @@ class EndpointFaultsIntegrationTest {
                     case ERROR_503 -> 503;
                     default -> 429;
                 };
-                assertThat(line.at("/response/status_code").asInt()).as(line.toString()).isEqualTo(status);
+                assertThat(line.at("/response/status_code").asInt())
+                        .as(line.toString())
+                        .isEqualTo(status);
                 assertThat(line.at("/response/body/error/message").asText()).contains(fault.wireName());
             }
             case NON_JSON_BODY -> {
-                assertThat(line.at("/response/status_code").asInt()).as(line.toString()).isEqualTo(502);
+                assertThat(line.at("/response/status_code").asInt())
+                        .as(line.toString())
+                        .isEqualTo(502);
                 assertThat(line.at("/response/body/error/message").asText()).contains("not JSON");
             }
             case TIMEOUT -> {

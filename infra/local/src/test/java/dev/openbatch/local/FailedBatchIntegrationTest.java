@@ -42,19 +42,28 @@ class FailedBatchIntegrationTest {
             }
             return finalizer.apply(payload);
         };
-        LocalRuntime runtime = runtimes.start(LocalRuntimes.options(Options.defaults(), 2, 10, 1, Duration.ofHours(24), 1),
-                new LocalRuntime.Interceptors(f -> f, failing, UnaryOperator.<RequestHandler<SQSEvent, SQSBatchResponse>>identity()));
+        LocalRuntime runtime = runtimes.start(
+                LocalRuntimes.options(Options.defaults(), 2, 10, 1, Duration.ofHours(24), 1),
+                new LocalRuntime.Interceptors(
+                        f -> f, failing, UnaryOperator.<RequestHandler<SQSEvent, SQSBatchResponse>>identity()));
         OpenAIClient client = LocalRuntimes.client(runtime);
 
-        Batch batch = AwaitBatch.ended(client, SdkBatches.submit(client, CHAT, 5,
-                i -> "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"line " + i + "\"}]}"),
+        Batch batch = AwaitBatch.ended(
+                client,
+                SdkBatches.submit(
+                        client,
+                        CHAT,
+                        5,
+                        i -> "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"line " + i + "\"}]}"),
                 Duration.ofMinutes(2));
 
         assertThat(batch.status()).isEqualTo(Batch.Status.FAILED);
         List<BatchError> errors = batch.errors().orElseThrow().data().orElseThrow();
         assertThat(errors).hasSize(1);
         assertThat(errors.getFirst().code()).contains("batch_failed");
-        assertThat(errors.getFirst().message().orElseThrow()).startsWith("An internal error stopped the batch.")
-                .doesNotContain("java", "Exception", "s3://", "batches/", "States.", "Lambda", "errorType", "counts.json");
+        assertThat(errors.getFirst().message().orElseThrow())
+                .startsWith("An internal error stopped the batch.")
+                .doesNotContain(
+                        "java", "Exception", "s3://", "batches/", "States.", "Lambda", "errorType", "counts.json");
     }
 }

@@ -49,16 +49,43 @@ class ImageBatchIntegrationTest {
     @BeforeAll
     static void start() throws IOException {
         images = new ImageServer().serve("/bird.gif", BIRD).status("/gone.png", 404);
-        runtime = LocalRuntime.start(new LocalRuntime.Options("127.0.0.1", 0, 0, Emulators.freePort(), 0,
-                Files.createTempDirectory("openbatch-images"), "us-east-1", null, Options.defaults(), 16, 500, 4, 4,
-                Duration.ofHours(24), 1, new LocalRuntime.Images(List.of(LocalRuntime.IMAGE_BUCKET, EU_BUCKET),
-                Map.of(EU_BUCKET, "eu-west-1"), Set.of("localhost"), false, ImageServer.certificatePem()), List.of()));
-        client = OpenAIOkHttpClient.builder().baseUrl(runtime.apiBase().toString()).apiKey("sk-local").maxRetries(0).build();
-        try (S3Client s3 = S3Client.builder().endpointOverride(runtime.s3Endpoint()).forcePathStyle(true)
-                .region(Region.US_EAST_1).credentialsProvider(StaticCredentialsProvider.create(
-                        AwsBasicCredentials.create("any", "any"))).build()) {
+        runtime = LocalRuntime.start(new LocalRuntime.Options(
+                "127.0.0.1",
+                0,
+                0,
+                Emulators.freePort(),
+                0,
+                Files.createTempDirectory("openbatch-images"),
+                "us-east-1",
+                null,
+                Options.defaults(),
+                16,
+                500,
+                4,
+                4,
+                Duration.ofHours(24),
+                1,
+                new LocalRuntime.Images(
+                        List.of(LocalRuntime.IMAGE_BUCKET, EU_BUCKET),
+                        Map.of(EU_BUCKET, "eu-west-1"),
+                        Set.of("localhost"),
+                        false,
+                        ImageServer.certificatePem()),
+                List.of()));
+        client = OpenAIOkHttpClient.builder()
+                .baseUrl(runtime.apiBase().toString())
+                .apiKey("sk-local")
+                .maxRetries(0)
+                .build();
+        try (S3Client s3 = S3Client.builder()
+                .endpointOverride(runtime.s3Endpoint())
+                .forcePathStyle(true)
+                .region(Region.US_EAST_1)
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("any", "any")))
+                .build()) {
             s3.putObject(b -> b.bucket(LocalRuntime.IMAGE_BUCKET).key("cats/cat.png"), RequestBody.fromBytes(CAT));
-            s3.putObject(b -> b.bucket(LocalRuntime.IMAGE_BUCKET).key("notes.txt"), RequestBody.fromString("not an image"));
+            s3.putObject(
+                    b -> b.bucket(LocalRuntime.IMAGE_BUCKET).key("notes.txt"), RequestBody.fromString("not an image"));
             s3.putObject(b -> b.bucket(EU_BUCKET).key("dogs/dog.jpg"), RequestBody.fromBytes(DOG));
             s3.putObject(b -> b.bucket(EU_BUCKET).key("owls/owl.webp"), RequestBody.fromBytes(OWL));
             s3.putObject(b -> b.bucket(EU_BUCKET).key("fish.png"), RequestBody.fromBytes(FISH));
@@ -98,8 +125,10 @@ class ImageBatchIntegrationTest {
 
     /** The images the reference endpoint says it received for a line: type, size and digest each. */
     private static List<String> received(JsonNode line) {
-        return StreamSupport.stream(line.at("/response/body/received/images").spliterator(), false).map(i -> i.get("media_type").asText() + " " + i.get("width").asInt() + "x" + i.get("height").asInt()
-                        + " " + i.get("sha256").asText()).toList();
+        return StreamSupport.stream(line.at("/response/body/received/images").spliterator(), false)
+                .map(i -> i.get("media_type").asText() + " " + i.get("width").asInt() + "x"
+                        + i.get("height").asInt() + " " + i.get("sha256").asText())
+                .toList();
     }
 
     private static String described(String type, int width, int height, byte[] bytes) {
@@ -124,8 +153,13 @@ class ImageBatchIntegrationTest {
                 + chatLine("s3-other-region", image("s3://eu-images/dogs/dog.jpg"))
                 + chatLine("https", image(images.url("/bird.gif")))
                 + chatLine("data", image(dataUri("image/png", FISH)))
-                + chatLine("many", image("s3://eu-images/owls/owl.webp"), "{\"type\":\"text\",\"text\":\"and\"}",
-                        image(images.url("/bird.gif")), image(dataUri("image/jpeg", DOG)), image("s3://openbatch-images/cats/cat.png"))
+                + chatLine(
+                        "many",
+                        image("s3://eu-images/owls/owl.webp"),
+                        "{\"type\":\"text\",\"text\":\"and\"}",
+                        image(images.url("/bird.gif")),
+                        image(dataUri("image/jpeg", DOG)),
+                        image("s3://openbatch-images/cats/cat.png"))
                 + chatLine("no-such-object", image("s3://openbatch-images/cats/none.png"))
                 + chatLine("bucket-not-allowed", image("s3://openbatch-data/files/anything"))
                 + chatLine("not-an-image", image("s3://openbatch-images/notes.txt"))
@@ -133,8 +167,12 @@ class ImageBatchIntegrationTest {
                 + chatLine("private-address", image(privateUrl))
                 + chatLine("bad-scheme", image("file:///etc/passwd"))
                 + chatLine("bad-data", image("data:image/png;base64,%%%"))
-                + chatLine("string-image-url", "{\"type\":\"image_url\",\"image_url\":\"s3://openbatch-images/cats/cat.png\"}")
-                + chatLine("unknown-part-type", "{\"type\":\"input_image\",\"image_url\":\"s3://openbatch-images/cats/cat.png\"}");
+                + chatLine(
+                        "string-image-url",
+                        "{\"type\":\"image_url\",\"image_url\":\"s3://openbatch-images/cats/cat.png\"}")
+                + chatLine(
+                        "unknown-part-type",
+                        "{\"type\":\"input_image\",\"image_url\":\"s3://openbatch-images/cats/cat.png\"}");
 
         Map<String, JsonNode> endings = run("/v1/chat/completions", jsonl, 14);
 
@@ -144,15 +182,23 @@ class ImageBatchIntegrationTest {
         assertThat(received(endings.get("s3-other-region"))).containsExactly(dog);
         assertThat(received(endings.get("https"))).containsExactly(described("image/gif", 12, 34, BIRD));
         assertThat(received(endings.get("data"))).containsExactly(described("image/png", 7, 9, FISH));
-        assertThat(received(endings.get("many"))).containsExactly(described("image/webp", 300, 200, OWL),
-                described("image/gif", 12, 34, BIRD), dog, cat);
-        assertThat(endings.get("many").at("/response/body/received/images/0/detail").asText()).isEqualTo("low");
+        assertThat(received(endings.get("many")))
+                .containsExactly(
+                        described("image/webp", 300, 200, OWL), described("image/gif", 12, 34, BIRD), dog, cat);
+        assertThat(endings.get("many")
+                        .at("/response/body/received/images/0/detail")
+                        .asText())
+                .isEqualTo("low");
 
-        assertThat(error(endings.get("no-such-object")).get("message").asText()).isEqualTo("Error while downloading the"
-                + " image at messages[1].content[1] (s3://openbatch-images/cats/none.png): the object does not exist.");
-        assertThat(error(endings.get("no-such-object")).get("param").asText()).isEqualTo("messages[1].content[1].image_url.url");
+        assertThat(error(endings.get("no-such-object")).get("message").asText())
+                .isEqualTo(
+                        "Error while downloading the"
+                                + " image at messages[1].content[1] (s3://openbatch-images/cats/none.png): the object does not exist.");
+        assertThat(error(endings.get("no-such-object")).get("param").asText())
+                .isEqualTo("messages[1].content[1].image_url.url");
         assertThat(error(endings.get("bucket-not-allowed")).get("message").asText())
-                .endsWith("(s3://openbatch-data/files/anything): the bucket is not one this deployment may read images from.");
+                .endsWith(
+                        "(s3://openbatch-data/files/anything): the bucket is not one this deployment may read images from.");
         assertThat(error(endings.get("not-an-image")).get("code").asText()).isEqualTo("invalid_image_format");
         assertThat(error(endings.get("https-404")).get("message").asText()).endsWith("the server answered HTTP 404.");
         assertThat(error(endings.get("private-address")).get("message").asText())
@@ -161,11 +207,16 @@ class ImageBatchIntegrationTest {
         assertThat(error(endings.get("bad-scheme")).get("message").asText())
                 .endsWith("only s3://, https:// and data: image URLs are supported.");
         assertThat(error(endings.get("bad-data")).get("message").asText()).endsWith("does not hold valid base64.");
-        assertThat(error(endings.get("string-image-url")).get("message").asText()).isEqualTo(
-                "Invalid type for 'messages[1].content[1].image_url': expected an object, but got a string instead.");
-        assertThat(error(endings.get("unknown-part-type")).get("message").asText()).isEqualTo("Invalid value:"
-                + " 'input_image'. Supported values are: 'text', 'image_url', 'input_audio', 'refusal', 'audio', and 'file'.");
-        assertThat(images.requests("/bird.gif")).as("fetched once for the chunk; the private address never").isEqualTo(1);
+        assertThat(error(endings.get("string-image-url")).get("message").asText())
+                .isEqualTo(
+                        "Invalid type for 'messages[1].content[1].image_url': expected an object, but got a string instead.");
+        assertThat(error(endings.get("unknown-part-type")).get("message").asText())
+                .isEqualTo(
+                        "Invalid value:"
+                                + " 'input_image'. Supported values are: 'text', 'image_url', 'input_audio', 'refusal', 'audio', and 'file'.");
+        assertThat(images.requests("/bird.gif"))
+                .as("fetched once for the chunk; the private address never")
+                .isEqualTo(1);
     }
 
     @Test
@@ -174,13 +225,19 @@ class ImageBatchIntegrationTest {
         int redirects = runtime.imageRegionRedirects();
         assertThat(redirects).as("S3 told the worker where the bucket lives").isPositive();
 
-        Map<String, JsonNode> endings = run("/v1/responses", responsesLine("owl", "s3://eu-images/owls/owl.webp")
-                + responsesLine("dog", "s3://eu-images/dogs/dog.jpg") + responsesLine("none", "s3://eu-images/none.png"), 3);
+        Map<String, JsonNode> endings = run(
+                "/v1/responses",
+                responsesLine("owl", "s3://eu-images/owls/owl.webp")
+                        + responsesLine("dog", "s3://eu-images/dogs/dog.jpg")
+                        + responsesLine("none", "s3://eu-images/none.png"),
+                3);
 
         assertThat(received(endings.get("owl"))).containsExactly(described("image/webp", 300, 200, OWL));
         assertThat(received(endings.get("dog"))).containsExactly(described("image/jpeg", 40, 30, DOG));
         assertThat(error(endings.get("none")).get("param").asText()).isEqualTo("input[0].content[1].image_url");
-        assertThat(runtime.imageRegionRedirects()).as("the region, once found, is used directly").isEqualTo(redirects);
+        assertThat(runtime.imageRegionRedirects())
+                .as("the region, once found, is used directly")
+                .isEqualTo(redirects);
     }
 
     private static String responsesLine(String customId, String url) {

@@ -22,6 +22,7 @@ class InvalidFileUnderIamEndToEndTest {
 
     /** The deployed default: the 549 good lines before the bad one make a whole chunk and part of another. */
     private static final int CHUNK_LINES = 500;
+
     private static final int LINES = 600;
     private static final int BAD_LINE = 550;
 
@@ -41,12 +42,16 @@ class InvalidFileUnderIamEndToEndTest {
     void aBadLineAfterAWholeChunk_failsTheBatchWithThatLinesError_andLeavesNoChunk() {
         StringBuilder file = new StringBuilder();
         for (int line = 1; line <= LINES; line++) {
-            file.append(line == BAD_LINE
-                    ? goodLine("bad").replace("\"method\":\"POST\"", "\"method\":\"GET\"")
-                    : goodLine("line-" + line)).append('\n');
+            file.append(
+                            line == BAD_LINE
+                                    ? goodLine("bad").replace("\"method\":\"POST\"", "\"method\":\"GET\"")
+                                    : goodLine("line-" + line))
+                    .append('\n');
         }
 
-        Batch batch = AwaitBatch.ended(serving.client, SdkBatches.submit(serving.client, ENDPOINT, file.toString()),
+        Batch batch = AwaitBatch.ended(
+                serving.client,
+                SdkBatches.submit(serving.client, ENDPOINT, file.toString()),
                 ServingRuntime.BATCH_ENDS_WITHIN);
 
         assertThat(batch.status()).isEqualTo(Batch.Status.FAILED);
@@ -55,8 +60,11 @@ class InvalidFileUnderIamEndToEndTest {
         assertThat(errors.getFirst().code()).hasValue("invalid_method");
         assertThat(errors.getFirst().param()).hasValue("method");
         assertThat(errors.getFirst().line()).hasValue((long) BAD_LINE);
-        assertThat(errors.getFirst().message()).hasValueSatisfying(m -> assertThat(m).contains("only POST is supported"));
-        assertThat(serving.objects("batches/" + batch.id() + "/")).as("the chunk cut before the bad line").isEmpty();
+        assertThat(errors.getFirst().message())
+                .hasValueSatisfying(m -> assertThat(m).contains("only POST is supported"));
+        assertThat(serving.objects("batches/" + batch.id() + "/"))
+                .as("the chunk cut before the bad line")
+                .isEmpty();
         serving.assertServing();
     }
 }

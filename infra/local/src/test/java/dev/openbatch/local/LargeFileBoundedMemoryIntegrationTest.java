@@ -49,8 +49,14 @@ class LargeFileBoundedMemoryIntegrationTest {
         dynamo.createTable(Tables.ownedRecords(filesTable));
         dynamo.createTable(Tables.ownedRecords(batchesTable));
         try {
-            JsonNode measured = runCapped(dir, Emulators.s3Endpoint().toString(),
-                    Emulators.dynamoEndpoint().toString(), bucket, filesTable, batchesTable, input.toString());
+            JsonNode measured = runCapped(
+                    dir,
+                    Emulators.s3Endpoint().toString(),
+                    Emulators.dynamoEndpoint().toString(),
+                    bucket,
+                    filesTable,
+                    batchesTable,
+                    input.toString());
             System.out.println("large file, " + HEAP + ": " + measured);
 
             assertThat(measured.get("parts").asInt()).isEqualTo(48);
@@ -82,18 +88,26 @@ class LargeFileBoundedMemoryIntegrationTest {
 
     private static JsonNode runCapped(Path dir, String... args) throws IOException, InterruptedException {
         List<String> command = new java.util.ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(), HEAP,
-                "-XX:+ExitOnOutOfMemoryError", "-cp", System.getProperty("java.class.path"),
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                HEAP,
+                "-XX:+ExitOnOutOfMemoryError",
+                "-cp",
+                System.getProperty("java.class.path"),
                 LargeFileRun.class.getName()));
         command.addAll(List.of(args));
         Path log = dir.resolve("run.log");
         Path out = dir.resolve("run.out");
-        Process process = new ProcessBuilder(command).redirectError(log.toFile()).redirectOutput(out.toFile()).start();
+        Process process = new ProcessBuilder(command)
+                .redirectError(log.toFile())
+                .redirectOutput(out.toFile())
+                .start();
         if (!process.waitFor(5, TimeUnit.MINUTES)) {
             process.destroyForcibly().waitFor();
             throw new AssertionError("the run did not end within 5 minutes:\n" + Files.readString(log));
         }
-        assertThat(process.exitValue()).as("exit value; stderr:\n%s", Files.readString(log)).isZero();
+        assertThat(process.exitValue())
+                .as("exit value; stderr:\n%s", Files.readString(log))
+                .isZero();
         List<String> lines = Files.readAllLines(out);
         return Json.MAPPER.readTree(lines.getLast());
     }

@@ -1,8 +1,8 @@
 package dev.openbatch.local;
 
+import com.amazonaws.services.lambda.runtime.RequestStreamHandler;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
-import com.amazonaws.services.lambda.runtime.RequestStreamHandler;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.openbatch.aws.ApiHandler;
 import dev.openbatch.aws.AwsClients;
@@ -65,11 +65,21 @@ public final class LargeFileRun {
     }
 
     public static void main(String[] args) throws Exception {
-        Settings settings = new Settings("us-east-1", args[2], args[3], args[4], "{\"jobs\":[]}",
+        Settings settings = new Settings(
+                "us-east-1",
+                args[2],
+                args[3],
+                args[4],
+                "{\"jobs\":[]}",
                 // Never started here: the batch record is written directly, as the API would write it.
-                "arn:aws:states:us-east-1:000000000000:stateMachine:not-started", 500, 10, Duration.ofHours(24),
+                "arn:aws:states:us-east-1:000000000000:stateMachine:not-started",
+                500,
+                10,
+                Duration.ofHours(24),
                 Map.of(Settings.S3, URI.create(args[0]), Settings.DYNAMODB, URI.create(args[1])),
-                Optional.of(LocalRuntime.CREDENTIALS.split(":", 2)), Settings.Images.NONE, Optional.empty());
+                Optional.of(LocalRuntime.CREDENTIALS.split(":", 2)),
+                Settings.Images.NONE,
+                Optional.empty());
         Path input = Path.of(args[5]);
         Wiring wiring = new Wiring(settings);
         AwsClients clients = new AwsClients(settings);
@@ -79,8 +89,18 @@ public final class LargeFileRun {
 
         String batchId = "batch_large" + System.nanoTime();
         long now = Instant.now().getEpochSecond();
-        new DynamoDbBatchRepository(clients.dynamoDb(), settings.batchesTable()).create(TENANT,
-                Batch.validating(batchId, "/v1/chat/completions", inputFileId, "24h", now, now + 86_400, null, "job-local"));
+        new DynamoDbBatchRepository(clients.dynamoDb(), settings.batchesTable())
+                .create(
+                        TENANT,
+                        Batch.validating(
+                                batchId,
+                                "/v1/chat/completions",
+                                inputFileId,
+                                "24h",
+                                now,
+                                now + 86_400,
+                                null,
+                                "job-local"));
         long started = System.nanoTime();
         JsonNode validated = step(new ValidateHandler(wiring), Map.of("batch_id", batchId, "tenant", TENANT));
         run.lap("validate_seconds", started);
@@ -89,8 +109,8 @@ public final class LargeFileRun {
         run.measured.put("chunks", chunkCount);
 
         var s3 = clients.s3();
-        S3ChunkStore chunks = new S3ChunkStore(s3, settings.bucket(),
-                new S3FileContentStore(s3, clients.s3Presigner(), settings.bucket()));
+        S3ChunkStore chunks = new S3ChunkStore(
+                s3, settings.bucket(), new S3FileContentStore(s3, clients.s3Presigner(), settings.bucket()));
         started = System.nanoTime();
         for (JsonNode chunk : validated.get("chunks")) {
             int index = chunk.get("index").asInt();
@@ -98,13 +118,18 @@ public final class LargeFileRun {
             try (InputStream in = chunks.readChunk(batchId, index)) {
                 lines = in.readAllBytes();
             }
-            chunks.writePart(batchId, index, lines, new byte[0], new PartCounts(chunk.get("lines").asLong(), 0, 0));
+            chunks.writePart(
+                    batchId,
+                    index,
+                    lines,
+                    new byte[0],
+                    new PartCounts(chunk.get("lines").asLong(), 0, 0));
         }
         run.lap("parts_seconds", started);
 
         started = System.nanoTime();
-        JsonNode finalized = step(new FinalizeHandler(wiring),
-                Map.of("batch_id", batchId, "tenant", TENANT, "chunk_count", chunkCount));
+        JsonNode finalized = step(
+                new FinalizeHandler(wiring), Map.of("batch_id", batchId, "tenant", TENANT, "chunk_count", chunkCount));
         run.lap("finalize_seconds", started);
         run.measured.put("status", finalized.get("status").asText());
 
@@ -116,7 +141,8 @@ public final class LargeFileRun {
         // Each pool's own peak: their sum would add peaks reached at different times.
         for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
             if (pool.getType() == MemoryType.HEAP) {
-                run.measured.put("peak_bytes " + pool.getName(), pool.getPeakUsage().getUsed());
+                run.measured.put(
+                        "peak_bytes " + pool.getName(), pool.getPeakUsage().getUsed());
             }
         }
         System.out.println(Json.writeString(run.measured));
@@ -126,9 +152,21 @@ public final class LargeFileRun {
     private String upload(Path input) throws Exception {
         long started = System.nanoTime();
         long size = Files.size(input);
-        String uploadId = call("POST", "/v1/uploads", "application/json", Json.write(Map.of("bytes", size,
-                "filename", input.getFileName().toString(), "mime_type", "text/jsonl", "purpose", "batch")))
-                .get("id").asText();
+        String uploadId = call(
+                        "POST",
+                        "/v1/uploads",
+                        "application/json",
+                        Json.write(Map.of(
+                                "bytes",
+                                size,
+                                "filename",
+                                input.getFileName().toString(),
+                                "mime_type",
+                                "text/jsonl",
+                                "purpose",
+                                "batch")))
+                .get("id")
+                .asText();
         MessageDigest md5 = MessageDigest.getInstance("MD5");
         List<String> partIds = new ArrayList<>();
         try (InputStream in = Files.newInputStream(input)) {
@@ -137,17 +175,26 @@ public final class LargeFileRun {
                 md5.update(part);
                 ByteArrayOutputStream form = new ByteArrayOutputStream(part.length + 256);
                 form.writeBytes(("--B\r\nContent-Disposition: form-data; name=\"data\"; filename=\"data\"\r\n"
-                        + "Content-Type: application/octet-stream\r\n\r\n").getBytes(StandardCharsets.UTF_8));
+                                + "Content-Type: application/octet-stream\r\n\r\n")
+                        .getBytes(StandardCharsets.UTF_8));
                 form.writeBytes(part);
                 form.writeBytes("\r\n--B--\r\n".getBytes(StandardCharsets.UTF_8));
-                partIds.add(call("POST", "/v1/uploads/" + uploadId + "/parts", "multipart/form-data; boundary=B",
-                        form.toByteArray()).get("id").asText());
+                partIds.add(call(
+                                "POST",
+                                "/v1/uploads/" + uploadId + "/parts",
+                                "multipart/form-data; boundary=B",
+                                form.toByteArray())
+                        .get("id")
+                        .asText());
             }
         }
         measured.put("parts", partIds.size());
         lap("parts_upload_seconds", started);
         started = System.nanoTime();
-        JsonNode completed = call("POST", "/v1/uploads/" + uploadId + "/complete", "application/json",
+        JsonNode completed = call(
+                "POST",
+                "/v1/uploads/" + uploadId + "/complete",
+                "application/json",
                 Json.write(Map.of("part_ids", partIds, "md5", HexFormat.of().formatHex(md5.digest()))));
         measured.put("upload_status", completed.get("status").asText());
         lap("complete_seconds", started);
@@ -156,15 +203,16 @@ public final class LargeFileRun {
 
     /** Follows the content's redirect, as the SDKs do, and digests what arrives without keeping it. */
     private void download(String name, String fileId) throws Exception {
-        APIGatewayV2HTTPResponse response = api.handleRequest(event("GET", "/v1/files/" + fileId + "/content",
-                null, new byte[0]), null);
+        APIGatewayV2HTTPResponse response =
+                api.handleRequest(event("GET", "/v1/files/" + fileId + "/content", null, new byte[0]), null);
         measured.put(name + "_content_status", response.getStatusCode());
         URI location = URI.create(response.getHeaders().get("location"));
         MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
         long bytes;
-        try (InputStream body = HttpClient.newHttpClient().send(HttpRequest.newBuilder(location).build(),
-                HttpResponse.BodyHandlers.ofInputStream()).body();
-             InputStream digesting = new DigestInputStream(body, sha256)) {
+        try (InputStream body = HttpClient.newHttpClient()
+                        .send(HttpRequest.newBuilder(location).build(), HttpResponse.BodyHandlers.ofInputStream())
+                        .body();
+                InputStream digesting = new DigestInputStream(body, sha256)) {
             bytes = digesting.transferTo(OutputStream.nullOutputStream());
         }
         measured.put(name + "_bytes", bytes);
@@ -174,8 +222,8 @@ public final class LargeFileRun {
     private JsonNode call(String method, String path, String contentType, byte[] body) throws IOException {
         APIGatewayV2HTTPResponse response = api.handleRequest(event(method, path, contentType, body), null);
         if (response.getStatusCode() != 200) {
-            throw new IllegalStateException(method + " " + path + " answered " + response.getStatusCode() + ": "
-                    + response.getBody());
+            throw new IllegalStateException(
+                    method + " " + path + " answered " + response.getStatusCode() + ": " + response.getBody());
         }
         return Json.MAPPER.readTree(response.getBody());
     }
@@ -189,13 +237,14 @@ public final class LargeFileRun {
                 .withBody(body.length == 0 ? null : Base64.getEncoder().encodeToString(body))
                 .withIsBase64Encoded(body.length > 0)
                 .withRequestContext(APIGatewayV2HTTPEvent.RequestContext.builder()
-                        .withHttp(APIGatewayV2HTTPEvent.RequestContext.Http.builder().withMethod(method).build())
+                        .withHttp(APIGatewayV2HTTPEvent.RequestContext.Http.builder()
+                                .withMethod(method)
+                                .build())
                         .build())
                 .build();
     }
 
-    private static JsonNode step(RequestStreamHandler handler,
-                                 Map<String, Object> input) throws IOException {
+    private static JsonNode step(RequestStreamHandler handler, Map<String, Object> input) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         handler.handleRequest(new ByteArrayInputStream(Json.write(input)), out, null);
         return Json.MAPPER.readTree(out.toByteArray());

@@ -36,11 +36,15 @@ class ListenersTest {
 
             // API, S3, DynamoDB, SQS, Step Functions, the regional S3 front, the reference endpoint
             assertThat(opened).hasSizeGreaterThanOrEqualTo(7);
-            assertThat(opened.values()).allSatisfy(address ->
-                    assertThat(address.getAddress().getHostAddress()).isIn("127.0.0.1", "::ffff:127.0.0.1"));
+            assertThat(opened.values())
+                    .allSatisfy(address ->
+                            assertThat(address.getAddress().getHostAddress()).isIn("127.0.0.1", "::ffff:127.0.0.1"));
             assertThat(opened.values().stream().map(InetSocketAddress::getPort).collect(Collectors.toSet()))
-                    .contains(runtime.apiBase().getPort(), runtime.s3Endpoint().getPort(),
-                            runtime.dynamoEndpoint().getPort(), runtime.sqsEndpoint().getPort());
+                    .contains(
+                            runtime.apiBase().getPort(),
+                            runtime.s3Endpoint().getPort(),
+                            runtime.dynamoEndpoint().getPort(),
+                            runtime.sqsEndpoint().getPort());
         }
     }
 
@@ -56,16 +60,33 @@ class ListenersTest {
     }
 
     private static LocalRuntime.Options options(int dynamoPort) throws IOException {
-        return new LocalRuntime.Options("127.0.0.1", 0, 0, dynamoPort, 0, Files.createTempDirectory("openbatch-listeners"),
-                "us-east-1", null, Options.defaults(), 4, 10, 2, 2, Duration.ofHours(24), 1,
-                LocalRuntime.Images.defaults(), List.of());
+        return new LocalRuntime.Options(
+                "127.0.0.1",
+                0,
+                0,
+                dynamoPort,
+                0,
+                Files.createTempDirectory("openbatch-listeners"),
+                "us-east-1",
+                null,
+                Options.defaults(),
+                4,
+                10,
+                2,
+                2,
+                Duration.ofHours(24),
+                1,
+                LocalRuntime.Images.defaults(),
+                List.of());
     }
 
     /** The TCP sockets this JVM listens on, by inode, from Linux's socket tables. */
     private static Map<Long, InetSocketAddress> listenersOfThisProcess() throws IOException {
         Set<Long> ours;
         try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
-            ours = fds.map(ListenersTest::socketInode).filter(inode -> inode >= 0).collect(Collectors.toSet());
+            ours = fds.map(ListenersTest::socketInode)
+                    .filter(inode -> inode >= 0)
+                    .collect(Collectors.toSet());
         }
         Map<Long, InetSocketAddress> listeners = new HashMap<>();
         for (String table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {

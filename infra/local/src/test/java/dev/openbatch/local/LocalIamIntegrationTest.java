@@ -44,11 +44,23 @@ class LocalIamIntegrationTest {
     @BeforeAll
     static void provision() {
         Settings emulators = Emulators.settings();
-        settings = new Settings("us-east-1", BUCKET, "iam-it-files", BATCHES_TABLE, "{}", null, 500, 10,
-                Duration.ofHours(24), Map.of(Settings.S3, Emulators.s3Endpoint(), Settings.DYNAMODB, Emulators.dynamoEndpoint()),
-                emulators.staticCredentials(), Settings.Images.NONE, Optional.empty());
+        settings = new Settings(
+                "us-east-1",
+                BUCKET,
+                "iam-it-files",
+                BATCHES_TABLE,
+                "{}",
+                null,
+                500,
+                10,
+                Duration.ofHours(24),
+                Map.of(Settings.S3, Emulators.s3Endpoint(), Settings.DYNAMODB, Emulators.dynamoEndpoint()),
+                emulators.staticCredentials(),
+                Settings.Images.NONE,
+                Optional.empty());
         // Provisioning is CloudFormation's, not a function's: unchecked.
-        try (S3Client s3 = Emulators.clients().s3(); DynamoDbClient dynamo = Emulators.clients().dynamoDb()) {
+        try (S3Client s3 = Emulators.clients().s3();
+                DynamoDbClient dynamo = Emulators.clients().dynamoDb()) {
             s3.createBucket(b -> b.bucket(BUCKET));
             dynamo.createTable(Tables.ownedRecords(BATCHES_TABLE));
         }
@@ -56,13 +68,15 @@ class LocalIamIntegrationTest {
 
     /** The validator's clients, under the deployed permissions less one action on one resource (none when null). */
     private static AwsClients validator(String action, Permissions.Resource resource) {
-        Permissions permissions = action == null ? Permissions.deployed()
+        Permissions permissions = action == null
+                ? Permissions.deployed()
                 : Permissions.deployed().without(Permissions.Role.VALIDATE, action, resource);
-        return new AwsClients(settings, List.of(LocalPermissions.interceptor(permissions, settings,
-                LocalRuntime.VALIDATE_FUNCTION)));
+        return new AwsClients(
+                settings, List.of(LocalPermissions.interceptor(permissions, settings, LocalRuntime.VALIDATE_FUNCTION)));
     }
 
-    private static final Permissions.Resource BATCH_OBJECTS = Permissions.objects(Permissions.Bucket.DATA, Permissions.BATCHES);
+    private static final Permissions.Resource BATCH_OBJECTS =
+            Permissions.objects(Permissions.Bucket.DATA, Permissions.BATCHES);
 
     private static void put(String... keys) {
         try (S3Client s3 = Emulators.clients().s3()) {
@@ -75,13 +89,17 @@ class LocalIamIntegrationTest {
     private static Set<String> keys(String prefix) {
         try (S3Client s3 = Emulators.clients().s3()) {
             return s3.listObjectsV2Paginator(b -> b.bucket(BUCKET).prefix(prefix)).contents().stream()
-                    .map(o -> o.key()).collect(Collectors.toCollection(TreeSet::new));
+                    .map(o -> o.key())
+                    .collect(Collectors.toCollection(TreeSet::new));
         }
     }
 
     private static DeleteObjectsResponse deleteAll(S3Client s3, String... keys) {
-        List<ObjectIdentifier> objects = java.util.Arrays.stream(keys).map(k -> ObjectIdentifier.builder().key(k).build()).toList();
-        return s3.deleteObjects(b -> b.bucket(BUCKET).delete(d -> d.objects(objects).quiet(true)));
+        List<ObjectIdentifier> objects = java.util.Arrays.stream(keys)
+                .map(k -> ObjectIdentifier.builder().key(k).build())
+                .toList();
+        return s3.deleteObjects(
+                b -> b.bucket(BUCKET).delete(d -> d.objects(objects).quiet(true)));
     }
 
     @Test
@@ -89,14 +107,18 @@ class LocalIamIntegrationTest {
         put("batches/b1/chunks/00000.jsonl", "batches/b1/chunks/00001.jsonl");
 
         try (S3Client s3 = validator("s3:DeleteObject", BATCH_OBJECTS).s3()) {
-            DeleteObjectsResponse response = deleteAll(s3, "batches/b1/chunks/00000.jsonl", "batches/b1/chunks/00001.jsonl");
+            DeleteObjectsResponse response =
+                    deleteAll(s3, "batches/b1/chunks/00000.jsonl", "batches/b1/chunks/00001.jsonl");
 
             assertThat(response.sdkHttpResponse().statusCode()).isEqualTo(200);
-            assertThat(response.errors()).extracting(S3Error::key, S3Error::code).containsExactlyInAnyOrder(
-                    org.assertj.core.groups.Tuple.tuple("batches/b1/chunks/00000.jsonl", "AccessDenied"),
-                    org.assertj.core.groups.Tuple.tuple("batches/b1/chunks/00001.jsonl", "AccessDenied"));
+            assertThat(response.errors())
+                    .extracting(S3Error::key, S3Error::code)
+                    .containsExactlyInAnyOrder(
+                            org.assertj.core.groups.Tuple.tuple("batches/b1/chunks/00000.jsonl", "AccessDenied"),
+                            org.assertj.core.groups.Tuple.tuple("batches/b1/chunks/00001.jsonl", "AccessDenied"));
         }
-        assertThat(keys("batches/b1/")).containsExactly("batches/b1/chunks/00000.jsonl", "batches/b1/chunks/00001.jsonl");
+        assertThat(keys("batches/b1/"))
+                .containsExactly("batches/b1/chunks/00000.jsonl", "batches/b1/chunks/00001.jsonl");
     }
 
     @Test
@@ -106,7 +128,8 @@ class LocalIamIntegrationTest {
         try (S3Client s3 = validator(null, null).s3()) {
             DeleteObjectsResponse response = deleteAll(s3, "batches/b2/chunks/00000.jsonl", "files/file-b2");
 
-            assertThat(response.errors()).extracting(S3Error::key, S3Error::code)
+            assertThat(response.errors())
+                    .extracting(S3Error::key, S3Error::code)
                     .containsExactly(org.assertj.core.groups.Tuple.tuple("files/file-b2", "AccessDenied"));
         }
         assertThat(keys("batches/b2/")).isEmpty();
@@ -116,14 +139,17 @@ class LocalIamIntegrationTest {
     @Test
     void putObject_withoutPutObject_isS3Exception403AccessDenied_andWritesNothing() {
         try (S3Client s3 = validator("s3:PutObject", BATCH_OBJECTS).s3()) {
-            assertThatThrownBy(() -> s3.putObject(b -> b.bucket(BUCKET).key("batches/b3/chunks/00000.jsonl"),
-                    RequestBody.fromString("x")))
+            assertThatThrownBy(() -> s3.putObject(
+                            b -> b.bucket(BUCKET).key("batches/b3/chunks/00000.jsonl"), RequestBody.fromString("x")))
                     .isInstanceOfSatisfying(S3Exception.class, e -> {
                         assertThat(e.statusCode()).isEqualTo(403);
                         assertThat(e.awsErrorDetails().errorCode()).isEqualTo("AccessDenied");
-                        assertThat(e.awsErrorDetails().errorMessage()).isEqualTo("User: " + VALIDATOR
-                                + " is not authorized to perform: s3:PutObject on resource: \"arn:aws:s3:::" + BUCKET
-                                + "/batches/b3/chunks/00000.jsonl\" because no identity-based policy allows the s3:PutObject action");
+                        assertThat(e.awsErrorDetails().errorMessage())
+                                .isEqualTo(
+                                        "User: " + VALIDATOR
+                                                + " is not authorized to perform: s3:PutObject on resource: \"arn:aws:s3:::"
+                                                + BUCKET
+                                                + "/batches/b3/chunks/00000.jsonl\" because no identity-based policy allows the s3:PutObject action");
                     });
         }
         assertThat(keys("batches/b3/")).isEmpty();
@@ -131,22 +157,27 @@ class LocalIamIntegrationTest {
 
     @Test
     void updateItem_withoutUpdateItem_isDynamoDbExceptionAccessDeniedException() {
-        try (DynamoDbClient dynamo = validator("dynamodb:UpdateItem", Permissions.items(Permissions.Table.BATCHES)).dynamoDb()) {
+        try (DynamoDbClient dynamo = validator("dynamodb:UpdateItem", Permissions.items(Permissions.Table.BATCHES))
+                .dynamoDb()) {
             assertThatThrownBy(() -> dynamo.updateItem(b -> b.tableName(BATCHES_TABLE)
-                    .key(Map.of("id", AttributeValue.fromS("batch_1")))
-                    .updateExpression("SET #s = :s").expressionAttributeNames(Map.of("#s", "status"))
-                    .expressionAttributeValues(Map.of(":s", AttributeValue.fromS("failed")))))
+                            .key(Map.of("id", AttributeValue.fromS("batch_1")))
+                            .updateExpression("SET #s = :s")
+                            .expressionAttributeNames(Map.of("#s", "status"))
+                            .expressionAttributeValues(Map.of(":s", AttributeValue.fromS("failed")))))
                     .isInstanceOfSatisfying(DynamoDbException.class, e -> {
                         assertThat(e.statusCode()).isEqualTo(400);
                         assertThat(e.awsErrorDetails().errorCode()).isEqualTo("AccessDeniedException");
-                        assertThat(e.awsErrorDetails().errorMessage()).isEqualTo("User: " + VALIDATOR
-                                + " is not authorized to perform: dynamodb:UpdateItem on resource:"
-                                + " arn:aws:dynamodb:us-east-1:000000000000:table/" + BATCHES_TABLE
-                                + " because no identity-based policy allows the dynamodb:UpdateItem action");
+                        assertThat(e.awsErrorDetails().errorMessage())
+                                .isEqualTo("User: " + VALIDATOR
+                                        + " is not authorized to perform: dynamodb:UpdateItem on resource:"
+                                        + " arn:aws:dynamodb:us-east-1:000000000000:table/" + BATCHES_TABLE
+                                        + " because no identity-based policy allows the dynamodb:UpdateItem action");
                     });
             // The action it keeps still works.
-            assertThat(dynamo.getItem(b -> b.tableName(BATCHES_TABLE).key(Map.of("id", AttributeValue.fromS("batch_1"))))
-                    .hasItem()).isFalse();
+            assertThat(dynamo.getItem(
+                                    b -> b.tableName(BATCHES_TABLE).key(Map.of("id", AttributeValue.fromS("batch_1"))))
+                            .hasItem())
+                    .isFalse();
         }
     }
 
@@ -156,21 +187,27 @@ class LocalIamIntegrationTest {
             assertThatThrownBy(() -> s3.getObject(b -> b.bucket(BUCKET).key("files/missing")))
                     .isInstanceOf(NoSuchKeyException.class);
         }
-        try (S3Client s3 = validator("s3:ListBucket", Permissions.bucket(Permissions.Bucket.DATA)).s3()) {
+        try (S3Client s3 = validator("s3:ListBucket", Permissions.bucket(Permissions.Bucket.DATA))
+                .s3()) {
             assertThatThrownBy(() -> s3.getObject(b -> b.bucket(BUCKET).key("files/missing")))
                     .isInstanceOfSatisfying(S3Exception.class, e -> {
                         assertThat(e).isNotInstanceOf(NoSuchKeyException.class);
                         assertThat(e.statusCode()).isEqualTo(403);
                         assertThat(e.awsErrorDetails().errorCode()).isEqualTo("AccessDenied");
-                        assertThat(e.awsErrorDetails().errorMessage()).isEqualTo("User: " + VALIDATOR
-                                + " is not authorized to perform: s3:ListBucket on resource: \"arn:aws:s3:::" + BUCKET
-                                + "\" because no identity-based policy allows the s3:ListBucket action");
+                        assertThat(e.awsErrorDetails().errorMessage())
+                                .isEqualTo("User: " + VALIDATOR
+                                        + " is not authorized to perform: s3:ListBucket on resource: \"arn:aws:s3:::"
+                                        + BUCKET
+                                        + "\" because no identity-based policy allows the s3:ListBucket action");
                     });
             assertThatThrownBy(() -> s3.headObject(b -> b.bucket(BUCKET).key("files/missing")))
-                    .isInstanceOfSatisfying(S3Exception.class, e -> assertThat(e.statusCode()).isEqualTo(403));
+                    .isInstanceOfSatisfying(
+                            S3Exception.class, e -> assertThat(e.statusCode()).isEqualTo(403));
             // An object that is there reads as ever.
             put("files/present");
-            assertThat(s3.getObjectAsBytes(b -> b.bucket(BUCKET).key("files/present")).asUtf8String()).isEqualTo("line\n");
+            assertThat(s3.getObjectAsBytes(b -> b.bucket(BUCKET).key("files/present"))
+                            .asUtf8String())
+                    .isEqualTo("line\n");
         }
     }
 }

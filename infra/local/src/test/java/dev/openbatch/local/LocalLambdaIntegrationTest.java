@@ -74,29 +74,36 @@ class LocalLambdaIntegrationTest {
         CountDownLatch callerTimedOut = new CountDownLatch(1);
         CompletableFuture<Throwable> lateWrite = new CompletableFuture<>();
         // Each sandbox builds its own client, as each function's Wiring does.
-        try (LocalLambda<S3Client> function = new LocalLambda<>("writer", Duration.ofSeconds(1), 1,
+        try (LocalLambda<S3Client> function = new LocalLambda<>(
+                "writer",
+                Duration.ofSeconds(1),
+                1,
                 sandbox -> Emulators.clients().s3())) {
-            function.invoke((client, context) -> client.putObject(b -> b.bucket(bucket).key("live"),
-                    RequestBody.fromString("in time")));
+            function.invoke((client, context) ->
+                    client.putObject(b -> b.bucket(bucket).key("live"), RequestBody.fromString("in time")));
 
             assertThatThrownBy(() -> function.invoke((client, context) -> {
-                awaitIgnoringInterrupts(callerTimedOut);
-                try {
-                    client.putObject(b -> b.bucket(bucket).key("late"), RequestBody.fromString("after the timeout"));
-                    lateWrite.complete(null);
-                } catch (Throwable e) {
-                    lateWrite.complete(e);
-                }
-                return null;
-            })).isInstanceOfSatisfying(FunctionError.class, e -> assertThat(e.errorType()).isEqualTo("Sandbox.Timedout"));
+                        awaitIgnoringInterrupts(callerTimedOut);
+                        try {
+                            client.putObject(
+                                    b -> b.bucket(bucket).key("late"), RequestBody.fromString("after the timeout"));
+                            lateWrite.complete(null);
+                        } catch (Throwable e) {
+                            lateWrite.complete(e);
+                        }
+                        return null;
+                    }))
+                    .isInstanceOfSatisfying(
+                            FunctionError.class, e -> assertThat(e.errorType()).isEqualTo("Sandbox.Timedout"));
             callerTimedOut.countDown();
 
             assertThat(lateWrite.get(DEADLINE.toSeconds(), TimeUnit.SECONDS))
-                    .isInstanceOf(SdkClientException.class).hasMessageContaining("discarded");
+                    .isInstanceOf(SdkClientException.class)
+                    .hasMessageContaining("discarded");
             assertThat(exists(s3, bucket, "late")).isFalse();
             assertThat(exists(s3, bucket, "live")).isTrue();
-            function.invoke((client, context) -> client.putObject(b -> b.bucket(bucket).key("next"),
-                    RequestBody.fromString("a new sandbox")));
+            function.invoke((client, context) ->
+                    client.putObject(b -> b.bucket(bucket).key("next"), RequestBody.fromString("a new sandbox")));
             assertThat(exists(s3, bucket, "next")).as("the next sandbox writes").isTrue();
         } finally {
             s3.close();
@@ -104,26 +111,33 @@ class LocalLambdaIntegrationTest {
     }
 
     private static String queue(SqsClient sqs, int visibilitySeconds) {
-        return sqs.createQueue(b -> b.queueName("sandbox-" + UUID.randomUUID()).attributes(Map.of(
-                QueueAttributeName.VISIBILITY_TIMEOUT, Integer.toString(visibilitySeconds)))).queueUrl();
+        return sqs.createQueue(b -> b.queueName("sandbox-" + UUID.randomUUID())
+                        .attributes(Map.of(QueueAttributeName.VISIBILITY_TIMEOUT, Integer.toString(visibilitySeconds))))
+                .queueUrl();
     }
 
     private static String arn(SqsClient sqs, String url) {
         return sqs.getQueueAttributes(b -> b.queueUrl(url).attributeNames(QueueAttributeName.QUEUE_ARN))
-                .attributes().get(QueueAttributeName.QUEUE_ARN);
+                .attributes()
+                .get(QueueAttributeName.QUEUE_ARN);
     }
 
     private static int messagesLeft(SqsClient sqs, String url) {
-        Map<QueueAttributeName, String> attributes = sqs.getQueueAttributes(b -> b.queueUrl(url).attributeNames(
-                QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES,
-                QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES_NOT_VISIBLE)).attributes();
+        Map<QueueAttributeName, String> attributes = sqs.getQueueAttributes(b -> b.queueUrl(url)
+                        .attributeNames(
+                                QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES,
+                                QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES_NOT_VISIBLE))
+                .attributes();
         return Integer.parseInt(attributes.get(QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES))
                 + Integer.parseInt(attributes.get(QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES_NOT_VISIBLE));
     }
 
     private static Run run(Object handler, SQSEvent event) {
         SQSEvent.SQSMessage message = event.getRecords().getFirst();
-        return new Run(handler, message.getMessageId(), Integer.parseInt(message.getAttributes().get("ApproximateReceiveCount")),
+        return new Run(
+                handler,
+                message.getMessageId(),
+                Integer.parseInt(message.getAttributes().get("ApproximateReceiveCount")),
                 System.nanoTime());
     }
 
@@ -134,10 +148,11 @@ class LocalLambdaIntegrationTest {
         CountDownLatch released = new CountDownLatch(1);
         try (SqsClient sqs = Emulators.sqs()) {
             String url = queue(sqs, visibilitySeconds);
-            LocalLambda<RequestHandler<SQSEvent, SQSBatchResponse>> worker = new LocalLambda<>("worker",
-                    Duration.ofSeconds(1), 1, sandbox -> new RequestHandler<>() {
+            LocalLambda<RequestHandler<SQSEvent, SQSBatchResponse>> worker =
+                    new LocalLambda<>("worker", Duration.ofSeconds(1), 1, sandbox -> new RequestHandler<>() {
                         @Override
-                        public SQSBatchResponse handleRequest(SQSEvent event, com.amazonaws.services.lambda.runtime.Context context) {
+                        public SQSBatchResponse handleRequest(
+                                SQSEvent event, com.amazonaws.services.lambda.runtime.Context context) {
                             runs.add(run(this, event));
                             if (runs.size() == 1) {
                                 // Outlives the timeout, then claims success: an answer that must not count.
@@ -146,7 +161,8 @@ class LocalLambdaIntegrationTest {
                             return new SQSBatchResponse(List.of());
                         }
                     });
-            try (worker; SqsEventSource source = new SqsEventSource(sqs, url, arn(sqs, url), 1, 1, 1, false, worker)) {
+            try (worker;
+                    SqsEventSource source = new SqsEventSource(sqs, url, arn(sqs, url), 1, 1, 1, false, worker)) {
                 sqs.sendMessage(b -> b.queueUrl(url).messageBody("{\"chunk\":1}"));
 
                 Poll.until(DEADLINE, "a second run", () -> runs.size() >= 2);
@@ -158,8 +174,11 @@ class LocalLambdaIntegrationTest {
                 assertThat(runs.get(1).receiveCount()).isEqualTo(2);
                 // ElasticMQ keeps visibility to about a second's precision; the timeout alone was 1 s.
                 assertThat(Duration.ofNanos(runs.get(1).atNanos() - runs.get(0).atNanos()))
-                        .as("back only after its visibility timeout").isGreaterThan(Duration.ofSeconds(visibilitySeconds - 1));
-                assertThat(runs.get(1).handler()).as("run again in a new sandbox").isNotSameAs(runs.get(0).handler());
+                        .as("back only after its visibility timeout")
+                        .isGreaterThan(Duration.ofSeconds(visibilitySeconds - 1));
+                assertThat(runs.get(1).handler())
+                        .as("run again in a new sandbox")
+                        .isNotSameAs(runs.get(0).handler());
             }
         }
     }
@@ -171,10 +190,11 @@ class LocalLambdaIntegrationTest {
         AtomicInteger overlapping = new AtomicInteger();
         try (SqsClient sqs = Emulators.sqs()) {
             String url = queue(sqs, 30);
-            LocalLambda<RequestHandler<SQSEvent, SQSBatchResponse>> worker = new LocalLambda<>("worker",
-                    Duration.ofSeconds(30), 2, sandbox -> new RequestHandler<>() {
+            LocalLambda<RequestHandler<SQSEvent, SQSBatchResponse>> worker =
+                    new LocalLambda<>("worker", Duration.ofSeconds(30), 2, sandbox -> new RequestHandler<>() {
                         @Override
-                        public SQSBatchResponse handleRequest(SQSEvent event, com.amazonaws.services.lambda.runtime.Context context) {
+                        public SQSBatchResponse handleRequest(
+                                SQSEvent event, com.amazonaws.services.lambda.runtime.Context context) {
                             runs.add(run(this, event));
                             bothRunning.countDown();
                             try {
@@ -187,15 +207,20 @@ class LocalLambdaIntegrationTest {
                             return new SQSBatchResponse(List.of());
                         }
                     });
-            try (worker; SqsEventSource source = new SqsEventSource(sqs, url, arn(sqs, url), 1, 2, 1, true, worker)) {
+            try (worker;
+                    SqsEventSource source = new SqsEventSource(sqs, url, arn(sqs, url), 1, 2, 1, true, worker)) {
                 sqs.sendMessage(b -> b.queueUrl(url).messageBody("{\"chunk\":1}"));
 
                 Poll.until(DEADLINE, "the message deleted", () -> runs.size() == 2 && messagesLeft(sqs, url) == 0);
 
                 assertThat(overlapping).as("both runs were going at once").hasValue(2);
                 assertThat(runs.get(1).messageId()).isEqualTo(runs.get(0).messageId());
-                assertThat(runs.get(1).receiveCount()).as("one receive, delivered twice").isEqualTo(1);
-                assertThat(runs.get(1).handler()).as("in two sandboxes").isNotSameAs(runs.get(0).handler());
+                assertThat(runs.get(1).receiveCount())
+                        .as("one receive, delivered twice")
+                        .isEqualTo(1);
+                assertThat(runs.get(1).handler())
+                        .as("in two sandboxes")
+                        .isNotSameAs(runs.get(0).handler());
                 assertThat(worker.sandboxesCreated()).isEqualTo(2);
             }
             assertThat(runs).as("no third run").hasSize(2);

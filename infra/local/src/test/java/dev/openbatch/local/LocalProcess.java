@@ -47,17 +47,26 @@ final class LocalProcess implements AutoCloseable {
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-XX:+UseSerialGC",
                 "-Dsqlite4java.library.path=" + System.getProperty("sqlite4java.library.path"),
-                "-cp", System.getProperty("java.class.path"),
+                "-cp",
+                System.getProperty("java.class.path"),
                 Main.class.getName(),
-                "--port", Integer.toString(port),
-                "--s3-port", Integer.toString(s3Port),
-                "--dynamodb-port", Integer.toString(Emulators.freePort()),
-                "--sqs-port", Integer.toString(Emulators.freePort()),
-                "--data-dir", dataDir.toString()));
+                "--port",
+                Integer.toString(port),
+                "--s3-port",
+                Integer.toString(s3Port),
+                "--dynamodb-port",
+                Integer.toString(Emulators.freePort()),
+                "--sqs-port",
+                Integer.toString(Emulators.freePort()),
+                "--data-dir",
+                dataDir.toString()));
         command.addAll(List.of(options));
         try {
             Path log = Files.createTempFile("openbatch-local", ".log");
-            Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            Process process = new ProcessBuilder(command)
+                    .redirectErrorStream(true)
+                    .redirectOutput(log.toFile())
+                    .start();
             LocalProcess local = new LocalProcess(process, log, port, s3Port);
             local.awaitHealthy();
             return local;
@@ -72,7 +81,11 @@ final class LocalProcess implements AutoCloseable {
 
     /** The official OpenAI Java SDK, pointed at this runtime; no retries, so every failure shows. */
     OpenAIClient client() {
-        return OpenAIOkHttpClient.builder().baseUrl(baseUrl()).apiKey("sk-local").maxRetries(0).build();
+        return OpenAIOkHttpClient.builder()
+                .baseUrl(baseUrl())
+                .apiKey("sk-local")
+                .maxRetries(0)
+                .build();
     }
 
     String output() {
@@ -86,11 +99,13 @@ final class LocalProcess implements AutoCloseable {
     private void awaitHealthy() {
         HttpClient http = HttpClient.newHttpClient();
         HttpRequest health = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health"))
-                .timeout(Duration.ofSeconds(2)).build();
+                .timeout(Duration.ofSeconds(2))
+                .build();
         long deadline = System.nanoTime() + STARTUP.toNanos();
         while (System.nanoTime() < deadline) {
             if (!process.isAlive()) {
-                throw new IllegalStateException("the local runtime exited with " + process.exitValue() + ":\n" + output());
+                throw new IllegalStateException(
+                        "the local runtime exited with " + process.exitValue() + ":\n" + output());
             }
             try {
                 if (http.send(health, HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {

@@ -24,8 +24,8 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse.BodyHandlers;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -60,18 +60,24 @@ class LocalRuntimeEndToEndTest {
     private static FileObject upload(OpenAIClient client) throws IOException {
         Path input = Files.createTempFile(dataDir.getParent(), "requests", ".jsonl");
         Files.writeString(input, REQUESTS);
-        return client.files().create(FileCreateParams.builder().file(input).purpose(FilePurpose.BATCH).build());
+        return client.files()
+                .create(FileCreateParams.builder()
+                        .file(input)
+                        .purpose(FilePurpose.BATCH)
+                        .build());
     }
 
     private static Batch createBatch(OpenAIClient client, String fileId, String description) {
-        return client.batches().create(BatchCreateParams.builder()
-                .inputFileId(fileId)
-                .endpoint(BatchCreateParams.Endpoint.V1_CHAT_COMPLETIONS)
-                .completionWindow(BatchCreateParams.CompletionWindow._24H)
-                .metadata(BatchCreateParams.Metadata.builder().putAdditionalProperty("description",
-                        JsonValue.from(description)).build())
-                .putAdditionalBodyProperty("job_id", JsonValue.from("job-local"))
-                .build());
+        return client.batches()
+                .create(BatchCreateParams.builder()
+                        .inputFileId(fileId)
+                        .endpoint(BatchCreateParams.Endpoint.V1_CHAT_COMPLETIONS)
+                        .completionWindow(BatchCreateParams.CompletionWindow._24H)
+                        .metadata(BatchCreateParams.Metadata.builder()
+                                .putAdditionalProperty("description", JsonValue.from(description))
+                                .build())
+                        .putAdditionalBodyProperty("job_id", JsonValue.from("job-local"))
+                        .build());
     }
 
     @Test
@@ -86,7 +92,8 @@ class LocalRuntimeEndToEndTest {
 
         assertThat(client.files().list().data()).extracting(FileObject::id).contains(file.id());
         assertThat(client.files().retrieve(file.id())).isEqualTo(file);
-        try (HttpResponse content = client.files().content(file.id()); InputStream body = content.body()) {
+        try (HttpResponse content = client.files().content(file.id());
+                InputStream body = content.body()) {
             assertThat(new String(body.readAllBytes())).isEqualTo(REQUESTS);
         }
 
@@ -106,15 +113,19 @@ class LocalRuntimeEndToEndTest {
         assertThat(done.requestCounts().orElseThrow().completed()).isEqualTo(2);
         assertThat(done.errorFileId()).isEmpty();
         try (HttpResponse output = client.files().content(done.outputFileId().orElseThrow());
-             InputStream body = output.body()) {
+                InputStream body = output.body()) {
             List<String> lines = new String(body.readAllBytes()).lines().toList();
             assertThat(lines).hasSize(2);
-            assertThat(lines.get(0)).contains("\"custom_id\":\"request-1\"", "\"status_code\":200",
-                    "Reference endpoint received model m");
+            assertThat(lines.get(0))
+                    .contains(
+                            "\"custom_id\":\"request-1\"",
+                            "\"status_code\":200",
+                            "Reference endpoint received model m");
             assertThat(lines.get(1)).contains("\"custom_id\":\"request-2\"");
         }
 
-        BatchListPage first = client.batches().list(BatchListParams.builder().limit(2).build());
+        BatchListPage first =
+                client.batches().list(BatchListParams.builder().limit(2).build());
         assertThat(first.data()).extracting(Batch::id).containsExactly(created.get(2), created.get(1));
         assertThat(first.hasNextPage()).isTrue();
         BatchListPage second = first.nextPage();
@@ -123,7 +134,8 @@ class LocalRuntimeEndToEndTest {
         FileDeleted deleted = client.files().delete(file.id());
         assertThat(deleted.deleted()).isTrue();
         assertThat(deleted.id()).isEqualTo(file.id());
-        assertThatThrownBy(() -> client.files().retrieve(file.id())).isInstanceOf(NotFoundException.class)
+        assertThatThrownBy(() -> client.files().retrieve(file.id()))
+                .isInstanceOf(NotFoundException.class)
                 .hasMessageContaining("No such File object: " + file.id());
     }
 
@@ -132,12 +144,13 @@ class LocalRuntimeEndToEndTest {
         OpenAIClient client = client();
         FileObject file = upload(client);
 
-        assertThatThrownBy(() -> client.batches().create(BatchCreateParams.builder()
-                .inputFileId(file.id())
-                .endpoint(BatchCreateParams.Endpoint.V1_CHAT_COMPLETIONS)
-                .completionWindow(BatchCreateParams.CompletionWindow._24H)
-                .putAdditionalBodyProperty("job_id", JsonValue.from("job-unknown"))
-                .build()))
+        assertThatThrownBy(() -> client.batches()
+                        .create(BatchCreateParams.builder()
+                                .inputFileId(file.id())
+                                .endpoint(BatchCreateParams.Endpoint.V1_CHAT_COMPLETIONS)
+                                .completionWindow(BatchCreateParams.CompletionWindow._24H)
+                                .putAdditionalBodyProperty("job_id", JsonValue.from("job-unknown"))
+                                .build()))
                 .isInstanceOfSatisfying(BadRequestException.class, e -> {
                     assertThat(e.statusCode()).isEqualTo(400);
                     assertThat(e.param()).contains("job_id");
@@ -150,27 +163,47 @@ class LocalRuntimeEndToEndTest {
         HttpClient http = HttpClient.newHttpClient();
         URI base = URI.create(local.baseUrl() + "/");
 
-        assertEnvelope(http.send(HttpRequest.newBuilder(base.resolve("files")).PUT(HttpRequest.BodyPublishers.noBody())
-                .build(), BodyHandlers.ofString()), 405);
-        assertEnvelope(http.send(HttpRequest.newBuilder(base.resolve("models")).build(),
-                BodyHandlers.ofString()), 404);
-        assertEnvelope(http.send(HttpRequest.newBuilder(base.resolve("batches")).header("content-type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString("{not json")).build(),
-                BodyHandlers.ofString()), 400);
-        assertEnvelope(http.send(HttpRequest.newBuilder(base.resolve("files"))
-                .header("content-type", "multipart/form-data; boundary=B")
-                .POST(HttpRequest.BodyPublishers.ofString("--B\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nba"))
-                .build(), BodyHandlers.ofString()), 400);
-        assertEnvelope(http.send(HttpRequest.newBuilder(base.resolve("files"))
-                .header("content-type", "multipart/form-data; boundary=B")
-                .POST(HttpRequest.BodyPublishers.ofByteArray(new byte[LocalApiGateway.MAX_BODY_BYTES + 1])).build(),
-                BodyHandlers.ofString()), 413);
+        assertEnvelope(
+                http.send(
+                        HttpRequest.newBuilder(base.resolve("files"))
+                                .PUT(HttpRequest.BodyPublishers.noBody())
+                                .build(),
+                        BodyHandlers.ofString()),
+                405);
+        assertEnvelope(http.send(HttpRequest.newBuilder(base.resolve("models")).build(), BodyHandlers.ofString()), 404);
+        assertEnvelope(
+                http.send(
+                        HttpRequest.newBuilder(base.resolve("batches"))
+                                .header("content-type", "application/json")
+                                .POST(HttpRequest.BodyPublishers.ofString("{not json"))
+                                .build(),
+                        BodyHandlers.ofString()),
+                400);
+        assertEnvelope(
+                http.send(
+                        HttpRequest.newBuilder(base.resolve("files"))
+                                .header("content-type", "multipart/form-data; boundary=B")
+                                .POST(HttpRequest.BodyPublishers.ofString(
+                                        "--B\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nba"))
+                                .build(),
+                        BodyHandlers.ofString()),
+                400);
+        assertEnvelope(
+                http.send(
+                        HttpRequest.newBuilder(base.resolve("files"))
+                                .header("content-type", "multipart/form-data; boundary=B")
+                                .POST(HttpRequest.BodyPublishers.ofByteArray(
+                                        new byte[LocalApiGateway.MAX_BODY_BYTES + 1]))
+                                .build(),
+                        BodyHandlers.ofString()),
+                413);
     }
 
     private static void assertEnvelope(java.net.http.HttpResponse<String> response, int status) {
         assertThat(response.statusCode()).isEqualTo(status);
         assertThat(response.headers().firstValue("content-type")).contains("application/json");
-        assertThat(response.body()).matches("\\{\"error\":\\{\"message\":\".+\",\"type\":\"[a-z_]+\",\"param\":.*,\"code\":.*}}");
+        assertThat(response.body())
+                .matches("\\{\"error\":\\{\"message\":\".+\",\"type\":\"[a-z_]+\",\"param\":.*,\"code\":.*}}");
     }
 
     @Test
@@ -185,7 +218,8 @@ class LocalRuntimeEndToEndTest {
         OpenAIClient after = client();
         assertThat(after.files().retrieve(file.id())).isEqualTo(file);
         assertThat(after.batches().retrieve(batch.id()).id()).isEqualTo(batch.id());
-        try (HttpResponse content = after.files().content(file.id()); InputStream body = content.body()) {
+        try (HttpResponse content = after.files().content(file.id());
+                InputStream body = content.body()) {
             assertThat(new String(body.readAllBytes())).isEqualTo(REQUESTS);
         }
     }

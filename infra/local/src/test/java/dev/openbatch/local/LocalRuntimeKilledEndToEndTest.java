@@ -26,21 +26,34 @@ class LocalRuntimeKilledEndToEndTest {
     private static final int CHUNK_LINES = 50;
     /** bin/local's default: chunks of one batch in flight at once. */
     private static final int MAP_CONCURRENCY = 10;
-    private static final IntFunction<String> BODY = i -> "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"line "
-            + i + "\"}]}";
+
+    private static final IntFunction<String> BODY =
+            i -> "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"line " + i + "\"}]}";
 
     private static OpenAIClient client(LocalProcess local) {
-        return OpenAIOkHttpClient.builder().baseUrl(local.baseUrl()).apiKey("sk-local").maxRetries(0).build();
+        return OpenAIOkHttpClient.builder()
+                .baseUrl(local.baseUrl())
+                .apiKey("sk-local")
+                .maxRetries(0)
+                .build();
     }
 
     @Test
-    void killedMidBatch_andStartedAgain_finishesIt_withEachCustomIdOnce_andFilesAndBatchesAllThere() throws IOException {
+    void killedMidBatch_andStartedAgain_finishesIt_withEachCustomIdOnce_andFilesAndBatchesAllThere()
+            throws IOException {
         Path dataDir = Files.createTempDirectory("openbatch-killed");
         // The endpoint lives outside the runtime, so it outlives the kill and counts every request made.
-        try (ReferenceEndpoint endpoint = ReferenceEndpoint.start(Options.builder().latency(Duration.ofMillis(100)).build())) {
+        try (ReferenceEndpoint endpoint = ReferenceEndpoint.start(
+                Options.builder().latency(Duration.ofMillis(100)).build())) {
             // 20 requests in flight for the whole runtime, 2 for each of the 10 chunks running: 200 a second.
-            String[] options = {"--endpoint", endpoint.baseUrl().toString(), "--chunk-lines", Integer.toString(CHUNK_LINES),
-                "--concurrency", "20"};
+            String[] options = {
+                "--endpoint",
+                endpoint.baseUrl().toString(),
+                "--chunk-lines",
+                Integer.toString(CHUNK_LINES),
+                "--concurrency",
+                "20"
+            };
             LocalProcess first = LocalProcess.start(dataDir, options);
             Batch earlier;
             String batchId;
@@ -48,8 +61,14 @@ class LocalRuntimeKilledEndToEndTest {
                 OpenAIClient client = client(first);
                 earlier = AwaitBatch.ended(client, SdkBatches.submit(client, CHAT, 4, BODY), Duration.ofMinutes(1));
                 batchId = SdkBatches.submit(client, CHAT, LINES, BODY);
-                Poll.until(Duration.ofMinutes(1), "chunk counted", () -> client.batches().retrieve(batchId)
-                        .requestCounts().map(counts -> counts.completed() > 0).orElse(false));
+                Poll.until(
+                        Duration.ofMinutes(1),
+                        "chunk counted",
+                        () -> client.batches()
+                                .retrieve(batchId)
+                                .requestCounts()
+                                .map(counts -> counts.completed() > 0)
+                                .orElse(false));
                 assertThat(client.batches().retrieve(batchId).status()).isEqualTo(Batch.Status.IN_PROGRESS);
             } finally {
                 first.kill();
@@ -63,13 +82,20 @@ class LocalRuntimeKilledEndToEndTest {
                 assertThat(batch.status()).isEqualTo(Batch.Status.COMPLETED);
                 SdkBatches.endings(client, batch, LINES);
                 assertThat(batch.requestCounts().orElseThrow().completed()).isEqualTo(LINES);
-                assertThat(endpoint.stats().requests()).as("a kill costs at most the lines of the chunks in flight")
+                assertThat(endpoint.stats().requests())
+                        .as("a kill costs at most the lines of the chunks in flight")
                         .isBetween((long) LINES + 4, (long) LINES + 4 + MAP_CONCURRENCY * CHUNK_LINES);
 
                 assertThat(client.batches().retrieve(earlier.id())).isEqualTo(earlier);
-                assertThat(SdkBatches.lines(client, earlier.outputFileId().orElseThrow())).hasSize(4);
-                assertThat(client.files().list().data()).extracting(FileObject::id).contains(earlier.inputFileId(),
-                        earlier.outputFileId().orElseThrow(), batch.inputFileId(), batch.outputFileId().orElseThrow());
+                assertThat(SdkBatches.lines(client, earlier.outputFileId().orElseThrow()))
+                        .hasSize(4);
+                assertThat(client.files().list().data())
+                        .extracting(FileObject::id)
+                        .contains(
+                                earlier.inputFileId(),
+                                earlier.outputFileId().orElseThrow(),
+                                batch.inputFileId(),
+                                batch.outputFileId().orElseThrow());
                 assertThat(client.batches().list().data()).extracting(Batch::id).contains(earlier.id(), batchId);
             }
         }

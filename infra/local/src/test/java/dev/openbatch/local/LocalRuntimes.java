@@ -16,12 +16,27 @@ final class LocalRuntimes implements AutoCloseable {
     private final List<LocalRuntime> started = new ArrayList<>();
 
     /** Options on a new data directory and free ports, the reference endpoint behaving as {@code reference}. */
-    static LocalRuntime.Options options(Options reference, int jobConcurrency, int chunkLines, int workers,
-                                        Duration window, int deliveries) {
+    static LocalRuntime.Options options(
+            Options reference, int jobConcurrency, int chunkLines, int workers, Duration window, int deliveries) {
         try {
-            return new LocalRuntime.Options("127.0.0.1", 0, 0, Emulators.freePort(), 0,
-                    Files.createTempDirectory("openbatch-run"), "us-east-1", null, reference, jobConcurrency, chunkLines,
-                    4, workers, window, deliveries, LocalRuntime.Images.defaults(), List.of());
+            return new LocalRuntime.Options(
+                    "127.0.0.1",
+                    0,
+                    0,
+                    Emulators.freePort(),
+                    0,
+                    Files.createTempDirectory("openbatch-run"),
+                    "us-east-1",
+                    null,
+                    reference,
+                    jobConcurrency,
+                    chunkLines,
+                    4,
+                    workers,
+                    window,
+                    deliveries,
+                    LocalRuntime.Images.defaults(),
+                    List.of());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -39,7 +54,11 @@ final class LocalRuntimes implements AutoCloseable {
 
     /** The official SDK pointed at the runtime, retrying nothing itself so the service's behaviour shows. */
     static OpenAIClient client(LocalRuntime runtime) {
-        return OpenAIOkHttpClient.builder().baseUrl(runtime.apiBase().toString()).apiKey("sk-local").maxRetries(0).build();
+        return OpenAIOkHttpClient.builder()
+                .baseUrl(runtime.apiBase().toString())
+                .apiKey("sk-local")
+                .maxRetries(0)
+                .build();
     }
 
     @Override

@@ -41,7 +41,9 @@ class MainTest {
 
     @Test
     void help_listsEveryOptionWithItsDefault_inOneScreen() {
-        assertThat(Main.parse(new String[] {"--port", "9000", "--help"}, Map.of()).help()).isTrue();
+        assertThat(Main.parse(new String[] {"--port", "9000", "--help"}, Map.of())
+                        .help())
+                .isTrue();
         String help = Main.help();
 
         for (Main.Option option : Main.OPTIONS) {
@@ -80,7 +82,8 @@ class MainTest {
     void aChunkSizeThatBreaksStepFunctionsLimits_isRefusedOnTheCommandLineToo() {
         int least = CloudLimits.minChunkLinesForHistory();
 
-        assertThat(parse(Map.of(), "--chunk-lines", Integer.toString(least)).chunkLines()).isEqualTo(least);
+        assertThat(parse(Map.of(), "--chunk-lines", Integer.toString(least)).chunkLines())
+                .isEqualTo(least);
         assertThatThrownBy(() -> Main.parse(new String[] {"--chunk-lines", Integer.toString(least - 1)}, Map.of()))
                 .hasMessageStartingWith("--chunk-lines " + (least - 1) + ": chunk_lines " + (least - 1) + " would cut")
                 .hasMessageEndingWith("chunk_lines must be at least " + least);
@@ -100,15 +103,16 @@ class MainTest {
         assertThat(options.jobConcurrency()).isEqualTo(64);
         assertThat(options.workerTimeout()).isEqualTo(Duration.ofSeconds(900));
         assertThat(options.workerBatchSize()).isEqualTo(1);
-        assertThat(options.retries().requestTimeout()).isEqualTo(Duration.ofSeconds(CloudLimits.longestRequestTimeout(900)));
+        assertThat(options.retries().requestTimeout())
+                .isEqualTo(Duration.ofSeconds(CloudLimits.longestRequestTimeout(900)));
         assertThat(options.images().buckets()).containsExactly("openbatch-images");
         assertThat(options.tenants()).isEmpty();
     }
 
     @Test
     void theExampleConfiguration_runsAsTheStackWouldDeployIt() throws IOException {
-        LocalRuntime.Options options = parse(CREDENTIAL, "--config", config(Files.readString(EXAMPLE)).toString(),
-                "--port", "0");
+        LocalRuntime.Options options =
+                parse(CREDENTIAL, "--config", config(Files.readString(EXAMPLE)).toString(), "--port", "0");
 
         assertThat(options.apiPort()).isZero();
         assertThat(options.chunkLines()).isEqualTo(500);
@@ -134,8 +138,15 @@ class MainTest {
                  "worker": {"timeout_seconds": 600, "batch_size": 3, "max_concurrency": 7, "request_timeout_seconds": 30},
                  "image_buckets": ["pictures", "photos:123456789012"], "image_trusted_hosts": ["images.internal"]}""");
 
-        LocalRuntime.Options options = parse(Map.of(), "--config", file.toString(), "--worker-timeout-seconds", "5",
-                "--bucket-region", "photos=eu-west-1", "--allow-http-images");
+        LocalRuntime.Options options = parse(
+                Map.of(),
+                "--config",
+                file.toString(),
+                "--worker-timeout-seconds",
+                "5",
+                "--bucket-region",
+                "photos=eu-west-1",
+                "--allow-http-images");
 
         assertThat(options.chunkLines()).isEqualTo(100);
         assertThat(options.mapConcurrency()).isEqualTo(40);
@@ -148,7 +159,8 @@ class MainTest {
         assertThat(options.images().bucketRegions()).isEqualTo(Map.of("photos", "eu-west-1"));
         assertThat(options.images().allowHttp()).isTrue();
         assertThat(options.tenants()).containsExactly("t1", "t2");
-        assertThat(parse(Map.of(), "--worker-timeout-seconds", "5").workerTimeout()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(parse(Map.of(), "--worker-timeout-seconds", "5").workerTimeout())
+                .isEqualTo(Duration.ofSeconds(5));
     }
 
     @Test
@@ -176,11 +188,14 @@ class MainTest {
     void anOptionTheFileSets_isRefusedBesideIt_forTheFileIsWhatIsDeployed() throws IOException {
         Path file = config(Files.readString(EXAMPLE));
 
-        assertThatThrownBy(() -> Main.parse(new String[] {"--chunk-lines", "100", "--config", file.toString()}, CREDENTIAL))
+        assertThatThrownBy(() ->
+                        Main.parse(new String[] {"--chunk-lines", "100", "--config", file.toString()}, CREDENTIAL))
                 .hasMessage("--chunk-lines and --config: the file sets chunk_lines; change it there");
-        assertThatThrownBy(() -> Main.parse(new String[] {"--config", file.toString(), "--endpoint", "http://h/v1"},
-                CREDENTIAL)).hasMessageStartingWith("--endpoint and --config");
-        assertThatThrownBy(() -> Main.parse(new String[] {"--config", dir.resolve("none.json").toString()}, Map.of()))
+        assertThatThrownBy(() ->
+                        Main.parse(new String[] {"--config", file.toString(), "--endpoint", "http://h/v1"}, CREDENTIAL))
+                .hasMessageStartingWith("--endpoint and --config");
+        assertThatThrownBy(() -> Main.parse(
+                        new String[] {"--config", dir.resolve("none.json").toString()}, Map.of()))
                 .hasMessageContaining("no deployment configuration at");
     }
 
@@ -188,14 +203,24 @@ class MainTest {
 
     /** {@code bin/local} as a process: what the user sees, and its exit status. */
     private Exit run(String... args) throws Exception {
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), Main.class.getName()));
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp",
+                System.getProperty("java.class.path"),
+                Main.class.getName()));
         command.addAll(List.of(args));
         Path out = dir.resolve("out");
         Path err = dir.resolve("err");
-        Process process = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
-        assertThat(process.waitFor(60, TimeUnit.SECONDS)).as("bin/local " + String.join(" ", args) + " ended").isTrue();
-        return new Exit(process.exitValue(), Files.readAllLines(out, StandardCharsets.UTF_8),
+        Process process = new ProcessBuilder(command)
+                .redirectOutput(out.toFile())
+                .redirectError(err.toFile())
+                .start();
+        assertThat(process.waitFor(60, TimeUnit.SECONDS))
+                .as("bin/local " + String.join(" ", args) + " ended")
+                .isTrue();
+        return new Exit(
+                process.exitValue(),
+                Files.readAllLines(out, StandardCharsets.UTF_8),
                 Files.readAllLines(err, StandardCharsets.UTF_8));
     }
 
@@ -208,7 +233,8 @@ class MainTest {
         assertThat(badValue.err()).containsExactly("bin/local: --port abc: expected a port number, 0 to 65535");
         assertThat(badValue.out()).isEmpty();
         assertThat(unknown.status()).isEqualTo(2);
-        assertThat(unknown.err()).containsExactly("bin/local: unknown option --verbose (bin/local --help lists the options)");
+        assertThat(unknown.err())
+                .containsExactly("bin/local: unknown option --verbose (bin/local --help lists the options)");
     }
 
     @Test

@@ -28,7 +28,8 @@ class S3ChunkStoreIntegrationTest {
     static void bucket() {
         S3Client s3 = Emulators.clients().s3();
         s3.createBucket(b -> b.bucket(BUCKET));
-        store = new S3ChunkStore(s3, BUCKET, new S3FileContentStore(s3, Emulators.clients().s3Presigner(), BUCKET));
+        store = new S3ChunkStore(
+                s3, BUCKET, new S3FileContentStore(s3, Emulators.clients().s3Presigner(), BUCKET));
     }
 
     private static byte[] bytes(String text) {
@@ -44,7 +45,8 @@ class S3ChunkStoreIntegrationTest {
 
         assertThat(first).isTrue();
         assertThat(second).isFalse();
-        assertThat(store.readSegment("batch_seg", 0, 0)).hasValueSatisfying(b -> assertThat(b).isEqualTo(bytes("first")));
+        assertThat(store.readSegment("batch_seg", 0, 0))
+                .hasValueSatisfying(b -> assertThat(b).isEqualTo(bytes("first")));
         assertThat(store.writeSegment("batch_seg", 0, 1, bytes("next"))).isTrue();
     }
 

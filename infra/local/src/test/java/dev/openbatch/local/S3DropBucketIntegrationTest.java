@@ -35,8 +35,10 @@ class S3DropBucketIntegrationTest {
 
     /** Puts an object as an operator does, and answers the notice its event carries. */
     private static DropNotice put(String key, String content, Map<String, String> metadata) {
-        String etag = s3.putObject(b -> b.bucket(INGEST).key(key).metadata(metadata),
-                RequestBody.fromString(content, StandardCharsets.UTF_8)).eTag();
+        String etag = s3.putObject(
+                        b -> b.bucket(INGEST).key(key).metadata(metadata),
+                        RequestBody.fromString(content, StandardCharsets.UTF_8))
+                .eTag();
         return new DropNotice(INGEST, key, null, etag.replace("\"", ""), content.length());
     }
 
@@ -79,9 +81,11 @@ class S3DropBucketIntegrationTest {
         assertThat(text(DATA, "files/file-3")).isEqualTo("first\n");
 
         put("incoming/job-a/three.jsonl", "second\n", Map.of());
-        assertThatThrownBy(() -> bucket.open(drop).close()).isInstanceOf(S3Exception.class)
+        assertThatThrownBy(() -> bucket.open(drop).close())
+                .isInstanceOf(S3Exception.class)
                 .satisfies(e -> assertThat(((S3Exception) e).statusCode()).isEqualTo(412));
-        assertThatThrownBy(() -> bucket.copyToData(drop, "files/file-3b")).isInstanceOf(S3Exception.class)
+        assertThatThrownBy(() -> bucket.copyToData(drop, "files/file-3b"))
+                .isInstanceOf(S3Exception.class)
                 .satisfies(e -> assertThat(((S3Exception) e).statusCode()).isEqualTo(412));
     }
 
@@ -90,14 +94,18 @@ class S3DropBucketIntegrationTest {
         s3.putObject(b -> b.bucket(DATA).key("files/file-out"), RequestBody.fromString("{\"custom_id\":\"a\"}\n"));
 
         bucket.copyFromData("files/file-out", "results/job-a/r/output.jsonl", "application/jsonl");
-        bucket.put("results/job-a/r/batch.json", "{\"id\":\"batch_1\"}".getBytes(StandardCharsets.UTF_8),
+        bucket.put(
+                "results/job-a/r/batch.json",
+                "{\"id\":\"batch_1\"}".getBytes(StandardCharsets.UTF_8),
                 "application/json");
 
         assertThat(text(INGEST, "results/job-a/r/output.jsonl")).isEqualTo("{\"custom_id\":\"a\"}\n");
-        assertThat(s3.headObject(b -> b.bucket(INGEST).key("results/job-a/r/output.jsonl")).contentType())
+        assertThat(s3.headObject(b -> b.bucket(INGEST).key("results/job-a/r/output.jsonl"))
+                        .contentType())
                 .isEqualTo("application/jsonl");
-        assertThat(bucket.read("results/job-a/r/batch.json")).hasValueSatisfying(bytes ->
-                assertThat(new String(bytes, StandardCharsets.UTF_8)).isEqualTo("{\"id\":\"batch_1\"}"));
+        assertThat(bucket.read("results/job-a/r/batch.json"))
+                .hasValueSatisfying(bytes ->
+                        assertThat(new String(bytes, StandardCharsets.UTF_8)).isEqualTo("{\"id\":\"batch_1\"}"));
         assertThat(bucket.read("results/job-a/r/errors.jsonl")).isEmpty();
 
         bucket.delete("results/job-a/r/output.jsonl");

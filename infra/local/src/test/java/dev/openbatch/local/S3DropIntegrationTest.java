@@ -52,7 +52,11 @@ class S3DropIntegrationTest {
     static void start() {
         runtime = start(dataDir(), 2);
         s3 = s3(runtime);
-        client = OpenAIOkHttpClient.builder().baseUrl(runtime.apiBase().toString()).apiKey("sk-local").maxRetries(0).build();
+        client = OpenAIOkHttpClient.builder()
+                .baseUrl(runtime.apiBase().toString())
+                .apiKey("sk-local")
+                .maxRetries(0)
+                .build();
     }
 
     @AfterAll
@@ -69,9 +73,24 @@ class S3DropIntegrationTest {
     }
 
     private static LocalRuntime start(Path dataDir, int deliveries) {
-        LocalRuntime started = LocalRuntime.start(new LocalRuntime.Options("127.0.0.1", 0, 0, Emulators.freePort(), 0,
-                dataDir, "us-east-1", null, Options.defaults(), 8, 10, 4, 4, Duration.ofHours(24), deliveries,
-                LocalRuntime.Images.defaults(), List.of()));
+        LocalRuntime started = LocalRuntime.start(new LocalRuntime.Options(
+                "127.0.0.1",
+                0,
+                0,
+                Emulators.freePort(),
+                0,
+                dataDir,
+                "us-east-1",
+                null,
+                Options.defaults(),
+                8,
+                10,
+                4,
+                4,
+                Duration.ofHours(24),
+                deliveries,
+                LocalRuntime.Images.defaults(),
+                List.of()));
         S3DropIntegrationTest.started.add(started);
         return started;
     }
@@ -84,20 +103,29 @@ class S3DropIntegrationTest {
     private static String lines(String prefix, int count) {
         StringBuilder lines = new StringBuilder();
         for (int i = 0; i < count; i++) {
-            lines.append("{\"custom_id\":\"").append(prefix).append(i).append("\",\"method\":\"POST\",")
-                    .append("\"url\":\"/v1/chat/completions\",\"body\":{\"model\":\"").append(i == 3 ? "error-400" : "m")
-                    .append("\",\"messages\":[{\"role\":\"user\",\"content\":\"line ").append(i).append("\"}]}}\n");
+            lines.append("{\"custom_id\":\"")
+                    .append(prefix)
+                    .append(i)
+                    .append("\",\"method\":\"POST\",")
+                    .append("\"url\":\"/v1/chat/completions\",\"body\":{\"model\":\"")
+                    .append(i == 3 ? "error-400" : "m")
+                    .append("\",\"messages\":[{\"role\":\"user\",\"content\":\"line ")
+                    .append(i)
+                    .append("\"}]}}\n");
         }
         return lines.toString();
     }
 
     private static void drop(S3Client s3, String key, String content, Map<String, String> metadata) {
-        s3.putObject(b -> b.bucket(INGEST).key(key).metadata(metadata), RequestBody.fromString(content, StandardCharsets.UTF_8));
+        s3.putObject(
+                b -> b.bucket(INGEST).key(key).metadata(metadata),
+                RequestBody.fromString(content, StandardCharsets.UTF_8));
     }
 
     private static Optional<String> text(S3Client s3, String key) {
         try {
-            return Optional.of(s3.getObjectAsBytes(b -> b.bucket(INGEST).key(key)).asUtf8String());
+            return Optional.of(
+                    s3.getObjectAsBytes(b -> b.bucket(INGEST).key(key)).asUtf8String());
         } catch (NoSuchKeyException absent) {
             return Optional.empty();
         }
@@ -123,9 +151,11 @@ class S3DropIntegrationTest {
 
     private static JsonNode get(LocalRuntime runtime, String path) throws IOException {
         try {
-            HttpResponse<String> response = HttpClient.newHttpClient().send(
-                    HttpRequest.newBuilder(URI.create(runtime.apiBase() + path)).build(),
-                    HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> response = HttpClient.newHttpClient()
+                    .send(
+                            HttpRequest.newBuilder(URI.create(runtime.apiBase() + path))
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString());
             assertThat(response.statusCode()).as(path).isEqualTo(200);
             return Json.MAPPER.readTree(response.body());
         } catch (InterruptedException e) {
@@ -138,7 +168,8 @@ class S3DropIntegrationTest {
     private static List<JsonNode> batchesOf(LocalRuntime runtime, String key) throws IOException {
         List<JsonNode> found = new ArrayList<>();
         for (JsonNode batch : get(runtime, "/batches?limit=100").get("data")) {
-            if (("s3://" + INGEST + "/" + key).equals(batch.path("metadata").path("source_object").asText())) {
+            if (("s3://" + INGEST + "/" + key)
+                    .equals(batch.path("metadata").path("source_object").asText())) {
                 found.add(batch);
             }
         }
@@ -158,23 +189,33 @@ class S3DropIntegrationTest {
         assertThat(batch.get("metadata").get("project").asText()).isEqualTo("alpha");
         assertThat(batch.get("request_counts").get("completed").asInt()).isEqualTo(24);
         assertThat(batch.get("request_counts").get("failed").asInt()).isEqualTo(1);
-        List<String> output = text(s3, "results/job-local/nightly/run-1/output.jsonl").orElseThrow().lines().toList();
-        List<String> errors = text(s3, "results/job-local/nightly/run-1/errors.jsonl").orElseThrow().lines().toList();
+        List<String> output = text(s3, "results/job-local/nightly/run-1/output.jsonl")
+                .orElseThrow()
+                .lines()
+                .toList();
+        List<String> errors = text(s3, "results/job-local/nightly/run-1/errors.jsonl")
+                .orElseThrow()
+                .lines()
+                .toList();
         assertThat(output).hasSize(24);
         assertThat(errors).singleElement().asString().contains("\"custom_id\":\"run-1-3\"", "\"status_code\":400");
         Set<String> customIds = new HashSet<>();
         for (String line : output) {
-            assertThat(customIds.add(Json.MAPPER.readTree(line).get("custom_id").asText())).isTrue();
+            assertThat(customIds.add(Json.MAPPER.readTree(line).get("custom_id").asText()))
+                    .isTrue();
         }
         assertThat(customIds).hasSize(24).doesNotContain("run-1-3");
 
-        assertThat(batchesOf(runtime, key)).as("every event came twice; one batch").hasSize(1);
+        assertThat(batchesOf(runtime, key))
+                .as("every event came twice; one batch")
+                .hasSize(1);
         FileObject input = client.files().retrieve(batch.get("input_file_id").asText());
         assertThat(input.filename()).isEqualTo("run-1.jsonl");
         assertThat(input.purpose()).isEqualTo(FileObject.Purpose.BATCH);
         assertThat(client.files().list().data()).extracting(FileObject::id).contains(input.id());
         try (InputStream content = client.files().content(input.id()).body()) {
-            assertThat(new String(content.readAllBytes(), StandardCharsets.UTF_8)).isEqualTo(lines("run-1-", 25));
+            assertThat(new String(content.readAllBytes(), StandardCharsets.UTF_8))
+                    .isEqualTo(lines("run-1-", 25));
         }
     }
 
@@ -185,12 +226,17 @@ class S3DropIntegrationTest {
         JsonNode first = awaitBatchJson(s3, "results/job-local/again/", null);
 
         drop(s3, key, lines("v2-", 6), Map.of());
-        JsonNode second = awaitBatchJson(s3, "results/job-local/again/", first.get("id").asText());
+        JsonNode second =
+                awaitBatchJson(s3, "results/job-local/again/", first.get("id").asText());
 
         assertThat(second.get("request_counts").get("total").asInt()).isEqualTo(6);
-        assertThat(batchesOf(runtime, key)).extracting(b -> b.get("id").asText())
-                .containsExactlyInAnyOrder(first.get("id").asText(), second.get("id").asText());
-        assertThat(text(s3, "results/job-local/again/output.jsonl").orElseThrow()).contains("v2-0").doesNotContain("v1-");
+        assertThat(batchesOf(runtime, key))
+                .extracting(b -> b.get("id").asText())
+                .containsExactlyInAnyOrder(
+                        first.get("id").asText(), second.get("id").asText());
+        assertThat(text(s3, "results/job-local/again/output.jsonl").orElseThrow())
+                .contains("v2-0")
+                .doesNotContain("v1-");
     }
 
     @Test
@@ -214,7 +260,8 @@ class S3DropIntegrationTest {
         drop(s3, "incoming/no-job.jsonl", lines("flat-", 1), Map.of());
         drop(s3, "incoming/job-local/prose.jsonl", "Dear GPU, please answer these.\n", Map.of());
         long tooBig = 200_000_001L;
-        s3.putObject(b -> b.bucket(INGEST).key("incoming/job-local/huge.jsonl"),
+        s3.putObject(
+                b -> b.bucket(INGEST).key("incoming/job-local/huge.jsonl"),
                 RequestBody.fromContentProvider(() -> new Blanks(tooBig), tooBig, "application/jsonl"));
 
         Map<String, String> expected = Map.of(
@@ -232,8 +279,12 @@ class S3DropIntegrationTest {
             assertThat(error.get("message").asText()).startsWith("s3://" + INGEST + "/incoming/");
         }
         s3.deleteObject(b -> b.bucket(INGEST).key("incoming/job-local/huge.jsonl"));
-        for (String key : List.of("incoming/job-local/table.csv", "incoming/job-nope/a.jsonl", "incoming/no-job.jsonl",
-                "incoming/job-local/prose.jsonl", "incoming/job-local/huge.jsonl")) {
+        for (String key : List.of(
+                "incoming/job-local/table.csv",
+                "incoming/job-nope/a.jsonl",
+                "incoming/no-job.jsonl",
+                "incoming/job-local/prose.jsonl",
+                "incoming/job-local/huge.jsonl")) {
             assertThat(batchesOf(runtime, key)).as(key).isEmpty();
         }
     }
@@ -253,9 +304,11 @@ class S3DropIntegrationTest {
         drop(s3After, "incoming/job-local/z-after.jsonl", lines("z-", 3), Map.of());
         awaitBatchJson(s3After, "results/job-local/z-after/", null);
 
-        assertThat(batchesOf(after, "incoming/job-local/a-before.jsonl")).extracting(b -> b.get("id").asText())
+        assertThat(batchesOf(after, "incoming/job-local/a-before.jsonl"))
+                .extracting(b -> b.get("id").asText())
                 .containsExactly(first.get("id").asText());
-        assertThat(Json.MAPPER.readTree(text(s3After, "results/job-local/a-before/batch.json").orElseThrow()))
+        assertThat(Json.MAPPER.readTree(
+                        text(s3After, "results/job-local/a-before/batch.json").orElseThrow()))
                 .isEqualTo(first);
         assertThat(get(after, "/batches?limit=100").get("data")).hasSize(2);
     }

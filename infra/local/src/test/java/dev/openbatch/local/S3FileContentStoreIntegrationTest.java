@@ -22,10 +22,10 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import java.util.UUID;
-import org.junit.jupiter.api.BeforeAll;
 import org.gaul.s3proxy.S3Proxy;
 import org.gaul.s3proxy.auth.AuthenticationType;
 import org.gaul.s3proxy.nio2blob.FilesystemNio2BlobStore;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.services.s3.S3Client;
 
@@ -51,7 +51,8 @@ class S3FileContentStoreIntegrationTest {
         try (InputStream in = store.open("files/file-1")) {
             assertThat(in.readAllBytes()).isEqualTo(bytes);
         }
-        assertThat(s3.headObject(b -> b.bucket(BUCKET).key("files/file-1")).contentType()).isEqualTo("application/jsonl");
+        assertThat(s3.headObject(b -> b.bucket(BUCKET).key("files/file-1")).contentType())
+                .isEqualTo("application/jsonl");
     }
 
     @Test
@@ -77,12 +78,15 @@ class S3FileContentStoreIntegrationTest {
 
         Map<String, Long> sizes = store.sizes(prefix);
 
-        assertThat(sizes).hasSize(12).containsEntry(prefix + "part_0002", 2L).containsEntry(prefix + "part_0010", 1L)
+        assertThat(sizes)
+                .hasSize(12)
+                .containsEntry(prefix + "part_0002", 2L)
+                .containsEntry(prefix + "part_0010", 1L)
                 .containsEntry(prefix + "part_0000", 0L);
         store.deleteAll(prefix);
         assertThat(store.sizes(prefix)).isEmpty();
-        assertThat(store.sizes("uploads/upload_many/")).containsOnlyKeys("uploads/upload_many/other",
-                "uploads/upload_many/parts-not");
+        assertThat(store.sizes("uploads/upload_many/"))
+                .containsOnlyKeys("uploads/upload_many/other", "uploads/upload_many/parts-not");
     }
 
     @Test
@@ -95,8 +99,8 @@ class S3FileContentStoreIntegrationTest {
         assertThat(url.getScheme() + "://" + url.getAuthority()).isEqualTo(s3Endpoint());
         assertThat(url.getPath()).isEqualTo("/" + BUCKET + "/files/presigned");
         assertThat(url.getQuery()).contains("X-Amz-Expires=300", "X-Amz-Signature=");
-        HttpResponse<byte[]> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(url).build(),
-                HttpResponse.BodyHandlers.ofByteArray());
+        HttpResponse<byte[]> response = HttpClient.newHttpClient()
+                .send(HttpRequest.newBuilder(url).build(), HttpResponse.BodyHandlers.ofByteArray());
         assertThat(response.statusCode()).isEqualTo(200);
         assertThat(response.body()).isEqualTo(bytes);
     }
@@ -118,9 +122,20 @@ class S3FileContentStoreIntegrationTest {
             while (!"STARTED".equals(signing.getState())) {
                 AwaitBatch.pause();
             }
-            AwsClients clients = new AwsClients(new Settings("us-east-1", "signed", "t", "t", "{}", null, 500, 10,
-                    Duration.ofHours(24), Map.of(Settings.S3, URI.create("http://127.0.0.1:" + signing.getPort())),
-                    Optional.of(LocalRuntime.CREDENTIALS.split(":", 2)), Settings.Images.NONE, Optional.empty()));
+            AwsClients clients = new AwsClients(new Settings(
+                    "us-east-1",
+                    "signed",
+                    "t",
+                    "t",
+                    "{}",
+                    null,
+                    500,
+                    10,
+                    Duration.ofHours(24),
+                    Map.of(Settings.S3, URI.create("http://127.0.0.1:" + signing.getPort())),
+                    Optional.of(LocalRuntime.CREDENTIALS.split(":", 2)),
+                    Settings.Images.NONE,
+                    Optional.empty()));
             S3Client client = clients.s3();
             client.createBucket(b -> b.bucket("signed"));
             S3FileContentStore signed = new S3FileContentStore(client, clients.s3Presigner(), "signed");
@@ -132,12 +147,15 @@ class S3FileContentStoreIntegrationTest {
             URI expired = signed.presignedGet("files/file-signed", Duration.ofSeconds(1));
             Thread.sleep(2_000); // an expiry can only be shown by letting it pass
 
-            assertThat(http.send(HttpRequest.newBuilder(url).build(), HttpResponse.BodyHandlers.ofString()).body())
+            assertThat(http.send(HttpRequest.newBuilder(url).build(), HttpResponse.BodyHandlers.ofString())
+                            .body())
                     .isEqualTo("{}\n");
             assertThat(http.send(HttpRequest.newBuilder(tampered).build(), HttpResponse.BodyHandlers.discarding())
-                    .statusCode()).isEqualTo(403);
+                            .statusCode())
+                    .isEqualTo(403);
             assertThat(http.send(HttpRequest.newBuilder(expired).build(), HttpResponse.BodyHandlers.discarding())
-                    .statusCode()).isEqualTo(403);
+                            .statusCode())
+                    .isEqualTo(403);
         } finally {
             signing.stop();
         }

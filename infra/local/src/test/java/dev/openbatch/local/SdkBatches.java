@@ -50,20 +50,40 @@ final class SdkBatches {
      */
     static String upload(OpenAIClient client, byte[] jsonl) {
         if (jsonl.length > dev.openbatch.core.files.Files.MAX_SINGLE_REQUEST_BYTES) {
-            String uploadId = client.uploads().create(UploadCreateParams.builder().bytes(jsonl.length)
-                    .filename("requests.jsonl").mimeType("text/jsonl").purpose(FilePurpose.BATCH).build()).id();
+            String uploadId = client.uploads()
+                    .create(UploadCreateParams.builder()
+                            .bytes(jsonl.length)
+                            .filename("requests.jsonl")
+                            .mimeType("text/jsonl")
+                            .purpose(FilePurpose.BATCH)
+                            .build())
+                    .id();
             List<String> partIds = new ArrayList<>();
             for (int from = 0; from < jsonl.length; from += (int) Uploads.MAX_PART_BYTES) {
-                byte[] part = Arrays.copyOfRange(jsonl, from, (int) Math.min(jsonl.length, from + Uploads.MAX_PART_BYTES));
-                partIds.add(client.uploads().parts().create(uploadId, PartCreateParams.builder().data(part).build()).id());
+                byte[] part =
+                        Arrays.copyOfRange(jsonl, from, (int) Math.min(jsonl.length, from + Uploads.MAX_PART_BYTES));
+                partIds.add(client.uploads()
+                        .parts()
+                        .create(uploadId, PartCreateParams.builder().data(part).build())
+                        .id());
             }
-            return client.uploads().complete(uploadId, UploadCompleteParams.builder().partIds(partIds).build())
-                    .file().orElseThrow().id();
+            return client.uploads()
+                    .complete(
+                            uploadId,
+                            UploadCompleteParams.builder().partIds(partIds).build())
+                    .file()
+                    .orElseThrow()
+                    .id();
         }
         try {
             Path input = Files.createTempFile("requests", ".jsonl");
             Files.write(input, jsonl);
-            String fileId = client.files().create(FileCreateParams.builder().file(input).purpose(FilePurpose.BATCH).build()).id();
+            String fileId = client.files()
+                    .create(FileCreateParams.builder()
+                            .file(input)
+                            .purpose(FilePurpose.BATCH)
+                            .build())
+                    .id();
             Files.delete(input);
             return fileId;
         } catch (IOException e) {
@@ -73,17 +93,29 @@ final class SdkBatches {
 
     /** Creates a batch of an uploaded file, on the deployment's default job; answers the batch id. */
     static String create(OpenAIClient client, String endpoint, String fileId) {
-        return client.batches().create(BatchCreateParams.builder().inputFileId(fileId)
-                .endpoint(BatchCreateParams.Endpoint.of(endpoint))
-                .completionWindow(BatchCreateParams.CompletionWindow._24H).build()).id();
+        return client.batches()
+                .create(BatchCreateParams.builder()
+                        .inputFileId(fileId)
+                        .endpoint(BatchCreateParams.Endpoint.of(endpoint))
+                        .completionWindow(BatchCreateParams.CompletionWindow._24H)
+                        .build())
+                .id();
     }
 
     /** Submits {@code count} lines of {@code endpoint} whose custom ids are {@code <endpoint>-<i>}; answers the batch id. */
     static String submit(OpenAIClient client, String endpoint, int count, IntFunction<String> body) {
         StringBuilder file = new StringBuilder();
         for (int i = 0; i < count; i++) {
-            file.append("{\"custom_id\":\"").append(endpoint).append("-").append(i).append("\",\"method\":\"POST\",")
-                    .append("\"url\":\"").append(endpoint).append("\",\"body\":").append(body.apply(i)).append("}\n");
+            file.append("{\"custom_id\":\"")
+                    .append(endpoint)
+                    .append("-")
+                    .append(i)
+                    .append("\",\"method\":\"POST\",")
+                    .append("\"url\":\"")
+                    .append(endpoint)
+                    .append("\",\"body\":")
+                    .append(body.apply(i))
+                    .append("}\n");
         }
         return submit(client, endpoint, file.toString());
     }
@@ -92,9 +124,12 @@ final class SdkBatches {
         if (fileId == null) {
             return List.of();
         }
-        try (HttpResponse content = client.files().content(fileId); InputStream body = content.body()) {
+        try (HttpResponse content = client.files().content(fileId);
+                InputStream body = content.body()) {
             List<JsonNode> lines = new ArrayList<>();
-            for (String line : new String(body.readAllBytes(), StandardCharsets.UTF_8).lines().toList()) {
+            for (String line : new String(body.readAllBytes(), StandardCharsets.UTF_8)
+                    .lines()
+                    .toList()) {
                 lines.add(Json.MAPPER.readTree(line));
             }
             return lines;
@@ -109,7 +144,9 @@ final class SdkBatches {
         List<JsonNode> all = new ArrayList<>(lines(client, batch.outputFileId().orElse(null)));
         all.addAll(lines(client, batch.errorFileId().orElse(null)));
         for (JsonNode line : all) {
-            assertThat(byId.put(line.get("custom_id").asText(), line)).as("custom_id %s twice", line.get("custom_id")).isNull();
+            assertThat(byId.put(line.get("custom_id").asText(), line))
+                    .as("custom_id %s twice", line.get("custom_id"))
+                    .isNull();
         }
         assertThat(byId).hasSize(expected);
         BatchRequestCounts counts = batch.requestCounts().orElseThrow();
@@ -118,5 +155,4 @@ final class SdkBatches {
         assertThat(lines(client, batch.outputFileId().orElse(null))).hasSize((int) counts.completed());
         return byId;
     }
-
 }

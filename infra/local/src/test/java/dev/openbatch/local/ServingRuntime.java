@@ -43,8 +43,11 @@ final class ServingRuntime implements AutoCloseable {
 
     private ServingRuntime(LocalRuntime runtime) {
         this.runtime = runtime;
-        this.client = OpenAIOkHttpClient.builder().baseUrl(runtime.apiBase().toString()).apiKey("sk-local")
-                .maxRetries(0).build();
+        this.client = OpenAIOkHttpClient.builder()
+                .baseUrl(runtime.apiBase().toString())
+                .apiKey("sk-local")
+                .maxRetries(0)
+                .build();
         this.clients = Emulators.clients(runtime.s3Endpoint(), runtime.dynamoEndpoint());
         this.s3 = clients.s3();
         this.dynamo = clients.dynamoDb();
@@ -52,9 +55,23 @@ final class ServingRuntime implements AutoCloseable {
 
     static ServingRuntime start(int chunkLines) {
         try {
-            return new ServingRuntime(LocalRuntime.start(new LocalRuntime.Options("127.0.0.1", 0, 0,
-                    Emulators.freePort(), 0, Files.createTempDirectory("openbatch-bad-input"), "us-east-1", null,
-                    Options.defaults(), 16, chunkLines, 4, 4, Duration.ofHours(24), 1, LocalRuntime.Images.defaults(),
+            return new ServingRuntime(LocalRuntime.start(new LocalRuntime.Options(
+                    "127.0.0.1",
+                    0,
+                    0,
+                    Emulators.freePort(),
+                    0,
+                    Files.createTempDirectory("openbatch-bad-input"),
+                    "us-east-1",
+                    null,
+                    Options.defaults(),
+                    16,
+                    chunkLines,
+                    4,
+                    4,
+                    Duration.ofHours(24),
+                    1,
+                    LocalRuntime.Images.defaults(),
                     List.of())));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -64,7 +81,8 @@ final class ServingRuntime implements AutoCloseable {
     /** A request line that any endpoint of the reference server answers with a 200. */
     static String goodLine(String customId) {
         return "{\"custom_id\":\"" + customId + "\",\"method\":\"POST\",\"url\":\"" + ENDPOINT
-                + "\",\"body\":{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hello " + customId + "\"}]}}";
+                + "\",\"body\":{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hello " + customId
+                + "\"}]}}";
     }
 
     URI base() {
@@ -81,7 +99,9 @@ final class ServingRuntime implements AutoCloseable {
     /** The keys of the data bucket under a prefix. */
     Set<String> objects(String prefix) {
         Set<String> keys = new TreeSet<>();
-        for (S3Object object : s3.listObjectsV2Paginator(b -> b.bucket(LocalRuntime.BUCKET).prefix(prefix)).contents()) {
+        for (S3Object object : s3.listObjectsV2Paginator(
+                        b -> b.bucket(LocalRuntime.BUCKET).prefix(prefix))
+                .contents()) {
             keys.add(object.key());
         }
         return keys;
@@ -89,7 +109,9 @@ final class ServingRuntime implements AutoCloseable {
 
     private Set<String> ids(String table) {
         Set<String> ids = new TreeSet<>();
-        for (Map<String, AttributeValue> item : dynamo.scanPaginator(b -> b.tableName(table).projectionExpression("id")).items()) {
+        for (Map<String, AttributeValue> item : dynamo.scanPaginator(
+                        b -> b.tableName(table).projectionExpression("id"))
+                .items()) {
             ids.add(item.get("id").s());
         }
         return ids;
@@ -98,8 +120,11 @@ final class ServingRuntime implements AutoCloseable {
     /** {@code /health} answers 200 and a good batch, submitted right now, completes. */
     void assertServing() {
         try {
-            HttpResponse<String> health = http.send(HttpRequest.newBuilder(URI.create(
-                    runtime.apiBase().resolve("/health").toString())).build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> health = http.send(
+                    HttpRequest.newBuilder(URI.create(
+                                    runtime.apiBase().resolve("/health").toString()))
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
             assertThat(health.statusCode()).as("/health").isEqualTo(200);
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -18,8 +18,8 @@ import dev.openbatch.aws.Wiring;
 import dev.openbatch.core.Ids;
 import dev.openbatch.core.Json;
 import dev.openbatch.core.pipeline.Sweep;
-import dev.openbatch.reference.Options;
 import dev.openbatch.local.stepfunctions.LocalStepFunctions;
+import dev.openbatch.reference.Options;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -56,8 +56,8 @@ class SweeperIntegrationTest {
     private static final int LINES = 20;
     private static final int CHUNK_LINES = 5;
     private static final Sweep.Bounds BOUNDS = new Sweep.Bounds(Duration.ofSeconds(1), Duration.ofSeconds(5), 5);
-    private static final String STATE_MACHINE_ARN = "arn:aws:states:us-east-1:" + LocalStepFunctions.ACCOUNT
-            + ":stateMachine:" + LocalRuntime.STATE_MACHINE;
+    private static final String STATE_MACHINE_ARN =
+            "arn:aws:states:us-east-1:" + LocalStepFunctions.ACCOUNT + ":stateMachine:" + LocalRuntime.STATE_MACHINE;
 
     /** How many deliveries of a chunk 0 the workers lose from now on: acknowledged, never run, never answered. */
     private static final AtomicInteger chunk0MessagesToLose = new AtomicInteger();
@@ -70,8 +70,9 @@ class SweeperIntegrationTest {
     private static volatile CountDownLatch workersHeld;
 
     private static final LocalRuntimes runtimes = new LocalRuntimes();
-    private static final LocalRuntime runtime = runtimes.start(LocalRuntimes.options(Options.defaults(), 4, CHUNK_LINES,
-                    2, Duration.ofHours(24), 1).withSweeper(new LocalRuntime.Sweeper(Duration.ofMillis(250), BOUNDS)),
+    private static final LocalRuntime runtime = runtimes.start(
+            LocalRuntimes.options(Options.defaults(), 4, CHUNK_LINES, 2, Duration.ofHours(24), 1)
+                    .withSweeper(new LocalRuntime.Sweeper(Duration.ofMillis(250), BOUNDS)),
             new LocalRuntime.Interceptors(f -> f, f -> f, losesOrHolds()));
     private static final OpenAIClient client = LocalRuntimes.client(runtime);
     private static final AwsClients aws = new AwsClients(settings(runtime));
@@ -97,7 +98,8 @@ class SweeperIntegrationTest {
                 }
             }
             JsonNode message = json(event.getRecords().getFirst().getBody());
-            if (message.at("/chunk/index").asInt() == 0 && message.get("batch_id").asText().compareTo(losesFrom) > 0
+            if (message.at("/chunk/index").asInt() == 0
+                    && message.get("batch_id").asText().compareTo(losesFrom) > 0
                     && chunk0MessagesToLose.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
                 return new SQSBatchResponse(List.of());
             }
@@ -107,13 +109,30 @@ class SweeperIntegrationTest {
 
     /** The settings the runtime's functions have, for clients and sweepers of the test's own. */
     static Settings settings(LocalRuntime runtime) {
-        String jobs = "{\"default_job\":\"" + LocalRuntime.DEFAULT_JOB + "\",\"jobs\":[{\"id\":\"" + LocalRuntime.DEFAULT_JOB
-                + "\",\"base_url\":\"" + runtime.inferenceEndpoint() + "\"}]}";
-        return new Settings("us-east-1", LocalRuntime.BUCKET, LocalRuntime.FILES_TABLE, LocalRuntime.BATCHES_TABLE, jobs,
-                STATE_MACHINE_ARN, CHUNK_LINES, 4, Duration.ofHours(24), Map.of(Settings.S3, runtime.s3Endpoint(),
-                Settings.DYNAMODB, runtime.dynamoEndpoint(), Settings.SQS, runtime.sqsEndpoint(),
-                Settings.SFN, runtime.stepFunctionsEndpoint()), Optional.of(LocalRuntime.CREDENTIALS.split(":", 2)),
-                Settings.Images.NONE, Optional.empty());
+        String jobs = "{\"default_job\":\"" + LocalRuntime.DEFAULT_JOB + "\",\"jobs\":[{\"id\":\""
+                + LocalRuntime.DEFAULT_JOB + "\",\"base_url\":\"" + runtime.inferenceEndpoint() + "\"}]}";
+        return new Settings(
+                "us-east-1",
+                LocalRuntime.BUCKET,
+                LocalRuntime.FILES_TABLE,
+                LocalRuntime.BATCHES_TABLE,
+                jobs,
+                STATE_MACHINE_ARN,
+                CHUNK_LINES,
+                4,
+                Duration.ofHours(24),
+                Map.of(
+                        Settings.S3,
+                        runtime.s3Endpoint(),
+                        Settings.DYNAMODB,
+                        runtime.dynamoEndpoint(),
+                        Settings.SQS,
+                        runtime.sqsEndpoint(),
+                        Settings.SFN,
+                        runtime.stepFunctionsEndpoint()),
+                Optional.of(LocalRuntime.CREDENTIALS.split(":", 2)),
+                Settings.Images.NONE,
+                Optional.empty());
     }
 
     private static JsonNode json(String text) {
@@ -127,9 +146,13 @@ class SweeperIntegrationTest {
     private static String requests() {
         StringBuilder file = new StringBuilder();
         for (int i = 0; i < LINES; i++) {
-            file.append("{\"custom_id\":\"line-").append(i).append("\",\"method\":\"POST\",\"url\":\"").append(CHAT)
+            file.append("{\"custom_id\":\"line-")
+                    .append(i)
+                    .append("\",\"method\":\"POST\",\"url\":\"")
+                    .append(CHAT)
                     .append("\",\"body\":{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"line ")
-                    .append(i).append("\"}]}}\n");
+                    .append(i)
+                    .append("\"}]}}\n");
         }
         return file.toString();
     }
@@ -142,26 +165,42 @@ class SweeperIntegrationTest {
 
     private static String submit(String window) {
         String fileId = SdkBatches.upload(client, requests().getBytes(StandardCharsets.UTF_8));
-        return client.batches().create(BatchCreateParams.builder().inputFileId(fileId)
-                .endpoint(BatchCreateParams.Endpoint.of(CHAT))
-                .completionWindow(BatchCreateParams.CompletionWindow.of(window)).build()).id();
+        return client.batches()
+                .create(BatchCreateParams.builder()
+                        .inputFileId(fileId)
+                        .endpoint(BatchCreateParams.Endpoint.of(CHAT))
+                        .completionWindow(BatchCreateParams.CompletionWindow.of(window))
+                        .build())
+                .id();
     }
 
     /** A batch recorded as the API records one, whose StartExecution never happened: the API crashed in between. */
     private static String recordedButNeverStarted(LocalRuntime runtime, DynamoDbClient dynamo) {
-        String fileId = SdkBatches.upload(LocalRuntimes.client(runtime), requests().getBytes(StandardCharsets.UTF_8));
+        String fileId =
+                SdkBatches.upload(LocalRuntimes.client(runtime), requests().getBytes(StandardCharsets.UTF_8));
         String batchId = new Ids(Clock.systemUTC()).batch();
         long createdAt = Instant.now().getEpochSecond() - 60;
-        new DynamoDbBatchRepository(dynamo, LocalRuntime.BATCHES_TABLE).create("default",
-                dev.openbatch.core.api.Batch.validating(batchId, CHAT, fileId, "24h", createdAt, createdAt + 86400,
-                        null, LocalRuntime.DEFAULT_JOB));
+        new DynamoDbBatchRepository(dynamo, LocalRuntime.BATCHES_TABLE)
+                .create(
+                        "default",
+                        dev.openbatch.core.api.Batch.validating(
+                                batchId,
+                                CHAT,
+                                fileId,
+                                "24h",
+                                createdAt,
+                                createdAt + 86400,
+                                null,
+                                LocalRuntime.DEFAULT_JOB));
         return batchId;
     }
 
     private static Optional<ExecutionStatus> run(SfnClient sfn, String batchId, int run) {
         try {
-            return Optional.of(sfn.describeExecution(b -> b.executionArn(STATE_MACHINE_ARN.replace(":stateMachine:",
-                    ":execution:") + ":" + StepFunctionsLauncher.executionName(batchId, run))).status());
+            return Optional.of(
+                    sfn.describeExecution(b -> b.executionArn(STATE_MACHINE_ARN.replace(":stateMachine:", ":execution:")
+                                    + ":" + StepFunctionsLauncher.executionName(batchId, run)))
+                            .status());
         } catch (ExecutionDoesNotExistException e) {
             return Optional.empty();
         }
@@ -185,12 +224,14 @@ class SweeperIntegrationTest {
         String batchId;
         try {
             batchId = submit("24h");
-            Poll.until(Duration.ofSeconds(30), "the batch in progress",
+            Poll.until(
+                    Duration.ofSeconds(30),
+                    "the batch in progress",
                     () -> client.batches().retrieve(batchId).status().equals(Batch.Status.IN_PROGRESS));
             assertThat(client.batches().cancel(batchId).status()).isEqualTo(Batch.Status.CANCELLING);
             // Its run ends without ending it: stopped, as an operator might, so no Catch runs.
-            sfn.stopExecution(b -> b.executionArn(STATE_MACHINE_ARN.replace(":stateMachine:", ":execution:") + ":"
-                    + batchId));
+            sfn.stopExecution(
+                    b -> b.executionArn(STATE_MACHINE_ARN.replace(":stateMachine:", ":execution:") + ":" + batchId));
         } finally {
             workersHeld.countDown();
             workersHeld = null;
@@ -200,8 +241,8 @@ class SweeperIntegrationTest {
 
         assertThat(batch.status()).isEqualTo(Batch.Status.CANCELLED);
         Map<String, JsonNode> endings = SdkBatches.endings(client, batch, LINES);
-        assertThat(endings.values()).allSatisfy(line -> assertThat(line.at("/error/code").asText())
-                .isEqualTo("batch_cancelled"));
+        assertThat(endings.values())
+                .allSatisfy(line -> assertThat(line.at("/error/code").asText()).isEqualTo("batch_cancelled"));
         assertThat(run(sfn, batchId, 0)).contains(ExecutionStatus.ABORTED);
         assertThat(finishedBy(batchId)).isPositive();
     }
@@ -245,10 +286,13 @@ class SweeperIntegrationTest {
         for (int i = 0; i < LINES; i++) {
             JsonNode line = endings.get("line-" + i);
             if (i < CHUNK_LINES) {
-                assertThat(line.at("/error/code").asText()).as("line %d, of the lost chunk", i)
+                assertThat(line.at("/error/code").asText())
+                        .as("line %d, of the lost chunk", i)
                         .isEqualTo("batch_expired");
             } else {
-                assertThat(line.at("/response/status_code").asInt()).as("line %d", i).isEqualTo(200);
+                assertThat(line.at("/response/status_code").asInt())
+                        .as("line %d", i)
+                        .isEqualTo(200);
             }
         }
         assertThat(batch.requestCounts().orElseThrow().completed()).isEqualTo(LINES - CHUNK_LINES);
@@ -258,11 +302,13 @@ class SweeperIntegrationTest {
     @Test
     void twoSweepersAtOnce_startAStuckBatchOnce_andOnceItHasEndedChangeNothing() throws Exception {
         // A runtime whose own sweeper does not come round during the test: only the two below sweep.
-        LocalRuntime quiet = runtimes.start(LocalRuntimes.options(Options.defaults(), 4, CHUNK_LINES, 2,
-                Duration.ofHours(24), 1).withSweeper(new LocalRuntime.Sweeper(Duration.ofHours(1), BOUNDS)));
+        LocalRuntime quiet =
+                runtimes.start(LocalRuntimes.options(Options.defaults(), 4, CHUNK_LINES, 2, Duration.ofHours(24), 1)
+                        .withSweeper(new LocalRuntime.Sweeper(Duration.ofHours(1), BOUNDS)));
         Settings settings = settings(quiet);
         AwsClients clients = new AwsClients(settings);
-        try (DynamoDbClient quietDynamo = clients.dynamoDb(); SfnClient quietSfn = clients.sfn()) {
+        try (DynamoDbClient quietDynamo = clients.dynamoDb();
+                SfnClient quietSfn = clients.sfn()) {
             String batchId = recordedButNeverStarted(quiet, quietDynamo);
             SweeperHandler first = new SweeperHandler(new Wiring(settings), BOUNDS);
             SweeperHandler second = new SweeperHandler(new Wiring(settings), BOUNDS);
@@ -285,18 +331,25 @@ class SweeperIntegrationTest {
     private static List<Sweep.Report> atOnce(SweeperHandler... sweepers) throws Exception {
         CyclicBarrier together = new CyclicBarrier(sweepers.length);
         List<CompletableFuture<Sweep.Report>> reports = java.util.Arrays.stream(sweepers)
-                .map(sweeper -> CompletableFuture.supplyAsync(() -> {
-                    try {
-                        together.await(10, TimeUnit.SECONDS);
-                        ByteArrayOutputStream out = new ByteArrayOutputStream();
-                        sweeper.handleRequest(new ByteArrayInputStream("{}".getBytes(StandardCharsets.UTF_8)), out,
-                                dev.openbatch.local.lambda.SandboxContext.invocation(LocalRuntime.SWEEPER_FUNCTION,
-                                        java.time.Duration.ofSeconds(dev.openbatch.deployment.FunctionTimeouts.SWEEPER_SECONDS)));
-                        return Json.MAPPER.readValue(out.toByteArray(), Sweep.Report.class);
-                    } catch (Exception e) {
-                        throw new IllegalStateException(e);
-                    }
-                }, task -> Thread.ofPlatform().start(task))).toList();
+                .map(sweeper -> CompletableFuture.supplyAsync(
+                        () -> {
+                            try {
+                                together.await(10, TimeUnit.SECONDS);
+                                ByteArrayOutputStream out = new ByteArrayOutputStream();
+                                sweeper.handleRequest(
+                                        new ByteArrayInputStream("{}".getBytes(StandardCharsets.UTF_8)),
+                                        out,
+                                        dev.openbatch.local.lambda.SandboxContext.invocation(
+                                                LocalRuntime.SWEEPER_FUNCTION,
+                                                java.time.Duration.ofSeconds(
+                                                        dev.openbatch.deployment.FunctionTimeouts.SWEEPER_SECONDS)));
+                                return Json.MAPPER.readValue(out.toByteArray(), Sweep.Report.class);
+                            } catch (Exception e) {
+                                throw new IllegalStateException(e);
+                            }
+                        },
+                        task -> Thread.ofPlatform().start(task)))
+                .toList();
         return reports.stream().map(CompletableFuture::join).toList();
     }
 }

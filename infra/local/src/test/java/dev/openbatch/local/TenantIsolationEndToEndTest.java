@@ -43,13 +43,30 @@ class TenantIsolationEndToEndTest {
 
     @BeforeAll
     static void start() throws IOException {
-        runtime = LocalRuntime.start(new LocalRuntime.Options("127.0.0.1", 0, 0, Emulators.freePort(), 0,
-                Files.createTempDirectory("openbatch-tenants"), "us-east-1", null, Options.defaults(), 8, 100, 4, 4,
-                Duration.ofHours(24), 1, LocalRuntime.Images.defaults(), List.of("team-a", "team-b")));
+        runtime = LocalRuntime.start(new LocalRuntime.Options(
+                "127.0.0.1",
+                0,
+                0,
+                Emulators.freePort(),
+                0,
+                Files.createTempDirectory("openbatch-tenants"),
+                "us-east-1",
+                null,
+                Options.defaults(),
+                8,
+                100,
+                4,
+                4,
+                Duration.ofHours(24),
+                1,
+                LocalRuntime.Images.defaults(),
+                List.of("team-a", "team-b")));
         // Issued as the README says, with any DynamoDB client: the key's SHA-256 and its tenant.
-        try (DynamoDbClient dynamo = DynamoDbClient.builder().endpointOverride(runtime.dynamoEndpoint())
-                .region(Region.US_EAST_1).credentialsProvider(StaticCredentialsProvider.create(
-                        AwsBasicCredentials.create("local", "local"))).build()) {
+        try (DynamoDbClient dynamo = DynamoDbClient.builder()
+                .endpointOverride(runtime.dynamoEndpoint())
+                .region(Region.US_EAST_1)
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("local", "local")))
+                .build()) {
             issue(dynamo, KEY_A, "team-a", null);
             issue(dynamo, KEY_B, "team-b", null);
             issue(dynamo, REVOKED, "team-a", 1L);
@@ -64,8 +81,8 @@ class TenantIsolationEndToEndTest {
     }
 
     private static void issue(DynamoDbClient dynamo, String key, String tenant, Long revokedAt) {
-        Map<String, AttributeValue> item = new java.util.HashMap<>(Map.of(
-                "key_hash", AttributeValue.fromS(ApiKeys.hash(key)), "tenant", AttributeValue.fromS(tenant)));
+        Map<String, AttributeValue> item = new java.util.HashMap<>(
+                Map.of("key_hash", AttributeValue.fromS(ApiKeys.hash(key)), "tenant", AttributeValue.fromS(tenant)));
         if (revokedAt != null) {
             item.put("revoked_at", AttributeValue.fromN(revokedAt.toString()));
         }
@@ -73,20 +90,27 @@ class TenantIsolationEndToEndTest {
     }
 
     private static OpenAIClient client(String key) {
-        return OpenAIOkHttpClient.builder().baseUrl(runtime.apiBase().toString()).apiKey(key).maxRetries(0).build();
+        return OpenAIOkHttpClient.builder()
+                .baseUrl(runtime.apiBase().toString())
+                .apiKey(key)
+                .maxRetries(0)
+                .build();
     }
 
     private record Answer(int status, JsonNode body) {}
 
     private static Answer call(String method, String path, String key, String json) throws Exception {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(runtime.apiBase() + path))
-                .method(method, json == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(json))
+                .method(
+                        method,
+                        json == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(json))
                 .header("Content-Type", "application/json");
         if (key != null) {
             request.header("Authorization", "Bearer " + key);
         }
         HttpResponse<byte[]> response = HTTP.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
-        return new Answer(response.statusCode(), response.body().length == 0 ? null : Json.MAPPER.readTree(response.body()));
+        return new Answer(
+                response.statusCode(), response.body().length == 0 ? null : Json.MAPPER.readTree(response.body()));
     }
 
     @Test
@@ -117,23 +141,35 @@ class TenantIsolationEndToEndTest {
 
         Answer missingFile = call("GET", "/files/file-doesnotexist0000000000", KEY_B, null);
         for (String[] request : new String[][] {
-                {"GET", "/files/" + fileId}, {"GET", "/files/" + fileId + "/content"}, {"GET", "/files/" + outputId},
-                {"GET", "/files/" + outputId + "/content"}, {"DELETE", "/files/" + fileId},
-                {"GET", "/batches/" + batchId}, {"POST", "/batches/" + batchId + "/cancel"}}) {
+            {"GET", "/files/" + fileId},
+            {"GET", "/files/" + fileId + "/content"},
+            {"GET", "/files/" + outputId},
+            {"GET", "/files/" + outputId + "/content"},
+            {"DELETE", "/files/" + fileId},
+            {"GET", "/batches/" + batchId},
+            {"POST", "/batches/" + batchId + "/cancel"}
+        }) {
             Answer answer = call(request[0], request[1], KEY_B, null);
             assertThat(answer.status()).as(String.join(" ", request)).isEqualTo(404);
-            assertThat(answer.body().at("/error/type").asText()).isEqualTo(missingFile.body().at("/error/type").asText());
+            assertThat(answer.body().at("/error/type").asText())
+                    .isEqualTo(missingFile.body().at("/error/type").asText());
         }
-        String create = "{\"input_file_id\":\"%s\",\"endpoint\":\"/v1/chat/completions\",\"completion_window\":\"24h\"}";
+        String create =
+                "{\"input_file_id\":\"%s\",\"endpoint\":\"/v1/chat/completions\",\"completion_window\":\"24h\"}";
         Answer asInput = call("POST", "/batches", KEY_B, create.formatted(fileId));
         Answer nothing = call("POST", "/batches", KEY_B, create.formatted("file-doesnotexist0000000000"));
         assertThat(asInput.status()).isEqualTo(nothing.status()).isEqualTo(404);
         assertThat(asInput.body().at("/error/message").asText().replace(fileId, "ID"))
                 .isEqualTo(nothing.body().at("/error/message").asText().replace("file-doesnotexist0000000000", "ID"));
 
-        assertThat(call("GET", "/files", KEY_B, null).body().get("data").findValuesAsText("id")).doesNotContain(fileId, outputId);
-        assertThat(call("GET", "/batches", KEY_B, null).body().get("data").findValuesAsText("id")).doesNotContain(batchId);
-        assertThat(call("GET", "/batches", KEY_A, null).body().get("data").findValuesAsText("id")).contains(batchId);
-        assertThat(call("GET", "/files/" + fileId, KEY_A, null).status()).as("still there for its owner").isEqualTo(200);
+        assertThat(call("GET", "/files", KEY_B, null).body().get("data").findValuesAsText("id"))
+                .doesNotContain(fileId, outputId);
+        assertThat(call("GET", "/batches", KEY_B, null).body().get("data").findValuesAsText("id"))
+                .doesNotContain(batchId);
+        assertThat(call("GET", "/batches", KEY_A, null).body().get("data").findValuesAsText("id"))
+                .contains(batchId);
+        assertThat(call("GET", "/files/" + fileId, KEY_A, null).status())
+                .as("still there for its owner")
+                .isEqualTo(200);
     }
 }

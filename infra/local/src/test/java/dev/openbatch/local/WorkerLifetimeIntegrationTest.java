@@ -55,11 +55,14 @@ class WorkerLifetimeIntegrationTest {
         UnaryOperator<RequestHandler<SQSEvent, SQSBatchResponse>> shortLived = worker -> (event, context) -> {
             invocations.add(event.getRecords().getFirst().getAttributes().get("ApproximateReceiveCount"));
             long until = runtime.get().referenceStats().requests() + budget.get();
-            return worker.handleRequest(event, new Lifetime(context,
-                    () -> runtime.get().referenceStats().requests() < until ? 60_000 : 15_000));
+            return worker.handleRequest(
+                    event,
+                    new Lifetime(context, () -> runtime.get().referenceStats().requests() < until ? 60_000 : 15_000));
         };
-        LocalRuntime started = runtimes.start(LocalRuntimes.options(Options.builder().latency(Duration.ofMillis(5)).build(),
-                2, LINES, 1, Duration.ofHours(24), 1), new LocalRuntime.Interceptors(f -> f, f -> f, shortLived));
+        LocalRuntime started = runtimes.start(
+                LocalRuntimes.options(
+                        Options.builder().latency(Duration.ofMillis(5)).build(), 2, LINES, 1, Duration.ofHours(24), 1),
+                new LocalRuntime.Interceptors(f -> f, f -> f, shortLived));
         runtime.set(started);
         return started;
     }
@@ -74,13 +77,21 @@ class WorkerLifetimeIntegrationTest {
         invocations.clear();
         long before = local.referenceStats().requests();
         OpenAIClient client = LocalRuntimes.client(local);
-        Batch batch = AwaitBatch.ended(client, SdkBatches.submit(client, CHAT, LINES,
-                i -> "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"line " + i + "\"}]}"),
+        Batch batch = AwaitBatch.ended(
+                client,
+                SdkBatches.submit(
+                        client,
+                        CHAT,
+                        LINES,
+                        i -> "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"line " + i + "\"}]}"),
                 Duration.ofMinutes(2));
         assertThat(batch.status()).isEqualTo(Batch.Status.COMPLETED);
         Map<String, JsonNode> endings = SdkBatches.endings(client, batch, LINES);
-        assertThat(endings.values()).allSatisfy(line -> assertThat(line.get("error").isNull()).isTrue());
-        assertThat(local.referenceStats().requests() - before).as("no line sent twice").isEqualTo(LINES);
+        assertThat(endings.values())
+                .allSatisfy(line -> assertThat(line.get("error").isNull()).isTrue());
+        assertThat(local.referenceStats().requests() - before)
+                .as("no line sent twice")
+                .isEqualTo(LINES);
         return batch;
     }
 
@@ -97,7 +108,9 @@ class WorkerLifetimeIntegrationTest {
         run(2);
 
         assertThat(invocations).hasSizeGreaterThan(LocalRuntime.MAX_RECEIVES);
-        assertThat(invocations).as("each invocation a fresh message, first received").containsOnly("1");
+        assertThat(invocations)
+                .as("each invocation a fresh message, first received")
+                .containsOnly("1");
     }
 
     /** A Lambda context whose remaining time is told by {@code remainingMillis}, the rest as the runtime's. */

@@ -50,17 +50,32 @@ import software.amazon.awssdk.services.s3.S3Client;
  */
 public final class Benchmark {
 
-    private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .executor(Executors.newVirtualThreadPerTaskExecutor()).build();
+    private static final HttpClient HTTP = HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .executor(Executors.newVirtualThreadPerTaskExecutor())
+            .build();
     /**
      * Threads of the runtime that are not openbatch's: the emulators' (ElasticMQ, S3Proxy's and DynamoDB
      * Local's Jetty, SQLite) and the JVM's own (JIT compilers, GC). Everything else is openbatch's.
      */
-    private static final List<String> NOT_OPENBATCH = List.of("elasticmq", "S#Proxy", "qtp", "SQLiteQueue",
-            "C# CompilerThre", "C#", "VM Thread", "GC", "G#", "Service Thread", "Signal", "Finalizer",
-            "Reference Handl", "Common-Cleaner");
+    private static final List<String> NOT_OPENBATCH = List.of(
+            "elasticmq",
+            "S#Proxy",
+            "qtp",
+            "SQLiteQueue",
+            "C# CompilerThre",
+            "C#",
+            "VM Thread",
+            "GC",
+            "G#",
+            "Service Thread",
+            "Signal",
+            "Finalizer",
+            "Reference Handl",
+            "Common-Cleaner");
     /** Linux's USER_HZ, the unit of /proc's CPU times. */
     private static final int TICKS_PER_SECOND = 100;
+
     private static final Set<String> ENDED = Set.of("completed", "failed", "expired", "cancelled");
     private static final int IMAGES = 100;
     private static final int IMAGE_SIDE = 256; // 256 x 256 RGB noise: about 200 KB as PNG
@@ -79,16 +94,18 @@ public final class Benchmark {
     }
 
     public static void main(String[] args) throws Exception {
-        Map<String, String> options = new HashMap<>(Map.of("--requests", "10000", "--latency-ms", "500",
-                "--concurrency", "128"));
+        Map<String, String> options =
+                new HashMap<>(Map.of("--requests", "10000", "--latency-ms", "500", "--concurrency", "128"));
         for (int i = 0; i + 1 < args.length; i += 2) {
             if (!options.containsKey(args[i])) {
                 throw new IllegalArgumentException("unknown option " + args[i]);
             }
             options.put(args[i], args[i + 1]);
         }
-        Benchmark benchmark = new Benchmark(Integer.parseInt(options.get("--requests")),
-                Integer.parseInt(options.get("--latency-ms")), Integer.parseInt(options.get("--concurrency")),
+        Benchmark benchmark = new Benchmark(
+                Integer.parseInt(options.get("--requests")),
+                Integer.parseInt(options.get("--latency-ms")),
+                Integer.parseInt(options.get("--concurrency")),
                 Files.createTempDirectory("openbatch-benchmark"));
         try {
             benchmark.run();
@@ -97,7 +114,8 @@ public final class Benchmark {
                 process.destroyForcibly().waitFor();
             }
             try (var paths = Files.walk(benchmark.work)) {
-                paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+                paths.sorted(java.util.Comparator.reverseOrder())
+                        .forEach(p -> p.toFile().delete());
             }
         }
     }
@@ -107,30 +125,48 @@ public final class Benchmark {
      * @param ownMsPerRequest the CPU of openbatch's own threads only: the functions, the API gateway, the
      *                        Step Functions executor and the event source — what would run in Lambda
      */
-    private record Throughput(double directPerSecond, double openbatchPerSecond, double cpuMsPerRequest,
-                              double ownMsPerRequest) {
+    private record Throughput(
+            double directPerSecond, double openbatchPerSecond, double cpuMsPerRequest, double ownMsPerRequest) {
         double ratio() {
             return openbatchPerSecond / directPerSecond;
         }
     }
 
     private void run() throws Exception {
-        URI endpoint = URI.create(firstLine(java(List.of(), ReferenceEndpointMain.class, "--latency-ms",
-                Integer.toString(latencyMs), "--max-concurrency", Integer.toString(concurrency))));
+        URI endpoint = URI.create(firstLine(java(
+                List.of(),
+                ReferenceEndpointMain.class,
+                "--latency-ms",
+                Integer.toString(latencyMs),
+                "--max-concurrency",
+                Integer.toString(concurrency))));
         int apiPort = freePort();
         int s3Port = freePort();
         Path counts = work.resolve("operations.txt");
-        Process runtime = java(List.of("-Dopenbatch.count.file=" + counts, "-cp", countingClassPath()), Main.class,
-                "--port", Integer.toString(apiPort), "--s3-port", Integer.toString(s3Port),
-                "--dynamodb-port", Integer.toString(freePort()), "--sqs-port", Integer.toString(freePort()),
-                "--data-dir", work.resolve("data").toString(), "--endpoint", endpoint.toString(),
-                "--concurrency", Integer.toString(concurrency));
+        Process runtime = java(
+                List.of("-Dopenbatch.count.file=" + counts, "-cp", countingClassPath()),
+                Main.class,
+                "--port",
+                Integer.toString(apiPort),
+                "--s3-port",
+                Integer.toString(s3Port),
+                "--dynamodb-port",
+                Integer.toString(freePort()),
+                "--sqs-port",
+                Integer.toString(freePort()),
+                "--data-dir",
+                work.resolve("data").toString(),
+                "--endpoint",
+                endpoint.toString(),
+                "--concurrency",
+                Integer.toString(concurrency));
         URI api = URI.create("http://127.0.0.1:" + apiPort + "/v1");
         awaitHealthy(URI.create("http://127.0.0.1:" + apiPort + "/health"), runtime);
         say("reference endpoint %s, local runtime %s (pid %d)", endpoint, api, runtime.pid());
 
         // 1. text
-        IntFunction<String> text = i -> "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"request " + i + "\"}]}";
+        IntFunction<String> text =
+                i -> "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"request " + i + "\"}]}";
         Map<String, Long> before = readCounts(counts);
         Throughput plain = measure(endpoint, api, runtime, text, text);
         Thread.sleep(1500);
@@ -138,48 +174,81 @@ public final class Benchmark {
 
         // 2. images: one 200 KB s3:// image per request, 100 distinct; the baseline sends the same bytes inline
         List<byte[]> images = new ArrayList<>();
-        try (S3Client s3 = S3Client.builder().endpointOverride(URI.create("http://127.0.0.1:" + s3Port))
-                .forcePathStyle(true).region(Region.US_EAST_1).httpClientBuilder(UrlConnectionHttpClient.builder())
-                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("local", "local"))).build()) {
+        try (S3Client s3 = S3Client.builder()
+                .endpointOverride(URI.create("http://127.0.0.1:" + s3Port))
+                .forcePathStyle(true)
+                .region(Region.US_EAST_1)
+                .httpClientBuilder(UrlConnectionHttpClient.builder())
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("local", "local")))
+                .build()) {
             for (int i = 0; i < IMAGES; i++) {
                 byte[] png = noisePng(i);
                 images.add(png);
                 int n = i;
-                s3.putObject(b -> b.bucket("openbatch-images").key("benchmark/" + n + ".png"), RequestBody.fromBytes(png));
+                s3.putObject(
+                        b -> b.bucket("openbatch-images").key("benchmark/" + n + ".png"), RequestBody.fromBytes(png));
             }
         }
-        List<String> dataUris = images.stream().map(b -> "data:image/png;base64," + Base64.getEncoder().encodeToString(b)).toList();
-        Throughput withImages = measure(endpoint, api, runtime,
+        List<String> dataUris = images.stream()
+                .map(b -> "data:image/png;base64," + Base64.getEncoder().encodeToString(b))
+                .toList();
+        Throughput withImages = measure(
+                endpoint,
+                api,
+                runtime,
                 i -> vision(i, "s3://openbatch-images/benchmark/" + (i % IMAGES) + ".png"),
                 i -> vision(i, dataUris.get(i % IMAGES)));
 
         // 3. validation and chunking of 200 MB / 50,000 lines, in a JVM with a 256 MB heap
-        String[] validation = firstLine(java(List.of("-Xmx256m"), ValidationRun.class,
-                "http://127.0.0.1:" + s3Port, "openbatch-data")).split(" ");
+        String[] validation = firstLine(
+                        java(List.of("-Xmx256m"), ValidationRun.class, "http://127.0.0.1:" + s3Port, "openbatch-data"))
+                .split(" ");
         double validationSeconds = Double.parseDouble(validation[0]);
         long peakHeap = Long.parseLong(validation[1]);
 
         // 5. cost of orchestration for 50,000 lines at 2 s a request
-        CostModel.Estimate cost = CostModel.estimate(textOperations, requests, 50_000, 2.0, concurrency,
-                validationSeconds);
+        CostModel.Estimate cost =
+                CostModel.estimate(textOperations, requests, 50_000, 2.0, concurrency, validationSeconds);
 
         int average = images.stream().mapToInt(b -> b.length).sum() / IMAGES;
         System.out.println();
-        System.out.printf("openbatch benchmark: %d requests, endpoint latency %d ms, cap %d in flight (ideal %.0f requests/s)%n",
+        System.out.printf(
+                "openbatch benchmark: %d requests, endpoint latency %d ms, cap %d in flight (ideal %.0f requests/s)%n",
                 requests, latencyMs, concurrency, concurrency * 1000.0 / latencyMs);
         System.out.println("| measure | direct | openbatch | openbatch/direct | target |");
         System.out.println("| --- | --- | --- | --- | --- |");
-        row("1. chat requests/s, create → completed", plain.directPerSecond(), plain.openbatchPerSecond(),
-                plain.ratio(), ">= 0.90");
-        row("2. with one " + average / 1000 + " KB s3:// image each (" + IMAGES + " distinct), requests/s",
-                withImages.directPerSecond(), withImages.openbatchPerSecond(), withImages.ratio(), ">= 0.85");
-        System.out.printf(Locale.ROOT, "| 3. validate + chunk 200 MB / 50,000 lines (heap -Xmx256m) | | %.1f s, peak heap %d MB%s | | <= 15 s |%n",
-                validationSeconds, peakHeap >> 20, validation[2].equals("true") ? "" : " (NOT VALID)");
-        System.out.printf(Locale.ROOT, "| 4. CPU per request, openbatch's threads (text; with images) | | %.2f ms; %.2f ms | | <= 2 ms |%n",
-                plain.ownMsPerRequest(), withImages.ownMsPerRequest());
-        System.out.printf(Locale.ROOT, "| 4'. CPU per request, the whole local process: + emulators, JIT, GC | | %.2f ms; %.2f ms | | |%n",
-                plain.cpuMsPerRequest(), withImages.cpuMsPerRequest());
-        System.out.printf(Locale.ROOT, "| 5. cloud cost of orchestration, 50,000 lines at 2 s | | $%.4f | | <= $0.10 |%n", cost.total());
+        row(
+                "1. chat requests/s, create → completed",
+                plain.directPerSecond(),
+                plain.openbatchPerSecond(),
+                plain.ratio(),
+                ">= 0.90");
+        row(
+                "2. with one " + average / 1000 + " KB s3:// image each (" + IMAGES + " distinct), requests/s",
+                withImages.directPerSecond(),
+                withImages.openbatchPerSecond(),
+                withImages.ratio(),
+                ">= 0.85");
+        System.out.printf(
+                Locale.ROOT,
+                "| 3. validate + chunk 200 MB / 50,000 lines (heap -Xmx256m) | | %.1f s, peak heap %d MB%s | | <= 15 s |%n",
+                validationSeconds,
+                peakHeap >> 20,
+                validation[2].equals("true") ? "" : " (NOT VALID)");
+        System.out.printf(
+                Locale.ROOT,
+                "| 4. CPU per request, openbatch's threads (text; with images) | | %.2f ms; %.2f ms | | <= 2 ms |%n",
+                plain.ownMsPerRequest(),
+                withImages.ownMsPerRequest());
+        System.out.printf(
+                Locale.ROOT,
+                "| 4'. CPU per request, the whole local process: + emulators, JIT, GC | | %.2f ms; %.2f ms | | |%n",
+                plain.cpuMsPerRequest(),
+                withImages.cpuMsPerRequest());
+        System.out.printf(
+                Locale.ROOT,
+                "| 5. cloud cost of orchestration, 50,000 lines at 2 s | | $%.4f | | <= $0.10 |%n",
+                cost.total());
         System.out.println();
         System.out.println(cost.itemised());
     }
@@ -189,25 +258,31 @@ public final class Benchmark {
     }
 
     private static String vision(int i, String url) {
-        return "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"request " + i
-                + "\"},{\"type\":\"image_url\",\"image_url\":{\"url\":\"" + url + "\"}}]}]}";
+        return "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"request "
+                + i + "\"},{\"type\":\"image_url\",\"image_url\":{\"url\":\"" + url + "\"}}]}]}";
     }
 
     /** The same requests, straight to the endpoint and then through openbatch. */
-    private Throughput measure(URI endpoint, URI api, Process runtime, IntFunction<String> batchBody,
-                               IntFunction<String> directBody) throws Exception {
+    private Throughput measure(
+            URI endpoint, URI api, Process runtime, IntFunction<String> batchBody, IntFunction<String> directBody)
+            throws Exception {
         double direct = direct(endpoint, directBody);
         say("direct: %.1f requests/s", direct);
         StringBuilder jsonl = new StringBuilder();
         for (int i = 0; i < requests; i++) {
-            jsonl.append("{\"custom_id\":\"r").append(i).append("\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",")
-                    .append("\"body\":").append(batchBody.apply(i)).append("}\n");
+            jsonl.append("{\"custom_id\":\"r")
+                    .append(i)
+                    .append("\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",")
+                    .append("\"body\":")
+                    .append(batchBody.apply(i))
+                    .append("}\n");
         }
         String fileId = upload(api, jsonl.toString());
         long cpuBefore = cpuNanos(runtime);
         Map<String, Long> threadsBefore = threadTicks(runtime);
         long start = System.nanoTime();
-        JsonNode batch = send(HttpRequest.newBuilder(api.resolve("v1/batches")).header("Content-Type", "application/json")
+        JsonNode batch = send(HttpRequest.newBuilder(api.resolve("v1/batches"))
+                .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString("{\"input_file_id\":\"" + fileId
                         + "\",\"endpoint\":\"/v1/chat/completions\",\"completion_window\":\"24h\"}")));
         String id = batch.get("id").asText();
@@ -218,16 +293,22 @@ public final class Benchmark {
         double seconds = (System.nanoTime() - start) / 1e9;
         long cpu = cpuNanos(runtime) - cpuBefore;
         Map<String, Long> threads = difference(threadTicks(runtime), threadsBefore);
-        threads.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(8)
+        threads.entrySet().stream()
+                .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+                .limit(8)
                 .forEach(e -> say("  %-16s %5d ticks", e.getKey(), e.getValue()));
-        long ownTicks = threads.entrySet().stream().filter(e -> NOT_OPENBATCH.stream().noneMatch(e.getKey()::startsWith))
-                .mapToLong(Map.Entry::getValue).sum();
+        long ownTicks = threads.entrySet().stream()
+                .filter(e -> NOT_OPENBATCH.stream().noneMatch(e.getKey()::startsWith))
+                .mapToLong(Map.Entry::getValue)
+                .sum();
         JsonNode counts = batch.get("request_counts");
-        if (!batch.get("status").asText().equals("completed") || counts.get("completed").asInt() != requests) {
+        if (!batch.get("status").asText().equals("completed")
+                || counts.get("completed").asInt() != requests) {
             throw new IllegalStateException("the batch ended " + batch.get("status") + " with " + counts);
         }
         say("openbatch: %.1f requests/s", requests / seconds);
-        return new Throughput(direct, requests / seconds, cpu / 1e6 / requests, ownTicks * 1000.0 / TICKS_PER_SECOND / requests);
+        return new Throughput(
+                direct, requests / seconds, cpu / 1e6 / requests, ownTicks * 1000.0 / TICKS_PER_SECOND / requests);
     }
 
     /** What the endpoint does with no openbatch in between: {@code concurrency} requests in flight, always. */
@@ -239,9 +320,13 @@ public final class Benchmark {
             for (int t = 0; t < concurrency; t++) {
                 threads.submit(() -> {
                     for (int i = next.getAndIncrement(); i < requests; i = next.getAndIncrement()) {
-                        HttpRequest request = HttpRequest.newBuilder(target).header("Content-Type", "application/json")
-                                .POST(HttpRequest.BodyPublishers.ofString(body.apply(i))).build();
-                        while (HTTP.send(request, HttpResponse.BodyHandlers.discarding()).statusCode() == 429) {
+                        HttpRequest request = HttpRequest.newBuilder(target)
+                                .header("Content-Type", "application/json")
+                                .POST(HttpRequest.BodyPublishers.ofString(body.apply(i)))
+                                .build();
+                        while (HTTP.send(request, HttpResponse.BodyHandlers.discarding())
+                                        .statusCode()
+                                == 429) {
                             Thread.onSpinWait();
                         }
                     }
@@ -255,11 +340,14 @@ public final class Benchmark {
     private static String upload(URI api, String jsonl) throws IOException, InterruptedException {
         String boundary = "openbatch-benchmark";
         String body = "--" + boundary + "\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nbatch\r\n"
-                + "--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"benchmark.jsonl\"\r\n"
+                + "--" + boundary
+                + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"benchmark.jsonl\"\r\n"
                 + "Content-Type: application/jsonl\r\n\r\n" + jsonl + "\r\n--" + boundary + "--\r\n";
         return send(HttpRequest.newBuilder(api.resolve("v1/files"))
-                .header("Content-Type", "multipart/form-data; boundary=" + boundary)
-                .POST(HttpRequest.BodyPublishers.ofString(body))).get("id").asText();
+                        .header("Content-Type", "multipart/form-data; boundary=" + boundary)
+                        .POST(HttpRequest.BodyPublishers.ofString(body)))
+                .get("id")
+                .asText();
     }
 
     private static JsonNode send(HttpRequest.Builder request) throws IOException, InterruptedException {
@@ -281,24 +369,30 @@ public final class Benchmark {
     }
 
     private Process java(List<String> jvmOptions, Class<?> main, String... args) throws IOException {
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-XX:+UseSerialGC", "-Dsqlite4java.library.path=" + System.getProperty("sqlite4java.library.path")));
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-XX:+UseSerialGC",
+                "-Dsqlite4java.library.path=" + System.getProperty("sqlite4java.library.path")));
         command.addAll(jvmOptions);
         if (!jvmOptions.contains("-cp")) {
             command.addAll(List.of("-cp", System.getProperty("java.class.path")));
         }
         command.add(main.getName());
         command.addAll(List.of(args));
-        Process process = new ProcessBuilder(command).redirectError(work.resolve(main.getSimpleName() + ".log").toFile()).start();
+        Process process = new ProcessBuilder(command)
+                .redirectError(work.resolve(main.getSimpleName() + ".log").toFile())
+                .start();
         processes.add(process);
         return process;
     }
 
     private String firstLine(Process process) throws IOException {
-        BufferedReader reader = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+        BufferedReader reader =
+                new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
         String line = reader.readLine();
         if (line == null) {
-            throw new IllegalStateException(process.info().command().orElse("a process") + " printed nothing; see " + work);
+            throw new IllegalStateException(
+                    process.info().command().orElse("a process") + " printed nothing; see " + work);
         }
         return line.trim();
     }
@@ -310,7 +404,9 @@ public final class Benchmark {
                 throw new IllegalStateException("the local runtime exited with " + runtime.exitValue());
             }
             try {
-                if (HTTP.send(HttpRequest.newBuilder(health).build(), HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
+                if (HTTP.send(HttpRequest.newBuilder(health).build(), HttpResponse.BodyHandlers.discarding())
+                                .statusCode()
+                        == 200) {
                     return;
                 }
             } catch (IOException e) {
@@ -342,8 +438,11 @@ public final class Benchmark {
     }
 
     private static long cpuNanos(Process process) {
-        return process.toHandle().info().totalCpuDuration().orElseThrow(() ->
-                new IllegalStateException("this platform does not report a process's CPU time")).toNanos();
+        return process.toHandle()
+                .info()
+                .totalCpuDuration()
+                .orElseThrow(() -> new IllegalStateException("this platform does not report a process's CPU time"))
+                .toNanos();
     }
 
     private static Map<String, Long> readCounts(Path file) throws IOException {

@@ -26,9 +26,11 @@ final class CostModel {
     static final int CHUNK_LINES = 500;
     /** Memory of the worker, validator and finalizer functions the stack deploys. */
     static final double WORKER_GB = 1.0;
+
     static final double VALIDATOR_GB = 1.0;
     /** A finalizer's time per chunk it joins, and an API call's time and memory. */
     static final double FINALIZER_SECONDS_PER_CHUNK = 0.05;
+
     static final double API_SECONDS = 0.1;
     static final double API_GB = 0.5;
     /** A user polling every 10 s, as the README's examples do. */
@@ -45,8 +47,13 @@ final class CostModel {
      * @param gpuConcurrency    requests the GPU serves at once, which the workers keep in flight
      * @param validationSeconds measured time to validate and chunk a 200 MB file
      */
-    static Estimate estimate(Map<String, Long> counted, int countedLines, int lines, double latencySeconds,
-                             int gpuConcurrency, double validationSeconds) {
+    static Estimate estimate(
+            Map<String, Long> counted,
+            int countedLines,
+            int lines,
+            double latencySeconds,
+            int gpuConcurrency,
+            double validationSeconds) {
         double countedChunks = Math.ceil(countedLines / (double) CHUNK_LINES);
         double chunks = Math.ceil(lines / (double) CHUNK_LINES);
         double scale = chunks / countedChunks;
@@ -57,41 +64,70 @@ final class CostModel {
         // Chunk status reads happen once a second while a chunk runs: they follow the batch's duration.
         double statusReads = gpuSeconds;
         double apiCalls = 2 + gpuSeconds / POLL_SECONDS; // upload, create, then the polls
-        double invocations = chunks + 2 + apiCalls;      // a worker per chunk, validate, finalize, the API
+        double invocations = chunks + 2 + apiCalls; // a worker per chunk, validate, finalize, the API
 
         List<Item> items = new ArrayList<>();
-        items.add(new Item("Step Functions state transitions", (5 + chunks) * STATE_TRANSITION,
-                "%.0f (Validate, Choice, Map, one task per chunk, Finalize, Succeed)", 5 + chunks));
-        items.add(new Item("Lambda requests", invocations * LAMBDA_REQUEST,
-                "%.0f (a worker per chunk, validate, finalize, upload, create, polls)", invocations));
-        double gbSeconds = gpuSeconds * WORKER_GB + validatorSeconds * VALIDATOR_GB
-                + chunks * FINALIZER_SECONDS_PER_CHUNK * WORKER_GB + invocations * API_SECONDS * API_GB;
-        items.add(new Item("Lambda GB-seconds", gbSeconds * LAMBDA_GB_SECOND,
+        items.add(new Item(
+                "Step Functions state transitions",
+                (5 + chunks) * STATE_TRANSITION,
+                "%.0f (Validate, Choice, Map, one task per chunk, Finalize, Succeed)",
+                5 + chunks));
+        items.add(new Item(
+                "Lambda requests",
+                invocations * LAMBDA_REQUEST,
+                "%.0f (a worker per chunk, validate, finalize, upload, create, polls)",
+                invocations));
+        double gbSeconds = gpuSeconds * WORKER_GB
+                + validatorSeconds * VALIDATOR_GB
+                + chunks * FINALIZER_SECONDS_PER_CHUNK * WORKER_GB
+                + invocations * API_SECONDS * API_GB;
+        items.add(new Item(
+                "Lambda GB-seconds",
+                gbSeconds * LAMBDA_GB_SECOND,
                 "%.0f (workers %.0f s at %.0f GB while the GPU works; validator %.1f s; finalizer; API)",
-                gbSeconds, gpuSeconds, WORKER_GB, validatorSeconds));
+                gbSeconds,
+                gpuSeconds,
+                WORKER_GB,
+                validatorSeconds));
         items.add(new Item("API Gateway requests", apiCalls * HTTP_API_REQUEST, "%.0f", apiCalls));
         // Receives are the event source mapping's long polls (20 s, five pollers), not the local poller's.
         double sqs = (sum(counted, "Sqs SendMessage") + sum(counted, "Sqs DeleteMessage")) * scale
-                + chunks + 5 * gpuSeconds / 20;
-        items.add(new Item("SQS requests", sqs * SQS_REQUEST,
-                "%.0f (sends and deletes counted, scaled; receives: one a chunk and five pollers' 20 s long polls)", sqs));
-        double writes = (sum(counted, "DynamoDb PutItem") + sum(counted, "DynamoDb UpdateItem")
-                + sum(counted, "DynamoDb DeleteItem")) * scale;
+                + chunks
+                + 5 * gpuSeconds / 20;
+        items.add(new Item(
+                "SQS requests",
+                sqs * SQS_REQUEST,
+                "%.0f (sends and deletes counted, scaled; receives: one a chunk and five pollers' 20 s long polls)",
+                sqs));
+        double writes = (sum(counted, "DynamoDb PutItem")
+                        + sum(counted, "DynamoDb UpdateItem")
+                        + sum(counted, "DynamoDb DeleteItem"))
+                * scale;
         double reads = (sum(counted, "DynamoDb GetItem") + sum(counted, "DynamoDb Query")) * scale + statusReads;
         items.add(new Item("DynamoDB writes", writes * DYNAMODB_WRITE, "%.0f counted, scaled", writes));
-        items.add(new Item("DynamoDB reads", reads * DYNAMODB_READ,
-                "%.0f counted and scaled, plus one status read a second per running chunk", reads));
+        items.add(new Item(
+                "DynamoDB reads",
+                reads * DYNAMODB_READ,
+                "%.0f counted and scaled, plus one status read a second per running chunk",
+                reads));
         // Not ListObjectsV2: the local runtime's drop watcher lists; in the cloud EventBridge tells.
-        double s3Writes = (sum(counted, "S3 PutObject") + sum(counted, "S3 CreateMultipartUpload")
-                + sum(counted, "S3 UploadPart") + sum(counted, "S3 CompleteMultipartUpload") + sum(counted, "S3 CopyObject"))
+        double s3Writes = (sum(counted, "S3 PutObject")
+                        + sum(counted, "S3 CreateMultipartUpload")
+                        + sum(counted, "S3 UploadPart")
+                        + sum(counted, "S3 CompleteMultipartUpload")
+                        + sum(counted, "S3 CopyObject"))
                 * scale;
         double s3Reads = (sum(counted, "S3 GetObject") + sum(counted, "S3 HeadObject")) * scale;
         items.add(new Item("S3 writes (PUT)", s3Writes * S3_WRITE, "%.0f counted, scaled", s3Writes));
         items.add(new Item("S3 reads (GET, HEAD)", s3Reads * S3_READ, "%.0f counted, scaled", s3Reads));
 
-        StringBuilder text = new StringBuilder(String.format(Locale.ROOT,
+        StringBuilder text = new StringBuilder(String.format(
+                Locale.ROOT,
                 "Cost of orchestration, %d lines at %.0f s, %d in flight at the GPU (%.0f s of GPU time), us-east-1 list prices:%n",
-                lines, latencySeconds, gpuConcurrency, gpuSeconds));
+                lines,
+                latencySeconds,
+                gpuConcurrency,
+                gpuSeconds));
         text.append("| item | quantity | cost |\n| --- | --- | --- |\n");
         double total = 0;
         for (Item item : items) {
@@ -110,6 +146,9 @@ final class CostModel {
     }
 
     private static double sum(Map<String, Long> counted, String prefix) {
-        return counted.entrySet().stream().filter(e -> e.getKey().startsWith(prefix)).mapToLong(Map.Entry::getValue).sum();
+        return counted.entrySet().stream()
+                .filter(e -> e.getKey().startsWith(prefix))
+                .mapToLong(Map.Entry::getValue)
+                .sum();
     }
 }

@@ -48,11 +48,17 @@ public final class OperationCounter implements ExecutionInterceptor {
     /** Lines of {@code Service Operation count}. */
     static void dump(Path file) {
         StringBuilder text = new StringBuilder();
-        new TreeMap<>(COUNTS).forEach((operation, count) -> text.append(operation).append(' ').append(count).append('\n'));
+        new TreeMap<>(COUNTS)
+                .forEach((operation, count) ->
+                        text.append(operation).append(' ').append(count).append('\n'));
         try {
             Path temp = file.resolveSibling(file.getFileName() + ".tmp");
             Files.writeString(temp, text);
-            Files.move(temp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            Files.move(
+                    temp,
+                    file,
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                    java.nio.file.StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

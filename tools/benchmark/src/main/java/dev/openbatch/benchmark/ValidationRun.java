@@ -32,9 +32,20 @@ public final class ValidationRun {
     private ValidationRun() {}
 
     public static void main(String[] args) throws IOException {
-        Settings settings = new Settings("us-east-1", args[1], "-", "-", "{}", null, 500, 10, Duration.ofHours(24),
-                Map.of(Settings.S3, URI.create(args[0])), Optional.of(new String[] {"local", "local"}),
-                Settings.Images.NONE, Optional.empty());
+        Settings settings = new Settings(
+                "us-east-1",
+                args[1],
+                "-",
+                "-",
+                "{}",
+                null,
+                500,
+                10,
+                Duration.ofHours(24),
+                Map.of(Settings.S3, URI.create(args[0])),
+                Optional.of(new String[] {"local", "local"}),
+                Settings.Images.NONE,
+                Optional.empty());
         AwsClients clients = new AwsClients(settings);
         S3Client s3 = clients.s3();
         Path input = Files.createTempFile("validation", ".jsonl");
@@ -50,13 +61,16 @@ public final class ValidationRun {
         long start = System.nanoTime();
         InputValidator.Result result;
         try (InputStream in = s3.getObject(b -> b.bucket(args[1]).key("benchmark/input.jsonl"))) {
-            result = new InputValidator(InputValidator.Limits.OPENAI, new S3ChunkStore(s3, args[1],
-                    new S3FileContentStore(s3, clients.s3Presigner(), args[1])))
+            result = new InputValidator(
+                            InputValidator.Limits.OPENAI,
+                            new S3ChunkStore(s3, args[1], new S3FileContentStore(s3, clients.s3Presigner(), args[1])))
                     .validate("batch_benchmark", "/v1/chat/completions", in);
         }
         double seconds = (System.nanoTime() - start) / 1e9;
-        long peak = ManagementFactory.getMemoryPoolMXBeans().stream().filter(p -> p.getType() == MemoryType.HEAP)
-                .mapToLong(p -> p.getPeakUsage().getUsed()).sum();
+        long peak = ManagementFactory.getMemoryPoolMXBeans().stream()
+                .filter(p -> p.getType() == MemoryType.HEAP)
+                .mapToLong(p -> p.getPeakUsage().getUsed())
+                .sum();
         System.out.printf("%.2f %d %s%n", seconds, peak, result instanceof InputValidator.Result.Valid);
     }
 }

@@ -46,7 +46,11 @@ final class Answers {
         ObjectNode answer = head("cmpl-" + idOf(body), "text_completion", received);
         ArrayNode choices = answer.putArray("choices");
         for (int i = 0; i < received.inputItems(); i++) {
-            choices.addObject().put("text", text).put("index", i).putNull("logprobs").put("finish_reason", "stop");
+            choices.addObject()
+                    .put("text", text)
+                    .put("index", i)
+                    .putNull("logprobs")
+                    .put("finish_reason", "stop");
         }
         answer.set("usage", usage(received.words(), received.inputItems() * Received.words(text)));
         return withReceived(answer, received);
@@ -86,7 +90,8 @@ final class Answers {
     static ObjectNode response(byte[] body, JsonNode request, Received received) {
         String id = idOf(body);
         String text = received.describe();
-        ObjectNode answer = Json.MAPPER.createObjectNode()
+        ObjectNode answer = Json.MAPPER
+                .createObjectNode()
                 .put("id", "resp_" + id)
                 .put("object", "response")
                 .put("created_at", 0)
@@ -94,23 +99,29 @@ final class Answers {
                 .putNull("error")
                 .putNull("incomplete_details")
                 .put("model", received.model());
-        ObjectNode message = answer.putArray("output").addObject()
+        ObjectNode message = answer.putArray("output")
+                .addObject()
                 .put("type", "message")
                 .put("id", "msg_" + id)
                 .put("status", "completed")
                 .put("role", "assistant");
-        message.putArray("content").addObject()
+        message.putArray("content")
+                .addObject()
                 .put("type", "output_text")
                 .put("text", text)
                 .putArray("annotations");
         // A response restates the settings it ran with: the request's, or OpenAI's default where it set none.
         answer.set("instructions", request.path("instructions").isTextual() ? request.get("instructions") : null);
-        answer.set("metadata", request.path("metadata").isObject()
-                ? request.get("metadata") : Json.MAPPER.createObjectNode());
+        answer.set(
+                "metadata",
+                request.path("metadata").isObject() ? request.get("metadata") : Json.MAPPER.createObjectNode());
         answer.put("parallel_tool_calls", request.path("parallel_tool_calls").asBoolean(true));
         answer.set("temperature", request.path("temperature").isNumber() ? request.get("temperature") : null);
-        answer.set("tool_choice", request.hasNonNull("tool_choice")
-                ? request.get("tool_choice") : Json.MAPPER.getNodeFactory().textNode("auto"));
+        answer.set(
+                "tool_choice",
+                request.hasNonNull("tool_choice")
+                        ? request.get("tool_choice")
+                        : Json.MAPPER.getNodeFactory().textNode("auto"));
         answer.set("tools", request.path("tools").isArray() ? request.get("tools") : Json.MAPPER.createArrayNode());
         answer.set("top_p", request.path("top_p").isNumber() ? request.get("top_p") : null);
         long output = Received.words(text);
@@ -123,7 +134,8 @@ final class Answers {
     }
 
     private static ObjectNode head(String id, String object, Received received) {
-        return Json.MAPPER.createObjectNode()
+        return Json.MAPPER
+                .createObjectNode()
                 .put("id", id)
                 .put("object", object)
                 .put("created", 0)
@@ -131,7 +143,8 @@ final class Answers {
     }
 
     private static ObjectNode usage(long prompt, long completion) {
-        return Json.MAPPER.createObjectNode()
+        return Json.MAPPER
+                .createObjectNode()
                 .put("prompt_tokens", prompt)
                 .put("completion_tokens", completion)
                 .put("total_tokens", prompt + completion);
@@ -151,8 +164,8 @@ final class Answers {
             return DEFAULT_DIMENSIONS;
         }
         if (!dimensions.isIntegralNumber() || dimensions.asLong() < 1 || dimensions.asLong() > MAX_DIMENSIONS) {
-            throw Refusal.invalidRequest("'dimensions' must be an integer from 1 to " + MAX_DIMENSIONS + ".",
-                    "dimensions");
+            throw Refusal.invalidRequest(
+                    "'dimensions' must be an integer from 1 to " + MAX_DIMENSIONS + ".", "dimensions");
         }
         return dimensions.asInt();
     }
@@ -161,8 +174,8 @@ final class Answers {
         return switch (encodingFormat.isMissingNode() || encodingFormat.isNull() ? "float" : encodingFormat.asText()) {
             case "float" -> false;
             case "base64" -> true;
-            default -> throw Refusal.invalidRequest("'encoding_format' must be 'float' or 'base64'.",
-                    "encoding_format");
+            default ->
+                throw Refusal.invalidRequest("'encoding_format' must be 'float' or 'base64'.", "encoding_format");
         };
     }
 
@@ -177,7 +190,9 @@ final class Answers {
         for (int i = 0; i < dimensions; i++) {
             if (!block.hasRemaining()) {
                 block = ByteBuffer.wrap(Sha256.of(ByteBuffer.allocate(seed.length + Integer.BYTES)
-                        .put(seed).putInt(i / 8).array()));
+                        .put(seed)
+                        .putInt(i / 8)
+                        .array()));
             }
             raw[i] = block.getInt();
         }

@@ -48,7 +48,7 @@ final class Counters {
         requestsByPath.forEach((path, count) -> byPath.put(path, count.sum()));
         Map<Fault, Long> byFault = new HashMap<>();
         faults.forEach((fault, count) -> byFault.put(fault, count.get()));
-        return new Stats(requests.sum(), answered.sum(), rateLimited.sum(), inFlight.get(), maxInFlight.get(), byPath,
-                byFault);
+        return new Stats(
+                requests.sum(), answered.sum(), rateLimited.sum(), inFlight.get(), maxInFlight.get(), byPath, byFault);
     }
 }

@@ -206,9 +206,21 @@ public record Options(
         }
 
         public Options build() {
-            return new Options(port, latency, latencyJitter, maxConcurrency, error500, error503, error429, retryAfter429,
+            return new Options(
+                    port,
+                    latency,
+                    latencyJitter,
+                    maxConcurrency,
+                    error500,
+                    error503,
+                    error429,
+                    retryAfter429,
                     timeout,
-                    timeoutHold, connectionReset, truncatedBody, nonJsonBody, seed);
+                    timeoutHold,
+                    connectionReset,
+                    truncatedBody,
+                    nonJsonBody,
+                    seed);
         }
     }
 }

@@ -52,10 +52,12 @@ record Received(
                         case "text" -> tally.text(part.path("text").asText());
                         case "image_url" -> {
                             JsonNode image = part.path("image_url");
-                            String url = image.isTextual() ? image.asText() : image.path("url").textValue();
+                            String url = image.isTextual()
+                                    ? image.asText()
+                                    : image.path("url").textValue();
                             tally.image(url, image.path("detail").textValue(), where + "[" + j + "].image_url.url");
                         }
-                        default -> { } // audio, files, refusals: not described, and nothing claimed about them
+                        default -> {} // audio, files, refusals: not described, and nothing claimed about them
                     }
                 }
             }
@@ -86,10 +88,14 @@ record Received(
                 for (int j = 0; j < content.size(); j++) {
                     JsonNode part = content.get(j);
                     switch (part.path("type").asText()) {
-                        case "input_text", "output_text" -> tally.text(part.path("text").asText());
-                        case "input_image" -> tally.image(part.path("image_url").textValue(),
-                                part.path("detail").textValue(), "input[" + i + "].content[" + j + "].image_url");
-                        default -> { } // files and audio: not described, and nothing claimed about them
+                        case "input_text", "output_text" ->
+                            tally.text(part.path("text").asText());
+                        case "input_image" ->
+                            tally.image(
+                                    part.path("image_url").textValue(),
+                                    part.path("detail").textValue(),
+                                    "input[" + i + "].content[" + j + "].image_url");
+                        default -> {} // files and audio: not described, and nothing claimed about them
                     }
                 }
             }
@@ -127,8 +133,8 @@ record Received(
             List<JsonNode> items = new ArrayList<>();
             for (JsonNode item : input) {
                 if (!item.isTextual() && !isTokenArray(item)) {
-                    throw Refusal.invalidRequest("Each item of '" + field + "' must be a string or an array of"
-                            + " token ids.", field);
+                    throw Refusal.invalidRequest(
+                            "Each item of '" + field + "' must be a string or an array of" + " token ids.", field);
                 }
                 items.add(item);
             }
@@ -138,7 +144,8 @@ record Received(
     }
 
     private static boolean isTokenArray(JsonNode node) {
-        return node.isArray() && !node.isEmpty()
+        return node.isArray()
+                && !node.isEmpty()
                 && IntStream.range(0, node.size()).allMatch(i -> node.get(i).isIntegralNumber());
     }
 
@@ -158,7 +165,9 @@ record Received(
 
     /** The assistant text: the same facts as the {@code "received"} field, in a sentence. */
     String describe() {
-        StringBuilder text = new StringBuilder("Reference endpoint received model ").append(model).append(": ");
+        StringBuilder text = new StringBuilder("Reference endpoint received model ")
+                .append(model)
+                .append(": ");
         if (messages != null) {
             text.append(count(messages, "message")).append(", ");
         }
@@ -166,10 +175,18 @@ record Received(
             text.append(count(inputItems, "input item")).append(", ");
         }
         text.append(count(textParts, "text part"))
-                .append(" (").append(count(textCharacters, "character")).append(", ").append(count(words, "word"))
-                .append("), ").append(count(images.size(), "image"));
+                .append(" (")
+                .append(count(textCharacters, "character"))
+                .append(", ")
+                .append(count(words, "word"))
+                .append("), ")
+                .append(count(images.size(), "image"));
         for (int i = 0; i < images.size(); i++) {
-            text.append(i == 0 ? ": " : "; ").append('[').append(i + 1).append("] ").append(images.get(i).describe());
+            text.append(i == 0 ? ": " : "; ")
+                    .append('[')
+                    .append(i + 1)
+                    .append("] ")
+                    .append(images.get(i).describe());
         }
         return text.append('.').toString();
     }

@@ -36,14 +36,18 @@ record ReceivedImage(
      */
     static ReceivedImage fromUrl(String url, String detail, String param) {
         if (url == null) {
-            throw Refusal.invalidRequest("The reference endpoint only accepts images as data: URIs, but this image"
-                    + " has no URL: the service must resolve images before calling the endpoint.", param);
+            throw Refusal.invalidRequest(
+                    "The reference endpoint only accepts images as data: URIs, but this image"
+                            + " has no URL: the service must resolve images before calling the endpoint.",
+                    param);
         }
         if (!url.regionMatches(true, 0, "data:", 0, 5)) {
             int colon = url.indexOf(':');
             String scheme = colon > 0 && colon < 16 ? url.substring(0, colon + 1) : "a non-data:";
-            throw Refusal.invalidRequest("The reference endpoint only accepts images as data: URIs, but got a "
-                    + scheme + " URL: the service must resolve image URLs before calling the endpoint.", param);
+            throw Refusal.invalidRequest(
+                    "The reference endpoint only accepts images as data: URIs, but got a " + scheme
+                            + " URL: the service must resolve image URLs before calling the endpoint.",
+                    param);
         }
         int comma = url.indexOf(',');
         if (comma < 0) {
@@ -62,16 +66,23 @@ record ReceivedImage(
         String declared = header.substring(0, header.indexOf(';')).toLowerCase(Locale.ROOT);
         Optional<ImageProbe> probe = ImageProbe.of(image);
         String mediaType = probe.map(ImageProbe::mediaType).orElse(declared);
-        return new ReceivedImage(mediaType, declared.equals(mediaType) ? null : declared,
-                probe.map(ImageProbe::width).orElse(null), probe.map(ImageProbe::height).orElse(null),
-                image.length, Sha256.hex(image), detail);
+        return new ReceivedImage(
+                mediaType,
+                declared.equals(mediaType) ? null : declared,
+                probe.map(ImageProbe::width).orElse(null),
+                probe.map(ImageProbe::height).orElse(null),
+                image.length,
+                Sha256.hex(image),
+                detail);
     }
 
     /** One line for the assistant text, e.g. {@code image/png 64x32, 1234 bytes, sha256 ab12…, detail low}. */
     String describe() {
         StringBuilder line = new StringBuilder(mediaType.isEmpty() ? "untyped data" : mediaType);
         if (declaredMediaType != null) {
-            line.append(" (declared ").append(declaredMediaType.isEmpty() ? "no type" : declaredMediaType).append(')');
+            line.append(" (declared ")
+                    .append(declaredMediaType.isEmpty() ? "no type" : declaredMediaType)
+                    .append(')');
         }
         line.append(width == null ? ", size unknown" : " " + width + "x" + height);
         line.append(", ").append(bytes).append(" bytes, sha256 ").append(sha256);

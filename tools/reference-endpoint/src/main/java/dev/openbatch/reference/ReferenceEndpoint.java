@@ -122,9 +122,15 @@ public final class ReferenceEndpoint implements AutoCloseable {
     private void serve(HttpExchange exchange, String path, int inFlight) throws IOException, InterruptedException {
         BiFunction<byte[], JsonNode, ObjectNode> route = ROUTES.get(path);
         if (route == null) {
-            send(exchange, Reply.of(new Refusal(404, "invalid_request_error", "Unknown path " + path
-                    + ": the reference endpoint serves " + String.join(", ", new TreeSet<>(ROUTES.keySet())) + ".",
-                    null, "unknown_url")));
+            send(
+                    exchange,
+                    Reply.of(new Refusal(
+                            404,
+                            "invalid_request_error",
+                            "Unknown path " + path + ": the reference endpoint serves "
+                                    + String.join(", ", new TreeSet<>(ROUTES.keySet())) + ".",
+                            null,
+                            "unknown_url")));
             return;
         }
         if (!exchange.getRequestMethod().equals("POST")) {
@@ -133,8 +139,15 @@ public final class ReferenceEndpoint implements AutoCloseable {
         }
         if (options.maxConcurrency() > 0 && inFlight > options.maxConcurrency()) {
             counters.rateLimited();
-            send(exchange, Reply.of(new Refusal(429, "rate_limit_error", "The reference endpoint is at its limit of "
-                    + options.maxConcurrency() + " requests in flight; retry later.", null, "rate_limit_exceeded")));
+            send(
+                    exchange,
+                    Reply.of(new Refusal(
+                            429,
+                            "rate_limit_error",
+                            "The reference endpoint is at its limit of " + options.maxConcurrency()
+                                    + " requests in flight; retry later.",
+                            null,
+                            "rate_limit_exceeded")));
             return;
         }
         byte[] body = exchange.getRequestBody().readAllBytes();
@@ -177,8 +190,8 @@ public final class ReferenceEndpoint implements AutoCloseable {
                 out.flush();
                 // Closing the exchange with bytes still owed drops the connection, which is the fault.
             }
-            case NON_JSON_BODY -> send(exchange,
-                    new Reply(200, "text/html", "<html>oops</html>".getBytes(StandardCharsets.UTF_8)));
+            case NON_JSON_BODY ->
+                send(exchange, new Reply(200, "text/html", "<html>oops</html>".getBytes(StandardCharsets.UTF_8)));
         }
     }
 
@@ -188,16 +201,16 @@ public final class ReferenceEndpoint implements AutoCloseable {
             JsonNode request = parse(body);
             failIfErrorModel(request.path("model").asText());
             if (request.path("stream").asBoolean(false)) {
-                throw Refusal.invalidRequest("The reference endpoint does not stream; send \"stream\": false.",
-                        "stream");
+                throw Refusal.invalidRequest(
+                        "The reference endpoint does not stream; send \"stream\": false.", "stream");
             }
             return new Reply(200, JSON, Json.write(route.apply(body, request)));
         } catch (Refusal refusal) {
             return Reply.of(refusal);
         } catch (RuntimeException bug) {
             // Said plainly as a 500, so that a bug here is not mistaken for an injected connection fault.
-            return Reply.of(new Refusal(500, "server_error", "The reference endpoint failed on this request: " + bug,
-                    null, null));
+            return Reply.of(new Refusal(
+                    500, "server_error", "The reference endpoint failed on this request: " + bug, null, null));
         }
     }
 
@@ -212,14 +225,16 @@ public final class ReferenceEndpoint implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        throw Refusal.invalidRequest("We could not parse the JSON body of your request: the reference endpoint"
-                + " expects a JSON object.", null);
+        throw Refusal.invalidRequest(
+                "We could not parse the JSON body of your request: the reference endpoint" + " expects a JSON object.",
+                null);
     }
 
     /** The fault a request's model asks for, {@code fault-<name>}, if it names one. */
     private static Optional<Fault> modelFault(byte[] body) {
         try {
-            Matcher fault = FAULT_MODEL.matcher(Json.MAPPER.readTree(body).path("model").asText());
+            Matcher fault =
+                    FAULT_MODEL.matcher(Json.MAPPER.readTree(body).path("model").asText());
             return fault.matches() ? Fault.byWireName(fault.group(1)) : Optional.empty();
         } catch (IOException e) {
             return Optional.empty();
@@ -230,8 +245,12 @@ public final class ReferenceEndpoint implements AutoCloseable {
         Matcher error = ERROR_MODEL.matcher(model);
         if (error.matches()) {
             int status = Integer.parseInt(error.group(1));
-            throw new Refusal(status, errorType(status), "The model " + model + " always fails with status " + status
-                    + " at the reference endpoint.", "model", null);
+            throw new Refusal(
+                    status,
+                    errorType(status),
+                    "The model " + model + " always fails with status " + status + " at the reference endpoint.",
+                    "model",
+                    null);
         }
     }
 
@@ -247,20 +266,26 @@ public final class ReferenceEndpoint implements AutoCloseable {
     }
 
     private static Reply injectedError(int status, String type, Fault fault) {
-        return Reply.of(new Refusal(status, type, "Fault injected by the reference endpoint: " + fault.wireName()
-                + ".", null, null));
+        return Reply.of(new Refusal(
+                status, type, "Fault injected by the reference endpoint: " + fault.wireName() + ".", null, null));
     }
 
     private static Reply methodNotAllowed(HttpExchange exchange, String allowed) {
         exchange.getResponseHeaders().set("Allow", allowed);
-        return Reply.of(new Refusal(405, "invalid_request_error", exchange.getRequestMethod() + " is not allowed on "
-                + exchange.getRequestURI().getPath() + "; use " + allowed + ".", null, "method_not_allowed"));
+        return Reply.of(new Refusal(
+                405,
+                "invalid_request_error",
+                exchange.getRequestMethod() + " is not allowed on "
+                        + exchange.getRequestURI().getPath() + "; use " + allowed + ".",
+                null,
+                "method_not_allowed"));
     }
 
     /** Latency plus a share of the jitter; the jitter needs no seed, since timings are never repeatable anyway. */
     private Duration latency() {
         long jitter = options.latencyJitter().toNanos();
-        return jitter == 0 ? options.latency()
+        return jitter == 0
+                ? options.latency()
                 : options.latency().plusNanos(ThreadLocalRandom.current().nextLong(jitter + 1));
     }
 

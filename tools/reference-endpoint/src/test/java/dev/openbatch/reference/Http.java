@@ -15,7 +15,8 @@ import java.util.function.BooleanSupplier;
 /** A plain HTTP client for one reference endpoint, as a client of the service would call it. */
 final class Http implements AutoCloseable {
 
-    private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    private final HttpClient client =
+            HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     private final ReferenceEndpoint endpoint;
 
     Http(ReferenceEndpoint endpoint) {
@@ -24,7 +25,8 @@ final class Http implements AutoCloseable {
 
     /** {@code POST /v1/<path>} with a JSON body. */
     HttpResponse<String> post(String path, String json) {
-        return send(request(path).POST(HttpRequest.BodyPublishers.ofString(json)).build());
+        return send(
+                request(path).POST(HttpRequest.BodyPublishers.ofString(json)).build());
     }
 
     HttpRequest.Builder request(String path) {
@@ -34,7 +36,9 @@ final class Http implements AutoCloseable {
 
     /** A path on the endpoint's root, outside {@code /v1}, such as {@code /stats}. */
     HttpResponse<String> get(String rootPath) {
-        return send(HttpRequest.newBuilder(endpoint.baseUrl().resolve(rootPath)).GET().build());
+        return send(HttpRequest.newBuilder(endpoint.baseUrl().resolve(rootPath))
+                .GET()
+                .build());
     }
 
     HttpResponse<String> send(HttpRequest request) {

@@ -52,8 +52,9 @@ class ReferenceEndpointAnswersTest {
         assertThat(choice.path("message").path("role").asText()).isEqualTo("assistant");
         assertThat(choice.path("finish_reason").asText()).isEqualTo("stop");
         String text = choice.path("message").path("content").asText();
-        assertThat(text).isEqualTo("Reference endpoint received model gpt-test: 2 messages, 2 text parts"
-                + " (27 characters, 5 words), 0 images.");
+        assertThat(text)
+                .isEqualTo("Reference endpoint received model gpt-test: 2 messages, 2 text parts"
+                        + " (27 characters, 5 words), 0 images.");
         assertThat(answer.path("received").path("messages").asInt()).isEqualTo(2);
         assertThat(answer.path("received").path("text_parts").asInt()).isEqualTo(2);
         assertThat(answer.path("received").path("text_characters").asInt()).isEqualTo(27);
@@ -61,7 +62,8 @@ class ReferenceEndpointAnswersTest {
         assertThat(usage.path("prompt_tokens").asInt()).isEqualTo(5);
         assertThat(usage.path("completion_tokens").asInt()).isEqualTo(text.split(" ").length);
         assertThat(usage.path("total_tokens").asInt())
-                .isEqualTo(usage.path("prompt_tokens").asInt() + usage.path("completion_tokens").asInt());
+                .isEqualTo(usage.path("prompt_tokens").asInt()
+                        + usage.path("completion_tokens").asInt());
     }
 
     @Test
@@ -122,7 +124,10 @@ class ReferenceEndpointAnswersTest {
                 {"model": "embed-test", "input": "same text"}""")).path("data").get(0).path("embedding");
         String base64 = json(http.post("embeddings", """
                 {"model": "embed-test", "input": "same text", "encoding_format": "base64"}"""))
-                .path("data").get(0).path("embedding").asText();
+                .path("data")
+                .get(0)
+                .path("embedding")
+                .asText();
 
         ByteBuffer bytes = ByteBuffer.wrap(Base64.getDecoder().decode(base64)).order(ByteOrder.LITTLE_ENDIAN);
         assertThat(bytes.remaining()).isEqualTo(8 * Float.BYTES);
@@ -146,14 +151,17 @@ class ReferenceEndpointAnswersTest {
         assertThat(message.path("role").asText()).isEqualTo("assistant");
         JsonNode content = message.path("content").get(0);
         assertThat(content.path("type").asText()).isEqualTo("output_text");
-        assertThat(content.path("text").asText()).isEqualTo("Reference endpoint received model gpt-test:"
-                + " 1 input item, 2 text parts (30 characters, 6 words), 0 images.");
+        assertThat(content.path("text").asText())
+                .isEqualTo("Reference endpoint received model gpt-test:"
+                        + " 1 input item, 2 text parts (30 characters, 6 words), 0 images.");
         JsonNode usage = answer.path("usage");
         assertThat(usage.path("input_tokens").asInt()).isEqualTo(6);
         assertThat(usage.path("total_tokens").asInt())
                 .isEqualTo(6 + usage.path("output_tokens").asInt());
         assertThat(answer.path("received").path("input_items").asInt()).isEqualTo(1);
-        assertThat(answer.path("instructions").asText()).as("restated from the request").isEqualTo("Answer in French.");
+        assertThat(answer.path("instructions").asText())
+                .as("restated from the request")
+                .isEqualTo("Answer in French.");
         assertThat(answer.path("tools")).as("none asked for").isEmpty();
     }
 
@@ -179,8 +187,8 @@ class ReferenceEndpointAnswersTest {
                 {"model": "vision-test", "messages": [{"role": "user", "content": [
                   {"type": "text", "text": "Compare these"},
                   {"type": "image_url", "image_url": {"url": "%s", "detail": "low"}},
-                  {"type": "image_url", "image_url": {"url": "%s"}}]}]}"""
-                .formatted(TestImages.dataUri("image/png", png), TestImages.dataUri("image/jpeg", jpeg))));
+                  {"type": "image_url", "image_url": {"url": "%s"}}]}]}""".formatted(
+                        TestImages.dataUri("image/png", png), TestImages.dataUri("image/jpeg", jpeg))));
 
         JsonNode images = answer.path("received").path("images");
         assertThat(images).hasSize(2);
@@ -203,15 +211,20 @@ class ReferenceEndpointAnswersTest {
                 {"model": "vision-test", "input": [{"role": "user", "content": [
                   {"type": "input_image", "image_url": "%s", "detail": "high"},
                   {"type": "input_text", "text": "and"},
-                  {"type": "input_image", "image_url": "%s"}]}]}"""
-                .formatted(TestImages.dataUri("image/gif", gif), TestImages.dataUri("image/webp", webp))));
+                  {"type": "input_image", "image_url": "%s"}]}]}""".formatted(
+                        TestImages.dataUri("image/gif", gif), TestImages.dataUri("image/webp", webp))));
 
         JsonNode images = answer.path("received").path("images");
         assertThat(images).hasSize(2);
         assertImage(images.get(0), "image/gif", 15, 25, gif);
         assertThat(images.get(0).path("detail").asText()).isEqualTo("high");
         assertImage(images.get(1), "image/webp", 1024, 768, webp);
-        assertThat(answer.path("output").get(0).path("content").get(0).path("text").asText())
+        assertThat(answer.path("output")
+                        .get(0)
+                        .path("content")
+                        .get(0)
+                        .path("text")
+                        .asText())
                 .contains("[1] image/gif 15x25", "[2] image/webp 1024x768", Sha256.hex(webp));
     }
 
@@ -221,8 +234,7 @@ class ReferenceEndpointAnswersTest {
 
         JsonNode answer = json(http.post("chat/completions", """
                 {"model": "vision-test", "messages": [{"role": "user", "content": [
-                  {"type": "image_url", "image_url": {"url": "%s"}}]}]}"""
-                .formatted(TestImages.dataUri("image/png", jpeg))));
+                  {"type": "image_url", "image_url": {"url": "%s"}}]}]}""".formatted(TestImages.dataUri("image/png", jpeg))));
 
         JsonNode image = answer.path("received").path("images").get(0);
         assertThat(image.path("media_type").asText()).isEqualTo("image/jpeg");
@@ -274,7 +286,8 @@ class ReferenceEndpointAnswersTest {
     @Test
     void unknownPath_isA404_andWrongMethod_aA405_inOpenAisEnvelope() {
         HttpResponse<String> unknown = http.post("images/generations", "{}");
-        HttpResponse<String> wrongMethod = http.send(http.request("chat/completions").GET().build());
+        HttpResponse<String> wrongMethod =
+                http.send(http.request("chat/completions").GET().build());
 
         assertThat(unknown.statusCode()).isEqualTo(404);
         assertThat(json(unknown).path("error").path("message").asText()).contains("/v1/images/generations");
@@ -284,9 +297,11 @@ class ReferenceEndpointAnswersTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"chat/completions, error-400, 400, invalid_request_error",
-                "embeddings, error-500, 500, server_error",
-                "responses, error-429, 429, rate_limit_error"})
+    @CsvSource({
+        "chat/completions, error-400, 400, invalid_request_error",
+        "embeddings, error-500, 500, server_error",
+        "responses, error-429, 429, rate_limit_error"
+    })
     void modelNamedErrorNnn_alwaysGetsStatusNnn(String path, String model, int status, String type) {
         HttpResponse<String> response = http.post(path, """
                 {"model": "%s", "messages": [{"role": "user", "content": "hi"}], "input": "hi"}""".formatted(model));

@@ -29,8 +29,9 @@ class ReferenceEndpointControlsTest {
     @Test
     void latency_isAppliedBeforeAnswering() {
         Duration latency = Duration.ofMillis(300);
-        try (ReferenceEndpoint endpoint = ReferenceEndpoint.start(Options.builder().latency(latency).build());
-             Http http = new Http(endpoint)) {
+        try (ReferenceEndpoint endpoint = ReferenceEndpoint.start(
+                        Options.builder().latency(latency).build());
+                Http http = new Http(endpoint)) {
             long started = System.nanoTime();
             HttpResponse<String> response = http.post("chat/completions", CHAT);
             Duration elapsed = Duration.ofNanos(System.nanoTime() - started);
@@ -44,21 +45,26 @@ class ReferenceEndpointControlsTest {
     void maxConcurrency_beyondTheCap_gets429AtOnce_whileRequestsAreHeld() {
         Duration hold = Duration.ofSeconds(2);
         try (ReferenceEndpoint endpoint = ReferenceEndpoint.start(
-                Options.builder().maxConcurrency(2).latency(hold).build());
-             Http http = new Http(endpoint)) {
+                        Options.builder().maxConcurrency(2).latency(hold).build());
+                Http http = new Http(endpoint)) {
             List<CompletableFuture<HttpResponse<String>>> held = List.of(postAsync(http, CHAT), postAsync(http, CHAT));
-            Http.await(DEADLINE, "two requests in flight", () -> endpoint.stats().inFlight() == 2);
+            Http.await(
+                    DEADLINE, "two requests in flight", () -> endpoint.stats().inFlight() == 2);
 
             long started = System.nanoTime();
             HttpResponse<String> refused = http.post("chat/completions", CHAT);
             Duration elapsed = Duration.ofNanos(System.nanoTime() - started);
 
             assertThat(refused.statusCode()).isEqualTo(429);
-            assertThat(elapsed).as("refused without waiting for the held requests").isLessThan(hold);
+            assertThat(elapsed)
+                    .as("refused without waiting for the held requests")
+                    .isLessThan(hold);
             JsonNode error = json(refused).path("error");
             assertThat(error.path("type").asText()).isEqualTo("rate_limit_error");
             assertThat(error.path("code").asText()).isEqualTo("rate_limit_exceeded");
-            assertThat(held).allSatisfy(request -> assertThat(request.join().statusCode()).isEqualTo(200));
+            assertThat(held)
+                    .allSatisfy(
+                            request -> assertThat(request.join().statusCode()).isEqualTo(200));
             Stats stats = endpoint.stats();
             assertThat(stats.rateLimited()).isEqualTo(1);
             assertThat(stats.answered()).isEqualTo(2);
@@ -67,11 +73,11 @@ class ReferenceEndpointControlsTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"ERROR_500, 500, server_error", "ERROR_503, 503, server_error",
-                "ERROR_429, 429, rate_limit_error"})
+    @CsvSource({"ERROR_500, 500, server_error", "ERROR_503, 503, server_error", "ERROR_429, 429, rate_limit_error"})
     void errorFault_answersItsStatusInOpenAisEnvelope(Fault fault, int status, String type) {
-        try (ReferenceEndpoint endpoint = ReferenceEndpoint.start(Options.builder().fault(fault, 1.0).build());
-             Http http = new Http(endpoint)) {
+        try (ReferenceEndpoint endpoint = ReferenceEndpoint.start(
+                        Options.builder().fault(fault, 1.0).build());
+                Http http = new Http(endpoint)) {
             HttpResponse<String> response = http.post("chat/completions", CHAT);
 
             assertThat(response.statusCode()).isEqualTo(status);
@@ -84,8 +90,9 @@ class ReferenceEndpointControlsTest {
 
     @Test
     void error429Fault_carriesRetryAfterOnSomeAnswersOnly() {
-        try (ReferenceEndpoint endpoint = ReferenceEndpoint.start(Options.builder().error429(1.0).build());
-             Http http = new Http(endpoint)) {
+        try (ReferenceEndpoint endpoint =
+                        ReferenceEndpoint.start(Options.builder().error429(1.0).build());
+                Http http = new Http(endpoint)) {
             List<String> retryAfter = new ArrayList<>();
             for (int i = 0; i < 20; i++) {
                 HttpResponse<String> response = http.post("chat/completions", CHAT);
@@ -101,30 +108,36 @@ class ReferenceEndpointControlsTest {
     @CsvSource({"1.0, 1", "0.0, none"})
     void error429Fault_withAllOrNoneOfItsAnswersCarryingRetryAfter(double share, String header) {
         try (ReferenceEndpoint endpoint = ReferenceEndpoint.start(
-                Options.builder().error429(1.0).retryAfter429(share).build());
-             Http http = new Http(endpoint)) {
+                        Options.builder().error429(1.0).retryAfter429(share).build());
+                Http http = new Http(endpoint)) {
             for (int i = 0; i < 10; i++) {
                 HttpResponse<String> response = http.post("chat/completions", CHAT);
                 assertThat(response.statusCode()).isEqualTo(429);
-                assertThat(response.headers().firstValue("retry-after").orElse("none")).isEqualTo(header);
+                assertThat(response.headers().firstValue("retry-after").orElse("none"))
+                        .isEqualTo(header);
             }
         }
     }
 
     @Test
     void aFaultModel_alwaysGetsItsFault_whileOtherModelsAreAnswered() {
-        try (ReferenceEndpoint endpoint = ReferenceEndpoint.start(Options.defaults()); Http http = new Http(endpoint)) {
+        try (ReferenceEndpoint endpoint = ReferenceEndpoint.start(Options.defaults());
+                Http http = new Http(endpoint)) {
             for (int i = 0; i < 3; i++) {
-                assertThat(http.post("chat/completions", CHAT.replace("gpt-test", "fault-error_503")).statusCode())
+                assertThat(http.post("chat/completions", CHAT.replace("gpt-test", "fault-error_503"))
+                                .statusCode())
                         .isEqualTo(503);
             }
             HttpResponse<String> html = http.post("chat/completions", CHAT.replace("gpt-test", "fault-non_json_body"));
             HttpResponse<String> answered = http.post("chat/completions", CHAT);
-            HttpResponse<String> unknownFault = http.post("chat/completions", CHAT.replace("gpt-test", "fault-gremlins"));
+            HttpResponse<String> unknownFault =
+                    http.post("chat/completions", CHAT.replace("gpt-test", "fault-gremlins"));
 
             assertThat(html.headers().firstValue("content-type")).contains("text/html");
             assertThat(answered.statusCode()).isEqualTo(200);
-            assertThat(unknownFault.statusCode()).as("not a fault's name: an ordinary model").isEqualTo(200);
+            assertThat(unknownFault.statusCode())
+                    .as("not a fault's name: an ordinary model")
+                    .isEqualTo(200);
             assertThat(endpoint.stats().faults(Fault.ERROR_503)).isEqualTo(3);
             assertThat(endpoint.stats().faults(Fault.NON_JSON_BODY)).isEqualTo(1);
             assertThat(endpoint.stats().answered()).isEqualTo(2);
@@ -133,10 +146,13 @@ class ReferenceEndpointControlsTest {
 
     @Test
     void timeoutFault_holdsTheRequestLongerThanTheClientWaits() {
-        try (ReferenceEndpoint endpoint = ReferenceEndpoint.start(Options.builder().timeout(1.0).build());
-             Http http = new Http(endpoint)) {
-            HttpRequest request = http.request("chat/completions").timeout(Duration.ofMillis(300))
-                    .POST(HttpRequest.BodyPublishers.ofString(CHAT)).build();
+        try (ReferenceEndpoint endpoint =
+                        ReferenceEndpoint.start(Options.builder().timeout(1.0).build());
+                Http http = new Http(endpoint)) {
+            HttpRequest request = http.request("chat/completions")
+                    .timeout(Duration.ofMillis(300))
+                    .POST(HttpRequest.BodyPublishers.ofString(CHAT))
+                    .build();
 
             assertThatThrownBy(() -> http.send(request)).hasCauseInstanceOf(HttpTimeoutException.class);
             assertThat(endpoint.stats().faults(Fault.TIMEOUT)).isEqualTo(1);
@@ -147,8 +163,8 @@ class ReferenceEndpointControlsTest {
     void timeoutFault_answersNormallyOnceTheHoldIsOver() {
         Duration hold = Duration.ofMillis(300);
         try (ReferenceEndpoint endpoint = ReferenceEndpoint.start(
-                Options.builder().timeout(1.0).timeoutHold(hold).build());
-             Http http = new Http(endpoint)) {
+                        Options.builder().timeout(1.0).timeoutHold(hold).build());
+                Http http = new Http(endpoint)) {
             long started = System.nanoTime();
             HttpResponse<String> response = http.post("chat/completions", CHAT);
 
@@ -161,11 +177,13 @@ class ReferenceEndpointControlsTest {
 
     @Test
     void connectionResetFault_closesTheConnectionWithoutAnyResponse() {
-        try (ReferenceEndpoint endpoint = ReferenceEndpoint.start(Options.builder().connectionReset(1.0).build());
-             Http http = new Http(endpoint)) {
+        try (ReferenceEndpoint endpoint = ReferenceEndpoint.start(
+                        Options.builder().connectionReset(1.0).build());
+                Http http = new Http(endpoint)) {
             assertThatThrownBy(() -> http.post("chat/completions", CHAT))
                     .hasCauseInstanceOf(IOException.class)
-                    .cause().isNotInstanceOf(HttpTimeoutException.class);
+                    .cause()
+                    .isNotInstanceOf(HttpTimeoutException.class);
             assertThat(endpoint.stats().faults(Fault.CONNECTION_RESET)).isEqualTo(1);
             assertThat(endpoint.stats().answered()).isZero();
         }
@@ -173,15 +191,18 @@ class ReferenceEndpointControlsTest {
 
     @Test
     void truncatedBodyFault_sends200_thenFewerBytesThanItsContentLength() throws Exception {
-        try (ReferenceEndpoint endpoint = ReferenceEndpoint.start(Options.builder().truncatedBody(1.0).build());
-             Http http = new Http(endpoint)) {
-            HttpRequest request = http.request("chat/completions").POST(HttpRequest.BodyPublishers.ofString(CHAT))
+        try (ReferenceEndpoint endpoint = ReferenceEndpoint.start(
+                        Options.builder().truncatedBody(1.0).build());
+                Http http = new Http(endpoint)) {
+            HttpRequest request = http.request("chat/completions")
+                    .POST(HttpRequest.BodyPublishers.ofString(CHAT))
                     .build();
 
             HttpResponse<InputStream> response = http.client().send(request, HttpResponse.BodyHandlers.ofInputStream());
 
             assertThat(response.statusCode()).isEqualTo(200);
-            long promised = response.headers().firstValueAsLong("content-length").orElseThrow();
+            long promised =
+                    response.headers().firstValueAsLong("content-length").orElseThrow();
             ByteArrayOutputStream received = new ByteArrayOutputStream();
             try (InputStream body = response.body()) {
                 assertThatThrownBy(() -> body.transferTo(received)).isInstanceOf(IOException.class);
@@ -194,8 +215,9 @@ class ReferenceEndpointControlsTest {
 
     @Test
     void nonJsonBodyFault_sends200WithHtml() {
-        try (ReferenceEndpoint endpoint = ReferenceEndpoint.start(Options.builder().nonJsonBody(1.0).build());
-             Http http = new Http(endpoint)) {
+        try (ReferenceEndpoint endpoint = ReferenceEndpoint.start(
+                        Options.builder().nonJsonBody(1.0).build());
+                Http http = new Http(endpoint)) {
             HttpResponse<String> response = http.post("chat/completions", CHAT);
 
             assertThat(response.statusCode()).isEqualTo(200);
@@ -212,7 +234,8 @@ class ReferenceEndpointControlsTest {
 
         List<Integer> first = statuses(options, 30);
         List<Integer> second = statuses(options, 30);
-        List<Integer> otherSeed = statuses(Options.builder().error500(0.3).error503(0.3).seed(43).build(), 30);
+        List<Integer> otherSeed =
+                statuses(Options.builder().error500(0.3).error503(0.3).seed(43).build(), 30);
 
         assertThat(first).isEqualTo(second).contains(200, 500, 503);
         assertThat(otherSeed).isNotEqualTo(first);
@@ -222,13 +245,15 @@ class ReferenceEndpointControlsTest {
     void stats_countRequestsAnswersPathsFaults_andTheMostInFlightAtOnce() {
         int concurrent = 5;
         try (ReferenceEndpoint endpoint = ReferenceEndpoint.start(
-                Options.builder().latency(Duration.ofSeconds(2)).build());
-             Http http = new Http(endpoint)) {
+                        Options.builder().latency(Duration.ofSeconds(2)).build());
+                Http http = new Http(endpoint)) {
             List<CompletableFuture<HttpResponse<String>>> requests = new ArrayList<>();
             for (int i = 0; i < concurrent; i++) {
                 requests.add(postAsync(http, CHAT));
             }
-            Http.await(DEADLINE, concurrent + " requests in flight",
+            Http.await(
+                    DEADLINE,
+                    concurrent + " requests in flight",
                     () -> endpoint.stats().inFlight() == concurrent);
             requests.forEach(CompletableFuture::join);
             http.post("embeddings", """
@@ -248,15 +273,21 @@ class ReferenceEndpointControlsTest {
             assertThat(served.path("requests").asInt()).isEqualTo(concurrent + 2);
             assertThat(served.path("answered").asInt()).isEqualTo(concurrent);
             assertThat(served.path("max_in_flight").asInt()).isEqualTo(concurrent);
-            assertThat(served.path("requests_by_path").path("/v1/chat/completions").asInt()).isEqualTo(concurrent);
-            assertThat(endpoint.stats().requests()).as("GET /stats is not itself counted").isEqualTo(concurrent + 2);
+            assertThat(served.path("requests_by_path")
+                            .path("/v1/chat/completions")
+                            .asInt())
+                    .isEqualTo(concurrent);
+            assertThat(endpoint.stats().requests())
+                    .as("GET /stats is not itself counted")
+                    .isEqualTo(concurrent + 2);
         }
     }
 
     @Test
     void stats_areServedWithFaultsByKind() {
-        try (ReferenceEndpoint endpoint = ReferenceEndpoint.start(Options.builder().error503(1.0).build());
-             Http http = new Http(endpoint)) {
+        try (ReferenceEndpoint endpoint =
+                        ReferenceEndpoint.start(Options.builder().error503(1.0).build());
+                Http http = new Http(endpoint)) {
             http.post("responses", """
                     {"model": "gpt-test", "input": "hi"}""");
             http.post("responses", """
@@ -269,7 +300,8 @@ class ReferenceEndpointControlsTest {
     }
 
     private static List<Integer> statuses(Options options, int requests) {
-        try (ReferenceEndpoint endpoint = ReferenceEndpoint.start(options); Http http = new Http(endpoint)) {
+        try (ReferenceEndpoint endpoint = ReferenceEndpoint.start(options);
+                Http http = new Http(endpoint)) {
             List<Integer> statuses = new ArrayList<>();
             for (int i = 0; i < requests; i++) {
                 statuses.add(http.post("chat/completions", CHAT).statusCode());
@@ -279,7 +311,11 @@ class ReferenceEndpointControlsTest {
     }
 
     private static CompletableFuture<HttpResponse<String>> postAsync(Http http, String body) {
-        return http.client().sendAsync(http.request("chat/completions")
-                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+        return http.client()
+                .sendAsync(
+                        http.request("chat/completions")
+                                .POST(HttpRequest.BodyPublishers.ofString(body))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
     }
 }

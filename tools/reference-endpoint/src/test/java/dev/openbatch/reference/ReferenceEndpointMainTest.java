@@ -11,14 +11,52 @@ class ReferenceEndpointMainTest {
     @Test
     void options_areReadFromTheCommandLine() {
         Options options = ReferenceEndpointMain.options(new String[] {
-                "--port", "8123", "--latency-ms", "250", "--jitter-ms", "50", "--max-concurrency", "16",
-                "--fault-500", "0.1", "--fault-503", "0.05", "--fault-429", "0.2", "--retry-after-429", "0.25",
-                "--fault-timeout", "0.01",
-                "--fault-reset", "0.02", "--fault-truncated", "0.03", "--fault-non-json", "0.04",
-                "--timeout-hold-ms", "5000", "--seed", "7"});
+            "--port",
+            "8123",
+            "--latency-ms",
+            "250",
+            "--jitter-ms",
+            "50",
+            "--max-concurrency",
+            "16",
+            "--fault-500",
+            "0.1",
+            "--fault-503",
+            "0.05",
+            "--fault-429",
+            "0.2",
+            "--retry-after-429",
+            "0.25",
+            "--fault-timeout",
+            "0.01",
+            "--fault-reset",
+            "0.02",
+            "--fault-truncated",
+            "0.03",
+            "--fault-non-json",
+            "0.04",
+            "--timeout-hold-ms",
+            "5000",
+            "--seed",
+            "7"
+        });
 
-        assertThat(options).isEqualTo(new Options(8123, Duration.ofMillis(250), Duration.ofMillis(50), 16,
-                0.1, 0.05, 0.2, 0.25, 0.01, Duration.ofMillis(5000), 0.02, 0.03, 0.04, 7));
+        assertThat(options)
+                .isEqualTo(new Options(
+                        8123,
+                        Duration.ofMillis(250),
+                        Duration.ofMillis(50),
+                        16,
+                        0.1,
+                        0.05,
+                        0.2,
+                        0.25,
+                        0.01,
+                        Duration.ofMillis(5000),
+                        0.02,
+                        0.03,
+                        0.04,
+                        7));
     }
 
     @Test
@@ -49,6 +87,12 @@ class ReferenceEndpointMainTest {
         assertThatThrownBy(() -> Options.builder().timeout(-0.1).build()).hasMessageContaining("timeout");
         assertThatThrownBy(() -> Options.builder().error500(0.6).error503(0.6).build())
                 .hasMessageContaining("at most one fault");
-        assertThat(Options.builder().error500(0.7).error503(0.2).error429(0.1).build().error429()).isEqualTo(0.1);
+        assertThat(Options.builder()
+                        .error500(0.7)
+                        .error503(0.2)
+                        .error429(0.1)
+                        .build()
+                        .error429())
+                .isEqualTo(0.1);
     }
 }

@@ -27,8 +27,11 @@ class ReferenceEndpointOpenAiSdkTest {
     @BeforeAll
     static void start() {
         endpoint = ReferenceEndpoint.start(Options.defaults());
-        openAi = OpenAIOkHttpClient.builder().baseUrl(endpoint.baseUrl().toString()).apiKey("unused")
-                .maxRetries(0).build();
+        openAi = OpenAIOkHttpClient.builder()
+                .baseUrl(endpoint.baseUrl().toString())
+                .apiKey("unused")
+                .maxRetries(0)
+                .build();
     }
 
     @AfterAll
@@ -39,43 +42,73 @@ class ReferenceEndpointOpenAiSdkTest {
 
     @Test
     void chatCompletion_isReadAndValidatedByTheSdk() {
-        ChatCompletion completion = openAi.chat().completions().create(ChatCompletionCreateParams.builder()
-                .model("gpt-test").addUserMessage("Hello").build()).validate();
+        ChatCompletion completion = openAi.chat()
+                .completions()
+                .create(ChatCompletionCreateParams.builder()
+                        .model("gpt-test")
+                        .addUserMessage("Hello")
+                        .build())
+                .validate();
 
-        assertThat(completion.choices().getFirst().message().content()).hasValueSatisfying(
-                text -> assertThat(text).startsWith("Reference endpoint received model gpt-test: 1 message"));
-        assertThat(completion.usage()).hasValueSatisfying(usage -> assertThat(usage.promptTokens()).isEqualTo(1));
+        assertThat(completion.choices().getFirst().message().content())
+                .hasValueSatisfying(
+                        text -> assertThat(text).startsWith("Reference endpoint received model gpt-test: 1 message"));
+        assertThat(completion.usage())
+                .hasValueSatisfying(usage -> assertThat(usage.promptTokens()).isEqualTo(1));
     }
 
     @Test
     void completion_isReadAndValidatedByTheSdk() {
-        Completion completion = openAi.completions().create(CompletionCreateParams.builder()
-                .model("gpt-test-instruct").prompt("Say something").build()).validate();
+        Completion completion = openAi.completions()
+                .create(CompletionCreateParams.builder()
+                        .model("gpt-test-instruct")
+                        .prompt("Say something")
+                        .build())
+                .validate();
 
         assertThat(completion.choices().getFirst().text()).contains("1 input item");
     }
 
     @Test
     void embeddings_areReadAndValidatedByTheSdk() {
-        CreateEmbeddingResponse embeddings = openAi.embeddings().create(EmbeddingCreateParams.builder()
-                .model("embed-test").input("some text").dimensions(16).build()).validate();
+        CreateEmbeddingResponse embeddings = openAi.embeddings()
+                .create(EmbeddingCreateParams.builder()
+                        .model("embed-test")
+                        .input("some text")
+                        .dimensions(16)
+                        .build())
+                .validate();
 
         assertThat(embeddings.data().getFirst().embedding()).hasSize(16);
     }
 
     @Test
     void response_isReadAndValidatedByTheSdk() {
-        Response response = openAi.responses().create(ResponseCreateParams.builder()
-                .model("gpt-test").input("Hello there").build()).validate();
+        Response response = openAi.responses()
+                .create(ResponseCreateParams.builder()
+                        .model("gpt-test")
+                        .input("Hello there")
+                        .build())
+                .validate();
 
-        String text = response.output().getFirst().asMessage().content().getFirst().asOutputText().text();
+        String text = response.output()
+                .getFirst()
+                .asMessage()
+                .content()
+                .getFirst()
+                .asOutputText()
+                .text();
         assertThat(text).contains("1 input item, 1 text part (11 characters, 2 words)");
     }
 
     @Test
     void errorModel_reachesTheSdkAsItsTypedError() {
-        assertThatThrownBy(() -> openAi.chat().completions().create(ChatCompletionCreateParams.builder()
-                .model("error-400").addUserMessage("Hello").build()))
+        assertThatThrownBy(() -> openAi.chat()
+                        .completions()
+                        .create(ChatCompletionCreateParams.builder()
+                                .model("error-400")
+                                .addUserMessage("Hello")
+                                .build()))
                 .isInstanceOf(BadRequestException.class)
                 .hasMessageContaining("always fails with status 400");
     }

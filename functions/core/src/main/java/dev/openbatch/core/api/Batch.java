@@ -69,11 +69,39 @@ public record Batch(
     }
 
     /** A new batch, as it is first stored: validating, nothing counted yet. */
-    public static Batch validating(String id, String endpoint, String inputFileId, String completionWindow,
-                                   long createdAt, Long expiresAt, Map<String, String> metadata, String jobId) {
-        return new Batch(id, OBJECT, endpoint, null, null, inputFileId, completionWindow, Status.VALIDATING,
-                null, null, createdAt, null, expiresAt, null, null, null, null, null, null,
-                RequestCounts.ZERO, null, metadata, jobId);
+    public static Batch validating(
+            String id,
+            String endpoint,
+            String inputFileId,
+            String completionWindow,
+            long createdAt,
+            Long expiresAt,
+            Map<String, String> metadata,
+            String jobId) {
+        return new Batch(
+                id,
+                OBJECT,
+                endpoint,
+                null,
+                null,
+                inputFileId,
+                completionWindow,
+                Status.VALIDATING,
+                null,
+                null,
+                createdAt,
+                null,
+                expiresAt,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                RequestCounts.ZERO,
+                null,
+                metadata,
+                jobId);
     }
 
     /** {@code {"object":"list","data":[{code, message, param, line}]}}. */
@@ -117,8 +145,10 @@ public record Batch(
             @JsonProperty("output_tokens_details") OutputDetails outputTokensDetails,
             @JsonProperty("total_tokens") long totalTokens) {
 
-        public record InputDetails(@JsonProperty("cached_tokens") long cachedTokens) {}
+        public record InputDetails(
+                @JsonProperty("cached_tokens") long cachedTokens) {}
 
-        public record OutputDetails(@JsonProperty("reasoning_tokens") long reasoningTokens) {}
+        public record OutputDetails(
+                @JsonProperty("reasoning_tokens") long reasoningTokens) {}
     }
 }

@@ -25,7 +25,9 @@ public record Upload(
         @JsonProperty("purpose") String purpose,
         @JsonProperty("status") String status,
         @JsonProperty("expires_at") long expiresAt,
-        @JsonProperty("file") @JsonInclude(JsonInclude.Include.NON_NULL) FileObject file) {
+
+        @JsonProperty("file") @JsonInclude(JsonInclude.Include.NON_NULL)
+        FileObject file) {
 
     public static final String OBJECT = "upload";
 
@@ -39,8 +41,8 @@ public record Upload(
         private Status() {}
     }
 
-    public static Upload pending(String id, long bytes, long createdAt, String filename, String purpose,
-                                 long expiresAt) {
+    public static Upload pending(
+            String id, long bytes, long createdAt, String filename, String purpose, long expiresAt) {
         return new Upload(id, OBJECT, bytes, createdAt, filename, purpose, Status.PENDING, expiresAt, null);
     }
 

@@ -28,8 +28,14 @@ public interface BatchRepository {
      * timestamps (attribute name to Unix seconds) and, when not null, the total and the errors.
      * Answers the batch as it is afterwards, or empty if its status was not one of {@code from}.
      */
-    Optional<Batch> transition(String tenant, String id, Set<String> from, String to, Map<String, Long> timestamps,
-                               Long total, List<Batch.Error> errors);
+    Optional<Batch> transition(
+            String tenant,
+            String id,
+            Set<String> from,
+            String to,
+            Map<String, Long> timestamps,
+            Long total,
+            List<Batch.Error> errors);
 
     /**
      * Adds one chunk's outcome to the running counts, once: a chunk already counted is not counted again.

@@ -52,8 +52,14 @@ public final class Batches {
     private final Ids ids;
     private final Clock clock;
 
-    public Batches(BatchRepository batches, FileRepository files, JobCatalog jobs, BatchLauncher launcher,
-                   Duration window24h, Ids ids, Clock clock) {
+    public Batches(
+            BatchRepository batches,
+            FileRepository files,
+            JobCatalog jobs,
+            BatchLauncher launcher,
+            Duration window24h,
+            Ids ids,
+            Clock clock) {
         this.batches = batches;
         this.files = files;
         this.jobs = jobs;
@@ -73,13 +79,18 @@ public final class Batches {
      * @param metadata         OpenAI's metadata: at most 16 pairs, keys of at most 64 characters, values of 512
      * @param jobId            the job, or null for the deployment's default job
      */
-    public record Request(String inputFileId, String endpoint, String completionWindow, Map<String, String> metadata,
-                          String jobId) {
+    public record Request(
+            String inputFileId, String endpoint, String completionWindow, Map<String, String> metadata, String jobId) {
 
         /** Checks the parameters as {@code POST /v1/batches} checks its body, with the same errors. */
-        public static Request of(String inputFileId, String endpoint, String completionWindow,
-                                 Map<String, String> metadata, String jobId) {
-            ObjectNode body = Json.MAPPER.createObjectNode()
+        public static Request of(
+                String inputFileId,
+                String endpoint,
+                String completionWindow,
+                Map<String, String> metadata,
+                String jobId) {
+            ObjectNode body = Json.MAPPER
+                    .createObjectNode()
                     .put("input_file_id", inputFileId)
                     .put("endpoint", endpoint)
                     .put("completion_window", completionWindow)
@@ -124,15 +135,24 @@ public final class Batches {
         FileObject input = files.find(tenant, request.inputFileId())
                 .orElseThrow(() -> Files.noSuchFile(request.inputFileId(), "input_file_id"));
         if (!input.purpose().equals(Files.PURPOSE_BATCH)) {
-            throw ApiException.invalid("Invalid 'input_file_id': " + input.id() + " has purpose '"
-                    + input.purpose() + "'; a batch's input file must have purpose 'batch'.",
-                    "input_file_id", "invalid_file_purpose");
+            throw ApiException.invalid(
+                    "Invalid 'input_file_id': " + input.id() + " has purpose '" + input.purpose()
+                            + "'; a batch's input file must have purpose 'batch'.",
+                    "input_file_id",
+                    "invalid_file_purpose");
         }
 
         long now = clock.instant().getEpochSecond();
         Long expiresAt = request.completionWindow().equals("24h") ? now + window24h.toSeconds() : null;
-        Batch batch = Batch.validating(batchId, request.endpoint(), input.id(), request.completionWindow(), now,
-                expiresAt, request.metadata(), job.id());
+        Batch batch = Batch.validating(
+                batchId,
+                request.endpoint(),
+                input.id(),
+                request.completionWindow(),
+                now,
+                expiresAt,
+                request.metadata(),
+                job.id());
         try {
             batches.create(tenant, batch);
         } catch (AlreadyExists again) {
@@ -154,8 +174,13 @@ public final class Batches {
             launcher.start(tenant, batch.id());
         } catch (RuntimeException e) {
             // A batch that will never run must not look as if it might: it ends failed, and the caller hears of it.
-            batches.transition(tenant, batch.id(), Set.of(Batch.Status.VALIDATING), Batch.Status.FAILED,
-                    Map.of("failed_at", clock.instant().getEpochSecond()), null,
+            batches.transition(
+                    tenant,
+                    batch.id(),
+                    Set.of(Batch.Status.VALIDATING),
+                    Batch.Status.FAILED,
+                    Map.of("failed_at", clock.instant().getEpochSecond()),
+                    null,
                     List.of(new Batch.Error("batch_not_started", "The batch could not be started.", null, null)));
             throw e;
         }
@@ -171,10 +196,19 @@ public final class Batches {
         if (batch.status().equals(Batch.Status.CANCELLING)) {
             return batch;
         }
-        return batches.transition(tenant, id, CANCELLABLE, Batch.Status.CANCELLING,
-                        Map.of("cancelling_at", clock.instant().getEpochSecond()), null, null)
-                .orElseThrow(() -> ApiException.invalid("Cannot cancel a batch with status '"
-                        + retrieve(tenant, id).status() + "'.", null, "batch_not_cancellable"));
+        return batches.transition(
+                        tenant,
+                        id,
+                        CANCELLABLE,
+                        Batch.Status.CANCELLING,
+                        Map.of("cancelling_at", clock.instant().getEpochSecond()),
+                        null,
+                        null)
+                .orElseThrow(() -> ApiException.invalid(
+                        "Cannot cancel a batch with status '"
+                                + retrieve(tenant, id).status() + "'.",
+                        null,
+                        "batch_not_cancellable"));
     }
 
     public Batch retrieve(String tenant, String id) {
@@ -197,15 +231,16 @@ public final class Batches {
     /** The job, if the tenant may use it; a job of other tenants is answered as one that does not exist. */
     private Job job(String tenant, String jobId) {
         if (jobId == null) {
-            return jobs.defaultJob().filter(job -> job.allows(tenant))
+            return jobs.defaultJob()
+                    .filter(job -> job.allows(tenant))
                     .orElseThrow(() -> ApiException.missing("job_id"));
         }
         return jobs.find(jobId, tenant).orElseThrow(() -> noSuchJob(jobId));
     }
 
     public static ApiException noSuchJob(String jobId) {
-        return ApiException.invalid("Invalid 'job_id': no job '" + jobId + "' is available to this account.",
-                "job_id", "invalid_value");
+        return ApiException.invalid(
+                "Invalid 'job_id': no job '" + jobId + "' is available to this account.", "job_id", "invalid_value");
     }
 
     private static Map<String, String> metadata(JsonNode node) {
@@ -216,17 +251,22 @@ public final class Batches {
             throw JsonBody.invalidType("metadata", "an object", node);
         }
         if (node.size() > MAX_METADATA_PAIRS) {
-            throw ApiException.invalid("Invalid 'metadata': too many properties. Expected an object with at most "
-                    + MAX_METADATA_PAIRS + " properties, but got an object with " + node.size()
-                    + " properties instead.", "metadata", "object_above_max_properties");
+            throw ApiException.invalid(
+                    "Invalid 'metadata': too many properties. Expected an object with at most "
+                            + MAX_METADATA_PAIRS + " properties, but got an object with " + node.size()
+                            + " properties instead.",
+                    "metadata",
+                    "object_above_max_properties");
         }
         Map<String, String> metadata = new LinkedHashMap<>();
         for (Map.Entry<String, JsonNode> pair : node.properties()) {
             String key = pair.getKey();
             if (key.length() > MAX_METADATA_KEY) {
-                throw ApiException.invalid("Invalid 'metadata': key too long. Expected a key with maximum length "
-                        + MAX_METADATA_KEY + ", but got a key with length " + key.length() + " instead.",
-                        "metadata", "string_above_max_length");
+                throw ApiException.invalid(
+                        "Invalid 'metadata': key too long. Expected a key with maximum length " + MAX_METADATA_KEY
+                                + ", but got a key with length " + key.length() + " instead.",
+                        "metadata",
+                        "string_above_max_length");
             }
             String param = "metadata." + key;
             if (!pair.getValue().isTextual()) {
@@ -234,9 +274,11 @@ public final class Batches {
             }
             String value = pair.getValue().textValue();
             if (value.length() > MAX_METADATA_VALUE) {
-                throw ApiException.invalid("Invalid '" + param + "': string too long. Expected a string with maximum length "
-                        + MAX_METADATA_VALUE + ", but got a string with length " + value.length() + " instead.",
-                        param, "string_above_max_length");
+                throw ApiException.invalid(
+                        "Invalid '" + param + "': string too long. Expected a string with maximum length "
+                                + MAX_METADATA_VALUE + ", but got a string with length " + value.length() + " instead.",
+                        param,
+                        "string_above_max_length");
             }
             metadata.put(key, value);
         }

@@ -39,8 +39,8 @@ public final class CapacityLeases {
      */
     public record Policy(Duration ttl, Duration renewEvery, Duration retryEvery, int minShare) {
 
-        public static final Policy DEFAULT = new Policy(Duration.ofSeconds(10), Duration.ofSeconds(2),
-                Duration.ofMillis(250), 8);
+        public static final Policy DEFAULT =
+                new Policy(Duration.ofSeconds(10), Duration.ofSeconds(2), Duration.ofMillis(250), 8);
 
         public Policy {
             if (renewEvery.compareTo(ttl.dividedBy(2)) > 0) {
@@ -56,7 +56,9 @@ public final class CapacityLeases {
     private final Clock clock;
     private final Policy policy;
     /** Names this sandbox in the store: each sandbox builds its own {@code CapacityLeases}. */
-    private final String sandbox = HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
+    private final String sandbox =
+            HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
+
     private final AtomicLong holders = new AtomicLong();
     private final Map<String, Share> shares = new ConcurrentHashMap<>();
     private final ReentrantLock joining = new ReentrantLock();
@@ -126,7 +128,8 @@ public final class CapacityLeases {
                     } catch (RuntimeException e) {
                         // The store is unreachable: the share keeps its grant until its validity runs out.
                         LOG.log(System.Logger.Level.WARNING, "renewing the lease of " + share.holder + " failed", e);
-                        share.nextRenewal = System.nanoTime() + policy.retryEvery().toNanos();
+                        share.nextRenewal =
+                                System.nanoTime() + policy.retryEvery().toNanos();
                     }
                 }
                 next = Math.min(next, share.nextRenewal);
@@ -182,6 +185,7 @@ public final class CapacityLeases {
         private final Condition changed = lock.newCondition();
         /** Held while the share's lease is written, so that a renewal cannot bring back a released lease. */
         private final ReentrantLock writing = new ReentrantLock();
+
         private int granted;
         private int target;
         private int inFlight;
@@ -209,8 +213,10 @@ public final class CapacityLeases {
                         inFlight++;
                         return;
                     }
-                    changed.awaitNanos(valid ? Math.min(validUntil - now, TimeUnit.SECONDS.toNanos(1))
-                            : TimeUnit.SECONDS.toNanos(1));
+                    changed.awaitNanos(
+                            valid
+                                    ? Math.min(validUntil - now, TimeUnit.SECONDS.toNanos(1))
+                                    : TimeUnit.SECONDS.toNanos(1));
                 }
             } finally {
                 lock.unlock();
@@ -252,12 +258,16 @@ public final class CapacityLeases {
             shares.remove(job.id() + " " + batchId, this);
             writing.lock();
             try {
-                update(job.id(), current -> current.holders().containsKey(holder)
-                        ? new Leases.Renewal(current.release(holder, clock.millis()), 0, 0)
-                        : new Leases.Renewal(current, 0, 0));
+                update(
+                        job.id(),
+                        current -> current.holders().containsKey(holder)
+                                ? new Leases.Renewal(current.release(holder, clock.millis()), 0, 0)
+                                : new Leases.Renewal(current, 0, 0));
             } catch (RuntimeException e) {
-                LOG.log(System.Logger.Level.WARNING, "giving back the lease of " + holder
-                        + " failed; it lapses by itself within " + policy.ttl(), e);
+                LOG.log(
+                        System.Logger.Level.WARNING,
+                        "giving back the lease of " + holder + " failed; it lapses by itself within " + policy.ttl(),
+                        e);
             } finally {
                 writing.unlock();
             }
@@ -312,13 +322,25 @@ public final class CapacityLeases {
                 int[] recorded = new int[1];
                 Leases.Renewal renewal = update(job.id(), current -> {
                     long now = clock.millis();
-                    Leases.Renewal next = current.renew(holder, batchId, wanted, sending, job.concurrency(),
-                            policy.minShare(), now, ttl, admitting);
+                    Leases.Renewal next = current.renew(
+                            holder,
+                            batchId,
+                            wanted,
+                            sending,
+                            job.concurrency(),
+                            policy.minShare(),
+                            now,
+                            ttl,
+                            admitting);
                     Leases.Lease before = current.holders().get(holder);
-                    Leases.Lease after = next.refused() ? null : next.next().holders().get(holder);
+                    Leases.Lease after =
+                            next.refused() ? null : next.next().holders().get(holder);
                     // Nothing new to say and the lease far from its end: the read was enough.
-                    if (before != null && after != null && before.expiresAt() - now > ttl / 2
-                            && before.wanted() == after.wanted() && before.permits() == after.permits()) {
+                    if (before != null
+                            && after != null
+                            && before.expiresAt() - now > ttl / 2
+                            && before.wanted() == after.wanted()
+                            && before.permits() == after.permits()) {
                         expiresAt[0] = before.expiresAt();
                         recorded[0] = before.permits();
                         return new Leases.Renewal(current, next.granted(), next.target());

@@ -68,7 +68,10 @@ public record Leases(long version, Map<String, Lease> holders) {
 
     /** The permits of the leases live at {@code now}. */
     public int leased(long now) {
-        return holders.values().stream().filter(l -> l.expiresAt() > now).mapToInt(Lease::permits).sum();
+        return holders.values().stream()
+                .filter(l -> l.expiresAt() > now)
+                .mapToInt(Lease::permits)
+                .sum();
     }
 
     /**
@@ -80,8 +83,16 @@ public record Leases(long version, Map<String, Lease> holders) {
      *                  {@code minShare}, unless it is its batch's only holder; it is refused with no
      *                  share at all either way
      */
-    public Renewal renew(String holder, String batchId, int wanted, int inFlight, int cap, int minShare,
-                         long now, long ttlMillis, boolean admitting) {
+    public Renewal renew(
+            String holder,
+            String batchId,
+            int wanted,
+            int inFlight,
+            int cap,
+            int minShare,
+            long now,
+            long ttlMillis,
+            boolean admitting) {
         Map<String, Lease> live = live(now, holder);
         Lease mine = holders.get(holder);
         long since = mine != null ? mine.since() : now;
@@ -89,7 +100,8 @@ public record Leases(long version, Map<String, Lease> holders) {
         all.put(holder, new Lease(batchId, wanted, 0, since, 0));
         int target = targets(cap, all).getOrDefault(holder, 0);
         if (admitting && mine == null && wanted > 0) {
-            boolean batchHasOthers = live.values().stream().anyMatch(l -> l.batchId().equals(batchId));
+            boolean batchHasOthers =
+                    live.values().stream().anyMatch(l -> l.batchId().equals(batchId));
             if (target == 0 || (batchHasOthers && target < Math.min(cap, minShare))) {
                 return new Renewal(null, 0, target);
             }
@@ -138,7 +150,8 @@ public record Leases(long version, Map<String, Lease> holders) {
         Map<String, Integer> targets = new HashMap<>();
         for (String batch : batches) {
             List<String> holders = byBatch.get(batch);
-            holders.sort(Comparator.<String>comparingLong(h -> leases.get(h).since()).thenComparing(Comparator.naturalOrder()));
+            holders.sort(Comparator.<String>comparingLong(h -> leases.get(h).since())
+                    .thenComparing(Comparator.naturalOrder()));
             Map<String, Integer> wanted = new HashMap<>();
             holders.forEach(h -> wanted.put(h, leases.get(h).wanted()));
             targets.putAll(waterFill(batchShares.get(batch), holders, wanted));
@@ -154,7 +167,8 @@ public record Leases(long version, Map<String, Lease> holders) {
     static Map<String, Integer> waterFill(int total, List<String> order, Map<String, Integer> wanted) {
         Map<String, Integer> shares = new HashMap<>();
         order.forEach(k -> shares.put(k, 0));
-        List<String> open = new ArrayList<>(order.stream().filter(k -> wanted.get(k) > 0).toList());
+        List<String> open =
+                new ArrayList<>(order.stream().filter(k -> wanted.get(k) > 0).toList());
         int remaining = total;
         while (remaining > 0 && !open.isEmpty()) {
             int each = remaining / open.size();

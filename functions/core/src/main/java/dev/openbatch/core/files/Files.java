@@ -91,8 +91,8 @@ public final class Files {
      * listed without its bytes nor its bytes left behind without a file.
      */
     public FileObject store(String tenant, String filename, long bytes, Consumer<String> write) {
-        FileObject created = FileObject.stored(ids.file(), bytes, clock.instant().getEpochSecond(), filename,
-                PURPOSE_BATCH);
+        FileObject created =
+                FileObject.stored(ids.file(), bytes, clock.instant().getEpochSecond(), filename, PURPOSE_BATCH);
         String key = contentKey(created.id());
         try {
             write.accept(key);
@@ -129,10 +129,13 @@ public final class Files {
 
     /** The 413 for a body too large for one request. */
     public static ApiException tooLarge(long bytes) {
-        return new ApiException(413, "invalid_request_error",
+        return new ApiException(
+                413,
+                "invalid_request_error",
                 "File of " + bytes + " bytes exceeds the " + MAX_SINGLE_REQUEST_BYTES
                         + " bytes one request can carry; upload it in parts with the Uploads API (/v1/uploads).",
-                "file", "file_too_large");
+                "file",
+                "file_too_large");
     }
 
     public FileObject retrieve(String tenant, String id) {

@@ -14,8 +14,13 @@ import java.util.Optional;
  * @param body    the raw body, empty when there is none
  * @param tenant  the account the caller acts for, as established by the authorizer
  */
-public record ApiRequest(String method, String path, Map<String, String> query, Map<String, String> headers,
-                         byte[] body, String tenant) {
+public record ApiRequest(
+        String method,
+        String path,
+        Map<String, String> query,
+        Map<String, String> headers,
+        byte[] body,
+        String tenant) {
 
     public ApiRequest {
         query = Map.copyOf(query);

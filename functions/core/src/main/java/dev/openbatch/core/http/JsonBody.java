@@ -29,8 +29,11 @@ public final class JsonBody {
             node = null;
         }
         if (node == null || node.isMissingNode() || !node.isObject()) {
-            throw ApiException.invalid("We could not parse the JSON body of your request. The API expects a JSON "
-                    + "object as the payload, but what was sent was not valid JSON.", null, "invalid_json");
+            throw ApiException.invalid(
+                    "We could not parse the JSON body of your request. The API expects a JSON "
+                            + "object as the payload, but what was sent was not valid JSON.",
+                    null,
+                    "invalid_json");
         }
         return of((ObjectNode) node, parameters);
     }
@@ -40,7 +43,8 @@ public final class JsonBody {
         for (Iterator<String> names = node.fieldNames(); names.hasNext(); ) {
             String name = names.next();
             if (!parameters.contains(name)) {
-                throw ApiException.invalid("Unrecognized request argument supplied: " + name, name, "unknown_parameter");
+                throw ApiException.invalid(
+                        "Unrecognized request argument supplied: " + name, name, "unknown_parameter");
             }
         }
         return new JsonBody(node);
@@ -83,7 +87,10 @@ public final class JsonBody {
     }
 
     public static ApiException invalidType(String param, String expected, JsonNode got) {
-        return ApiException.invalid("Invalid type for '" + param + "': expected " + expected + ", but got "
-                + Json.describeType(got) + " instead.", param, "invalid_type");
+        return ApiException.invalid(
+                "Invalid type for '" + param + "': expected " + expected + ", but got " + Json.describeType(got)
+                        + " instead.",
+                param,
+                "invalid_type");
     }
 }

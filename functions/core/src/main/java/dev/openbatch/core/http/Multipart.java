@@ -67,7 +67,8 @@ public final class Multipart {
             if (dataEnd < 0) {
                 throw malformed("the body ends before its closing boundary (truncated?)");
             }
-            Part part = part(new String(body, headersStart, headersEnd - headersStart, StandardCharsets.UTF_8),
+            Part part = part(
+                    new String(body, headersStart, headersEnd - headersStart, StandardCharsets.UTF_8),
                     Arrays.copyOfRange(body, dataStart, dataEnd));
             parts.put(part.name(), part);
             at = dataEnd + nextDelimiter.length;

@@ -32,11 +32,22 @@ public final class OpenAiApi {
     private final List<Route> routes = new ArrayList<>();
 
     public OpenAiApi(Files files, Batches batches, Uploads uploads) {
-        route("POST", "/v1/files", (r, m) -> ApiResponse.ok(
-                files.upload(r.tenant(), Multipart.parse(r.header("content-type").orElse(null), r.body()))));
-        route("GET", "/v1/files", (r, m) -> list(files.list(r.tenant(), r.queryParam("purpose").orElse(null),
-                cursor(r), intParam(r, "limit"), r.queryParam("order").orElse(null)),
-                FileObject::id));
+        route(
+                "POST",
+                "/v1/files",
+                (r, m) -> ApiResponse.ok(files.upload(
+                        r.tenant(), Multipart.parse(r.header("content-type").orElse(null), r.body()))));
+        route(
+                "GET",
+                "/v1/files",
+                (r, m) -> list(
+                        files.list(
+                                r.tenant(),
+                                r.queryParam("purpose").orElse(null),
+                                cursor(r),
+                                intParam(r, "limit"),
+                                r.queryParam("order").orElse(null)),
+                        FileObject::id));
         route("GET", "/v1/files/([^/]+)", (r, m) -> ApiResponse.ok(files.retrieve(r.tenant(), m.group(1))));
         route("DELETE", "/v1/files/([^/]+)", (r, m) -> ApiResponse.ok(files.delete(r.tenant(), m.group(1))));
         route("GET", "/v1/files/([^/]+)/content", (r, m) -> switch (files.content(r.tenant(), m.group(1))) {
@@ -45,14 +56,24 @@ public final class OpenAiApi {
         });
 
         route("POST", "/v1/uploads", (r, m) -> ApiResponse.ok(uploads.create(r.tenant(), r.body())));
-        route("POST", "/v1/uploads/([^/]+)/parts", (r, m) -> ApiResponse.ok(uploads.addPart(r.tenant(), m.group(1),
-                Multipart.parse(r.header("content-type").orElse(null), r.body()))));
-        route("POST", "/v1/uploads/([^/]+)/complete", (r, m) ->
-                ApiResponse.ok(uploads.complete(r.tenant(), m.group(1), r.body())));
+        route(
+                "POST",
+                "/v1/uploads/([^/]+)/parts",
+                (r, m) -> ApiResponse.ok(uploads.addPart(
+                        r.tenant(),
+                        m.group(1),
+                        Multipart.parse(r.header("content-type").orElse(null), r.body()))));
+        route(
+                "POST",
+                "/v1/uploads/([^/]+)/complete",
+                (r, m) -> ApiResponse.ok(uploads.complete(r.tenant(), m.group(1), r.body())));
         route("POST", "/v1/uploads/([^/]+)/cancel", (r, m) -> ApiResponse.ok(uploads.cancel(r.tenant(), m.group(1))));
 
         route("POST", "/v1/batches", (r, m) -> ApiResponse.ok(batches.create(r.tenant(), r.body())));
-        route("GET", "/v1/batches", (r, m) -> list(batches.list(r.tenant(), cursor(r), intParam(r, "limit")), Batch::id));
+        route(
+                "GET",
+                "/v1/batches",
+                (r, m) -> list(batches.list(r.tenant(), cursor(r), intParam(r, "limit")), Batch::id));
         route("GET", "/v1/batches/([^/]+)", (r, m) -> ApiResponse.ok(batches.retrieve(r.tenant(), m.group(1))));
         route("POST", "/v1/batches/([^/]+)/cancel", (r, m) -> ApiResponse.ok(batches.cancel(r.tenant(), m.group(1))));
     }
@@ -67,15 +88,26 @@ public final class OpenAiApi {
         } catch (ApiException e) {
             return ApiResponse.json(e.status(), e.envelope());
         } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.ERROR, "unexpected failure serving " + request.method() + " " + request.path(), e);
-            return ApiResponse.json(500, new ApiException(500, "server_error",
-                    "The server had an error while processing your request. Sorry about that!", null, null).envelope());
+            LOG.log(
+                    System.Logger.Level.ERROR,
+                    "unexpected failure serving " + request.method() + " " + request.path(),
+                    e);
+            return ApiResponse.json(
+                    500,
+                    new ApiException(
+                                    500,
+                                    "server_error",
+                                    "The server had an error while processing your request. Sorry about that!",
+                                    null,
+                                    null)
+                            .envelope());
         }
     }
 
     private ApiResponse dispatch(ApiRequest request) {
         String path = request.path().length() > 1 && request.path().endsWith("/")
-                ? request.path().substring(0, request.path().length() - 1) : request.path();
+                ? request.path().substring(0, request.path().length() - 1)
+                : request.path();
         List<String> allowed = new ArrayList<>();
         for (Route route : routes) {
             Matcher m = route.path().matcher(path);
@@ -90,8 +122,13 @@ public final class OpenAiApi {
         if (allowed.isEmpty()) {
             throw ApiException.notFound("Invalid URL (" + url + ")", null);
         }
-        throw new ApiException(405, "invalid_request_error", "Invalid method for URL (" + url + "): allowed "
-                + allowed.stream().collect(Collectors.joining(", ")) + ".", null, "method_not_allowed");
+        throw new ApiException(
+                405,
+                "invalid_request_error",
+                "Invalid method for URL (" + url + "): allowed "
+                        + allowed.stream().collect(Collectors.joining(", ")) + ".",
+                null,
+                "method_not_allowed");
     }
 
     private static <T> ApiResponse list(Page<T> page, Function<T, String> id) {
@@ -102,8 +139,10 @@ public final class OpenAiApi {
     private static String cursor(ApiRequest request) {
         String after = request.queryParam("after").orElse(null);
         if (after != null && after.length() > MAX_CURSOR_LENGTH) {
-            throw ApiException.invalid("Invalid 'after': expected an id of at most " + MAX_CURSOR_LENGTH
-                    + " characters.", "after", "invalid_value");
+            throw ApiException.invalid(
+                    "Invalid 'after': expected an id of at most " + MAX_CURSOR_LENGTH + " characters.",
+                    "after",
+                    "invalid_value");
         }
         return after;
     }
@@ -116,8 +155,10 @@ public final class OpenAiApi {
         try {
             return Integer.valueOf(value);
         } catch (NumberFormatException e) {
-            throw ApiException.invalid("Invalid type for '" + name + "': expected an integer, but got '" + value
-                    + "' instead.", name, "invalid_type");
+            throw ApiException.invalid(
+                    "Invalid type for '" + name + "': expected an integer, but got '" + value + "' instead.",
+                    name,
+                    "invalid_type");
         }
     }
 }

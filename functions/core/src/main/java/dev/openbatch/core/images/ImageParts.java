@@ -89,8 +89,10 @@ final class ImageParts {
                     throw invalidType(where + ".type", "a string", type);
                 }
                 if (!types.contains(type.textValue())) {
-                    throw ApiException.invalid("Invalid value: '" + type.textValue() + "'. Supported values are: "
-                            + choices(types) + ".", where + ".type", "invalid_value");
+                    throw ApiException.invalid(
+                            "Invalid value: '" + type.textValue() + "'. Supported values are: " + choices(types) + ".",
+                            where + ".type",
+                            "invalid_value");
                 }
                 visitor.visit(where, (ObjectNode) part);
             }
@@ -120,8 +122,11 @@ final class ImageParts {
     private static Part responsesImage(String where, ObjectNode part) {
         JsonNode url = part.get("image_url");
         if (url == null && part.has("file_id")) {
-            throw ApiException.invalid("Images by file_id are not supported here: give 'image_url' as an s3://,"
-                    + " https:// or data: URL.", where + ".file_id", "invalid_value");
+            throw ApiException.invalid(
+                    "Images by file_id are not supported here: give 'image_url' as an s3://,"
+                            + " https:// or data: URL.",
+                    where + ".file_id",
+                    "invalid_value");
         }
         if (url == null) {
             throw ApiException.missing(where + ".image_url");
@@ -133,8 +138,11 @@ final class ImageParts {
     }
 
     private static ApiException invalidType(String param, String expected, JsonNode actual) {
-        return ApiException.invalid("Invalid type for '" + param + "': expected " + expected + ", but got "
-                + Json.describeType(actual) + " instead.", param, "invalid_type");
+        return ApiException.invalid(
+                "Invalid type for '" + param + "': expected " + expected + ", but got " + Json.describeType(actual)
+                        + " instead.",
+                param,
+                "invalid_type");
     }
 
     /** {@code 'a', 'b', and 'c'}, as OpenAI lists them. */

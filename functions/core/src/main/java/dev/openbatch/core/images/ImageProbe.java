@@ -65,7 +65,8 @@ public record ImageProbe(String mediaType, int width, int height) {
                     return Optional.empty();
                 }
                 // length (2), sample precision (1), then height and width
-                return Optional.of(new ImageProbe("image/jpeg", uint16BigEndian(b, at + 7), uint16BigEndian(b, at + 5)));
+                return Optional.of(
+                        new ImageProbe("image/jpeg", uint16BigEndian(b, at + 7), uint16BigEndian(b, at + 5)));
             }
             at += 2 + uint16BigEndian(b, at + 2);
         }
@@ -90,10 +91,13 @@ public record ImageProbe(String mediaType, int width, int height) {
         int data = 20; // after RIFF, its size, WEBP, the chunk's name and the chunk's size
         if (startsWith(b, 12, ascii("VP8 ")) && b.length >= data + 10) {
             // lossy: a 3-byte frame tag, the start code 9D 01 2A, then 14-bit width and height
-            boolean startCode = (b[data + 3] & 0xFF) == 0x9D && (b[data + 4] & 0xFF) == 0x01
-                    && (b[data + 5] & 0xFF) == 0x2A;
-            return startCode ? Optional.of(new ImageProbe("image/webp",
-                    uint16LittleEndian(b, data + 6) & 0x3FFF, uint16LittleEndian(b, data + 8) & 0x3FFF))
+            boolean startCode =
+                    (b[data + 3] & 0xFF) == 0x9D && (b[data + 4] & 0xFF) == 0x01 && (b[data + 5] & 0xFF) == 0x2A;
+            return startCode
+                    ? Optional.of(new ImageProbe(
+                            "image/webp",
+                            uint16LittleEndian(b, data + 6) & 0x3FFF,
+                            uint16LittleEndian(b, data + 8) & 0x3FFF))
                     : Optional.empty();
         }
         if (startsWith(b, 12, ascii("VP8L")) && b.length >= data + 5 && (b[data] & 0xFF) == 0x2F) {
@@ -103,8 +107,8 @@ public record ImageProbe(String mediaType, int width, int height) {
         }
         if (startsWith(b, 12, ascii("VP8X")) && b.length >= data + 10) {
             // extended: 4 bytes of flags, then canvas width-1 and height-1 in 24 bits each
-            return Optional.of(new ImageProbe("image/webp",
-                    uint24LittleEndian(b, data + 4) + 1, uint24LittleEndian(b, data + 7) + 1));
+            return Optional.of(new ImageProbe(
+                    "image/webp", uint24LittleEndian(b, data + 4) + 1, uint24LittleEndian(b, data + 7) + 1));
         }
         return Optional.empty();
     }

@@ -11,8 +11,8 @@ import java.util.Base64;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.UUID;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Semaphore;
@@ -78,7 +78,8 @@ public final class ImageResolver {
          * @throws ApiException the line's 400: a malformed content part or an image that cannot be had
          */
         public RequestBody resolve(String endpoint, JsonNode body) throws InterruptedException {
-            if (!ImageParts.carriesImages(endpoint) || ImageParts.of(endpoint, body).isEmpty()) {
+            if (!ImageParts.carriesImages(endpoint)
+                    || ImageParts.of(endpoint, body).isEmpty()) {
                 return RequestBody.of(Json.write(body));
             }
             JsonNode copy = body.deepCopy();
@@ -95,9 +96,13 @@ public final class ImageResolver {
                 }
                 total += image.bytes();
                 if (total > limits.maxRequestBytes()) {
-                    throw ApiException.invalid("The images of this request add up to more than "
-                            + ImageUnavailable.Sizes.describe(limits.maxRequestBytes()) + "; the image at " + part.where()
-                            + " is one too many.", part.param(), "invalid_value");
+                    throw ApiException.invalid(
+                            "The images of this request add up to more than "
+                                    + ImageUnavailable.Sizes.describe(limits.maxRequestBytes()) + "; the image at "
+                                    + part.where()
+                                    + " is one too many.",
+                            part.param(),
+                            "invalid_value");
                 }
                 part.replace().accept(placeholder(i));
                 images.add(image.dataUri());
@@ -226,11 +231,19 @@ public final class ImageResolver {
         String shown = shown(part.url());
         String image = "the image at " + part.where() + " (" + shown + ")";
         return switch (e.kind()) {
-            case TIMEOUT -> ApiException.invalid("Timeout while downloading " + image + ".", part.param(), "invalid_value");
-            case NOT_AN_IMAGE -> ApiException.invalid("Invalid image: " + image + " is not a supported image; "
-                    + e.reason() + ".", part.param(), "invalid_image_format");
-            case UNAVAILABLE -> ApiException.invalid((DataUri.handles(part.url()) ? "Invalid image data in "
-                    : "Error while downloading ") + image + ": " + e.reason() + ".", part.param(), "invalid_value");
+            case TIMEOUT ->
+                ApiException.invalid("Timeout while downloading " + image + ".", part.param(), "invalid_value");
+            case NOT_AN_IMAGE ->
+                ApiException.invalid(
+                        "Invalid image: " + image + " is not a supported image; " + e.reason() + ".",
+                        part.param(),
+                        "invalid_image_format");
+            case UNAVAILABLE ->
+                ApiException.invalid(
+                        (DataUri.handles(part.url()) ? "Invalid image data in " : "Error while downloading ") + image
+                                + ": " + e.reason() + ".",
+                        part.param(),
+                        "invalid_value");
         };
     }
 

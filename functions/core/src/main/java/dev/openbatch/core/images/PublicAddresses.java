@@ -20,7 +20,8 @@ final class PublicAddresses {
 
         static Block of(String cidr) {
             int slash = cidr.indexOf('/');
-            return new Block(literal(cidr.substring(0, slash)).getAddress(), Integer.parseInt(cidr.substring(slash + 1)));
+            return new Block(
+                    literal(cidr.substring(0, slash)).getAddress(), Integer.parseInt(cidr.substring(slash + 1)));
         }
 
         boolean contains(byte[] address) {
@@ -38,23 +39,42 @@ final class PublicAddresses {
     }
 
     private static final List<Block> NOT_PUBLIC_V4 = List.of(
-            "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
-            "192.0.0.0/24", "192.0.2.0/24", "192.88.99.0/24", "192.168.0.0/16", "198.18.0.0/15",
-            "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4").stream().map(Block::of).toList();
+                    "0.0.0.0/8",
+                    "10.0.0.0/8",
+                    "100.64.0.0/10",
+                    "127.0.0.0/8",
+                    "169.254.0.0/16",
+                    "172.16.0.0/12",
+                    "192.0.0.0/24",
+                    "192.0.2.0/24",
+                    "192.88.99.0/24",
+                    "192.168.0.0/16",
+                    "198.18.0.0/15",
+                    "198.51.100.0/24",
+                    "203.0.113.0/24",
+                    "224.0.0.0/4",
+                    "240.0.0.0/4")
+            .stream()
+            .map(Block::of)
+            .toList();
 
     /** Global unicast: every public IPv6 address lies in it. */
     private static final Block GLOBAL_V6 = Block.of("2000::/3");
 
     private static final List<Block> NOT_PUBLIC_V6 = List.of(
-            // Teredo and the other IETF assignments; documentation; ORCHID
-            "2001::/23", "2001:db8::/32", "2001:10::/28", "2001:20::/28").stream().map(Block::of).toList();
+                    // Teredo and the other IETF assignments; documentation; ORCHID
+                    "2001::/23", "2001:db8::/32", "2001:10::/28", "2001:20::/28")
+            .stream()
+            .map(Block::of)
+            .toList();
 
     /**
      * Forms that carry an IPv4 address inside: judged by that address. (Java already turns a mapped
      * address it parses into an IPv4 one; an address built from raw bytes need not be.)
      */
-    private static final Block MAPPED_V4 = new Block(
-            new byte[] {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, (byte) 0xFF, (byte) 0xFF, 0, 0, 0, 0}, 96);
+    private static final Block MAPPED_V4 =
+            new Block(new byte[] {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, (byte) 0xFF, (byte) 0xFF, 0, 0, 0, 0}, 96);
+
     private static final Block COMPATIBLE_V4 = Block.of("::/96");
     private static final Block NAT64 = Block.of("64:ff9b::/96");
     private static final Block SIX_TO_FOUR = Block.of("2002::/16");

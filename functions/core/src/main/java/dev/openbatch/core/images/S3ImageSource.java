@@ -38,14 +38,21 @@ public final class S3ImageSource {
         /** {@code name} or {@code name:account-id}. */
         public static Bucket parse(String text) {
             int colon = text.indexOf(':');
-            return colon < 0 ? new Bucket(text.trim(), Optional.empty())
-                    : new Bucket(text.substring(0, colon).trim(), Optional.of(text.substring(colon + 1).trim()));
+            return colon < 0
+                    ? new Bucket(text.trim(), Optional.empty())
+                    : new Bucket(
+                            text.substring(0, colon).trim(),
+                            Optional.of(text.substring(colon + 1).trim()));
         }
 
         /** A comma-separated list of {@link #parse} forms; blank means none. */
         public static List<Bucket> parseList(String text) {
-            return text == null ? List.of() : Arrays.stream(text.split(","))
-                    .filter(s -> !s.isBlank()).map(Bucket::parse).toList();
+            return text == null
+                    ? List.of()
+                    : Arrays.stream(text.split(","))
+                            .filter(s -> !s.isBlank())
+                            .map(Bucket::parse)
+                            .toList();
         }
     }
 

@@ -25,7 +25,8 @@ public final class TrustedCertificates {
             KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
             store.load(null, null);
             int n = 0;
-            for (Certificate certificate : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
+            for (Certificate certificate :
+                    CertificateFactory.getInstance("X.509").generateCertificates(in)) {
                 store.setCertificateEntry("extra-" + n++, certificate);
             }
             for (Certificate certificate : jvmAuthorities()) {

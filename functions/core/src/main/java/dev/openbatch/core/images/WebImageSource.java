@@ -49,18 +49,24 @@ public final class WebImageSource {
      * @param totalTimeout   how long one image may take in all, redirects included
      * @param maxRedirects   how many redirects are followed
      */
-    public record Options(boolean allowHttp, Set<String> trustedHosts, SSLContext tls, Duration connectTimeout,
-                          Duration totalTimeout, int maxRedirects) {
+    public record Options(
+            boolean allowHttp,
+            Set<String> trustedHosts,
+            SSLContext tls,
+            Duration connectTimeout,
+            Duration totalTimeout,
+            int maxRedirects) {
 
         public Options {
-            trustedHosts = trustedHosts.stream().map(h -> h.toLowerCase(Locale.ROOT)).collect(Collectors.toUnmodifiableSet());
+            trustedHosts =
+                    trustedHosts.stream().map(h -> h.toLowerCase(Locale.ROOT)).collect(Collectors.toUnmodifiableSet());
         }
 
         /** https only, every host checked, the JDK's trusted certificate authorities. */
         public static Options defaults() {
             try {
-                return new Options(false, Set.of(), SSLContext.getDefault(), Duration.ofSeconds(5),
-                        Duration.ofSeconds(30), 3);
+                return new Options(
+                        false, Set.of(), SSLContext.getDefault(), Duration.ofSeconds(5), Duration.ofSeconds(30), 3);
             } catch (NoSuchAlgorithmException e) {
                 throw new IllegalStateException("this JVM has no default TLS context", e);
             }
@@ -88,6 +94,7 @@ public final class WebImageSource {
     /** The one IPv4 form accepted: four decimal octets without leading zeros. */
     private static final Pattern DOTTED_QUAD = Pattern.compile(
             "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}");
+
     private static final Set<Integer> REDIRECTS = Set.of(301, 302, 303, 307, 308);
     private static final int MAX_HEADER_BYTES = 64 * 1024;
     private static final int ATTEMPTS = 3;
@@ -131,18 +138,21 @@ public final class WebImageSource {
             Answer answer = get(target, address, deadline, maxBytes);
             if (REDIRECTS.contains(answer.status())) {
                 if (redirects == options.maxRedirects()) {
-                    throw ImageUnavailable.because("the server redirected more than " + options.maxRedirects() + " times");
+                    throw ImageUnavailable.because(
+                            "the server redirected more than " + options.maxRedirects() + " times");
                 }
                 String location = answer.headers().get("location");
                 if (location == null) {
-                    throw ImageUnavailable.because("the server answered HTTP " + answer.status() + " without a Location");
+                    throw ImageUnavailable.because(
+                            "the server answered HTTP " + answer.status() + " without a Location");
                 }
                 current = current.resolve(parse(location));
                 continue;
             }
             if (answer.status() != 200) {
                 String reason = "the server answered HTTP " + answer.status();
-                throw answer.status() >= 500 || answer.status() == 429 ? ImageUnavailable.transientFailure(reason)
+                throw answer.status() >= 500 || answer.status() == 429
+                        ? ImageUnavailable.transientFailure(reason)
                         : ImageUnavailable.because(reason);
             }
             return answer.body();
@@ -165,7 +175,8 @@ public final class WebImageSource {
         String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
         boolean tls = scheme.equals("https");
         if (!tls && !(scheme.equals("http") && options.allowHttp())) {
-            throw scheme.equals("http") ? ImageUnavailable.because("plain http:// URLs are not fetched, only https://")
+            throw scheme.equals("http")
+                    ? ImageUnavailable.because("plain http:// URLs are not fetched, only https://")
                     : ImageUnavailable.unsupportedScheme();
         }
         if (uri.getRawUserInfo() != null) {
@@ -210,11 +221,12 @@ public final class WebImageSource {
         try (Socket socket = connect(target, address, deadline)) {
             OutputStream out = socket.getOutputStream();
             out.write(("GET " + target.pathAndQuery() + " HTTP/1.1\r\n"
-                    + "Host: " + target.hostHeader() + "\r\n"
-                    + "User-Agent: openbatch\r\n"
-                    + "Accept: image/*\r\n"
-                    + "Accept-Encoding: identity\r\n"
-                    + "Connection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                            + "Host: " + target.hostHeader() + "\r\n"
+                            + "User-Agent: openbatch\r\n"
+                            + "Accept: image/*\r\n"
+                            + "Accept-Encoding: identity\r\n"
+                            + "Connection: close\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
             out.flush();
             InputStream in = new BufferedInputStream(new DeadlineStream(socket, deadline));
             int status = status(readLine(in));
@@ -240,13 +252,13 @@ public final class WebImageSource {
     private Socket connect(Target target, InetAddress address, long deadline) throws IOException {
         Socket socket = new Socket();
         try {
-            socket.connect(new InetSocketAddress(address, target.port()),
-                    (int) Math.max(1, Math.min(options.connectTimeout().toMillis(), remainingMillis(deadline))));
+            socket.connect(new InetSocketAddress(address, target.port()), (int)
+                    Math.max(1, Math.min(options.connectTimeout().toMillis(), remainingMillis(deadline))));
             if (!target.tls()) {
                 return socket;
             }
-            SSLSocket tls = (SSLSocket) options.tls().getSocketFactory()
-                    .createSocket(socket, target.host(), target.port(), true);
+            SSLSocket tls = (SSLSocket)
+                    options.tls().getSocketFactory().createSocket(socket, target.host(), target.port(), true);
             SSLParameters parameters = tls.getSSLParameters();
             // The certificate must name the host of the URL, even though the socket went to an address.
             parameters.setEndpointIdentificationAlgorithm("HTTPS");
@@ -285,7 +297,9 @@ public final class WebImageSource {
             }
             int colon = line.indexOf(':');
             if (colon > 0) {
-                headers.put(line.substring(0, colon).trim().toLowerCase(Locale.ROOT), line.substring(colon + 1).trim());
+                headers.put(
+                        line.substring(0, colon).trim().toLowerCase(Locale.ROOT),
+                        line.substring(colon + 1).trim());
             }
         }
         return headers;
@@ -309,7 +323,8 @@ public final class WebImageSource {
             }
             byte[] body = in.readNBytes((int) declared);
             if (body.length < declared) {
-                throw ImageUnavailable.transientFailure("the server closed the connection before the image was complete");
+                throw ImageUnavailable.transientFailure(
+                        "the server closed the connection before the image was complete");
             }
             return body;
         }
@@ -335,7 +350,8 @@ public final class WebImageSource {
             }
             byte[] chunk = in.readNBytes((int) size);
             if (chunk.length < size) {
-                throw ImageUnavailable.transientFailure("the server closed the connection before the image was complete");
+                throw ImageUnavailable.transientFailure(
+                        "the server closed the connection before the image was complete");
             }
             body.writeBytes(chunk);
             readLine(in);

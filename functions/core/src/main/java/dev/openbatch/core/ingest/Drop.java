@@ -14,8 +14,14 @@ import java.util.Map;
  * @param lastModified when this version was written
  * @param metadata     its user metadata ({@code x-amz-meta-*}), names in lower case and without the prefix
  */
-public record Drop(String bucket, String key, String versionId, String etag, long size, Instant lastModified,
-                   Map<String, String> metadata) {
+public record Drop(
+        String bucket,
+        String key,
+        String versionId,
+        String etag,
+        long size,
+        Instant lastModified,
+        Map<String, String> metadata) {
 
     public Drop {
         metadata = Map.copyOf(metadata);

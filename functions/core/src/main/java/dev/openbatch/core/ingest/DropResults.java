@@ -58,7 +58,8 @@ public final class DropResults implements BatchEnded {
     @Override
     public void ended(String tenant, Batch batch) {
         // A record of another bucket outlived a change of configuration: its results have nowhere to go.
-        recordOf(batch.id()).filter(drop -> drop.bucket().equals(bucket.name()))
+        recordOf(batch.id())
+                .filter(drop -> drop.bucket().equals(bucket.name()))
                 .ifPresent(drop -> publish(drop.results(), batch));
     }
 

@@ -82,8 +82,14 @@ public final class Ingest {
      * @param maxBytes the largest input file a drop may be (OpenAI's 200 MB); a larger one is refused
      *                 without reading it
      */
-    public Ingest(DropBucket bucket, Files files, Batches batches, JobCatalog jobs, DropResults results,
-                  long maxBytes, Clock clock) {
+    public Ingest(
+            DropBucket bucket,
+            Files files,
+            Batches batches,
+            JobCatalog jobs,
+            DropResults results,
+            long maxBytes,
+            Clock clock) {
         this.bucket = bucket;
         this.files = files;
         this.batches = batches;
@@ -123,9 +129,11 @@ public final class Ingest {
     }
 
     private Outcome register(Drop drop, String batchId, String folder) {
-        String jobId = DropLayout.jobId(drop.key()).orElseThrow(() -> ApiException.invalid(
-                "a drop goes to " + DropLayout.INCOMING + "<job_id>/<name>.jsonl, not to " + drop.key() + ".",
-                "key", "invalid_drop_key"));
+        String jobId = DropLayout.jobId(drop.key())
+                .orElseThrow(() -> ApiException.invalid(
+                        "a drop goes to " + DropLayout.INCOMING + "<job_id>/<name>.jsonl, not to " + drop.key() + ".",
+                        "key",
+                        "invalid_drop_key"));
         if (!Files.isJsonl(drop.key())) {
             throw Files.notJsonl("file");
         }
@@ -138,15 +146,24 @@ public final class Ingest {
             return settled("existing", tenant, batches.startAgain(tenant, before.get()), folder);
         }
         if (drop.size() > maxBytes) {
-            throw ApiException.invalid("The file is " + drop.size() + " bytes; a batch's input file may be at most "
-                    + maxBytes + " bytes.", "file", "file_too_large");
+            throw ApiException.invalid(
+                    "The file is " + drop.size() + " bytes; a batch's input file may be at most " + maxBytes
+                            + " bytes.",
+                    "file",
+                    "file_too_large");
         }
         Batches.Request request = Batches.Request.of(fileId, endpoint(drop), window(drop), metadata(drop), jobId);
 
         results.remember(batchId, new DropRecord(drop.bucket(), drop.key(), drop.versionId(), drop.etag(), folder));
         bucket.copyToData(drop, Files.contentKey(fileId));
-        files.adopt(tenant, FileObject.stored(fileId, drop.size(), clock.instant().getEpochSecond(),
-                DropLayout.filename(drop.key()), Files.PURPOSE_BATCH));
+        files.adopt(
+                tenant,
+                FileObject.stored(
+                        fileId,
+                        drop.size(),
+                        clock.instant().getEpochSecond(),
+                        DropLayout.filename(drop.key()),
+                        Files.PURPOSE_BATCH));
         return settled("created", tenant, batches.submit(tenant, batchId, request), folder);
     }
 
@@ -175,9 +192,14 @@ public final class Ingest {
         Map<String, String> metadata = new LinkedHashMap<>();
         drop.metadata().entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(pair -> {
             String name = pair.getKey();
-            if (name.startsWith(RESERVED_METADATA) && !name.equals(ENDPOINT_METADATA) && !name.equals(WINDOW_METADATA)) {
-                throw ApiException.invalid("Unrecognized object metadata: x-amz-meta-" + name + " (known: x-amz-meta-"
-                        + ENDPOINT_METADATA + ", x-amz-meta-" + WINDOW_METADATA + ")", name, "unknown_parameter");
+            if (name.startsWith(RESERVED_METADATA)
+                    && !name.equals(ENDPOINT_METADATA)
+                    && !name.equals(WINDOW_METADATA)) {
+                throw ApiException.invalid(
+                        "Unrecognized object metadata: x-amz-meta-" + name + " (known: x-amz-meta-" + ENDPOINT_METADATA
+                                + ", x-amz-meta-" + WINDOW_METADATA + ")",
+                        name,
+                        "unknown_parameter");
             }
             if (!name.startsWith(RESERVED_METADATA)) {
                 metadata.put(name, pair.getValue());
@@ -197,7 +219,8 @@ public final class Ingest {
      */
     private String firstUrl(Drop drop) {
         String why;
-        try (InputStream in = bucket.open(drop); JsonParser parser = Json.MAPPER.createParser(in)) {
+        try (InputStream in = bucket.open(drop);
+                JsonParser parser = Json.MAPPER.createParser(in)) {
             why = "its first line is not a JSON object";
             if (parser.nextToken() == null) {
                 why = "it is empty";
@@ -221,8 +244,11 @@ public final class Ingest {
         } catch (IOException e) {
             throw new UncheckedIOException("reading " + drop.uri(), e);
         }
-        throw ApiException.invalid("Could not tell which endpoint the requests call: " + why
-                + ". Start the file with a request line, or name the endpoint in the object metadata x-amz-meta-"
-                + ENDPOINT_METADATA + ".", "endpoint", "invalid_file_format");
+        throw ApiException.invalid(
+                "Could not tell which endpoint the requests call: " + why
+                        + ". Start the file with a request line, or name the endpoint in the object metadata x-amz-meta-"
+                        + ENDPOINT_METADATA + ".",
+                "endpoint",
+                "invalid_file_format");
     }
 }

@@ -27,6 +27,7 @@ public final class Credentials {
     private final Duration rereadAfter;
     /** By job id, the header read after a refusal; absent, the job's own. */
     private final Map<String, Job.AuthHeader> renewed = new ConcurrentHashMap<>();
+
     private final Map<String, Instant> readAt = new ConcurrentHashMap<>();
 
     /**

@@ -52,11 +52,16 @@ public final class JobCatalog {
     public static JobCatalog fromJson(String json) {
         try {
             Config config = Json.MAPPER.readValue(json, Config.class);
-            List<Job> jobs = config.jobs() == null ? List.of() : config.jobs().stream()
-                    .map(j -> new Job(j.id(), URI.create(j.baseUrl()),
-                            j.auth() == null ? null : j.auth().toHeader(j.id()),
-                            j.concurrency() == null ? 16 : j.concurrency(), j.tenants()))
-                    .toList();
+            List<Job> jobs = config.jobs() == null
+                    ? List.of()
+                    : config.jobs().stream()
+                            .map(j -> new Job(
+                                    j.id(),
+                                    URI.create(j.baseUrl()),
+                                    j.auth() == null ? null : j.auth().toHeader(j.id()),
+                                    j.concurrency() == null ? 16 : j.concurrency(),
+                                    j.tenants()))
+                            .toList();
             return new JobCatalog(jobs, config.defaultJob());
         } catch (JsonProcessingException e) {
             throw new IllegalArgumentException("the job configuration is not valid JSON: " + e.getOriginalMessage(), e);
@@ -66,8 +71,12 @@ public final class JobCatalog {
     /** The secrets the jobs' auth headers are kept in: what the worker must be allowed to read. */
     public Set<String> secretArns() {
         Set<String> arns = new TreeSet<>();
-        jobs.values().stream().map(Job::auth).filter(Objects::nonNull).map(Job.AuthHeader::secretArn)
-                .filter(Objects::nonNull).forEach(arns::add);
+        jobs.values().stream()
+                .map(Job::auth)
+                .filter(Objects::nonNull)
+                .map(Job.AuthHeader::secretArn)
+                .filter(Objects::nonNull)
+                .forEach(arns::add);
         return arns;
     }
 
@@ -94,19 +103,26 @@ public final class JobCatalog {
         return Optional.ofNullable(defaultJob).map(jobs::get);
     }
 
-    private record Config(@JsonProperty("default_job") String defaultJob, @JsonProperty("jobs") List<JobConfig> jobs) {}
+    private record Config(
+            @JsonProperty("default_job") String defaultJob,
+            @JsonProperty("jobs") List<JobConfig> jobs) {}
 
-    private record JobConfig(@JsonProperty("id") String id, @JsonProperty("base_url") String baseUrl,
-                             @JsonProperty("concurrency") Integer concurrency, @JsonProperty("auth") AuthConfig auth,
-                             @JsonProperty("tenants") List<String> tenants) {}
+    private record JobConfig(
+            @JsonProperty("id") String id,
+            @JsonProperty("base_url") String baseUrl,
+            @JsonProperty("concurrency") Integer concurrency,
+            @JsonProperty("auth") AuthConfig auth,
+            @JsonProperty("tenants") List<String> tenants) {}
 
-    private record AuthConfig(@JsonProperty("header") String header, @JsonProperty("value") String value,
-                              @JsonProperty("secret_arn") String secretArn) {
+    private record AuthConfig(
+            @JsonProperty("header") String header,
+            @JsonProperty("value") String value,
+            @JsonProperty("secret_arn") String secretArn) {
 
         Job.AuthHeader toHeader(String jobId) {
             if (header == null || header.isBlank() || (value == null) == (secretArn == null)) {
-                throw new IllegalArgumentException("job " + jobId
-                        + ": auth needs a header and either a value or a secret_arn");
+                throw new IllegalArgumentException(
+                        "job " + jobId + ": auth needs a header and either a value or a secret_arn");
             }
             return value != null ? new Job.AuthHeader(header, value) : Job.AuthHeader.fromSecret(header, secretArn);
         }

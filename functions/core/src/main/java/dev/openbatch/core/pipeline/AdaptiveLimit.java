@@ -67,6 +67,7 @@ public final class AdaptiveLimit {
         private final long takenAt;
         /** Whether the limit was half used or more when it was taken: only then does a success say it may grow. */
         private final boolean used;
+
         private boolean released;
 
         private Permit(long takenAt, boolean used) {

@@ -10,7 +10,7 @@ import dev.openbatch.core.api.Batch;
 public interface BatchEnded {
 
     /** For deployments where nothing follows a batch's end. */
-    BatchEnded NOTHING = (tenant, batch) -> { };
+    BatchEnded NOTHING = (tenant, batch) -> {};
 
     void ended(String tenant, Batch batch);
 }

@@ -8,7 +8,11 @@ package dev.openbatch.core.pipeline;
  */
 public interface BatchRuns {
 
-    enum State { ABSENT, RUNNING, ENDED }
+    enum State {
+        ABSENT,
+        RUNNING,
+        ENDED
+    }
 
     /** Whether that run was ever started, and whether it is still going. */
     State state(String batchId, int run);

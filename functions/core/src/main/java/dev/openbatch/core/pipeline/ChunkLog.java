@@ -36,6 +36,7 @@ final class ChunkLog {
     private final Chunk chunk;
     /** By offset in the chunk: the line's JSON as the log holds it, null while it has not ended. */
     private final byte[][] ended;
+
     private final byte[] kinds;
     private int covered;
     private int next;
@@ -64,13 +65,16 @@ final class ChunkLog {
      */
     static List<RequestLine> requests(ChunkStore store, String batchId, int index, int firstRequest) {
         List<RequestLine> lines = new ArrayList<>();
-        try (MappingIterator<JsonNode> requests = Json.MAPPER.readerFor(JsonNode.class)
-                .readValues(store.readChunk(batchId, index))) {
+        try (MappingIterator<JsonNode> requests =
+                Json.MAPPER.readerFor(JsonNode.class).readValues(store.readChunk(batchId, index))) {
             int offset = 0;
             while (requests.hasNextValue()) {
                 JsonNode request = requests.nextValue();
-                lines.add(new RequestLine(firstRequest + offset++, request.get("custom_id").textValue(),
-                        request.get("url").textValue(), request.get("body")));
+                lines.add(new RequestLine(
+                        firstRequest + offset++,
+                        request.get("custom_id").textValue(),
+                        request.get("url").textValue(),
+                        request.get("body")));
             }
         } catch (IOException e) {
             throw new UncheckedIOException("reading chunk " + index + " of " + batchId, e);
@@ -105,7 +109,8 @@ final class ChunkLog {
      */
     synchronized void append(List<Ended> lines) {
         while (true) {
-            List<Ended> fresh = lines.stream().filter(line -> ended[line.offset()] == null).toList();
+            List<Ended> fresh =
+                    lines.stream().filter(line -> ended[line.offset()] == null).toList();
             if (fresh.isEmpty()) {
                 return;
             }
@@ -118,15 +123,18 @@ final class ChunkLog {
                 next++;
                 return;
             }
-            adopt(store.readSegment(batchId, chunk.index(), next).orElseThrow(() -> new IllegalStateException(
-                    "segment " + next + " of chunk " + chunk.index() + " of " + batchId + " was written, yet is not there")));
+            adopt(store.readSegment(batchId, chunk.index(), next)
+                    .orElseThrow(() -> new IllegalStateException("segment " + next + " of chunk " + chunk.index()
+                            + " of " + batchId + " was written, yet is not there")));
         }
     }
 
     /** Ends every line the log does not hold yet with this error, in the log. */
     void endRest(List<RequestLine> lines, OutputLine.Error error) {
-        append(lines.stream().filter(line -> !hasEnded(line))
-                .map(line -> Ended.of(line.position() - chunk.firstRequest(),
+        append(lines.stream()
+                .filter(line -> !hasEnded(line))
+                .map(line -> Ended.of(
+                        line.position() - chunk.firstRequest(),
                         new OutputLine(ChunkRunner.lineId(batchId, line.position()), line.customId(), null, error)))
                 .toList());
     }
@@ -148,7 +156,11 @@ final class ChunkLog {
             completed += kinds[offset] == OUTPUT ? 1 : 0;
             expired += kinds[offset] == EXPIRED ? 1 : 0;
         }
-        return store.writePart(batchId, chunk.index(), output.toByteArray(), errors.toByteArray(),
+        return store.writePart(
+                batchId,
+                chunk.index(),
+                output.toByteArray(),
+                errors.toByteArray(),
                 new PartCounts(completed, ended.length - completed, expired));
     }
 
@@ -178,8 +190,8 @@ final class ChunkLog {
         try {
             header = Json.MAPPER.readTree(segment, 0, at);
         } catch (IOException e) {
-            throw new IllegalStateException("segment " + next + " of chunk " + chunk.index() + " of " + batchId
-                    + " has no header", e);
+            throw new IllegalStateException(
+                    "segment " + next + " of chunk " + chunk.index() + " of " + batchId + " has no header", e);
         }
         String lineKinds = header.get("kinds").asText();
         JsonNode offsets = header.get("offsets");

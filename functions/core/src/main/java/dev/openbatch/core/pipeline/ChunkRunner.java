@@ -22,9 +22,9 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -48,6 +48,7 @@ public final class ChunkRunner {
     private final ImageResolver images;
     /** One lane per job, shared by the chunks this process runs at once: the endpoint sees their sum. */
     private final Map<String, Lane> lanes = new ConcurrentHashMap<>();
+
     private final RetryPolicy retry;
     private final Clock clock;
     private final Credentials credentials;
@@ -63,8 +64,13 @@ public final class ChunkRunner {
      * A runner that reads a job's credential again when the endpoint refuses it (see {@link Credentials}),
      * and holds each job to its concurrency across every sandbox that shares {@code capacity}.
      */
-    public ChunkRunner(InferenceClient client, ImageResolver images, RetryPolicy retry, Clock clock,
-                       Credentials credentials, CapacityLeases capacity) {
+    public ChunkRunner(
+            InferenceClient client,
+            ImageResolver images,
+            RetryPolicy retry,
+            Clock clock,
+            Credentials credentials,
+            CapacityLeases capacity) {
         this.client = client;
         this.images = images;
         this.retry = retry;
@@ -104,8 +110,9 @@ public final class ChunkRunner {
      * requests still at the endpoint when only the time to write is left are left, not ended, and not
      * told to {@code progress}. Answers how many lines ended.
      */
-    public int run(String batchId, Job job, List<RequestLine> lines, LineGate gate, Lifetime lifetime,
-                   Progress progress) throws InterruptedException {
+    public int run(
+            String batchId, Job job, List<RequestLine> lines, LineGate gate, Lifetime lifetime, Progress progress)
+            throws InterruptedException {
         Lane lane = lane(job);
         AdaptiveLimit inFlight = lane.inFlight();
         Semaphore window = lane.window();
@@ -149,8 +156,8 @@ public final class ChunkRunner {
                 if (ending != null) {
                     waiting--;
                     if (ending.failure() != null) {
-                        throw new IllegalStateException("a line of batch " + batchId + " failed unexpectedly",
-                                ending.failure());
+                        throw new IllegalStateException(
+                                "a line of batch " + batchId + " failed unexpectedly", ending.failure());
                     }
                     ended += ending.output() != null ? 1 : 0;
                 }
@@ -170,9 +177,15 @@ public final class ChunkRunner {
     private record Ending(OutputLine output, Throwable failure) {}
 
     /** The line's end, or null when it is left for the next lifetime. */
-    private OutputLine runLine(String batchId, Job job, RequestLine line, LineGate gate,
-                               ImageResolver.Chunk chunkImages, CapacityLeases.Share share, AdaptiveLimit inFlight,
-                               Lifetime lifetime)
+    private OutputLine runLine(
+            String batchId,
+            Job job,
+            RequestLine line,
+            LineGate gate,
+            ImageResolver.Chunk chunkImages,
+            CapacityLeases.Share share,
+            AdaptiveLimit inFlight,
+            Lifetime lifetime)
             throws InterruptedException {
         String id = lineId(batchId, line.position());
         Optional<OutputLine.Error> refused = gate.refusal();
@@ -183,8 +196,11 @@ public final class ChunkRunner {
         try {
             body = chunkImages.resolve(line.url(), line.body());
         } catch (ApiException e) {
-            return new OutputLine(id, line.customId(),
-                    new OutputLine.Response(e.status(), requestId(id), Json.MAPPER.valueToTree(e.envelope())), null);
+            return new OutputLine(
+                    id,
+                    line.customId(),
+                    new OutputLine.Response(e.status(), requestId(id), Json.MAPPER.valueToTree(e.envelope())),
+                    null);
         }
         SplittableRandom random = new SplittableRandom(id.hashCode());
         for (int attempt = 1; ; attempt++) {
@@ -202,7 +218,10 @@ public final class ChunkRunner {
                 try {
                     result = send(job, line, body, id);
                 } finally {
-                    permit.release(result == null || result.response() == null ? 0 : result.response().statusCode());
+                    permit.release(
+                            result == null || result.response() == null
+                                    ? 0
+                                    : result.response().statusCode());
                 }
             } finally {
                 share.release();
@@ -230,8 +249,11 @@ public final class ChunkRunner {
 
     /** The job's lane in this process; a job whose cap changed starts afresh. */
     private Lane lane(Job job) {
-        return lanes.compute(job.id(), (id, known) -> known != null && known.inFlight().cap() == job.concurrency()
-                ? known : new Lane(new AdaptiveLimit(job.concurrency()), new Semaphore(2 * job.concurrency())));
+        return lanes.compute(
+                job.id(),
+                (id, known) -> known != null && known.inFlight().cap() == job.concurrency()
+                        ? known
+                        : new Lane(new AdaptiveLimit(job.concurrency()), new Semaphore(2 * job.concurrency())));
     }
 
     /** The job's in-flight limit in this process. */
@@ -240,8 +262,8 @@ public final class ChunkRunner {
     }
 
     /** The outcome of one attempt: an answer to keep, or a failure to try again. */
-    private record Attempt(OutputLine.Response response, OutputLine.Error error, boolean retryable,
-                           Optional<Duration> retryAfter) {
+    private record Attempt(
+            OutputLine.Response response, OutputLine.Error error, boolean retryable, Optional<Duration> retryAfter) {
 
         OutputLine line(String id, String customId) {
             return new OutputLine(id, customId, response, error);
@@ -261,24 +283,42 @@ public final class ChunkRunner {
                 }
             }
         } catch (HttpTimeoutException e) {
-            return new Attempt(null, new OutputLine.Error("request_timeout",
-                    "The inference endpoint did not answer in time."), true, Optional.empty());
+            return new Attempt(
+                    null,
+                    new OutputLine.Error("request_timeout", "The inference endpoint did not answer in time."),
+                    true,
+                    Optional.empty());
         } catch (IOException e) {
-            return new Attempt(null, new OutputLine.Error("endpoint_unreachable",
-                    "The connection to the inference endpoint failed: " + e.getClass().getSimpleName() + "."),
-                    true, Optional.empty());
+            return new Attempt(
+                    null,
+                    new OutputLine.Error(
+                            "endpoint_unreachable",
+                            "The connection to the inference endpoint failed: "
+                                    + e.getClass().getSimpleName() + "."),
+                    true,
+                    Optional.empty());
         }
         String requestId = answer.requestId().orElse(requestId(id));
         JsonNode parsed = parse(answer.body());
         if (parsed == null) {
             // A truncated or non-JSON body is a fault of the endpoint, whatever its status said.
-            return new Attempt(new OutputLine.Response(answer.status() < 500 ? 502 : answer.status(), requestId,
-                    endpointError("The inference endpoint answered with a body that is not JSON (HTTP "
-                            + answer.status() + ").")), null, true, Optional.empty());
+            return new Attempt(
+                    new OutputLine.Response(
+                            answer.status() < 500 ? 502 : answer.status(),
+                            requestId,
+                            endpointError("The inference endpoint answered with a body that is not JSON (HTTP "
+                                    + answer.status() + ").")),
+                    null,
+                    true,
+                    Optional.empty());
         }
         boolean retryable = RetryPolicy.retryable(answer.status());
-        return new Attempt(new OutputLine.Response(answer.status(), requestId, parsed), null, retryable,
-                retryable ? RetryPolicy.parseRetryAfter(answer.retryAfter().orElse(null), clock.instant())
+        return new Attempt(
+                new OutputLine.Response(answer.status(), requestId, parsed),
+                null,
+                retryable,
+                retryable
+                        ? RetryPolicy.parseRetryAfter(answer.retryAfter().orElse(null), clock.instant())
                         : Optional.empty());
     }
 
@@ -293,7 +333,11 @@ public final class ChunkRunner {
 
     private static JsonNode endpointError(String message) {
         ObjectNode error = Json.MAPPER.createObjectNode();
-        error.putObject("error").put("message", message).put("type", "server_error").putNull("param").putNull("code");
+        error.putObject("error")
+                .put("message", message)
+                .put("type", "server_error")
+                .putNull("param")
+                .putNull("code");
         return error;
     }
 

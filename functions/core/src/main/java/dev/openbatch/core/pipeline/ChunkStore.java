@@ -48,5 +48,8 @@ public interface ChunkStore {
     long partSize(String batchId, int index, PartKind kind);
 
     /** The two sides of a part. */
-    enum PartKind { OUTPUT, ERRORS }
+    enum PartKind {
+        OUTPUT,
+        ERRORS
+    }
 }

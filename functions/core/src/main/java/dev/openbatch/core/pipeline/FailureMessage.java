@@ -24,8 +24,9 @@ final class FailureMessage {
         } else {
             why = "An internal error stopped the batch.";
         }
-        return why + (joined
-                ? " Requests that finished are in the output and error files; every other request is in the error file."
-                : " Please try again; if it fails again, contact the operator of this service.");
+        return why
+                + (joined
+                        ? " Requests that finished are in the output and error files; every other request is in the error file."
+                        : " Please try again; if it fails again, contact the operator of this service.");
     }
 }

@@ -34,16 +34,16 @@ public final class FinalizeBatch {
 
     private static final System.Logger LOG = System.getLogger(FinalizeBatch.class.getName());
 
-    static final OutputLine.Error BATCH_FAILED = new OutputLine.Error("batch_failed",
-            "This request was not executed because the batch failed.");
-    static final OutputLine.Error CHUNK_NOT_RUN = new OutputLine.Error("chunk_not_run",
-            "This request was not executed: the part of the batch that holds it did not run.");
+    static final OutputLine.Error BATCH_FAILED =
+            new OutputLine.Error("batch_failed", "This request was not executed because the batch failed.");
+    static final OutputLine.Error CHUNK_NOT_RUN = new OutputLine.Error(
+            "chunk_not_run", "This request was not executed: the part of the batch that holds it did not run.");
 
-    private static final Set<String> RUNNING = Set.of(Batch.Status.VALIDATING, Batch.Status.IN_PROGRESS,
-            Batch.Status.FINALIZING, Batch.Status.CANCELLING);
+    private static final Set<String> RUNNING =
+            Set.of(Batch.Status.VALIDATING, Batch.Status.IN_PROGRESS, Batch.Status.FINALIZING, Batch.Status.CANCELLING);
     /** The states of a batch whose chunks were cut: what there is to join. */
-    private static final Set<String> CUT = Set.of(Batch.Status.IN_PROGRESS, Batch.Status.FINALIZING,
-            Batch.Status.CANCELLING);
+    private static final Set<String> CUT =
+            Set.of(Batch.Status.IN_PROGRESS, Batch.Status.FINALIZING, Batch.Status.CANCELLING);
 
     private final BatchRepository batches;
     private final FileRepository files;
@@ -53,13 +53,24 @@ public final class FinalizeBatch {
     private final Clock clock;
     private final BatchEnded ended;
 
-    public FinalizeBatch(BatchRepository batches, FileRepository files, FileContentStore content, ChunkStore store,
-                         Ids ids, Clock clock) {
+    public FinalizeBatch(
+            BatchRepository batches,
+            FileRepository files,
+            FileContentStore content,
+            ChunkStore store,
+            Ids ids,
+            Clock clock) {
         this(batches, files, content, store, ids, clock, BatchEnded.NOTHING);
     }
 
-    public FinalizeBatch(BatchRepository batches, FileRepository files, FileContentStore content, ChunkStore store,
-                         Ids ids, Clock clock, BatchEnded ended) {
+    public FinalizeBatch(
+            BatchRepository batches,
+            FileRepository files,
+            FileContentStore content,
+            ChunkStore store,
+            Ids ids,
+            Clock clock,
+            BatchEnded ended) {
         this.batches = batches;
         this.files = files;
         this.content = content;
@@ -75,12 +86,19 @@ public final class FinalizeBatch {
         if (Batch.Status.ENDED.contains(batch.status())) {
             return told(tenant, batch);
         }
-        batches.transition(tenant, batchId, Set.of(Batch.Status.IN_PROGRESS), Batch.Status.FINALIZING,
-                Map.of("finalizing_at", clock.instant().getEpochSecond()), null, null);
+        batches.transition(
+                tenant,
+                batchId,
+                Set.of(Batch.Status.IN_PROGRESS),
+                Batch.Status.FINALIZING,
+                Map.of("finalizing_at", clock.instant().getEpochSecond()),
+                null,
+                null);
         long expired = settle(tenant, find(tenant, batchId), chunkCount, null);
 
         Batch current = find(tenant, batchId);
-        String end = current.status().equals(Batch.Status.CANCELLING) ? Batch.Status.CANCELLED
+        String end = current.status().equals(Batch.Status.CANCELLING)
+                ? Batch.Status.CANCELLED
                 : expired > 0 ? Batch.Status.EXPIRED : Batch.Status.COMPLETED;
         return told(tenant, end(tenant, batchId, end, null));
     }
@@ -115,10 +133,12 @@ public final class FinalizeBatch {
             }
         }
         Batch current = find(tenant, batchId);
-        String end = current.status().equals(Batch.Status.CANCELLING) ? Batch.Status.CANCELLED
+        String end = current.status().equals(Batch.Status.CANCELLING)
+                ? Batch.Status.CANCELLED
                 : windowPassed(current) ? Batch.Status.EXPIRED : Batch.Status.FAILED;
         List<Batch.Error> errors = end.equals(Batch.Status.FAILED)
-                ? List.of(new Batch.Error("batch_failed", FailureMessage.of(error, joined), null, null)) : null;
+                ? List.of(new Batch.Error("batch_failed", FailureMessage.of(error, joined), null, null))
+                : null;
         return told(tenant, end(tenant, batchId, end, errors));
     }
 
@@ -133,9 +153,19 @@ public final class FinalizeBatch {
             return told(tenant, batch);
         }
         LOG.log(System.Logger.Level.WARNING, "batch " + batchId + " of " + tenant + " stalled: " + reason);
-        return told(tenant, end(tenant, batchId, Batch.Status.FAILED, List.of(new Batch.Error("batch_failed",
-                "The batch stopped making progress: " + reason + ". Please try again; if it fails again, contact"
-                        + " the operator of this service.", null, null))));
+        return told(
+                tenant,
+                end(
+                        tenant,
+                        batchId,
+                        Batch.Status.FAILED,
+                        List.of(new Batch.Error(
+                                "batch_failed",
+                                "The batch stopped making progress: " + reason
+                                        + ". Please try again; if it fails again, contact"
+                                        + " the operator of this service.",
+                                null,
+                                null))));
     }
 
     private Batch end(String tenant, String batchId, String end, List<Batch.Error> errors) {
@@ -145,8 +175,14 @@ public final class FinalizeBatch {
             case Batch.Status.FAILED -> "failed_at";
             default -> "completed_at";
         };
-        return batches.transition(tenant, batchId, RUNNING, end, Map.of(stamp, clock.instant().getEpochSecond()),
-                        null, errors)
+        return batches.transition(
+                        tenant,
+                        batchId,
+                        RUNNING,
+                        end,
+                        Map.of(stamp, clock.instant().getEpochSecond()),
+                        null,
+                        errors)
                 .orElseGet(() -> find(tenant, batchId));
     }
 
@@ -216,17 +252,25 @@ public final class FinalizeBatch {
 
     private String join(String tenant, Batch batch, int chunkCount, ChunkStore.PartKind kind) {
         boolean output = kind == ChunkStore.PartKind.OUTPUT;
-        String fileId = batches.reserveFileId(tenant, batch.id(), output ? "output_file_id" : "error_file_id",
-                ids.file());
-        long length = IntStream.range(0, chunkCount).mapToLong(i -> store.partSize(batch.id(), i, kind)).sum();
+        String fileId =
+                batches.reserveFileId(tenant, batch.id(), output ? "output_file_id" : "error_file_id", ids.file());
+        long length = IntStream.range(0, chunkCount)
+                .mapToLong(i -> store.partSize(batch.id(), i, kind))
+                .sum();
         try (InputStream joined = Concatenated.of(chunkCount, i -> store.readPart(batch.id(), i, kind))) {
             content.put(Files.contentKey(fileId), joined, length, Files.JSONL);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
         if (files.find(tenant, fileId).isEmpty()) {
-            files.create(tenant, FileObject.stored(fileId, length, clock.instant().getEpochSecond(),
-                    batch.id() + (output ? "_output.jsonl" : "_error.jsonl"), Files.PURPOSE_BATCH_OUTPUT));
+            files.create(
+                    tenant,
+                    FileObject.stored(
+                            fileId,
+                            length,
+                            clock.instant().getEpochSecond(),
+                            batch.id() + (output ? "_output.jsonl" : "_error.jsonl"),
+                            Files.PURPOSE_BATCH_OUTPUT));
         }
         return fileId;
     }

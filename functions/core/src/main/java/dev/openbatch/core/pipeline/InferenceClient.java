@@ -48,14 +48,21 @@ public final class InferenceClient {
                 .timeout(requestTimeout)
                 .header("Content-Type", "application/json")
                 .header("Accept", "application/json")
-                .POST(body.segments().size() == 1 ? HttpRequest.BodyPublishers.ofByteArray(body.segments().getFirst())
-                        : HttpRequest.BodyPublishers.concat(body.segments().stream()
-                                .map(HttpRequest.BodyPublishers::ofByteArray).toArray(HttpRequest.BodyPublisher[]::new)));
+                .POST(
+                        body.segments().size() == 1
+                                ? HttpRequest.BodyPublishers.ofByteArray(
+                                        body.segments().getFirst())
+                                : HttpRequest.BodyPublishers.concat(body.segments().stream()
+                                        .map(HttpRequest.BodyPublishers::ofByteArray)
+                                        .toArray(HttpRequest.BodyPublisher[]::new)));
         if (job.auth() != null) {
             request.header(job.auth().name(), job.auth().value());
         }
         HttpResponse<byte[]> response = http.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
-        return new Answer(response.statusCode(), response.headers().firstValue("x-request-id"),
-                response.headers().firstValue("retry-after"), response.body());
+        return new Answer(
+                response.statusCode(),
+                response.headers().firstValue("x-request-id"),
+                response.headers().firstValue("retry-after"),
+                response.body());
     }
 }

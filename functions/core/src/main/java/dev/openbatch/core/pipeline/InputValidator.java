@@ -107,8 +107,10 @@ public final class InputValidator {
         private final String batchId;
         private final String endpoint;
         private final Map<String, Integer> lineOfCustomId = new HashMap<>();
-        private final CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
-                .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
+        private final CharsetDecoder utf8 = StandardCharsets.UTF_8
+                .newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
         private final CharBuffer decoded = CharBuffer.allocate(8192);
         private final List<Batch.Error> errors = new ArrayList<>();
         private int errorCount;
@@ -148,8 +150,9 @@ public final class InputValidator {
                 }
                 line.write(block, start, allowed - start);
                 if (allowed < read) {
-                    fileError("file_too_large", "The input file is larger than the limit of " + limits.maxBytes()
-                            + " bytes.");
+                    fileError(
+                            "file_too_large",
+                            "The input file is larger than the limit of " + limits.maxBytes() + " bytes.");
                     return;
                 }
             }
@@ -164,8 +167,10 @@ public final class InputValidator {
 
         private void accept(int lineNumber, LineBuffer raw) {
             if (lineNumber == 1 && raw.startsWithUtf16ByteOrderMark()) {
-                fileError("invalid_file_format", "The input file is UTF-16 (it begins with a UTF-16 byte-order "
-                        + "mark); a batch's input file must be UTF-8.");
+                fileError(
+                        "invalid_file_format",
+                        "The input file is UTF-16 (it begins with a UTF-16 byte-order "
+                                + "mark); a batch's input file must be UTF-8.");
                 return;
             }
             byte[] line = raw.tooLong() ? null : trim(raw.toByteArray(), lineNumber == 1);
@@ -173,8 +178,10 @@ public final class InputValidator {
                 return;
             }
             if (++requests > limits.maxRequests()) {
-                fileError("too_many_tasks", "The input file has more than " + limits.maxRequests()
-                        + " requests; a batch may have at most " + limits.maxRequests() + ".");
+                fileError(
+                        "too_many_tasks",
+                        "The input file has more than " + limits.maxRequests() + " requests; a batch may have at most "
+                                + limits.maxRequests() + ".");
                 return;
             }
             Batch.Error error = line == null ? tooLong(lineNumber, raw.length()) : check(lineNumber, line);
@@ -208,8 +215,11 @@ public final class InputValidator {
             }
             for (String required : new String[] {"custom_id", "method", "url", "body"}) {
                 if (request.get(required) == null || request.get(required).isNull()) {
-                    return new Batch.Error("missing_required_parameter",
-                            "Missing required parameter: '" + required + "'.", required, lineNumber);
+                    return new Batch.Error(
+                            "missing_required_parameter",
+                            "Missing required parameter: '" + required + "'.",
+                            required,
+                            lineNumber);
                 }
             }
             JsonNode customId = request.get("custom_id");
@@ -217,21 +227,32 @@ public final class InputValidator {
                 return typeError("custom_id", "a string", customId, lineNumber);
             }
             if (customId.textValue().isEmpty() || customId.textValue().length() > MAX_CUSTOM_ID_LENGTH) {
-                return new Batch.Error("invalid_value", "Invalid 'custom_id': expected between 1 and "
-                        + MAX_CUSTOM_ID_LENGTH + " characters, but got " + customId.textValue().length() + ".",
-                        "custom_id", lineNumber);
+                return new Batch.Error(
+                        "invalid_value",
+                        "Invalid 'custom_id': expected between 1 and " + MAX_CUSTOM_ID_LENGTH + " characters, but got "
+                                + customId.textValue().length() + ".",
+                        "custom_id",
+                        lineNumber);
             }
             JsonNode method = request.get("method");
             if (!method.isTextual() || !method.textValue().equals("POST")) {
-                return new Batch.Error("invalid_method", "Invalid 'method': only POST is supported, but got "
-                        + method + ".", "method", lineNumber);
+                return new Batch.Error(
+                        "invalid_method",
+                        "Invalid 'method': only POST is supported, but got " + method + ".",
+                        "method",
+                        lineNumber);
             }
             JsonNode url = request.get("url");
             if (!url.isTextual() || !url.textValue().equals(endpoint)) {
                 String hint = url.isTextual() && url.textValue().startsWith(endpoint + "?")
-                        ? " (a query string is not part of the endpoint)" : "";
-                return new Batch.Error("invalid_url", "The URL provided for this request does not match the batch "
-                        + "endpoint: expected '" + endpoint + "', but got " + url + hint + ".", "url", lineNumber);
+                        ? " (a query string is not part of the endpoint)"
+                        : "";
+                return new Batch.Error(
+                        "invalid_url",
+                        "The URL provided for this request does not match the batch " + "endpoint: expected '"
+                                + endpoint + "', but got " + url + hint + ".",
+                        "url",
+                        lineNumber);
             }
             JsonNode body = request.get("body");
             if (!body.isObject()) {
@@ -240,15 +261,21 @@ public final class InputValidator {
             // The worker reads one JSON answer per request; a stream of server-sent events is not one.
             JsonNode stream = body.get("stream");
             if (stream != null && !stream.isNull() && !(stream.isBoolean() && !stream.booleanValue())) {
-                return new Batch.Error("invalid_value", "Invalid 'body.stream': the Batch API does not stream "
-                        + "responses, but got " + stream + "; remove 'stream' or set it to false.", "body.stream",
+                return new Batch.Error(
+                        "invalid_value",
+                        "Invalid 'body.stream': the Batch API does not stream " + "responses, but got " + stream
+                                + "; remove 'stream' or set it to false.",
+                        "body.stream",
                         lineNumber);
             }
             Integer earlier = lineOfCustomId.putIfAbsent(customId.textValue(), lineNumber);
             if (earlier != null) {
-                return new Batch.Error("duplicate_custom_id", "The custom_id '" + customId.textValue()
-                        + "' is already used on line " + earlier + "; every request needs its own custom_id.",
-                        "custom_id", lineNumber);
+                return new Batch.Error(
+                        "duplicate_custom_id",
+                        "The custom_id '" + customId.textValue() + "' is already used on line " + earlier
+                                + "; every request needs its own custom_id.",
+                        "custom_id",
+                        lineNumber);
             }
             return null;
         }
@@ -269,8 +296,11 @@ public final class InputValidator {
                 result = utf8.decode(in, decoded, true);
             } while (result.isOverflow());
             if (result.isError()) {
-                return String.format(Locale.ROOT, "It is not UTF-8: byte 0x%02x at byte %d cannot be "
-                        + "decoded; the input file must be UTF-8.", line[in.position()] & 0xff, in.position() + 1);
+                return String.format(
+                        Locale.ROOT,
+                        "It is not UTF-8: byte 0x%02x at byte %d cannot be " + "decoded; the input file must be UTF-8.",
+                        line[in.position()] & 0xff,
+                        in.position() + 1);
             }
             return null;
         }
@@ -319,8 +349,11 @@ public final class InputValidator {
             chunks.deleteChunks(batchId);
             List<Batch.Error> reported = new ArrayList<>(errors);
             if (errorCount > errors.size()) {
-                reported.add(new Batch.Error("too_many_errors", (errorCount - errors.size())
-                        + " more errors were found and are not listed.", null, null));
+                reported.add(new Batch.Error(
+                        "too_many_errors",
+                        (errorCount - errors.size()) + " more errors were found and are not listed.",
+                        null,
+                        null));
             }
             return new Result.Invalid(reported);
         }
@@ -328,8 +361,11 @@ public final class InputValidator {
 
     /** OpenAI's words for a line that is not JSON, and what the parser found, when it said. */
     private static Batch.Error notJson(String reason, int line) {
-        return new Batch.Error("invalid_json_line", "This line is not parseable as valid JSON."
-                + (reason == null ? "" : " " + reason), null, line);
+        return new Batch.Error(
+                "invalid_json_line",
+                "This line is not parseable as valid JSON." + (reason == null ? "" : " " + reason),
+                null,
+                line);
     }
 
     /**
@@ -338,7 +374,8 @@ public final class InputValidator {
      * exceeds the maximum allowed (1000)".
      */
     private static String reason(JsonProcessingException e) {
-        String message = e.getOriginalMessage() == null ? "The parser stopped"
+        String message = e.getOriginalMessage() == null
+                ? "The parser stopped"
                 : e.getOriginalMessage().replaceAll(", from `[^`]*`\\)", ")");
         int marker = message.indexOf(" (start marker at");
         if (marker >= 0) {
@@ -349,19 +386,32 @@ public final class InputValidator {
     }
 
     private static Batch.Error tooLong(int line, long length) {
-        return new Batch.Error("line_too_large", "This line has " + length + " bytes; a request line may have at most "
-                + MAX_LINE_BYTES + " bytes (8 MiB). Reference large images by s3:// or https:// URL instead of "
-                + "inlining them.", null, line);
+        return new Batch.Error(
+                "line_too_large",
+                "This line has " + length + " bytes; a request line may have at most "
+                        + MAX_LINE_BYTES + " bytes (8 MiB). Reference large images by s3:// or https:// URL instead of "
+                        + "inlining them.",
+                null,
+                line);
     }
 
     private static Batch.Error typeError(String param, String expected, JsonNode got, int line) {
-        return new Batch.Error("invalid_type", "Invalid type for '" + param + "': expected " + expected
-                + ", but got " + Json.describeType(got) + " instead.", param, line);
+        return new Batch.Error(
+                "invalid_type",
+                "Invalid type for '" + param + "': expected " + expected + ", but got " + Json.describeType(got)
+                        + " instead.",
+                param,
+                line);
     }
 
     private static byte[] trim(byte[] line, boolean first) {
-        int from = first && line.length >= 3 && (line[0] & 0xff) == 0xEF && (line[1] & 0xff) == 0xBB
-                && (line[2] & 0xff) == 0xBF ? 3 : 0;
+        int from = first
+                        && line.length >= 3
+                        && (line[0] & 0xff) == 0xEF
+                        && (line[1] & 0xff) == 0xBB
+                        && (line[2] & 0xff) == 0xBF
+                ? 3
+                : 0;
         int to = line.length > from && line[line.length - 1] == '\r' ? line.length - 1 : line.length;
         return from == 0 && to == line.length ? line : Arrays.copyOfRange(line, from, to);
     }
@@ -405,8 +455,9 @@ public final class InputValidator {
         }
 
         boolean startsWithUtf16ByteOrderMark() {
-            return count >= 2 && ((buf[0] & 0xff) == 0xFF && (buf[1] & 0xff) == 0xFE
-                    || (buf[0] & 0xff) == 0xFE && (buf[1] & 0xff) == 0xFF);
+            return count >= 2
+                    && ((buf[0] & 0xff) == 0xFF && (buf[1] & 0xff) == 0xFE
+                            || (buf[0] & 0xff) == 0xFE && (buf[1] & 0xff) == 0xFF);
         }
     }
 

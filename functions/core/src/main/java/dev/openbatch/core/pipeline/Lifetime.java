@@ -25,7 +25,8 @@ public final class Lifetime {
          * requests start until 830 s and are left at 890 s.
          */
         public static Margins of(Duration lifetime) {
-            return new Margins(min(lifetime.dividedBy(10), Duration.ofSeconds(10)),
+            return new Margins(
+                    min(lifetime.dividedBy(10), Duration.ofSeconds(10)),
                     min(lifetime.dividedBy(5), Duration.ofSeconds(60)));
         }
 

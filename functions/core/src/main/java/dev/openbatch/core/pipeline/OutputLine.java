@@ -30,7 +30,9 @@ public record OutputLine(
             @JsonProperty("body") JsonNode body) {}
 
     /** {@code {"code","message"}}: e.g. {@code batch_cancelled}, {@code batch_expired}. */
-    public record Error(@JsonProperty("code") String code, @JsonProperty("message") String message) {}
+    public record Error(
+            @JsonProperty("code") String code,
+            @JsonProperty("message") String message) {}
 
     /** Whether this line belongs in the output file (a 2xx answer) rather than the error file. */
     public boolean succeeded() {

@@ -22,11 +22,12 @@ import java.util.Optional;
  */
 public final class RunChunk {
 
-    static final OutputLine.Error CANCELLED = new OutputLine.Error("batch_cancelled",
-            "This request was not executed because the batch was cancelled.");
-    static final OutputLine.Error EXPIRED = new OutputLine.Error("batch_expired",
-            "This request could not be executed before the completion window expired.");
-    static final OutputLine.Error CHUNK_FAILED = new OutputLine.Error("chunk_failed",
+    static final OutputLine.Error CANCELLED =
+            new OutputLine.Error("batch_cancelled", "This request was not executed because the batch was cancelled.");
+    static final OutputLine.Error EXPIRED = new OutputLine.Error(
+            "batch_expired", "This request could not be executed before the completion window expired.");
+    static final OutputLine.Error CHUNK_FAILED = new OutputLine.Error(
+            "chunk_failed",
             "This request could not be executed: the worker running its part of the batch failed on every attempt.");
 
     /** How often a running chunk looks again at whether its batch was cancelled. */
@@ -72,8 +73,13 @@ public final class RunChunk {
         this(batches, store, jobs, runner, clock, CHECKPOINT_EVERY);
     }
 
-    public RunChunk(BatchRepository batches, ChunkStore store, JobCatalog jobs, ChunkRunner runner, Clock clock,
-                    Duration checkpointEvery) {
+    public RunChunk(
+            BatchRepository batches,
+            ChunkStore store,
+            JobCatalog jobs,
+            ChunkRunner runner,
+            Clock clock,
+            Duration checkpointEvery) {
         this.batches = batches;
         this.store = store;
         this.jobs = jobs;
@@ -101,7 +107,8 @@ public final class RunChunk {
         boolean hadTime = true;
         if (!log.whole()) {
             List<RequestLine> rest = ChunkLog.requests(store, batchId, chunk.index(), chunk.firstRequest()).stream()
-                    .filter(line -> !log.hasEnded(line)).toList();
+                    .filter(line -> !log.hasEnded(line))
+                    .toList();
             Lifetime lifetime = Lifetime.of(deadline);
             hadTime = lifetime.maySend();
             ChunkLog.Checkpoints checkpoints = log.checkpoints(rest, checkpointEvery);
@@ -109,7 +116,8 @@ public final class RunChunk {
             ended = runner.run(batchId, job(batch), rest, new Gate(tenant, batch), lifetime, checkpoints);
             checkpoints.flush();
         }
-        return log.whole() ? new Outcome(counted(tenant, batchId, chunk, log.writePart()), ended, 0, hadTime)
+        return log.whole()
+                ? new Outcome(counted(tenant, batchId, chunk, log.writePart()), ended, 0, hadTime)
                 : new Outcome(null, ended, chunk.lines() - log.covered(), hadTime);
     }
 

@@ -17,5 +17,7 @@ public record StepInput(
         @JsonProperty("error") CaughtError error) {
 
     /** Step Functions' shape of a caught error: {@code {"Error": ..., "Cause": ...}}. */
-    public record CaughtError(@JsonProperty("Error") String error, @JsonProperty("Cause") String cause) {}
+    public record CaughtError(
+            @JsonProperty("Error") String error,
+            @JsonProperty("Cause") String cause) {}
 }

@@ -153,18 +153,25 @@ public final class Sweep {
         Batch batch = entry.batch();
         int next = entry.run() + 1;
         int stalls = stalled ? entry.stalls() + 1 : entry.stalls();
-        boolean expire = stalled && stalls == 2 && batch.expiresAt() == null
+        boolean expire = stalled
+                && stalls == 2
+                && batch.expiresAt() == null
                 && !batch.status().equals(Batch.Status.CANCELLING);
         boolean last = next >= bounds.maxRuns() || stalls >= 3;
         // A batch to be ended is marked past its last run, so that a sweeper stopped before ending it
         // ends it next time rather than starting another run.
-        if (!index.mark(entry, new SweepIndex.Mark(now, entry.seen(), last ? bounds.maxRuns() : next, stalls,
-                expire ? now : null))) {
+        if (!index.mark(
+                entry,
+                new SweepIndex.Mark(now, entry.seen(), last ? bounds.maxRuns() : next, stalls, expire ? now : null))) {
             return;
         }
         if (last) {
-            fail(entry, stalls >= 3 ? "no line of it ended in " + words(bounds.stall().multipliedBy(stalls))
-                    : "it had " + bounds.maxRuns() + " runs that ended without ending it", tally);
+            fail(
+                    entry,
+                    stalls >= 3
+                            ? "no line of it ended in " + words(bounds.stall().multipliedBy(stalls))
+                            : "it had " + bounds.maxRuns() + " runs that ended without ending it",
+                    tally);
             return;
         }
         runs.stop(batch.id(), entry.run());
@@ -186,7 +193,8 @@ public final class Sweep {
 
     private static String words(Duration duration) {
         long seconds = duration.toSeconds();
-        return seconds % 3600 == 0 ? seconds / 3600 + " hours"
+        return seconds % 3600 == 0
+                ? seconds / 3600 + " hours"
                 : seconds % 60 == 0 ? seconds / 60 + " minutes" : seconds + " seconds";
     }
 

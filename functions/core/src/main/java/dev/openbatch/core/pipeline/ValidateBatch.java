@@ -46,8 +46,12 @@ public final class ValidateBatch {
     private final int mapConcurrency;
     private final Clock clock;
 
-    public ValidateBatch(BatchRepository batches, FileContentStore content, InputValidator validator,
-                         int mapConcurrency, Clock clock) {
+    public ValidateBatch(
+            BatchRepository batches,
+            FileContentStore content,
+            InputValidator validator,
+            int mapConcurrency,
+            Clock clock) {
         this.batches = batches;
         this.content = content;
         this.validator = validator;
@@ -59,14 +63,22 @@ public final class ValidateBatch {
         Batch batch = batches.find(tenant, batchId)
                 .orElseThrow(() -> new IllegalStateException("no batch " + batchId + " of " + tenant));
         if (batch.status().equals(Batch.Status.FAILED)) {
-            return new Outcome(false, List.of(), 0, mapConcurrency, chunkTimeout(batch, clock.instant().getEpochSecond()));
+            return new Outcome(
+                    false,
+                    List.of(),
+                    0,
+                    mapConcurrency,
+                    chunkTimeout(batch, clock.instant().getEpochSecond()));
         }
         InputValidator.Result result;
         try (InputStream input = content.open(Files.contentKey(batch.inputFileId()))) {
             result = validator.validate(batchId, batch.endpoint(), input);
         } catch (FileContentStore.NoSuchKey e) {
-            result = new InputValidator.Result.Invalid(List.of(new Batch.Error("file_not_found",
-                    "The input file " + batch.inputFileId() + " no longer exists.", "input_file_id", null)));
+            result = new InputValidator.Result.Invalid(List.of(new Batch.Error(
+                    "file_not_found",
+                    "The input file " + batch.inputFileId() + " no longer exists.",
+                    "input_file_id",
+                    null)));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -74,17 +86,36 @@ public final class ValidateBatch {
         long chunkTimeout = chunkTimeout(batch, now);
         return switch (result) {
             case InputValidator.Result.Invalid invalid -> {
-                batches.transition(tenant, batchId, Set.of(Batch.Status.VALIDATING, Batch.Status.CANCELLING),
-                        Batch.Status.FAILED, Map.of("failed_at", now), null, invalid.errors());
+                batches.transition(
+                        tenant,
+                        batchId,
+                        Set.of(Batch.Status.VALIDATING, Batch.Status.CANCELLING),
+                        Batch.Status.FAILED,
+                        Map.of("failed_at", now),
+                        null,
+                        invalid.errors());
                 yield new Outcome(false, List.of(), 0, mapConcurrency, chunkTimeout);
             }
             case InputValidator.Result.Valid valid -> {
                 long total = valid.total();
-                if (batches.transition(tenant, batchId, Set.of(Batch.Status.VALIDATING), Batch.Status.IN_PROGRESS,
-                        Map.of("in_progress_at", now), total, null).isEmpty()) {
+                if (batches.transition(
+                                tenant,
+                                batchId,
+                                Set.of(Batch.Status.VALIDATING),
+                                Batch.Status.IN_PROGRESS,
+                                Map.of("in_progress_at", now),
+                                total,
+                                null)
+                        .isEmpty()) {
                     // Cancelled while validating: the lines still count, and end as cancelled.
-                    batches.transition(tenant, batchId, Set.of(Batch.Status.CANCELLING), Batch.Status.CANCELLING,
-                            Map.of(), total, null);
+                    batches.transition(
+                            tenant,
+                            batchId,
+                            Set.of(Batch.Status.CANCELLING),
+                            Batch.Status.CANCELLING,
+                            Map.of(),
+                            total,
+                            null);
                 }
                 yield new Outcome(true, valid.chunks(), valid.chunks().size(), mapConcurrency, chunkTimeout);
             }

@@ -100,8 +100,11 @@ public final class Uploads {
             throw Files.notJsonl("filename");
         }
         if (bytes < 1 || bytes > MAX_BYTES) {
-            throw ApiException.invalid("Invalid 'bytes': a batch input file has between 1 and " + MAX_BYTES
-                    + " bytes, but got " + bytes + ".", "bytes", "invalid_value");
+            throw ApiException.invalid(
+                    "Invalid 'bytes': a batch input file has between 1 and " + MAX_BYTES + " bytes, but got " + bytes
+                            + ".",
+                    "bytes",
+                    "invalid_value");
         }
         long now = now();
         Upload upload = Upload.pending(ids.upload(), bytes, now, filename, purpose, now + LIFETIME.toSeconds());
@@ -117,9 +120,12 @@ public final class Uploads {
             throw ApiException.missing("data");
         }
         if (data.data().length > MAX_PART_BYTES) {
-            throw ApiException.invalid("Part of " + data.data().length + " bytes is larger than the " + MAX_PART_BYTES
-                    + " bytes one part may carry; send the file in parts of at most " + MAX_PART_BYTES + " bytes.",
-                    "data", "part_too_large");
+            throw ApiException.invalid(
+                    "Part of " + data.data().length + " bytes is larger than the " + MAX_PART_BYTES
+                            + " bytes one part may carry; send the file in parts of at most " + MAX_PART_BYTES
+                            + " bytes.",
+                    "data",
+                    "part_too_large");
         }
         UploadPart part = UploadPart.of(ids.part(), now(), uploadId);
         String key = partKey(uploadId, part.id());
@@ -150,20 +156,25 @@ public final class Uploads {
         long total = 0;
         for (String partId : partIds) {
             if (!listed.add(partId)) {
-                throw ApiException.invalid("Invalid 'part_ids': " + partId + " is listed more than once.",
-                        "part_ids", "duplicate_part");
+                throw ApiException.invalid(
+                        "Invalid 'part_ids': " + partId + " is listed more than once.", "part_ids", "duplicate_part");
             }
             Long size = stored.get(partKey(uploadId, partId));
             if (size == null) {
-                throw ApiException.invalid("Invalid 'part_ids': no part " + partId + " was added to upload "
-                        + uploadId + ".", "part_ids", "invalid_value");
+                throw ApiException.invalid(
+                        "Invalid 'part_ids': no part " + partId + " was added to upload " + uploadId + ".",
+                        "part_ids",
+                        "invalid_value");
             }
             keys.add(partKey(uploadId, partId));
             total += size;
         }
         if (total != upload.bytes()) {
-            throw ApiException.invalid("The parts in 'part_ids' hold " + total + " bytes, but the upload was "
-                    + "created for " + upload.bytes() + " bytes.", "part_ids", "bytes_mismatch");
+            throw ApiException.invalid(
+                    "The parts in 'part_ids' hold " + total + " bytes, but the upload was " + "created for "
+                            + upload.bytes() + " bytes.",
+                    "part_ids",
+                    "bytes_mismatch");
         }
 
         long length = total;
@@ -204,16 +215,16 @@ public final class Uploads {
      */
     private void assemble(List<String> partKeys, String fileKey, long length, String md5) {
         MessageDigest digest = md5Digest();
-        try (InputStream joined = new DigestInputStream(
-                Concatenated.of(partKeys.size(), i -> content.open(partKeys.get(i))), digest)) {
+        try (InputStream joined =
+                new DigestInputStream(Concatenated.of(partKeys.size(), i -> content.open(partKeys.get(i))), digest)) {
             content.put(fileKey, joined, length, Files.JSONL);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
         String actual = HexFormat.of().formatHex(digest.digest());
         if (md5 != null && !md5.equalsIgnoreCase(actual)) {
-            throw ApiException.invalid("Invalid 'md5': the parts' MD5 is " + actual + ", not " + md5 + ".",
-                    "md5", "md5_mismatch");
+            throw ApiException.invalid(
+                    "Invalid 'md5': the parts' MD5 is " + actual + ", not " + md5 + ".", "md5", "md5_mismatch");
         }
     }
 
@@ -252,13 +263,16 @@ public final class Uploads {
     }
 
     private Upload find(String tenant, String uploadId) {
-        return uploads.find(tenant, uploadId).map(u -> u.asOf(now()))
+        return uploads.find(tenant, uploadId)
+                .map(u -> u.asOf(now()))
                 .orElseThrow(() -> ApiException.notFound("No such Upload object: " + uploadId, "upload_id"));
     }
 
     private static ApiException notPending(Upload upload, String action) {
-        return ApiException.invalid("Cannot " + action + " upload " + upload.id() + ": its status is '"
-                + upload.status() + "'.", null, "invalid_upload_status");
+        return ApiException.invalid(
+                "Cannot " + action + " upload " + upload.id() + ": its status is '" + upload.status() + "'.",
+                null,
+                "invalid_upload_status");
     }
 
     private long now() {

@@ -47,8 +47,9 @@ class WireRecordsTest {
 
         Batch batch = Json.MAPPER.treeToValue(document, Batch.class);
 
-        assertThat(batch.errors().data()).containsExactly(
-                new Batch.Error("invalid_json_line", "This line is not parseable as valid JSON.", null, 3));
+        assertThat(batch.errors().data())
+                .containsExactly(
+                        new Batch.Error("invalid_json_line", "This line is not parseable as valid JSON.", null, 3));
         ObjectNode written = written(batch);
         written.remove(List.of("job_id", "model", "usage"));
         assertThat(written).isEqualTo(document);
@@ -60,11 +61,21 @@ class WireRecordsTest {
 
         FileObject file = Json.MAPPER.treeToValue(document, FileObject.class);
 
-        assertThat(file).isEqualTo(new FileObject("file-abc123", "file", 120000, 1677610602, 1680202602L,
-                "salesOverview.pdf", "assistants", null, null));
-        ObjectNode written = written(FileObject.stored("file-abc123", 120000, 1677610602,
-                "salesOverview.pdf", "assistants"));
-        assertThat(written.remove(List.of("status", "status_details", "expires_at"))).isNotNull();
+        assertThat(file)
+                .isEqualTo(new FileObject(
+                        "file-abc123",
+                        "file",
+                        120000,
+                        1677610602,
+                        1680202602L,
+                        "salesOverview.pdf",
+                        "assistants",
+                        null,
+                        null));
+        ObjectNode written =
+                written(FileObject.stored("file-abc123", 120000, 1677610602, "salesOverview.pdf", "assistants"));
+        assertThat(written.remove(List.of("status", "status_details", "expires_at")))
+                .isNotNull();
         ObjectNode expected = document.deepCopy();
         expected.remove("expires_at");
         assertThat(written).isEqualTo(expected);
@@ -103,12 +114,29 @@ class WireRecordsTest {
 
         Upload upload = Json.MAPPER.treeToValue(document, Upload.class);
 
-        assertThat(upload).isEqualTo(new Upload("upload_abc123", "upload", 2147483648L, 1719184911,
-                "training_examples.jsonl", "fine-tune", "completed", 1719127296,
-                new FileObject("file-xyz321", "file", 2147483648L, 1719186911, null, "training_examples.jsonl",
-                        "fine-tune", null, null)));
-        ObjectNode written = written(upload.withStatus(Upload.Status.COMPLETED, FileObject.stored("file-xyz321",
-                2147483648L, 1719186911, "training_examples.jsonl", "fine-tune")));
+        assertThat(upload)
+                .isEqualTo(new Upload(
+                        "upload_abc123",
+                        "upload",
+                        2147483648L,
+                        1719184911,
+                        "training_examples.jsonl",
+                        "fine-tune",
+                        "completed",
+                        1719127296,
+                        new FileObject(
+                                "file-xyz321",
+                                "file",
+                                2147483648L,
+                                1719186911,
+                                null,
+                                "training_examples.jsonl",
+                                "fine-tune",
+                                null,
+                                null)));
+        ObjectNode written = written(upload.withStatus(
+                Upload.Status.COMPLETED,
+                FileObject.stored("file-xyz321", 2147483648L, 1719186911, "training_examples.jsonl", "fine-tune")));
         assertThat(((ObjectNode) written.get("file")).remove(List.of("status", "status_details", "expires_at")))
                 .isNotNull();
         assertThat(written).isEqualTo(document);
@@ -137,15 +165,16 @@ class WireRecordsTest {
 
     @Test
     void records_roundTrip() throws IOException {
-        Batch batch = Batch.validating("batch_1", "/v1/embeddings", "file-1", "unlimited", 5, null,
-                Map.of("k", "v"), "job-local");
+        Batch batch = Batch.validating(
+                "batch_1", "/v1/embeddings", "file-1", "unlimited", 5, null, Map.of("k", "v"), "job-local");
         assertThat(Json.MAPPER.readValue(Json.write(batch), Batch.class)).isEqualTo(batch);
         FileObject file = FileObject.stored("file-1", 3, 4, "a.jsonl", "batch");
         assertThat(Json.MAPPER.readValue(Json.write(file), FileObject.class)).isEqualTo(file);
-        Upload upload = Upload.pending("upload_1", 10, 4, "a.jsonl", "batch", 3604)
-                .withStatus(Upload.Status.COMPLETED, file);
+        Upload upload =
+                Upload.pending("upload_1", 10, 4, "a.jsonl", "batch", 3604).withStatus(Upload.Status.COMPLETED, file);
         assertThat(Json.MAPPER.readValue(Json.write(upload), Upload.class)).isEqualTo(upload);
         FileDeleted deleted = FileDeleted.of("file-1");
-        assertThat(Json.MAPPER.readValue(Json.write(deleted), FileDeleted.class)).isEqualTo(deleted);
+        assertThat(Json.MAPPER.readValue(Json.write(deleted), FileDeleted.class))
+                .isEqualTo(deleted);
     }
 }

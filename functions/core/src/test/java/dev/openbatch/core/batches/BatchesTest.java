@@ -25,7 +25,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 class BatchesTest {
 
     private final TestApi t = new TestApi();
-    private final String inputFileId = json(t.upload("in.jsonl", "batch", "{}\n")).get("id").asText();
+    private final String inputFileId =
+            json(t.upload("in.jsonl", "batch", "{}\n")).get("id").asText();
 
     private ObjectNode request() {
         ObjectNode r = Json.MAPPER.createObjectNode();
@@ -61,13 +62,25 @@ class BatchesTest {
         assertThat(batch.get("request_counts").toString()).isEqualTo("{\"total\":0,\"completed\":0,\"failed\":0}");
         assertThat(batch.get("metadata").toString()).isEqualTo("{\"customer\":\"acme\"}");
         assertThat(batch.get("job_id").asText()).isEqualTo("job-other");
-        for (String absent : new String[] {"errors", "output_file_id", "error_file_id", "in_progress_at",
-                "finalizing_at", "completed_at", "failed_at", "expired_at", "cancelling_at", "cancelled_at",
-                "model", "usage"}) {
+        for (String absent : new String[] {
+            "errors",
+            "output_file_id",
+            "error_file_id",
+            "in_progress_at",
+            "finalizing_at",
+            "completed_at",
+            "failed_at",
+            "expired_at",
+            "cancelling_at",
+            "cancelled_at",
+            "model",
+            "usage"
+        }) {
             assertThat(batch.has(absent)).as(absent + " is present").isTrue();
             assertThat(batch.get(absent).isNull()).as(absent + " is null").isTrue();
         }
-        assertThat(json(t.send("GET", "/v1/batches/" + batch.get("id").asText()))).isEqualTo(batch);
+        assertThat(json(t.send("GET", "/v1/batches/" + batch.get("id").asText())))
+                .isEqualTo(batch);
     }
 
     @Test
@@ -77,8 +90,10 @@ class BatchesTest {
 
     @Test
     void create_withoutJobId_whereNoDefaultJob_is400() {
-        TestApi noDefault = new TestApi("{\"jobs\":[{\"id\":\"job-x\",\"base_url\":\"http://h/v1\",\"tenants\":[\"tenant-a\"]}]}");
-        String file = json(noDefault.upload("in.jsonl", "batch", "{}\n")).get("id").asText();
+        TestApi noDefault =
+                new TestApi("{\"jobs\":[{\"id\":\"job-x\",\"base_url\":\"http://h/v1\",\"tenants\":[\"tenant-a\"]}]}");
+        String file =
+                json(noDefault.upload("in.jsonl", "batch", "{}\n")).get("id").asText();
         ObjectNode request = request();
         request.put("input_file_id", file);
         JsonNode e = error(noDefault.sendJson("POST", "/v1/batches", request.toString()), 400);
@@ -91,7 +106,8 @@ class BatchesTest {
         ObjectNode request = request();
         request.put("job_id", "job-b-only");
         JsonNode e = error(create(request), 400);
-        assertThat(e.get("message").asText()).isEqualTo("Invalid 'job_id': no job 'job-b-only' is available to this account.");
+        assertThat(e.get("message").asText())
+                .isEqualTo("Invalid 'job_id': no job 'job-b-only' is available to this account.");
         assertThat(e.get("param").asText()).isEqualTo("job_id");
         assertThat(e.get("code").asText()).isEqualTo("invalid_value");
         assertThat(t.batchRecords.size()).isZero();
@@ -102,7 +118,11 @@ class BatchesTest {
         TestApi othersDefault = new TestApi("{\"default_job\":\"job-x\",\"jobs\":[{\"id\":\"job-x\","
                 + "\"base_url\":\"http://h/v1\",\"tenants\":[\"tenant-b\"]}]}");
         ObjectNode request = request();
-        request.put("input_file_id", json(othersDefault.upload("in.jsonl", "batch", "{}\n")).get("id").asText());
+        request.put(
+                "input_file_id",
+                json(othersDefault.upload("in.jsonl", "batch", "{}\n"))
+                        .get("id")
+                        .asText());
         JsonNode e = error(othersDefault.sendJson("POST", "/v1/batches", request.toString()), 400);
         assertThat(e.get("message").asText()).isEqualTo("Missing required parameter: 'job_id'.");
     }
@@ -112,14 +132,17 @@ class BatchesTest {
         TestApi unnamed = new TestApi("{\"jobs\":[{\"id\":\"job-x\",\"base_url\":\"http://h/v1\"}]}");
         ObjectNode request = request();
         request.put("job_id", "job-x");
-        request.put("input_file_id", json(unnamed.upload("in.jsonl", "batch", "{}\n")).get("id").asText());
+        request.put(
+                "input_file_id",
+                json(unnamed.upload("in.jsonl", "batch", "{}\n")).get("id").asText());
         error(unnamed.sendJson("POST", "/v1/batches", request.toString()), 400);
         assertThat(unnamed.batchRecords.size()).isZero();
     }
 
     @Test
     void submit_theSameIdTwice_storesOneBatch_andStartsItAgainOnlyWhileItIsValidating() {
-        Batches.Request request = Batches.Request.of(inputFileId, "/v1/embeddings", "unlimited", Map.of("k", "v"), null);
+        Batches.Request request =
+                Batches.Request.of(inputFileId, "/v1/embeddings", "unlimited", Map.of("k", "v"), null);
 
         Batch first = t.batches.submit(TestApi.TENANT, "batch_fixed", request);
         Batch again = t.batches.submit(TestApi.TENANT, "batch_fixed", request);
@@ -127,9 +150,16 @@ class BatchesTest {
         assertThat(again).isEqualTo(first);
         assertThat(t.batchRecords.size()).isEqualTo(1);
         assertThat(t.launched).containsExactly("batch_fixed", "batch_fixed");
-        t.batchRecords.transition(TestApi.TENANT, "batch_fixed", Set.of(Batch.Status.VALIDATING),
-                Batch.Status.IN_PROGRESS, Map.of("in_progress_at", 1L), 1L, null);
-        assertThat(t.batches.submit(TestApi.TENANT, "batch_fixed", request).status()).isEqualTo(Batch.Status.IN_PROGRESS);
+        t.batchRecords.transition(
+                TestApi.TENANT,
+                "batch_fixed",
+                Set.of(Batch.Status.VALIDATING),
+                Batch.Status.IN_PROGRESS,
+                Map.of("in_progress_at", 1L),
+                1L,
+                null);
+        assertThat(t.batches.submit(TestApi.TENANT, "batch_fixed", request).status())
+                .isEqualTo(Batch.Status.IN_PROGRESS);
         assertThat(t.launched).hasSize(2);
     }
 
@@ -141,7 +171,8 @@ class BatchesTest {
                         + "'/v1/completions'] - 'endpoint'");
         assertThatThrownBy(() -> Batches.Request.of(inputFileId, "/v1/embeddings", "1h", null, null))
                 .hasMessageContaining("'completion_window'");
-        assertThatThrownBy(() -> Batches.Request.of(inputFileId, "/v1/embeddings", "24h", Map.of("k", "v".repeat(513)), null))
+        assertThatThrownBy(() ->
+                        Batches.Request.of(inputFileId, "/v1/embeddings", "24h", Map.of("k", "v".repeat(513)), null))
                 .hasMessageContaining("Invalid 'metadata.k': string too long");
         assertThatThrownBy(() -> Batches.Request.of(null, "/v1/embeddings", "24h", null, null))
                 .hasMessage("Missing required parameter: 'input_file_id'.");
@@ -157,22 +188,25 @@ class BatchesTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @CsvSource(delimiter = '|', value = {
-        "missing input_file_id | input_file_id |  | Missing required parameter: 'input_file_id'.",
-        "missing endpoint | endpoint |  | Missing required parameter: 'endpoint'.",
-        "missing completion_window | completion_window |  | Missing required parameter: 'completion_window'.",
-        "unknown endpoint | endpoint | \"/v1/images\" | '/v1/images' is not one of ['/v1/responses', '/v1/chat/completions', '/v1/embeddings', '/v1/completions'] - 'endpoint'",
-        "endpoint with query | endpoint | \"/v1/chat/completions?x=1\" | '/v1/chat/completions?x=1' is not one of ['/v1/responses', '/v1/chat/completions', '/v1/embeddings', '/v1/completions'] - 'endpoint'",
-        "window 48h | completion_window | \"48h\" | '48h' is not one of ['24h', 'unlimited'] - 'completion_window'",
-        "number as input_file_id | input_file_id | 42 | Invalid type for 'input_file_id': expected a string, but got an integer instead.",
-        "array as endpoint | endpoint | [] | Invalid type for 'endpoint': expected a string, but got an array instead.",
-        "unknown job | job_id | \"job-nope\" | Invalid 'job_id': no job 'job-nope' is available to this account.",
-        "job_id not a string | job_id | true | Invalid type for 'job_id': expected a string, but got a boolean instead.",
-        "metadata not an object | metadata | \"x\" | Invalid type for 'metadata': expected an object, but got a string instead.",
-        "metadata value not a string | metadata | {\"k\":1} | Invalid type for 'metadata.k': expected a string, but got an integer instead.",
-        "unknown argument | model | \"gpt\" | Unrecognized request argument supplied: model",
-    })
-    void create_withABadParameter_is400NamingIt(String why, String param, String json, String message) throws Exception {
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "missing input_file_id | input_file_id |  | Missing required parameter: 'input_file_id'.",
+                "missing endpoint | endpoint |  | Missing required parameter: 'endpoint'.",
+                "missing completion_window | completion_window |  | Missing required parameter: 'completion_window'.",
+                "unknown endpoint | endpoint | \"/v1/images\" | '/v1/images' is not one of ['/v1/responses', '/v1/chat/completions', '/v1/embeddings', '/v1/completions'] - 'endpoint'",
+                "endpoint with query | endpoint | \"/v1/chat/completions?x=1\" | '/v1/chat/completions?x=1' is not one of ['/v1/responses', '/v1/chat/completions', '/v1/embeddings', '/v1/completions'] - 'endpoint'",
+                "window 48h | completion_window | \"48h\" | '48h' is not one of ['24h', 'unlimited'] - 'completion_window'",
+                "number as input_file_id | input_file_id | 42 | Invalid type for 'input_file_id': expected a string, but got an integer instead.",
+                "array as endpoint | endpoint | [] | Invalid type for 'endpoint': expected a string, but got an array instead.",
+                "unknown job | job_id | \"job-nope\" | Invalid 'job_id': no job 'job-nope' is available to this account.",
+                "job_id not a string | job_id | true | Invalid type for 'job_id': expected a string, but got a boolean instead.",
+                "metadata not an object | metadata | \"x\" | Invalid type for 'metadata': expected an object, but got a string instead.",
+                "metadata value not a string | metadata | {\"k\":1} | Invalid type for 'metadata.k': expected a string, but got an integer instead.",
+                "unknown argument | model | \"gpt\" | Unrecognized request argument supplied: model",
+            })
+    void create_withABadParameter_is400NamingIt(String why, String param, String json, String message)
+            throws Exception {
         ObjectNode request = request();
         if (json == null) {
             request.remove(param);
@@ -226,7 +260,8 @@ class BatchesTest {
 
     @Test
     void create_withAnInputFileOfAnotherPurpose_is400() {
-        t.fileRecords.create(TestApi.TENANT, FileObject.stored("file-output", 3, 0, "out.jsonl", Files.PURPOSE_BATCH_OUTPUT));
+        t.fileRecords.create(
+                TestApi.TENANT, FileObject.stored("file-output", 3, 0, "out.jsonl", Files.PURPOSE_BATCH_OUTPUT));
         ObjectNode request = request();
         request.put("input_file_id", "file-output");
         JsonNode e = error(create(request), 400);
@@ -236,13 +271,15 @@ class BatchesTest {
 
     @Test
     void create_withAnotherTenantsInputFile_is404() {
-        ApiResponse response = t.api.handle(new ApiRequest("POST", "/v1/batches", Map.of(), Map.of(),
-                request().toString().getBytes(), "tenant-b"));
+        ApiResponse response = t.api.handle(new ApiRequest(
+                "POST", "/v1/batches", Map.of(), Map.of(), request().toString().getBytes(), "tenant-b"));
         error(response, 404);
     }
 
     @ParameterizedTest
-    @CsvSource(delimiter = '|', value = {"not json", "[1,2]", "\"a string\"", "''", "{\"input_file_id\":"})
+    @CsvSource(
+            delimiter = '|',
+            value = {"not json", "[1,2]", "\"a string\"", "''", "{\"input_file_id\":"})
     void create_withABodyThatIsNotAJsonObject_is400(String body) {
         JsonNode e = error(t.sendJson("POST", "/v1/batches", body), 400);
         assertThat(e.get("message").asText()).startsWith("We could not parse the JSON body of your request.");
@@ -250,7 +287,8 @@ class BatchesTest {
 
     @Test
     void create_withContentAfterTheObject_orNestingBeyondTheParsersLimit_is400_andStoresNothing() {
-        String valid = "{\"input_file_id\":\"file-x\",\"endpoint\":\"/v1/chat/completions\",\"completion_window\":\"24h\"}";
+        String valid =
+                "{\"input_file_id\":\"file-x\",\"endpoint\":\"/v1/chat/completions\",\"completion_window\":\"24h\"}";
         String deep = "{\"metadata\":" + "[".repeat(5000) + "]".repeat(5000) + "}";
 
         for (String body : List.of(valid + " " + valid, valid + " junk", deep)) {
@@ -277,14 +315,19 @@ class BatchesTest {
         JsonNode first = json(t.send("GET", "/v1/batches", Map.of("limit", "2"), Map.of(), null));
         assertThat(first.get("data")).extracting(b -> b.get("id").asText()).containsExactly(ids[2], ids[1]);
         assertThat(first.get("has_more").asBoolean()).isTrue();
-        JsonNode rest = json(t.send("GET", "/v1/batches", Map.of("after", first.get("last_id").asText()), Map.of(), null));
+        JsonNode rest = json(t.send(
+                "GET", "/v1/batches", Map.of("after", first.get("last_id").asText()), Map.of(), null));
         assertThat(rest.get("data")).extracting(b -> b.get("id").asText()).containsExactly(ids[0]);
         assertThat(rest.get("has_more").asBoolean()).isFalse();
 
         for (String limit : new String[] {"0", "101", "-1"}) {
             assertThat(error(t.send("GET", "/v1/batches", Map.of("limit", limit), Map.of(), null), 400)
-                    .get("param").asText()).isEqualTo("limit");
+                            .get("param")
+                            .asText())
+                    .isEqualTo("limit");
         }
-        assertThat(json(t.send("GET", "/v1/batches", Map.of("limit", "100"), Map.of(), null)).get("data")).hasSize(3);
+        assertThat(json(t.send("GET", "/v1/batches", Map.of("limit", "100"), Map.of(), null))
+                        .get("data"))
+                .hasSize(3);
     }
 }

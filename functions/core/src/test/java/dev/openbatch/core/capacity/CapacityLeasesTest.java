@@ -27,8 +27,8 @@ import org.junit.jupiter.api.Test;
 /** Several sandboxes, each with its own runner and leases, over one store: as workers in Lambda. */
 class CapacityLeasesTest {
 
-    private static final CapacityLeases.Policy QUICK = new CapacityLeases.Policy(Duration.ofSeconds(1),
-            Duration.ofMillis(200), Duration.ofMillis(50), 1);
+    private static final CapacityLeases.Policy QUICK =
+            new CapacityLeases.Policy(Duration.ofSeconds(1), Duration.ofMillis(200), Duration.ofMillis(50), 1);
 
     private final CapacityStore store = new InMemoryCapacityStore();
 
@@ -51,10 +51,13 @@ class CapacityLeasesTest {
                     assertThat(run.get()).hasSize(60).allMatch(OutputLine::succeeded);
                 }
             }
-            System.out.printf("capacity: 5 sandboxes, concurrency 6: max in flight %d of %d requests%n",
+            System.out.printf(
+                    "capacity: 5 sandboxes, concurrency 6: max in flight %d of %d requests%n",
                     endpoint.maxInFlight.get(), endpoint.requests.get());
             assertThat(endpoint.maxInFlight.get()).isLessThanOrEqualTo(6);
-            assertThat(store.read(job.id()).leased(System.currentTimeMillis())).as("every lease given back").isZero();
+            assertThat(store.read(job.id()).leased(System.currentTimeMillis()))
+                    .as("every lease given back")
+                    .isZero();
         }
     }
 
@@ -62,13 +65,13 @@ class CapacityLeasesTest {
     void aChunk_whoseBatchsHoldersShareTheJobAlready_isNotStarted_whenItWouldGetLessThanTheMinimum() throws Exception {
         try (StubEndpoint endpoint = new StubEndpoint()) {
             Job job = job(endpoint, 8);
-            CapacityLeases.Policy worthFour = new CapacityLeases.Policy(Duration.ofSeconds(1), Duration.ofMillis(200),
-                    Duration.ofMillis(50), 4);
+            CapacityLeases.Policy worthFour =
+                    new CapacityLeases.Policy(Duration.ofSeconds(1), Duration.ofMillis(200), Duration.ofMillis(50), 4);
             CapacityLeases first = new CapacityLeases(store, Clock.systemUTC(), worthFour);
             CapacityLeases second = new CapacityLeases(store, Clock.systemUTC(), worthFour);
             CapacityLeases third = new CapacityLeases(store, Clock.systemUTC(), worthFour);
             try (CapacityLeases.Share one = first.join(job, "batch_a", 100);
-                 CapacityLeases.Share two = second.join(job, "batch_a", 100)) {
+                    CapacityLeases.Share two = second.join(job, "batch_a", 100)) {
                 assertThatThrownBy(() -> third.join(job, "batch_a", 100)).isInstanceOf(NoCapacity.class);
                 try (CapacityLeases.Share otherBatch = third.join(job, "batch_b", 100)) {
                     assertThat(otherBatch).isNotNull();
@@ -83,7 +86,9 @@ class CapacityLeasesTest {
         try (StubEndpoint endpoint = new StubEndpoint()) {
             Job job = job(endpoint, 4);
             long diedAt = System.currentTimeMillis();
-            Leases dead = Leases.NONE.renew("dead-sandbox", "batch_a", 4, 4, 4, 1, diedAt, 1_000, true).next();
+            Leases dead = Leases.NONE
+                    .renew("dead-sandbox", "batch_a", 4, 4, 4, 1, diedAt, 1_000, true)
+                    .next();
             assertThat(store.compareAndSet(job.id(), 0, dead).written()).isTrue();
 
             long started = System.nanoTime();
@@ -92,28 +97,44 @@ class CapacityLeasesTest {
             long tookMs = (System.nanoTime() - started) / 1_000_000;
 
             assertThat(outputs).allMatch(OutputLine::succeeded);
-            System.out.printf("capacity: a dead sandbox's lease (TTL 1000 ms) returned; the chunk took %d ms%n", tookMs);
+            System.out.printf(
+                    "capacity: a dead sandbox's lease (TTL 1000 ms) returned; the chunk took %d ms%n", tookMs);
             assertThat(tookMs).as("nothing sent while the dead lease lived").isGreaterThanOrEqualTo(900);
-            assertThat(store.read(job.id()).holders()).as("the dead lease is gone").doesNotContainKey("dead-sandbox");
+            assertThat(store.read(job.id()).holders())
+                    .as("the dead lease is gone")
+                    .doesNotContainKey("dead-sandbox");
         }
     }
 
     private static ChunkRunner runner(CapacityLeases capacity) {
-        return new ChunkRunner(new InferenceClient(Duration.ofSeconds(2), Duration.ofSeconds(5)),
-                TestImageResolvers.none(), new RetryPolicy(5, Duration.ofMillis(1), Duration.ofMillis(20)),
-                Clock.systemUTC(), dev.openbatch.core.jobs.Credentials.FIXED, capacity);
+        return new ChunkRunner(
+                new InferenceClient(Duration.ofSeconds(2), Duration.ofSeconds(5)),
+                TestImageResolvers.none(),
+                new RetryPolicy(5, Duration.ofMillis(1), Duration.ofMillis(20)),
+                Clock.systemUTC(),
+                dev.openbatch.core.jobs.Credentials.FIXED,
+                capacity);
     }
 
     private static Job job(StubEndpoint endpoint, int concurrency) {
-        return JobCatalog.fromJson(Json.writeString(Map.of("jobs", List.of(Map.of("id", "job-bound",
-                "base_url", endpoint.baseUrl().toString(), "concurrency", concurrency))))).find("job-bound").orElseThrow();
+        return JobCatalog.fromJson(Json.writeString(Map.of(
+                        "jobs",
+                        List.of(Map.of(
+                                "id",
+                                "job-bound",
+                                "base_url",
+                                endpoint.baseUrl().toString(),
+                                "concurrency",
+                                concurrency)))))
+                .find("job-bound")
+                .orElseThrow();
     }
 
     private static List<RequestLine> lines(int count, String model) throws Exception {
         List<RequestLine> lines = new ArrayList<>();
         for (int i = 0; i < count; i++) {
-            lines.add(new RequestLine(i + 1, "r" + i, "/v1/chat/completions",
-                    Json.MAPPER.readTree("{\"model\":\"" + model + "\"}")));
+            lines.add(new RequestLine(
+                    i + 1, "r" + i, "/v1/chat/completions", Json.MAPPER.readTree("{\"model\":\"" + model + "\"}")));
         }
         return lines;
     }

@@ -43,7 +43,8 @@ class LeasesTest {
 
     @Test
     void aNewcomer_takesOnlyWhatTheOthersLeft_andGetsItsShareOnceTheyRenew() {
-        Leases first = Leases.NONE.renew("one", "batch_a", 8, 0, 8, 1, 0, TTL, true).next();
+        Leases first =
+                Leases.NONE.renew("one", "batch_a", 8, 0, 8, 1, 0, TTL, true).next();
         assertThat(first.holders().get("one").permits()).isEqualTo(8);
 
         Leases.Renewal newcomer = first.renew("two", "batch_b", 8, 0, 8, 1, 10, TTL, true);
@@ -53,8 +54,11 @@ class LeasesTest {
         Leases.Renewal shrunk = newcomer.next().renew("one", "batch_a", 8, 8, 8, 1, 20, TTL, false);
         assertThat(shrunk.granted()).isEqualTo(4);
         assertThat(shrunk.next().holders().get("one").permits())
-                .as("the 8 still in flight stay counted until they come back").isEqualTo(8);
-        Leases drained = shrunk.next().renew("one", "batch_a", 8, 4, 8, 1, 30, TTL, false).next();
+                .as("the 8 still in flight stay counted until they come back")
+                .isEqualTo(8);
+        Leases drained = shrunk.next()
+                .renew("one", "batch_a", 8, 4, 8, 1, 30, TTL, false)
+                .next();
 
         Leases.Renewal grown = drained.renew("two", "batch_b", 8, 0, 8, 1, 40, TTL, false);
         assertThat(grown.granted()).isEqualTo(4);
@@ -63,14 +67,18 @@ class LeasesTest {
 
     @Test
     void aNewcomerToABatchWithHolders_isRefusedBelowTheMinimumShare_butABatchsFirstHolderIsNot() {
-        Leases leases = Leases.NONE.renew("one", "batch_a", 64, 0, 64, 8, 0, TTL, true).next();
+        Leases leases =
+                Leases.NONE.renew("one", "batch_a", 64, 0, 64, 8, 0, TTL, true).next();
         for (int i = 2; i <= 8; i++) {
-            leases = leases.renew("h" + i, "batch_a", 64, 0, 64, 8, i, TTL, true).next();
+            leases =
+                    leases.renew("h" + i, "batch_a", 64, 0, 64, 8, i, TTL, true).next();
         }
         assertThat(leases.holders()).hasSize(8);
 
-        assertThat(leases.renew("ninth", "batch_a", 64, 0, 64, 8, 100, TTL, true).refused())
-                .as("a ninth worker would get 7 of 64").isTrue();
+        assertThat(leases.renew("ninth", "batch_a", 64, 0, 64, 8, 100, TTL, true)
+                        .refused())
+                .as("a ninth worker would get 7 of 64")
+                .isTrue();
         Leases.Renewal otherBatch = leases.renew("small", "batch_small", 50, 0, 64, 8, 100, TTL, true);
         assertThat(otherBatch.refused()).isFalse();
         assertThat(otherBatch.target()).isEqualTo(32);
@@ -78,7 +86,8 @@ class LeasesTest {
 
     @Test
     void anExpiredLease_countsForNothing_andGoesWithTheNextWrite() {
-        Leases dead = Leases.NONE.renew("dead", "batch_a", 8, 0, 8, 1, 0, TTL, true).next();
+        Leases dead =
+                Leases.NONE.renew("dead", "batch_a", 8, 0, 8, 1, 0, TTL, true).next();
 
         Leases.Renewal before = dead.renew("alive", "batch_a", 8, 0, 8, 1, TTL - 1, TTL, true);
         Leases.Renewal after = dead.renew("alive", "batch_a", 8, 0, 8, 1, TTL, TTL, true);
@@ -113,8 +122,16 @@ class LeasesTest {
                 granted.put(holder, 0);
                 inFlight.put(holder, 0);
             } else {
-                Leases.Renewal renewal = leases.renew(holder, "batch_" + random.nextInt(3), random.nextInt(cap + 1),
-                        sending, cap, 1 + random.nextInt(4), now, TTL, mine == null);
+                Leases.Renewal renewal = leases.renew(
+                        holder,
+                        "batch_" + random.nextInt(3),
+                        random.nextInt(cap + 1),
+                        sending,
+                        cap,
+                        1 + random.nextInt(4),
+                        now,
+                        TTL,
+                        mine == null);
                 if (!renewal.refused()) {
                     leases = renewal.next();
                     granted.put(holder, renewal.granted());

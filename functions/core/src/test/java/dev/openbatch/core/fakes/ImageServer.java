@@ -88,8 +88,8 @@ public final class ImageServer implements AutoCloseable {
     public static SSLContext clientTls() {
         try {
             KeyStore store = keyStore();
-            javax.net.ssl.TrustManagerFactory trust =
-                    javax.net.ssl.TrustManagerFactory.getInstance(javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+            javax.net.ssl.TrustManagerFactory trust = javax.net.ssl.TrustManagerFactory.getInstance(
+                    javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
             trust.init(store);
             SSLContext context = SSLContext.getInstance("TLS");
             context.init(null, trust.getTrustManagers(), null);

@@ -44,28 +44,54 @@ public final class InMemoryBatchRepository implements BatchRepository, SweepInde
     }
 
     @Override
-    public synchronized Optional<Batch> transition(String tenant, String id, Set<String> from, String to,
-                                                   Map<String, Long> timestamps, Long total, List<Batch.Error> errors) {
+    public synchronized Optional<Batch> transition(
+            String tenant,
+            String id,
+            Set<String> from,
+            String to,
+            Map<String, Long> timestamps,
+            Long total,
+            List<Batch.Error> errors) {
         Optional<Batch> found = find(tenant, id).filter(b -> from.contains(b.status()));
-        found.ifPresent(b -> records.replace(id, new Batch(b.id(), b.object(), b.endpoint(), b.model(),
-                errors == null ? b.errors() : Batch.Errors.of(errors), b.inputFileId(), b.completionWindow(), to,
-                b.outputFileId(), b.errorFileId(), b.createdAt(),
-                timestamps.getOrDefault("in_progress_at", b.inProgressAt()), b.expiresAt(),
-                timestamps.getOrDefault("finalizing_at", b.finalizingAt()),
-                timestamps.getOrDefault("completed_at", b.completedAt()),
-                timestamps.getOrDefault("failed_at", b.failedAt()),
-                timestamps.getOrDefault("expired_at", b.expiredAt()),
-                timestamps.getOrDefault("cancelling_at", b.cancellingAt()),
-                timestamps.getOrDefault("cancelled_at", b.cancelledAt()),
-                total == null ? b.requestCounts()
-                        : new Batch.RequestCounts(total, b.requestCounts().completed(), b.requestCounts().failed()),
-                b.usage(), b.metadata(), b.jobId())));
+        found.ifPresent(b -> records.replace(
+                id,
+                new Batch(
+                        b.id(),
+                        b.object(),
+                        b.endpoint(),
+                        b.model(),
+                        errors == null ? b.errors() : Batch.Errors.of(errors),
+                        b.inputFileId(),
+                        b.completionWindow(),
+                        to,
+                        b.outputFileId(),
+                        b.errorFileId(),
+                        b.createdAt(),
+                        timestamps.getOrDefault("in_progress_at", b.inProgressAt()),
+                        b.expiresAt(),
+                        timestamps.getOrDefault("finalizing_at", b.finalizingAt()),
+                        timestamps.getOrDefault("completed_at", b.completedAt()),
+                        timestamps.getOrDefault("failed_at", b.failedAt()),
+                        timestamps.getOrDefault("expired_at", b.expiredAt()),
+                        timestamps.getOrDefault("cancelling_at", b.cancellingAt()),
+                        timestamps.getOrDefault("cancelled_at", b.cancelledAt()),
+                        total == null
+                                ? b.requestCounts()
+                                : new Batch.RequestCounts(
+                                        total,
+                                        b.requestCounts().completed(),
+                                        b.requestCounts().failed()),
+                        b.usage(),
+                        b.metadata(),
+                        b.jobId())));
         found.ifPresent(b -> {
             Swept was = swept.get(id);
             if (Batch.Status.ENDED.contains(to)) {
                 swept.remove(id);
             } else if (was != null) {
-                long since = timestamps.values().stream().max(Comparator.naturalOrder()).orElse(was.since());
+                long since = timestamps.values().stream()
+                        .max(Comparator.naturalOrder())
+                        .orElse(was.since());
                 swept.put(id, new Swept(tenant, to, since, was.seen(), was.run(), was.stalls()));
             }
         });
@@ -77,8 +103,8 @@ public final class InMemoryBatchRepository implements BatchRepository, SweepInde
         List<Entry> due = new ArrayList<>();
         swept.forEach((id, s) -> {
             if (s.status().equals(status) && s.since() <= sinceAtMost) {
-                due.add(new Entry(s.tenant(), find(s.tenant(), id).orElseThrow(), s.since(), s.seen(), s.run(),
-                        s.stalls()));
+                due.add(new Entry(
+                        s.tenant(), find(s.tenant(), id).orElseThrow(), s.since(), s.seen(), s.run(), s.stalls()));
             }
         });
         due.sort(Comparator.comparingLong(Entry::since));
@@ -88,19 +114,43 @@ public final class InMemoryBatchRepository implements BatchRepository, SweepInde
     @Override
     public synchronized boolean mark(Entry entry, Mark mark) {
         Swept s = swept.get(entry.batch().id());
-        if (s == null || !s.status().equals(entry.batch().status()) || s.since() != entry.since()
+        if (s == null
+                || !s.status().equals(entry.batch().status())
+                || s.since() != entry.since()
                 || s.run() != entry.run()) {
             return false;
         }
-        swept.put(entry.batch().id(), new Swept(s.tenant(), s.status(), mark.since(), mark.seen(), mark.run(),
-                mark.stalls()));
+        swept.put(
+                entry.batch().id(),
+                new Swept(s.tenant(), s.status(), mark.since(), mark.seen(), mark.run(), mark.stalls()));
         if (mark.expiresAt() != null) {
             Batch b = find(s.tenant(), entry.batch().id()).orElseThrow();
-            records.replace(b.id(), new Batch(b.id(), b.object(), b.endpoint(), b.model(), b.errors(),
-                    b.inputFileId(), b.completionWindow(), b.status(), b.outputFileId(), b.errorFileId(),
-                    b.createdAt(), b.inProgressAt(), mark.expiresAt(), b.finalizingAt(), b.completedAt(),
-                    b.failedAt(), b.expiredAt(), b.cancellingAt(), b.cancelledAt(), b.requestCounts(), b.usage(),
-                    b.metadata(), b.jobId()));
+            records.replace(
+                    b.id(),
+                    new Batch(
+                            b.id(),
+                            b.object(),
+                            b.endpoint(),
+                            b.model(),
+                            b.errors(),
+                            b.inputFileId(),
+                            b.completionWindow(),
+                            b.status(),
+                            b.outputFileId(),
+                            b.errorFileId(),
+                            b.createdAt(),
+                            b.inProgressAt(),
+                            mark.expiresAt(),
+                            b.finalizingAt(),
+                            b.completedAt(),
+                            b.failedAt(),
+                            b.expiredAt(),
+                            b.cancellingAt(),
+                            b.cancelledAt(),
+                            b.requestCounts(),
+                            b.usage(),
+                            b.metadata(),
+                            b.jobId()));
         }
         return true;
     }
@@ -108,8 +158,10 @@ public final class InMemoryBatchRepository implements BatchRepository, SweepInde
     /** The batch's place in the sweep index, if it has one: its run, stalls and since. */
     public synchronized Optional<Entry> swept(String id) {
         Swept s = swept.get(id);
-        return s == null ? Optional.empty() : Optional.of(new Entry(s.tenant(), find(s.tenant(), id).orElseThrow(),
-                s.since(), s.seen(), s.run(), s.stalls()));
+        return s == null
+                ? Optional.empty()
+                : Optional.of(new Entry(
+                        s.tenant(), find(s.tenant(), id).orElseThrow(), s.since(), s.seen(), s.run(), s.stalls()));
     }
 
     @Override
@@ -118,9 +170,16 @@ public final class InMemoryBatchRepository implements BatchRepository, SweepInde
             return false;
         }
         Batch b = find(tenant, id).orElseThrow();
-        records.replace(id, withCounts(b, b.outputFileId(), b.errorFileId(), new Batch.RequestCounts(
-                b.requestCounts().total(), b.requestCounts().completed() + completed,
-                b.requestCounts().failed() + failed)));
+        records.replace(
+                id,
+                withCounts(
+                        b,
+                        b.outputFileId(),
+                        b.errorFileId(),
+                        new Batch.RequestCounts(
+                                b.requestCounts().total(),
+                                b.requestCounts().completed() + completed,
+                                b.requestCounts().failed() + failed)));
         return true;
     }
 
@@ -132,16 +191,41 @@ public final class InMemoryBatchRepository implements BatchRepository, SweepInde
         if (existing != null) {
             return existing;
         }
-        records.replace(id, withCounts(b, output ? candidate : b.outputFileId(), output ? b.errorFileId() : candidate,
-                b.requestCounts()));
+        records.replace(
+                id,
+                withCounts(
+                        b,
+                        output ? candidate : b.outputFileId(),
+                        output ? b.errorFileId() : candidate,
+                        b.requestCounts()));
         return candidate;
     }
 
     private static Batch withCounts(Batch b, String outputFileId, String errorFileId, Batch.RequestCounts counts) {
-        return new Batch(b.id(), b.object(), b.endpoint(), b.model(), b.errors(), b.inputFileId(),
-                b.completionWindow(), b.status(), outputFileId, errorFileId, b.createdAt(), b.inProgressAt(),
-                b.expiresAt(), b.finalizingAt(), b.completedAt(), b.failedAt(), b.expiredAt(), b.cancellingAt(),
-                b.cancelledAt(), counts, b.usage(), b.metadata(), b.jobId());
+        return new Batch(
+                b.id(),
+                b.object(),
+                b.endpoint(),
+                b.model(),
+                b.errors(),
+                b.inputFileId(),
+                b.completionWindow(),
+                b.status(),
+                outputFileId,
+                errorFileId,
+                b.createdAt(),
+                b.inProgressAt(),
+                b.expiresAt(),
+                b.finalizingAt(),
+                b.completedAt(),
+                b.failedAt(),
+                b.expiredAt(),
+                b.cancellingAt(),
+                b.cancelledAt(),
+                counts,
+                b.usage(),
+                b.metadata(),
+                b.jobId());
     }
 
     public int size() {

@@ -43,12 +43,15 @@ public final class InMemoryChunkStore implements ChunkStore {
 
     @Override
     public Optional<byte[]> readSegment(String batchId, int index, int seq) {
-        return Optional.ofNullable(segments.get(key(batchId, index) + "/" + seq)).map(byte[]::clone);
+        return Optional.ofNullable(segments.get(key(batchId, index) + "/" + seq))
+                .map(byte[]::clone);
     }
 
     /** How many segments chunk {@code index}'s log has. */
     public int segmentCount(String batchId, int index) {
-        return (int) segments.keySet().stream().filter(k -> k.startsWith(key(batchId, index) + "/")).count();
+        return (int) segments.keySet().stream()
+                .filter(k -> k.startsWith(key(batchId, index) + "/"))
+                .count();
     }
 
     @Override

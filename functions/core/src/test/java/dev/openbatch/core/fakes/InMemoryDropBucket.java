@@ -25,6 +25,7 @@ public final class InMemoryDropBucket implements DropBucket {
     public final Map<String, Stored> objects = new ConcurrentHashMap<>();
     /** Every write, in order: what a retried step must not multiply. */
     public final List<String> writes = new CopyOnWriteArrayList<>();
+
     private final String name;
     private final InMemoryContentStore data;
 
@@ -61,8 +62,14 @@ public final class InMemoryDropBucket implements DropBucket {
         if (stored == null || !stored.etag().equals(notice.etag())) {
             return Optional.empty();
         }
-        return Optional.of(new Drop(name, notice.key(), null, stored.etag(), stored.bytes().length,
-                stored.lastModified(), stored.metadata()));
+        return Optional.of(new Drop(
+                name,
+                notice.key(),
+                null,
+                stored.etag(),
+                stored.bytes().length,
+                stored.lastModified(),
+                stored.metadata()));
     }
 
     @Override

@@ -23,11 +23,14 @@ public final class LargestInput {
         long perLine = BYTES / LINES - 1;
         try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(file), 1 << 20)) {
             for (int i = 0; i < LINES; i++) {
-                String head = "{\"custom_id\":\"request-" + i + "\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\","
-                        + "\"body\":{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"";
+                String head =
+                        "{\"custom_id\":\"request-" + i + "\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\","
+                                + "\"body\":{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"";
                 String tail = "\"}]}}";
                 out.write(head.getBytes(StandardCharsets.US_ASCII));
-                out.write("x".repeat((int) (perLine - head.length() - tail.length())).getBytes(StandardCharsets.US_ASCII));
+                out.write("x"
+                        .repeat((int) (perLine - head.length() - tail.length()))
+                        .getBytes(StandardCharsets.US_ASCII));
                 out.write(tail.getBytes(StandardCharsets.US_ASCII));
                 out.write('\n');
             }

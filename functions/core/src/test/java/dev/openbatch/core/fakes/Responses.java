@@ -30,7 +30,8 @@ public final class Responses {
         JsonNode error = body.get("error");
         assertThat(error).isNotNull();
         assertThat(error.has("message") && error.has("type") && error.has("param") && error.has("code"))
-                .as("error has message, type, param and code: %s", error).isTrue();
+                .as("error has message, type, param and code: %s", error)
+                .isTrue();
         assertThat(error.size()).isEqualTo(4);
         return error;
     }

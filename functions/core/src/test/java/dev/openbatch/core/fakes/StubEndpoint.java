@@ -35,6 +35,7 @@ public final class StubEndpoint implements AutoCloseable {
     private final Map<String, AtomicInteger> attempts = new ConcurrentHashMap<>();
     /** The {@code Authorization} header every request must carry, or null for none. */
     public volatile String requiredAuthorization;
+
     public final AtomicInteger unauthorized = new AtomicInteger();
 
     public StubEndpoint() {
@@ -57,32 +58,38 @@ public final class StubEndpoint implements AutoCloseable {
                         + "\",\"path\":\"" + exchange.getRequestURI().getPath() + "\","
                         + "\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"ok\"}}]}";
                 String required = requiredAuthorization;
-                if (required != null && !required.equals(exchange.getRequestHeaders().getFirst("Authorization"))) {
+                if (required != null
+                        && !required.equals(exchange.getRequestHeaders().getFirst("Authorization"))) {
                     unauthorized.incrementAndGet();
                     status = 401;
-                    answer = "{\"error\":{\"message\":\"bad key\",\"type\":\"invalid_request_error\",\"param\":null,\"code\":\"invalid_api_key\"}}";
+                    answer =
+                            "{\"error\":{\"message\":\"bad key\",\"type\":\"invalid_request_error\",\"param\":null,\"code\":\"invalid_api_key\"}}";
                 } else if (model.startsWith("error-")) {
                     status = Integer.parseInt(model.substring(6));
-                    answer = "{\"error\":{\"message\":\"refused\",\"type\":\"invalid_request_error\",\"param\":null,\"code\":null}}";
+                    answer =
+                            "{\"error\":{\"message\":\"refused\",\"type\":\"invalid_request_error\",\"param\":null,\"code\":null}}";
                 } else if (model.startsWith("flaky-")) {
                     int failures = Integer.parseInt(model.substring(6));
                     String key = body.path("metadata").path("id").asText();
                     if (attempts.computeIfAbsent(key, k -> new AtomicInteger()).incrementAndGet() <= failures) {
                         status = 503;
-                        answer = "{\"error\":{\"message\":\"busy\",\"type\":\"server_error\",\"param\":null,\"code\":null}}";
+                        answer =
+                                "{\"error\":{\"message\":\"busy\",\"type\":\"server_error\",\"param\":null,\"code\":null}}";
                         exchange.getResponseHeaders().add("Retry-After", "0");
                     }
                 } else if (model.startsWith("once-")) {
                     String key = body.path("metadata").path("id").asText();
                     if (attempts.computeIfAbsent(key, k -> new AtomicInteger()).incrementAndGet() == 1) {
                         status = Integer.parseInt(model.substring(5));
-                        answer = "{\"error\":{\"message\":\"refused once\",\"type\":\"invalid_request_error\",\"param\":null,\"code\":null}}";
+                        answer =
+                                "{\"error\":{\"message\":\"refused once\",\"type\":\"invalid_request_error\",\"param\":null,\"code\":null}}";
                     }
                 } else if (model.startsWith("busy-")) {
                     String key = body.path("metadata").path("id").asText();
                     if (attempts.computeIfAbsent(key, k -> new AtomicInteger()).incrementAndGet() == 1) {
                         status = 503;
-                        answer = "{\"error\":{\"message\":\"busy\",\"type\":\"server_error\",\"param\":null,\"code\":null}}";
+                        answer =
+                                "{\"error\":{\"message\":\"busy\",\"type\":\"server_error\",\"param\":null,\"code\":null}}";
                         exchange.getResponseHeaders().add("Retry-After", model.substring(5));
                     }
                 } else if (model.equals("slow")) {
@@ -91,7 +98,8 @@ public final class StubEndpoint implements AutoCloseable {
                     if (now > Integer.parseInt(model.substring(7))) {
                         refused.incrementAndGet();
                         status = 429;
-                        answer = "{\"error\":{\"message\":\"over capacity\",\"type\":\"server_error\",\"param\":null,\"code\":null}}";
+                        answer =
+                                "{\"error\":{\"message\":\"over capacity\",\"type\":\"server_error\",\"param\":null,\"code\":null}}";
                         exchange.getResponseHeaders().add("Retry-After", "0");
                     } else {
                         pause(20);

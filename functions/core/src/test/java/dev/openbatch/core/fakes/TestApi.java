@@ -44,8 +44,14 @@ public final class TestApi {
     public TestApi(String jobs) {
         Ids ids = new Ids(Clock.systemUTC());
         files = new Files(fileRecords, content, ids, clock);
-        batches = new Batches(batchRecords, fileRecords, JobCatalog.fromJson(jobs),
-                (tenant, id) -> launched.add(id), Batches.WINDOW_24H, ids, clock);
+        batches = new Batches(
+                batchRecords,
+                fileRecords,
+                JobCatalog.fromJson(jobs),
+                (tenant, id) -> launched.add(id),
+                Batches.WINDOW_24H,
+                ids,
+                clock);
         uploads = new Uploads(uploadRecords, files, content, ids, clock);
         api = new OpenAiApi(files, batches, uploads);
     }
@@ -55,17 +61,25 @@ public final class TestApi {
     }
 
     public ApiResponse sendJson(String method, String path, String json) {
-        return send(method, path, Map.of(), Map.of("content-type", "application/json"),
+        return send(
+                method,
+                path,
+                Map.of(),
+                Map.of("content-type", "application/json"),
                 json.getBytes(StandardCharsets.UTF_8));
     }
 
-    public ApiResponse send(String method, String path, Map<String, String> query, Map<String, String> headers,
-                            byte[] body) {
+    public ApiResponse send(
+            String method, String path, Map<String, String> query, Map<String, String> headers, byte[] body) {
         return api.handle(new ApiRequest(method, path, query, headers, body, TENANT));
     }
 
     public ApiResponse upload(String filename, String purpose, String content) {
-        return send("POST", "/v1/files", Map.of(), Map.of("content-type", "multipart/form-data; boundary=XyZ"),
+        return send(
+                "POST",
+                "/v1/files",
+                Map.of(),
+                Map.of("content-type", "multipart/form-data; boundary=XyZ"),
                 form("XyZ", purpose, filename, content.getBytes(StandardCharsets.UTF_8)));
     }
 
@@ -73,28 +87,34 @@ public final class TestApi {
     public ApiResponse addPart(String uploadId, byte[] data) {
         ByteArrayOutputStream form = new ByteArrayOutputStream();
         form.writeBytes(("--XyZ\r\nContent-Disposition: form-data; name=\"data\"; filename=\"data\"\r\n"
-                + "Content-Type: application/octet-stream\r\n\r\n").getBytes(StandardCharsets.UTF_8));
+                        + "Content-Type: application/octet-stream\r\n\r\n")
+                .getBytes(StandardCharsets.UTF_8));
         form.writeBytes(data);
         form.writeBytes("\r\n--XyZ--\r\n".getBytes(StandardCharsets.UTF_8));
-        return send("POST", "/v1/uploads/" + uploadId + "/parts", Map.of(),
-                Map.of("content-type", "multipart/form-data; boundary=XyZ"), form.toByteArray());
+        return send(
+                "POST",
+                "/v1/uploads/" + uploadId + "/parts",
+                Map.of(),
+                Map.of("content-type", "multipart/form-data; boundary=XyZ"),
+                form.toByteArray());
     }
 
     /** A multipart form as the SDKs send it: a purpose field and a file part. */
     public static byte[] form(String boundary, String purpose, String filename, byte[] content) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         if (purpose != null) {
-            out.writeBytes(("--" + boundary + "\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\n"
-                    + purpose + "\r\n").getBytes(StandardCharsets.UTF_8));
+            out.writeBytes(("--" + boundary + "\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\n" + purpose
+                            + "\r\n")
+                    .getBytes(StandardCharsets.UTF_8));
         }
         if (filename != null) {
             out.writeBytes(("--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\""
-                    + filename + "\"\r\nContent-Type: application/octet-stream\r\n\r\n").getBytes(StandardCharsets.UTF_8));
+                            + filename + "\"\r\nContent-Type: application/octet-stream\r\n\r\n")
+                    .getBytes(StandardCharsets.UTF_8));
             out.writeBytes(content);
             out.writeBytes("\r\n".getBytes(StandardCharsets.UTF_8));
         }
         out.writeBytes(("--" + boundary + "--\r\n").getBytes(StandardCharsets.UTF_8));
         return out.toByteArray();
     }
-
 }

@@ -38,8 +38,13 @@ public final class TestImageResolvers {
     /** Reads {@code buckets} from {@code objects}; https from the image server on localhost, trusted. */
     public static ImageResolver of(Objects objects, ImageResolver.Limits limits, String... buckets) {
         return new ImageResolver(
-                new S3ImageSource(objects, List.of(buckets).stream().map(S3ImageSource.Bucket::parse).toList()),
-                new WebImageSource(WebImageSource.Options.defaults().withTls(ImageServer.clientTls())
+                new S3ImageSource(
+                        objects,
+                        List.of(buckets).stream()
+                                .map(S3ImageSource.Bucket::parse)
+                                .toList()),
+                new WebImageSource(WebImageSource.Options.defaults()
+                        .withTls(ImageServer.clientTls())
                         .withTrustedHosts(Set.of("localhost"))),
                 limits);
     }

@@ -16,7 +16,8 @@ import org.junit.jupiter.api.Test;
 
 class FilesTest {
 
-    private static final String LINE = "{\"custom_id\":\"r1\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":{}}\n";
+    private static final String LINE =
+            "{\"custom_id\":\"r1\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":{}}\n";
 
     private final TestApi t = new TestApi();
 
@@ -39,7 +40,10 @@ class FilesTest {
 
     @Test
     void upload_withoutPurpose_is400MissingParameter() {
-        ApiResponse response = t.send("POST", "/v1/files", Map.of(),
+        ApiResponse response = t.send(
+                "POST",
+                "/v1/files",
+                Map.of(),
                 Map.of("content-type", "multipart/form-data; boundary=B"),
                 TestApi.form("B", null, "a.jsonl", LINE.getBytes(StandardCharsets.UTF_8)));
         JsonNode e = error(response, 400);
@@ -88,8 +92,12 @@ class FilesTest {
     @Test
     void upload_ofATruncatedForm_is400() {
         byte[] form = TestApi.form("B", "batch", "a.jsonl", LINE.getBytes(StandardCharsets.UTF_8));
-        ApiResponse response = t.send("POST", "/v1/files", Map.of(),
-                Map.of("content-type", "multipart/form-data; boundary=B"), Arrays.copyOf(form, form.length / 2));
+        ApiResponse response = t.send(
+                "POST",
+                "/v1/files",
+                Map.of(),
+                Map.of("content-type", "multipart/form-data; boundary=B"),
+                Arrays.copyOf(form, form.length / 2));
         error(response, 400);
         assertNothingStored();
     }
@@ -118,10 +126,12 @@ class FilesTest {
     void content_upToTheInlineLimit_isTheBytes_andBeyond_aRedirectToAShortLivedUrl() {
         byte[] small = new byte[(int) Files.MAX_INLINE_CONTENT_BYTES];
         byte[] large = new byte[(int) Files.MAX_INLINE_CONTENT_BYTES + 1];
-        String smallId = t.files.store(TestApi.TENANT, "small.jsonl", small.length,
-                key -> t.content.put(key, small, Files.JSONL)).id();
-        String largeId = t.files.store(TestApi.TENANT, "large.jsonl", large.length,
-                key -> t.content.put(key, large, Files.JSONL)).id();
+        String smallId = t.files
+                .store(TestApi.TENANT, "small.jsonl", small.length, key -> t.content.put(key, small, Files.JSONL))
+                .id();
+        String largeId = t.files
+                .store(TestApi.TENANT, "large.jsonl", large.length, key -> t.content.put(key, large, Files.JSONL))
+                .id();
 
         ApiResponse inline = t.send("GET", "/v1/files/" + smallId + "/content");
         assertThat(inline.status()).isEqualTo(200);
@@ -129,27 +139,31 @@ class FilesTest {
 
         ApiResponse redirect = t.send("GET", "/v1/files/" + largeId + "/content");
         assertThat(redirect.status()).isEqualTo(302);
-        assertThat(redirect.headers()).containsEntry("location",
-                "https://content.test/" + Files.contentKey(largeId) + "?validity=300");
+        assertThat(redirect.headers())
+                .containsEntry("location", "https://content.test/" + Files.contentKey(largeId) + "?validity=300");
         assertThat(redirect.body()).isEmpty();
-        error(t.api.handle(new ApiRequest("GET", "/v1/files/" + largeId + "/content", Map.of(), Map.of(), null,
-                "tenant-b")), 404);
+        error(
+                t.api.handle(new ApiRequest(
+                        "GET", "/v1/files/" + largeId + "/content", Map.of(), Map.of(), null, "tenant-b")),
+                404);
     }
 
     @Test
     void store_whenWritingTheBytesFails_removesWhatWasWritten_andWritesNoRecord() {
         assertThatThrownBy(() -> t.files.store(TestApi.TENANT, "a.jsonl", 3, key -> {
-            t.content.put(key, new byte[3], Files.JSONL);
-            throw new IllegalStateException("digest mismatch");
-        })).hasMessage("digest mismatch");
+                    t.content.put(key, new byte[3], Files.JSONL);
+                    throw new IllegalStateException("digest mismatch");
+                }))
+                .hasMessage("digest mismatch");
         assertNothingStored();
     }
 
     @Test
     void filesOfAnotherTenant_areNotFound() {
         String id = json(t.upload("a.jsonl", "batch", LINE)).get("id").asText();
-        for (String[] call : new String[][] {{"GET", "/v1/files/" + id}, {"GET", "/v1/files/" + id + "/content"},
-                {"DELETE", "/v1/files/" + id}}) {
+        for (String[] call : new String[][] {
+            {"GET", "/v1/files/" + id}, {"GET", "/v1/files/" + id + "/content"}, {"DELETE", "/v1/files/" + id}
+        }) {
             ApiResponse response = t.api.handle(new ApiRequest(call[0], call[1], Map.of(), Map.of(), null, "tenant-b"));
             error(response, 404);
         }
@@ -188,11 +202,17 @@ class FilesTest {
     @Test
     void list_withBadLimitOrOrder_is400() {
         assertThat(error(t.send("GET", "/v1/files", Map.of("limit", "0"), Map.of(), null), 400)
-                .get("param").asText()).isEqualTo("limit");
+                        .get("param")
+                        .asText())
+                .isEqualTo("limit");
         assertThat(error(t.send("GET", "/v1/files", Map.of("limit", "ten"), Map.of(), null), 400)
-                .get("code").asText()).isEqualTo("invalid_type");
+                        .get("code")
+                        .asText())
+                .isEqualTo("invalid_type");
         assertThat(error(t.send("GET", "/v1/files", Map.of("order", "sideways"), Map.of(), null), 400)
-                .get("param").asText()).isEqualTo("order");
+                        .get("param")
+                        .asText())
+                .isEqualTo("order");
     }
 
     private void assertNothingStored() {

@@ -16,8 +16,8 @@ class MultipartTest {
 
     @Test
     void parse_aFormWithFieldAndFile_givesBothPartsWithExactBytes() {
-        Map<String, Multipart.Part> parts = Multipart.parse("multipart/form-data; boundary=XyZ",
-                TestApi.form("XyZ", "batch", "in.jsonl", JSONL));
+        Map<String, Multipart.Part> parts =
+                Multipart.parse("multipart/form-data; boundary=XyZ", TestApi.form("XyZ", "batch", "in.jsonl", JSONL));
 
         assertThat(parts.get("purpose").text()).isEqualTo("batch");
         assertThat(parts.get("purpose").filename()).isNull();
@@ -28,8 +28,8 @@ class MultipartTest {
 
     @Test
     void parse_aQuotedBoundary_isUnquoted() {
-        Map<String, Multipart.Part> parts = Multipart.parse("multipart/form-data; boundary=\"a b\"; charset=utf-8",
-                TestApi.form("a b", "batch", "x.jsonl", JSONL));
+        Map<String, Multipart.Part> parts = Multipart.parse(
+                "multipart/form-data; boundary=\"a b\"; charset=utf-8", TestApi.form("a b", "batch", "x.jsonl", JSONL));
         assertThat(parts).containsKeys("purpose", "file");
     }
 

@@ -37,7 +37,8 @@ class ImageProbeTest {
         byte[] png = TestImages.png(10, 10);
         byte[] jpeg = TestImages.jpeg(10, 10);
 
-        assertThat(ImageProbe.of("just some text".getBytes(StandardCharsets.UTF_8))).isEmpty();
+        assertThat(ImageProbe.of("just some text".getBytes(StandardCharsets.UTF_8)))
+                .isEmpty();
         assertThat(ImageProbe.of(new byte[0])).isEmpty();
         assertThat(ImageProbe.of(Arrays.copyOf(png, 20))).isEmpty();
         assertThat(ImageProbe.of(Arrays.copyOf(jpeg, 4))).isEmpty();

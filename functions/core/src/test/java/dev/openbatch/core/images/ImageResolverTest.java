@@ -24,8 +24,8 @@ class ImageResolverTest {
     private final byte[] gif = TestImages.gif(3, 3);
     private final TestImageResolvers.Objects objects = new TestImageResolvers.Objects();
     private final ImageServer server = new ImageServer();
-    private ImageResolver resolver = TestImageResolvers.of(objects, ImageResolver.Limits.DEFAULT,
-            "images", "owned:123456789012");
+    private ImageResolver resolver =
+            TestImageResolvers.of(objects, ImageResolver.Limits.DEFAULT, "images", "owned:123456789012");
 
     ImageResolverTest() {
         objects.objects.put("images/cats/cat.png", png);
@@ -68,7 +68,8 @@ class ImageResolverTest {
     }
 
     /** The body as the endpoint receives it. */
-    private static JsonNode sent(ImageResolver.Chunk chunk, String endpoint, JsonNode body) throws InterruptedException {
+    private static JsonNode sent(ImageResolver.Chunk chunk, String endpoint, JsonNode body)
+            throws InterruptedException {
         try {
             return Json.MAPPER.readTree(chunk.resolve(endpoint, body).bytes());
         } catch (java.io.IOException e) {
@@ -85,14 +86,20 @@ class ImageResolverTest {
 
     @Test
     void chatImages_fromS3HttpsAndData_becomeDataUris_inOrder_withEverythingElseUntouched() throws Exception {
-        JsonNode sent = resolve(CHAT, chat(image("s3://images/cats/cat.png"), image(server.url("/bird.gif")),
-                image(dataUri("image/png", jpeg)), image("s3://owned/dog.jpg")));
+        JsonNode sent = resolve(
+                CHAT,
+                chat(
+                        image("s3://images/cats/cat.png"),
+                        image(server.url("/bird.gif")),
+                        image(dataUri("image/png", jpeg)),
+                        image("s3://owned/dog.jpg")));
 
         JsonNode content = sent.at("/messages/1/content");
         assertThat(content.get(0).get("text").asText()).isEqualTo("What is this?");
         assertThat(content.get(1).at("/image_url/url").asText()).isEqualTo(dataUri("image/png", png));
         assertThat(content.get(2).at("/image_url/url").asText()).isEqualTo(dataUri("image/gif", gif));
-        assertThat(content.get(3).at("/image_url/url").asText()).as("typed by its bytes, not its label")
+        assertThat(content.get(3).at("/image_url/url").asText())
+                .as("typed by its bytes, not its label")
                 .isEqualTo(dataUri("image/jpeg", jpeg));
         assertThat(content.get(4).at("/image_url/url").asText()).isEqualTo(dataUri("image/jpeg", jpeg));
         assertThat(content.get(1).at("/image_url/detail").asText()).isEqualTo("low");
@@ -103,9 +110,11 @@ class ImageResolverTest {
 
     @Test
     void responsesInputImages_becomeDataUris() throws Exception {
-        JsonNode sent = resolve(RESPONSES, "{\"model\":\"m\",\"input\":[{\"role\":\"user\",\"content\":["
-                + "{\"type\":\"input_text\",\"text\":\"Describe\"},"
-                + "{\"type\":\"input_image\",\"image_url\":\"s3://images/cats/cat.png\",\"detail\":\"high\"}]}]}");
+        JsonNode sent = resolve(
+                RESPONSES,
+                "{\"model\":\"m\",\"input\":[{\"role\":\"user\",\"content\":["
+                        + "{\"type\":\"input_text\",\"text\":\"Describe\"},"
+                        + "{\"type\":\"input_image\",\"image_url\":\"s3://images/cats/cat.png\",\"detail\":\"high\"}]}]}");
 
         assertThat(sent.at("/input/0/content/1/image_url").asText()).isEqualTo(dataUri("image/png", png));
         assertThat(sent.at("/input/0/content/1/detail").asText()).isEqualTo("high");
@@ -133,11 +142,14 @@ class ImageResolverTest {
 
         JsonNode sent = Json.MAPPER.readTree(first.bytes());
         for (int i = 0; i < parts.length; i++) {
-            assertThat(sent.at("/messages/1/content/" + (i + 1) + "/image_url/url").asText())
+            assertThat(sent.at("/messages/1/content/" + (i + 1) + "/image_url/url")
+                            .asText())
                     .isEqualTo(i % 2 == 0 ? dataUri("image/png", png) : dataUri("image/gif", gif));
         }
         assertThat(first.segments()).hasSize(2 * parts.length + 1);
-        assertThat(second.segments().get(1)).as("the cached image itself, not a copy").isSameAs(first.segments().get(1));
+        assertThat(second.segments().get(1))
+                .as("the cached image itself, not a copy")
+                .isSameAs(first.segments().get(1));
     }
 
     @Test
@@ -155,7 +167,8 @@ class ImageResolverTest {
 
     @Test
     void theCache_forgetsTheOldestImagesBeyondItsBound() throws Exception {
-        resolver = TestImageResolvers.of(objects, new ImageResolver.Limits(1 << 20, 1 << 20, png.length, 4), "images", "owned");
+        resolver = TestImageResolvers.of(
+                objects, new ImageResolver.Limits(1 << 20, 1 << 20, png.length, 4), "images", "owned");
         ImageResolver.Chunk chunk = resolver.forChunk();
         chunk.resolve(CHAT, json(chat(image("s3://images/cats/cat.png"))));
         chunk.resolve(CHAT, json(chat(image("s3://owned/dog.jpg"))));
@@ -165,10 +178,15 @@ class ImageResolverTest {
 
     @Test
     void anImageUrlGivenAsAString_inChat_failsWithOpenAisWording() {
-        OpenAiError.Detail error = failure(CHAT, chat("{\"type\":\"image_url\",\"image_url\":\"s3://images/cats/cat.png\"}")
-                .replace("\"messages\":[{\"role\":\"system\",\"content\":\"You describe images.\"},", "\"messages\":["));
+        OpenAiError.Detail error = failure(
+                CHAT,
+                chat("{\"type\":\"image_url\",\"image_url\":\"s3://images/cats/cat.png\"}")
+                        .replace(
+                                "\"messages\":[{\"role\":\"system\",\"content\":\"You describe images.\"},",
+                                "\"messages\":["));
         assertThat(error.message())
-                .isEqualTo("Invalid type for 'messages[0].content[1].image_url': expected an object, but got a string instead.");
+                .isEqualTo(
+                        "Invalid type for 'messages[0].content[1].image_url': expected an object, but got a string instead.");
         assertThat(error.param()).isEqualTo("messages[0].content[1].image_url");
         assertThat(error.code()).isEqualTo("invalid_type");
         assertThat(error.type()).isEqualTo("invalid_request_error");
@@ -176,29 +194,38 @@ class ImageResolverTest {
 
     @Test
     void anUnknownPartTypeInChat_failsWithOpenAisWording() {
-        OpenAiError.Detail error = failure(CHAT, chat("{\"type\":\"input_image\",\"image_url\":\"s3://images/cats/cat.png\"}"));
-        assertThat(error.message()).isEqualTo("Invalid value: 'input_image'. Supported values are: 'text', 'image_url',"
-                + " 'input_audio', 'refusal', 'audio', and 'file'.");
+        OpenAiError.Detail error =
+                failure(CHAT, chat("{\"type\":\"input_image\",\"image_url\":\"s3://images/cats/cat.png\"}"));
+        assertThat(error.message())
+                .isEqualTo("Invalid value: 'input_image'. Supported values are: 'text', 'image_url',"
+                        + " 'input_audio', 'refusal', 'audio', and 'file'.");
         assertThat(error.param()).isEqualTo("messages[1].content[1].type");
         assertThat(error.code()).isEqualTo("invalid_value");
     }
 
     @Test
     void malformedParts_nameTheirPlace() {
-        assertThat(failure(CHAT, chat("{\"type\":\"image_url\",\"image_url\":{}}")).message())
+        assertThat(failure(CHAT, chat("{\"type\":\"image_url\",\"image_url\":{}}"))
+                        .message())
                 .isEqualTo("Missing required parameter: 'messages[1].content[1].image_url.url'.");
         assertThat(failure(CHAT, chat("\"just a string\"")).message())
                 .isEqualTo("Invalid type for 'messages[1].content[1]': expected an object, but got a string instead.");
-        assertThat(failure(RESPONSES, "{\"input\":[{\"role\":\"user\",\"content\":[{\"type\":\"input_image\","
-                + "\"image_url\":{\"url\":\"s3://images/cats/cat.png\"}}]}]}").message())
-                .isEqualTo("Invalid type for 'input[0].content[0].image_url': expected a string, but got an object instead.");
+        assertThat(failure(
+                                RESPONSES,
+                                "{\"input\":[{\"role\":\"user\",\"content\":[{\"type\":\"input_image\","
+                                        + "\"image_url\":{\"url\":\"s3://images/cats/cat.png\"}}]}]}")
+                        .message())
+                .isEqualTo(
+                        "Invalid type for 'input[0].content[0].image_url': expected a string, but got an object instead.");
     }
 
     @Test
     void aBucketNotAllowed_failsTheLine_namingTheImageAndTheReason() {
-        OpenAiError.Detail error = failure(CHAT, chat(image("s3://images/cats/cat.png"), image("s3://forbidden/secret.png")));
-        assertThat(error.message()).isEqualTo("Error while downloading the image at messages[1].content[2]"
-                + " (s3://forbidden/secret.png): the bucket is not one this deployment may read images from.");
+        OpenAiError.Detail error =
+                failure(CHAT, chat(image("s3://images/cats/cat.png"), image("s3://forbidden/secret.png")));
+        assertThat(error.message())
+                .isEqualTo("Error while downloading the image at messages[1].content[2]"
+                        + " (s3://forbidden/secret.png): the bucket is not one this deployment may read images from.");
         assertThat(error.param()).isEqualTo("messages[1].content[2].image_url.url");
         assertThat(error.code()).isEqualTo("invalid_value");
         assertThat(objects.reads).as("the forbidden bucket is never asked").hasValue(1);
@@ -212,19 +239,22 @@ class ImageResolverTest {
         assertThat(failure(CHAT, chat(image(server.url("/gone.png")))).message())
                 .endsWith("(" + server.url("/gone.png") + "): the server answered HTTP 404.");
         OpenAiError.Detail text = failure(CHAT, chat(image("s3://images/notes.txt")));
-        assertThat(text.message()).isEqualTo("Invalid image: the image at messages[1].content[1] (s3://images/notes.txt)"
-                + " is not a supported image; the bytes are not a PNG, JPEG, GIF or WebP image.");
+        assertThat(text.message())
+                .isEqualTo("Invalid image: the image at messages[1].content[1] (s3://images/notes.txt)"
+                        + " is not a supported image; the bytes are not a PNG, JPEG, GIF or WebP image.");
         assertThat(text.code()).isEqualTo("invalid_image_format");
     }
 
     @Test
     void badDataUris_failWithoutEchoingTheirData() {
         OpenAiError.Detail base64 = failure(CHAT, chat(image("data:image/png;base64,@@@not-base64@@@")));
-        assertThat(base64.message()).isEqualTo("Invalid image data in the image at messages[1].content[1]"
-                + " (data:image/png;base64,...): the data: URI does not hold valid base64.");
-        assertThat(failure(CHAT, chat(image("data:text/plain;base64,aGVsbG8=")))
-                .message()).endsWith("the data: URI's media type is not an image type.");
-        assertThat(failure(CHAT, chat(image(dataUri("image/png", "hello".getBytes())))).code())
+        assertThat(base64.message())
+                .isEqualTo("Invalid image data in the image at messages[1].content[1]"
+                        + " (data:image/png;base64,...): the data: URI does not hold valid base64.");
+        assertThat(failure(CHAT, chat(image("data:text/plain;base64,aGVsbG8="))).message())
+                .endsWith("the data: URI's media type is not an image type.");
+        assertThat(failure(CHAT, chat(image(dataUri("image/png", "hello".getBytes()))))
+                        .code())
                 .isEqualTo("invalid_image_format");
     }
 
@@ -233,18 +263,23 @@ class ImageResolverTest {
         assertThat(failure(CHAT, chat(image("ftp://example.com/a.png"))).message())
                 .endsWith("(ftp://example.com/a.png): only s3://, https:// and data: image URLs are supported.");
         OpenAiError.Detail userInfo = failure(CHAT, chat(image("https://user:secret@localhost/a.png")));
-        assertThat(userInfo.message()).doesNotContain("secret").doesNotContain("user:")
+        assertThat(userInfo.message())
+                .doesNotContain("secret")
+                .doesNotContain("user:")
                 .endsWith("(https://localhost/a.png): URLs with a user name or password are not fetched.");
     }
 
     @Test
     void imagesOverTheirBounds_fail() {
-        resolver = TestImageResolvers.of(objects, new ImageResolver.Limits(png.length, png.length + jpeg.length, 1 << 20, 4),
-                "images", "owned");
-        assertThat(failure(CHAT, chat(image(dataUri("image/jpeg", TestImages.jpeg(300, 300))))).message())
+        resolver = TestImageResolvers.of(
+                objects, new ImageResolver.Limits(png.length, png.length + jpeg.length, 1 << 20, 4), "images", "owned");
+        assertThat(failure(CHAT, chat(image(dataUri("image/jpeg", TestImages.jpeg(300, 300)))))
+                        .message())
                 .endsWith("the image is larger than " + png.length + " bytes.");
-        resolver = TestImageResolvers.of(objects, new ImageResolver.Limits(1 << 20, png.length + 10, 1 << 20, 4), "images");
-        assertThat(failure(CHAT, chat(image("s3://images/cats/cat.png"), image("s3://images/cats/cat.png"))).message())
+        resolver = TestImageResolvers.of(
+                objects, new ImageResolver.Limits(1 << 20, png.length + 10, 1 << 20, 4), "images");
+        assertThat(failure(CHAT, chat(image("s3://images/cats/cat.png"), image("s3://images/cats/cat.png")))
+                        .message())
                 .startsWith("The images of this request add up to more than " + (png.length + 10) + " bytes");
     }
 }

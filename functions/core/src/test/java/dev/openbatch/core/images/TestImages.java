@@ -66,8 +66,10 @@ public final class TestImages {
 
     /** A lossy WebP header: a key-frame tag, the start code 9D 01 2A, then width and height. */
     public static byte[] webpLossy(int width, int height) {
-        ByteBuffer chunk = littleEndian(10).put(new byte[] {0x10, 0x02, 0x00, (byte) 0x9D, 0x01, 0x2A})
-                .putShort((short) width).putShort((short) height);
+        ByteBuffer chunk = littleEndian(10)
+                .put(new byte[] {0x10, 0x02, 0x00, (byte) 0x9D, 0x01, 0x2A})
+                .putShort((short) width)
+                .putShort((short) height);
         return riff("VP8 ", chunk.array());
     }
 
@@ -77,8 +79,12 @@ public final class TestImages {
 
     private static byte[] riff(String chunkName, byte[] chunk) {
         ByteBuffer file = littleEndian(20 + chunk.length)
-                .put(ascii("RIFF")).putInt(12 + chunk.length).put(ascii("WEBP"))
-                .put(ascii(chunkName)).putInt(chunk.length).put(chunk);
+                .put(ascii("RIFF"))
+                .putInt(12 + chunk.length)
+                .put(ascii("WEBP"))
+                .put(ascii(chunkName))
+                .putInt(chunk.length)
+                .put(chunk);
         return file.array();
     }
 

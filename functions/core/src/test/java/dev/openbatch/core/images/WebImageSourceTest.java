@@ -27,10 +27,10 @@ class WebImageSourceTest {
     private static final ImageServer server = new ImageServer();
     private static final byte[] PNG = TestImages.png(5, 5);
 
-    private static final WebImageSource checked = new WebImageSource(
-            WebImageSource.Options.defaults().withTls(ImageServer.clientTls()));
-    private static final WebImageSource trustingLocalhost = new WebImageSource(WebImageSource.Options.defaults()
-            .withTls(ImageServer.clientTls()).withTrustedHosts(Set.of("localhost")));
+    private static final WebImageSource checked =
+            new WebImageSource(WebImageSource.Options.defaults().withTls(ImageServer.clientTls()));
+    private static final WebImageSource trustingLocalhost = new WebImageSource(
+            WebImageSource.Options.defaults().withTls(ImageServer.clientTls()).withTrustedHosts(Set.of("localhost")));
 
     @AfterAll
     static void stop() {
@@ -64,10 +64,16 @@ class WebImageSourceTest {
                 Arguments.of("https://017700000001:" + port + "/x.png", nonStandard),
                 Arguments.of("https://127.1:" + port + "/x.png", "the URL has no valid host name"),
                 Arguments.of("file:///etc/passwd", "only s3://, https:// and data: image URLs are supported"),
-                Arguments.of("gopher://127.0.0.1:" + port + "/_x", "only s3://, https:// and data: image URLs are supported"),
-                Arguments.of("ftp://127.0.0.1:" + port + "/x.png", "only s3://, https:// and data: image URLs are supported"),
-                Arguments.of("http://localhost:" + port + "/x.png", "plain http:// URLs are not fetched, only https://"),
-                Arguments.of("https://user:pass@localhost:" + port + "/x.png",
+                Arguments.of(
+                        "gopher://127.0.0.1:" + port + "/_x",
+                        "only s3://, https:// and data: image URLs are supported"),
+                Arguments.of(
+                        "ftp://127.0.0.1:" + port + "/x.png",
+                        "only s3://, https:// and data: image URLs are supported"),
+                Arguments.of(
+                        "http://localhost:" + port + "/x.png", "plain http:// URLs are not fetched, only https://"),
+                Arguments.of(
+                        "https://user:pass@localhost:" + port + "/x.png",
                         "URLs with a user name or password are not fetched"));
     }
 
@@ -84,35 +90,46 @@ class WebImageSourceTest {
         server.redirect("/hop.png", "https://127.0.0.1:" + listener.port() + "/x.png");
         int before = listener.connections();
 
-        assertThat(refusal(trustingLocalhost, server.url("/hop.png")).reason()).isEqualTo("the host is not on the public internet");
+        assertThat(refusal(trustingLocalhost, server.url("/hop.png")).reason())
+                .isEqualTo("the host is not on the public internet");
         assertThat(server.requests("/hop.png")).isEqualTo(1);
         assertThat(listener.connections()).isEqualTo(before);
     }
 
     @Test
     void aTrustedHost_isFetched_followingRedirectsByHand() throws Exception {
-        server.serve("/final.png", PNG).redirect("/first.png", "/second.png").redirect("/second.png", server.url("/final.png"));
+        server.serve("/final.png", PNG)
+                .redirect("/first.png", "/second.png")
+                .redirect("/second.png", server.url("/final.png"));
 
         assertThat(trustingLocalhost.fetch(server.url("/first.png"), 1 << 20)).isEqualTo(PNG);
     }
 
     @Test
     void tooManyRedirects_tooLargeBodies_andMissingPages_fail() {
-        server.redirect("/loop.png", "/loop.png").serve("/big.png", new byte[5000]).status("/none.png", 404);
+        server.redirect("/loop.png", "/loop.png")
+                .serve("/big.png", new byte[5000])
+                .status("/none.png", 404);
 
-        assertThat(refusal(trustingLocalhost, server.url("/loop.png")).reason()).isEqualTo("the server redirected more than 3 times");
-        assertThat(catchThrowableOfType(ImageUnavailable.class, () -> trustingLocalhost.fetch(server.url("/big.png"), 4096))
-                .reason()).isEqualTo("the image is larger than 4 KiB");
-        assertThat(refusal(trustingLocalhost, server.url("/none.png")).reason()).isEqualTo("the server answered HTTP 404");
+        assertThat(refusal(trustingLocalhost, server.url("/loop.png")).reason())
+                .isEqualTo("the server redirected more than 3 times");
+        assertThat(catchThrowableOfType(
+                                ImageUnavailable.class, () -> trustingLocalhost.fetch(server.url("/big.png"), 4096))
+                        .reason())
+                .isEqualTo("the image is larger than 4 KiB");
+        assertThat(refusal(trustingLocalhost, server.url("/none.png")).reason())
+                .isEqualTo("the server answered HTTP 404");
     }
 
     @Test
     void aCertificateThatDoesNotNameTheHost_isRefused() {
         WebImageSource trustingAnyLoopback = new WebImageSource(WebImageSource.Options.defaults()
-                .withTls(ImageServer.clientTls()).withTrustedHosts(Set.of("localhost.localdomain", "127.0.0.2")));
+                .withTls(ImageServer.clientTls())
+                .withTrustedHosts(Set.of("localhost.localdomain", "127.0.0.2")));
         server.serve("/ok.png", PNG);
         // 127.0.0.2 reaches the same server, but its certificate names localhost, 127.0.0.1 and ::1 only.
-        assertThat(refusal(trustingAnyLoopback, "https://127.0.0.2:" + server.port() + "/ok.png").reason())
+        assertThat(refusal(trustingAnyLoopback, "https://127.0.0.2:" + server.port() + "/ok.png")
+                        .reason())
                 .isIn("the TLS handshake with the server failed", "the connection to the server was refused");
     }
 
@@ -130,8 +147,10 @@ class WebImageSourceTest {
                     // closed
                 }
             });
-            WebImageSource impatient = new WebImageSource(WebImageSource.Options.defaults().withAllowHttp(true)
-                    .withTrustedHosts(Set.of("localhost")).withTotalTimeout(Duration.ofMillis(500)));
+            WebImageSource impatient = new WebImageSource(WebImageSource.Options.defaults()
+                    .withAllowHttp(true)
+                    .withTrustedHosts(Set.of("localhost"))
+                    .withTotalTimeout(Duration.ofMillis(500)));
 
             ImageUnavailable e = refusal(impatient, "http://localhost:" + silent.getLocalPort() + "/slow.png");
             assertThat(e.kind()).isEqualTo(ImageUnavailable.Kind.TIMEOUT);

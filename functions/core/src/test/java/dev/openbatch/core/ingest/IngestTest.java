@@ -45,22 +45,33 @@ class IngestTest {
     private final TestApi t = new TestApi();
     private final AtomicBoolean launcherDown = new AtomicBoolean();
     /** The API's use cases, with a launcher that can be made to fail. */
-    private final Batches batches = new Batches(t.batchRecords, t.fileRecords, JobCatalog.fromJson(TestApi.JOBS),
+    private final Batches batches = new Batches(
+            t.batchRecords,
+            t.fileRecords,
+            JobCatalog.fromJson(TestApi.JOBS),
             (tenant, id) -> {
                 if (launcherDown.get()) {
                     throw new IllegalStateException("Step Functions is unreachable");
                 }
                 t.launched.add(id);
-            }, Batches.WINDOW_24H, new Ids(Clock.systemUTC()), t.clock);
+            },
+            Batches.WINDOW_24H,
+            new Ids(Clock.systemUTC()),
+            t.clock);
+
     private final InMemoryDropBucket bucket = new InMemoryDropBucket(BUCKET, t.content);
     private final DropResults results = new DropResults(bucket, t.content);
-    private final Ingest ingest = new Ingest(bucket, t.files, batches, JobCatalog.fromJson(TestApi.JOBS), results,
-            1_000, t.clock);
+    private final Ingest ingest =
+            new Ingest(bucket, t.files, batches, JobCatalog.fromJson(TestApi.JOBS), results, 1_000, t.clock);
     private final InMemoryChunkStore chunks = new InMemoryChunkStore();
-    private final ValidateBatch validate = new ValidateBatch(t.batchRecords, t.content,
-            new InputValidator(InputValidator.Limits.OPENAI.withChunkLines(1), chunks), 5, t.clock);
-    private final FinalizeBatch finalize = new FinalizeBatch(t.batchRecords, t.fileRecords, t.content, chunks,
-            new Ids(Clock.systemUTC()), t.clock, results);
+    private final ValidateBatch validate = new ValidateBatch(
+            t.batchRecords,
+            t.content,
+            new InputValidator(InputValidator.Limits.OPENAI.withChunkLines(1), chunks),
+            5,
+            t.clock);
+    private final FinalizeBatch finalize = new FinalizeBatch(
+            t.batchRecords, t.fileRecords, t.content, chunks, new Ids(Clock.systemUTC()), t.clock, results);
 
     private DropNotice drop(String key, String content) {
         return bucket.drop(key, content, PUT_AT, Map.of());
@@ -80,7 +91,10 @@ class IngestTest {
         ValidateBatch.Outcome outcome = validate.run(TestApi.TENANT, batchId);
         for (Chunk chunk : outcome.chunks()) {
             boolean first = chunk.index() == 0;
-            chunks.writePart(batchId, chunk.index(), (first ? output : "").getBytes(StandardCharsets.UTF_8),
+            chunks.writePart(
+                    batchId,
+                    chunk.index(),
+                    (first ? output : "").getBytes(StandardCharsets.UTF_8),
                     (first ? errors : "").getBytes(StandardCharsets.UTF_8),
                     new PartCounts(first && !output.isEmpty() ? 1 : 0, first && !errors.isEmpty() ? 1 : 0, 0));
         }
@@ -89,8 +103,8 @@ class IngestTest {
 
     @Test
     void aDrop_becomesABatchOfItsJobsFirstTenant_registeredAsTheApiWould() {
-        Ingest.Outcome outcome = ingest.submit(bucket.drop("incoming/job-other/nightly/run-1.jsonl", LINES, PUT_AT,
-                Map.of("project", "alpha")));
+        Ingest.Outcome outcome = ingest.submit(
+                bucket.drop("incoming/job-other/nightly/run-1.jsonl", LINES, PUT_AT, Map.of("project", "alpha")));
 
         assertThat(outcome.outcome()).isEqualTo("created");
         assertThat(outcome.tenant()).isEqualTo(TestApi.TENANT);
@@ -103,17 +117,26 @@ class IngestTest {
         assertThat(batch.get("endpoint").asText()).isEqualTo("/v1/embeddings");
         assertThat(batch.get("completion_window").asText()).isEqualTo("24h");
         assertThat(batch.get("job_id").asText()).isEqualTo("job-other");
-        assertThat(Json.MAPPER.convertValue(batch.get("metadata"), Map.class)).containsExactly(
-                Map.entry("project", "alpha"),
-                Map.entry("source_object", "s3://ingest/incoming/job-other/nightly/run-1.jsonl"),
-                Map.entry("source_etag", bucket.objects.get("incoming/job-other/nightly/run-1.jsonl").etag()));
-        FileObject input = t.files.retrieve(TestApi.TENANT, batch.get("input_file_id").asText());
+        assertThat(Json.MAPPER.convertValue(batch.get("metadata"), Map.class))
+                .containsExactly(
+                        Map.entry("project", "alpha"),
+                        Map.entry("source_object", "s3://ingest/incoming/job-other/nightly/run-1.jsonl"),
+                        Map.entry(
+                                "source_etag",
+                                bucket.objects
+                                        .get("incoming/job-other/nightly/run-1.jsonl")
+                                        .etag()));
+        FileObject input =
+                t.files.retrieve(TestApi.TENANT, batch.get("input_file_id").asText());
         assertThat(input.filename()).isEqualTo("run-1.jsonl");
         assertThat(input.purpose()).isEqualTo(Files.PURPOSE_BATCH);
         assertThat(input.bytes()).isEqualTo(LINES.length());
-        assertThat(new String(t.content.objects.get(Files.contentKey(input.id())), StandardCharsets.UTF_8)).isEqualTo(LINES);
+        assertThat(new String(t.content.objects.get(Files.contentKey(input.id())), StandardCharsets.UTF_8))
+                .isEqualTo(LINES);
         assertThat(t.launched).containsExactly(outcome.batchId());
-        assertThat(outcome.batchId()).startsWith(new Ids(Clock.fixed(PUT_AT, t.clock.getZone())).batch().substring(0, 14));
+        assertThat(outcome.batchId())
+                .startsWith(
+                        new Ids(Clock.fixed(PUT_AT, t.clock.getZone())).batch().substring(0, 14));
     }
 
     @Test
@@ -136,11 +159,20 @@ class IngestTest {
 
     @Test
     void aNewVersionOfTheSameKey_isANewBatch_andSoAreTheSameBytesWrittenAgain() {
-        String first = ingest.submit(drop("incoming/job-default/a.jsonl", LINES)).batchId();
-        String changed = ingest.submit(bucket.drop("incoming/job-default/a.jsonl", LINES.replace("\"x\"", "\"z\""),
-                PUT_AT.plusSeconds(60), Map.of())).batchId();
-        String rewritten = ingest.submit(bucket.drop("incoming/job-default/a.jsonl", LINES.replace("\"x\"", "\"z\""),
-                PUT_AT.plusSeconds(120), Map.of())).batchId();
+        String first =
+                ingest.submit(drop("incoming/job-default/a.jsonl", LINES)).batchId();
+        String changed = ingest.submit(bucket.drop(
+                        "incoming/job-default/a.jsonl",
+                        LINES.replace("\"x\"", "\"z\""),
+                        PUT_AT.plusSeconds(60),
+                        Map.of()))
+                .batchId();
+        String rewritten = ingest.submit(bucket.drop(
+                        "incoming/job-default/a.jsonl",
+                        LINES.replace("\"x\"", "\"z\""),
+                        PUT_AT.plusSeconds(120),
+                        Map.of()))
+                .batchId();
 
         assertThat(List.of(first, changed, rewritten)).doesNotHaveDuplicates().isSorted();
         assertThat(t.batchRecords.size()).isEqualTo(3);
@@ -150,8 +182,11 @@ class IngestTest {
     @Test
     void anEventForAnOverwrittenObject_isIgnored_forTheNewObjectHasItsOwn() {
         DropNotice old = drop("incoming/job-default/a.jsonl", LINES);
-        bucket.drop("incoming/job-default/a.jsonl", LINES + LINES.replace("\"a\"", "\"c\"").replace("\"b\"", "\"d\""),
-                PUT_AT.plusSeconds(1), Map.of());
+        bucket.drop(
+                "incoming/job-default/a.jsonl",
+                LINES + LINES.replace("\"a\"", "\"c\"").replace("\"b\"", "\"d\""),
+                PUT_AT.plusSeconds(1),
+                Map.of());
 
         Ingest.Outcome outcome = ingest.submit(old);
 
@@ -163,37 +198,47 @@ class IngestTest {
 
     @Test
     void objectMetadata_namesTheEndpointAndWindow_andTheRestBecomesBatchMetadata() {
-        Ingest.Outcome outcome = ingest.submit(bucket.drop("incoming/job-default/b.jsonl",
-                LINES.replace("/v1/embeddings", "/v1/completions"), PUT_AT,
-                Map.of("openbatch-endpoint", "/v1/completions", "openbatch-completion-window", "unlimited",
-                        "owner", "ops")));
+        Ingest.Outcome outcome = ingest.submit(bucket.drop(
+                "incoming/job-default/b.jsonl",
+                LINES.replace("/v1/embeddings", "/v1/completions"),
+                PUT_AT,
+                Map.of(
+                        "openbatch-endpoint",
+                        "/v1/completions",
+                        "openbatch-completion-window",
+                        "unlimited",
+                        "owner",
+                        "ops")));
 
         Batch batch = batch(outcome.batchId());
         assertThat(batch.endpoint()).isEqualTo("/v1/completions");
         assertThat(batch.completionWindow()).isEqualTo("unlimited");
         assertThat(batch.expiresAt()).isNull();
-        assertThat(batch.metadata()).containsEntry("owner", "ops").doesNotContainKeys("openbatch-endpoint",
-                "openbatch-completion-window");
+        assertThat(batch.metadata())
+                .containsEntry("owner", "ops")
+                .doesNotContainKeys("openbatch-endpoint", "openbatch-completion-window");
     }
 
     @ParameterizedTest(name = "{0}")
-    @CsvSource(delimiter = '|', value = {
-        "not .jsonl | incoming/job-default/data.csv | | results/job-default/data.csv/ | invalid_file_format | Invalid file format for Batch API. Must be .jsonl",
-        "unknown job | incoming/job-nope/a.jsonl | | results/job-nope/a/ | invalid_value | no job 'job-nope' is available",
-        "no job in the key | incoming/a.jsonl | | results/a/ | invalid_drop_key | a drop goes to incoming/<job_id>/<name>.jsonl",
-        "outside incoming/ | elsewhere/a.jsonl | | results/elsewhere/a/ | invalid_drop_key | a drop goes to incoming/<job_id>/<name>.jsonl",
-        "not JSON | incoming/job-default/a.jsonl | hello | results/job-default/a/ | invalid_file_format | its first line is not JSON",
-        "not an object | incoming/job-default/a.jsonl | [1] | results/job-default/a/ | invalid_file_format | its first line is not a JSON object",
-        "no url | incoming/job-default/a.jsonl | {\"custom_id\":\"a\"} | results/job-default/a/ | invalid_file_format | its first line has no 'url'",
-        "empty | incoming/job-default/a.jsonl | '' | results/job-default/a/ | invalid_file_format | it is empty",
-        "unknown endpoint | incoming/job-default/a.jsonl | {\"url\":\"/v1/images\"} | results/job-default/a/ | invalid_value | '/v1/images' is not one of",
-        "too big | incoming/job-default/a.jsonl | TOO_BIG | results/job-default/a/ | file_too_large | The file is 1001 bytes; a batch's input file may be at most 1000 bytes.",
-    })
-    void aBadDrop_isRefused_withABatchJsonSayingWhy_andNothingElse(String why, String key, String content,
-                                                                      String folder, String code, String message)
-            throws IOException {
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "not .jsonl | incoming/job-default/data.csv | | results/job-default/data.csv/ | invalid_file_format | Invalid file format for Batch API. Must be .jsonl",
+                "unknown job | incoming/job-nope/a.jsonl | | results/job-nope/a/ | invalid_value | no job 'job-nope' is available",
+                "no job in the key | incoming/a.jsonl | | results/a/ | invalid_drop_key | a drop goes to incoming/<job_id>/<name>.jsonl",
+                "outside incoming/ | elsewhere/a.jsonl | | results/elsewhere/a/ | invalid_drop_key | a drop goes to incoming/<job_id>/<name>.jsonl",
+                "not JSON | incoming/job-default/a.jsonl | hello | results/job-default/a/ | invalid_file_format | its first line is not JSON",
+                "not an object | incoming/job-default/a.jsonl | [1] | results/job-default/a/ | invalid_file_format | its first line is not a JSON object",
+                "no url | incoming/job-default/a.jsonl | {\"custom_id\":\"a\"} | results/job-default/a/ | invalid_file_format | its first line has no 'url'",
+                "empty | incoming/job-default/a.jsonl | '' | results/job-default/a/ | invalid_file_format | it is empty",
+                "unknown endpoint | incoming/job-default/a.jsonl | {\"url\":\"/v1/images\"} | results/job-default/a/ | invalid_value | '/v1/images' is not one of",
+                "too big | incoming/job-default/a.jsonl | TOO_BIG | results/job-default/a/ | file_too_large | The file is 1001 bytes; a batch's input file may be at most 1000 bytes.",
+            })
+    void aBadDrop_isRefused_withABatchJsonSayingWhy_andNothingElse(
+            String why, String key, String content, String folder, String code, String message) throws IOException {
         String bytes = "TOO_BIG".equals(content) ? "x".repeat(1001) : content == null ? LINES : content;
-        bucket.objects.put(folder + DropLayout.OUTPUT, new InMemoryDropBucket.Stored(new byte[1], "e", PUT_AT, Map.of()));
+        bucket.objects.put(
+                folder + DropLayout.OUTPUT, new InMemoryDropBucket.Stored(new byte[1], "e", PUT_AT, Map.of()));
 
         Ingest.Outcome outcome = ingest.submit(drop(key, bytes));
 
@@ -203,18 +248,22 @@ class IngestTest {
         assertThat(error.size()).isEqualTo(1);
         assertThat(error.get("error").get("type").asText()).isEqualTo("invalid_request_error");
         assertThat(error.get("error").get("code").asText()).isEqualTo(code);
-        assertThat(error.get("error").get("message").asText()).startsWith("s3://ingest/" + key + " was not submitted: ")
+        assertThat(error.get("error").get("message").asText())
+                .startsWith("s3://ingest/" + key + " was not submitted: ")
                 .contains(message);
         assertThat(bucket.objects).doesNotContainKey(folder + DropLayout.OUTPUT);
         assertThat(t.batchRecords.size()).isZero();
         assertThat(t.fileRecords.size()).isZero();
         assertThat(t.launched).isEmpty();
-        assertThat(ingest.submit(drop(key, bytes)).outcome()).as("refused again, the same way").isEqualTo("refused");
+        assertThat(ingest.submit(drop(key, bytes)).outcome())
+                .as("refused again, the same way")
+                .isEqualTo("refused");
     }
 
     @Test
     void unknownOpenbatchMetadata_isRefused_soATypoDoesNotPassUnnoticed() throws IOException {
-        ingest.submit(bucket.drop("incoming/job-default/a.jsonl", LINES, PUT_AT, Map.of("openbatch-endpont", "/v1/embeddings")));
+        ingest.submit(bucket.drop(
+                "incoming/job-default/a.jsonl", LINES, PUT_AT, Map.of("openbatch-endpont", "/v1/embeddings")));
 
         JsonNode error = resultJson("results/job-default/a/batch.json").get("error");
         assertThat(error.get("code").asText()).isEqualTo("unknown_parameter");
@@ -229,17 +278,23 @@ class IngestTest {
         }
         ingest.submit(bucket.drop("incoming/job-default/a.jsonl", LINES, PUT_AT, metadata));
 
-        assertThat(resultJson("results/job-default/a/batch.json").get("error").get("code").asText())
+        assertThat(resultJson("results/job-default/a/batch.json")
+                        .get("error")
+                        .get("code")
+                        .asText())
                 .isEqualTo("object_above_max_properties");
     }
 
     @Test
     void resultsFoldersAndOtherBuckets_areIgnored_writingNothing() {
-        assertThat(ingest.submit(drop("results/job-default/a/batch.json", "{}")).outcome()).isEqualTo("ignored");
-        assertThat(ingest.submit(drop("incoming/job-default/", "")).outcome()).isEqualTo("ignored");
-        assertThat(ingest.submit(new DropNotice("another", "incoming/job-default/a.jsonl", null, "e", 1)).outcome())
+        assertThat(ingest.submit(drop("results/job-default/a/batch.json", "{}")).outcome())
                 .isEqualTo("ignored");
-        assertThat(ingest.submit(new DropNotice(BUCKET, "incoming/job-default/gone.jsonl", null, "e", 1)).outcome())
+        assertThat(ingest.submit(drop("incoming/job-default/", "")).outcome()).isEqualTo("ignored");
+        assertThat(ingest.submit(new DropNotice("another", "incoming/job-default/a.jsonl", null, "e", 1))
+                        .outcome())
+                .isEqualTo("ignored");
+        assertThat(ingest.submit(new DropNotice(BUCKET, "incoming/job-default/gone.jsonl", null, "e", 1))
+                        .outcome())
                 .isEqualTo("ignored");
         assertThat(bucket.writes).isEmpty();
         assertThat(t.batchRecords.size()).isZero();
@@ -247,7 +302,8 @@ class IngestTest {
 
     @Test
     void whenTheBatchEnds_itsFilesAndBatchJsonAreWrittenBesideTheDrop_andAgainTheSame() throws IOException {
-        String batchId = ingest.submit(drop("incoming/job-default/a.jsonl", LINES)).batchId();
+        String batchId =
+                ingest.submit(drop("incoming/job-default/a.jsonl", LINES)).batchId();
 
         Batch ended = runToEnd(batchId, "{\"custom_id\":\"a\"}\n", "{\"custom_id\":\"b\"}\n");
 
@@ -260,51 +316,63 @@ class IngestTest {
 
         List<String> before = List.copyOf(bucket.writes);
         finalize.run(TestApi.TENANT, batchId, 2);
-        assertThat(resultJson("results/job-default/a/batch.json")).isEqualTo(json(t.send("GET", "/v1/batches/" + batchId)));
+        assertThat(resultJson("results/job-default/a/batch.json"))
+                .isEqualTo(json(t.send("GET", "/v1/batches/" + batchId)));
         assertThat(bucket.writes).hasSize(before.size() * 2);
     }
 
     @Test
     void aBatchThatFailsValidation_getsItsBatchJsonWithTheErrors_andNoStaleOutput() throws IOException {
-        String older = ingest.submit(drop("incoming/job-default/a.jsonl", LINES)).batchId();
+        String older =
+                ingest.submit(drop("incoming/job-default/a.jsonl", LINES)).batchId();
         runToEnd(older, "{\"custom_id\":\"a\"}\n", "");
         assertThat(bucket.objects).containsKey("results/job-default/a/output.jsonl");
 
-        String batchId = ingest.submit(bucket.drop("incoming/job-default/a.jsonl",
-                LINES + "not json\n", PUT_AT.plusSeconds(60), Map.of())).batchId();
+        String batchId = ingest.submit(bucket.drop(
+                        "incoming/job-default/a.jsonl", LINES + "not json\n", PUT_AT.plusSeconds(60), Map.of()))
+                .batchId();
         Batch failed = runToEnd(batchId, "", "");
 
         assertThat(failed.status()).isEqualTo(Batch.Status.FAILED);
         JsonNode published = resultJson("results/job-default/a/batch.json");
         assertThat(published).isEqualTo(json(t.send("GET", "/v1/batches/" + batchId)));
-        assertThat(published.get("errors").get("data").get(0).get("line").asInt()).isEqualTo(3);
-        assertThat(bucket.objects).doesNotContainKeys("results/job-default/a/output.jsonl",
-                "results/job-default/a/errors.jsonl");
+        assertThat(published.get("errors").get("data").get(0).get("line").asInt())
+                .isEqualTo(3);
+        assertThat(bucket.objects)
+                .doesNotContainKeys("results/job-default/a/output.jsonl", "results/job-default/a/errors.jsonl");
     }
 
     @Test
     void anOlderDropWhoseBatchEndsLast_leavesTheNewerDropsResultsInPlace() throws IOException {
-        String older = ingest.submit(drop("incoming/job-default/a.jsonl", LINES)).batchId();
-        String newer = ingest.submit(bucket.drop("incoming/job-default/a.jsonl", LINES.replace("\"x\"", "\"z\""),
-                PUT_AT.plusSeconds(60), Map.of())).batchId();
+        String older =
+                ingest.submit(drop("incoming/job-default/a.jsonl", LINES)).batchId();
+        String newer = ingest.submit(bucket.drop(
+                        "incoming/job-default/a.jsonl",
+                        LINES.replace("\"x\"", "\"z\""),
+                        PUT_AT.plusSeconds(60),
+                        Map.of()))
+                .batchId();
 
         runToEnd(newer, "{\"custom_id\":\"new\"}\n", "");
         runToEnd(older, "{\"custom_id\":\"old\"}\n", "{\"custom_id\":\"b\"}\n");
 
-        assertThat(resultJson("results/job-default/a/batch.json").get("id").asText()).isEqualTo(newer);
+        assertThat(resultJson("results/job-default/a/batch.json").get("id").asText())
+                .isEqualTo(newer);
         assertThat(bucket.text("results/job-default/a/output.jsonl")).contains("new");
         assertThat(bucket.objects).doesNotContainKey("results/job-default/a/errors.jsonl");
     }
 
     @Test
     void aBatchTheStateMachineFailed_getsItsBatchJson() throws IOException {
-        String batchId = ingest.submit(drop("incoming/job-default/a.jsonl", LINES)).batchId();
+        String batchId =
+                ingest.submit(drop("incoming/job-default/a.jsonl", LINES)).batchId();
 
         finalize.fail(TestApi.TENANT, batchId, "States.Timeout", "the chunk took too long");
 
         JsonNode published = resultJson("results/job-default/a/batch.json");
         assertThat(published.get("status").asText()).isEqualTo("failed");
-        assertThat(published.get("errors").get("data").get(0).get("code").asText()).isEqualTo("batch_failed");
+        assertThat(published.get("errors").get("data").get(0).get("code").asText())
+                .isEqualTo("batch_failed");
     }
 
     @Test
@@ -318,7 +386,8 @@ class IngestTest {
         assertThat(retried.outcome()).isEqualTo("existing");
         JsonNode published = resultJson("results/job-default/a/batch.json");
         assertThat(published.get("id").asText()).isEqualTo(retried.batchId());
-        assertThat(published.get("errors").get("data").get(0).get("code").asText()).isEqualTo("batch_not_started");
+        assertThat(published.get("errors").get("data").get(0).get("code").asText())
+                .isEqualTo("batch_not_started");
         int writes = bucket.writes.size();
         ingest.submit(notice);
         assertThat(bucket.writes).as("published once is enough").hasSize(writes);
@@ -327,8 +396,13 @@ class IngestTest {
     @Test
     void aBatchCreatedThroughTheApi_writesNothingToTheIngestBucket() {
         String fileId = json(t.upload("in.jsonl", "batch", LINES)).get("id").asText();
-        String batchId = json(t.sendJson("POST", "/v1/batches", "{\"input_file_id\":\"" + fileId
-                + "\",\"endpoint\":\"/v1/embeddings\",\"completion_window\":\"24h\"}")).get("id").asText();
+        String batchId = json(t.sendJson(
+                        "POST",
+                        "/v1/batches",
+                        "{\"input_file_id\":\"" + fileId
+                                + "\",\"endpoint\":\"/v1/embeddings\",\"completion_window\":\"24h\"}"))
+                .get("id")
+                .asText();
 
         runToEnd(batchId, "{\"custom_id\":\"a\"}\n", "");
 

@@ -40,7 +40,8 @@ class JobCatalogTest {
     void secretArns_areTheSecretsOfTheJobsHeaders_eachOnce() {
         assertThat(JobCatalog.fromJson(WITH_SECRETS).secretArns())
                 .containsExactly("arn:aws:secretsmanager:us-east-1:1:secret:a-AbCdEf");
-        assertThat(JobCatalog.fromJson("{\"jobs\":[{\"id\":\"job-a\",\"base_url\":\"http://h\"}]}").secretArns())
+        assertThat(JobCatalog.fromJson("{\"jobs\":[{\"id\":\"job-a\",\"base_url\":\"http://h\"}]}")
+                        .secretArns())
                 .isEmpty();
     }
 
@@ -48,7 +49,8 @@ class JobCatalogTest {
     void aHeaderKeptInASecret_hasNoValueUntilRead_andTellsWhichSecretToRead() {
         Job a = JobCatalog.fromJson(WITH_SECRETS).find("job-a").orElseThrow();
 
-        assertThatThrownBy(() -> a.auth().value()).isInstanceOf(IllegalStateException.class)
+        assertThatThrownBy(() -> a.auth().value())
+                .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("arn:aws:secretsmanager:us-east-1:1:secret:a-AbCdEf");
     }
 
@@ -72,11 +74,13 @@ class JobCatalogTest {
 
     @Test
     void anAuthHeader_needsAHeaderAndEitherAValueOrASecret() {
-        for (String auth : new String[] {"{\"header\":\"A\"}", "{\"value\":\"v\"}",
-                                         "{\"header\":\"A\",\"value\":\"v\",\"secret_arn\":\"arn\"}"}) {
+        for (String auth : new String[] {
+            "{\"header\":\"A\"}", "{\"value\":\"v\"}", "{\"header\":\"A\",\"value\":\"v\",\"secret_arn\":\"arn\"}"
+        }) {
             assertThatThrownBy(() -> JobCatalog.fromJson(
-                    "{\"jobs\":[{\"id\":\"job-a\",\"base_url\":\"http://h\",\"auth\":" + auth + "}]}"))
-                    .as(auth).hasMessageContaining("job-a: auth needs a header and either a value or a secret_arn");
+                            "{\"jobs\":[{\"id\":\"job-a\",\"base_url\":\"http://h\",\"auth\":" + auth + "}]}"))
+                    .as(auth)
+                    .hasMessageContaining("job-a: auth needs a header and either a value or a secret_arn");
         }
     }
 
@@ -94,7 +98,8 @@ class JobCatalogTest {
         assertThat(catalog.find("job-b").orElseThrow().tenants()).containsExactly("default");
         assertThat(catalog.find("job-b", "default")).isPresent();
         assertThat(catalog.find("job-b", "ops")).isEmpty();
-        assertThatThrownBy(() -> JobCatalog.fromJson("{\"jobs\":[{\"id\":\"job-a\",\"base_url\":\"http://h\",\"tenants\":[]}]}"))
+        assertThatThrownBy(() ->
+                        JobCatalog.fromJson("{\"jobs\":[{\"id\":\"job-a\",\"base_url\":\"http://h\",\"tenants\":[]}]}"))
                 .hasMessageContaining("at least one");
     }
 
@@ -110,7 +115,8 @@ class JobCatalogTest {
         assertThatThrownBy(() -> JobCatalog.fromJson("{\"jobs\":[{\"id\":\"gpu\",\"base_url\":\"http://h\"}]}"))
                 .hasMessageContaining("starts with 'job-'");
         assertThatThrownBy(() -> JobCatalog.fromJson("{\"jobs\":[{\"id\":\"job-a\",\"base_url\":\"http://h\"},"
-                + "{\"id\":\"job-a\",\"base_url\":\"http://h\"}]}")).hasMessageContaining("twice");
+                        + "{\"id\":\"job-a\",\"base_url\":\"http://h\"}]}"))
+                .hasMessageContaining("twice");
         assertThatThrownBy(() -> JobCatalog.fromJson("{")).hasMessageContaining("not valid JSON");
     }
 }

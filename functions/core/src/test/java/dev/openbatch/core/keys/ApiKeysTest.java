@@ -16,10 +16,12 @@ class ApiKeysTest {
 
     private final Map<String, ApiKey> stored = new HashMap<>();
     private final Map<String, Integer> lookups = new HashMap<>();
-    private final ApiKeys keys = new ApiKeys(hash -> {
-        lookups.merge(hash, 1, Integer::sum);
-        return Optional.ofNullable(stored.get(hash));
-    }, Clock.fixed(NOW, ZoneOffset.UTC));
+    private final ApiKeys keys = new ApiKeys(
+            hash -> {
+                lookups.merge(hash, 1, Integer::sum);
+                return Optional.ofNullable(stored.get(hash));
+            },
+            Clock.fixed(NOW, ZoneOffset.UTC));
 
     private void issue(String key, ApiKey record) {
         stored.put(ApiKeys.hash(key), record);
@@ -28,7 +30,8 @@ class ApiKeysTest {
     @Test
     void hash_isTheLowercaseHexSha256OfTheWholeKey_asSha256sumPrintsIt() {
         // printf %s "sk-test-1" | sha256sum
-        assertThat(ApiKeys.hash("sk-test-1")).isEqualTo("db567a0dd8d24a1a894b3f1ceac157727179c1d15c226c5554dd1972d0fed479");
+        assertThat(ApiKeys.hash("sk-test-1"))
+                .isEqualTo("db567a0dd8d24a1a894b3f1ceac157727179c1d15c226c5554dd1972d0fed479");
         assertThat(ApiKeys.hash("abc")).isEqualTo("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     }
 
@@ -72,9 +75,15 @@ class ApiKeysTest {
 
         assertThat(keys.authorize(null)).isEqualTo(new Decision.Denied(Decision.Reason.MISSING));
         assertThat(keys.authorize(" ")).isEqualTo(new Decision.Denied(Decision.Reason.MISSING));
-        for (String header : new String[] {"sk-team-a", "Basic c2stdGVhbS1hOg==", "Bearer", "Bearer ",
-                                           "Bearer sk-team-a extra", "Token sk-team-a",
-                                           "Bearer " + "k".repeat(ApiKeys.MAX_KEY_LENGTH + 1)}) {
+        for (String header : new String[] {
+            "sk-team-a",
+            "Basic c2stdGVhbS1hOg==",
+            "Bearer",
+            "Bearer ",
+            "Bearer sk-team-a extra",
+            "Token sk-team-a",
+            "Bearer " + "k".repeat(ApiKeys.MAX_KEY_LENGTH + 1)
+        }) {
             assertThat(keys.authorize(header)).as(header).isEqualTo(new Decision.Denied(Decision.Reason.MALFORMED));
         }
         assertThat(lookups).isEmpty();

@@ -33,7 +33,9 @@ class AdaptiveLimitTest {
         for (int i = 0; i < 82; i++) {
             limit.acquire().release(200);
         }
-        assertThat(limit.limit()).as("a limit barely used says nothing of what the endpoint takes").isEqualTo(81);
+        assertThat(limit.limit())
+                .as("a limit barely used says nothing of what the endpoint takes")
+                .isEqualTo(81);
 
         List<AdaptiveLimit.Permit> halfUsed = new ArrayList<>();
         for (int i = 0; i < 50; i++) {
@@ -42,7 +44,9 @@ class AdaptiveLimitTest {
         for (int i = 0; i < 82; i++) {
             limit.acquire().release(200);
         }
-        assertThat(limit.limit()).as("about a limit's worth of successes adds one").isEqualTo(82);
+        assertThat(limit.limit())
+                .as("about a limit's worth of successes adds one")
+                .isEqualTo(82);
         for (int i = 0; i < 10_000; i++) {
             limit.acquire().release(200);
         }
@@ -87,22 +91,30 @@ class AdaptiveLimitTest {
     void anEndpointThatRefusesBeyondItsCapacity_bringsTheLimitDownToIt_andEveryLineSucceeds() throws Exception {
         try (StubEndpoint endpoint = new StubEndpoint()) {
             Job job = JobCatalog.fromJson("{\"jobs\":[{\"id\":\"job-capped\",\"base_url\":\"" + endpoint.baseUrl()
-                    + "\",\"concurrency\":32}]}").find("job-capped").orElseThrow();
-            ChunkRunner runner = new ChunkRunner(new InferenceClient(Duration.ofSeconds(2), Duration.ofSeconds(5)),
-                    TestImageResolvers.none(), new RetryPolicy(20, Duration.ofMillis(1), Duration.ofMillis(20)),
+                            + "\",\"concurrency\":32}]}")
+                    .find("job-capped")
+                    .orElseThrow();
+            ChunkRunner runner = new ChunkRunner(
+                    new InferenceClient(Duration.ofSeconds(2), Duration.ofSeconds(5)),
+                    TestImageResolvers.none(),
+                    new RetryPolicy(20, Duration.ofMillis(1), Duration.ofMillis(20)),
                     Clock.systemUTC());
             List<RequestLine> lines = new ArrayList<>();
             for (int i = 0; i < 300; i++) {
-                lines.add(new RequestLine(i + 1, "r" + i, "/v1/chat/completions",
-                        Json.MAPPER.readTree("{\"model\":\"capped-4\"}")));
+                lines.add(new RequestLine(
+                        i + 1, "r" + i, "/v1/chat/completions", Json.MAPPER.readTree("{\"model\":\"capped-4\"}")));
             }
 
             List<OutputLine> outputs = runner.run("batch_capped", job, lines, Optional::empty);
 
             assertThat(outputs).allMatch(OutputLine::succeeded);
-            assertThat(runner.limit(job).limit()).as("the limit found the endpoint's capacity").isLessThanOrEqualTo(8);
+            assertThat(runner.limit(job).limit())
+                    .as("the limit found the endpoint's capacity")
+                    .isLessThanOrEqualTo(8);
             // At a fixed 32 in flight, 28 of every 32 sends would be refused for the whole chunk: thousands.
-            assertThat(endpoint.refused.get()).as("refusals stay few once the limit adapts").isLessThan(lines.size());
+            assertThat(endpoint.refused.get())
+                    .as("refusals stay few once the limit adapts")
+                    .isLessThan(lines.size());
         }
     }
 }

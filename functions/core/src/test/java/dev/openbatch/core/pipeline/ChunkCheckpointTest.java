@@ -41,14 +41,15 @@ class ChunkCheckpointTest {
     private static final int CONCURRENCY = 2;
 
     private final StubEndpoint endpoint = new StubEndpoint();
-    private final TestApi t = new TestApi("{\"default_job\":\"job-stub\",\"jobs\":[{\"id\":\"job-stub\",\"base_url\":\""
-            + endpoint.baseUrl() + "\",\"concurrency\":" + CONCURRENCY + ",\"tenants\":[\"" + TestApi.TENANT + "\"]}]}");
+    private final TestApi t = new TestApi(
+            "{\"default_job\":\"job-stub\",\"jobs\":[{\"id\":\"job-stub\",\"base_url\":\"" + endpoint.baseUrl()
+                    + "\",\"concurrency\":" + CONCURRENCY + ",\"tenants\":[\"" + TestApi.TENANT + "\"]}]}");
     private final InMemoryChunkStore chunks = new InMemoryChunkStore();
     private final MutableClock clock = new MutableClock(t.clock.instant());
     private final JobCatalog jobs = JobCatalog.fromJson("{\"jobs\":[{\"id\":\"job-stub\",\"base_url\":\""
             + endpoint.baseUrl() + "\",\"concurrency\":" + CONCURRENCY + "}]}");
-    private final FinalizeBatch finalize = new FinalizeBatch(t.batchRecords, t.fileRecords, t.content, chunks,
-            new Ids(Clock.systemUTC()), clock);
+    private final FinalizeBatch finalize =
+            new FinalizeBatch(t.batchRecords, t.fileRecords, t.content, chunks, new Ids(Clock.systemUTC()), clock);
 
     @AfterEach
     void stop() {
@@ -60,9 +61,17 @@ class ChunkCheckpointTest {
     }
 
     private RunChunk runChunk(ChunkStore store, Duration checkpointEvery, RetryPolicy retry) {
-        return new RunChunk(t.batchRecords, store, jobs, new ChunkRunner(
-                new InferenceClient(Duration.ofSeconds(2), Duration.ofSeconds(5)), TestImageResolvers.none(),
-                retry, clock), clock, checkpointEvery);
+        return new RunChunk(
+                t.batchRecords,
+                store,
+                jobs,
+                new ChunkRunner(
+                        new InferenceClient(Duration.ofSeconds(2), Duration.ofSeconds(5)),
+                        TestImageResolvers.none(),
+                        retry,
+                        clock),
+                clock,
+                checkpointEvery);
     }
 
     private static String line(String id, String model) {
@@ -81,10 +90,19 @@ class ChunkCheckpointTest {
     /** A batch of the file, validated into chunks of {@code chunkLines}. */
     private ValidateBatch.Outcome batch(String file, int chunkLines, String[] id) {
         String fileId = json(t.upload("in.jsonl", "batch", file)).get("id").asText();
-        id[0] = json(t.sendJson("POST", "/v1/batches", "{\"input_file_id\":\"" + fileId
-                + "\",\"endpoint\":\"/v1/chat/completions\",\"completion_window\":\"24h\"}")).get("id").asText();
-        return new ValidateBatch(t.batchRecords, t.content,
-                new InputValidator(InputValidator.Limits.OPENAI.withChunkLines(chunkLines), chunks), 5, clock)
+        id[0] = json(t.sendJson(
+                        "POST",
+                        "/v1/batches",
+                        "{\"input_file_id\":\"" + fileId
+                                + "\",\"endpoint\":\"/v1/chat/completions\",\"completion_window\":\"24h\"}"))
+                .get("id")
+                .asText();
+        return new ValidateBatch(
+                        t.batchRecords,
+                        t.content,
+                        new InputValidator(InputValidator.Limits.OPENAI.withChunkLines(chunkLines), chunks),
+                        5,
+                        clock)
                 .run(TestApi.TENANT, id[0]);
     }
 
@@ -118,7 +136,8 @@ class ChunkCheckpointTest {
         if (fileId == null) {
             return lines;
         }
-        for (String text : new String(t.content.objects.get(Files.contentKey(fileId)), StandardCharsets.UTF_8).split("\n")) {
+        for (String text :
+                new String(t.content.objects.get(Files.contentKey(fileId)), StandardCharsets.UTF_8).split("\n")) {
             lines.add(Json.MAPPER.readTree(text));
         }
         return lines;
@@ -145,8 +164,14 @@ class ChunkCheckpointTest {
         assertThat(lifetimes.stream().mapToInt(RunChunk.Outcome::ended).sum()).isEqualTo(30);
         assertThat(endpoint.requests.get()).as("no line sent twice").isEqualTo(30);
         assertThat(outcome.counts()).isEqualTo(new PartCounts(30, 0, 0));
-        assertThat(endings(batchId[0], 0)).hasSize(30).allSatisfy((id, times) -> assertThat(times).isOne());
-        assertThat(t.batchRecords.find(TestApi.TENANT, batchId[0]).orElseThrow().requestCounts().completed())
+        assertThat(endings(batchId[0], 0))
+                .hasSize(30)
+                .allSatisfy((id, times) -> assertThat(times).isOne());
+        assertThat(t.batchRecords
+                        .find(TestApi.TENANT, batchId[0])
+                        .orElseThrow()
+                        .requestCounts()
+                        .completed())
                 .isEqualTo(30);
     }
 
@@ -156,8 +181,8 @@ class ChunkCheckpointTest {
         // Each line is refused once, to be tried again in 2 s; the lifetime (an hour at first, which keeps
         // 70 s back) has 71 s left whenever a line asks: time to send, none to wait 2 s and send again.
         Chunk chunk = batch(lines(4, "busy-2"), 4, batchId).chunks().getFirst();
-        RunChunk runChunk = runChunk(chunks, RunChunk.CHECKPOINT_EVERY,
-                new RetryPolicy(3, Duration.ofMillis(1), Duration.ofSeconds(10)));
+        RunChunk runChunk = runChunk(
+                chunks, RunChunk.CHECKPOINT_EVERY, new RetryPolicy(3, Duration.ofMillis(1), Duration.ofSeconds(10)));
         boolean[] asked = new boolean[1];
         Deadline noTimeForARetry = () -> {
             Duration left = asked[0] ? Duration.ofSeconds(71) : Duration.ofHours(1);
@@ -195,11 +220,15 @@ class ChunkCheckpointTest {
         assertThat(after.finished()).isTrue();
         // Up to twice the concurrency may be past the deadline's check, preparing a send, when it fails.
         assertThat(sentBeforeTheCrash).isBetween(10, 10 + 2 * CONCURRENCY - 1);
-        assertThat(after.ended()).as("the lines the crashed run had ended are not run again")
+        assertThat(after.ended())
+                .as("the lines the crashed run had ended are not run again")
                 .isLessThanOrEqualTo(30 - sentBeforeTheCrash + 2 * CONCURRENCY);
-        assertThat(endpoint.requests.get() - 30).as("lines sent twice: those in flight at the crash")
+        assertThat(endpoint.requests.get() - 30)
+                .as("lines sent twice: those in flight at the crash")
                 .isBetween(0, 2 * CONCURRENCY);
-        assertThat(endings(batchId[0], 0)).hasSize(30).allSatisfy((id, times) -> assertThat(times).isOne());
+        assertThat(endings(batchId[0], 0))
+                .hasSize(30)
+                .allSatisfy((id, times) -> assertThat(times).isOne());
     }
 
     /** A store through which one run's writes wait at a given point until released. */
@@ -276,8 +305,8 @@ class ChunkCheckpointTest {
     }
 
     /** Runs A through a paused store, B while A waits, then lets A go on: answers both outcomes. */
-    private RunChunk.Outcome[] race(String batchId, Chunk chunk, boolean pauseBeforeSegment,
-                                    ThrowingRun b) throws Exception {
+    private RunChunk.Outcome[] race(String batchId, Chunk chunk, boolean pauseBeforeSegment, ThrowingRun b)
+            throws Exception {
         Paused paused = new Paused(chunks, pauseBeforeSegment);
         CompletableFuture<RunChunk.Outcome> a = CompletableFuture.supplyAsync(() -> {
             try {
@@ -286,7 +315,9 @@ class ChunkCheckpointTest {
                 throw new IllegalStateException(e);
             }
         });
-        assertThat(paused.reached.await(20, TimeUnit.SECONDS)).as("run A reached its pause").isTrue();
+        assertThat(paused.reached.await(20, TimeUnit.SECONDS))
+                .as("run A reached its pause")
+                .isTrue();
         RunChunk.Outcome outcomeB = b.run();
         paused.release.countDown();
         return new RunChunk.Outcome[] {a.get(20, TimeUnit.SECONDS), outcomeB};
@@ -305,15 +336,21 @@ class ChunkCheckpointTest {
 
         // A has run every line (x failed: its first request) and waits before writing them; B runs the
         // chunk whole (x succeeds: its second) and writes first.
-        RunChunk.Outcome[] outcomes = race(batchId[0], chunk, true,
-                () -> runChunk(chunks, RunChunk.CHECKPOINT_EVERY).run(TestApi.TENANT, batchId[0], chunk, Deadline.NONE));
+        RunChunk.Outcome[] outcomes = race(
+                batchId[0],
+                chunk,
+                true,
+                () -> runChunk(chunks, RunChunk.CHECKPOINT_EVERY)
+                        .run(TestApi.TENANT, batchId[0], chunk, Deadline.NONE));
         Batch done = finalize.run(TestApi.TENANT, batchId[0], validated.chunkCount());
 
         assertThat(outcomes[1].counts()).isEqualTo(new PartCounts(3, 0, 0));
         assertThat(outcomes[0].counts()).as("A adopts B's part").isEqualTo(outcomes[1].counts());
-        assertThat(chunks.segmentCount(batchId[0], 0)).as("A's lines were all ended already: it wrote nothing")
+        assertThat(chunks.segmentCount(batchId[0], 0))
+                .as("A's lines were all ended already: it wrote nothing")
                 .isEqualTo(1);
-        assertThat(fileLines(done.outputFileId())).extracting(l -> l.get("custom_id").asText())
+        assertThat(fileLines(done.outputFileId()))
+                .extracting(l -> l.get("custom_id").asText())
                 .containsExactly("a", "x", "c");
         assertThat(done.errorFileId()).isNull();
         assertThat(done.requestCounts()).isEqualTo(new Batch.RequestCounts(3, 3, 0));
@@ -325,14 +362,24 @@ class ChunkCheckpointTest {
         ValidateBatch.Outcome validated = batch(line("a", "m") + line("x", "once-400") + line("c", "m"), 3, batchId);
         Chunk chunk = validated.chunks().getFirst();
 
-        RunChunk.Outcome[] outcomes = race(batchId[0], chunk, false,
-                () -> runChunk(chunks, RunChunk.CHECKPOINT_EVERY).run(TestApi.TENANT, batchId[0], chunk, Deadline.NONE));
+        RunChunk.Outcome[] outcomes = race(
+                batchId[0],
+                chunk,
+                false,
+                () -> runChunk(chunks, RunChunk.CHECKPOINT_EVERY)
+                        .run(TestApi.TENANT, batchId[0], chunk, Deadline.NONE));
         Batch done = finalize.run(TestApi.TENANT, batchId[0], validated.chunkCount());
 
-        assertThat(endpoint.requests.get()).as("B found every line ended in A's log").isEqualTo(3);
+        assertThat(endpoint.requests.get())
+                .as("B found every line ended in A's log")
+                .isEqualTo(3);
         assertThat(outcomes[0].counts()).isEqualTo(outcomes[1].counts()).isEqualTo(new PartCounts(2, 1, 0));
-        assertThat(fileLines(done.outputFileId())).extracting(l -> l.get("custom_id").asText()).containsExactly("a", "c");
-        assertThat(fileLines(done.errorFileId())).extracting(l -> l.get("custom_id").asText()).containsExactly("x");
+        assertThat(fileLines(done.outputFileId()))
+                .extracting(l -> l.get("custom_id").asText())
+                .containsExactly("a", "c");
+        assertThat(fileLines(done.errorFileId()))
+                .extracting(l -> l.get("custom_id").asText())
+                .containsExactly("x");
         assertThat(done.requestCounts()).isEqualTo(new Batch.RequestCounts(3, 2, 1));
     }
 
@@ -342,12 +389,20 @@ class ChunkCheckpointTest {
         ValidateBatch.Outcome validated = batch(line("a", "m") + line("b", "m") + line("c", "m"), 3, batchId);
         Chunk chunk = validated.chunks().getFirst();
 
-        RunChunk.Outcome[] outcomes = race(batchId[0], chunk, true, () -> new RunChunk.Outcome(
-                runChunk(chunks, RunChunk.CHECKPOINT_EVERY).abandon(TestApi.TENANT, batchId[0], chunk), 0, 0, true));
+        RunChunk.Outcome[] outcomes = race(
+                batchId[0],
+                chunk,
+                true,
+                () -> new RunChunk.Outcome(
+                        runChunk(chunks, RunChunk.CHECKPOINT_EVERY).abandon(TestApi.TENANT, batchId[0], chunk),
+                        0,
+                        0,
+                        true));
         Batch done = finalize.run(TestApi.TENANT, batchId[0], validated.chunkCount());
 
         assertThat(outcomes[0].counts()).isEqualTo(outcomes[1].counts()).isEqualTo(new PartCounts(0, 3, 0));
-        assertThat(fileLines(done.errorFileId())).extracting(l -> l.at("/error/code").asText())
+        assertThat(fileLines(done.errorFileId()))
+                .extracting(l -> l.at("/error/code").asText())
                 .containsExactly("chunk_failed", "chunk_failed", "chunk_failed");
         assertThat(done.outputFileId()).isNull();
         assertThat(done.requestCounts()).isEqualTo(new Batch.RequestCounts(3, 0, 3));

@@ -41,13 +41,19 @@ class FinalizeMissingPartsTest {
             + endpoint.baseUrl() + "\",\"concurrency\":1,\"tenants\":[\"" + TestApi.TENANT + "\"]}]}");
     private final InMemoryChunkStore chunks = new InMemoryChunkStore();
     private final MutableClock clock = new MutableClock(t.clock.instant());
-    private final RunChunk runChunk = new RunChunk(t.batchRecords, chunks,
-            JobCatalog.fromJson("{\"jobs\":[{\"id\":\"job-stub\",\"base_url\":\"" + endpoint.baseUrl()
-                    + "\",\"concurrency\":1}]}"),
-            new ChunkRunner(new InferenceClient(Duration.ofSeconds(2), Duration.ofSeconds(5)), TestImageResolvers.none(),
-                    new RetryPolicy(1, Duration.ofMillis(1), Duration.ofMillis(5)), clock), clock);
-    private final FinalizeBatch finalize = new FinalizeBatch(t.batchRecords, t.fileRecords, t.content, chunks,
-            new Ids(Clock.systemUTC()), clock);
+    private final RunChunk runChunk = new RunChunk(
+            t.batchRecords,
+            chunks,
+            JobCatalog.fromJson(
+                    "{\"jobs\":[{\"id\":\"job-stub\",\"base_url\":\"" + endpoint.baseUrl() + "\",\"concurrency\":1}]}"),
+            new ChunkRunner(
+                    new InferenceClient(Duration.ofSeconds(2), Duration.ofSeconds(5)),
+                    TestImageResolvers.none(),
+                    new RetryPolicy(1, Duration.ofMillis(1), Duration.ofMillis(5)),
+                    clock),
+            clock);
+    private final FinalizeBatch finalize =
+            new FinalizeBatch(t.batchRecords, t.fileRecords, t.content, chunks, new Ids(Clock.systemUTC()), clock);
     private String batchId;
     private ValidateBatch.Outcome outcome;
 
@@ -67,18 +73,35 @@ class FinalizeMissingPartsTest {
      */
     @BeforeEach
     void partlyRun() throws InterruptedException {
-        String file = line("a", "m") + line("b", "error-400") + line("c", "m")
-                + line("d", "m") + line("e", "m") + line("f", "m") + line("g", "m");
+        String file = line("a", "m")
+                + line("b", "error-400")
+                + line("c", "m")
+                + line("d", "m")
+                + line("e", "m")
+                + line("f", "m")
+                + line("g", "m");
         String fileId = json(t.upload("in.jsonl", "batch", file)).get("id").asText();
-        batchId = json(t.sendJson("POST", "/v1/batches", "{\"input_file_id\":\"" + fileId
-                + "\",\"endpoint\":\"/v1/chat/completions\",\"completion_window\":\"24h\"}")).get("id").asText();
-        outcome = new ValidateBatch(t.batchRecords, t.content,
-                new InputValidator(InputValidator.Limits.OPENAI.withChunkLines(3), chunks), 5, clock)
+        batchId = json(t.sendJson(
+                        "POST",
+                        "/v1/batches",
+                        "{\"input_file_id\":\"" + fileId
+                                + "\",\"endpoint\":\"/v1/chat/completions\",\"completion_window\":\"24h\"}"))
+                .get("id")
+                .asText();
+        outcome = new ValidateBatch(
+                        t.batchRecords,
+                        t.content,
+                        new InputValidator(InputValidator.Limits.OPENAI.withChunkLines(3), chunks),
+                        5,
+                        clock)
                 .run(TestApi.TENANT, batchId);
         assertThat(outcome.chunkCount()).isEqualTo(3);
         runChunk.run(TestApi.TENANT, batchId, outcome.chunks().get(0));
         int until = endpoint.requests.get() + 1;
-        RunChunk.Outcome stopped = runChunk.run(TestApi.TENANT, batchId, outcome.chunks().get(1),
+        RunChunk.Outcome stopped = runChunk.run(
+                TestApi.TENANT,
+                batchId,
+                outcome.chunks().get(1),
                 () -> endpoint.requests.get() < until ? Duration.ofHours(1) : Duration.ofSeconds(30));
         assertThat(stopped.ended()).isBetween(1, 2);
         assertThat(stopped.finished()).isFalse();
@@ -94,14 +117,18 @@ class FinalizeMissingPartsTest {
             if (fileId == null) {
                 continue;
             }
-            for (String text : new String(t.content.objects.get(Files.contentKey(fileId)), StandardCharsets.UTF_8)
-                    .split("\n")) {
+            for (String text :
+                    new String(t.content.objects.get(Files.contentKey(fileId)), StandardCharsets.UTF_8).split("\n")) {
                 JsonNode line = Json.MAPPER.readTree(text);
-                String ending = fileId.equals(batch.outputFileId()) ? ""
-                        : line.get("error").isNull() ? "http_" + line.at("/response/status_code").asInt()
-                        : line.at("/error/code").asText();
+                String ending = fileId.equals(batch.outputFileId())
+                        ? ""
+                        : line.get("error").isNull()
+                                ? "http_" + line.at("/response/status_code").asInt()
+                                : line.at("/error/code").asText();
                 String previous = endings.put(line.get("custom_id").asText(), ending);
-                assertThat(previous).as("custom id " + line.get("custom_id") + " ends once").isNull();
+                assertThat(previous)
+                        .as("custom id " + line.get("custom_id") + " ends once")
+                        .isNull();
             }
         }
         return endings;
@@ -119,18 +146,24 @@ class FinalizeMissingPartsTest {
         assertThat(failed.status()).isEqualTo(Batch.Status.FAILED);
         Map<String, String> endings = endings(failed);
         assertThat(endings).containsOnlyKeys("a", "b", "c", "d", "e", "f", "g");
-        assertThat(endings).containsEntry("a", "").containsEntry("d", "")
-                .containsEntry("f", "batch_failed").containsEntry("g", "batch_failed");
+        assertThat(endings)
+                .containsEntry("a", "")
+                .containsEntry("d", "")
+                .containsEntry("f", "batch_failed")
+                .containsEntry("g", "batch_failed");
         countsMatch(failed, endings);
         String message = failed.errors().data().getFirst().message();
-        assertThat(message).contains("An internal error stopped the batch")
-                .doesNotContain("States.", "java", "Exception", "batches/", "FinalizeBatch", "stackTrace", "TaskFailed");
+        assertThat(message)
+                .contains("An internal error stopped the batch")
+                .doesNotContain(
+                        "States.", "java", "Exception", "batches/", "FinalizeBatch", "stackTrace", "TaskFailed");
     }
 
     @Test
     void aFailedBatch_finalizedTwice_keepsTheSameFiles() throws IOException {
         Batch first = finalize.fail(TestApi.TENANT, batchId, outcome.chunkCount(), "States.TaskFailed", CAUSE);
-        byte[] errors = t.content.objects.get(Files.contentKey(first.errorFileId())).clone();
+        byte[] errors =
+                t.content.objects.get(Files.contentKey(first.errorFileId())).clone();
 
         Batch second = finalize.fail(TestApi.TENANT, batchId, outcome.chunkCount(), "States.TaskFailed", CAUSE);
 
@@ -148,7 +181,10 @@ class FinalizeMissingPartsTest {
         assertThat(expired.errors()).isNull();
         Map<String, String> endings = endings(expired);
         assertThat(endings).containsOnlyKeys("a", "b", "c", "d", "e", "f", "g");
-        assertThat(endings).containsEntry("d", "").containsEntry("f", "batch_expired").containsEntry("g", "batch_expired");
+        assertThat(endings)
+                .containsEntry("d", "")
+                .containsEntry("f", "batch_expired")
+                .containsEntry("g", "batch_expired");
         countsMatch(expired, endings);
     }
 
@@ -170,7 +206,10 @@ class FinalizeMissingPartsTest {
 
         assertThat(done.status()).isEqualTo(Batch.Status.COMPLETED);
         Map<String, String> endings = endings(done);
-        assertThat(endings).containsEntry("b", "http_400").containsEntry("f", "chunk_not_run").hasSize(7);
+        assertThat(endings)
+                .containsEntry("b", "http_400")
+                .containsEntry("f", "chunk_not_run")
+                .hasSize(7);
         countsMatch(done, endings);
     }
 
@@ -185,9 +224,12 @@ class FinalizeMissingPartsTest {
 
     @Test
     void failureMessages_sayWhatHappened_forTimeoutsQueuesAndTheRest() {
-        assertThat(FailureMessage.of("States.Timeout", true)).startsWith("The batch did not finish in the time it was given.");
-        assertThat(FailureMessage.of("SQS.SdkClientException", true)).startsWith("The batch's requests could not be handed");
-        assertThat(FailureMessage.of("java.lang.OutOfMemoryError", false)).startsWith("An internal error stopped the batch.")
+        assertThat(FailureMessage.of("States.Timeout", true))
+                .startsWith("The batch did not finish in the time it was given.");
+        assertThat(FailureMessage.of("SQS.SdkClientException", true))
+                .startsWith("The batch's requests could not be handed");
+        assertThat(FailureMessage.of("java.lang.OutOfMemoryError", false))
+                .startsWith("An internal error stopped the batch.")
                 .doesNotContain("java");
     }
 }

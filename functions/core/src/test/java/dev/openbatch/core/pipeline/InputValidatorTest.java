@@ -40,7 +40,8 @@ class InputValidatorTest {
     }
 
     private static String withBody(String customId, String body) {
-        return "{\"custom_id\":\"" + customId + "\",\"method\":\"POST\",\"url\":\"" + ENDPOINT + "\",\"body\":" + body + "}";
+        return "{\"custom_id\":\"" + customId + "\",\"method\":\"POST\",\"url\":\"" + ENDPOINT + "\",\"body\":" + body
+                + "}";
     }
 
     private InputValidator.Result validate(String file) {
@@ -58,8 +59,9 @@ class InputValidatorTest {
 
         InputValidator.Result result = validate(file);
 
-        assertThat(result).isEqualTo(new InputValidator.Result.Valid(5,
-                List.of(new Chunk(0, 1, 2), new Chunk(1, 3, 2), new Chunk(2, 5, 1))));
+        assertThat(result)
+                .isEqualTo(new InputValidator.Result.Valid(
+                        5, List.of(new Chunk(0, 1, 2), new Chunk(1, 3, 2), new Chunk(2, 5, 1))));
         assertThat(new String(store.chunks.get("batch_1/1"), StandardCharsets.UTF_8))
                 .isEqualTo(line("c") + "\n" + line("d") + "\n");
     }
@@ -74,10 +76,12 @@ class InputValidatorTest {
 
         InputValidator.Result result = validate(file, limits);
 
-        assertThat(result).isEqualTo(new InputValidator.Result.Valid(5,
-                List.of(new Chunk(0, 1, 2), new Chunk(1, 3, 1), new Chunk(2, 4, 1), new Chunk(3, 5, 1))));
+        assertThat(result)
+                .isEqualTo(new InputValidator.Result.Valid(
+                        5, List.of(new Chunk(0, 1, 2), new Chunk(1, 3, 1), new Chunk(2, 4, 1), new Chunk(3, 5, 1))));
         assertThat(store.chunks.get("batch_1/0")).hasSize(2 * lineBytes);
-        assertThat(new String(store.chunks.get("batch_1/2"), StandardCharsets.UTF_8)).isEqualTo(longLine + "\n");
+        assertThat(new String(store.chunks.get("batch_1/2"), StandardCharsets.UTF_8))
+                .isEqualTo(longLine + "\n");
     }
 
     @Test
@@ -86,30 +90,33 @@ class InputValidatorTest {
 
         InputValidator.Result result = validate(file);
 
-        assertThat(result).isEqualTo(new InputValidator.Result.Valid(3, List.of(new Chunk(0, 1, 2), new Chunk(1, 3, 1))));
+        assertThat(result)
+                .isEqualTo(new InputValidator.Result.Valid(3, List.of(new Chunk(0, 1, 2), new Chunk(1, 3, 1))));
         assertThat(new String(store.chunks.get("batch_1/0"), StandardCharsets.UTF_8))
                 .isEqualTo(line("a") + "\n" + line("b") + "\n");
     }
 
     @ParameterizedTest(name = "{0}")
-    @CsvSource(delimiter = '|', value = {
-        "not JSON | {not json | invalid_json_line | ",
-        "not an object | [1,2] | invalid_json_line | ",
-        "no custom_id | {\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":{}} | missing_required_parameter | custom_id",
-        "no method | {\"custom_id\":\"x\",\"url\":\"/v1/chat/completions\",\"body\":{}} | missing_required_parameter | method",
-        "no url | {\"custom_id\":\"x\",\"method\":\"POST\",\"body\":{}} | missing_required_parameter | url",
-        "no body | {\"custom_id\":\"x\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\"} | missing_required_parameter | body",
-        "number custom_id | {\"custom_id\":7,\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":{}} | invalid_type | custom_id",
-        "GET | {\"custom_id\":\"x\",\"method\":\"GET\",\"url\":\"/v1/chat/completions\",\"body\":{}} | invalid_method | method",
-        "other url | {\"custom_id\":\"x\",\"method\":\"POST\",\"url\":\"/v1/embeddings\",\"body\":{}} | invalid_url | url",
-        "url with query | {\"custom_id\":\"x\",\"method\":\"POST\",\"url\":\"/v1/chat/completions?a=1\",\"body\":{}} | invalid_url | url",
-        "unknown endpoint | {\"custom_id\":\"x\",\"method\":\"POST\",\"url\":\"/v1/moderations\",\"body\":{}} | invalid_url | url",
-        "two objects | {\"custom_id\":\"x\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":{}} {\"custom_id\":\"y\"} | invalid_json_line | ",
-        "stream true | {\"custom_id\":\"x\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":{\"stream\":true}} | invalid_value | body.stream",
-        "stream a string | {\"custom_id\":\"x\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":{\"stream\":\"yes\"}} | invalid_value | body.stream",
-        "empty custom_id | {\"custom_id\":\"\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":{}} | invalid_value | custom_id",
-        "body a string | {\"custom_id\":\"x\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":\"hi\"} | invalid_type | body",
-    })
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "not JSON | {not json | invalid_json_line | ",
+                "not an object | [1,2] | invalid_json_line | ",
+                "no custom_id | {\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":{}} | missing_required_parameter | custom_id",
+                "no method | {\"custom_id\":\"x\",\"url\":\"/v1/chat/completions\",\"body\":{}} | missing_required_parameter | method",
+                "no url | {\"custom_id\":\"x\",\"method\":\"POST\",\"body\":{}} | missing_required_parameter | url",
+                "no body | {\"custom_id\":\"x\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\"} | missing_required_parameter | body",
+                "number custom_id | {\"custom_id\":7,\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":{}} | invalid_type | custom_id",
+                "GET | {\"custom_id\":\"x\",\"method\":\"GET\",\"url\":\"/v1/chat/completions\",\"body\":{}} | invalid_method | method",
+                "other url | {\"custom_id\":\"x\",\"method\":\"POST\",\"url\":\"/v1/embeddings\",\"body\":{}} | invalid_url | url",
+                "url with query | {\"custom_id\":\"x\",\"method\":\"POST\",\"url\":\"/v1/chat/completions?a=1\",\"body\":{}} | invalid_url | url",
+                "unknown endpoint | {\"custom_id\":\"x\",\"method\":\"POST\",\"url\":\"/v1/moderations\",\"body\":{}} | invalid_url | url",
+                "two objects | {\"custom_id\":\"x\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":{}} {\"custom_id\":\"y\"} | invalid_json_line | ",
+                "stream true | {\"custom_id\":\"x\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":{\"stream\":true}} | invalid_value | body.stream",
+                "stream a string | {\"custom_id\":\"x\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":{\"stream\":\"yes\"}} | invalid_value | body.stream",
+                "empty custom_id | {\"custom_id\":\"\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":{}} | invalid_value | custom_id",
+                "body a string | {\"custom_id\":\"x\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":\"hi\"} | invalid_type | body",
+            })
     void aBadLine_failsTheFile_namingItsLineCodeAndParam(String why, String bad, String code, String param) {
         String file = line("a") + "\n" + line("b") + "\n" + bad + "\n" + line("c") + "\n";
 
@@ -126,15 +133,20 @@ class InputValidatorTest {
     void aDuplicateCustomId_namesBothLines() {
         List<Batch.Error> errors = errors(validate(line("a") + "\n" + line("b") + "\n" + line("a") + "\n"));
 
-        assertThat(errors).containsExactly(new Batch.Error("duplicate_custom_id", "The custom_id 'a' is already used on "
-                + "line 1; every request needs its own custom_id.", "custom_id", 3));
+        assertThat(errors)
+                .containsExactly(new Batch.Error(
+                        "duplicate_custom_id",
+                        "The custom_id 'a' is already used on " + "line 1; every request needs its own custom_id.",
+                        "custom_id",
+                        3));
     }
 
     @Test
     void aTooLongCustomId_isRefused() {
         String id = "x".repeat(InputValidator.MAX_CUSTOM_ID_LENGTH + 1);
         assertThat(errors(validate(line(id))).getFirst().code()).isEqualTo("invalid_value");
-        assertThat(validate(line("x".repeat(InputValidator.MAX_CUSTOM_ID_LENGTH)))).isInstanceOf(InputValidator.Result.Valid.class);
+        assertThat(validate(line("x".repeat(InputValidator.MAX_CUSTOM_ID_LENGTH))))
+                .isInstanceOf(InputValidator.Result.Valid.class);
     }
 
     @Test
@@ -159,8 +171,10 @@ class InputValidatorTest {
         int size = file.getBytes(StandardCharsets.UTF_8).length;
 
         assertThat(errors(validate(file, new InputValidator.Limits(10, size - 1, 2, 100))))
-                .extracting(Batch.Error::code).containsExactly("file_too_large");
-        assertThat(validate(file, new InputValidator.Limits(10, size, 2, 100))).isInstanceOf(InputValidator.Result.Valid.class);
+                .extracting(Batch.Error::code)
+                .containsExactly("file_too_large");
+        assertThat(validate(file, new InputValidator.Limits(10, size, 2, 100)))
+                .isInstanceOf(InputValidator.Result.Valid.class);
     }
 
     @Test
@@ -181,9 +195,10 @@ class InputValidatorTest {
     void aUrlWithAQueryString_isRefused_sayingTheQueryIsNotPartOfTheEndpoint() {
         String bad = "{\"custom_id\":\"x\",\"method\":\"POST\",\"url\":\"" + ENDPOINT + "?stream=true\",\"body\":{}}";
 
-        assertThat(errors(validate(bad)).getFirst().message()).isEqualTo("The URL provided for this request does not "
-                + "match the batch endpoint: expected '/v1/chat/completions', but got \"/v1/chat/completions?stream=true\""
-                + " (a query string is not part of the endpoint).");
+        assertThat(errors(validate(bad)).getFirst().message())
+                .isEqualTo("The URL provided for this request does not "
+                        + "match the batch endpoint: expected '/v1/chat/completions', but got \"/v1/chat/completions?stream=true\""
+                        + " (a query string is not part of the endpoint).");
     }
 
     @Test
@@ -194,10 +209,16 @@ class InputValidatorTest {
 
     @Test
     void streamTrue_failsTheFile_namingTheLineAndWhy() {
-        List<Batch.Error> errors = errors(validate(line("a") + "\n" + withBody("b", "{\"model\":\"m\",\"stream\":true}")));
+        List<Batch.Error> errors =
+                errors(validate(line("a") + "\n" + withBody("b", "{\"model\":\"m\",\"stream\":true}")));
 
-        assertThat(errors).containsExactly(new Batch.Error("invalid_value", "Invalid 'body.stream': the Batch API does "
-                + "not stream responses, but got true; remove 'stream' or set it to false.", "body.stream", 2));
+        assertThat(errors)
+                .containsExactly(new Batch.Error(
+                        "invalid_value",
+                        "Invalid 'body.stream': the Batch API does "
+                                + "not stream responses, but got true; remove 'stream' or set it to false.",
+                        "body.stream",
+                        2));
     }
 
     @Test
@@ -206,8 +227,13 @@ class InputValidatorTest {
 
         List<Batch.Error> errors = errors(validate(concat(bytes(line("a") + "\n"), latin1)));
 
-        assertThat(errors).containsExactly(new Batch.Error("invalid_json_line", "This line is not parseable as valid "
-                + "JSON. It is not UTF-8: byte 0xe9 at byte 18 cannot be decoded; the input file must be UTF-8.", null, 2));
+        assertThat(errors)
+                .containsExactly(new Batch.Error(
+                        "invalid_json_line",
+                        "This line is not parseable as valid "
+                                + "JSON. It is not UTF-8: byte 0xe9 at byte 18 cannot be decoded; the input file must be UTF-8.",
+                        null,
+                        2));
     }
 
     @Test
@@ -220,11 +246,17 @@ class InputValidatorTest {
 
     @Test
     void aUtf16File_withItsByteOrderMark_isRefusedAsAWhole() {
-        byte[] file = concat(new byte[] {(byte) 0xFF, (byte) 0xFE},
+        byte[] file = concat(
+                new byte[] {(byte) 0xFF, (byte) 0xFE},
                 (line("a") + "\n" + line("b") + "\n").getBytes(StandardCharsets.UTF_16LE));
 
-        assertThat(errors(validate(file))).containsExactly(new Batch.Error("invalid_file_format", "The input file is "
-                + "UTF-16 (it begins with a UTF-16 byte-order mark); a batch's input file must be UTF-8.", null, null));
+        assertThat(errors(validate(file)))
+                .containsExactly(new Batch.Error(
+                        "invalid_file_format",
+                        "The input file is "
+                                + "UTF-16 (it begins with a UTF-16 byte-order mark); a batch's input file must be UTF-8.",
+                        null,
+                        null));
     }
 
     @Test
@@ -234,10 +266,12 @@ class InputValidatorTest {
 
         List<Batch.Error> errors = errors(validate(file));
 
-        assertThat(errors).extracting(Batch.Error::code, Batch.Error::line)
+        assertThat(errors)
+                .extracting(Batch.Error::code, Batch.Error::line)
                 .containsExactly(tuple("invalid_json_line", 1), tuple("invalid_json_line", 2));
-        assertThat(errors.getFirst().message()).isEqualTo("This line is not parseable as valid JSON. It contains a NUL "
-                + "byte at byte 2 (is the file UTF-16?); the input file must be UTF-8.");
+        assertThat(errors.getFirst().message())
+                .isEqualTo("This line is not parseable as valid JSON. It contains a NUL "
+                        + "byte at byte 2 (is the file UTF-16?); the input file must be UTF-8.");
     }
 
     @Test
@@ -247,9 +281,13 @@ class InputValidatorTest {
         String beyond = withBody("b", "{\"x\":" + "[".repeat(999) + "]".repeat(999) + "}");
 
         assertThat(validate(atLimit)).isInstanceOf(InputValidator.Result.Valid.class);
-        assertThat(errors(validate(line("z") + "\n" + beyond))).containsExactly(new Batch.Error("invalid_json_line",
-                "This line is not parseable as valid JSON. Document nesting depth (1001) exceeds the maximum allowed "
-                        + "(1000).", null, 2));
+        assertThat(errors(validate(line("z") + "\n" + beyond)))
+                .containsExactly(new Batch.Error(
+                        "invalid_json_line",
+                        "This line is not parseable as valid JSON. Document nesting depth (1001) exceeds the maximum allowed "
+                                + "(1000).",
+                        null,
+                        2));
     }
 
     @Test
@@ -265,7 +303,8 @@ class InputValidatorTest {
     void aCarriageReturnBetweenTokens_isWhitespace_andTheLineIsKeptWhole() {
         String withCr = "{\"custom_id\":\"a\",\r\"method\":\"POST\",\"url\":\"" + ENDPOINT + "\",\"body\":{}}";
 
-        assertThat(validate(withCr + "\r\n")).isEqualTo(new InputValidator.Result.Valid(1, List.of(new Chunk(0, 1, 1))));
+        assertThat(validate(withCr + "\r\n"))
+                .isEqualTo(new InputValidator.Result.Valid(1, List.of(new Chunk(0, 1, 1))));
         assertThat(store.chunks.get("batch_1/0")).isEqualTo(bytes(withCr + "\n"));
     }
 
@@ -273,16 +312,20 @@ class InputValidatorTest {
     void aLineLongerThanTheLimit_failsTheFile_namingItsLineAndLength_andTheOtherLinesAreStillChecked() {
         String pad = "x".repeat(InputValidator.MAX_LINE_BYTES);
         String tooLong = withBody("long", "{\"pad\":\"" + pad + "\"}");
-        String atLimit = withBody("fits", "{\"pad\":\"" + pad.substring(withBody("fits", "{\"pad\":\"\"}").length()) + "\"}");
+        String atLimit = withBody(
+                "fits",
+                "{\"pad\":\"" + pad.substring(withBody("fits", "{\"pad\":\"\"}").length()) + "\"}");
         assertThat(atLimit.length()).isEqualTo(InputValidator.MAX_LINE_BYTES);
 
         List<Batch.Error> errors = errors(validate(line("a") + "\n" + tooLong + "\r\n" + atLimit + "\n" + "{oops\n"));
 
-        assertThat(errors).extracting(Batch.Error::code, Batch.Error::line)
+        assertThat(errors)
+                .extracting(Batch.Error::code, Batch.Error::line)
                 .containsExactly(tuple("line_too_large", 2), tuple("invalid_json_line", 4));
-        assertThat(errors.getFirst().message()).isEqualTo("This line has " + (tooLong.length() + 1) + " bytes; a request "
-                + "line may have at most 8388608 bytes (8 MiB). Reference large images by s3:// or https:// URL "
-                + "instead of inlining them.");
+        assertThat(errors.getFirst().message())
+                .isEqualTo("This line has " + (tooLong.length() + 1) + " bytes; a request "
+                        + "line may have at most 8388608 bytes (8 MiB). Reference large images by s3:// or https:// URL "
+                        + "instead of inlining them.");
         assertThat(validate(atLimit)).isInstanceOf(InputValidator.Result.Valid.class);
     }
 

@@ -35,15 +35,26 @@ class PipelineTest {
             + endpoint.baseUrl() + "\",\"concurrency\":4,\"tenants\":[\"" + TestApi.TENANT + "\"]}]}");
     private final InMemoryChunkStore chunks = new InMemoryChunkStore();
     private final MutableClock clock = new MutableClock(t.clock.instant());
-    private final JobCatalog jobs = JobCatalog.fromJson("{\"jobs\":[{\"id\":\"job-stub\",\"base_url\":\""
-            + endpoint.baseUrl() + "\",\"concurrency\":4}]}");
-    private final ValidateBatch validate = new ValidateBatch(t.batchRecords, t.content,
-            new InputValidator(InputValidator.Limits.OPENAI.withChunkLines(3), chunks), 5, clock);
-    private final RunChunk runChunk = new RunChunk(t.batchRecords, chunks, jobs, new ChunkRunner(
-            new InferenceClient(Duration.ofSeconds(2), Duration.ofSeconds(5)), TestImageResolvers.none(),
-            new RetryPolicy(3, Duration.ofMillis(1), Duration.ofMillis(5)), clock), clock);
-    private final FinalizeBatch finalize = new FinalizeBatch(t.batchRecords, t.fileRecords, t.content, chunks,
-            new Ids(Clock.systemUTC()), clock);
+    private final JobCatalog jobs = JobCatalog.fromJson(
+            "{\"jobs\":[{\"id\":\"job-stub\",\"base_url\":\"" + endpoint.baseUrl() + "\",\"concurrency\":4}]}");
+    private final ValidateBatch validate = new ValidateBatch(
+            t.batchRecords,
+            t.content,
+            new InputValidator(InputValidator.Limits.OPENAI.withChunkLines(3), chunks),
+            5,
+            clock);
+    private final RunChunk runChunk = new RunChunk(
+            t.batchRecords,
+            chunks,
+            jobs,
+            new ChunkRunner(
+                    new InferenceClient(Duration.ofSeconds(2), Duration.ofSeconds(5)),
+                    TestImageResolvers.none(),
+                    new RetryPolicy(3, Duration.ofMillis(1), Duration.ofMillis(5)),
+                    clock),
+            clock);
+    private final FinalizeBatch finalize =
+            new FinalizeBatch(t.batchRecords, t.fileRecords, t.content, chunks, new Ids(Clock.systemUTC()), clock);
 
     @AfterEach
     void stop() {
@@ -57,8 +68,13 @@ class PipelineTest {
 
     private String createBatch(String file) {
         String fileId = json(t.upload("in.jsonl", "batch", file)).get("id").asText();
-        return json(t.sendJson("POST", "/v1/batches", "{\"input_file_id\":\"" + fileId
-                + "\",\"endpoint\":\"/v1/chat/completions\",\"completion_window\":\"24h\"}")).get("id").asText();
+        return json(t.sendJson(
+                        "POST",
+                        "/v1/batches",
+                        "{\"input_file_id\":\"" + fileId
+                                + "\",\"endpoint\":\"/v1/chat/completions\",\"completion_window\":\"24h\"}"))
+                .get("id")
+                .asText();
     }
 
     private Batch batch(String id) {
@@ -67,7 +83,8 @@ class PipelineTest {
 
     private List<JsonNode> lines(String fileId) throws IOException {
         List<JsonNode> lines = new ArrayList<>();
-        for (String text : new String(t.content.objects.get(Files.contentKey(fileId)), StandardCharsets.UTF_8).split("\n")) {
+        for (String text :
+                new String(t.content.objects.get(Files.contentKey(fileId)), StandardCharsets.UTF_8).split("\n")) {
             lines.add(Json.MAPPER.readTree(text));
         }
         return lines;
@@ -81,8 +98,13 @@ class PipelineTest {
 
     @Test
     void aBatch_runsToCompleted_withEveryCustomIdOnce_acrossOutputAndErrorFiles() throws Exception {
-        String file = line("ok-1", "m") + line("bad-1", "error-400") + line("flaky-1", "flaky-2")
-                + line("gone-1", "flaky-9") + line("ok-2", "m") + line("junk-1", "garbage") + line("ok-3", "m");
+        String file = line("ok-1", "m")
+                + line("bad-1", "error-400")
+                + line("flaky-1", "flaky-2")
+                + line("gone-1", "flaky-9")
+                + line("ok-2", "m")
+                + line("junk-1", "garbage")
+                + line("ok-3", "m");
         String batchId = createBatch(file);
         assertThat(t.launched).containsExactly(batchId);
 
@@ -100,7 +122,9 @@ class PipelineTest {
         assertThat(done.requestCounts()).isEqualTo(new Batch.RequestCounts(7, 4, 3));
         List<JsonNode> output = lines(done.outputFileId());
         List<JsonNode> errors = lines(done.errorFileId());
-        assertThat(output).extracting(l -> l.get("custom_id").asText()).containsExactly("ok-1", "flaky-1", "ok-2", "ok-3");
+        assertThat(output)
+                .extracting(l -> l.get("custom_id").asText())
+                .containsExactly("ok-1", "flaky-1", "ok-2", "ok-3");
         assertThat(errors).extracting(l -> l.get("custom_id").asText()).containsExactly("bad-1", "gone-1", "junk-1");
 
         JsonNode ok = output.getFirst();
@@ -110,16 +134,22 @@ class PipelineTest {
         assertThat(ok.get("response").get("body").get("path").asText()).isEqualTo("/v1/chat/completions");
         assertThat(ok.get("error").isNull()).isTrue();
         assertThat(errors.get(0).get("response").get("status_code").asInt()).isEqualTo(400);
-        assertThat(errors.get(1).get("response").get("status_code").asInt()).as("last status kept").isEqualTo(503);
+        assertThat(errors.get(1).get("response").get("status_code").asInt())
+                .as("last status kept")
+                .isEqualTo(503);
         assertThat(errors.get(2).get("response").get("status_code").asInt()).isEqualTo(502);
-        assertThat(t.fileRecords.find(TestApi.TENANT, done.outputFileId()).orElseThrow().purpose())
+        assertThat(t.fileRecords
+                        .find(TestApi.TENANT, done.outputFileId())
+                        .orElseThrow()
+                        .purpose())
                 .isEqualTo(Files.PURPOSE_BATCH_OUTPUT);
     }
 
     @Test
     void aLineWithACarriageReturnBetweenItsTokens_runsAsTheOneRequestItIs() throws Exception {
-        String file = "{\"custom_id\":\"cr\",\r\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":{\"model\":\"m\"}}\r\n"
-                + line("after", "m");
+        String file =
+                "{\"custom_id\":\"cr\",\r\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":{\"model\":\"m\"}}\r\n"
+                        + line("after", "m");
         String batchId = createBatch(file);
 
         ValidateBatch.Outcome outcome = validate.run(TestApi.TENANT, batchId);
@@ -127,14 +157,18 @@ class PipelineTest {
         Batch done = finalize.run(TestApi.TENANT, batchId, outcome.chunkCount());
 
         assertThat(done.requestCounts()).isEqualTo(new Batch.RequestCounts(2, 2, 0));
-        assertThat(lines(done.outputFileId())).extracting(l -> l.get("custom_id").asText()).containsExactly("cr", "after");
+        assertThat(lines(done.outputFileId()))
+                .extracting(l -> l.get("custom_id").asText())
+                .containsExactly("cr", "after");
     }
 
     @Test
     void redeliveredChunks_andARepeatedFinalize_changeNothing() throws Exception {
         String batchId = createBatch(line("a", "m") + line("b", "m") + line("c", "error-422") + line("d", "m"));
         ValidateBatch.Outcome outcome = validate.run(TestApi.TENANT, batchId);
-        assertThat(validate.run(TestApi.TENANT, batchId)).as("validation retried").isEqualTo(outcome);
+        assertThat(validate.run(TestApi.TENANT, batchId))
+                .as("validation retried")
+                .isEqualTo(outcome);
 
         runAll(outcome, batchId);
         int requests = endpoint.requests.get();
@@ -143,12 +177,14 @@ class PipelineTest {
         assertThat(chunks.partWrites.get()).isEqualTo(outcome.chunkCount());
 
         Batch first = finalize.run(TestApi.TENANT, batchId, outcome.chunkCount());
-        byte[] output = t.content.objects.get(Files.contentKey(first.outputFileId())).clone();
+        byte[] output =
+                t.content.objects.get(Files.contentKey(first.outputFileId())).clone();
         Batch second = finalize.run(TestApi.TENANT, batchId, outcome.chunkCount());
 
         assertThat(second).isEqualTo(first);
         assertThat(first.requestCounts()).isEqualTo(new Batch.RequestCounts(4, 3, 1));
-        assertThat(t.content.objects.get(Files.contentKey(first.outputFileId()))).isEqualTo(output);
+        assertThat(t.content.objects.get(Files.contentKey(first.outputFileId())))
+                .isEqualTo(output);
         assertThat(t.fileRecords.size()).isEqualTo(3);
     }
 
@@ -158,8 +194,10 @@ class PipelineTest {
         ValidateBatch.Outcome outcome = validate.run(TestApi.TENANT, batchId);
         runChunk.run(TestApi.TENANT, batchId, outcome.chunks().get(0));
 
-        PartCounts whole = runChunk.abandon(TestApi.TENANT, batchId, outcome.chunks().get(0));
-        PartCounts abandoned = runChunk.abandon(TestApi.TENANT, batchId, outcome.chunks().get(1));
+        PartCounts whole =
+                runChunk.abandon(TestApi.TENANT, batchId, outcome.chunks().get(0));
+        PartCounts abandoned =
+                runChunk.abandon(TestApi.TENANT, batchId, outcome.chunks().get(1));
         runChunk.abandon(TestApi.TENANT, batchId, outcome.chunks().get(1));
         Batch done = finalize.run(TestApi.TENANT, batchId, outcome.chunkCount());
 
@@ -168,7 +206,9 @@ class PipelineTest {
         assertThat(endpoint.requests.get()).as("abandoning sends nothing").isEqualTo(3);
         assertThat(done.status()).isEqualTo(Batch.Status.COMPLETED);
         assertThat(done.requestCounts()).isEqualTo(new Batch.RequestCounts(4, 3, 1));
-        assertThat(lines(done.outputFileId())).extracting(l -> l.get("custom_id").asText()).containsExactly("a", "b", "c");
+        assertThat(lines(done.outputFileId()))
+                .extracting(l -> l.get("custom_id").asText())
+                .containsExactly("a", "b", "c");
         JsonNode failed = lines(done.errorFileId()).getFirst();
         assertThat(failed.get("custom_id").asText()).isEqualTo("d");
         assertThat(failed.get("id").asText()).isEqualTo(ChunkRunner.lineId(batchId, 4));
@@ -186,9 +226,9 @@ class PipelineTest {
         Batch failed = batch(batchId);
         assertThat(failed.status()).isEqualTo(Batch.Status.FAILED);
         assertThat(failed.failedAt()).isNotNull();
-        assertThat(failed.errors().data()).extracting(Batch.Error::code, Batch.Error::line)
-                .containsExactly(tuple("invalid_json_line", 2),
-                        tuple("duplicate_custom_id", 3));
+        assertThat(failed.errors().data())
+                .extracting(Batch.Error::code, Batch.Error::line)
+                .containsExactly(tuple("invalid_json_line", 2), tuple("duplicate_custom_id", 3));
         assertThat(chunks.chunks).isEmpty();
     }
 
@@ -207,13 +247,16 @@ class PipelineTest {
 
         assertThat(cancelled.status()).isEqualTo(Batch.Status.CANCELLED);
         assertThat(cancelled.cancelledAt()).isNotNull();
-        assertThat(lines(cancelled.outputFileId())).extracting(l -> l.get("custom_id").asText()).containsExactly("a", "b", "c");
+        assertThat(lines(cancelled.outputFileId()))
+                .extracting(l -> l.get("custom_id").asText())
+                .containsExactly("a", "b", "c");
         JsonNode unsent = lines(cancelled.errorFileId()).getFirst();
         assertThat(unsent.get("custom_id").asText()).isEqualTo("d");
         assertThat(unsent.get("response").isNull()).isTrue();
         assertThat(unsent.get("error").get("code").asText()).isEqualTo("batch_cancelled");
 
-        assertThat(t.send("POST", "/v1/batches/" + batchId + "/cancel").status()).isEqualTo(400);
+        assertThat(t.send("POST", "/v1/batches/" + batchId + "/cancel").status())
+                .isEqualTo(400);
     }
 
     @Test
@@ -229,7 +272,12 @@ class PipelineTest {
         assertThat(expired.status()).isEqualTo(Batch.Status.EXPIRED);
         assertThat(expired.expiredAt()).isNotNull();
         assertThat(expired.requestCounts()).isEqualTo(new Batch.RequestCounts(4, 3, 1));
-        assertThat(lines(expired.errorFileId()).getFirst().get("error").get("code").asText()).isEqualTo("batch_expired");
+        assertThat(lines(expired.errorFileId())
+                        .getFirst()
+                        .get("error")
+                        .get("code")
+                        .asText())
+                .isEqualTo("batch_expired");
     }
 
     @Test
@@ -239,8 +287,12 @@ class PipelineTest {
             file.append(line("r" + i, "slow"));
         }
         String batchId = createBatch(file.toString());
-        ValidateBatch.Outcome outcome = new ValidateBatch(t.batchRecords, t.content,
-                new InputValidator(InputValidator.Limits.OPENAI.withChunkLines(30), chunks), 5, clock)
+        ValidateBatch.Outcome outcome = new ValidateBatch(
+                        t.batchRecords,
+                        t.content,
+                        new InputValidator(InputValidator.Limits.OPENAI.withChunkLines(30), chunks),
+                        5,
+                        clock)
                 .run(TestApi.TENANT, batchId);
         assertThat(outcome.chunks()).hasSize(1);
         runAll(outcome, batchId);

@@ -29,7 +29,8 @@ class RetryPolicyTest {
         for (int failures = 1; failures <= 8; failures++) {
             long ceiling = Math.min(2000, 100L << (failures - 1));
             for (int i = 0; i < 50; i++) {
-                assertThat(policy.backoff(failures, Optional.empty(), random).toMillis()).isBetween(0L, ceiling);
+                assertThat(policy.backoff(failures, Optional.empty(), random).toMillis())
+                        .isBetween(0L, ceiling);
             }
         }
     }
@@ -37,16 +38,20 @@ class RetryPolicyTest {
     @Test
     void backoff_waitsAtLeastRetryAfter_butNoMoreThanMaxDelay() {
         SplittableRandom random = new SplittableRandom(7);
-        assertThat(policy.backoff(1, Optional.of(Duration.ofSeconds(1)), random)).isEqualTo(Duration.ofSeconds(1));
-        assertThat(policy.backoff(1, Optional.of(Duration.ofMinutes(5)), random)).isEqualTo(Duration.ofSeconds(2));
+        assertThat(policy.backoff(1, Optional.of(Duration.ofSeconds(1)), random))
+                .isEqualTo(Duration.ofSeconds(1));
+        assertThat(policy.backoff(1, Optional.of(Duration.ofMinutes(5)), random))
+                .isEqualTo(Duration.ofSeconds(2));
     }
 
     @Test
     void retryAfter_readsSecondsAndHttpDates() {
         Instant now = Instant.parse("2026-11-21T12:00:00Z");
         assertThat(RetryPolicy.parseRetryAfter("3", now)).contains(Duration.ofSeconds(3));
-        assertThat(RetryPolicy.parseRetryAfter("Sat, 21 Nov 2026 12:00:10 GMT", now)).contains(Duration.ofSeconds(10));
-        assertThat(RetryPolicy.parseRetryAfter("Sat, 21 Nov 2026 11:00:00 GMT", now)).contains(Duration.ZERO);
+        assertThat(RetryPolicy.parseRetryAfter("Sat, 21 Nov 2026 12:00:10 GMT", now))
+                .contains(Duration.ofSeconds(10));
+        assertThat(RetryPolicy.parseRetryAfter("Sat, 21 Nov 2026 11:00:00 GMT", now))
+                .contains(Duration.ZERO);
         assertThat(RetryPolicy.parseRetryAfter("soon", now)).isEmpty();
         assertThat(RetryPolicy.parseRetryAfter(null, now)).isEmpty();
     }

@@ -1,10 +1,9 @@
 package dev.openbatch.core.pipeline;
 
-import dev.openbatch.core.capacity.CapacityLeases;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.openbatch.core.Json;
+import dev.openbatch.core.capacity.CapacityLeases;
 import dev.openbatch.core.fakes.MutableClock;
 import dev.openbatch.core.fakes.StubEndpoint;
 import dev.openbatch.core.fakes.TestImageResolvers;
@@ -43,20 +42,28 @@ class RotatedCredentialTest {
 
     private Job job() {
         return JobCatalog.fromJson("{\"jobs\":[{\"id\":\"job-gpu\",\"base_url\":\"" + endpoint.baseUrl()
-                        + "\",\"concurrency\":1,\"auth\":{\"header\":\"Authorization\",\"secret_arn\":\"" + ARN + "\"}}]}")
-                .withSecrets(secrets).find("job-gpu").orElseThrow();
+                        + "\",\"concurrency\":1,\"auth\":{\"header\":\"Authorization\",\"secret_arn\":\"" + ARN
+                        + "\"}}]}")
+                .withSecrets(secrets)
+                .find("job-gpu")
+                .orElseThrow();
     }
 
     private ChunkRunner runner() {
-        return new ChunkRunner(new InferenceClient(Duration.ofSeconds(2), Duration.ofSeconds(5)),
-                TestImageResolvers.none(), new RetryPolicy(3, Duration.ofMillis(1), Duration.ofMillis(5)), clock,
-                new Credentials(secrets, clock, Duration.ofMinutes(1)), CapacityLeases.inProcess(clock));
+        return new ChunkRunner(
+                new InferenceClient(Duration.ofSeconds(2), Duration.ofSeconds(5)),
+                TestImageResolvers.none(),
+                new RetryPolicy(3, Duration.ofMillis(1), Duration.ofMillis(5)),
+                clock,
+                new Credentials(secrets, clock, Duration.ofMinutes(1)),
+                CapacityLeases.inProcess(clock));
     }
 
     private static List<RequestLine> lines(int n) throws IOException {
         List<RequestLine> lines = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            lines.add(new RequestLine(i + 1, "r" + i, "/v1/chat/completions", Json.MAPPER.readTree("{\"model\":\"m\"}")));
+            lines.add(
+                    new RequestLine(i + 1, "r" + i, "/v1/chat/completions", Json.MAPPER.readTree("{\"model\":\"m\"}")));
         }
         return lines;
     }
@@ -72,30 +79,41 @@ class RotatedCredentialTest {
 
         assertThat(outputs).allMatch(OutputLine::succeeded);
         assertThat(reads).as("read again once, for every line after").hasValue(2);
-        assertThat(endpoint.unauthorized).as("only the first line met the old credential").hasValue(1);
+        assertThat(endpoint.unauthorized)
+                .as("only the first line met the old credential")
+                .hasValue(1);
     }
 
     @Test
-    void aCredentialTheEndpointStillRefuses_failsEachLineWithThe401_readingTheSecretOnceMore_notPerLine() throws Exception {
+    void aCredentialTheEndpointStillRefuses_failsEachLineWithThe401_readingTheSecretOnceMore_notPerLine()
+            throws Exception {
         Job job = job();
         endpoint.requiredAuthorization = "Bearer something else";
 
         List<OutputLine> outputs = runner().run("batch_refused", job, lines(5), Optional::empty);
 
-        assertThat(outputs).allSatisfy(line -> assertThat(line.response().statusCode()).isEqualTo(401));
-        assertThat(reads).as("one read at the start, one after the first refusal").hasValue(2);
-        assertThat(endpoint.requests).as("no line sent again with the same credential").hasValue(5);
+        assertThat(outputs)
+                .allSatisfy(line -> assertThat(line.response().statusCode()).isEqualTo(401));
+        assertThat(reads)
+                .as("one read at the start, one after the first refusal")
+                .hasValue(2);
+        assertThat(endpoint.requests)
+                .as("no line sent again with the same credential")
+                .hasValue(5);
     }
 
     @Test
     void aJobWhoseCredentialIsGiven_isNeverReadAgain() throws Exception {
         Job job = JobCatalog.fromJson("{\"jobs\":[{\"id\":\"job-gpu\",\"base_url\":\"" + endpoint.baseUrl()
-                + "\",\"auth\":{\"header\":\"Authorization\",\"value\":\"Bearer given\"}}]}").find("job-gpu").orElseThrow();
+                        + "\",\"auth\":{\"header\":\"Authorization\",\"value\":\"Bearer given\"}}]}")
+                .find("job-gpu")
+                .orElseThrow();
         endpoint.requiredAuthorization = "Bearer new";
 
         List<OutputLine> outputs = runner().run("batch_given", job, lines(2), Optional::empty);
 
-        assertThat(outputs).allSatisfy(line -> assertThat(line.response().statusCode()).isEqualTo(401));
+        assertThat(outputs)
+                .allSatisfy(line -> assertThat(line.response().statusCode()).isEqualTo(401));
         assertThat(reads).hasValue(0);
     }
 }

@@ -28,8 +28,13 @@ class SweepTest {
     private final MutableClock clock = new MutableClock(Instant.parse("2026-03-01T00:00:00Z"));
     private final InMemoryBatchRepository batches = new InMemoryBatchRepository();
     private final Runs runs = new Runs();
-    private final FinalizeBatch finalize = new FinalizeBatch(batches, new InMemoryFileRepository(),
-            new InMemoryContentStore(), new InMemoryChunkStore(), new Ids(clock), clock);
+    private final FinalizeBatch finalize = new FinalizeBatch(
+            batches,
+            new InMemoryFileRepository(),
+            new InMemoryContentStore(),
+            new InMemoryChunkStore(),
+            new Ids(clock),
+            clock);
     private final Sweep sweep = new Sweep(batches, runs, finalize, BOUNDS, clock);
 
     /** Runs by batch and number: what was started, what stopped, and their states as the test sets them. */
@@ -62,16 +67,31 @@ class SweepTest {
 
     private String created(String id, String window) {
         long now = clock.instant().getEpochSecond();
-        batches.create(TENANT, Batch.validating(id, "/v1/chat/completions", "file-in", window, now,
-                window.equals("24h") ? now + 86400 : null, null, "job-a"));
+        batches.create(
+                TENANT,
+                Batch.validating(
+                        id,
+                        "/v1/chat/completions",
+                        "file-in",
+                        window,
+                        now,
+                        window.equals("24h") ? now + 86400 : null,
+                        null,
+                        "job-a"));
         return id;
     }
 
     private String inProgress(String id, String window) {
         created(id, window);
         runs.set(id, 0, BatchRuns.State.RUNNING);
-        batches.transition(TENANT, id, Set.of(Batch.Status.VALIDATING), Batch.Status.IN_PROGRESS,
-                Map.of("in_progress_at", clock.instant().getEpochSecond()), 10L, null);
+        batches.transition(
+                TENANT,
+                id,
+                Set.of(Batch.Status.VALIDATING),
+                Batch.Status.IN_PROGRESS,
+                Map.of("in_progress_at", clock.instant().getEpochSecond()),
+                10L,
+                null);
         return id;
     }
 
@@ -115,8 +135,14 @@ class SweepTest {
     @Test
     void aCancellingBatchWhoseRunEnded_getsANewRun_whichFinalizesIt_andTheEndedOneIsStopped() {
         String id = inProgress("batch_cancelled", "24h");
-        batches.transition(TENANT, id, Set.of(Batch.Status.IN_PROGRESS), Batch.Status.CANCELLING,
-                Map.of("cancelling_at", clock.instant().getEpochSecond()), null, null);
+        batches.transition(
+                TENANT,
+                id,
+                Set.of(Batch.Status.IN_PROGRESS),
+                Batch.Status.CANCELLING,
+                Map.of("cancelling_at", clock.instant().getEpochSecond()),
+                null,
+                null);
         runs.set(id, 0, BatchRuns.State.ENDED);
         clock.advance(Duration.ofMinutes(5));
 
@@ -131,8 +157,14 @@ class SweepTest {
     @Test
     void aCancellingBatchNeverStarted_isStarted_soThatItsRunEndsItsLinesAsCancelled() {
         String id = created("batch_cancelled_early", "24h");
-        batches.transition(TENANT, id, Set.of(Batch.Status.VALIDATING), Batch.Status.CANCELLING,
-                Map.of("cancelling_at", clock.instant().getEpochSecond()), null, null);
+        batches.transition(
+                TENANT,
+                id,
+                Set.of(Batch.Status.VALIDATING),
+                Batch.Status.CANCELLING,
+                Map.of("cancelling_at", clock.instant().getEpochSecond()),
+                null,
+                null);
         clock.advance(Duration.ofMinutes(5));
 
         assertThat(sweep.run().started()).isEqualTo(1);
@@ -219,7 +251,9 @@ class SweepTest {
         for (int run = 0; run < BOUNDS.maxRuns(); run++) {
             runs.set(id, run, BatchRuns.State.ENDED);
         }
-        for (int sweeps = 0; sweeps < BOUNDS.maxRuns() && batch(id).status().equals(Batch.Status.VALIDATING); sweeps++) {
+        for (int sweeps = 0;
+                sweeps < BOUNDS.maxRuns() && batch(id).status().equals(Batch.Status.VALIDATING);
+                sweeps++) {
             clock.advance(Duration.ofMinutes(5));
             sweep.run();
         }
@@ -234,22 +268,27 @@ class SweepTest {
         String id = inProgress("batch_interrupted", "unlimited");
         runs.set(id, 0, BatchRuns.State.ENDED);
         clock.advance(Duration.ofHours(24));
-        Sweep crashing = new Sweep(batches, new BatchRuns() {
-            @Override
-            public State state(String batchId, int run) {
-                return runs.state(batchId, run);
-            }
+        Sweep crashing = new Sweep(
+                batches,
+                new BatchRuns() {
+                    @Override
+                    public State state(String batchId, int run) {
+                        return runs.state(batchId, run);
+                    }
 
-            @Override
-            public void start(String tenant, String batchId, int run) {
-                throw new IllegalStateException("the sweeper's sandbox stops here");
-            }
+                    @Override
+                    public void start(String tenant, String batchId, int run) {
+                        throw new IllegalStateException("the sweeper's sandbox stops here");
+                    }
 
-            @Override
-            public void stop(String batchId, int run) {
-                runs.stop(batchId, run);
-            }
-        }, finalize, BOUNDS, clock);
+                    @Override
+                    public void stop(String batchId, int run) {
+                        runs.stop(batchId, run);
+                    }
+                },
+                finalize,
+                BOUNDS,
+                clock);
         assertThatThrownBy(crashing::run).isInstanceOf(IllegalStateException.class);
         assertThat(batches.swept(id).orElseThrow().run()).isEqualTo(1);
 
@@ -262,27 +301,38 @@ class SweepTest {
     void twoSweepersAtOnce_actOnEachBatchOnce() {
         String crashed = created("batch_crashed", "24h");
         String ended = inProgress("batch_ended", "24h");
-        batches.transition(TENANT, ended, Set.of(Batch.Status.IN_PROGRESS), Batch.Status.CANCELLING,
-                Map.of("cancelling_at", clock.instant().getEpochSecond()), null, null);
+        batches.transition(
+                TENANT,
+                ended,
+                Set.of(Batch.Status.IN_PROGRESS),
+                Batch.Status.CANCELLING,
+                Map.of("cancelling_at", clock.instant().getEpochSecond()),
+                null,
+                null);
         runs.set(ended, 0, BatchRuns.State.ENDED);
         clock.advance(Duration.ofMinutes(5));
         // The second sweeper runs whole between the first one's finding the batches and its acting on them.
         Sweep second = new Sweep(batches, runs, finalize, BOUNDS, clock);
-        Sweep first = new Sweep(new SweepIndex() {
-            @Override
-            public List<Entry> due(String status, long sinceAtMost, int limit) {
-                List<Entry> found = batches.due(status, sinceAtMost, limit);
-                if (!found.isEmpty()) {
-                    second.run();
-                }
-                return found;
-            }
+        Sweep first = new Sweep(
+                new SweepIndex() {
+                    @Override
+                    public List<Entry> due(String status, long sinceAtMost, int limit) {
+                        List<Entry> found = batches.due(status, sinceAtMost, limit);
+                        if (!found.isEmpty()) {
+                            second.run();
+                        }
+                        return found;
+                    }
 
-            @Override
-            public boolean mark(Entry entry, Mark mark) {
-                return batches.mark(entry, mark);
-            }
-        }, runs, finalize, BOUNDS, clock);
+                    @Override
+                    public boolean mark(Entry entry, Mark mark) {
+                        return batches.mark(entry, mark);
+                    }
+                },
+                runs,
+                finalize,
+                BOUNDS,
+                clock);
 
         Sweep.Report report = first.run();
 

@@ -16,15 +16,24 @@ class ValidateBatchChunkTimeoutTest {
 
     private final TestApi t = new TestApi();
     private final MutableClock clock = new MutableClock(t.clock.instant());
-    private final ValidateBatch validate = new ValidateBatch(t.batchRecords, t.content,
-            new InputValidator(InputValidator.Limits.OPENAI.withChunkLines(3), new InMemoryChunkStore()), 5, clock);
+    private final ValidateBatch validate = new ValidateBatch(
+            t.batchRecords,
+            t.content,
+            new InputValidator(InputValidator.Limits.OPENAI.withChunkLines(3), new InMemoryChunkStore()),
+            5,
+            clock);
 
     private String createBatch(String window) {
         String line = "{\"custom_id\":\"a\",\"method\":\"POST\",\"url\":\"/v1/embeddings\",\"body\":{\"model\":\"e\","
                 + "\"input\":\"x\"}}\n";
         String fileId = json(t.upload("in.jsonl", "batch", line)).get("id").asText();
-        return json(t.sendJson("POST", "/v1/batches", "{\"input_file_id\":\"" + fileId
-                + "\",\"endpoint\":\"/v1/embeddings\",\"completion_window\":\"" + window + "\"}")).get("id").asText();
+        return json(t.sendJson(
+                        "POST",
+                        "/v1/batches",
+                        "{\"input_file_id\":\"" + fileId + "\",\"endpoint\":\"/v1/embeddings\",\"completion_window\":\""
+                                + window + "\"}"))
+                .get("id")
+                .asText();
     }
 
     @Test
@@ -34,7 +43,8 @@ class ValidateBatchChunkTimeoutTest {
 
         ValidateBatch.Outcome outcome = validate.run(TestApi.TENANT, batchId);
 
-        assertThat(outcome.chunkTimeoutSeconds()).isEqualTo(Batches.WINDOW_24H.minusHours(1).toSeconds());
+        assertThat(outcome.chunkTimeoutSeconds())
+                .isEqualTo(Batches.WINDOW_24H.minusHours(1).toSeconds());
         assertThat(Json.MAPPER.valueToTree(outcome).get("chunk_timeout_seconds").asLong())
                 .isEqualTo(outcome.chunkTimeoutSeconds());
     }
@@ -52,6 +62,7 @@ class ValidateBatchChunkTimeoutTest {
         String batchId = createBatch("unlimited");
 
         assertThat(validate.run(TestApi.TENANT, batchId).chunkTimeoutSeconds())
-                .isEqualTo(ValidateBatch.UNLIMITED_CHUNK_WAIT_SECONDS).isEqualTo(Duration.ofDays(30).toSeconds());
+                .isEqualTo(ValidateBatch.UNLIMITED_CHUNK_WAIT_SECONDS)
+                .isEqualTo(Duration.ofDays(30).toSeconds());
     }
 }

@@ -20,9 +20,12 @@ import org.junit.jupiter.api.Test;
 
 class UploadsTest {
 
-    private static final String FIRST = "{\"custom_id\":\"r1\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":{}}\n";
-    private static final String SECOND = "{\"custom_id\":\"r2\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":{}}\n";
-    private static final String THIRD = "{\"custom_id\":\"r3\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":{}}\n";
+    private static final String FIRST =
+            "{\"custom_id\":\"r1\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":{}}\n";
+    private static final String SECOND =
+            "{\"custom_id\":\"r2\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":{}}\n";
+    private static final String THIRD =
+            "{\"custom_id\":\"r3\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":{}}\n";
     private static final String FILE = FIRST + SECOND + THIRD;
 
     private final TestApi t = new TestApi();
@@ -33,12 +36,15 @@ class UploadsTest {
 
     private String createUpload(long bytes) {
         return json(create("{\"bytes\":" + bytes + ",\"filename\":\"requests.jsonl\",\"mime_type\":\"text/jsonl\","
-                + "\"purpose\":\"batch\"}")).get("id").asText();
+                        + "\"purpose\":\"batch\"}"))
+                .get("id")
+                .asText();
     }
 
     private String addPart(String uploadId, String data) {
         ApiResponse response = t.addPart(uploadId, data.getBytes(StandardCharsets.UTF_8));
-        assertThat(response.status()).as("add part: %s", new String(response.body(), StandardCharsets.UTF_8))
+        assertThat(response.status())
+                .as("add part: %s", new String(response.body(), StandardCharsets.UTF_8))
                 .isEqualTo(200);
         return json(response).get("id").asText();
     }
@@ -54,14 +60,17 @@ class UploadsTest {
 
     private static String md5(String text) {
         try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("MD5").digest(text.getBytes(StandardCharsets.UTF_8)));
+            return HexFormat.of()
+                    .formatHex(MessageDigest.getInstance("MD5").digest(text.getBytes(StandardCharsets.UTF_8)));
         } catch (NoSuchAlgorithmException e) {
             throw new AssertionError(e);
         }
     }
 
     private List<String> partKeys(String uploadId) {
-        return t.content.objects.keySet().stream().filter(k -> k.startsWith(Uploads.partsPrefix(uploadId))).toList();
+        return t.content.objects.keySet().stream()
+                .filter(k -> k.startsWith(Uploads.partsPrefix(uploadId)))
+                .toList();
     }
 
     @Test
@@ -94,20 +103,34 @@ class UploadsTest {
     void create_refusesWhatOpenAiRefuses_andStoresNothing() {
         String valid = "\"filename\":\"a.jsonl\",\"mime_type\":\"text/jsonl\",\"purpose\":\"batch\"";
         Map<String, String> paramOf = Map.of(
-                "{" + valid + "}", "bytes",
-                "{\"bytes\":\"ten\"," + valid + "}", "bytes",
-                "{\"bytes\":0," + valid + "}", "bytes",
-                "{\"bytes\":200000001," + valid + "}", "bytes",
-                "{\"bytes\":10,\"mime_type\":\"text/jsonl\",\"purpose\":\"batch\"}", "filename",
-                "{\"bytes\":10,\"filename\":\"a.jsonl\",\"purpose\":\"batch\"}", "mime_type",
-                "{\"bytes\":10,\"filename\":\"a.jsonl\",\"mime_type\":\"text/jsonl\",\"purpose\":\"fine-tune\"}", "purpose",
-                "{\"bytes\":10,\"filename\":\"a.csv\",\"mime_type\":\"text/csv\",\"purpose\":\"batch\"}", "filename",
-                "{\"bytes\":10," + valid + ",\"expires_after\":3600}", "expires_after",
-                "{\"bytes\":10," + valid + ",\"color\":\"blue\"}", "color");
-        paramOf.forEach((body, param) ->
-                assertThat(error(create(body), 400).get("param").asText()).as(body).isEqualTo(param));
+                "{" + valid + "}",
+                "bytes",
+                "{\"bytes\":\"ten\"," + valid + "}",
+                "bytes",
+                "{\"bytes\":0," + valid + "}",
+                "bytes",
+                "{\"bytes\":200000001," + valid + "}",
+                "bytes",
+                "{\"bytes\":10,\"mime_type\":\"text/jsonl\",\"purpose\":\"batch\"}",
+                "filename",
+                "{\"bytes\":10,\"filename\":\"a.jsonl\",\"purpose\":\"batch\"}",
+                "mime_type",
+                "{\"bytes\":10,\"filename\":\"a.jsonl\",\"mime_type\":\"text/jsonl\",\"purpose\":\"fine-tune\"}",
+                "purpose",
+                "{\"bytes\":10,\"filename\":\"a.csv\",\"mime_type\":\"text/csv\",\"purpose\":\"batch\"}",
+                "filename",
+                "{\"bytes\":10," + valid + ",\"expires_after\":3600}",
+                "expires_after",
+                "{\"bytes\":10," + valid + ",\"color\":\"blue\"}",
+                "color");
+        paramOf.forEach((body, param) -> assertThat(
+                        error(create(body), 400).get("param").asText())
+                .as(body)
+                .isEqualTo(param));
         assertThat(error(create("[1]"), 400).get("code").asText()).isEqualTo("invalid_json");
-        assertThat(error(create("{\"bytes\":200000001," + valid + "}"), 400).get("message").asText())
+        assertThat(error(create("{\"bytes\":200000001," + valid + "}"), 400)
+                        .get("message")
+                        .asText())
                 .isEqualTo("Invalid 'bytes': a batch input file has between 1 and 200000000 bytes, but got 200000001.");
         assertThat(t.content.objects).isEmpty();
     }
@@ -125,7 +148,8 @@ class UploadsTest {
         assertThat(part.get("created_at").asLong()).isEqualTo(t.clock.instant().getEpochSecond());
         assertThat(part.get("upload_id").asText()).isEqualTo(uploadId);
         assertThat(part.size()).isEqualTo(4);
-        assertThat(t.content.objects.get(Uploads.partsPrefix(uploadId) + part.get("id").asText()))
+        assertThat(t.content.objects.get(
+                        Uploads.partsPrefix(uploadId) + part.get("id").asText()))
                 .isEqualTo(FIRST.getBytes(StandardCharsets.UTF_8));
     }
 
@@ -135,18 +159,23 @@ class UploadsTest {
 
         JsonNode e = error(t.addPart(uploadId, new byte[(int) Uploads.MAX_PART_BYTES + 1]), 400);
 
-        assertThat(e.get("message").asText()).isEqualTo("Part of 4194305 bytes is larger than the 4194304 bytes one "
-                + "part may carry; send the file in parts of at most 4194304 bytes.");
+        assertThat(e.get("message").asText())
+                .isEqualTo("Part of 4194305 bytes is larger than the 4194304 bytes one "
+                        + "part may carry; send the file in parts of at most 4194304 bytes.");
         assertThat(e.get("param").asText()).isEqualTo("data");
         assertThat(e.get("code").asText()).isEqualTo("part_too_large");
         assertThat(partKeys(uploadId)).isEmpty();
-        assertThat(t.addPart(uploadId, new byte[(int) Uploads.MAX_PART_BYTES]).status()).isEqualTo(200);
+        assertThat(t.addPart(uploadId, new byte[(int) Uploads.MAX_PART_BYTES]).status())
+                .isEqualTo(200);
     }
 
     @Test
     void addPart_withoutData_is400() {
         String uploadId = createUpload(FILE.length());
-        ApiResponse response = t.send("POST", "/v1/uploads/" + uploadId + "/parts", Map.of(),
+        ApiResponse response = t.send(
+                "POST",
+                "/v1/uploads/" + uploadId + "/parts",
+                Map.of(),
                 Map.of("content-type", "multipart/form-data; boundary=B"),
                 TestApi.form("B", "batch", null, new byte[0]));
         assertThat(error(response, 400).get("param").asText()).isEqualTo("data");
@@ -158,12 +187,13 @@ class UploadsTest {
         for (String id : new String[] {"upload_missing", uploadId}) {
             String tenant = id.equals(uploadId) ? "tenant-b" : TestApi.TENANT;
             for (String[] call : new String[][] {{"parts", "x"}, {"complete", "{\"part_ids\":[]}"}, {"cancel", ""}}) {
-                byte[] body = call[0].equals("parts") ? TestApi.form("B", null, "data", new byte[1])
+                byte[] body = call[0].equals("parts")
+                        ? TestApi.form("B", null, "data", new byte[1])
                         : call[1].getBytes(StandardCharsets.UTF_8);
-                Map<String, String> headers = call[0].equals("parts")
-                        ? Map.of("content-type", "multipart/form-data; boundary=B") : Map.of();
-                ApiResponse response = t.api.handle(new ApiRequest("POST", "/v1/uploads/" + id + "/" + call[0],
-                        Map.of(), headers, body, tenant));
+                Map<String, String> headers =
+                        call[0].equals("parts") ? Map.of("content-type", "multipart/form-data; boundary=B") : Map.of();
+                ApiResponse response = t.api.handle(
+                        new ApiRequest("POST", "/v1/uploads/" + id + "/" + call[0], Map.of(), headers, body, tenant));
                 assertThat(error(response, 404).get("message").asText()).isEqualTo("No such Upload object: " + id);
             }
         }
@@ -188,12 +218,16 @@ class UploadsTest {
         assertThat(file.get("bytes").asLong()).isEqualTo(FILE.length());
         assertThat(file.get("filename").asText()).isEqualTo("requests.jsonl");
         assertThat(file.get("purpose").asText()).isEqualTo("batch");
-        assertThat(new String(t.content.objects.get(Files.contentKey(fileId)), StandardCharsets.UTF_8)).isEqualTo(FILE);
+        assertThat(new String(t.content.objects.get(Files.contentKey(fileId)), StandardCharsets.UTF_8))
+                .isEqualTo(FILE);
         assertThat(json(t.send("GET", "/v1/files/" + fileId))).isEqualTo(file);
         assertThat(partKeys(uploadId)).isEmpty();
 
-        ApiResponse batch = t.sendJson("POST", "/v1/batches", "{\"input_file_id\":\"" + fileId + "\","
-                + "\"endpoint\":\"/v1/chat/completions\",\"completion_window\":\"24h\"}");
+        ApiResponse batch = t.sendJson(
+                "POST",
+                "/v1/batches",
+                "{\"input_file_id\":\"" + fileId + "\","
+                        + "\"endpoint\":\"/v1/chat/completions\",\"completion_window\":\"24h\"}");
         assertThat(json(batch).get("status").asText()).isEqualTo("validating");
     }
 
@@ -204,8 +238,8 @@ class UploadsTest {
 
         JsonNode e = error(complete(uploadId, parts, md5("something else")), 400);
 
-        assertThat(e.get("message").asText()).isEqualTo("Invalid 'md5': the parts' MD5 is " + md5(FILE) + ", not "
-                + md5("something else") + ".");
+        assertThat(e.get("message").asText())
+                .isEqualTo("Invalid 'md5': the parts' MD5 is " + md5(FILE) + ", not " + md5("something else") + ".");
         assertThat(e.get("param").asText()).isEqualTo("md5");
         assertThat(e.get("code").asText()).isEqualTo("md5_mismatch");
         assertThat(t.content.objects.keySet()).allMatch(k -> k.startsWith(Uploads.partsPrefix(uploadId)));
@@ -224,10 +258,12 @@ class UploadsTest {
 
         JsonNode e = error(complete(uploadId, List.of(first, second), null), 400);
 
-        assertThat(e.get("message").asText()).isEqualTo("The parts in 'part_ids' hold " + (FIRST + SECOND).length()
-                + " bytes, but the upload was created for " + FILE.length() + " bytes.");
+        assertThat(e.get("message").asText())
+                .isEqualTo("The parts in 'part_ids' hold " + (FIRST + SECOND).length()
+                        + " bytes, but the upload was created for " + FILE.length() + " bytes.");
         assertThat(e.get("code").asText()).isEqualTo("bytes_mismatch");
-        assertThat(error(complete(uploadId, List.of(), null), 400).get("code").asText()).isEqualTo("bytes_mismatch");
+        assertThat(error(complete(uploadId, List.of(), null), 400).get("code").asText())
+                .isEqualTo("bytes_mismatch");
         assertThat(t.fileRecords.size()).isZero();
         assertThat(partKeys(uploadId)).hasSize(3);
     }
@@ -239,12 +275,17 @@ class UploadsTest {
         String otherUpload = createUpload(FIRST.length());
         String foreign = addPart(otherUpload, FIRST);
 
-        assertThat(error(complete(uploadId, List.of(own, foreign), null), 400).get("message").asText())
+        assertThat(error(complete(uploadId, List.of(own, foreign), null), 400)
+                        .get("message")
+                        .asText())
                 .isEqualTo("Invalid 'part_ids': no part " + foreign + " was added to upload " + uploadId + ".");
-        assertThat(error(complete(uploadId, List.of(own, "part_nope"), null), 400).get("param").asText())
+        assertThat(error(complete(uploadId, List.of(own, "part_nope"), null), 400)
+                        .get("param")
+                        .asText())
                 .isEqualTo("part_ids");
         JsonNode twice = error(complete(uploadId, List.of(own, own), null), 400);
-        assertThat(twice.get("message").asText()).isEqualTo("Invalid 'part_ids': " + own + " is listed more than once.");
+        assertThat(twice.get("message").asText())
+                .isEqualTo("Invalid 'part_ids': " + own + " is listed more than once.");
         assertThat(twice.get("code").asText()).isEqualTo("duplicate_part");
     }
 
@@ -252,14 +293,23 @@ class UploadsTest {
     void complete_withoutPartIds_orOfTheWrongType_is400() {
         String uploadId = createUpload(FILE.length());
         String path = "/v1/uploads/" + uploadId + "/complete";
-        assertThat(error(t.sendJson("POST", path, "{}"), 400).get("code").asText()).isEqualTo("missing_required_parameter");
-        assertThat(error(t.sendJson("POST", path, "{\"part_ids\":\"part_a\"}"), 400).get("message").asText())
+        assertThat(error(t.sendJson("POST", path, "{}"), 400).get("code").asText())
+                .isEqualTo("missing_required_parameter");
+        assertThat(error(t.sendJson("POST", path, "{\"part_ids\":\"part_a\"}"), 400)
+                        .get("message")
+                        .asText())
                 .isEqualTo("Invalid type for 'part_ids': expected an array, but got a string instead.");
-        assertThat(error(t.sendJson("POST", path, "{\"part_ids\":[1]}"), 400).get("param").asText())
+        assertThat(error(t.sendJson("POST", path, "{\"part_ids\":[1]}"), 400)
+                        .get("param")
+                        .asText())
                 .isEqualTo("part_ids[0]");
-        assertThat(error(t.sendJson("POST", path, "{\"part_ids\":[],\"md5\":5}"), 400).get("param").asText())
+        assertThat(error(t.sendJson("POST", path, "{\"part_ids\":[],\"md5\":5}"), 400)
+                        .get("param")
+                        .asText())
                 .isEqualTo("md5");
-        assertThat(error(t.sendJson("POST", path, "{\"part_ids\":[],\"order\":\"asc\"}"), 400).get("code").asText())
+        assertThat(error(t.sendJson("POST", path, "{\"part_ids\":[],\"order\":\"asc\"}"), 400)
+                        .get("code")
+                        .asText())
                 .isEqualTo("unknown_parameter");
     }
 
@@ -269,11 +319,17 @@ class UploadsTest {
         String part = addPart(uploadId, FIRST);
         assertThat(complete(uploadId, List.of(part), null).status()).isEqualTo(200);
 
-        assertThat(error(t.addPart(uploadId, FIRST.getBytes(StandardCharsets.UTF_8)), 400).get("message").asText())
+        assertThat(error(t.addPart(uploadId, FIRST.getBytes(StandardCharsets.UTF_8)), 400)
+                        .get("message")
+                        .asText())
                 .isEqualTo("Cannot add a part to upload " + uploadId + ": its status is 'completed'.");
-        assertThat(error(complete(uploadId, List.of(part), null), 400).get("code").asText())
+        assertThat(error(complete(uploadId, List.of(part), null), 400)
+                        .get("code")
+                        .asText())
                 .isEqualTo("invalid_upload_status");
-        assertThat(error(t.send("POST", "/v1/uploads/" + uploadId + "/cancel"), 400).get("message").asText())
+        assertThat(error(t.send("POST", "/v1/uploads/" + uploadId + "/cancel"), 400)
+                        .get("message")
+                        .asText())
                 .isEqualTo("Cannot cancel upload " + uploadId + ": its status is 'completed'.");
         assertThat(t.fileRecords.size()).isEqualTo(1);
     }
@@ -290,9 +346,13 @@ class UploadsTest {
         assertThat(cancelled.has("file")).isFalse();
         assertThat(partKeys(uploadId)).isEmpty();
         assertThat(json(t.send("POST", "/v1/uploads/" + uploadId + "/cancel"))).isEqualTo(cancelled);
-        assertThat(error(complete(uploadId, List.of(part), null), 400).get("message").asText())
+        assertThat(error(complete(uploadId, List.of(part), null), 400)
+                        .get("message")
+                        .asText())
                 .isEqualTo("Cannot complete upload " + uploadId + ": its status is 'cancelled'.");
-        assertThat(error(t.addPart(uploadId, FIRST.getBytes(StandardCharsets.UTF_8)), 400).get("code").asText())
+        assertThat(error(t.addPart(uploadId, FIRST.getBytes(StandardCharsets.UTF_8)), 400)
+                        .get("code")
+                        .asText())
                 .isEqualTo("invalid_upload_status");
         assertThat(t.content.objects).isEmpty();
     }
@@ -304,11 +364,17 @@ class UploadsTest {
 
         t.clock.advance(Uploads.LIFETIME);
 
-        assertThat(error(t.addPart(uploadId, FIRST.getBytes(StandardCharsets.UTF_8)), 400).get("message").asText())
+        assertThat(error(t.addPart(uploadId, FIRST.getBytes(StandardCharsets.UTF_8)), 400)
+                        .get("message")
+                        .asText())
                 .endsWith("its status is 'expired'.");
-        assertThat(error(complete(uploadId, List.of(part), null), 400).get("message").asText())
+        assertThat(error(complete(uploadId, List.of(part), null), 400)
+                        .get("message")
+                        .asText())
                 .endsWith("its status is 'expired'.");
-        assertThat(error(t.send("POST", "/v1/uploads/" + uploadId + "/cancel"), 400).get("message").asText())
+        assertThat(error(t.send("POST", "/v1/uploads/" + uploadId + "/cancel"), 400)
+                        .get("message")
+                        .asText())
                 .endsWith("its status is 'expired'.");
         assertThat(t.fileRecords.size()).isZero();
     }
@@ -320,7 +386,8 @@ class UploadsTest {
 
         t.clock.advance(Uploads.LIFETIME.minus(Duration.ofSeconds(1)));
 
-        assertThat(json(complete(uploadId, List.of(part), null)).get("status").asText()).isEqualTo("completed");
+        assertThat(json(complete(uploadId, List.of(part), null)).get("status").asText())
+                .isEqualTo("completed");
     }
 
     @Test
@@ -331,7 +398,8 @@ class UploadsTest {
 
         JsonNode e = error(complete(uploadId, List.of(part), null), 400);
 
-        assertThat(e.get("message").asText()).isEqualTo("Cannot complete upload " + uploadId + ": its status is 'cancelled'.");
+        assertThat(e.get("message").asText())
+                .isEqualTo("Cannot complete upload " + uploadId + ": its status is 'cancelled'.");
         assertThat(t.fileRecords.size()).isZero();
         assertThat(t.content.objects).isEmpty();
     }
@@ -357,6 +425,7 @@ class UploadsTest {
 
         assertThat(t.content.objects.keySet()).containsExactly(Uploads.partsPrefix(uploadId) + part);
         t.fileRecords.failCreateWith = null;
-        assertThat(json(complete(uploadId, List.of(part), null)).get("status").asText()).isEqualTo("completed");
+        assertThat(json(complete(uploadId, List.of(part), null)).get("status").asText())
+                .isEqualTo("completed");
     }
 }

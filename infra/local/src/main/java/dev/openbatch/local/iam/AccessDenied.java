@@ -24,7 +24,6 @@ import software.amazon.awssdk.services.sqs.model.SqsException;
  * </ul>
  */
 public enum AccessDenied {
-
     S3(403, "AccessDenied", "S3") {
         @Override
         AwsServiceException.Builder builder() {
@@ -103,7 +102,8 @@ public enum AccessDenied {
                         .errorCode(code)
                         .errorMessage(message(principal, action, arn))
                         .serviceName(service)
-                        .sdkHttpResponse(SdkHttpResponse.builder().statusCode(status).build())
+                        .sdkHttpResponse(
+                                SdkHttpResponse.builder().statusCode(status).build())
                         .build())
                 .build();
     }

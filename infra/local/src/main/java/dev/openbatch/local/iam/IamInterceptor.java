@@ -73,8 +73,10 @@ public final class IamInterceptor implements ExecutionInterceptor {
 
     private static final ExecutionAttribute<List<ObjectIdentifier>> DENIED_KEYS =
             new ExecutionAttribute<>("openbatch.iam.deniedKeys");
-    private static final ExecutionAttribute<byte[]> REWRITTEN_BODY = new ExecutionAttribute<>("openbatch.iam.rewrittenBody");
-    private static final ExecutionAttribute<String> PLACEHOLDER_KEY = new ExecutionAttribute<>("openbatch.iam.placeholderKey");
+    private static final ExecutionAttribute<byte[]> REWRITTEN_BODY =
+            new ExecutionAttribute<>("openbatch.iam.rewrittenBody");
+    private static final ExecutionAttribute<String> PLACEHOLDER_KEY =
+            new ExecutionAttribute<>("openbatch.iam.placeholderKey");
     /** What a multi-object delete stands in for keys it may not delete, when it may delete none: a key no one writes. */
     private static final String PLACEHOLDER_PREFIX = ".openbatch-local-iam/denied-";
 
@@ -125,7 +127,9 @@ public final class IamInterceptor implements ExecutionInterceptor {
             attributes.putAttribute(PLACEHOLDER_KEY, placeholder);
             allowed.add(ObjectIdentifier.builder().key(placeholder).build());
         }
-        return delete.toBuilder().delete(delete.delete().toBuilder().objects(allowed).build()).build();
+        return delete.toBuilder()
+                .delete(delete.delete().toBuilder().objects(allowed).build())
+                .build();
     }
 
     @Override
@@ -135,11 +139,17 @@ public final class IamInterceptor implements ExecutionInterceptor {
             return context.response();
         }
         String placeholder = attributes.getAttribute(PLACEHOLDER_KEY);
-        List<DeletedObject> deleted = response.deleted().stream().filter(d -> !d.key().equals(placeholder)).toList();
+        List<DeletedObject> deleted = response.deleted().stream()
+                .filter(d -> !d.key().equals(placeholder))
+                .toList();
         List<S3Error> errors = new ArrayList<>(response.errors());
         for (ObjectIdentifier object : denied) {
-            errors.add(S3Error.builder().key(object.key()).versionId(object.versionId())
-                    .code("AccessDenied").message("Access Denied").build());
+            errors.add(S3Error.builder()
+                    .key(object.key())
+                    .versionId(object.versionId())
+                    .code("AccessDenied")
+                    .message("Access Denied")
+                    .build());
         }
         return response.toBuilder().deleted(deleted).errors(errors).build();
     }
@@ -152,33 +162,44 @@ public final class IamInterceptor implements ExecutionInterceptor {
     public SdkHttpResponse modifyHttpResponse(Context.ModifyHttpResponse context, ExecutionAttributes attributes) {
         SdkHttpResponse response = context.httpResponse();
         String bucket = readBucket(context.request());
-        if (bucket == null || response.statusCode() != 404
+        if (bucket == null
+                || response.statusCode() != 404
                 || policy.allows("s3:ListBucket", LocalIam.Resources.bucketArn(bucket))) {
             return response;
         }
         String arn = LocalIam.Resources.bucketArn(bucket);
-        String requestId = response.firstMatchingHeader("x-amz-request-id").orElse(UUID.randomUUID().toString());
-        byte[] body = context.request() instanceof HeadObjectRequest ? new byte[0]
+        String requestId = response.firstMatchingHeader("x-amz-request-id")
+                .orElse(UUID.randomUUID().toString());
+        byte[] body = context.request() instanceof HeadObjectRequest
+                ? new byte[0]
                 : ("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>AccessDenied</Code><Message>"
-                + xml(AccessDenied.S3.message(principal, "s3:ListBucket", arn)) + "</Message><RequestId>" + requestId
-                + "</RequestId></Error>").getBytes(StandardCharsets.UTF_8);
+                                + xml(AccessDenied.S3.message(principal, "s3:ListBucket", arn))
+                                + "</Message><RequestId>" + requestId
+                                + "</RequestId></Error>")
+                        .getBytes(StandardCharsets.UTF_8);
         attributes.putAttribute(REWRITTEN_BODY, body);
-        return response.toBuilder().statusCode(403).statusText("Forbidden")
+        return response.toBuilder()
+                .statusCode(403)
+                .statusText("Forbidden")
                 .putHeader("Content-Type", "application/xml")
                 .putHeader("Content-Length", Integer.toString(body.length))
-                .removeHeader("x-amz-error-code").removeHeader("x-amz-error-message")
+                .removeHeader("x-amz-error-code")
+                .removeHeader("x-amz-error-message")
                 .build();
     }
 
     @Override
-    public Optional<InputStream> modifyHttpResponseContent(Context.ModifyHttpResponse context,
-                                                           ExecutionAttributes attributes) {
+    public Optional<InputStream> modifyHttpResponseContent(
+            Context.ModifyHttpResponse context, ExecutionAttributes attributes) {
         byte[] body = attributes.getAttribute(REWRITTEN_BODY);
         return body == null ? context.responseBody() : Optional.of(new ByteArrayInputStream(body));
     }
 
     private static String xml(String text) {
-        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
+        return text.replace("&", "&amp;")
+                .replace("<", "&lt;")
+                .replace(">", "&gt;")
+                .replace("\"", "&quot;");
     }
 
     private static String readBucket(SdkRequest request) {
@@ -214,35 +235,50 @@ public final class IamInterceptor implements ExecutionInterceptor {
     private static List<Need> s3(S3Request request, String operation) {
         return switch (request) {
             // A read of a version is another action, as IAM has it.
-            case GetObjectRequest get -> List.of(new Need(get.versionId() == null ? "s3:GetObject" : "s3:GetObjectVersion",
-                    objectArn(get.bucket(), get.key())));
-            case HeadObjectRequest head -> List.of(new Need(head.versionId() == null ? "s3:GetObject" : "s3:GetObjectVersion",
-                    objectArn(head.bucket(), head.key())));
+            case GetObjectRequest get ->
+                List.of(new Need(
+                        get.versionId() == null ? "s3:GetObject" : "s3:GetObjectVersion",
+                        objectArn(get.bucket(), get.key())));
+            case HeadObjectRequest head ->
+                List.of(new Need(
+                        head.versionId() == null ? "s3:GetObject" : "s3:GetObjectVersion",
+                        objectArn(head.bucket(), head.key())));
             case PutObjectRequest put -> List.of(new Need("s3:PutObject", objectArn(put.bucket(), put.key())));
-            case CreateMultipartUploadRequest create -> List.of(new Need("s3:PutObject", objectArn(create.bucket(), create.key())));
+            case CreateMultipartUploadRequest create ->
+                List.of(new Need("s3:PutObject", objectArn(create.bucket(), create.key())));
             case UploadPartRequest part -> List.of(new Need("s3:PutObject", objectArn(part.bucket(), part.key())));
             case CompleteMultipartUploadRequest complete ->
-                    List.of(new Need("s3:PutObject", objectArn(complete.bucket(), complete.key())));
+                List.of(new Need("s3:PutObject", objectArn(complete.bucket(), complete.key())));
             case AbortMultipartUploadRequest abort ->
-                    List.of(new Need("s3:AbortMultipartUpload", objectArn(abort.bucket(), abort.key())));
+                List.of(new Need("s3:AbortMultipartUpload", objectArn(abort.bucket(), abort.key())));
             case ListPartsRequest parts ->
-                    List.of(new Need("s3:ListMultipartUploadParts", objectArn(parts.bucket(), parts.key())));
-            case CopyObjectRequest copy -> List.of(copySource(copy.copySource(), copy.sourceBucket(), copy.sourceKey(),
-                            copy.sourceVersionId()),
-                    new Need("s3:PutObject", objectArn(first(copy.destinationBucket(), copy.bucket()),
-                            first(copy.destinationKey(), copy.key()))));
-            case UploadPartCopyRequest copy -> List.of(copySource(copy.copySource(), copy.sourceBucket(),
-                            copy.sourceKey(), copy.sourceVersionId()),
-                    new Need("s3:PutObject", objectArn(copy.destinationBucket(), copy.destinationKey())));
-            case DeleteObjectRequest delete -> List.of(new Need(delete.versionId() == null ? "s3:DeleteObject"
-                    : "s3:DeleteObjectVersion", objectArn(delete.bucket(), delete.key())));
-            case ListObjectsV2Request list -> List.of(new Need("s3:ListBucket", LocalIam.Resources.bucketArn(list.bucket())));
-            case ListObjectsRequest list -> List.of(new Need("s3:ListBucket", LocalIam.Resources.bucketArn(list.bucket())));
-            case HeadBucketRequest head -> List.of(new Need("s3:ListBucket", LocalIam.Resources.bucketArn(head.bucket())));
+                List.of(new Need("s3:ListMultipartUploadParts", objectArn(parts.bucket(), parts.key())));
+            case CopyObjectRequest copy ->
+                List.of(
+                        copySource(copy.copySource(), copy.sourceBucket(), copy.sourceKey(), copy.sourceVersionId()),
+                        new Need(
+                                "s3:PutObject",
+                                objectArn(
+                                        first(copy.destinationBucket(), copy.bucket()),
+                                        first(copy.destinationKey(), copy.key()))));
+            case UploadPartCopyRequest copy ->
+                List.of(
+                        copySource(copy.copySource(), copy.sourceBucket(), copy.sourceKey(), copy.sourceVersionId()),
+                        new Need("s3:PutObject", objectArn(copy.destinationBucket(), copy.destinationKey())));
+            case DeleteObjectRequest delete ->
+                List.of(new Need(
+                        delete.versionId() == null ? "s3:DeleteObject" : "s3:DeleteObjectVersion",
+                        objectArn(delete.bucket(), delete.key())));
+            case ListObjectsV2Request list ->
+                List.of(new Need("s3:ListBucket", LocalIam.Resources.bucketArn(list.bucket())));
+            case ListObjectsRequest list ->
+                List.of(new Need("s3:ListBucket", LocalIam.Resources.bucketArn(list.bucket())));
+            case HeadBucketRequest head ->
+                List.of(new Need("s3:ListBucket", LocalIam.Resources.bucketArn(head.bucket())));
             case ListMultipartUploadsRequest list ->
-                    List.of(new Need("s3:ListBucketMultipartUploads", LocalIam.Resources.bucketArn(list.bucket())));
+                List.of(new Need("s3:ListBucketMultipartUploads", LocalIam.Resources.bucketArn(list.bucket())));
             case GetBucketLocationRequest location ->
-                    List.of(new Need("s3:GetBucketLocation", LocalIam.Resources.bucketArn(location.bucket())));
+                List.of(new Need("s3:GetBucketLocation", LocalIam.Resources.bucketArn(location.bucket())));
             default -> throw unknown(request, operation);
         };
     }
@@ -269,16 +305,27 @@ public final class IamInterceptor implements ExecutionInterceptor {
 
     private List<Need> dynamoDb(DynamoDbRequest request, String operation) {
         return switch (request) {
-            case QueryRequest query -> List.of(new Need("dynamodb:Query", tableOrIndex(query.tableName(), query.indexName())));
-            case ScanRequest scan -> List.of(new Need("dynamodb:Scan", tableOrIndex(scan.tableName(), scan.indexName())));
+            case QueryRequest query ->
+                List.of(new Need("dynamodb:Query", tableOrIndex(query.tableName(), query.indexName())));
+            case ScanRequest scan ->
+                List.of(new Need("dynamodb:Scan", tableOrIndex(scan.tableName(), scan.indexName())));
             // Each item of a transaction needs the action of its kind on its own table.
-            case TransactWriteItemsRequest transaction -> transaction.transactItems().stream().map(this::transactNeed).toList();
-            case TransactGetItemsRequest transaction -> transaction.transactItems().stream()
-                    .map(item -> new Need("dynamodb:GetItem", resources.tableArn(item.get().tableName()))).toList();
-            case BatchWriteItemRequest batch -> batch.requestItems().keySet().stream()
-                    .map(table -> new Need("dynamodb:BatchWriteItem", resources.tableArn(table))).toList();
-            case BatchGetItemRequest batch -> batch.requestItems().keySet().stream()
-                    .map(table -> new Need("dynamodb:BatchGetItem", resources.tableArn(table))).toList();
+            case TransactWriteItemsRequest transaction ->
+                transaction.transactItems().stream().map(this::transactNeed).toList();
+            case TransactGetItemsRequest transaction ->
+                transaction.transactItems().stream()
+                        .map(item -> new Need(
+                                "dynamodb:GetItem",
+                                resources.tableArn(item.get().tableName())))
+                        .toList();
+            case BatchWriteItemRequest batch ->
+                batch.requestItems().keySet().stream()
+                        .map(table -> new Need("dynamodb:BatchWriteItem", resources.tableArn(table)))
+                        .toList();
+            case BatchGetItemRequest batch ->
+                batch.requestItems().keySet().stream()
+                        .map(table -> new Need("dynamodb:BatchGetItem", resources.tableArn(table)))
+                        .toList();
             default -> {
                 String table = request.getValueForField("TableName", String.class)
                         .orElseThrow(() -> unknown(request, operation));
@@ -296,12 +343,16 @@ public final class IamInterceptor implements ExecutionInterceptor {
             return new Need("dynamodb:PutItem", resources.tableArn(item.put().tableName()));
         }
         if (item.update() != null) {
-            return new Need("dynamodb:UpdateItem", resources.tableArn(item.update().tableName()));
+            return new Need(
+                    "dynamodb:UpdateItem", resources.tableArn(item.update().tableName()));
         }
         if (item.delete() != null) {
-            return new Need("dynamodb:DeleteItem", resources.tableArn(item.delete().tableName()));
+            return new Need(
+                    "dynamodb:DeleteItem", resources.tableArn(item.delete().tableName()));
         }
-        return new Need("dynamodb:ConditionCheckItem", resources.tableArn(item.conditionCheck().tableName()));
+        return new Need(
+                "dynamodb:ConditionCheckItem",
+                resources.tableArn(item.conditionCheck().tableName()));
     }
 
     /** A queue's operations need their action on the queue; a batch operation, the action of one message. */
@@ -340,8 +391,12 @@ public final class IamInterceptor implements ExecutionInterceptor {
     private List<Need> secretsManager(SecretsManagerRequest request, String operation) {
         if (request instanceof GetSecretValueRequest get) {
             String id = get.secretId();
-            return List.of(new Need("secretsmanager:GetSecretValue", id.startsWith("arn:") ? id
-                    : "arn:aws:secretsmanager:" + resources.region() + ":" + LocalIam.ACCOUNT + ":secret:" + id));
+            return List.of(new Need(
+                    "secretsmanager:GetSecretValue",
+                    id.startsWith("arn:")
+                            ? id
+                            : "arn:aws:secretsmanager:" + resources.region() + ":" + LocalIam.ACCOUNT + ":secret:"
+                                    + id));
         }
         throw unknown(request, operation);
     }

@@ -33,9 +33,15 @@ public final class LocalIam {
      * @param secretArns   the jobs' secrets
      * @param imageBuckets the image buckets as configured, {@code bucket} or {@code bucket:account}
      */
-    public record Resources(String region, Map<Permissions.Bucket, String> buckets, Map<Permissions.Table, String> tables,
-                            Map<Permissions.Queue, String> queues, String stateMachine,
-                            Map<Permissions.Role, String> functions, List<String> secretArns, List<String> imageBuckets) {
+    public record Resources(
+            String region,
+            Map<Permissions.Bucket, String> buckets,
+            Map<Permissions.Table, String> tables,
+            Map<Permissions.Queue, String> queues,
+            String stateMachine,
+            Map<Permissions.Role, String> functions,
+            List<String> secretArns,
+            List<String> imageBuckets) {
 
         public Resources {
             buckets = Map.copyOf(buckets);
@@ -80,8 +86,10 @@ public final class LocalIam {
         /** Whether an action on a resource (of the local account) is allowed. */
         public boolean allows(String action, String arn) {
             for (Grant grant : grants) {
-                if (grant.action().equalsIgnoreCase(action) && matches(grant.resource(), arn)
-                        && (grant.resourceAccount() == null || grant.resourceAccount().equals(ACCOUNT))) {
+                if (grant.action().equalsIgnoreCase(action)
+                        && matches(grant.resource(), arn)
+                        && (grant.resourceAccount() == null
+                                || grant.resourceAccount().equals(ACCOUNT))) {
                     return true;
                 }
             }
@@ -117,31 +125,42 @@ public final class LocalIam {
     /** A resource's ARNs here, with their owner condition (the action left empty). */
     private List<Grant> targets(Resource resource) {
         return switch (resource) {
-            case Resource.Objects objects -> List.of(target(
-                    Resources.bucketArn(bucket(objects.bucket())) + "/" + objects.keys()));
+            case Resource.Objects objects ->
+                List.of(target(Resources.bucketArn(bucket(objects.bucket())) + "/" + objects.keys()));
             case Resource.WholeBucket whole -> List.of(target(Resources.bucketArn(bucket(whole.bucket()))));
             // A table this runtime does not have (the capacity table in a test's resources) grants nothing.
-            case Resource.Items items -> resources.tables().containsKey(items.table())
-                    ? List.of(target(resources.tableArn(table(items.table())))) : List.of();
-            case Resource.Index index -> List.of(target(
-                    resources.tableArn(table(index.table())) + "/index/" + index.index()));
-            case Resource.MessageQueue queue -> List.of(target(resources.queueArn(ACCOUNT,
-                    Objects.requireNonNull(resources.queues().get(queue.queue()), "no local queue " + queue.queue()))));
+            case Resource.Items items ->
+                resources.tables().containsKey(items.table())
+                        ? List.of(target(resources.tableArn(table(items.table()))))
+                        : List.of();
+            case Resource.Index index ->
+                List.of(target(resources.tableArn(table(index.table())) + "/index/" + index.index()));
+            case Resource.MessageQueue queue ->
+                List.of(target(resources.queueArn(
+                        ACCOUNT,
+                        Objects.requireNonNull(
+                                resources.queues().get(queue.queue()), "no local queue " + queue.queue()))));
             case Resource.StateMachine ignored ->
-                    resources.stateMachine() == null ? List.of() : List.of(target(resources.stateMachine()));
-            case Resource.Executions ignored -> resources.stateMachine() == null ? List.of()
-                    : List.of(target(resources.stateMachine().replace(":stateMachine:", ":execution:") + ":*"));
-            case Resource.Function function -> List.of(target(resources.functionArn(Objects.requireNonNull(
-                    resources.functions().get(function.function()), "no local function " + function.function()))));
-            case Resource.JobSecrets ignored -> resources.secretArns().stream().map(LocalIam::target).toList();
+                resources.stateMachine() == null ? List.of() : List.of(target(resources.stateMachine()));
+            case Resource.Executions ignored ->
+                resources.stateMachine() == null
+                        ? List.of()
+                        : List.of(target(resources.stateMachine().replace(":stateMachine:", ":execution:") + ":*"));
+            case Resource.Function function ->
+                List.of(target(resources.functionArn(Objects.requireNonNull(
+                        resources.functions().get(function.function()), "no local function " + function.function()))));
+            case Resource.JobSecrets ignored ->
+                resources.secretArns().stream().map(LocalIam::target).toList();
             case Resource.ImageObjects ignored -> imageBuckets("/*");
             case Resource.ImageBuckets ignored -> imageBuckets("");
         };
     }
 
     private List<Grant> imageBuckets(String suffix) {
-        return resources.imageBuckets().stream().map(Permissions.ImageBucket::parse)
-                .map(b -> new Grant("", Resources.bucketArn(b.name()) + suffix, b.owner())).toList();
+        return resources.imageBuckets().stream()
+                .map(Permissions.ImageBucket::parse)
+                .map(b -> new Grant("", Resources.bucketArn(b.name()) + suffix, b.owner()))
+                .toList();
     }
 
     private static Grant target(String arn) {

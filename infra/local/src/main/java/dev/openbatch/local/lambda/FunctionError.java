@@ -25,18 +25,24 @@ public final class FunctionError extends RuntimeException {
     }
 
     public static FunctionError timedOut(String requestId, long timeoutMillis) {
-        return new FunctionError(TIMED_OUT, String.format(java.util.Locale.ROOT,
-                "RequestId: %s Error: Task timed out after %.2f seconds", requestId, timeoutMillis / 1000.0));
+        return new FunctionError(
+                TIMED_OUT,
+                String.format(
+                        java.util.Locale.ROOT,
+                        "RequestId: %s Error: Task timed out after %.2f seconds",
+                        requestId,
+                        timeoutMillis / 1000.0));
     }
 
     public static FunctionError responseTooLarge(long limit) {
-        return new FunctionError(RESPONSE_TOO_LARGE,
+        return new FunctionError(
+                RESPONSE_TOO_LARGE,
                 "Response payload size exceeded maximum allowed payload size (" + limit + " bytes).");
     }
 
     public static FunctionError requestTooLarge(long limit) {
-        return new FunctionError(REQUEST_TOO_LARGE, "Request must be smaller than " + limit
-                + " bytes for the Invoke operation");
+        return new FunctionError(
+                REQUEST_TOO_LARGE, "Request must be smaller than " + limit + " bytes for the Invoke operation");
     }
 
     /** Lambda's {@code errorType}, e.g. {@value #TIMED_OUT}. */

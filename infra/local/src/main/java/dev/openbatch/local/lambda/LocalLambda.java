@@ -74,8 +74,8 @@ public final class LocalLambda<H> implements AutoCloseable {
      */
     public LocalLambda(String name, Duration timeout, int maxConcurrency, Function<Sandbox, H> factory) {
         if (timeout.isNegative() || timeout.isZero() || maxConcurrency < 1) {
-            throw new IllegalArgumentException(name + ": a timeout above 0 and at least one sandbox, not "
-                    + timeout + " and " + maxConcurrency);
+            throw new IllegalArgumentException(
+                    name + ": a timeout above 0 and at least one sandbox, not " + timeout + " and " + maxConcurrency);
         }
         this.name = name;
         this.timeout = timeout;
@@ -141,7 +141,8 @@ public final class LocalLambda<H> implements AutoCloseable {
         try {
             return settled.get();
         } catch (ExecutionException e) {
-            Throwable cause = e.getCause() instanceof CompletionException c && c.getCause() != null ? c.getCause() : e.getCause();
+            Throwable cause =
+                    e.getCause() instanceof CompletionException c && c.getCause() != null ? c.getCause() : e.getCause();
             if (cause instanceof TimeoutException) {
                 throw FunctionError.timedOut(requestId, timeout.toMillis());
             }
@@ -165,7 +166,8 @@ public final class LocalLambda<H> implements AutoCloseable {
      * {@link #MAX_SYNC_PAYLOAD_BYTES}, each with Lambda's error; run with the context of the
      * invocation its sandbox runs.
      */
-    public static Function<JsonNode, JsonNode> json(RequestStreamHandler handler, Sandbox sandbox, int maxRequestBytes) {
+    public static Function<JsonNode, JsonNode> json(
+            RequestStreamHandler handler, Sandbox sandbox, int maxRequestBytes) {
         return payload -> {
             byte[] request = Json.write(payload);
             if (request.length > maxRequestBytes) {

@@ -14,8 +14,8 @@ public record SandboxContext(String functionName, String awsRequestId, long dead
 
     /** A context for one invocation of {@code functionName}, starting now, with {@code timeout} to run. */
     public static SandboxContext invocation(String functionName, java.time.Duration timeout) {
-        return new SandboxContext(functionName, java.util.UUID.randomUUID().toString(),
-                System.nanoTime() + timeout.toNanos());
+        return new SandboxContext(
+                functionName, java.util.UUID.randomUUID().toString(), System.nanoTime() + timeout.toNanos());
     }
 
     @Override

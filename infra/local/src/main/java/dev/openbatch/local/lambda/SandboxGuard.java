@@ -28,7 +28,8 @@ public final class SandboxGuard implements ExecutionInterceptor {
     private static void refuseWhenDiscarded() {
         Sandbox sandbox = Sandbox.current();
         if (sandbox != null && sandbox.discarded()) {
-            throw SdkClientException.create(sandbox + " was discarded at its function's timeout: its calls reach nothing");
+            throw SdkClientException.create(
+                    sandbox + " was discarded at its function's timeout: its calls reach nothing");
         }
     }
 }

@@ -47,15 +47,30 @@ final class Execution {
     private final List<HistoryEvent> history = new ArrayList<>();
     /** Every event the execution has written, those before a restart included. */
     private long historyEvents;
+
     private boolean historyFull;
 
-    Execution(String arn, String name, String stateMachineArn, String stateMachineName, String input, JsonNode inputJson,
-              ExecutionStore store) {
+    Execution(
+            String arn,
+            String name,
+            String stateMachineArn,
+            String stateMachineName,
+            String input,
+            JsonNode inputJson,
+            ExecutionStore store) {
         this(arn, name, stateMachineArn, stateMachineName, input, inputJson, Instant.now(), new Frame(), store);
     }
 
-    private Execution(String arn, String name, String stateMachineArn, String stateMachineName, String input,
-                      JsonNode inputJson, Instant startDate, Frame root, ExecutionStore store) {
+    private Execution(
+            String arn,
+            String name,
+            String stateMachineArn,
+            String stateMachineName,
+            String input,
+            JsonNode inputJson,
+            Instant startDate,
+            Frame root,
+            ExecutionStore store) {
         this.arn = arn;
         this.name = name;
         this.stateMachineArn = stateMachineArn;
@@ -74,13 +89,23 @@ final class Execution {
         try {
             inputJson = Json.MAPPER.readTree(input);
         } catch (IOException e) {
-            throw new UncheckedIOException("the kept input of " + kept.get("execution_arn").asText() + " is not JSON", e);
+            throw new UncheckedIOException(
+                    "the kept input of " + kept.get("execution_arn").asText() + " is not JSON", e);
         }
-        Execution execution = new Execution(kept.get("execution_arn").asText(), kept.get("name").asText(),
-                kept.get("state_machine_arn").asText(), kept.get("state_machine_name").asText(), input, inputJson,
-                Instant.ofEpochMilli(kept.get("start_date").asLong()), Frame.fromJson(kept.get("progress")), store);
+        Execution execution = new Execution(
+                kept.get("execution_arn").asText(),
+                kept.get("name").asText(),
+                kept.get("state_machine_arn").asText(),
+                kept.get("state_machine_name").asText(),
+                input,
+                inputJson,
+                Instant.ofEpochMilli(kept.get("start_date").asLong()),
+                Frame.fromJson(kept.get("progress")),
+                store);
         execution.status = ExecutionStatus.valueOf(kept.get("status").asText());
-        execution.stopDate = kept.hasNonNull("stop_date") ? Instant.ofEpochMilli(kept.get("stop_date").asLong()) : null;
+        execution.stopDate = kept.hasNonNull("stop_date")
+                ? Instant.ofEpochMilli(kept.get("stop_date").asLong())
+                : null;
         execution.output = text(kept, "output");
         execution.error = text(kept, "error");
         execution.cause = text(kept, "cause");
@@ -191,7 +216,8 @@ final class Execution {
     }
 
     synchronized ExecutionDescription describe() {
-        return new ExecutionDescription(arn, stateMachineArn, name, status, startDate, stopDate, input, output, error, cause);
+        return new ExecutionDescription(
+                arn, stateMachineArn, name, status, startDate, stopDate, input, output, error, cause);
     }
 
     // Where the walk stands. Each change is recorded before the work it announces begins, so a new

@@ -60,7 +60,10 @@ final class ExecutionStore {
             try (OutputStream out = new FileOutputStream(next.toFile())) {
                 out.write(Json.write(document));
             }
-            Files.move(next, folder.resolve(execution + SUFFIX), StandardCopyOption.ATOMIC_MOVE,
+            Files.move(
+                    next,
+                    folder.resolve(execution + SUFFIX),
+                    StandardCopyOption.ATOMIC_MOVE,
                     StandardCopyOption.REPLACE_EXISTING);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot record execution " + execution + " of " + stateMachine, e);
@@ -74,7 +77,9 @@ final class ExecutionStore {
             return documents;
         }
         try (Stream<Path> files = Files.walk(dir, 2)) {
-            for (Path file : files.filter(f -> f.getFileName().toString().endsWith(SUFFIX)).sorted().toList()) {
+            for (Path file : files.filter(f -> f.getFileName().toString().endsWith(SUFFIX))
+                    .sorted()
+                    .toList()) {
                 try {
                     documents.add(Json.MAPPER.readTree(file.toFile()));
                 } catch (IOException e) {

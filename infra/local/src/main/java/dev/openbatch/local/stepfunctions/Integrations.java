@@ -79,7 +79,8 @@ final class Integrations {
         if (function == null) {
             throw StateFailure.of("Lambda.ResourceNotFoundException", "Function not found: " + functionName.asText());
         }
-        JsonNode payload = parameters.has("Payload") ? parameters.get("Payload") : JsonNodeFactory.instance.objectNode();
+        JsonNode payload =
+                parameters.has("Payload") ? parameters.get("Payload") : JsonNodeFactory.instance.objectNode();
         CompletableFuture<JsonNode> output = new CompletableFuture<>();
         // Its own thread, so a stop or a timeout does not wait for a function that ignores interrupts.
         Thread call = Thread.ofVirtual().name("lambda-" + functionName.asText()).start(() -> {
@@ -102,7 +103,9 @@ final class Integrations {
                 throw StateFailure.of(refused.error(), refused.getMessage());
             }
             // Lambda's own errors (a timeout, an answer too large) carry the errorType Lambda reports.
-            String errorType = error instanceof FunctionError lambda ? lambda.errorType() : error.getClass().getName();
+            String errorType = error instanceof FunctionError lambda
+                    ? lambda.errorType()
+                    : error.getClass().getName();
             ObjectNode cause = JsonNodeFactory.instance.objectNode();
             if (error.getMessage() != null) {
                 cause.put("errorMessage", error.getMessage());
@@ -110,7 +113,8 @@ final class Integrations {
             cause.put("errorType", errorType);
             throw StateFailure.of(errorType, Json.writeString(cause));
         } catch (TimeoutException e) {
-            throw StateFailure.of(StateFailure.TIMEOUT, "The task did not finish within " + timeoutSeconds + " seconds");
+            throw StateFailure.of(
+                    StateFailure.TIMEOUT, "The task did not finish within " + timeoutSeconds + " seconds");
         } finally {
             call.interrupt();
         }
@@ -137,7 +141,8 @@ final class Integrations {
      * waits for SendTaskSuccess or SendTaskFailure with {@code token}, failing the task with
      * States.HeartbeatTimeout or States.Timeout when the definition's seconds pass first.
      */
-    JsonNode sendAndWait(String token, JsonNode parameters, int timeoutSeconds, int heartbeatSeconds, Submitted submitted)
+    JsonNode sendAndWait(
+            String token, JsonNode parameters, int timeoutSeconds, int heartbeatSeconds, Submitted submitted)
             throws StateFailure, InterruptedException {
         Callback callback = callbacks.get(token);
         long start = System.nanoTime();
@@ -148,17 +153,22 @@ final class Integrations {
                 long now = System.nanoTime();
                 long timeoutAt = timeoutSeconds > 0 ? start + TimeUnit.SECONDS.toNanos(timeoutSeconds) : Long.MAX_VALUE;
                 long heartbeatAt = heartbeatSeconds > 0
-                        ? callback.lastHeartbeatNanos + TimeUnit.SECONDS.toNanos(heartbeatSeconds) : Long.MAX_VALUE;
+                        ? callback.lastHeartbeatNanos + TimeUnit.SECONDS.toNanos(heartbeatSeconds)
+                        : Long.MAX_VALUE;
                 if (now - timeoutAt >= 0) {
-                    throw StateFailure.of(StateFailure.TIMEOUT, "No answer for the task token within " + timeoutSeconds + " seconds");
+                    throw StateFailure.of(
+                            StateFailure.TIMEOUT, "No answer for the task token within " + timeoutSeconds + " seconds");
                 }
                 if (now - heartbeatAt >= 0) {
-                    throw StateFailure.of(StateFailure.HEARTBEAT_TIMEOUT,
+                    throw StateFailure.of(
+                            StateFailure.HEARTBEAT_TIMEOUT,
                             "No heartbeat for the task token within " + heartbeatSeconds + " seconds");
                 }
                 long wait = Math.min(timeoutAt, heartbeatAt);
                 try {
-                    return wait == Long.MAX_VALUE ? callback.result.get() : callback.result.get(wait - now, TimeUnit.NANOSECONDS);
+                    return wait == Long.MAX_VALUE
+                            ? callback.result.get()
+                            : callback.result.get(wait - now, TimeUnit.NANOSECONDS);
                 } catch (TimeoutException e) {
                     // a deadline passed, or a heartbeat moved it: look again
                 } catch (ExecutionException e) {
@@ -188,7 +198,6 @@ final class Integrations {
             throw StateFailure.of(SQS_CLIENT_ERROR, e.getMessage());
         }
     }
-
 
     /**
      * The error name Step Functions gives a failed SQS call: {@code SQS.} and the SDK's exception for

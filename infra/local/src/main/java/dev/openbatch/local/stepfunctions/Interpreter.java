@@ -56,8 +56,8 @@ final class Interpreter {
             ensureRunning();
             State state = scope.states().get(name);
             if (state == null) {
-                throw StateFailure.runtime("the execution stood in state '" + name + "', which the definition no"
-                        + " longer has");
+                throw StateFailure.runtime(
+                        "the execution stood in state '" + name + "', which the definition no" + " longer has");
             }
             Step step = step(state, data, frame);
             checkSize(state.name(), step.output(), "an output");
@@ -99,14 +99,25 @@ final class Interpreter {
 
     private Step step(State state, JsonNode input, Frame frame) throws StateFailure, InterruptedException {
         return switch (state) {
-            case State.Task task -> handlingErrors(task.retry(), task.catchers(), input, frame,
-                    () -> new Step(task(task, input, frame), task.next()));
-            case State.MapState map -> handlingErrors(map.retry(), map.catchers(), input, frame,
-                    () -> new Step(map(map, input, frame), map.next()));
+            case State.Task task ->
+                handlingErrors(
+                        task.retry(),
+                        task.catchers(),
+                        input,
+                        frame,
+                        () -> new Step(task(task, input, frame), task.next()));
+            case State.MapState map ->
+                handlingErrors(
+                        map.retry(), map.catchers(), input, frame, () -> new Step(map(map, input, frame), map.next()));
             case State.Choice choice -> choice(choice, input);
             case State.Pass pass -> new Step(pass(pass, input), pass.next());
-            case State.Succeed succeed -> new Step(JsonPaths.select(
-                    JsonPaths.select(input, succeed.inputPath(), "InputPath"), succeed.outputPath(), "OutputPath"), null);
+            case State.Succeed succeed ->
+                new Step(
+                        JsonPaths.select(
+                                JsonPaths.select(input, succeed.inputPath(), "InputPath"),
+                                succeed.outputPath(),
+                                "OutputPath"),
+                        null);
             case State.Fail fail -> throw StateFailure.of(fail.error(), fail.cause());
         };
     }
@@ -139,8 +150,13 @@ final class Interpreter {
                     context.putObject("Task").put("Token", token);
                     JsonNode parameters = JsonPaths.applyTemplate(task.io().parameters(), effective, context);
                     scheduled(task, frame, parameters, timeoutSeconds, details);
-                    yield integrations.sendAndWait(token, parameters, timeoutSeconds, task.heartbeatSeconds(),
-                            () -> execution.event(frame, "TaskSubmitted", "taskSubmittedEventDetails", details.deepCopy()));
+                    yield integrations.sendAndWait(
+                            token,
+                            parameters,
+                            timeoutSeconds,
+                            task.heartbeatSeconds(),
+                            () -> execution.event(
+                                    frame, "TaskSubmitted", "taskSubmittedEventDetails", details.deepCopy()));
                 }
             };
             checkSize(task.name(), result, "a result");
@@ -151,8 +167,11 @@ final class Interpreter {
                     failed.put("cause", failure.cause());
                 }
                 boolean timedOut = failure.matches(StateFailure.TIMEOUT);
-                execution.event(frame, timedOut ? "TaskTimedOut" : "TaskFailed",
-                        timedOut ? "taskTimedOutEventDetails" : "taskFailedEventDetails", failed);
+                execution.event(
+                        frame,
+                        timedOut ? "TaskTimedOut" : "TaskFailed",
+                        timedOut ? "taskTimedOutEventDetails" : "taskFailedEventDetails",
+                        failed);
             }
             throw failure;
         }
@@ -179,8 +198,9 @@ final class Interpreter {
         }
         JsonNode value = task.timeoutSecondsPath().read(effective).orElse(null);
         if (value == null || !value.canConvertToInt() || !value.isIntegralNumber() || value.asInt() < 1) {
-            throw StateFailure.runtime("TimeoutSecondsPath '" + task.timeoutSecondsPath().text() + "' of state '"
-                    + task.name() + "' must select a positive integer, not " + value);
+            throw StateFailure.runtime(
+                    "TimeoutSecondsPath '" + task.timeoutSecondsPath().text() + "' of state '" + task.name()
+                            + "' must select a positive integer, not " + value);
         }
         return value.asInt();
     }
@@ -201,8 +221,11 @@ final class Interpreter {
                         + "' must select a non-negative integer, not " + value);
             }
             if (value.asLong() > Limits.INLINE_MAP_CONCURRENCY) {
-                throw StateFailure.runtime("state '" + map.name() + "': " + Limits.inlineMapConcurrency(
-                        "MaxConcurrencyPath '" + map.maxConcurrencyPath().text() + "' selected", value.asLong()));
+                throw StateFailure.runtime("state '" + map.name() + "': "
+                        + Limits.inlineMapConcurrency(
+                                "MaxConcurrencyPath '"
+                                        + map.maxConcurrencyPath().text() + "' selected",
+                                value.asLong()));
             }
             maxConcurrency = value.asInt();
         }
@@ -246,7 +269,10 @@ final class Interpreter {
         JsonNode[] outputs = new JsonNode[inputs.size()];
         execution.finishedIterations(frame).forEach((index, output) -> outputs[index] = output);
         // In order, so the iterations under way at a restart (always the first unfinished ones) go first.
-        List<Integer> todo = IntStream.range(0, inputs.size()).filter(i -> outputs[i] == null).boxed().toList();
+        List<Integer> todo = IntStream.range(0, inputs.size())
+                .filter(i -> outputs[i] == null)
+                .boxed()
+                .toList();
         int limit = Math.min(maxConcurrency == 0 ? Limits.INLINE_MAP_CONCURRENCY : maxConcurrency, todo.size());
         ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
         CompletionService<Integer> finished = new ExecutorCompletionService<>(threads);
@@ -282,8 +308,14 @@ final class Interpreter {
         return results;
     }
 
-    private void submit(CompletionService<Integer> finished, String mapName, Scope processor, List<JsonNode> inputs,
-                        int index, JsonNode[] outputs, Frame frame) {
+    private void submit(
+            CompletionService<Integer> finished,
+            String mapName,
+            Scope processor,
+            List<JsonNode> inputs,
+            int index,
+            JsonNode[] outputs,
+            Frame frame) {
         Frame iteration = execution.iteration(frame, index);
         ObjectNode details = named(mapName).put("index", index);
         finished.submit(() -> {
@@ -315,7 +347,8 @@ final class Interpreter {
             }
         }
         if (next == null) {
-            throw StateFailure.of(StateFailure.NO_CHOICE_MATCHED,
+            throw StateFailure.of(
+                    StateFailure.NO_CHOICE_MATCHED,
                     "No Matches! in state '" + choice.name() + "' for input " + effective);
         }
         return new Step(JsonPaths.select(effective, choice.outputPath(), "OutputPath"), next);
@@ -348,14 +381,16 @@ final class Interpreter {
                     return (value != null) == compare.value().asBoolean();
                 }
                 if (value == null) {
-                    throw StateFailure.runtime("Invalid path '" + compare.variable().text()
-                            + "': The choice state's condition path references an invalid value.");
+                    throw StateFailure.runtime(
+                            "Invalid path '" + compare.variable().text()
+                                    + "': The choice state's condition path references an invalid value.");
                 }
                 JsonNode expected = compare.value();
                 return switch (compare.operator()) {
                     case STRING_EQUALS -> value.isTextual() && value.asText().equals(expected.asText());
                     case BOOLEAN_EQUALS -> value.isBoolean() && value.asBoolean() == expected.asBoolean();
-                    case NUMERIC_EQUALS -> value.isNumber() && value.decimalValue().compareTo(expected.decimalValue()) == 0;
+                    case NUMERIC_EQUALS ->
+                        value.isNumber() && value.decimalValue().compareTo(expected.decimalValue()) == 0;
                     case IS_PRESENT -> throw new IllegalStateException();
                 };
             }
@@ -365,9 +400,11 @@ final class Interpreter {
     private JsonNode pass(State.Pass pass, JsonNode input) throws StateFailure {
         JsonNode effective = JsonPaths.select(input, pass.io().inputPath(), "InputPath");
         ObjectNode context = context(pass.name());
-        JsonNode result = pass.result() != null ? pass.result().deepCopy()
-                : pass.io().parameters() != null ? JsonPaths.applyTemplate(pass.io().parameters(), effective, context)
-                : effective;
+        JsonNode result = pass.result() != null
+                ? pass.result().deepCopy()
+                : pass.io().parameters() != null
+                        ? JsonPaths.applyTemplate(pass.io().parameters(), effective, context)
+                        : effective;
         if (pass.io().parameters() != null) {
             checkSize(pass.name(), result, "an input, after Parameters,");
         }
@@ -378,8 +415,10 @@ final class Interpreter {
     private static JsonNode output(String state, Io io, JsonNode rawInput, JsonNode result, JsonNode context)
             throws StateFailure {
         checkSize(state, result, "a result");
-        JsonNode selected = io.resultSelector() == null ? result : JsonPaths.applyTemplate(io.resultSelector(), result, context);
-        return JsonPaths.select(JsonPaths.withResult(rawInput, io.resultPath(), selected), io.outputPath(), "OutputPath");
+        JsonNode selected =
+                io.resultSelector() == null ? result : JsonPaths.applyTemplate(io.resultSelector(), result, context);
+        return JsonPaths.select(
+                JsonPaths.withResult(rawInput, io.resultPath(), selected), io.outputPath(), "OutputPath");
     }
 
     /**
@@ -387,8 +426,9 @@ final class Interpreter {
      * matches decides, each with its own attempt count; once it is spent, the first matching
      * catcher puts {@code {"Error","Cause"}} at its ResultPath and moves on to its Next.
      */
-    private Step handlingErrors(List<Retrier> retriers, List<Catcher> catchers, JsonNode rawInput, Frame frame,
-                                Attempt attempt) throws StateFailure, InterruptedException {
+    private Step handlingErrors(
+            List<Retrier> retriers, List<Catcher> catchers, JsonNode rawInput, Frame frame, Attempt attempt)
+            throws StateFailure, InterruptedException {
         int[] attempts = new int[retriers.size()];
         while (true) {
             try {
@@ -399,12 +439,14 @@ final class Interpreter {
                 if (failure.terminal()) {
                     throw failure;
                 }
-                int index = firstMatch(retriers.stream().map(Retrier::errorEquals).toList(), failure);
+                int index =
+                        firstMatch(retriers.stream().map(Retrier::errorEquals).toList(), failure);
                 if (index >= 0 && attempts[index] < retriers.get(index).maxAttempts()) {
                     Thread.sleep(delayMillis(retriers.get(index), attempts[index]++));
                     continue;
                 }
-                int caught = firstMatch(catchers.stream().map(Catcher::errorEquals).toList(), failure);
+                int caught =
+                        firstMatch(catchers.stream().map(Catcher::errorEquals).toList(), failure);
                 if (caught < 0) {
                     throw failure;
                 }

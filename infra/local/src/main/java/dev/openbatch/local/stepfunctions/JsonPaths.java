@@ -18,7 +18,9 @@ import java.util.regex.Pattern;
 final class JsonPaths {
 
     /** The context paths a template may read anywhere. */
-    static final Set<String> EXECUTION_CONTEXT = Set.of("Execution.Id", "Execution.Name", "Execution.Input", "State.Name");
+    static final Set<String> EXECUTION_CONTEXT =
+            Set.of("Execution.Id", "Execution.Name", "Execution.Input", "State.Name");
+
     static final String TASK_TOKEN = "Task.Token";
     static final String MAP_ITEM_INDEX = "Map.Item.Index";
     static final String MAP_ITEM_VALUE = "Map.Item.Value";
@@ -40,7 +42,8 @@ final class JsonPaths {
             if (!text.startsWith("$") || !(rest.isEmpty() || rest.startsWith("."))) {
                 throw new IllegalArgumentException("'" + text + "' is not a path of the form $ or $.field.field");
             }
-            List<String> fields = rest.isEmpty() ? List.of() : List.of(rest.substring(1).split("\\.", -1));
+            List<String> fields =
+                    rest.isEmpty() ? List.of() : List.of(rest.substring(1).split("\\.", -1));
             for (String field : fields) {
                 if (!FIELD.matcher(field).matches()) {
                     throw new IllegalArgumentException("path '" + text + "' is not supported: only $ and $.field.field"
@@ -54,7 +57,8 @@ final class JsonPaths {
         static Path parseReference(String text) {
             Path path = parse(text);
             if (path.context) {
-                throw new IllegalArgumentException("'" + text + "' must be a reference path into the state's data, not $$");
+                throw new IllegalArgumentException(
+                        "'" + text + "' must be a reference path into the state's data, not $$");
             }
             return path;
         }
@@ -81,8 +85,9 @@ final class JsonPaths {
         if (path == null) {
             return JsonNodeFactory.instance.objectNode();
         }
-        return path.read(data).orElseThrow(() -> StateFailure.runtime(
-                "Invalid path '" + path.text() + "' for " + field + ": no results in " + abbreviate(data)));
+        return path.read(data)
+                .orElseThrow(() -> StateFailure.runtime(
+                        "Invalid path '" + path.text() + "' for " + field + ": no results in " + abbreviate(data)));
     }
 
     /**
@@ -97,8 +102,8 @@ final class JsonPaths {
             return result;
         }
         if (!rawInput.isObject()) {
-            throw StateFailure.runtime("ResultPath '" + resultPath.text() + "' cannot be applied to the non-object input "
-                    + abbreviate(rawInput));
+            throw StateFailure.runtime("ResultPath '" + resultPath.text()
+                    + "' cannot be applied to the non-object input " + abbreviate(rawInput));
         }
         ObjectNode root = ((ObjectNode) rawInput).deepCopy();
         ObjectNode node = root;
@@ -148,7 +153,8 @@ final class JsonPaths {
             Path path = Path.parse(text);
             if (path.context() && !contextAllowed(path, allowedContext)) {
                 throw new IllegalArgumentException("'" + key + "': context path " + text + " is not supported here;"
-                        + " allowed: " + allowedContext.stream().sorted().map(p -> "$$." + p).toList());
+                        + " allowed: "
+                        + allowedContext.stream().sorted().map(p -> "$$." + p).toList());
             }
         }
     }
@@ -180,8 +186,10 @@ final class JsonPaths {
             }
             Path path = Path.parse(field.getValue().asText());
             JsonNode source = path.context() ? context : data;
-            JsonNode value = path.read(source).orElseThrow(() -> StateFailure.runtime("The JSONPath '" + path.text()
-                    + "' specified for the field '" + key + "' could not be found in the input " + abbreviate(source)));
+            JsonNode value = path.read(source)
+                    .orElseThrow(
+                            () -> StateFailure.runtime("The JSONPath '" + path.text() + "' specified for the field '"
+                                    + key + "' could not be found in the input " + abbreviate(source)));
             out.set(key.substring(0, key.length() - 2), value.deepCopy());
         }
         return out;

@@ -13,7 +13,8 @@ final class Limits {
     static final int HISTORY_EVENTS = 25_000;
 
     /** What the execution fails with when its history is full, as the service words it. */
-    static final String HISTORY_FULL = "The execution reached the maximum number of history events (" + HISTORY_EVENTS + ").";
+    static final String HISTORY_FULL =
+            "The execution reached the maximum number of history events (" + HISTORY_EVENTS + ").";
 
     /** Iterations an INLINE Map runs at once, whatever its MaxConcurrency asks. */
     static final int INLINE_MAP_CONCURRENCY = 40;

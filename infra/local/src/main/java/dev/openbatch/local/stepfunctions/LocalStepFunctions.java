@@ -38,26 +38,41 @@ public final class LocalStepFunctions implements AutoCloseable {
     public static final String ACCOUNT = "000000000000";
 
     /** A name may not hold whitespace, brackets, wildcards, these specials or control characters (AWS's rule). */
-    private static final Pattern NAME = Pattern.compile("[^\\s<>{}\\[\\]?*\"#%\\\\^|~`$&,;:/\\x00-\\x1f\\x7f-\\x9f]{1,80}");
+    private static final Pattern NAME =
+            Pattern.compile("[^\\s<>{}\\[\\]?*\"#%\\\\^|~`$&,;:/\\x00-\\x1f\\x7f-\\x9f]{1,80}");
 
     /** The status of an execution, as DescribeExecution reports it. */
-    public enum ExecutionStatus { RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED }
+    public enum ExecutionStatus {
+        RUNNING,
+        SUCCEEDED,
+        FAILED,
+        TIMED_OUT,
+        ABORTED
+    }
 
     /** What StartExecution answers. */
     public record StartedExecution(String executionArn, Instant startDate) {}
 
     /** What DescribeExecution answers; stopDate, output, error and cause are null until they apply. */
-    public record ExecutionDescription(String executionArn, String stateMachineArn, String name, ExecutionStatus status,
-                                       Instant startDate, Instant stopDate, String input, String output, String error,
-                                       String cause) {}
+    public record ExecutionDescription(
+            String executionArn,
+            String stateMachineArn,
+            String name,
+            ExecutionStatus status,
+            Instant startDate,
+            Instant stopDate,
+            String input,
+            String output,
+            String error,
+            String cause) {}
 
     /**
      * One event of an execution's history, as GetExecutionHistory lists it: its details, when it has
      * any, are the JSON of the {@code detailsField} AWS gives that type of event (names, errors,
      * indexes; never the state's data).
      */
-    public record HistoryEvent(long id, long previousEventId, Instant timestamp, String type, String detailsField,
-                               JsonNode details) {}
+    public record HistoryEvent(
+            long id, long previousEventId, Instant timestamp, String type, String detailsField, JsonNode details) {}
 
     /**
      * A page of GetExecutionHistory: the events, and the token for the next page or null.
@@ -67,7 +82,8 @@ public final class LocalStepFunctions implements AutoCloseable {
     public record HistoryPage(List<HistoryEvent> events, String nextToken, long total) {}
 
     /** What DescribeStateMachine answers; the definition is the text after substitution. */
-    public record StateMachineDescription(String stateMachineArn, String name, String definition, Instant creationDate) {}
+    public record StateMachineDescription(
+            String stateMachineArn, String name, String definition, Instant creationDate) {}
 
     private record StateMachine(StateMachineDescription description, StateMachineDefinition definition) {}
 
@@ -96,13 +112,13 @@ public final class LocalStepFunctions implements AutoCloseable {
      * As {@link #LocalStepFunctions(String, Map, SqsClient)}, keeping executions in {@code executions}
      * so that {@link #resumeExecutions()} can go on with them after a restart.
      */
-    public LocalStepFunctions(String region, Map<String, Function<JsonNode, JsonNode>> functions, SqsClient sqs,
-                              Path executions) {
+    public LocalStepFunctions(
+            String region, Map<String, Function<JsonNode, JsonNode>> functions, SqsClient sqs, Path executions) {
         this(region, functions, sqs, ExecutionStore.in(executions));
     }
 
-    private LocalStepFunctions(String region, Map<String, Function<JsonNode, JsonNode>> functions, SqsClient sqs,
-                               ExecutionStore store) {
+    private LocalStepFunctions(
+            String region, Map<String, Function<JsonNode, JsonNode>> functions, SqsClient sqs, ExecutionStore store) {
         this.region = Objects.requireNonNull(region, "region");
         this.integrations = new Integrations(functions, Objects.requireNonNull(sqs, "sqs"));
         this.store = store;
@@ -119,15 +135,21 @@ public final class LocalStepFunctions implements AutoCloseable {
     public String register(String name, String definitionText, Map<String, String> substitutions) {
         checkName(name);
         StateMachineDefinition definition = StateMachineDefinition.parse(definitionText, substitutions);
-        definition.functionNames().stream().filter(f -> !integrations.hasFunction(f)).findFirst().ifPresent(f -> {
-            throw StepFunctionsException.invalidDefinition("FunctionName '" + f + "' names no function given to local"
-                    + " Step Functions");
-        });
+        definition.functionNames().stream()
+                .filter(f -> !integrations.hasFunction(f))
+                .findFirst()
+                .ifPresent(f -> {
+                    throw StepFunctionsException.invalidDefinition(
+                            "FunctionName '" + f + "' names no function given to local" + " Step Functions");
+                });
         String arn = "arn:aws:states:" + region + ":" + ACCOUNT + ":stateMachine:" + name;
-        StateMachine registered = stateMachines.computeIfAbsent(arn, a -> new StateMachine(
-                new StateMachineDescription(arn, name, definition.text(), Instant.now()), definition));
+        StateMachine registered = stateMachines.computeIfAbsent(
+                arn,
+                a -> new StateMachine(
+                        new StateMachineDescription(arn, name, definition.text(), Instant.now()), definition));
         if (!registered.definition().text().equals(definition.text())) {
-            throw new StepFunctionsException("StateMachineAlreadyExists",
+            throw new StepFunctionsException(
+                    "StateMachineAlreadyExists",
                     "State Machine Already Exists: '" + arn + "' with a different definition");
         }
         return arn;
@@ -153,7 +175,8 @@ public final class LocalStepFunctions implements AutoCloseable {
         try {
             inputJson = Json.MAPPER.readTree(inputText);
         } catch (JsonProcessingException e) {
-            throw new StepFunctionsException("InvalidExecutionInput", "Invalid execution input: " + e.getOriginalMessage());
+            throw new StepFunctionsException(
+                    "InvalidExecutionInput", "Invalid execution input: " + e.getOriginalMessage());
         }
         if (inputJson == null || inputJson.isMissingNode()) {
             throw new StepFunctionsException("InvalidExecutionInput", "Invalid execution input: empty");
@@ -161,8 +184,8 @@ public final class LocalStepFunctions implements AutoCloseable {
         checkLength("input", inputText);
         String arn = "arn:aws:states:" + region + ":" + ACCOUNT + ":execution:"
                 + stateMachine.description().name() + ":" + executionName;
-        Execution execution = new Execution(arn, executionName, stateMachineArn, stateMachine.description().name(),
-                inputText, inputJson, store);
+        Execution execution = new Execution(
+                arn, executionName, stateMachineArn, stateMachine.description().name(), inputText, inputJson, store);
         Execution existing = executions.putIfAbsent(arn, execution);
         if (existing != null) {
             if (existing.running() && existing.input.equals(inputText)) {
@@ -183,13 +206,18 @@ public final class LocalStepFunctions implements AutoCloseable {
 
     private void launch(Execution execution, StateMachine stateMachine) {
         Interpreter interpreter = new Interpreter(execution, integrations);
-        execution.runOn(Thread.ofVirtual().name("execution-" + execution.name).unstarted(() -> run(
-                execution, interpreter, stateMachine.definition())));
+        execution.runOn(Thread.ofVirtual()
+                .name("execution-" + execution.name)
+                .unstarted(() -> run(execution, interpreter, stateMachine.definition())));
         int timeout = stateMachine.definition().timeoutSeconds();
         if (timeout > 0) {
-            long left = Math.max(0, execution.startDate.plusSeconds(timeout).toEpochMilli() - System.currentTimeMillis());
-            CompletableFuture.delayedExecutor(left, TimeUnit.MILLISECONDS).execute(() -> execution.stop(
-                    ExecutionStatus.TIMED_OUT, StateFailure.TIMEOUT, "The execution ran longer than " + timeout + " seconds"));
+            long left =
+                    Math.max(0, execution.startDate.plusSeconds(timeout).toEpochMilli() - System.currentTimeMillis());
+            CompletableFuture.delayedExecutor(left, TimeUnit.MILLISECONDS)
+                    .execute(() -> execution.stop(
+                            ExecutionStatus.TIMED_OUT,
+                            StateFailure.TIMEOUT,
+                            "The execution ran longer than " + timeout + " seconds"));
         }
     }
 
@@ -208,8 +236,10 @@ public final class LocalStepFunctions implements AutoCloseable {
             Execution execution = Execution.restore(kept, store);
             StateMachine stateMachine = stateMachines.get(execution.stateMachineArn);
             if (stateMachine == null) {
-                LOG.log(System.Logger.Level.WARNING, "execution " + execution.arn + " belongs to a state machine"
-                        + " that is not registered; left as it was");
+                LOG.log(
+                        System.Logger.Level.WARNING,
+                        "execution " + execution.arn + " belongs to a state machine"
+                                + " that is not registered; left as it was");
                 continue;
             }
             if (executions.putIfAbsent(execution.arn, execution) == null && execution.running()) {
@@ -251,8 +281,10 @@ public final class LocalStepFunctions implements AutoCloseable {
     public HistoryPage executionHistory(String executionArn, int maxResults, String nextToken, boolean reverseOrder) {
         Execution execution = execution(executionArn);
         if (maxResults < 0 || maxResults > 1000) {
-            throw new StepFunctionsException("ValidationException", "1 validation error detected: Value '" + maxResults
-                    + "' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 1000");
+            throw new StepFunctionsException(
+                    "ValidationException",
+                    "1 validation error detected: Value '" + maxResults
+                            + "' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 1000");
         }
         List<HistoryEvent> events = new ArrayList<>(execution.history());
         if (reverseOrder) {
@@ -266,7 +298,9 @@ public final class LocalStepFunctions implements AutoCloseable {
         }
         int size = maxResults == 0 ? 100 : maxResults;
         int to = Math.min(events.size(), from + size);
-        return new HistoryPage(events.subList(Math.min(from, to), to), to < events.size() ? Integer.toString(to) : null,
+        return new HistoryPage(
+                events.subList(Math.min(from, to), to),
+                to < events.size() ? Integer.toString(to) : null,
                 execution.historyEvents());
     }
 
@@ -308,8 +342,10 @@ public final class LocalStepFunctions implements AutoCloseable {
         }
         StateMachine stateMachine = stateMachines.get(arn);
         if (stateMachine == null) {
-            throw new StepFunctionsException("StateMachineDoesNotExist", "State Machine Does Not Exist: '" + arn
-                    + "'; registered: " + new TreeSet<>(stateMachines.keySet()));
+            throw new StepFunctionsException(
+                    "StateMachineDoesNotExist",
+                    "State Machine Does Not Exist: '" + arn + "'; registered: "
+                            + new TreeSet<>(stateMachines.keySet()));
         }
         return stateMachine;
     }
@@ -328,8 +364,11 @@ public final class LocalStepFunctions implements AutoCloseable {
     /** The API's own bound on a payload field, as StartExecution and SendTaskSuccess refuse one too long. */
     private static void checkLength(String field, String value) {
         if (value != null && value.length() > Limits.PAYLOAD_BYTES) {
-            throw new StepFunctionsException("ValidationException", "1 validation error detected: Value at '" + field
-                    + "' failed to satisfy constraint: Member must have length less than or equal to " + Limits.PAYLOAD_BYTES);
+            throw new StepFunctionsException(
+                    "ValidationException",
+                    "1 validation error detected: Value at '" + field
+                            + "' failed to satisfy constraint: Member must have length less than or equal to "
+                            + Limits.PAYLOAD_BYTES);
         }
     }
 

@@ -21,8 +21,13 @@ sealed interface State {
     record Io(Path inputPath, JsonNode parameters, JsonNode resultSelector, Path resultPath, Path outputPath) {}
 
     /** A Retry entry; {@code maxDelaySeconds} 0 means no cap. */
-    record Retrier(List<String> errorEquals, int intervalSeconds, int maxAttempts, double backoffRate,
-                   int maxDelaySeconds, boolean fullJitter) {}
+    record Retrier(
+            List<String> errorEquals,
+            int intervalSeconds,
+            int maxAttempts,
+            double backoffRate,
+            int maxDelaySeconds,
+            boolean fullJitter) {}
 
     record Catcher(List<String> errorEquals, Path resultPath, String next) {}
 
@@ -41,15 +46,33 @@ sealed interface State {
      * {@code timeoutSeconds} and {@code heartbeatSeconds} are 0 when absent; {@code timeoutSecondsPath},
      * when not null, gives the timeout at run time instead.
      */
-    record Task(String name, Resource resource, Io io, int timeoutSeconds, Path timeoutSecondsPath,
-                int heartbeatSeconds, List<Retrier> retry, List<Catcher> catchers, String next) implements State {}
+    record Task(
+            String name,
+            Resource resource,
+            Io io,
+            int timeoutSeconds,
+            Path timeoutSecondsPath,
+            int heartbeatSeconds,
+            List<Retrier> retry,
+            List<Catcher> catchers,
+            String next)
+            implements State {}
 
     /**
      * One of {@code maxConcurrency} (0 = as many as an INLINE Map runs at once, 40) and
      * {@code maxConcurrencyPath} (or null) applies.
      */
-    record MapState(String name, Io io, Path itemsPath, JsonNode itemSelector, Scope processor, int maxConcurrency,
-                    Path maxConcurrencyPath, List<Retrier> retry, List<Catcher> catchers, String next)
+    record MapState(
+            String name,
+            Io io,
+            Path itemsPath,
+            JsonNode itemSelector,
+            Scope processor,
+            int maxConcurrency,
+            Path maxConcurrencyPath,
+            List<Retrier> retry,
+            List<Catcher> catchers,
+            String next)
             implements State {}
 
     record Choice(String name, Path inputPath, Path outputPath, List<Branch> choices, String defaultNext)
@@ -68,7 +91,12 @@ sealed interface State {
     /** A Choice rule: a comparison of one variable, or And, Or, Not of rules. */
     sealed interface Rule {
 
-        enum Operator { STRING_EQUALS, BOOLEAN_EQUALS, NUMERIC_EQUALS, IS_PRESENT }
+        enum Operator {
+            STRING_EQUALS,
+            BOOLEAN_EQUALS,
+            NUMERIC_EQUALS,
+            IS_PRESENT
+        }
 
         record Compare(Path variable, Operator operator, JsonNode value) implements Rule {}
 

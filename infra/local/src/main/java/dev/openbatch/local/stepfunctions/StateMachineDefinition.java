@@ -46,22 +46,60 @@ public final class StateMachineDefinition {
 
     private static final Set<String> TOP_LEVEL = Set.of("Comment", "StartAt", "States", "TimeoutSeconds");
     private static final Map<String, Set<String>> FIELDS = Map.of(
-            "Task", Set.of("Type", "Comment", "Resource", "Parameters", "ResultSelector", "ResultPath", "OutputPath",
-                    "InputPath", "TimeoutSeconds", "TimeoutSecondsPath", "HeartbeatSeconds", "Retry", "Catch", "Next", "End"),
-            "Map", Set.of("Type", "Comment", "ItemsPath", "ItemSelector", "ItemProcessor", "MaxConcurrency",
-                    "MaxConcurrencyPath", "ResultPath", "ResultSelector", "OutputPath", "InputPath", "Retry", "Catch",
-                    "Next", "End"),
+            "Task",
+                    Set.of(
+                            "Type",
+                            "Comment",
+                            "Resource",
+                            "Parameters",
+                            "ResultSelector",
+                            "ResultPath",
+                            "OutputPath",
+                            "InputPath",
+                            "TimeoutSeconds",
+                            "TimeoutSecondsPath",
+                            "HeartbeatSeconds",
+                            "Retry",
+                            "Catch",
+                            "Next",
+                            "End"),
+            "Map",
+                    Set.of(
+                            "Type",
+                            "Comment",
+                            "ItemsPath",
+                            "ItemSelector",
+                            "ItemProcessor",
+                            "MaxConcurrency",
+                            "MaxConcurrencyPath",
+                            "ResultPath",
+                            "ResultSelector",
+                            "OutputPath",
+                            "InputPath",
+                            "Retry",
+                            "Catch",
+                            "Next",
+                            "End"),
             "Choice", Set.of("Type", "Comment", "Choices", "Default", "InputPath", "OutputPath"),
-            "Pass", Set.of("Type", "Comment", "Result", "Parameters", "ResultPath", "OutputPath", "InputPath", "Next",
-                    "End"),
+            "Pass",
+                    Set.of(
+                            "Type",
+                            "Comment",
+                            "Result",
+                            "Parameters",
+                            "ResultPath",
+                            "OutputPath",
+                            "InputPath",
+                            "Next",
+                            "End"),
             "Succeed", Set.of("Type", "Comment", "InputPath", "OutputPath"),
             "Fail", Set.of("Type", "Comment", "Error", "Cause"));
     private static final Set<String> ITEM_PROCESSOR = Set.of("ProcessorConfig", "StartAt", "States");
-    private static final Set<String> RETRIER = Set.of("ErrorEquals", "IntervalSeconds", "MaxAttempts", "BackoffRate",
-            "MaxDelaySeconds", "JitterStrategy");
+    private static final Set<String> RETRIER =
+            Set.of("ErrorEquals", "IntervalSeconds", "MaxAttempts", "BackoffRate", "MaxDelaySeconds", "JitterStrategy");
     private static final Set<String> CATCHER = Set.of("ErrorEquals", "ResultPath", "Next");
-    private static final Set<String> ERROR_NAMES = Set.of(StateFailure.ALL, StateFailure.TASK_FAILED,
-            StateFailure.TIMEOUT, StateFailure.HEARTBEAT_TIMEOUT);
+    private static final Set<String> ERROR_NAMES =
+            Set.of(StateFailure.ALL, StateFailure.TASK_FAILED, StateFailure.TIMEOUT, StateFailure.HEARTBEAT_TIMEOUT);
     private static final Map<Resource, Set<String>> TASK_PARAMETERS = Map.of(
             Resource.LAMBDA_INVOKE, Set.of("FunctionName", "Payload"),
             Resource.SQS_SEND_WAIT_FOR_TASK_TOKEN, Set.of("QueueUrl", "MessageBody"));
@@ -101,7 +139,10 @@ public final class StateMachineDefinition {
         }
         JsonNode root;
         try {
-            root = Json.MAPPER.reader().with(StreamReadFeature.STRICT_DUPLICATE_DETECTION).readTree(text);
+            root = Json.MAPPER
+                    .reader()
+                    .with(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+                    .readTree(text);
         } catch (JsonProcessingException e) {
             throw StepFunctionsException.invalidDefinition("not valid JSON: " + e.getOriginalMessage());
         }
@@ -157,8 +198,10 @@ public final class StateMachineDefinition {
             for (State state : parsed.values()) {
                 for (String next : transitions(state)) {
                     if (!parsed.containsKey(next)) {
-                        throw invalid("state '" + state.name() + "'", "Next '" + next + "' names no state in "
-                                + where + "; its states are " + parsed.keySet());
+                        throw invalid(
+                                "state '" + state.name() + "'",
+                                "Next '" + next + "' names no state in " + where + "; its states are "
+                                        + parsed.keySet());
                     }
                 }
             }
@@ -189,15 +232,17 @@ public final class StateMachineDefinition {
                 case State.Task t -> withCatchers(t.next(), t.catchers());
                 case State.MapState m -> withCatchers(m.next(), m.catchers());
                 case State.Pass p -> p.next() == null ? List.of() : List.of(p.next());
-                case State.Choice c -> Stream.concat(c.choices().stream().map(Branch::next),
-                        Stream.ofNullable(c.defaultNext())).toList();
+                case State.Choice c ->
+                    Stream.concat(c.choices().stream().map(Branch::next), Stream.ofNullable(c.defaultNext()))
+                            .toList();
                 case State.Succeed s -> List.of();
                 case State.Fail f -> List.of();
             };
         }
 
         private static List<String> withCatchers(String next, List<Catcher> catchers) {
-            return Stream.concat(Stream.ofNullable(next), catchers.stream().map(Catcher::next)).toList();
+            return Stream.concat(Stream.ofNullable(next), catchers.stream().map(Catcher::next))
+                    .toList();
         }
 
         private State state(String name, JsonNode node) {
@@ -206,8 +251,10 @@ public final class StateMachineDefinition {
             String type = requiredText(node, "Type", where);
             Set<String> allowed = FIELDS.get(type);
             if (allowed == null) {
-                throw invalid(where, "Type '" + type + "' is not supported by local Step Functions; supported: "
-                        + new TreeSet<>(FIELDS.keySet()));
+                throw invalid(
+                        where,
+                        "Type '" + type + "' is not supported by local Step Functions; supported: "
+                                + new TreeSet<>(FIELDS.keySet()));
             }
             fields(node, allowed, where, "a " + type + " state");
             return switch (type) {
@@ -215,17 +262,25 @@ public final class StateMachineDefinition {
                 case "Map" -> map(name, node, where);
                 case "Choice" -> choice(name, node, where);
                 case "Pass" -> pass(name, node, where);
-                case "Succeed" -> new State.Succeed(name, path(node, "InputPath", where), path(node, "OutputPath", where));
-                case "Fail" -> new State.Fail(name, optionalText(node, "Error", where), optionalText(node, "Cause", where));
+                case "Succeed" ->
+                    new State.Succeed(name, path(node, "InputPath", where), path(node, "OutputPath", where));
+                case "Fail" ->
+                    new State.Fail(name, optionalText(node, "Error", where), optionalText(node, "Cause", where));
                 default -> throw new IllegalStateException(type);
             };
         }
 
         private State.Task task(String name, JsonNode node, String where) {
             String arn = requiredText(node, "Resource", where);
-            Resource resource = Arrays.stream(Resource.values()).filter(r -> r.arn.equals(arn)).findFirst()
-                    .orElseThrow(() -> invalid(where, "Resource '" + arn + "' is not supported by local Step Functions;"
-                            + " supported: " + Arrays.stream(Resource.values()).map(r -> r.arn).toList()));
+            Resource resource = Arrays.stream(Resource.values())
+                    .filter(r -> r.arn.equals(arn))
+                    .findFirst()
+                    .orElseThrow(() -> invalid(
+                            where,
+                            "Resource '" + arn + "' is not supported by local Step Functions;" + " supported: "
+                                    + Arrays.stream(Resource.values())
+                                            .map(r -> r.arn)
+                                            .toList()));
             JsonNode parameters = node.get("Parameters");
             if (parameters == null || !parameters.isObject()) {
                 throw invalid(where, "Parameters must be an object for " + arn);
@@ -235,8 +290,10 @@ public final class StateMachineDefinition {
             for (String key : iterable(parameters.fieldNames())) {
                 String plain = key.endsWith(".$") ? key.substring(0, key.length() - 2) : key;
                 if (!known.contains(plain)) {
-                    throw invalid(where, "Parameters field '" + key + "' is not supported for " + arn + "; supported: "
-                            + new TreeSet<>(known));
+                    throw invalid(
+                            where,
+                            "Parameters field '" + key + "' is not supported for " + arn + "; supported: "
+                                    + new TreeSet<>(known));
                 }
                 if (!given.add(plain)) {
                     throw invalid(where, "Parameters has both '" + plain + "' and '" + plain + ".$'");
@@ -261,13 +318,22 @@ public final class StateMachineDefinition {
             Path timeoutPath = node.has("TimeoutSecondsPath") ? referencePath(node, "TimeoutSecondsPath", where) : null;
             int heartbeat = integer(node, "HeartbeatSeconds", where, 1, 0);
             if (heartbeat > 0 && resource != Resource.SQS_SEND_WAIT_FOR_TASK_TOKEN) {
-                throw invalid(where, "HeartbeatSeconds is supported only with " + Resource.SQS_SEND_WAIT_FOR_TASK_TOKEN.arn);
+                throw invalid(
+                        where, "HeartbeatSeconds is supported only with " + Resource.SQS_SEND_WAIT_FOR_TASK_TOKEN.arn);
             }
             if (heartbeat > 0 && timeout > 0 && heartbeat >= timeout) {
                 throw invalid(where, "HeartbeatSeconds must be smaller than TimeoutSeconds");
             }
-            return new State.Task(name, resource, io(node, where, parameters), timeout, timeoutPath, heartbeat,
-                    retriers(node, where), catchers(node, where), next(node, where));
+            return new State.Task(
+                    name,
+                    resource,
+                    io(node, where, parameters),
+                    timeout,
+                    timeoutPath,
+                    heartbeat,
+                    retriers(node, where),
+                    catchers(node, where),
+                    next(node, where));
         }
 
         private State.MapState map(String name, JsonNode node, String where) {
@@ -282,8 +348,10 @@ public final class StateMachineDefinition {
                 fields(config, Set.of("Mode"), where, "a Map's ProcessorConfig");
                 String mode = optionalText(config, "Mode", where);
                 if (mode != null && !mode.equals("INLINE")) {
-                    throw invalid(where, "Map ItemProcessor.ProcessorConfig.Mode '" + mode
-                            + "' is not supported by local Step Functions; only INLINE");
+                    throw invalid(
+                            where,
+                            "Map ItemProcessor.ProcessorConfig.Mode '" + mode
+                                    + "' is not supported by local Step Functions; only INLINE");
                 }
             }
             Scope scope = scope(processor, "the ItemProcessor of " + where);
@@ -297,14 +365,23 @@ public final class StateMachineDefinition {
                 throw invalid(where, "MaxConcurrency and MaxConcurrencyPath are exclusive");
             }
             Path itemsPath = node.has("ItemsPath") ? referencePath(node, "ItemsPath", where) : Path.ROOT;
-            Path maxConcurrencyPath = node.has("MaxConcurrencyPath") ? referencePath(node, "MaxConcurrencyPath", where) : null;
+            Path maxConcurrencyPath =
+                    node.has("MaxConcurrencyPath") ? referencePath(node, "MaxConcurrencyPath", where) : null;
             int maxConcurrency = integer(node, "MaxConcurrency", where, 0, 0);
             if (maxConcurrency > Limits.INLINE_MAP_CONCURRENCY) {
                 throw invalid(where, Limits.inlineMapConcurrency("MaxConcurrency", maxConcurrency));
             }
-            return new State.MapState(name, io(node, where, null), itemsPath, itemSelector, scope,
-                    maxConcurrency, maxConcurrencyPath,
-                    retriers(node, where), catchers(node, where), next(node, where));
+            return new State.MapState(
+                    name,
+                    io(node, where, null),
+                    itemsPath,
+                    itemSelector,
+                    scope,
+                    maxConcurrency,
+                    maxConcurrencyPath,
+                    retriers(node, where),
+                    catchers(node, where),
+                    next(node, where));
         }
 
         private State.Pass pass(String name, JsonNode node, String where) {
@@ -325,10 +402,15 @@ public final class StateMachineDefinition {
             }
             List<Branch> branches = new ArrayList<>();
             for (JsonNode choice : choices) {
-                branches.add(new Branch(rule(choice, true, where), requiredText(choice, "Next", where + " choice rule")));
+                branches.add(
+                        new Branch(rule(choice, true, where), requiredText(choice, "Next", where + " choice rule")));
             }
-            return new State.Choice(name, path(node, "InputPath", where), path(node, "OutputPath", where),
-                    List.copyOf(branches), optionalText(node, "Default", where));
+            return new State.Choice(
+                    name,
+                    path(node, "InputPath", where),
+                    path(node, "OutputPath", where),
+                    List.copyOf(branches),
+                    optionalText(node, "Default", where));
         }
 
         private Rule rule(JsonNode node, boolean top, String where) {
@@ -336,14 +418,16 @@ public final class StateMachineDefinition {
             Set<String> keys = new LinkedHashSet<>();
             node.fieldNames().forEachRemaining(keys::add);
             if (top != keys.remove("Next")) {
-                throw invalid(where, top ? "a top-level choice rule needs Next" : "a nested choice rule cannot have Next");
+                throw invalid(
+                        where, top ? "a top-level choice rule needs Next" : "a nested choice rule cannot have Next");
             }
             for (String combinator : List.of("And", "Or", "Not")) {
                 if (!keys.contains(combinator)) {
                     continue;
                 }
                 if (keys.size() != 1) {
-                    throw invalid(where, "a choice rule with " + combinator + " can have no other operator; has " + keys);
+                    throw invalid(
+                            where, "a choice rule with " + combinator + " can have no other operator; has " + keys);
                 }
                 JsonNode value = node.get(combinator);
                 if (combinator.equals("Not")) {
@@ -361,8 +445,11 @@ public final class StateMachineDefinition {
             }
             Path variable = referencePath(node, "Variable", where);
             if (keys.size() != 1 || !OPERATORS.containsKey(keys.iterator().next())) {
-                throw invalid(where, "a choice rule needs exactly one operator of " + new TreeSet<>(OPERATORS.keySet())
-                        + " (And, Or, Not to combine); has " + keys + "; no other operator is supported by local Step Functions");
+                throw invalid(
+                        where,
+                        "a choice rule needs exactly one operator of " + new TreeSet<>(OPERATORS.keySet())
+                                + " (And, Or, Not to combine); has " + keys
+                                + "; no other operator is supported by local Step Functions");
             }
             String operatorName = keys.iterator().next();
             Rule.Operator operator = OPERATORS.get(operatorName);
@@ -383,8 +470,12 @@ public final class StateMachineDefinition {
             if (resultSelector != null) {
                 template(resultSelector, JsonPaths.EXECUTION_CONTEXT, where, "ResultSelector");
             }
-            return new Io(path(node, "InputPath", where), parameters, resultSelector,
-                    path(node, "ResultPath", where), path(node, "OutputPath", where));
+            return new Io(
+                    path(node, "InputPath", where),
+                    parameters,
+                    resultSelector,
+                    path(node, "ResultPath", where),
+                    path(node, "OutputPath", where));
         }
 
         private List<Retrier> retriers(JsonNode node, String where) {
@@ -401,9 +492,13 @@ public final class StateMachineDefinition {
                 if (backoff != null && (!backoff.isNumber() || backoff.asDouble() < 1.0)) {
                     throw invalid(at, "BackoffRate must be a number of at least 1.0, not " + backoff);
                 }
-                retriers.add(new Retrier(errorEquals(retrier, at), integer(retrier, "IntervalSeconds", at, 1, 1),
-                        integer(retrier, "MaxAttempts", at, 0, 3), backoff == null ? 2.0 : backoff.asDouble(),
-                        integer(retrier, "MaxDelaySeconds", at, 1, 0), "FULL".equals(jitter)));
+                retriers.add(new Retrier(
+                        errorEquals(retrier, at),
+                        integer(retrier, "IntervalSeconds", at, 1, 1),
+                        integer(retrier, "MaxAttempts", at, 0, 3),
+                        backoff == null ? 2.0 : backoff.asDouble(),
+                        integer(retrier, "MaxDelaySeconds", at, 1, 0),
+                        "FULL".equals(jitter)));
             }
             allLast(retriers.stream().map(Retrier::errorEquals).toList(), where, "Retry");
             return List.copyOf(retriers);
@@ -415,8 +510,8 @@ public final class StateMachineDefinition {
                 String at = where + " Catch[" + catchers.size() + "]";
                 object(catcher, at);
                 fields(catcher, CATCHER, at, "a Catch entry");
-                catchers.add(new Catcher(errorEquals(catcher, at), path(catcher, "ResultPath", at),
-                        requiredText(catcher, "Next", at)));
+                catchers.add(new Catcher(
+                        errorEquals(catcher, at), path(catcher, "ResultPath", at), requiredText(catcher, "Next", at)));
             }
             allLast(catchers.stream().map(Catcher::errorEquals).toList(), where, "Catch");
             return List.copyOf(catchers);
@@ -433,8 +528,10 @@ public final class StateMachineDefinition {
                     throw invalid(where, "ErrorEquals holds a non-string " + name);
                 }
                 if (name.asText().startsWith("States.") && !ERROR_NAMES.contains(name.asText())) {
-                    throw invalid(where, "error name '" + name.asText() + "' is not supported by local Step Functions;"
-                            + " supported: " + new TreeSet<>(ERROR_NAMES) + " and a task's own error names");
+                    throw invalid(
+                            where,
+                            "error name '" + name.asText() + "' is not supported by local Step Functions;"
+                                    + " supported: " + new TreeSet<>(ERROR_NAMES) + " and a task's own error names");
                 }
                 errors.add(name.asText());
             }
@@ -510,8 +607,11 @@ public final class StateMachineDefinition {
         static void fields(JsonNode node, Set<String> allowed, String where, String construct) {
             for (String field : iterable(node.fieldNames())) {
                 if (!allowed.contains(field)) {
-                    throw invalid(where, "field '" + field + "' in " + construct
-                            + " is not supported by local Step Functions; supported: " + new TreeSet<>(allowed));
+                    throw invalid(
+                            where,
+                            "field '" + field + "' in " + construct
+                                    + " is not supported by local Step Functions; supported: "
+                                    + new TreeSet<>(allowed));
                 }
             }
         }

@@ -89,7 +89,8 @@ public final class StepFunctionsServer implements AutoCloseable {
             }
             byte[] body = Json.write(response);
             exchange.getResponseHeaders().put("Content-Type", List.of(CONTENT_TYPE));
-            exchange.getResponseHeaders().put("x-amzn-RequestId", List.of(UUID.randomUUID().toString()));
+            exchange.getResponseHeaders()
+                    .put("x-amzn-RequestId", List.of(UUID.randomUUID().toString()));
             exchange.sendResponseHeaders(status, body.length);
             try (OutputStream out = exchange.getResponseBody()) {
                 out.write(body);
@@ -100,32 +101,41 @@ public final class StepFunctionsServer implements AutoCloseable {
     private JsonNode dispatch(HttpExchange exchange) throws IOException {
         String target = exchange.getRequestHeaders().getFirst("X-Amz-Target");
         if (!"POST".equals(exchange.getRequestMethod()) || target == null || !target.startsWith(TARGET_PREFIX)) {
-            throw new StepFunctionsException("UnknownOperationException",
-                    "expected POST / with X-Amz-Target: " + TARGET_PREFIX + "<Operation>");
+            throw new StepFunctionsException(
+                    "UnknownOperationException", "expected POST / with X-Amz-Target: " + TARGET_PREFIX + "<Operation>");
         }
         JsonNode request;
         try {
             byte[] body = exchange.getRequestBody().readAllBytes();
             request = body.length == 0 ? JsonNodeFactory.instance.objectNode() : Json.MAPPER.readTree(body);
         } catch (JsonProcessingException e) {
-            throw new StepFunctionsException("SerializationException", "the request body is not JSON: " + e.getOriginalMessage());
+            throw new StepFunctionsException(
+                    "SerializationException", "the request body is not JSON: " + e.getOriginalMessage());
         }
         String operation = target.substring(TARGET_PREFIX.length());
         return switch (operation) {
-            case "StartExecution" -> started(stepFunctions.startExecution(
-                    required(request, "stateMachineArn"), text(request, "name"), text(request, "input")));
+            case "StartExecution" ->
+                started(stepFunctions.startExecution(
+                        required(request, "stateMachineArn"), text(request, "name"), text(request, "input")));
             case "DescribeExecution" -> described(stepFunctions.describeExecution(required(request, "executionArn")));
-            case "GetExecutionHistory" -> history(stepFunctions.executionHistory(required(request, "executionArn"),
-                    request.path("maxResults").asInt(0), text(request, "nextToken"),
-                    request.path("reverseOrder").asBoolean(false)));
-            case "StopExecution" -> object(Map.of("stopDate", epochSeconds(stepFunctions.stopExecution(
-                    required(request, "executionArn"), text(request, "error"), text(request, "cause")))));
+            case "GetExecutionHistory" ->
+                history(stepFunctions.executionHistory(
+                        required(request, "executionArn"),
+                        request.path("maxResults").asInt(0),
+                        text(request, "nextToken"),
+                        request.path("reverseOrder").asBoolean(false)));
+            case "StopExecution" ->
+                object(Map.of(
+                        "stopDate",
+                        epochSeconds(stepFunctions.stopExecution(
+                                required(request, "executionArn"), text(request, "error"), text(request, "cause")))));
             case "SendTaskSuccess" -> {
                 stepFunctions.sendTaskSuccess(required(request, "taskToken"), required(request, "output"));
                 yield JsonNodeFactory.instance.objectNode();
             }
             case "SendTaskFailure" -> {
-                stepFunctions.sendTaskFailure(required(request, "taskToken"), text(request, "error"), text(request, "cause"));
+                stepFunctions.sendTaskFailure(
+                        required(request, "taskToken"), text(request, "error"), text(request, "cause"));
                 yield JsonNodeFactory.instance.objectNode();
             }
             case "SendTaskHeartbeat" -> {
@@ -133,20 +143,26 @@ public final class StepFunctionsServer implements AutoCloseable {
                 yield JsonNodeFactory.instance.objectNode();
             }
             case "CreateStateMachine" -> created(request);
-            case "DescribeStateMachine" -> described(stepFunctions.describeStateMachine(required(request, "stateMachineArn")));
-            default -> throw new StepFunctionsException("UnknownOperationException",
-                    "local Step Functions does not serve " + operation);
+            case "DescribeStateMachine" ->
+                described(stepFunctions.describeStateMachine(required(request, "stateMachineArn")));
+            default ->
+                throw new StepFunctionsException(
+                        "UnknownOperationException", "local Step Functions does not serve " + operation);
         };
     }
 
     private JsonNode created(JsonNode request) {
         String type = text(request, "type");
         if (type != null && !type.equals("STANDARD")) {
-            throw new StepFunctionsException("ValidationException", "local Step Functions runs STANDARD state machines only");
+            throw new StepFunctionsException(
+                    "ValidationException", "local Step Functions runs STANDARD state machines only");
         }
         String arn = stepFunctions.register(required(request, "name"), required(request, "definition"), Map.of());
-        return object(Map.of("stateMachineArn", arn,
-                "creationDate", epochSeconds(stepFunctions.describeStateMachine(arn).creationDate())));
+        return object(Map.of(
+                "stateMachineArn",
+                arn,
+                "creationDate",
+                epochSeconds(stepFunctions.describeStateMachine(arn).creationDate())));
     }
 
     private static JsonNode started(StartedExecution started) {
@@ -232,8 +248,10 @@ public final class StepFunctionsServer implements AutoCloseable {
     private static String required(JsonNode request, String field) {
         String value = text(request, field);
         if (value == null) {
-            throw new StepFunctionsException("ValidationException", "1 validation error detected: Value null at '"
-                    + field + "' failed to satisfy constraint: Member must not be null");
+            throw new StepFunctionsException(
+                    "ValidationException",
+                    "1 validation error detected: Value null at '" + field
+                            + "' failed to satisfy constraint: Member must not be null");
         }
         return value;
     }

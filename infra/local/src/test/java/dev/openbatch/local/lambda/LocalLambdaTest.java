@@ -36,7 +36,9 @@ class LocalLambdaTest {
 
     private static void await(CountDownLatch latch) {
         try {
-            assertThat(latch.await(DEADLINE.toSeconds(), TimeUnit.SECONDS)).as("latch within " + DEADLINE).isTrue();
+            assertThat(latch.await(DEADLINE.toSeconds(), TimeUnit.SECONDS))
+                    .as("latch within " + DEADLINE)
+                    .isTrue();
         } catch (InterruptedException e) {
             throw new AssertionError(e);
         }
@@ -44,7 +46,8 @@ class LocalLambdaTest {
 
     @Test
     void context_countsDownFromTheFunctionsTimeout_anewForEachInvocation() {
-        try (LocalLambda<Object> function = new LocalLambda<>("f", Duration.ofSeconds(10), 1, sandbox -> new Object())) {
+        try (LocalLambda<Object> function =
+                new LocalLambda<>("f", Duration.ofSeconds(10), 1, sandbox -> new Object())) {
             List<Integer> seen = function.invoke((handler, context) -> {
                 int first = context.getRemainingTimeInMillis();
                 long deadline = System.nanoTime() + DEADLINE.toNanos();
@@ -56,8 +59,12 @@ class LocalLambdaTest {
             int next = function.invoke((handler, context) -> context.getRemainingTimeInMillis());
 
             assertThat(seen.get(0)).isBetween(9_000, 10_000);
-            assertThat(seen.get(1)).as("time passes in the invocation").isBetween(seen.get(0) - 1_000, seen.get(0) - 300);
-            assertThat(next).as("the next invocation has the whole timeout again").isGreaterThan(seen.get(1));
+            assertThat(seen.get(1))
+                    .as("time passes in the invocation")
+                    .isBetween(seen.get(0) - 1_000, seen.get(0) - 300);
+            assertThat(next)
+                    .as("the next invocation has the whole timeout again")
+                    .isGreaterThan(seen.get(1));
             assertThat(function.sandboxesCreated()).as("one sandbox, reused").isEqualTo(1);
         }
     }
@@ -76,8 +83,10 @@ class LocalLambdaTest {
                 await(bothRunning);
                 return memory;
             };
-            CompletableFuture<Memory> first = CompletableFuture.supplyAsync(() -> function.invoke((m, c) -> call.apply(m)));
-            CompletableFuture<Memory> second = CompletableFuture.supplyAsync(() -> function.invoke((m, c) -> call.apply(m)));
+            CompletableFuture<Memory> first =
+                    CompletableFuture.supplyAsync(() -> function.invoke((m, c) -> call.apply(m)));
+            CompletableFuture<Memory> second =
+                    CompletableFuture.supplyAsync(() -> function.invoke((m, c) -> call.apply(m)));
 
             Memory a = first.join();
             Memory b = second.join();
@@ -116,7 +125,8 @@ class LocalLambdaTest {
                         running.decrementAndGet();
                         memory.busy.set(false);
                         return i;
-                    }))).toList();
+                    })))
+                    .toList();
             calls.forEach(CompletableFuture::join);
 
             assertThat(most.get()).isLessThanOrEqualTo(2);
@@ -132,18 +142,21 @@ class LocalLambdaTest {
             Memory[] abandoned = new Memory[1];
             long start = System.nanoTime();
             assertThatThrownBy(() -> function.invoke((memory, context) -> {
-                abandoned[0] = memory;
-                try {
-                    new CountDownLatch(1).await();
-                } catch (InterruptedException e) {
-                    interrupted.countDown();
-                }
-                return "late";
-            })).isInstanceOfSatisfying(FunctionError.class, e -> {
-                assertThat(e.errorType()).isEqualTo("Sandbox.Timedout");
-                assertThat(e.getMessage()).matches("RequestId: [0-9a-f-]{36} Error: Task timed out after 1\\.00 seconds");
-            });
-            assertThat(Duration.ofNanos(System.nanoTime() - start)).isBetween(Duration.ofMillis(900), Duration.ofSeconds(5));
+                        abandoned[0] = memory;
+                        try {
+                            new CountDownLatch(1).await();
+                        } catch (InterruptedException e) {
+                            interrupted.countDown();
+                        }
+                        return "late";
+                    }))
+                    .isInstanceOfSatisfying(FunctionError.class, e -> {
+                        assertThat(e.errorType()).isEqualTo("Sandbox.Timedout");
+                        assertThat(e.getMessage())
+                                .matches("RequestId: [0-9a-f-]{36} Error: Task timed out after 1\\.00 seconds");
+                    });
+            assertThat(Duration.ofNanos(System.nanoTime() - start))
+                    .isBetween(Duration.ofMillis(900), Duration.ofSeconds(5));
             await(interrupted);
             assertThat(abandoned[0].sandbox.discarded()).isTrue();
 
@@ -184,18 +197,22 @@ class LocalLambdaTest {
     @Test
     void aResponseOverSixMegabytes_failsWithLambdasResponseSizeTooLarge_oneAtTheLimitPasses() {
         int limit = LocalLambda.MAX_SYNC_PAYLOAD_BYTES;
-        try (LocalLambda<Function<JsonNode, JsonNode>> atLimit = new LocalLambda<>("f", Duration.ofSeconds(30), 1,
-                sandbox -> LocalLambda.json(answering(limit), sandbox, limit));
-             LocalLambda<Function<JsonNode, JsonNode>> over = new LocalLambda<>("f", Duration.ofSeconds(30), 1,
-                     sandbox -> LocalLambda.json(answering(limit + 1), sandbox, limit))) {
+        try (LocalLambda<Function<JsonNode, JsonNode>> atLimit = new LocalLambda<>(
+                        "f", Duration.ofSeconds(30), 1, sandbox -> LocalLambda.json(answering(limit), sandbox, limit));
+                LocalLambda<Function<JsonNode, JsonNode>> over = new LocalLambda<>(
+                        "f",
+                        Duration.ofSeconds(30),
+                        1,
+                        sandbox -> LocalLambda.json(answering(limit + 1), sandbox, limit))) {
 
             JsonNode answer = atLimit.invoke((f, c) -> f.apply(TextNode.valueOf("in")));
             assertThat(answer.asText()).hasSize(limit - 2);
             assertThatThrownBy(() -> over.invoke((f, c) -> f.apply(TextNode.valueOf("in"))))
                     .isInstanceOfSatisfying(FunctionError.class, e -> {
                         assertThat(e.errorType()).isEqualTo("Function.ResponseSizeTooLarge");
-                        assertThat(e.getMessage()).isEqualTo(
-                                "Response payload size exceeded maximum allowed payload size (6291556 bytes).");
+                        assertThat(e.getMessage())
+                                .isEqualTo(
+                                        "Response payload size exceeded maximum allowed payload size (6291556 bytes).");
                     });
         }
     }
@@ -207,13 +224,19 @@ class LocalLambdaTest {
             handled.incrementAndGet();
             out.write("{}".getBytes(StandardCharsets.UTF_8));
         };
-        try (LocalLambda<Function<JsonNode, JsonNode>> function = new LocalLambda<>("f", Duration.ofSeconds(30), 1,
+        try (LocalLambda<Function<JsonNode, JsonNode>> function = new LocalLambda<>(
+                "f",
+                Duration.ofSeconds(30),
+                1,
                 sandbox -> LocalLambda.json(handler, sandbox, LocalLambda.MAX_ASYNC_PAYLOAD_BYTES))) {
-            assertThatThrownBy(() -> function.invoke((f, c) -> f.apply(
-                    TextNode.valueOf("a".repeat(LocalLambda.MAX_ASYNC_PAYLOAD_BYTES - 1)))))
-                    .isInstanceOfSatisfying(FunctionError.class,
+            assertThatThrownBy(() -> function.invoke(
+                            (f, c) -> f.apply(TextNode.valueOf("a".repeat(LocalLambda.MAX_ASYNC_PAYLOAD_BYTES - 1)))))
+                    .isInstanceOfSatisfying(
+                            FunctionError.class,
                             e -> assertThat(e.errorType()).isEqualTo("Lambda.RequestTooLargeException"));
-            assertThat(function.invoke((f, c) -> f.apply(TextNode.valueOf("small"))).isObject()).isTrue();
+            assertThat(function.invoke((f, c) -> f.apply(TextNode.valueOf("small")))
+                            .isObject())
+                    .isTrue();
             assertThat(handled).hasValue(1);
         }
     }

@@ -43,23 +43,33 @@ class BatchDefinitionTest {
             List<HistoryEvent> history = harness.history(executionArn);
 
             assertThat(execution.status()).isEqualTo(ExecutionStatus.SUCCEEDED);
-            Map<String, Long> byType = history.stream()
-                    .collect(Collectors.groupingBy(HistoryEvent::typeAsString, Collectors.counting()));
+            Map<String, Long> byType =
+                    history.stream().collect(Collectors.groupingBy(HistoryEvent::typeAsString, Collectors.counting()));
             // 1 + Validate 5 + IsValid 2 + Map 4 + 100 × (2 + RunChunk 6) + Finalize 5 + 1
             assertThat(history).hasSize(818);
-            assertThat(byType).containsEntry("MapIterationStarted", 100L).containsEntry("MapIterationSucceeded", 100L)
-                    .containsEntry("TaskSubmitted", 100L).containsEntry("TaskStateEntered", 102L)
-                    .containsEntry("MapStateStarted", 1L).containsEntry("ChoiceStateEntered", 1L);
+            assertThat(byType)
+                    .containsEntry("MapIterationStarted", 100L)
+                    .containsEntry("MapIterationSucceeded", 100L)
+                    .containsEntry("TaskSubmitted", 100L)
+                    .containsEntry("TaskStateEntered", 102L)
+                    .containsEntry("MapStateStarted", 1L)
+                    .containsEntry("ChoiceStateEntered", 1L);
             assertThat(history.getLast().id()).isEqualTo(818L);
-            assertThat(finalizations).containsExactly(json(
-                    "{\"batch_id\": \"batch_1\", \"tenant\": \"tenant_1\", \"chunk_count\": 100}"));
+            assertThat(finalizations)
+                    .containsExactly(
+                            json("{\"batch_id\": \"batch_1\", \"tenant\": \"tenant_1\", \"chunk_count\": 100}"));
         }
     }
 
     @Test
     void sendMessageFailingTransiently_isRetriedWithBackoff_andTheBatchFinalizes() {
-        FlakySqs sqs = new FlakySqs(StepFunctionsHarness.sqs(), List.of(FlakySqs.throttled(), FlakySqs.internalError(),
-                FlakySqs.connectionReset(), FlakySqs.requestThrottled()));
+        FlakySqs sqs = new FlakySqs(
+                StepFunctionsHarness.sqs(),
+                List.of(
+                        FlakySqs.throttled(),
+                        FlakySqs.internalError(),
+                        FlakySqs.connectionReset(),
+                        FlakySqs.requestThrottled()));
         try (StepFunctionsHarness harness = new StepFunctionsHarness(functions(4, 4, 3600), sqs)) {
             String queueUrl = harness.newQueue();
             String executionArn = harness.start(register(harness, queueUrl), INPUT);
@@ -69,9 +79,14 @@ class BatchDefinitionTest {
 
             assertThat(execution.status()).isEqualTo(ExecutionStatus.SUCCEEDED);
             assertThat(sqs.failedSends).hasValue(4);
-            assertThat(harness.history(executionArn).stream().filter(e -> e.typeAsString().equals("TaskFailed"))
-                    .map(e -> e.taskFailedEventDetails().error())).containsExactlyInAnyOrder("SQS.AmazonSQSException",
-                    "SQS.AmazonSQSException", "SQS.SdkClientException", "SQS.RequestThrottledException");
+            assertThat(harness.history(executionArn).stream()
+                            .filter(e -> e.typeAsString().equals("TaskFailed"))
+                            .map(e -> e.taskFailedEventDetails().error()))
+                    .containsExactlyInAnyOrder(
+                            "SQS.AmazonSQSException",
+                            "SQS.AmazonSQSException",
+                            "SQS.SdkClientException",
+                            "SQS.RequestThrottledException");
             assertThat(finalizations).hasSize(1);
             assertThat(finalizations.getFirst().has("error")).isFalse();
         }
@@ -113,34 +128,52 @@ class BatchDefinitionTest {
 
             assertThat(execution.status()).isEqualTo(ExecutionStatus.SUCCEEDED);
             assertThat(seconds).isBetween(1.5, 10.0);
-            assertThat(finalizations).containsExactly(json(
-                    "{\"batch_id\": \"batch_1\", \"tenant\": \"tenant_1\", \"chunk_count\": 3}"));
+            assertThat(finalizations)
+                    .containsExactly(json("{\"batch_id\": \"batch_1\", \"tenant\": \"tenant_1\", \"chunk_count\": 3}"));
             List<String> types = harness.historyTypes(executionArn);
             assertThat(types).containsOnlyOnce("TaskTimedOut").contains("PassStateEntered");
-            assertThat(harness.history(executionArn).stream().filter(e -> e.typeAsString().equals("TaskScheduled"))
-                    .map(e -> e.taskScheduledEventDetails().timeoutInSeconds())).contains(2L);
+            assertThat(harness.history(executionArn).stream()
+                            .filter(e -> e.typeAsString().equals("TaskScheduled"))
+                            .map(e -> e.taskScheduledEventDetails().timeoutInSeconds()))
+                    .contains(2L);
         }
     }
 
     /** The validator cuts {@code chunks} chunks; the finalizer keeps what it is given. */
-    private Map<String, Function<JsonNode, JsonNode>> functions(int chunks, int maxConcurrency, long chunkTimeoutSeconds) {
-        return Map.of("validate", in -> {
-            ObjectNode outcome = Json.MAPPER.createObjectNode().put("valid", true);
-            ArrayNode list = outcome.putArray("chunks");
-            for (int i = 0; i < chunks; i++) {
-                list.addObject().put("index", i).put("first_request", i * 500 + 1).put("lines", 500);
-            }
-            return outcome.put("chunk_count", chunks).put("max_concurrency", maxConcurrency)
-                    .put("chunk_timeout_seconds", chunkTimeoutSeconds);
-        }, "finalize", in -> {
-            finalizations.add(in);
-            return Json.MAPPER.createObjectNode().put("status", in.has("error") ? "failed" : "completed");
-        });
+    private Map<String, Function<JsonNode, JsonNode>> functions(
+            int chunks, int maxConcurrency, long chunkTimeoutSeconds) {
+        return Map.of(
+                "validate",
+                in -> {
+                    ObjectNode outcome = Json.MAPPER.createObjectNode().put("valid", true);
+                    ArrayNode list = outcome.putArray("chunks");
+                    for (int i = 0; i < chunks; i++) {
+                        list.addObject()
+                                .put("index", i)
+                                .put("first_request", i * 500 + 1)
+                                .put("lines", 500);
+                    }
+                    return outcome.put("chunk_count", chunks)
+                            .put("max_concurrency", maxConcurrency)
+                            .put("chunk_timeout_seconds", chunkTimeoutSeconds);
+                },
+                "finalize",
+                in -> {
+                    finalizations.add(in);
+                    return Json.MAPPER.createObjectNode().put("status", in.has("error") ? "failed" : "completed");
+                });
     }
 
     private static String register(StepFunctionsHarness harness, String queueUrl) {
-        return harness.register(definition(), Map.of("ValidateFunctionArn", "validate",
-                "FinalizeFunctionArn", "finalize", "ChunkQueueUrl", queueUrl));
+        return harness.register(
+                definition(),
+                Map.of(
+                        "ValidateFunctionArn",
+                        "validate",
+                        "FinalizeFunctionArn",
+                        "finalize",
+                        "ChunkQueueUrl",
+                        queueUrl));
     }
 
     private static void answer(StepFunctionsHarness harness, String body) {

@@ -37,9 +37,14 @@ public final class FlakySqs implements SqsClient {
     }
 
     public static RequestThrottledException requestThrottled() {
-        return (RequestThrottledException) RequestThrottledException.builder().statusCode(400).requestId("req-throttled")
-                .awsErrorDetails(AwsErrorDetails.builder().errorCode("RequestThrottled").serviceName("Sqs")
-                        .errorMessage("Request is throttled.").build())
+        return (RequestThrottledException) RequestThrottledException.builder()
+                .statusCode(400)
+                .requestId("req-throttled")
+                .awsErrorDetails(AwsErrorDetails.builder()
+                        .errorCode("RequestThrottled")
+                        .serviceName("Sqs")
+                        .errorMessage("Request is throttled.")
+                        .build())
                 .build();
     }
 
@@ -48,8 +53,14 @@ public final class FlakySqs implements SqsClient {
     }
 
     private static SqsException service(int status, String code, String message) {
-        return (SqsException) SqsException.builder().statusCode(status).requestId("req-" + code)
-                .awsErrorDetails(AwsErrorDetails.builder().errorCode(code).serviceName("Sqs").errorMessage(message).build())
+        return (SqsException) SqsException.builder()
+                .statusCode(status)
+                .requestId("req-" + code)
+                .awsErrorDetails(AwsErrorDetails.builder()
+                        .errorCode(code)
+                        .serviceName("Sqs")
+                        .errorMessage(message)
+                        .build())
                 .build();
     }
 

@@ -20,18 +20,18 @@ class LambdaTimeoutStepFunctionsTest {
     @Test
     void aLambdaTaskPastItsFunctionsTimeout_failsWithSandboxTimedout_andLambdasCause() {
         AtomicInteger calls = new AtomicInteger();
-        try (LocalLambda<Function<JsonNode, JsonNode>> slow = new LocalLambda<>("slow", Duration.ofSeconds(1), 10,
-                sandbox -> in -> {
-                    calls.incrementAndGet();
-                    try {
-                        new CountDownLatch(1).await();
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    }
-                    return in;
-                });
-             StepFunctionsHarness harness = new StepFunctionsHarness(Map.of("slow",
-                     payload -> slow.invoke((function, context) -> function.apply(payload))))) {
+        try (LocalLambda<Function<JsonNode, JsonNode>> slow =
+                        new LocalLambda<>("slow", Duration.ofSeconds(1), 10, sandbox -> in -> {
+                            calls.incrementAndGet();
+                            try {
+                                new CountDownLatch(1).await();
+                            } catch (InterruptedException e) {
+                                Thread.currentThread().interrupt();
+                            }
+                            return in;
+                        });
+                StepFunctionsHarness harness = new StepFunctionsHarness(
+                        Map.of("slow", payload -> slow.invoke((function, context) -> function.apply(payload))))) {
             String machine = harness.register("""
                     {"StartAt": "Call", "States": {"Call": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
                       "Parameters": {"FunctionName": "slow"},
@@ -44,7 +44,8 @@ class LambdaTimeoutStepFunctionsTest {
             assertThat(execution.error()).isEqualTo("Sandbox.Timedout");
             JsonNode cause = json(execution.cause());
             assertThat(cause.get("errorType").asText()).isEqualTo("Sandbox.Timedout");
-            assertThat(cause.get("errorMessage").asText()).matches("RequestId: \\S+ Error: Task timed out after 1\\.00 seconds");
+            assertThat(cause.get("errorMessage").asText())
+                    .matches("RequestId: \\S+ Error: Task timed out after 1\\.00 seconds");
             assertThat(calls).as("retried by the name Lambda gives the error").hasValue(2);
         }
     }

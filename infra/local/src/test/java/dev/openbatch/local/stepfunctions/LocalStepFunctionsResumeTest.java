@@ -80,7 +80,9 @@ class LocalStepFunctionsResumeTest {
             succeed(before, tokens.get("k0"), "k0");
             tokens.putAll(tokensOf(queueUrl, 1));
             assertThat(tokens).containsKey("k2");
-            startDate = before.sfn.describeExecution(b -> b.executionArn(executionArn)).startDate();
+            startDate = before.sfn
+                    .describeExecution(b -> b.executionArn(executionArn))
+                    .startDate();
         }
 
         try (StepFunctionsHarness after = new StepFunctionsHarness(functions, executions)) {
@@ -88,7 +90,8 @@ class LocalStepFunctionsResumeTest {
             assertThat(after.stepFunctions.resumeExecutions()).isEqualTo(1);
 
             Map<String, String> resent = tokensOf(queueUrl, 2);
-            assertThat(resent).as("what waited is sent again, with its token; what ended is not")
+            assertThat(resent)
+                    .as("what waited is sent again, with its token; what ended is not")
                     .isEqualTo(Map.of("k1", tokens.get("k1"), "k2", tokens.get("k2")));
             succeed(after, tokens.get("k1"), "k1");
             succeed(after, tokens.get("k2"), "k2");
@@ -98,8 +101,9 @@ class LocalStepFunctionsResumeTest {
             DescribeExecutionResponse execution = after.awaitEnd(executionArn);
 
             assertThat(execution.status()).isEqualTo(ExecutionStatus.SUCCEEDED);
-            assertThat(json(execution.output())).isEqualTo(json(
-                    "[{\"done\": \"k0\"}, {\"done\": \"k1\"}, {\"done\": \"k2\"}, {\"done\": \"k3\"}]"));
+            assertThat(json(execution.output()))
+                    .isEqualTo(
+                            json("[{\"done\": \"k0\"}, {\"done\": \"k1\"}, {\"done\": \"k2\"}, {\"done\": \"k3\"}]"));
             assertThat(execution.startDate()).isEqualTo(startDate);
             assertThat(finishes).hasValue(1);
         }
@@ -111,33 +115,40 @@ class LocalStepFunctionsResumeTest {
         CountDownLatch called = new CountDownLatch(1);
         String definition = """
                 {"StartAt": "Validate", "States": {"Validate": {"Type": "Task", "Resource": "%s",
-                  "Parameters": {"FunctionName": "validate", "Payload.$": "$"}, "OutputPath": "$.Payload", "End": true}}}"""
-                .formatted(LAMBDA);
+                  "Parameters": {"FunctionName": "validate", "Payload.$": "$"}, "OutputPath": "$.Payload", "End": true}}}""".formatted(LAMBDA);
         String executionArn;
-        try (StepFunctionsHarness before = new StepFunctionsHarness(Map.of("validate", in -> {
-            called.countDown();
-            try {
-                Thread.sleep(TimeUnit.MINUTES.toMillis(10));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            throw new IllegalStateException("stopped with its process");
-        }), executions)) {
+        try (StepFunctionsHarness before = new StepFunctionsHarness(
+                Map.of("validate", in -> {
+                    called.countDown();
+                    try {
+                        Thread.sleep(TimeUnit.MINUTES.toMillis(10));
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    throw new IllegalStateException("stopped with its process");
+                }),
+                executions)) {
             String machine = before.register(MACHINE, definition, Map.of());
             executionArn = before.start(machine, "{\"batch\": \"b1\"}");
             assertThat(called.await(20, TimeUnit.SECONDS)).isTrue();
         }
 
         AtomicInteger calls = new AtomicInteger();
-        try (StepFunctionsHarness after = new StepFunctionsHarness(Map.of("validate", in -> {
-            calls.incrementAndGet();
-            return Json.MAPPER.createObjectNode().put("validated", in.get("batch").asText());
-        }), executions)) {
+        try (StepFunctionsHarness after = new StepFunctionsHarness(
+                Map.of("validate", in -> {
+                    calls.incrementAndGet();
+                    return Json.MAPPER
+                            .createObjectNode()
+                            .put("validated", in.get("batch").asText());
+                }),
+                executions)) {
             after.register(MACHINE, definition, Map.of());
             after.stepFunctions.resumeExecutions();
             DescribeExecutionResponse execution = after.awaitEnd(executionArn);
 
-            assertThat(execution.status()).as("not aborted by its process stopping").isEqualTo(ExecutionStatus.SUCCEEDED);
+            assertThat(execution.status())
+                    .as("not aborted by its process stopping")
+                    .isEqualTo(ExecutionStatus.SUCCEEDED);
             assertThat(json(execution.output())).isEqualTo(json("{\"validated\": \"b1\"}"));
             assertThat(calls).hasValue(1);
         }
@@ -148,21 +159,28 @@ class LocalStepFunctionsResumeTest {
         Path executions = Files.createTempDirectory("executions");
         String definition = """
                 {"StartAt": "Wait", "States": {"Wait": {"Type": "Task", "Resource": "%s",
-                  "Parameters": {"QueueUrl": "${ChunkQueueUrl}", "MessageBody": {"token.$": "$$.Task.Token"}}, "End": true}}}"""
-                .formatted(SQS_WAIT);
+                  "Parameters": {"QueueUrl": "${ChunkQueueUrl}", "MessageBody": {"token.$": "$$.Task.Token"}}, "End": true}}}""".formatted(SQS_WAIT);
         String queueUrl;
         String succeeded;
         String stopped;
         try (StepFunctionsHarness before = new StepFunctionsHarness(Map.of(), executions)) {
             queueUrl = before.newQueue();
             String machine = before.register(MACHINE, definition, Map.of("ChunkQueueUrl", queueUrl));
-            succeeded = before.sfn.startExecution(b -> b.stateMachineArn(machine).name("one").input("{}")).executionArn();
-            StepFunctionsHarness.consume(queueUrl, 1, (text, index) -> before.sfn.sendTaskSuccess(
-                    b -> b.taskToken(json(text).get("token").asText()).output("{\"answer\": 42}")));
+            succeeded = before.sfn
+                    .startExecution(b -> b.stateMachineArn(machine).name("one").input("{}"))
+                    .executionArn();
+            StepFunctionsHarness.consume(
+                    queueUrl,
+                    1,
+                    (text, index) -> before.sfn.sendTaskSuccess(
+                            b -> b.taskToken(json(text).get("token").asText()).output("{\"answer\": 42}")));
             before.awaitEnd(succeeded);
-            stopped = before.sfn.startExecution(b -> b.stateMachineArn(machine).name("two").input("{}")).executionArn();
+            stopped = before.sfn
+                    .startExecution(b -> b.stateMachineArn(machine).name("two").input("{}"))
+                    .executionArn();
             StepFunctionsHarness.receiveOne(queueUrl);
-            before.sfn.stopExecution(b -> b.executionArn(stopped).error("Cancelled").cause("by the test"));
+            before.sfn.stopExecution(
+                    b -> b.executionArn(stopped).error("Cancelled").cause("by the test"));
         }
 
         try (StepFunctionsHarness after = new StepFunctionsHarness(Map.of(), executions)) {
@@ -176,7 +194,8 @@ class LocalStepFunctionsResumeTest {
             assertThat(two.status()).isEqualTo(ExecutionStatus.ABORTED);
             assertThat(two.error()).isEqualTo("Cancelled");
             assertThat(two.stopDate()).isAfterOrEqualTo(two.startDate());
-            assertThatThrownBy(() -> after.sfn.startExecution(b -> b.stateMachineArn(machine).name("one").input("{}")))
+            assertThatThrownBy(() -> after.sfn.startExecution(
+                            b -> b.stateMachineArn(machine).name("one").input("{}")))
                     .isInstanceOf(ExecutionAlreadyExistsException.class);
         }
     }

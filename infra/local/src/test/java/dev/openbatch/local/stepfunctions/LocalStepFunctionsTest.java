@@ -36,11 +36,20 @@ class LocalStepFunctionsTest {
     @Test
     void lambdaChain_withResultSelectorAndResultPath_shapesEachStatesOutput() {
         Map<String, Function<JsonNode, JsonNode>> functions = Map.of(
-                "arn:aws:lambda:us-east-1:000000000000:function:double", in -> object(
-                        "n", in.get("n").asInt() * 2, "execution", in.get("execution").asText()),
-                "describe", in -> object("text", in.get("name").asText() + " doubled is " + in.at("/double/doubled").asInt()));
+                "arn:aws:lambda:us-east-1:000000000000:function:double",
+                        in -> object(
+                                "n",
+                                in.get("n").asInt() * 2,
+                                "execution",
+                                in.get("execution").asText()),
+                "describe",
+                        in -> object(
+                                "text",
+                                in.get("name").asText() + " doubled is "
+                                        + in.at("/double/doubled").asInt()));
         try (StepFunctionsHarness harness = new StepFunctionsHarness(functions)) {
-            String machine = harness.register("""
+            String machine = harness.register(
+                    """
                     {"Comment": "two Lambda tasks", "StartAt": "Double", "States": {
                       "Double": {"Type": "Task", "Resource": "%s",
                         "Parameters": {"FunctionName": "${DoubleFunctionArn}",
@@ -55,8 +64,8 @@ class LocalStepFunctionsTest {
                         "End": true}}}""".formatted(LAMBDA, LAMBDA),
                     Map.of("DoubleFunctionArn", "arn:aws:lambda:us-east-1:000000000000:function:double"));
 
-            StartExecutionResponse started = harness.sfn.startExecution(b -> b.stateMachineArn(machine)
-                    .name("chain-1").input("{\"name\": \"twenty-one\", \"n\": 21}"));
+            StartExecutionResponse started = harness.sfn.startExecution(
+                    b -> b.stateMachineArn(machine).name("chain-1").input("{\"name\": \"twenty-one\", \"n\": 21}"));
             DescribeExecutionResponse execution = harness.awaitEnd(started.executionArn());
 
             assertThat(execution.status()).isEqualTo(ExecutionStatus.SUCCEEDED);
@@ -112,8 +121,9 @@ class LocalStepFunctionsTest {
 
             assertThat(execution.status()).isEqualTo(ExecutionStatus.FAILED);
             assertThat(execution.error()).isEqualTo("java.lang.IllegalStateException");
-            assertThat(json(execution.cause())).isEqualTo(json(
-                    "{\"errorMessage\": \"no endpoint\", \"errorType\": \"java.lang.IllegalStateException\"}"));
+            assertThat(json(execution.cause()))
+                    .isEqualTo(json(
+                            "{\"errorMessage\": \"no endpoint\", \"errorType\": \"java.lang.IllegalStateException\"}"));
             assertThat(calls).hasValue(2);
         }
     }
@@ -141,7 +151,8 @@ class LocalStepFunctionsTest {
             JsonNode output = json(execution.output());
             assertThat(output.get("batch").asText()).isEqualTo("batch_1");
             assertThat(output.get("error").asText()).isEqualTo("java.lang.IllegalArgumentException");
-            assertThat(json(output.get("cause").asText()).get("errorMessage").asText()).isEqualTo("line 3 is not JSON");
+            assertThat(json(output.get("cause").asText()).get("errorMessage").asText())
+                    .isEqualTo("line 3 is not JSON");
         }
     }
 
@@ -160,7 +171,11 @@ class LocalStepFunctionsTest {
             } finally {
                 inFlight.decrementAndGet();
             }
-            return object("chunk", in.get("prefix").asText() + in.get("value").asText(), "index", in.get("index").asInt());
+            return object(
+                    "chunk",
+                    in.get("prefix").asText() + in.get("value").asText(),
+                    "index",
+                    in.get("index").asInt());
         });
         try (StepFunctionsHarness harness = new StepFunctionsHarness(functions)) {
             String machine = harness.register("""
@@ -172,8 +187,8 @@ class LocalStepFunctionsTest {
                           "OutputPath": "$.Payload", "End": true}}},
                       "ResultPath": "$.results", "End": true}}}""".formatted(LAMBDA));
 
-            DescribeExecutionResponse execution = harness.awaitEnd(harness.start(machine,
-                    "{\"prefix\": \"chunk-\", \"chunks\": [\"a\", \"b\", \"c\", \"d\", \"e\", \"f\"]}"));
+            DescribeExecutionResponse execution = harness.awaitEnd(harness.start(
+                    machine, "{\"prefix\": \"chunk-\", \"chunks\": [\"a\", \"b\", \"c\", \"d\", \"e\", \"f\"]}"));
 
             assertThat(execution.status()).isEqualTo(ExecutionStatus.SUCCEEDED);
             assertThat(mostInFlight).hasValue(2);
@@ -205,7 +220,8 @@ class LocalStepFunctionsTest {
                         "End": true},
                       "Failed": {"Type": "Pass", "Result": "map failed", "End": true}}}""".formatted(LAMBDA));
 
-            DescribeExecutionResponse execution = harness.awaitEnd(harness.start(machine, "[\"good\", \"bad\", \"good\"]"));
+            DescribeExecutionResponse execution =
+                    harness.awaitEnd(harness.start(machine, "[\"good\", \"bad\", \"good\"]"));
 
             assertThat(execution.status()).isEqualTo(ExecutionStatus.SUCCEEDED);
             assertThat(json(execution.output())).isEqualTo(json("\"map failed\""));
@@ -227,17 +243,24 @@ class LocalStepFunctionsTest {
                           "End": true}}},
                       "End": true}}}""".formatted(SQS_WAIT), Map.of("ChunkQueueUrl", queueUrl));
 
-            String executionArn = harness.start(machine, "{\"batch\": \"batch_9\", \"chunks\": [\"k0\", \"k1\", \"k2\", \"k3\"]}");
+            String executionArn =
+                    harness.start(machine, "{\"batch\": \"batch_9\", \"chunks\": [\"k0\", \"k1\", \"k2\", \"k3\"]}");
             StepFunctionsHarness.consume(queueUrl, 4, (text, index) -> {
                 JsonNode body = json(text);
-                harness.sfn.sendTaskSuccess(b -> b.taskToken(body.get("taskToken").asText())
-                        .output(Json.writeString(object("done", body.get("batch").asText() + "/" + body.get("key").asText()))));
+                harness.sfn.sendTaskSuccess(b -> b.taskToken(
+                                body.get("taskToken").asText())
+                        .output(Json.writeString(object(
+                                "done",
+                                body.get("batch").asText() + "/"
+                                        + body.get("key").asText()))));
             });
             DescribeExecutionResponse execution = harness.awaitEnd(executionArn);
 
             assertThat(execution.status()).isEqualTo(ExecutionStatus.SUCCEEDED);
-            assertThat(json(execution.output())).isEqualTo(json(
-                    "[{\"done\": \"batch_9/k0\"}, {\"done\": \"batch_9/k1\"}, {\"done\": \"batch_9/k2\"}, {\"done\": \"batch_9/k3\"}]"));
+            assertThat(json(execution.output()))
+                    .isEqualTo(
+                            json(
+                                    "[{\"done\": \"batch_9/k0\"}, {\"done\": \"batch_9/k1\"}, {\"done\": \"batch_9/k2\"}, {\"done\": \"batch_9/k3\"}]"));
         }
     }
 
@@ -260,17 +283,27 @@ class LocalStepFunctionsTest {
     void sendTaskFailure_isCaughtByItsErrorName() {
         try (StepFunctionsHarness harness = new StepFunctionsHarness(Map.of())) {
             String queueUrl = harness.newQueue();
-            String machine = harness.register(callbackMachine(queueUrl, TOKEN_BODY,
-                    "\"Catch\": [{\"ErrorEquals\": [\"ChunkFailed\"], \"ResultPath\": \"$.error\", \"Next\": \"Failed chunk\"}], "));
+            String machine = harness.register(
+                    callbackMachine(
+                            queueUrl,
+                            TOKEN_BODY,
+                            "\"Catch\": [{\"ErrorEquals\": [\"ChunkFailed\"], \"ResultPath\": \"$.error\", \"Next\": \"Failed chunk\"}], "));
 
             String executionArn = harness.start(machine, "{\"chunk\": 7}");
-            StepFunctionsHarness.consume(queueUrl, 1, (body, index) -> harness.sfn.sendTaskFailure(b -> b
-                    .taskToken(json(body).get("token").asText()).error("ChunkFailed").cause("the endpoint answered 500")));
+            StepFunctionsHarness.consume(
+                    queueUrl,
+                    1,
+                    (body, index) -> harness.sfn.sendTaskFailure(
+                            b -> b.taskToken(json(body).get("token").asText())
+                                    .error("ChunkFailed")
+                                    .cause("the endpoint answered 500")));
             DescribeExecutionResponse execution = harness.awaitEnd(executionArn);
 
             assertThat(execution.status()).isEqualTo(ExecutionStatus.SUCCEEDED);
-            assertThat(json(execution.output())).isEqualTo(json(
-                    "{\"chunk\": 7, \"error\": {\"Error\": \"ChunkFailed\", \"Cause\": \"the endpoint answered 500\"}}"));
+            assertThat(json(execution.output()))
+                    .isEqualTo(
+                            json(
+                                    "{\"chunk\": 7, \"error\": {\"Error\": \"ChunkFailed\", \"Cause\": \"the endpoint answered 500\"}}"));
         }
     }
 
@@ -278,16 +311,22 @@ class LocalStepFunctionsTest {
     void sqsCallbackTask_withoutAHeartbeat_failsWithHeartbeatTimeout_andALateAnswerIsTaskTimedOut() {
         try (StepFunctionsHarness harness = new StepFunctionsHarness(Map.of())) {
             String queueUrl = harness.newQueue();
-            String machine = harness.register(callbackMachine(queueUrl, TOKEN_BODY, "\"HeartbeatSeconds\": 1, \"TimeoutSeconds\": 60, "
-                    + "\"Catch\": [{\"ErrorEquals\": [\"States.HeartbeatTimeout\"], \"ResultPath\": \"$.error\", \"Next\": \"Failed chunk\"}], "));
+            String machine = harness.register(
+                    callbackMachine(
+                            queueUrl,
+                            TOKEN_BODY,
+                            "\"HeartbeatSeconds\": 1, \"TimeoutSeconds\": 60, "
+                                    + "\"Catch\": [{\"ErrorEquals\": [\"States.HeartbeatTimeout\"], \"ResultPath\": \"$.error\", \"Next\": \"Failed chunk\"}], "));
 
             String executionArn = harness.start(machine, "{}");
-            String token = StepFunctionsHarness.receiveOne(queueUrl).get("token").asText();
+            String token =
+                    StepFunctionsHarness.receiveOne(queueUrl).get("token").asText();
             DescribeExecutionResponse execution = harness.awaitEnd(executionArn);
 
             assertThat(execution.status()).isEqualTo(ExecutionStatus.SUCCEEDED);
             assertThat(json(execution.output()).at("/error/Error").asText()).isEqualTo("States.HeartbeatTimeout");
-            assertThatThrownBy(() -> harness.sfn.sendTaskSuccess(b -> b.taskToken(token).output("{}")))
+            assertThatThrownBy(() ->
+                            harness.sfn.sendTaskSuccess(b -> b.taskToken(token).output("{}")))
                     .isInstanceOf(TaskTimedOutException.class);
         }
     }
@@ -299,13 +338,16 @@ class LocalStepFunctionsTest {
             String machine = harness.register(callbackMachine(queueUrl, TOKEN_BODY, "\"HeartbeatSeconds\": 1, "));
 
             String executionArn = harness.start(machine, "{}");
-            String token = StepFunctionsHarness.receiveOne(queueUrl).get("token").asText();
+            String token =
+                    StepFunctionsHarness.receiveOne(queueUrl).get("token").asText();
             long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(2500);
             while (System.nanoTime() < until) {
                 harness.sfn.sendTaskHeartbeat(b -> b.taskToken(token));
                 Thread.sleep(300);
             }
-            assertThat(harness.sfn.describeExecution(b -> b.executionArn(executionArn)).status())
+            assertThat(harness.sfn
+                            .describeExecution(b -> b.executionArn(executionArn))
+                            .status())
                     .isEqualTo(ExecutionStatus.RUNNING);
             harness.sfn.sendTaskSuccess(b -> b.taskToken(token).output("{\"alive\": true}"));
 
@@ -331,10 +373,10 @@ class LocalStepFunctionsTest {
                       "Unknown": {"Type": "Fail", "Error": "UnknownRoute", "Cause": "no rule matched"}}}""");
 
             DescribeExecutionResponse three = harness.awaitEnd(harness.start(machine, "{\"count\": 3.0}"));
-            DescribeExecutionResponse skipped = harness.awaitEnd(harness.start(machine,
-                    "{\"count\": 3, \"skip\": false, \"status\": \"open\", \"expired\": false}"));
-            DescribeExecutionResponse expired = harness.awaitEnd(harness.start(machine,
-                    "{\"count\": 1, \"status\": \"open\", \"expired\": true}"));
+            DescribeExecutionResponse skipped = harness.awaitEnd(harness.start(
+                    machine, "{\"count\": 3, \"skip\": false, \"status\": \"open\", \"expired\": false}"));
+            DescribeExecutionResponse expired =
+                    harness.awaitEnd(harness.start(machine, "{\"count\": 1, \"status\": \"open\", \"expired\": true}"));
 
             assertThat(three.status()).isEqualTo(ExecutionStatus.SUCCEEDED);
             assertThat(json(three.output())).isEqualTo(json("{\"route\": \"three\"}"));
@@ -383,7 +425,8 @@ class LocalStepFunctionsTest {
 
     @Test
     void aResultOver256KiB_failsTheExecutionWithDataLimitExceeded() {
-        try (StepFunctionsHarness harness = new StepFunctionsHarness(Map.of("big", in -> object("text", "x".repeat(300_000))))) {
+        try (StepFunctionsHarness harness =
+                new StepFunctionsHarness(Map.of("big", in -> object("text", "x".repeat(300_000))))) {
             String machine = harness.register("""
                     {"StartAt": "Call", "States": {"Call": {"Type": "Task", "Resource": "%s",
                       "Parameters": {"FunctionName": "big"}, "End": true}}}""".formatted(LAMBDA));
@@ -400,8 +443,10 @@ class LocalStepFunctionsTest {
         try (StepFunctionsHarness harness = new StepFunctionsHarness(Map.of())) {
             String machine = harness.register(callbackMachine(harness.newQueue(), TOKEN_BODY, ""));
 
-            StartExecutionResponse first = harness.sfn.startExecution(b -> b.stateMachineArn(machine).name("batch_1").input("{\"a\": 1}"));
-            StartExecutionResponse again = harness.sfn.startExecution(b -> b.stateMachineArn(machine).name("batch_1").input("{\"a\": 1}"));
+            StartExecutionResponse first = harness.sfn.startExecution(
+                    b -> b.stateMachineArn(machine).name("batch_1").input("{\"a\": 1}"));
+            StartExecutionResponse again = harness.sfn.startExecution(
+                    b -> b.stateMachineArn(machine).name("batch_1").input("{\"a\": 1}"));
 
             assertThat(again.executionArn()).isEqualTo(first.executionArn());
             assertThat(again.startDate()).isEqualTo(first.startDate());
@@ -412,9 +457,11 @@ class LocalStepFunctionsTest {
     void startExecution_withTheSameNameAndADifferentInput_isExecutionAlreadyExists() {
         try (StepFunctionsHarness harness = new StepFunctionsHarness(Map.of())) {
             String machine = harness.register(callbackMachine(harness.newQueue(), TOKEN_BODY, ""));
-            harness.sfn.startExecution(b -> b.stateMachineArn(machine).name("batch_1").input("{\"a\": 1}"));
+            harness.sfn.startExecution(
+                    b -> b.stateMachineArn(machine).name("batch_1").input("{\"a\": 1}"));
 
-            assertThatThrownBy(() -> harness.sfn.startExecution(b -> b.stateMachineArn(machine).name("batch_1").input("{\"a\": 2}")))
+            assertThatThrownBy(() -> harness.sfn.startExecution(
+                            b -> b.stateMachineArn(machine).name("batch_1").input("{\"a\": 2}")))
                     .isInstanceOf(ExecutionAlreadyExistsException.class)
                     .hasMessageContaining("batch_1");
         }
@@ -425,10 +472,14 @@ class LocalStepFunctionsTest {
         try (StepFunctionsHarness harness = new StepFunctionsHarness(Map.of())) {
             String machine = harness.register("""
                     {"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}""");
-            String executionArn = harness.sfn.startExecution(b -> b.stateMachineArn(machine).name("batch_1").input("{}")).executionArn();
+            String executionArn = harness.sfn
+                    .startExecution(
+                            b -> b.stateMachineArn(machine).name("batch_1").input("{}"))
+                    .executionArn();
             harness.awaitEnd(executionArn);
 
-            assertThatThrownBy(() -> harness.sfn.startExecution(b -> b.stateMachineArn(machine).name("batch_1").input("{}")))
+            assertThatThrownBy(() -> harness.sfn.startExecution(
+                            b -> b.stateMachineArn(machine).name("batch_1").input("{}")))
                     .isInstanceOf(ExecutionAlreadyExistsException.class);
         }
     }
@@ -439,9 +490,12 @@ class LocalStepFunctionsTest {
             String queueUrl = harness.newQueue();
             String machine = harness.register(callbackMachine(queueUrl, TOKEN_BODY, ""));
             String executionArn = harness.start(machine, "{}");
-            String token = StepFunctionsHarness.receiveOne(queueUrl).get("token").asText();
+            String token =
+                    StepFunctionsHarness.receiveOne(queueUrl).get("token").asText();
 
-            Instant stopDate = harness.sfn.stopExecution(b -> b.executionArn(executionArn).error("BatchCancelled").cause("by the user"))
+            Instant stopDate = harness.sfn
+                    .stopExecution(b ->
+                            b.executionArn(executionArn).error("BatchCancelled").cause("by the user"))
                     .stopDate();
             DescribeExecutionResponse execution = harness.sfn.describeExecution(b -> b.executionArn(executionArn));
 
@@ -449,7 +503,8 @@ class LocalStepFunctionsTest {
             assertThat(execution.error()).isEqualTo("BatchCancelled");
             assertThat(execution.cause()).isEqualTo("by the user");
             assertThat(execution.stopDate()).isEqualTo(stopDate);
-            assertThatThrownBy(() -> harness.sfn.sendTaskSuccess(b -> b.taskToken(token).output("{}")))
+            assertThatThrownBy(() ->
+                            harness.sfn.sendTaskSuccess(b -> b.taskToken(token).output("{}")))
                     .isInstanceOf(TaskTimedOutException.class);
         }
     }
@@ -470,8 +525,8 @@ class LocalStepFunctionsTest {
     @Test
     void describeExecution_ofAnUnknownArn_isExecutionDoesNotExist() {
         try (StepFunctionsHarness harness = new StepFunctionsHarness(Map.of())) {
-            assertThatThrownBy(() -> harness.sfn.describeExecution(b -> b.executionArn(
-                    "arn:aws:states:us-east-1:000000000000:execution:openbatch:nobody")))
+            assertThatThrownBy(() -> harness.sfn.describeExecution(
+                            b -> b.executionArn("arn:aws:states:us-east-1:000000000000:execution:openbatch:nobody")))
                     .isInstanceOf(ExecutionDoesNotExistException.class)
                     .hasMessageContaining("nobody");
         }
@@ -488,7 +543,8 @@ class LocalStepFunctionsTest {
     @Test
     void sendTaskSuccess_withATokenNeverIssued_isInvalidToken() {
         try (StepFunctionsHarness harness = new StepFunctionsHarness(Map.of())) {
-            assertThatThrownBy(() -> harness.sfn.sendTaskSuccess(b -> b.taskToken("not-a-token").output("{}")))
+            assertThatThrownBy(() -> harness.sfn.sendTaskSuccess(
+                            b -> b.taskToken("not-a-token").output("{}")))
                     .isInstanceOf(InvalidTokenException.class);
         }
     }
@@ -497,13 +553,22 @@ class LocalStepFunctionsTest {
     void createStateMachine_overTheWire_registersAValidDefinitionAndRefusesAnUnsupportedOne() {
         try (StepFunctionsHarness harness = new StepFunctionsHarness(Map.of())) {
             String definition = "{\"StartAt\": \"Done\", \"States\": {\"Done\": {\"Type\": \"Succeed\"}}}";
-            String arn = harness.sfn.createStateMachine(b -> b.name("openbatch").definition(definition)
-                    .roleArn("arn:aws:iam::000000000000:role/sfn")).stateMachineArn();
+            String arn = harness.sfn
+                    .createStateMachine(b ->
+                            b.name("openbatch").definition(definition).roleArn("arn:aws:iam::000000000000:role/sfn"))
+                    .stateMachineArn();
 
             assertThat(arn).isEqualTo("arn:aws:states:us-east-1:000000000000:stateMachine:openbatch");
-            assertThat(harness.sfn.describeStateMachine(b -> b.stateMachineArn(arn)).definition()).isEqualTo(definition);
-            assertThatThrownBy(() -> harness.sfn.createStateMachine(b -> b.name("parallel").roleArn("arn:aws:iam::000000000000:role/sfn")
-                    .definition("{\"StartAt\": \"Both\", \"States\": {\"Both\": {\"Type\": \"Parallel\", \"Branches\": [], \"End\": true}}}")))
+            assertThat(harness.sfn
+                            .describeStateMachine(b -> b.stateMachineArn(arn))
+                            .definition())
+                    .isEqualTo(definition);
+            assertThatThrownBy(
+                            () -> harness.sfn.createStateMachine(
+                                    b -> b.name("parallel")
+                                            .roleArn("arn:aws:iam::000000000000:role/sfn")
+                                            .definition(
+                                                    "{\"StartAt\": \"Both\", \"States\": {\"Both\": {\"Type\": \"Parallel\", \"Branches\": [], \"End\": true}}}")))
                     .isInstanceOf(InvalidDefinitionException.class)
                     .hasMessageContaining("state 'Both'")
                     .hasMessageContaining("Type 'Parallel' is not supported");
@@ -515,12 +580,12 @@ class LocalStepFunctionsTest {
      * fields; and a "Failed chunk" Pass when the extra fields catch to it.
      */
     private static String callbackMachine(String queueUrl, String messageBody, String taskFields) {
-        String recovery = taskFields.contains("Failed chunk") ? ", \"Failed chunk\": {\"Type\": \"Pass\", \"End\": true}" : "";
+        String recovery =
+                taskFields.contains("Failed chunk") ? ", \"Failed chunk\": {\"Type\": \"Pass\", \"End\": true}" : "";
         return """
                 {"StartAt": "Process", "States": {
                   "Process": {"Type": "Task", "Resource": "%s",
-                    "Parameters": {"QueueUrl": "%s", %s}, %s"End": true}%s}}""".formatted(
-                SQS_WAIT, queueUrl, messageBody, taskFields, recovery);
+                    "Parameters": {"QueueUrl": "%s", %s}, %s"End": true}%s}}""".formatted(SQS_WAIT, queueUrl, messageBody, taskFields, recovery);
     }
 
     private static ObjectNode object(Object... keysAndValues) {

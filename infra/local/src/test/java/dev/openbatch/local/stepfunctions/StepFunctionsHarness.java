@@ -66,7 +66,9 @@ final class StepFunctionsHarness implements AutoCloseable {
 
     static synchronized SqsClient sqs() {
         if (sqs == null) {
-            SQSRestServer elasticMq = SQSRestServerBuilder.withInterface("127.0.0.1").withDynamicPort().start();
+            SQSRestServer elasticMq = SQSRestServerBuilder.withInterface("127.0.0.1")
+                    .withDynamicPort()
+                    .start();
             int port = elasticMq.waitUntilStarted().localAddress().getPort();
             Runtime.getRuntime().addShutdownHook(new Thread(elasticMq::stopAndWait));
             sqs = SqsClient.builder()
@@ -80,7 +82,8 @@ final class StepFunctionsHarness implements AutoCloseable {
     }
 
     String newQueue() {
-        return sqs().createQueue(b -> b.queueName("chunks-" + UUID.randomUUID())).queueUrl();
+        return sqs().createQueue(b -> b.queueName("chunks-" + UUID.randomUUID()))
+                .queueUrl();
     }
 
     String register(String definition) {
@@ -96,7 +99,8 @@ final class StepFunctionsHarness implements AutoCloseable {
     }
 
     String start(String stateMachineArn, String input) {
-        return sfn.startExecution(b -> b.stateMachineArn(stateMachineArn).input(input)).executionArn();
+        return sfn.startExecution(b -> b.stateMachineArn(stateMachineArn).input(input))
+                .executionArn();
     }
 
     /** Polls DescribeExecution until the execution has ended, or fails at the deadline. */
@@ -116,7 +120,10 @@ final class StepFunctionsHarness implements AutoCloseable {
 
     /** Every event of the execution's history, oldest first, through GetExecutionHistory's pages. */
     List<HistoryEvent> history(String executionArn) {
-        return sfn.getExecutionHistoryPaginator(b -> b.executionArn(executionArn).maxResults(1000)).events().stream()
+        return sfn
+                .getExecutionHistoryPaginator(b -> b.executionArn(executionArn).maxResults(1000))
+                .events()
+                .stream()
                 .toList();
     }
 
@@ -133,7 +140,8 @@ final class StepFunctionsHarness implements AutoCloseable {
             if (System.nanoTime() > deadline) {
                 throw new AssertionError("received " + received + " of " + count + " messages before the deadline");
             }
-            List<Message> messages = sqs().receiveMessage(b -> b.queueUrl(queueUrl).maxNumberOfMessages(10).waitTimeSeconds(1))
+            List<Message> messages = sqs().receiveMessage(
+                            b -> b.queueUrl(queueUrl).maxNumberOfMessages(10).waitTimeSeconds(1))
                     .messages();
             for (Message message : messages) {
                 handler.accept(message.body(), received++);

@@ -70,15 +70,16 @@ class StepFunctionsLimitsTest {
             assertThat(execution.status()).isEqualTo(ExecutionStatus.FAILED);
             assertThat(execution.error()).isEqualTo("States.DataLimitExceeded");
             assertThat(calls).hasValue(1);
-            assertThat(harness.historyTypes(execution.executionArn())).doesNotContain("TaskStateExited")
+            assertThat(harness.historyTypes(execution.executionArn()))
+                    .doesNotContain("TaskStateExited")
                     .endsWith("ExecutionFailed");
         }
     }
 
     @Test
     void aStateOutputOver256KiBAfterResultPath_failsWithDataLimitExceeded_thoughInputAndResultFitEachAlone() {
-        try (StepFunctionsHarness harness = new StepFunctionsHarness(Map.of("half",
-                in -> Json.MAPPER.createObjectNode().put("text", HALF)))) {
+        try (StepFunctionsHarness harness = new StepFunctionsHarness(
+                Map.of("half", in -> Json.MAPPER.createObjectNode().put("text", HALF)))) {
             String machine = harness.register("""
                     {"StartAt": "Call", "States": {
                       "Call": {"Type": "Task", "Resource": "%s", "Parameters": {"FunctionName": "half"},
@@ -105,8 +106,8 @@ class StepFunctionsLimitsTest {
                         "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Caught"}], "ResultPath": null, "End": true},
                       "Caught": {"Type": "Succeed"}}}""");
 
-            DescribeExecutionResponse execution = harness.awaitEnd(harness.start(machine,
-                    "{\"items\": [1, 2], \"half\": \"" + HALF + "\"}"));
+            DescribeExecutionResponse execution =
+                    harness.awaitEnd(harness.start(machine, "{\"items\": [1, 2], \"half\": \"" + HALF + "\"}"));
 
             assertThat(execution.status()).isEqualTo(ExecutionStatus.FAILED);
             assertThat(execution.error()).isEqualTo("States.DataLimitExceeded");
@@ -117,7 +118,8 @@ class StepFunctionsLimitsTest {
     @Test
     void startExecution_withAnInputOver256KiB_isRefusedByTheApi() {
         try (StepFunctionsHarness harness = new StepFunctionsHarness(Map.of())) {
-            String machine = harness.register("{\"StartAt\": \"Done\", \"States\": {\"Done\": {\"Type\": \"Succeed\"}}}");
+            String machine =
+                    harness.register("{\"StartAt\": \"Done\", \"States\": {\"Done\": {\"Type\": \"Succeed\"}}}");
 
             assertThatThrownBy(() -> harness.start(machine, "{\"a\": \"" + "x".repeat(262_144) + "\"}"))
                     .isInstanceOf(SfnException.class)
@@ -132,13 +134,13 @@ class StepFunctionsLimitsTest {
             String queueUrl = harness.newQueue();
             String machine = harness.register("""
                     {"StartAt": "Process", "States": {"Process": {"Type": "Task", "Resource": "%s",
-                      "Parameters": {"QueueUrl": "%s", "MessageBody": {"token.$": "$$.Task.Token"}}, "End": true}}}"""
-                    .formatted(SQS_WAIT, queueUrl));
+                      "Parameters": {"QueueUrl": "%s", "MessageBody": {"token.$": "$$.Task.Token"}}, "End": true}}}""".formatted(SQS_WAIT, queueUrl));
             String executionArn = harness.start(machine, "{}");
-            String token = StepFunctionsHarness.receiveOne(queueUrl).get("token").asText();
+            String token =
+                    StepFunctionsHarness.receiveOne(queueUrl).get("token").asText();
 
-            assertThatThrownBy(() -> harness.sfn.sendTaskSuccess(b -> b.taskToken(token)
-                    .output("{\"a\": \"" + "x".repeat(262_144) + "\"}")))
+            assertThatThrownBy(() -> harness.sfn.sendTaskSuccess(
+                            b -> b.taskToken(token).output("{\"a\": \"" + "x".repeat(262_144) + "\"}")))
                     .isInstanceOf(SfnException.class)
                     .hasMessageContaining("'output' failed to satisfy constraint");
             harness.sfn.sendTaskSuccess(b -> b.taskToken(token).output("{\"small\": true}"));
@@ -153,21 +155,30 @@ class StepFunctionsLimitsTest {
             String queueUrl = harness.newQueue();
             String machine = harness.register("""
                     {"StartAt": "Process", "States": {"Process": {"Type": "Task", "Resource": "%s",
-                      "Parameters": {"QueueUrl": "%s", "MessageBody": {"token.$": "$$.Task.Token"}}, "End": true}}}"""
-                    .formatted(SQS_WAIT, queueUrl));
+                      "Parameters": {"QueueUrl": "%s", "MessageBody": {"token.$": "$$.Task.Token"}}, "End": true}}}""".formatted(SQS_WAIT, queueUrl));
             String executionArn = harness.start(machine, "{}");
-            String token = StepFunctionsHarness.receiveOne(queueUrl).get("token").asText();
+            String token =
+                    StepFunctionsHarness.receiveOne(queueUrl).get("token").asText();
             harness.sfn.sendTaskSuccess(b -> b.taskToken(token).output("{}"));
             harness.awaitEnd(executionArn);
 
             List<HistoryEvent> history = harness.history(executionArn);
 
-            assertThat(history).extracting(HistoryEvent::typeAsString).containsExactly("ExecutionStarted",
-                    "TaskStateEntered", "TaskScheduled", "TaskStarted", "TaskSubmitted", "TaskSucceeded",
-                    "TaskStateExited", "ExecutionSucceeded");
+            assertThat(history)
+                    .extracting(HistoryEvent::typeAsString)
+                    .containsExactly(
+                            "ExecutionStarted",
+                            "TaskStateEntered",
+                            "TaskScheduled",
+                            "TaskStarted",
+                            "TaskSubmitted",
+                            "TaskSucceeded",
+                            "TaskStateExited",
+                            "ExecutionSucceeded");
             assertThat(history).extracting(HistoryEvent::id).containsExactly(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L);
             assertThat(history.get(1).stateEnteredEventDetails().name()).isEqualTo("Process");
-            assertThat(history.get(2).taskScheduledEventDetails().resourceType()).isEqualTo("sqs");
+            assertThat(history.get(2).taskScheduledEventDetails().resourceType())
+                    .isEqualTo("sqs");
         }
     }
 
@@ -184,15 +195,19 @@ class StepFunctionsLimitsTest {
 
             assertThat(execution.status()).isEqualTo(ExecutionStatus.FAILED);
             assertThat(execution.error()).isEqualTo("States.Runtime");
-            assertThat(execution.cause()).isEqualTo("The execution reached the maximum number of history events (25000).");
+            assertThat(execution.cause())
+                    .isEqualTo("The execution reached the maximum number of history events (25000).");
             assertThat(history).hasSize(25_000);
             HistoryEvent last = history.getLast();
             assertThat(last.id()).isEqualTo(25_000L);
             assertThat(last.typeAsString()).isEqualTo("ExecutionFailed");
             assertThat(last.executionFailedEventDetails().error()).isEqualTo("States.Runtime");
             assertThat(history.get(24_998).typeAsString()).isEqualTo("ChoiceStateExited");
-            List<HistoryEvent> newestFirst = harness.sfn.getExecutionHistory(b -> b.executionArn(execution.executionArn())
-                    .reverseOrder(true).maxResults(2)).events();
+            List<HistoryEvent> newestFirst = harness.sfn
+                    .getExecutionHistory(b -> b.executionArn(execution.executionArn())
+                            .reverseOrder(true)
+                            .maxResults(2))
+                    .events();
             assertThat(newestFirst).extracting(HistoryEvent::id).containsExactly(25_000L, 24_999L);
         }
     }
@@ -209,8 +224,8 @@ class StepFunctionsLimitsTest {
                         "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Caught"}], "End": true},
                       "Caught": {"Type": "Succeed"}}}""");
 
-            DescribeExecutionResponse execution = harness.awaitEnd(harness.start(machine,
-                    "{\"items\": [{\"spin\": true}, {\"spin\": true}]}"));
+            DescribeExecutionResponse execution =
+                    harness.awaitEnd(harness.start(machine, "{\"items\": [{\"spin\": true}, {\"spin\": true}]}"));
 
             assertThat(execution.status()).isEqualTo(ExecutionStatus.FAILED);
             assertThat(execution.error()).isEqualTo("States.Runtime");
@@ -228,13 +243,19 @@ class StepFunctionsLimitsTest {
                         "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Caught"}], "End": true},
                       "Caught": {"Type": "Succeed"}}}""");
 
-            DescribeExecutionResponse tooMany = harness.awaitEnd(harness.start(machine, "{\"items\": [1], \"concurrency\": 41}"));
-            DescribeExecutionResponse forty = harness.awaitEnd(harness.start(machine, "{\"items\": [1], \"concurrency\": 40}"));
+            DescribeExecutionResponse tooMany =
+                    harness.awaitEnd(harness.start(machine, "{\"items\": [1], \"concurrency\": 41}"));
+            DescribeExecutionResponse forty =
+                    harness.awaitEnd(harness.start(machine, "{\"items\": [1], \"concurrency\": 40}"));
 
             assertThat(tooMany.status()).isEqualTo(ExecutionStatus.FAILED);
             assertThat(tooMany.error()).isEqualTo("States.Runtime");
-            assertThat(tooMany.cause()).contains("state 'Items'", "MaxConcurrencyPath '$.concurrency' selected 41",
-                    "above 40", "INLINE Map");
+            assertThat(tooMany.cause())
+                    .contains(
+                            "state 'Items'",
+                            "MaxConcurrencyPath '$.concurrency' selected 41",
+                            "above 40",
+                            "INLINE Map");
             assertThat(forty.status()).isEqualTo(ExecutionStatus.SUCCEEDED);
         }
     }
@@ -256,12 +277,19 @@ class StepFunctionsLimitsTest {
             String executionArn = harness.start(machine, "{\"items\": " + items.append(']') + "}");
 
             List<String> tokens = new ArrayList<>();
-            StepFunctionsHarness.consume(queueUrl, 40, (body, index) -> tokens.add(json(body).get("token").asText()));
-            List<Message> more = StepFunctionsHarness.sqs().receiveMessage(b -> b.queueUrl(queueUrl).waitTimeSeconds(1))
+            StepFunctionsHarness.consume(
+                    queueUrl,
+                    40,
+                    (body, index) -> tokens.add(json(body).get("token").asText()));
+            List<Message> more = StepFunctionsHarness.sqs()
+                    .receiveMessage(b -> b.queueUrl(queueUrl).waitTimeSeconds(1))
                     .messages();
             assertThat(more).as("a 41st iteration while 40 run").isEmpty();
             harness.sfn.sendTaskSuccess(b -> b.taskToken(tokens.getFirst()).output("{}"));
-            StepFunctionsHarness.consume(queueUrl, 1, (body, index) -> tokens.add(json(body).get("token").asText()));
+            StepFunctionsHarness.consume(
+                    queueUrl,
+                    1,
+                    (body, index) -> tokens.add(json(body).get("token").asText()));
 
             assertThat(tokens).hasSize(41);
             harness.sfn.stopExecution(b -> b.executionArn(executionArn));
