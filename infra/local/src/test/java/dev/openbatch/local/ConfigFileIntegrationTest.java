@@ -9,6 +9,7 @@ import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.models.batches.Batch;
 import dev.openbatch.core.Json;
 import dev.openbatch.core.keys.ApiKeys;
+import dev.openbatch.deployment.CloudLimits;
 import dev.openbatch.reference.Options;
 import dev.openbatch.reference.ReferenceEndpoint;
 import java.nio.file.Files;
@@ -44,7 +45,7 @@ class ConfigFileIntegrationTest {
                     Json.MAPPER.readTree(Path.of("../cdk/config/example.json").toFile());
             ObjectNode job = (ObjectNode) config.path("jobs").path("jobs").get(0);
             job.put("base_url", endpoint.baseUrl().toString());
-            config.put("chunk_lines", 20);
+            config.put("chunk_lines", CloudLimits.minChunkLinesForHistory());
             config.put("map_concurrency", 2);
             ((ObjectNode) config.path("worker"))
                     .put("max_concurrency", 3)

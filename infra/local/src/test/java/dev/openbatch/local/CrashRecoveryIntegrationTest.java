@@ -58,7 +58,7 @@ class CrashRecoveryIntegrationTest {
 
     private static LocalRuntime runtime(Options reference, int workers, LocalRuntime.Interceptors interceptors) {
         return runtimes.start(
-                LocalRuntimes.options(reference, 2, CHUNK_LINES, workers, Duration.ofHours(24), 1)
+                LocalRuntimes.options(reference, 16, CHUNK_LINES, workers, Duration.ofHours(24), 1)
                         .withRetries(RETRIES),
                 interceptors);
     }
