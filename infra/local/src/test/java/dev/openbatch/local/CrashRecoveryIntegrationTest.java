@@ -57,8 +57,13 @@ class CrashRecoveryIntegrationTest {
     }
 
     private static LocalRuntime runtime(Options reference, int workers, LocalRuntime.Interceptors interceptors) {
+        return runtime(reference, 2, workers, interceptors);
+    }
+
+    private static LocalRuntime runtime(
+            Options reference, int jobConcurrency, int workers, LocalRuntime.Interceptors interceptors) {
         return runtimes.start(
-                LocalRuntimes.options(reference, 16, CHUNK_LINES, workers, Duration.ofHours(24), 1)
+                LocalRuntimes.options(reference, jobConcurrency, CHUNK_LINES, workers, Duration.ofHours(24), 1)
                         .withRetries(RETRIES),
                 interceptors);
     }
@@ -205,7 +210,9 @@ class CrashRecoveryIntegrationTest {
             return response;
         };
         LocalRuntime runtime =
-                runtime(Options.defaults(), 2, new LocalRuntime.Interceptors(validator, finalizer, answersTwice));
+                // A job's concurrency that gives both sandboxes a share worth running: a chunk put off for
+                // capacity answers no token, and the second answer below would then be the only one.
+                runtime(Options.defaults(), 16, 2, new LocalRuntime.Interceptors(validator, finalizer, answersTwice));
         self.set(runtime);
         OpenAIClient client = LocalRuntimes.client(runtime);
 
