@@ -81,7 +81,9 @@ class CapacityIntegrationTest {
                         LocalRuntime.Images.defaults(),
                         List.of())
                 .withRetries(
-                        new Settings.Retries(Duration.ofSeconds(10), Duration.ofMillis(50), Duration.ofSeconds(1)));
+                        // The deployed backoff (0.5 s doubling): six quick tries against an endpoint that takes 6
+                        // of 16 could all be refused before the adaptive limit comes down, ending the line an error.
+                        new Settings.Retries(Duration.ofSeconds(10), Duration.ofMillis(500), Duration.ofSeconds(1)));
         runtime = LocalRuntime.start(
                 options,
                 LocalRuntime.Interceptors.NONE,
