@@ -63,7 +63,7 @@ final class Redelivery {
      * failed and comes back) when SQS refuses.
      */
     void goOn(SQSEvent.SQSMessage message) {
-        sqs.sendMessage(b -> b.queueUrl(queueUrl(message.getEventSourceArn())).messageBody(message.getBody()));
+        resend(message, Duration.ZERO);
     }
 
     /**
@@ -73,9 +73,7 @@ final class Redelivery {
      */
     boolean again(SQSEvent.SQSMessage message, Duration delay) {
         try {
-            sqs.sendMessage(b -> b.queueUrl(queueUrl(message.getEventSourceArn()))
-                    .messageBody(message.getBody())
-                    .delaySeconds((int) Math.min(delay.toSeconds(), LONGEST.toSeconds())));
+            resend(message, delay);
             return true;
         } catch (SdkException e) {
             LOG.log(
@@ -94,5 +92,12 @@ final class Redelivery {
             return sqs.getQueueUrl(b -> b.queueName(parts[5]).queueOwnerAWSAccountId(parts[4]))
                     .queueUrl();
         });
+    }
+
+    /** The same body (the same task token) as a new message of the queue it came from, visible after {@code delay}. */
+    private void resend(SQSEvent.SQSMessage message, Duration delay) {
+        sqs.sendMessage(b -> b.queueUrl(queueUrl(message.getEventSourceArn()))
+                .messageBody(message.getBody())
+                .delaySeconds((int) Math.min(delay.toSeconds(), LONGEST.toSeconds())));
     }
 }
