@@ -51,6 +51,7 @@ public final class WorkerHandler extends ChunkMessageHandler {
                 message.tenant(),
                 message.batchId(),
                 message.chunk(),
+                message.chunksAtOnce(),
                 () -> Duration.ofMillis(context.getRemainingTimeInMillis()));
         if (!outcome.progressed()) {
             throw new IllegalStateException("chunk " + message.chunk().index() + " of " + message.batchId()

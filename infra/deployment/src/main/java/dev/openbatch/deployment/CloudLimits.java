@@ -170,7 +170,12 @@ public final class CloudLimits {
     public static long stateBytes(int chunkLines, int mapConcurrency) {
         int chunks = chunks(chunkLines);
         long outcome = bytes(new ValidateBatch.Outcome(
-                        true, List.of(), chunks, mapConcurrency, ValidateBatch.UNLIMITED_CHUNK_WAIT_SECONDS))
+                        true,
+                        List.of(),
+                        chunks,
+                        mapConcurrency,
+                        Math.min(mapConcurrency, chunks),
+                        ValidateBatch.UNLIMITED_CHUNK_WAIT_SECONDS))
                 - 2
                 + list(chunks, bytes(new Chunk(chunks - 1, MAX_REQUESTS, chunkLines)));
         long mapState = EXECUTION_INPUT_BYTES + outcome + CAUGHT_ERROR_BYTES;

@@ -57,7 +57,7 @@ class CloudLimitsTest {
                 "tenant",
                 "t".repeat(128),
                 "validation",
-                new ValidateBatch.Outcome(true, chunks, chunks.size(), 40, ValidateBatch.UNLIMITED_CHUNK_WAIT_SECONDS),
+                new ValidateBatch.Outcome(true, chunks, 40, ValidateBatch.UNLIMITED_CHUNK_WAIT_SECONDS),
                 "error",
                 Map.of("Error", "E".repeat(256), "Cause", "c".repeat(32_768))));
 

@@ -85,6 +85,15 @@ public final class CapacityLeases {
      * @throws NoCapacity when the job's capacity is taken (the chunk is to run later)
      */
     public Share join(Job job, String batchId, int lines) {
+        return join(job, batchId, lines, 1);
+    }
+
+    /**
+     * As {@link #join(Job, String, int)}, for a chunk the Map starts with up to {@code chunksAtOnce}
+     * of its batch's chunks at once: when it is the batch's first, it leaves room for the others for
+     * one renewal period (see {@link Leases.Siblings}).
+     */
+    public Share join(Job job, String batchId, int lines, int chunksAtOnce) {
         joining.lock();
         try {
             String key = job.id() + " " + batchId;
@@ -92,7 +101,13 @@ public final class CapacityLeases {
             if (known != null && known.addChunk(lines)) {
                 return known;
             }
-            Share share = new Share(job, batchId, sandbox + "-" + holders.incrementAndGet(), lines);
+            Share share = new Share(
+                    job,
+                    batchId,
+                    sandbox + "-" + holders.incrementAndGet(),
+                    lines,
+                    new Leases.Siblings(
+                            Math.max(1, chunksAtOnce), policy.renewEvery().toMillis()));
             if (!share.renew(true)) {
                 throw new NoCapacity(job.id(), batchId);
             }
@@ -181,6 +196,7 @@ public final class CapacityLeases {
         private final Job job;
         private final String batchId;
         private final String holder;
+        private final Leases.Siblings siblings;
         private final ReentrantLock lock = new ReentrantLock();
         private final Condition changed = lock.newCondition();
         /** Held while the share's lease is written, so that a renewal cannot bring back a released lease. */
@@ -195,10 +211,11 @@ public final class CapacityLeases {
         private long validUntil;
         private volatile long nextRenewal;
 
-        private Share(Job job, String batchId, String holder, int lines) {
+        private Share(Job job, String batchId, String holder, int lines, Leases.Siblings siblings) {
             this.job = job;
             this.batchId = batchId;
             this.holder = holder;
+            this.siblings = siblings;
             this.pending = lines;
         }
 
@@ -331,7 +348,8 @@ public final class CapacityLeases {
                             policy.minShare(),
                             now,
                             ttl,
-                            admitting);
+                            admitting,
+                            siblings);
                     Leases.Lease before = current.holders().get(holder);
                     Leases.Lease after =
                             next.refused() ? null : next.next().holders().get(holder);

@@ -66,6 +66,29 @@ public record Leases(long version, Map<String, Lease> holders) {
         }
     }
 
+    /**
+     * The holders a batch's first holder expects beside it: the Map starts up to {@code count} of
+     * the batch's chunks at once, and their sandboxes join within moments of one another. A holder
+     * alone takes all it wants, and what it has sent comes back only a request's time later (seconds,
+     * on a GPU), so siblings joining a moment after it would wait that long with the endpoint half
+     * idle, and the first chunk would end well ahead of the others. So while its batch's first
+     * holder is younger than {@code withinMillis}, each sibling that has not joined yet counts as
+     * wanting what the holder wants, and the first takes only its part.
+     *
+     * @param count        holders the batch expects at once, the joining one included (1: none)
+     * @param withinMillis how long after the batch's first holder joined the others are waited for
+     */
+    public record Siblings(int count, long withinMillis) {
+
+        public static final Siblings NONE = new Siblings(1, 0);
+
+        public Siblings {
+            if (count < 1) {
+                throw new IllegalArgumentException("a holder is its own first sibling: count must be at least 1");
+            }
+        }
+    }
+
     /** The permits of the leases live at {@code now}. */
     public int leased(long now) {
         return holders.values().stream()
@@ -93,12 +116,31 @@ public record Leases(long version, Map<String, Lease> holders) {
             long now,
             long ttlMillis,
             boolean admitting) {
+        return renew(holder, batchId, wanted, inFlight, cap, minShare, now, ttlMillis, admitting, Siblings.NONE);
+    }
+
+    /**
+     * As {@link #renew(String, String, int, int, int, int, long, long, boolean)}, leaving room for
+     * the {@code siblings} the holder's batch is about to have.
+     */
+    public Renewal renew(
+            String holder,
+            String batchId,
+            int wanted,
+            int inFlight,
+            int cap,
+            int minShare,
+            long now,
+            long ttlMillis,
+            boolean admitting,
+            Siblings siblings) {
         Map<String, Lease> live = live(now, holder);
         Lease mine = holders.get(holder);
         long since = mine != null ? mine.since() : now;
         Map<String, Lease> all = new LinkedHashMap<>(live);
         all.put(holder, new Lease(batchId, wanted, 0, since, 0));
-        int target = targets(cap, all).getOrDefault(holder, 0);
+        Map<String, Lease> counted = withAwaitedSiblings(all, batchId, wanted, cap, minShare, now, siblings);
+        int target = targets(cap, counted).getOrDefault(holder, 0);
         if (admitting && mine == null && wanted > 0) {
             boolean batchHasOthers =
                     live.values().stream().anyMatch(l -> l.batchId().equals(batchId));
@@ -113,6 +155,29 @@ public record Leases(long version, Map<String, Lease> holders) {
         int permits = Math.max(granted, inFlight);
         all.put(holder, new Lease(batchId, wanted, permits, since, now + ttlMillis));
         return new Renewal(new Leases(version + 1, all), granted, target);
+    }
+
+    /**
+     * The leases with a stand-in for each sibling of the batch not yet joined, while the batch's
+     * first holder is young; at most as many siblings as each could get {@code minShare} of, so that
+     * the room left is never too small for the sibling to be let in.
+     */
+    private static Map<String, Lease> withAwaitedSiblings(
+            Map<String, Lease> leases, String batchId, int wanted, int cap, int minShare, long now, Siblings siblings) {
+        int expected = Math.min(siblings.count(), Math.max(1, cap / Math.max(1, minShare)));
+        List<Lease> batch = leases.values().stream()
+                .filter(l -> l.batchId().equals(batchId))
+                .toList();
+        long first = batch.stream().mapToLong(Lease::since).min().orElse(now);
+        if (batch.size() >= expected || now - first >= siblings.withinMillis()) {
+            return leases;
+        }
+        Map<String, Lease> counted = new LinkedHashMap<>(leases);
+        for (int i = batch.size(); i < expected; i++) {
+            // Later than any holder there, so that the real ones keep the odd permits.
+            counted.put("awaited sibling " + i, new Lease(batchId, wanted, 0, now + 1, 0));
+        }
+        return counted;
     }
 
     /** The holder is done: its lease goes, and with it the leases expired at {@code now}. */

@@ -113,10 +113,26 @@ public final class ChunkRunner {
     public int run(
             String batchId, Job job, List<RequestLine> lines, LineGate gate, Lifetime lifetime, Progress progress)
             throws InterruptedException {
+        return run(batchId, job, lines, 1, gate, lifetime, progress);
+    }
+
+    /**
+     * As {@link #run(String, Job, List, LineGate, Lifetime, Progress)}, for lines of a chunk the Map
+     * starts with up to {@code chunksAtOnce} of its batch's chunks at once.
+     */
+    public int run(
+            String batchId,
+            Job job,
+            List<RequestLine> lines,
+            int chunksAtOnce,
+            LineGate gate,
+            Lifetime lifetime,
+            Progress progress)
+            throws InterruptedException {
         Lane lane = lane(job);
         AdaptiveLimit inFlight = lane.inFlight();
         Semaphore window = lane.window();
-        CapacityLeases.Share share = capacity.join(job, batchId, lines.size());
+        CapacityLeases.Share share = capacity.join(job, batchId, lines.size(), chunksAtOnce);
         ImageResolver.Chunk chunkImages = images.forChunk();
         BlockingQueue<Ending> endings = new LinkedBlockingQueue<>();
         ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();

@@ -98,6 +98,16 @@ public final class RunChunk {
      * ended in the chunk's log; counts the chunk once its part is whole.
      */
     public Outcome run(String tenant, String batchId, Chunk chunk, Deadline deadline) throws InterruptedException {
+        return run(tenant, batchId, chunk, 1, deadline);
+    }
+
+    /**
+     * As {@link #run(String, String, Chunk, Deadline)}, for a chunk the Map started with up to
+     * {@code chunksAtOnce} of its batch's chunks at once: their shares of the job's capacity are
+     * even from the start.
+     */
+    public Outcome run(String tenant, String batchId, Chunk chunk, int chunksAtOnce, Deadline deadline)
+            throws InterruptedException {
         Optional<PartCounts> whole = store.partCounts(batchId, chunk.index());
         if (whole.isPresent()) {
             return new Outcome(counted(tenant, batchId, chunk, whole.get()), 0, 0, true);
@@ -113,7 +123,7 @@ public final class RunChunk {
             hadTime = lifetime.maySend();
             ChunkLog.Checkpoints checkpoints = log.checkpoints(rest, checkpointEvery);
             Batch batch = batch(tenant, batchId);
-            ended = runner.run(batchId, job(batch), rest, new Gate(tenant, batch), lifetime, checkpoints);
+            ended = runner.run(batchId, job(batch), rest, chunksAtOnce, new Gate(tenant, batch), lifetime, checkpoints);
             checkpoints.flush();
         }
         return log.whole()

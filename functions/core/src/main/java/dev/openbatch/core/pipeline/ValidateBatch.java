@@ -27,6 +27,8 @@ public final class ValidateBatch {
      * @param chunks         the chunks to map over
      * @param chunkCount     how many chunks there are, for the finalizer
      * @param maxConcurrency how many chunks run at once
+     * @param chunksAtOnce   how many chunks the Map starts at once: its concurrency, or the number of
+     *                       chunks when there are fewer; each chunk's message carries it
      * @param chunkTimeoutSeconds how long a chunk's task waits for its answer: until the batch's
      *                       window ends ({@code 24h}, at least 1 s), else {@link #UNLIMITED_CHUNK_WAIT_SECONDS}
      */
@@ -35,7 +37,19 @@ public final class ValidateBatch {
             @JsonProperty("chunks") List<Chunk> chunks,
             @JsonProperty("chunk_count") int chunkCount,
             @JsonProperty("max_concurrency") int maxConcurrency,
-            @JsonProperty("chunk_timeout_seconds") long chunkTimeoutSeconds) {}
+            @JsonProperty("chunks_at_once") int chunksAtOnce,
+            @JsonProperty("chunk_timeout_seconds") long chunkTimeoutSeconds) {
+
+        public Outcome(boolean valid, List<Chunk> chunks, int maxConcurrency, long chunkTimeoutSeconds) {
+            this(
+                    valid,
+                    chunks,
+                    chunks.size(),
+                    maxConcurrency,
+                    Math.max(1, Math.min(maxConcurrency, chunks.size())),
+                    chunkTimeoutSeconds);
+        }
+    }
 
     /** The longest an {@code unlimited} batch's chunk waits for a worker's answer: 30 days. */
     public static final long UNLIMITED_CHUNK_WAIT_SECONDS = 30L * 24 * 3600;
@@ -66,7 +80,6 @@ public final class ValidateBatch {
             return new Outcome(
                     false,
                     List.of(),
-                    0,
                     mapConcurrency,
                     chunkTimeout(batch, clock.instant().getEpochSecond()));
         }
@@ -94,7 +107,7 @@ public final class ValidateBatch {
                         Map.of("failed_at", now),
                         null,
                         invalid.errors());
-                yield new Outcome(false, List.of(), 0, mapConcurrency, chunkTimeout);
+                yield new Outcome(false, List.of(), mapConcurrency, chunkTimeout);
             }
             case InputValidator.Result.Valid valid -> {
                 long total = valid.total();
@@ -117,7 +130,7 @@ public final class ValidateBatch {
                             total,
                             null);
                 }
-                yield new Outcome(true, valid.chunks(), valid.chunks().size(), mapConcurrency, chunkTimeout);
+                yield new Outcome(true, valid.chunks(), mapConcurrency, chunkTimeout);
             }
         };
     }

@@ -85,6 +85,47 @@ class LeasesTest {
     }
 
     @Test
+    void aBatchsFirstHolder_leavesRoomForTheSiblingsTheMapStartsWithIt_forOneWindowOnly() {
+        Leases.Siblings ten = new Leases.Siblings(10, 2_000);
+        Leases.Renewal first = Leases.NONE.renew("one", "batch_a", 500, 0, 128, 8, 0, TTL, true, ten);
+        assertThat(first.granted())
+                .as("a tenth of 128, the odd permits its own")
+                .isEqualTo(13);
+
+        Leases leases = first.next();
+        for (int i = 2; i <= 10; i++) {
+            Leases.Renewal sibling = leases.renew("h" + i, "batch_a", 500, 0, 128, 8, 10L * i, TTL, true, ten);
+            assertThat(sibling.granted())
+                    .as("sibling %d joins with its share at once, nothing to wait for", i)
+                    .isBetween(12, 13);
+            leases = sibling.next();
+        }
+        assertThat(leases.leased(100)).isEqualTo(128);
+
+        Leases.Renewal alone = Leases.NONE
+                .renew("one", "batch_a", 500, 0, 128, 8, 0, TTL, true, ten)
+                .next()
+                .renew("one", "batch_a", 500, 13, 128, 8, 2_000, TTL, false, ten);
+        assertThat(alone.granted())
+                .as("siblings that did not come within the window are no longer waited for")
+                .isEqualTo(128);
+    }
+
+    @Test
+    void awaitedSiblings_areNeverSoManyThatOneWouldGetLessThanTheMinimumShare() {
+        Leases.Renewal first =
+                Leases.NONE.renew("one", "batch_a", 500, 0, 16, 8, 0, TTL, true, new Leases.Siblings(10, 2_000));
+        assertThat(first.granted())
+                .as("16 leaves room for one sibling of 8, not nine of 1")
+                .isEqualTo(8);
+
+        Leases.Renewal second =
+                first.next().renew("two", "batch_a", 500, 0, 16, 8, 10, TTL, true, new Leases.Siblings(10, 2_000));
+        assertThat(second.refused()).isFalse();
+        assertThat(second.granted()).isEqualTo(8);
+    }
+
+    @Test
     void anExpiredLease_countsForNothing_andGoesWithTheNextWrite() {
         Leases dead =
                 Leases.NONE.renew("dead", "batch_a", 8, 0, 8, 1, 0, TTL, true).next();

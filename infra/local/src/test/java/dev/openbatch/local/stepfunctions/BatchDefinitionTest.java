@@ -155,6 +155,7 @@ class BatchDefinitionTest {
                     }
                     return outcome.put("chunk_count", chunks)
                             .put("max_concurrency", maxConcurrency)
+                            .put("chunks_at_once", Math.min(maxConcurrency, chunks))
                             .put("chunk_timeout_seconds", chunkTimeoutSeconds);
                 },
                 "finalize",
