@@ -6,6 +6,8 @@ package dev.openbatch.core;
  */
 public final class AlreadyExists extends IllegalStateException {
 
+    private static final long serialVersionUID = 1L;
+
     public AlreadyExists(String id, String where) {
         super("a record with id " + id + " exists already in " + where);
     }

@@ -11,9 +11,13 @@ import java.util.stream.Collectors;
  */
 public final class ApiException extends RuntimeException {
 
+    private static final long serialVersionUID = 1L;
+
     private static final String INVALID_REQUEST = "invalid_request_error";
 
     private final int status;
+
+    @SuppressWarnings("serial") // never Java-serialized: it becomes an HTTP answer in the process that threw it
     private final OpenAiError.Detail error;
 
     public ApiException(int status, String type, String message, String param, String code) {

@@ -6,7 +6,7 @@ import dev.openbatch.core.jobs.JobCatalog;
 import dev.openbatch.deployment.Permissions;
 import dev.openbatch.local.iam.IamInterceptor;
 import dev.openbatch.local.iam.LocalIam;
-import dev.openbatch.local.stepfunctions.TaskError;
+import dev.openbatch.stepfunctions.TaskError;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;

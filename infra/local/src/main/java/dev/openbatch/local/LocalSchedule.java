@@ -55,8 +55,12 @@ final class LocalSchedule implements AutoCloseable {
     }
 
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
         timer.shutdownNow();
-        timer.awaitTermination(30, TimeUnit.SECONDS);
+        try {
+            timer.awaitTermination(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

@@ -69,6 +69,8 @@ public final class Main {
     /** A command line this program cannot run: one line, naming what is wrong. */
     static final class UsageException extends RuntimeException {
 
+        private static final long serialVersionUID = 1L;
+
         UsageException(String message) {
             super(message);
         }

@@ -8,6 +8,8 @@ import java.net.BindException;
  */
 final class PortInUseException extends RuntimeException {
 
+    private static final long serialVersionUID = 1L;
+
     PortInUseException(String what, String host, int port, String option) {
         super("port " + port + " on " + host + " (" + what + ") is in use, probably by another bin/local:"
                 + " stop that one, or move this one with " + option + " N");

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.openbatch.aws.ObjectCreatedEvent;
 import dev.openbatch.core.Json;
 import dev.openbatch.core.ingest.DropLayout;
-import dev.openbatch.local.stepfunctions.LocalStepFunctions;
+import dev.openbatch.stepfunctions.LocalStepFunctions;
 import java.time.Duration;
 import java.time.temporal.ChronoUnit;
 import java.util.HashMap;

@@ -161,8 +161,10 @@ class LocalLambdaIntegrationTest {
                             return new SQSBatchResponse(List.of());
                         }
                     });
+            // Polls from here until closed; the try closes it before the sandboxes it runs in.
+            SqsEventSource source = new SqsEventSource(sqs, url, arn(sqs, url), 1, 1, 1, false, worker);
             try (worker;
-                    SqsEventSource source = new SqsEventSource(sqs, url, arn(sqs, url), 1, 1, 1, false, worker)) {
+                    source) {
                 sqs.sendMessage(b -> b.queueUrl(url).messageBody("{\"chunk\":1}"));
 
                 Poll.until(DEADLINE, "a second run", () -> runs.size() >= 2);
@@ -207,8 +209,10 @@ class LocalLambdaIntegrationTest {
                             return new SQSBatchResponse(List.of());
                         }
                     });
+            // Polls from here until closed; the try closes it before the sandboxes it runs in.
+            SqsEventSource source = new SqsEventSource(sqs, url, arn(sqs, url), 1, 2, 1, true, worker);
             try (worker;
-                    SqsEventSource source = new SqsEventSource(sqs, url, arn(sqs, url), 1, 2, 1, true, worker)) {
+                    source) {
                 sqs.sendMessage(b -> b.queueUrl(url).messageBody("{\"chunk\":1}"));
 
                 Poll.until(DEADLINE, "the message deleted", () -> runs.size() == 2 && messagesLeft(sqs, url) == 0);

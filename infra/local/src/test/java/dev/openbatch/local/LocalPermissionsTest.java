@@ -7,7 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import dev.openbatch.aws.Settings;
 import dev.openbatch.deployment.Permissions;
-import dev.openbatch.local.stepfunctions.TaskError;
+import dev.openbatch.stepfunctions.TaskError;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Map;

@@ -102,8 +102,8 @@ class LocalRuntimeEndToEndTest {
             Batch batch = createBatch(client, file.id(), "run " + i);
             assertThat(batch.status()).isEqualTo(Batch.Status.VALIDATING);
             assertThat(batch.inputFileId()).isEqualTo(file.id());
-            assertThat(batch._additionalProperties().get("job_id")).isEqualTo(JsonValue.from("job-local"));
-            assertThat(batch.metadata().orElseThrow()._additionalProperties().get("description"))
+            assertThat(batch._allProperties().get("job_id")).isEqualTo(JsonValue.from("job-local"));
+            assertThat(batch.metadata().orElseThrow()._allProperties().get("description"))
                     .isEqualTo(JsonValue.from("run " + i));
             created.add(batch.id());
         }

@@ -5,7 +5,11 @@ import dev.openbatch.core.api.OpenAiError;
 /** A request the reference endpoint answers with an error in OpenAI's envelope instead of an answer. */
 final class Refusal extends RuntimeException {
 
+    private static final long serialVersionUID = 1L;
+
     private final int status;
+
+    @SuppressWarnings("serial") // never Java-serialized: it becomes an HTTP answer in the process that threw it
     private final OpenAiError error;
 
     Refusal(int status, String type, String message, String param, String code) {

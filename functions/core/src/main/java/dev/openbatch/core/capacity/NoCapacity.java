@@ -7,6 +7,8 @@ package dev.openbatch.core.capacity;
  */
 public final class NoCapacity extends RuntimeException {
 
+    private static final long serialVersionUID = 1L;
+
     public NoCapacity(String jobId, String batchId) {
         super("job " + jobId + " has no capacity to spare for another worker of batch " + batchId);
     }

@@ -39,6 +39,9 @@ public interface FileContentStore {
 
     /** The object a key names does not exist. */
     final class NoSuchKey extends UncheckedIOException {
+
+        private static final long serialVersionUID = 1L;
+
         public NoSuchKey(String key) {
             super("no object at " + key, new FileNotFoundException(key));
         }

@@ -9,6 +9,8 @@ import java.io.InputStream;
  */
 public final class ImageUnavailable extends Exception {
 
+    private static final long serialVersionUID = 1L;
+
     /** What kind of failure, which decides the wording and code of the line's error. */
     public enum Kind {
         /** The image could not be fetched (no such object, denied, blocked, bad URL, too big...). */

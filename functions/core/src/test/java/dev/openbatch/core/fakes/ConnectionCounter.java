@@ -25,8 +25,11 @@ public final class ConnectionCounter implements AutoCloseable {
         }
         Thread.ofVirtual().start(() -> {
             while (!socket.isClosed()) {
-                try (Socket accepted = socket.accept()) {
+                try {
+                    // counted, then closed unanswered: the connection having been made is the finding
+                    Socket accepted = socket.accept();
                     connections.incrementAndGet();
+                    accepted.close();
                 } catch (IOException e) {
                     return;
                 }

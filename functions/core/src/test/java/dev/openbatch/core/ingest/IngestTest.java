@@ -4,6 +4,7 @@ import static dev.openbatch.core.fakes.Responses.json;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.openbatch.core.Ids;
 import dev.openbatch.core.Json;
@@ -117,7 +118,7 @@ class IngestTest {
         assertThat(batch.get("endpoint").asText()).isEqualTo("/v1/embeddings");
         assertThat(batch.get("completion_window").asText()).isEqualTo("24h");
         assertThat(batch.get("job_id").asText()).isEqualTo("job-other");
-        assertThat(Json.MAPPER.convertValue(batch.get("metadata"), Map.class))
+        assertThat(Json.MAPPER.convertValue(batch.get("metadata"), new TypeReference<Map<String, String>>() {}))
                 .containsExactly(
                         Map.entry("project", "alpha"),
                         Map.entry("source_object", "s3://ingest/incoming/job-other/nightly/run-1.jsonl"),

@@ -253,18 +253,8 @@ public final class IamInterceptor implements ExecutionInterceptor {
                 List.of(new Need("s3:AbortMultipartUpload", objectArn(abort.bucket(), abort.key())));
             case ListPartsRequest parts ->
                 List.of(new Need("s3:ListMultipartUploadParts", objectArn(parts.bucket(), parts.key())));
-            case CopyObjectRequest copy ->
-                List.of(
-                        copySource(copy.copySource(), copy.sourceBucket(), copy.sourceKey(), copy.sourceVersionId()),
-                        new Need(
-                                "s3:PutObject",
-                                objectArn(
-                                        first(copy.destinationBucket(), copy.bucket()),
-                                        first(copy.destinationKey(), copy.key()))));
-            case UploadPartCopyRequest copy ->
-                List.of(
-                        copySource(copy.copySource(), copy.sourceBucket(), copy.sourceKey(), copy.sourceVersionId()),
-                        new Need("s3:PutObject", objectArn(copy.destinationBucket(), copy.destinationKey())));
+            case CopyObjectRequest copy -> copy(copy);
+            case UploadPartCopyRequest copy -> copy(copy);
             case DeleteObjectRequest delete ->
                 List.of(new Need(
                         delete.versionId() == null ? "s3:DeleteObject" : "s3:DeleteObjectVersion",
@@ -281,6 +271,31 @@ public final class IamInterceptor implements ExecutionInterceptor {
                 List.of(new Need("s3:GetBucketLocation", LocalIam.Resources.bucketArn(location.bucket())));
             default -> throw unknown(request, operation);
         };
+    }
+
+    /**
+     * What a CopyObject needs: reading its source, writing its destination. The SDK's own
+     * interceptor, which runs first, has by then moved the source's bucket and key into the
+     * deprecated {@code copySource} and the destination's into the deprecated {@code bucket} and
+     * {@code key}: those fields are what this one is given, so it reads them.
+     */
+    @SuppressWarnings("deprecation") // the SDK's interceptor leaves the request in its deprecated fields
+    private static List<Need> copy(CopyObjectRequest copy) {
+        return List.of(
+                copySource(copy.copySource(), copy.sourceBucket(), copy.sourceKey(), copy.sourceVersionId()),
+                new Need(
+                        "s3:PutObject",
+                        objectArn(
+                                first(copy.destinationBucket(), copy.bucket()),
+                                first(copy.destinationKey(), copy.key()))));
+    }
+
+    /** What an UploadPartCopy needs, its source read as {@link #copy(CopyObjectRequest)} reads it. */
+    @SuppressWarnings("deprecation") // the SDK's interceptor leaves the source in the deprecated copySource
+    private static List<Need> copy(UploadPartCopyRequest copy) {
+        return List.of(
+                copySource(copy.copySource(), copy.sourceBucket(), copy.sourceKey(), copy.sourceVersionId()),
+                new Need("s3:PutObject", objectArn(copy.destinationBucket(), copy.destinationKey())));
     }
 
     /**

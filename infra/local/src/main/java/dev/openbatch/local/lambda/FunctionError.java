@@ -1,12 +1,14 @@
 package dev.openbatch.local.lambda;
 
+import dev.openbatch.stepfunctions.LambdaError;
+
 /**
  * An invocation that Lambda itself ended in failure, named as Lambda names it in the error it
  * answers ({@code errorType}, {@code errorMessage}): the function ran out of time, its answer was
  * too large, or its request was. Step Functions' {@code lambda:invoke} reports {@code errorType}
  * as the task's error, so a Retry or Catch written for the cloud matches locally too.
  */
-public final class FunctionError extends RuntimeException {
+public final class FunctionError extends RuntimeException implements LambdaError {
 
     private static final long serialVersionUID = 1L;
 
@@ -46,6 +48,7 @@ public final class FunctionError extends RuntimeException {
     }
 
     /** Lambda's {@code errorType}, e.g. {@value #TIMED_OUT}. */
+    @Override
     public String errorType() {
         return errorType;
     }

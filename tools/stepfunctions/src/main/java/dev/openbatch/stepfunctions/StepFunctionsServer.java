@@ -1,4 +1,4 @@
-package dev.openbatch.local.stepfunctions;
+package dev.openbatch.stepfunctions;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -8,11 +8,11 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.openbatch.core.Json;
-import dev.openbatch.local.stepfunctions.LocalStepFunctions.ExecutionDescription;
-import dev.openbatch.local.stepfunctions.LocalStepFunctions.HistoryEvent;
-import dev.openbatch.local.stepfunctions.LocalStepFunctions.HistoryPage;
-import dev.openbatch.local.stepfunctions.LocalStepFunctions.StartedExecution;
-import dev.openbatch.local.stepfunctions.LocalStepFunctions.StateMachineDescription;
+import dev.openbatch.stepfunctions.LocalStepFunctions.ExecutionDescription;
+import dev.openbatch.stepfunctions.LocalStepFunctions.HistoryEvent;
+import dev.openbatch.stepfunctions.LocalStepFunctions.HistoryPage;
+import dev.openbatch.stepfunctions.LocalStepFunctions.StartedExecution;
+import dev.openbatch.stepfunctions.LocalStepFunctions.StateMachineDescription;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;

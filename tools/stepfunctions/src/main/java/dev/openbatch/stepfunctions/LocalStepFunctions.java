@@ -1,4 +1,4 @@
-package dev.openbatch.local.stepfunctions;
+package dev.openbatch.stepfunctions;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -101,7 +101,9 @@ public final class LocalStepFunctions implements AutoCloseable {
      *                  definition gives after substitution (a name or an ARN). A function that
      *                  throws fails its task with the exception's fully qualified class name as the
      *                  error (what the Java Lambda runtime reports as {@code errorType}) and
-     *                  {@code {"errorMessage","errorType"}} as the cause
+     *                  {@code {"errorMessage","errorType"}} as the cause; a {@link LambdaError}
+     *                  (Lambda's own failure) with its {@code errorType} instead, and a
+     *                  {@link TaskError} (the service refusing the call) with its error and cause
      * @param sqs       the client {@code sqs:sendMessage.waitForTaskToken} tasks send with
      */
     public LocalStepFunctions(String region, Map<String, Function<JsonNode, JsonNode>> functions, SqsClient sqs) {

@@ -1,17 +1,17 @@
-package dev.openbatch.local.stepfunctions;
+package dev.openbatch.stepfunctions;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.openbatch.core.Json;
-import dev.openbatch.local.stepfunctions.JsonPaths.Path;
-import dev.openbatch.local.stepfunctions.State.Branch;
-import dev.openbatch.local.stepfunctions.State.Catcher;
-import dev.openbatch.local.stepfunctions.State.Io;
-import dev.openbatch.local.stepfunctions.State.Resource;
-import dev.openbatch.local.stepfunctions.State.Retrier;
-import dev.openbatch.local.stepfunctions.State.Rule;
-import dev.openbatch.local.stepfunctions.State.Scope;
+import dev.openbatch.stepfunctions.JsonPaths.Path;
+import dev.openbatch.stepfunctions.State.Branch;
+import dev.openbatch.stepfunctions.State.Catcher;
+import dev.openbatch.stepfunctions.State.Io;
+import dev.openbatch.stepfunctions.State.Resource;
+import dev.openbatch.stepfunctions.State.Retrier;
+import dev.openbatch.stepfunctions.State.Rule;
+import dev.openbatch.stepfunctions.State.Scope;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -1,7 +1,7 @@
-package dev.openbatch.local.stepfunctions;
+package dev.openbatch.stepfunctions;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.openbatch.local.stepfunctions.JsonPaths.Path;
+import dev.openbatch.stepfunctions.JsonPaths.Path;
 import java.util.List;
 import java.util.Map;
 

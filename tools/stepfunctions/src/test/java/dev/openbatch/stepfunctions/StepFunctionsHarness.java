@@ -1,4 +1,4 @@
-package dev.openbatch.local.stepfunctions;
+package dev.openbatch.stepfunctions;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.openbatch.core.Json;
@@ -25,9 +25,10 @@ import software.amazon.awssdk.services.sqs.model.Message;
 
 /**
  * Local Step Functions behind its server, the real {@code SfnClient} pointed at it, and a real
- * ElasticMQ (one per JVM) for the SQS callback tasks.
+ * ElasticMQ (one per JVM) for the SQS callback tasks. Public, in this module's test jar, for the
+ * local runtime's tests of the batch definition and of Lambda tasks on its own sandboxes.
  */
-final class StepFunctionsHarness implements AutoCloseable {
+public final class StepFunctionsHarness implements AutoCloseable {
 
     static final Duration DEADLINE = Duration.ofSeconds(20);
     private static final StaticCredentialsProvider CREDENTIALS =
@@ -37,19 +38,19 @@ final class StepFunctionsHarness implements AutoCloseable {
 
     final LocalStepFunctions stepFunctions;
     final StepFunctionsServer server;
-    final SfnClient sfn;
+    public final SfnClient sfn;
 
-    StepFunctionsHarness(Map<String, Function<JsonNode, JsonNode>> functions) {
+    public StepFunctionsHarness(Map<String, Function<JsonNode, JsonNode>> functions) {
         this(new LocalStepFunctions("us-east-1", functions, sqs()));
     }
 
     /** Callback tasks sending through {@code sqs}, e.g. one that fails some sends as SQS may. */
-    StepFunctionsHarness(Map<String, Function<JsonNode, JsonNode>> functions, SqsClient sqs) {
+    public StepFunctionsHarness(Map<String, Function<JsonNode, JsonNode>> functions, SqsClient sqs) {
         this(new LocalStepFunctions("us-east-1", functions, sqs));
     }
 
     /** Keeping executions in {@code executions}, as the local runtime does in its data directory. */
-    StepFunctionsHarness(Map<String, Function<JsonNode, JsonNode>> functions, Path executions) {
+    public StepFunctionsHarness(Map<String, Function<JsonNode, JsonNode>> functions, Path executions) {
         this(new LocalStepFunctions("us-east-1", functions, sqs(), executions));
     }
 
@@ -64,7 +65,7 @@ final class StepFunctionsHarness implements AutoCloseable {
                 .build();
     }
 
-    static synchronized SqsClient sqs() {
+    public static synchronized SqsClient sqs() {
         if (sqs == null) {
             SQSRestServer elasticMq = SQSRestServerBuilder.withInterface("127.0.0.1")
                     .withDynamicPort()
@@ -81,30 +82,30 @@ final class StepFunctionsHarness implements AutoCloseable {
         return sqs;
     }
 
-    String newQueue() {
+    public String newQueue() {
         return sqs().createQueue(b -> b.queueName("chunks-" + UUID.randomUUID()))
                 .queueUrl();
     }
 
-    String register(String definition) {
+    public String register(String definition) {
         return register(definition, Map.of());
     }
 
-    String register(String definition, Map<String, String> substitutions) {
+    public String register(String definition, Map<String, String> substitutions) {
         return stepFunctions.register("machine-" + UUID.randomUUID(), definition, substitutions);
     }
 
-    String register(String name, String definition, Map<String, String> substitutions) {
+    public String register(String name, String definition, Map<String, String> substitutions) {
         return stepFunctions.register(name, definition, substitutions);
     }
 
-    String start(String stateMachineArn, String input) {
+    public String start(String stateMachineArn, String input) {
         return sfn.startExecution(b -> b.stateMachineArn(stateMachineArn).input(input))
                 .executionArn();
     }
 
     /** Polls DescribeExecution until the execution has ended, or fails at the deadline. */
-    DescribeExecutionResponse awaitEnd(String executionArn) {
+    public DescribeExecutionResponse awaitEnd(String executionArn) {
         long deadline = System.nanoTime() + DEADLINE.toNanos();
         while (true) {
             DescribeExecutionResponse execution = sfn.describeExecution(b -> b.executionArn(executionArn));
@@ -119,7 +120,7 @@ final class StepFunctionsHarness implements AutoCloseable {
     }
 
     /** Every event of the execution's history, oldest first, through GetExecutionHistory's pages. */
-    List<HistoryEvent> history(String executionArn) {
+    public List<HistoryEvent> history(String executionArn) {
         return sfn
                 .getExecutionHistoryPaginator(b -> b.executionArn(executionArn).maxResults(1000))
                 .events()
@@ -128,12 +129,12 @@ final class StepFunctionsHarness implements AutoCloseable {
     }
 
     /** The types of the execution's history events, oldest first. */
-    List<String> historyTypes(String executionArn) {
+    public List<String> historyTypes(String executionArn) {
         return history(executionArn).stream().map(HistoryEvent::typeAsString).toList();
     }
 
     /** Receives and deletes {@code count} messages from the queue, handing each body and its number on; fails at the deadline. */
-    static void consume(String queueUrl, int count, BiConsumer<String, Integer> handler) {
+    public static void consume(String queueUrl, int count, BiConsumer<String, Integer> handler) {
         long deadline = System.nanoTime() + DEADLINE.toNanos();
         int received = 0;
         while (received < count) {
@@ -151,13 +152,13 @@ final class StepFunctionsHarness implements AutoCloseable {
     }
 
     /** Receives one message and answers nothing, for tests of what happens without an answer. */
-    static JsonNode receiveOne(String queueUrl) {
+    public static JsonNode receiveOne(String queueUrl) {
         String[] body = new String[1];
         consume(queueUrl, 1, (message, index) -> body[0] = message);
         return json(body[0]);
     }
 
-    static JsonNode json(String text) {
+    public static JsonNode json(String text) {
         try {
             return Json.MAPPER.readTree(text);
         } catch (Exception e) {
@@ -165,7 +166,7 @@ final class StepFunctionsHarness implements AutoCloseable {
         }
     }
 
-    static void pause() {
+    public static void pause() {
         try {
             Thread.sleep(20);
         } catch (InterruptedException e) {

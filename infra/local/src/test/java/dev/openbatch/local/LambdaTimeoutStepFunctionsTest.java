@@ -1,10 +1,11 @@
-package dev.openbatch.local.stepfunctions;
+package dev.openbatch.local;
 
-import static dev.openbatch.local.stepfunctions.StepFunctionsHarness.json;
+import static dev.openbatch.stepfunctions.StepFunctionsHarness.json;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.openbatch.local.lambda.LocalLambda;
+import dev.openbatch.stepfunctions.StepFunctionsHarness;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;

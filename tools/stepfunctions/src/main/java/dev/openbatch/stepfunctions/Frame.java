@@ -1,9 +1,8 @@
-package dev.openbatch.local.stepfunctions;
+package dev.openbatch.stepfunctions;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.util.Iterator;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -65,12 +64,10 @@ final class Frame {
         frame.state = node.get("state").asText();
         frame.input = node.get("input");
         frame.token = node.hasNonNull("token") ? node.get("token").asText() : null;
-        for (Iterator<Map.Entry<String, JsonNode>> it = node.path("finished").fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> ended = it.next();
+        for (Map.Entry<String, JsonNode> ended : node.path("finished").properties()) {
             frame.finished.put(Integer.parseInt(ended.getKey()), ended.getValue());
         }
-        for (Iterator<Map.Entry<String, JsonNode>> it = node.path("running").fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> underWay = it.next();
+        for (Map.Entry<String, JsonNode> underWay : node.path("running").properties()) {
             frame.running.put(Integer.parseInt(underWay.getKey()), fromJson(underWay.getValue()));
         }
         return frame;

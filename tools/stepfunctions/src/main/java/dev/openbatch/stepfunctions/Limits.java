@@ -1,4 +1,4 @@
-package dev.openbatch.local.stepfunctions;
+package dev.openbatch.stepfunctions;
 
 /**
  * The Step Functions Standard quotas local Step Functions enforces, as the service does, so that a

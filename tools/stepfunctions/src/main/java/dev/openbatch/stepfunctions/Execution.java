@@ -1,12 +1,12 @@
-package dev.openbatch.local.stepfunctions;
+package dev.openbatch.stepfunctions;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.openbatch.core.Json;
-import dev.openbatch.local.stepfunctions.LocalStepFunctions.ExecutionDescription;
-import dev.openbatch.local.stepfunctions.LocalStepFunctions.ExecutionStatus;
-import dev.openbatch.local.stepfunctions.LocalStepFunctions.HistoryEvent;
+import dev.openbatch.stepfunctions.LocalStepFunctions.ExecutionDescription;
+import dev.openbatch.stepfunctions.LocalStepFunctions.ExecutionStatus;
+import dev.openbatch.stepfunctions.LocalStepFunctions.HistoryEvent;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Instant;

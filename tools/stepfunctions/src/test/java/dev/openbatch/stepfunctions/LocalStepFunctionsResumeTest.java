@@ -1,6 +1,6 @@
-package dev.openbatch.local.stepfunctions;
+package dev.openbatch.stepfunctions;
 
-import static dev.openbatch.local.stepfunctions.StepFunctionsHarness.json;
+import static dev.openbatch.stepfunctions.StepFunctionsHarness.json;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -1,10 +1,9 @@
-package dev.openbatch.local.stepfunctions;
+package dev.openbatch.stepfunctions;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.openbatch.core.Json;
-import dev.openbatch.local.lambda.FunctionError;
 import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.Map;
@@ -68,7 +67,7 @@ final class Integrations {
      * and answers as Lambda's Invoke does. A thrown exception fails the task with the exception's
      * fully qualified class name as the error, as the Java Lambda runtime reports it in
      * {@code errorType}, so a Catch written for the cloud matches locally too; an error Lambda
-     * itself reports ({@link FunctionError}: {@code Sandbox.Timedout}, ...) goes by its own name.
+     * itself reports ({@link LambdaError}: {@code Sandbox.Timedout}, ...) goes by its own name.
      */
     JsonNode invokeLambda(JsonNode parameters, int timeoutSeconds) throws StateFailure, InterruptedException {
         JsonNode functionName = parameters.get("FunctionName");
@@ -103,7 +102,7 @@ final class Integrations {
                 throw StateFailure.of(refused.error(), refused.getMessage());
             }
             // Lambda's own errors (a timeout, an answer too large) carry the errorType Lambda reports.
-            String errorType = error instanceof FunctionError lambda
+            String errorType = error instanceof LambdaError lambda
                     ? lambda.errorType()
                     : error.getClass().getName();
             ObjectNode cause = JsonNodeFactory.instance.objectNode();

@@ -1,6 +1,6 @@
-package dev.openbatch.local.stepfunctions;
+package dev.openbatch.stepfunctions;
 
-import static dev.openbatch.local.stepfunctions.StepFunctionsHarness.json;
+import static dev.openbatch.stepfunctions.StepFunctionsHarness.json;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
@@ -125,6 +125,44 @@ class LocalStepFunctionsTest {
                     .isEqualTo(json(
                             "{\"errorMessage\": \"no endpoint\", \"errorType\": \"java.lang.IllegalStateException\"}"));
             assertThat(calls).hasValue(2);
+        }
+    }
+
+    /** What the Lambda emulator throws for a failure of its own; the executor knows it only by {@link LambdaError}. */
+    private static final class SandboxTimedOut extends RuntimeException implements LambdaError {
+        private static final long serialVersionUID = 1L;
+
+        SandboxTimedOut() {
+            super("Task timed out after 1.00 seconds");
+        }
+
+        @Override
+        public String errorType() {
+            return "Sandbox.Timedout";
+        }
+    }
+
+    @Test
+    void lambdaTask_whoseFunctionFailsAsLambdaReports_failsWithLambdasErrorType_notTheExceptionClass() {
+        Map<String, Function<JsonNode, JsonNode>> functions = Map.of("slow", in -> {
+            throw new SandboxTimedOut();
+        });
+        try (StepFunctionsHarness harness = new StepFunctionsHarness(functions)) {
+            String machine = harness.register("""
+                    {"StartAt": "Call", "States": {"Call": {"Type": "Task", "Resource": "%s",
+                      "Parameters": {"FunctionName": "slow"},
+                      "Catch": [{"ErrorEquals": ["Sandbox.Timedout"], "ResultPath": "$.error", "Next": "Caught"}],
+                      "End": true},
+                      "Caught": {"Type": "Pass", "OutputPath": "$.error", "End": true}}}""".formatted(LAMBDA));
+
+            DescribeExecutionResponse execution = harness.awaitEnd(harness.start(machine, "{}"));
+
+            assertThat(execution.status()).isEqualTo(ExecutionStatus.SUCCEEDED);
+            JsonNode error = json(execution.output());
+            assertThat(error.get("Error").asText()).isEqualTo("Sandbox.Timedout");
+            assertThat(json(error.get("Cause").asText()))
+                    .isEqualTo(json("{\"errorMessage\": \"Task timed out after 1.00 seconds\","
+                            + " \"errorType\": \"Sandbox.Timedout\"}"));
         }
     }
 

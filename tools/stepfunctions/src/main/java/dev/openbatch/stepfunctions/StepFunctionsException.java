@@ -1,4 +1,4 @@
-package dev.openbatch.local.stepfunctions;
+package dev.openbatch.stepfunctions;
 
 /**
  * A refused Step Functions API call, carrying the error code AWS would answer with

@@ -1,4 +1,4 @@
-package dev.openbatch.local.stepfunctions;
+package dev.openbatch.stepfunctions;
 
 /**
  * What a task's integration answers instead of the function's result, when the service refuses the

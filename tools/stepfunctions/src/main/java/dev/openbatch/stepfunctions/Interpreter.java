@@ -1,16 +1,16 @@
-package dev.openbatch.local.stepfunctions;
+package dev.openbatch.stepfunctions;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.openbatch.core.Json;
-import dev.openbatch.local.stepfunctions.State.Branch;
-import dev.openbatch.local.stepfunctions.State.Catcher;
-import dev.openbatch.local.stepfunctions.State.Io;
-import dev.openbatch.local.stepfunctions.State.Retrier;
-import dev.openbatch.local.stepfunctions.State.Rule;
-import dev.openbatch.local.stepfunctions.State.Scope;
+import dev.openbatch.stepfunctions.State.Branch;
+import dev.openbatch.stepfunctions.State.Catcher;
+import dev.openbatch.stepfunctions.State.Io;
+import dev.openbatch.stepfunctions.State.Retrier;
+import dev.openbatch.stepfunctions.State.Rule;
+import dev.openbatch.stepfunctions.State.Scope;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

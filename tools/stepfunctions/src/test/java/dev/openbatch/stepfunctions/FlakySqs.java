@@ -1,4 +1,4 @@
-package dev.openbatch.local.stepfunctions;
+package dev.openbatch.stepfunctions;
 
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -37,7 +37,7 @@ public final class FlakySqs implements SqsClient {
     }
 
     public static RequestThrottledException requestThrottled() {
-        return (RequestThrottledException) RequestThrottledException.builder()
+        return RequestThrottledException.builder()
                 .statusCode(400)
                 .requestId("req-throttled")
                 .awsErrorDetails(AwsErrorDetails.builder()

@@ -1,12 +1,14 @@
-package dev.openbatch.local.stepfunctions;
+package dev.openbatch.local;
 
-import static dev.openbatch.local.stepfunctions.StepFunctionsHarness.json;
+import static dev.openbatch.stepfunctions.StepFunctionsHarness.json;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.openbatch.core.Json;
+import dev.openbatch.stepfunctions.FlakySqs;
+import dev.openbatch.stepfunctions.StepFunctionsHarness;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;

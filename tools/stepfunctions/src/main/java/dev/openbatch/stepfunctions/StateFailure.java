@@ -1,4 +1,4 @@
-package dev.openbatch.local.stepfunctions;
+package dev.openbatch.stepfunctions;
 
 /**
  * An error raised while a state runs, named as Step Functions names it. Retry and Catch see it
