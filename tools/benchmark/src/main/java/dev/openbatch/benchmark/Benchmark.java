@@ -2,6 +2,8 @@ package dev.openbatch.benchmark;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.openbatch.core.Json;
+import dev.openbatch.core.pipeline.RunChunk;
+import dev.openbatch.deployment.DeploymentConfig;
 import dev.openbatch.local.Main;
 import dev.openbatch.reference.ReferenceEndpointMain;
 import java.awt.image.BufferedImage;
@@ -77,6 +79,9 @@ public final class Benchmark {
     private static final int TICKS_PER_SECOND = 100;
 
     private static final Set<String> ENDED = Set.of("completed", "failed", "expired", "cancelled");
+    /** The deployment's defaults, which the runtime measured here runs with. */
+    private static final DeploymentConfig DEPLOYED = DeploymentConfig.parse("{}");
+
     private static final int IMAGES = 100;
     private static final int IMAGE_SIDE = 256; // 256 x 256 RGB noise: about 200 KB as PNG
 
@@ -206,6 +211,11 @@ public final class Benchmark {
         double validationSeconds = Double.parseDouble(validation[0]);
         long peakHeap = Long.parseLong(validation[1]);
 
+        // 6. what the worker's checkpoints cost, the same chunks with and without them
+        String[] checkpoints = firstLine(
+                        java(List.of(), CheckpointRun.class, "http://127.0.0.1:" + s3Port, "openbatch-data"))
+                .split(" ");
+
         // 5. cost of orchestration for 50,000 lines at 2 s a request
         CostModel.Estimate cost =
                 CostModel.estimate(textOperations, requests, 50_000, 2.0, concurrency, validationSeconds);
@@ -249,6 +259,21 @@ public final class Benchmark {
                 Locale.ROOT,
                 "| 5. cloud cost of orchestration, 50,000 lines at 2 s | | $%.4f | | <= $0.10 |%n",
                 cost.total());
+        // At the text run's pace a chunk lasts (its lines) / (its share of the throughput); a checkpoint is
+        // written each CHECKPOINT_EVERY of it, beyond the one segment the chunk's end writes anyway.
+        double chunkSeconds = DEPLOYED.chunkLines() / (plain.openbatchPerSecond() / DEPLOYED.mapConcurrency());
+        long extraSegments = (long) (chunkSeconds / RunChunk.CHECKPOINT_EVERY.toSeconds());
+        double perCheckpoint = Double.parseDouble(checkpoints[0]);
+        System.out.printf(
+                Locale.ROOT,
+                "| 6. CPU of the worker's checkpoints per request (%.3f ms each, measured over %s a chunk;"
+                        + " text chunks of %d last %.0f s: %d each) | | %.4f ms | | <= 0.1 ms |%n",
+                perCheckpoint,
+                checkpoints[1],
+                DEPLOYED.chunkLines(),
+                chunkSeconds,
+                extraSegments,
+                perCheckpoint * extraSegments / DEPLOYED.chunkLines());
         System.out.println();
         System.out.println(cost.itemised());
     }
