@@ -77,8 +77,16 @@ public final class InputValidator {
 
     /** What validation found. */
     public sealed interface Result {
-        /** Every line is a valid request: {@code total} of them, cut into {@code chunks}. */
-        record Valid(int total, List<Chunk> chunks) implements Result {}
+        /**
+         * Every line is a valid request: {@code total} of them, cut into {@code chunks}; {@code model}
+         * is the one model the lines' bodies name, or null when they name several or none.
+         */
+        record Valid(int total, List<Chunk> chunks, String model) implements Result {
+
+            public Valid(int total, List<Chunk> chunks) {
+                this(total, chunks, null);
+            }
+        }
 
         /** The file is refused; the batch fails with these errors. */
         record Invalid(List<Batch.Error> errors) implements Result {}
@@ -119,6 +127,10 @@ public final class InputValidator {
         private int chunkFirstRequest;
         private int chunkLines;
         private int requests;
+        /** The one model the lines named so far; forgotten once two differ. */
+        private String model;
+
+        private boolean severalModels;
         private long bytes;
         private boolean stopped;
 
@@ -268,6 +280,11 @@ public final class InputValidator {
                         "body.stream",
                         lineNumber);
             }
+            JsonNode named = body.get("model");
+            if (named != null && named.isTextual() && !severalModels) {
+                severalModels = model != null && !model.equals(named.textValue());
+                model = severalModels ? null : named.textValue();
+            }
             Integer earlier = lineOfCustomId.putIfAbsent(customId.textValue(), lineNumber);
             if (earlier != null) {
                 return new Batch.Error(
@@ -344,7 +361,7 @@ public final class InputValidator {
 
         Result result() {
             if (errorCount == 0) {
-                return new Result.Valid(requests, List.copyOf(written));
+                return new Result.Valid(requests, List.copyOf(written), model);
             }
             chunks.deleteChunks(batchId);
             List<Batch.Error> reported = new ArrayList<>(errors);

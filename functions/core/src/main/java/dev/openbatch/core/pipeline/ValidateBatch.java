@@ -98,6 +98,10 @@ public final class ValidateBatch {
             }
             case InputValidator.Result.Valid valid -> {
                 long total = valid.total();
+                if (valid.model() != null) {
+                    // Before the move to in_progress, so that a batch seen running shows its model.
+                    batches.recordModel(tenant, batchId, valid.model());
+                }
                 if (batches.transition(
                                 tenant,
                                 batchId,

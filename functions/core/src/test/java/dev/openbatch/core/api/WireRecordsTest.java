@@ -133,7 +133,8 @@ class WireRecordsTest {
                                 "training_examples.jsonl",
                                 "fine-tune",
                                 null,
-                                null)));
+                                null),
+                        null));
         ObjectNode written = written(upload.withStatus(
                 Upload.Status.COMPLETED,
                 FileObject.stored("file-xyz321", 2147483648L, 1719186911, "training_examples.jsonl", "fine-tune")));
