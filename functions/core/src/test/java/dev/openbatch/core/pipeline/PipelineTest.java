@@ -145,6 +145,25 @@ class PipelineTest {
     }
 
     @Test
+    void aBatchWhoseInputIsRemovedAfterValidation_goesOnFromItsCut_whenValidatedAgain() throws Exception {
+        String batchId = createBatch(line("a", "m") + line("b", "m") + line("c", "m") + line("d", "m"));
+        ValidateBatch.Outcome first = validate.run(TestApi.TENANT, batchId);
+        String input = batch(batchId).inputFileId();
+        // The input expires and the sweeper removes it; then the batch stalls, and its new run validates again.
+        t.content.delete(Files.contentKey(input));
+        t.fileRecords.delete(TestApi.TENANT, input);
+
+        ValidateBatch.Outcome again = validate.run(TestApi.TENANT, batchId);
+
+        assertThat(again).isEqualTo(first);
+        assertThat(batch(batchId).status()).isEqualTo(Batch.Status.IN_PROGRESS);
+        runAll(again, batchId);
+        Batch done = finalize.run(TestApi.TENANT, batchId, again.chunkCount());
+        assertThat(done.status()).isEqualTo(Batch.Status.COMPLETED);
+        assertThat(done.requestCounts()).isEqualTo(new Batch.RequestCounts(4, 4, 0));
+    }
+
+    @Test
     void model_isRecordedOnceValidationReadsTheLines() throws Exception {
         String batchId = createBatch(line("a", "m") + line("b", "m"));
         assertThat(batch(batchId).model()).isNull();
