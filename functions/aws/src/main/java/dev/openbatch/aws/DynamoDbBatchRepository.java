@@ -5,10 +5,12 @@ import dev.openbatch.core.Page;
 import dev.openbatch.core.PageRequest;
 import dev.openbatch.core.api.Batch;
 import dev.openbatch.core.batches.BatchRepository;
+import dev.openbatch.core.pipeline.PartCounts;
 import dev.openbatch.core.pipeline.SweepIndex;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -32,8 +34,8 @@ import software.amazon.awssdk.services.dynamodb.model.UpdateTableRequest;
 
 /**
  * Batch records in the batches table. Status, timestamps and counts are attributes of their own,
- * so that the pipeline can move them with conditional updates and atomic counters; the errors
- * list and usage, written once, are kept as JSON.
+ * so that the pipeline can move them with conditional updates and atomic counters (usage too, one
+ * counter per token count); the errors list, written once, is kept as JSON.
  *
  * <p>A batch that has not ended also carries its place in the sweep index: {@value #SWEEP_STATUS}
  * (its status) and {@value #SWEEP_SINCE} (when it entered it, or when the sweeper last marked it),
@@ -50,6 +52,12 @@ public final class DynamoDbBatchRepository implements BatchRepository, SweepInde
     private static final String SWEEP_SEEN = "sweep_seen";
     private static final String SWEEP_RUN = "sweep_run";
     private static final String SWEEP_STALLS = "sweep_stalls";
+    // The batch's usage, summed by each chunk's count as it is counted (atomic counters, as completed and failed).
+    private static final String INPUT_TOKENS = "input_tokens";
+    private static final String CACHED_TOKENS = "cached_tokens";
+    private static final String OUTPUT_TOKENS = "output_tokens";
+    private static final String REASONING_TOKENS = "reasoning_tokens";
+    private static final String TOTAL_TOKENS = "total_tokens";
 
     private final OwnedTable<Batch> table;
     private final DynamoDbClient dynamo;
@@ -121,14 +129,23 @@ public final class DynamoDbBatchRepository implements BatchRepository, SweepInde
     }
 
     @Override
-    public boolean countChunk(String tenant, String id, int chunk, long completed, long failed) {
+    public boolean countChunk(String tenant, String id, int chunk, PartCounts counts) {
         Update update = new Update(tenant);
         String chunkValue = update.value(AttributeValue.fromSs(List.of(Integer.toString(chunk))));
         String counted = update.name("counted_chunks");
-        String expression =
-                "ADD " + update.name("completed") + " " + update.value(AttributeValue.fromN(Long.toString(completed)))
-                        + ", " + update.name("failed") + " " + update.value(AttributeValue.fromN(Long.toString(failed)))
-                        + ", " + counted + " " + chunkValue;
+        Batch.Usage usage = counts.usage();
+        Map<String, Long> added = new LinkedHashMap<>();
+        added.put("completed", counts.completed());
+        added.put("failed", counts.failed());
+        added.put(INPUT_TOKENS, usage.inputTokens());
+        added.put(CACHED_TOKENS, usage.inputTokensDetails().cachedTokens());
+        added.put(OUTPUT_TOKENS, usage.outputTokens());
+        added.put(REASONING_TOKENS, usage.outputTokensDetails().reasoningTokens());
+        added.put(TOTAL_TOKENS, usage.totalTokens());
+        List<String> additions = new ArrayList<>();
+        added.forEach((attribute, amount) -> additions.add(
+                update.name(attribute) + " " + update.value(AttributeValue.fromN(Long.toString(amount)))));
+        String expression = "ADD " + String.join(", ", additions) + ", " + counted + " " + chunkValue;
         String chunkName = update.value(AttributeValue.fromS(Integer.toString(chunk)));
         try {
             update.run(id, expression, "NOT contains(" + counted + ", " + chunkName + ")");
@@ -136,6 +153,12 @@ public final class DynamoDbBatchRepository implements BatchRepository, SweepInde
         } catch (ConditionalCheckFailedException e) {
             return false;
         }
+    }
+
+    @Override
+    public void recordModel(String tenant, String id, String model) {
+        Update update = new Update(tenant).set("model", AttributeValue.fromS(model));
+        update.run(id, "SET " + update.assignments(), "attribute_exists(" + update.name(OwnedTable.ID) + ")");
     }
 
     @Override
@@ -340,9 +363,22 @@ public final class DynamoDbBatchRepository implements BatchRepository, SweepInde
                 .put("total", b.requestCounts().total())
                 .put("completed", b.requestCounts().completed())
                 .put("failed", b.requestCounts().failed())
-                .putJson("usage", b.usage())
+                .put(INPUT_TOKENS, b.usage() == null ? null : b.usage().inputTokens())
+                .put(
+                        CACHED_TOKENS,
+                        b.usage() == null
+                                ? null
+                                : b.usage().inputTokensDetails().cachedTokens())
+                .put(OUTPUT_TOKENS, b.usage() == null ? null : b.usage().outputTokens())
+                .put(
+                        REASONING_TOKENS,
+                        b.usage() == null
+                                ? null
+                                : b.usage().outputTokensDetails().reasoningTokens())
+                .put(TOTAL_TOKENS, b.usage() == null ? null : b.usage().totalTokens())
                 .put("metadata", b.metadata())
                 .put("job_id", b.jobId())
+                .put("output_expires_after", b.outputExpiresAfter())
                 .put(SWEEP_STATUS, Batch.Status.ENDED.contains(b.status()) ? null : b.status())
                 .put(SWEEP_SINCE, Batch.Status.ENDED.contains(b.status()) ? null : b.createdAt());
     }
@@ -369,8 +405,25 @@ public final class DynamoDbBatchRepository implements BatchRepository, SweepInde
                 item.number("cancelling_at"),
                 item.number("cancelled_at"),
                 new Batch.RequestCounts(item.number("total", 0), item.number("completed", 0), item.number("failed", 0)),
-                item.json("usage", Batch.Usage.class),
+                usage(item),
                 item.stringMap("metadata"),
-                item.string("job_id"));
+                item.string("job_id"),
+                item.number("output_expires_after"));
+    }
+
+    /**
+     * The batch's usage: present once it is past validation (from {@code in_progress} on, zeros until a
+     * chunk is counted) or once a chunk is counted; absent while it validates and when validation refused it.
+     */
+    private static Batch.Usage usage(Attributes item) {
+        if (item.number("in_progress_at") == null && item.number(TOTAL_TOKENS) == null) {
+            return null;
+        }
+        return Batch.Usage.of(
+                item.number(INPUT_TOKENS, 0),
+                item.number(CACHED_TOKENS, 0),
+                item.number(OUTPUT_TOKENS, 0),
+                item.number(REASONING_TOKENS, 0),
+                item.number(TOTAL_TOKENS, 0));
     }
 }

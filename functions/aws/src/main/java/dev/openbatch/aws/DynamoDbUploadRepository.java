@@ -83,7 +83,8 @@ public final class DynamoDbUploadRepository implements UploadRepository {
                 .put("purpose", upload.purpose())
                 .put("status", upload.status())
                 .put("expires_at", upload.expiresAt())
-                .putJson("file", upload.file());
+                .putJson("file", upload.file())
+                .put("file_expires_after", upload.fileExpiresAfter());
     }
 
     private static Upload fromItem(Attributes item) {
@@ -96,6 +97,7 @@ public final class DynamoDbUploadRepository implements UploadRepository {
                 item.string("purpose"),
                 item.string("status"),
                 item.number("expires_at", 0),
-                item.json("file", FileObject.class));
+                item.json("file", FileObject.class),
+                item.number("file_expires_after"));
     }
 }

@@ -17,7 +17,7 @@ import software.amazon.awssdk.services.s3.model.S3Exception;
 
 /**
  * A running batch's intermediate objects in the data bucket, under {@code batches/<id>/}:
- * {@code chunks/00000.jsonl}, and for each chunk its checkpoint log {@code parts/00000/log/00000},
+ * {@code chunks/00000.jsonl}, {@code cut.json} (how the input was cut, written once the chunks are), and for each chunk its checkpoint log {@code parts/00000/log/00000},
  * {@code .../00001}, ..., and its part {@code parts/00000/output.jsonl}, {@code parts/00000/errors.jsonl}
  * and, written last, {@code parts/00000/counts.json}. A log segment and the counts are written with
  * {@code If-None-Match: *}, so of two runs writing one at once exactly one succeeds; S3 answers the
@@ -57,6 +57,20 @@ public final class S3ChunkStore implements ChunkStore {
     @Override
     public void writeChunk(String batchId, int index, byte[] lines) {
         objects.put(chunkKey(batchId, index), lines, Files.JSONL);
+    }
+
+    static String cutKey(String batchId) {
+        return "batches/" + batchId + "/cut.json";
+    }
+
+    @Override
+    public void writeCut(String batchId, byte[] cut) {
+        objects.put(cutKey(batchId), cut, "application/json");
+    }
+
+    @Override
+    public Optional<byte[]> readCut(String batchId) {
+        return read(cutKey(batchId));
     }
 
     @Override

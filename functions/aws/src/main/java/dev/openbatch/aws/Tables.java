@@ -14,6 +14,23 @@ public final class Tables {
         return OwnedTable.definition(tableName);
     }
 
+    /** The files table: owned records, with the sweeper's index of expiring files; see {@link DynamoDbFileRepository}. */
+    public static CreateTableRequest files(String tableName) {
+        return DynamoDbFileRepository.definition(tableName);
+    }
+
+    /** Whether a table as described has the index of expiring files. */
+    public static boolean hasExpiryIndex(TableDescription table) {
+        return table.hasGlobalSecondaryIndexes()
+                && table.globalSecondaryIndexes().stream()
+                        .anyMatch(index -> index.indexName().equals(DynamoDbFileRepository.BY_EXPIRY));
+    }
+
+    /** Adds the index of expiring files to a files table made without it. */
+    public static UpdateTableRequest addExpiryIndex(String tableName) {
+        return DynamoDbFileRepository.addExpiryIndex(tableName);
+    }
+
     /** The batches table: owned records, with the sweeper's index; see {@link DynamoDbBatchRepository}. */
     public static CreateTableRequest batches(String tableName) {
         return DynamoDbBatchRepository.definition(tableName);

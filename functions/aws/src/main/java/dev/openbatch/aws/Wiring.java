@@ -231,7 +231,8 @@ public final class Wiring {
 
     /**
      * The sweeper: the batches table's sweep index, the state machine's executions as the batches'
-     * runs, and the finalizer for the batches it must end failed.
+     * runs, the finalizer for the batches it must end failed, and the files table's index of
+     * expiring files.
      */
     public Sweep sweep(Sweep.Bounds bounds) {
         if (settings.stateMachineArn() == null) {
@@ -242,7 +243,8 @@ public final class Wiring {
                 new StepFunctionsLauncher(sfn(), settings.stateMachineArn()),
                 finalizeBatch(),
                 bounds,
-                clock);
+                clock,
+                limit -> filesApi().removeExpired(new DynamoDbFileRepository(dynamo, settings.filesTable()), limit));
     }
 
     /** The finalizer; where S3 drops are on, it also writes a dropped batch's results beside its drop. */

@@ -162,9 +162,24 @@ public final class OpenBatchStack extends Stack {
                                 .build())
                         .build());
 
-        // An upload past its expires_at (an hour after its creation), or a file with an expiry, is gone:
-        // DynamoDB removes the record. A batch's expires_at ends its completion window, not its record.
+        // An upload past its expires_at (an hour after its creation) is gone: DynamoDB removes the record.
+        // A file that expires is found by the sweeper in by_expiry and removed, record and bytes; its
+        // expiry is not the TTL attribute, which would remove the record alone, its bytes left behind.
+        // A batch's expires_at ends its completion window, not its record.
         Table filesTable = ownedRecords("FilesTable", dataRemoval, "expires_at");
+        filesTable.addGlobalSecondaryIndex(GlobalSecondaryIndexProps.builder()
+                .indexName(Permissions.BY_EXPIRY)
+                .partitionKey(Attribute.builder()
+                        .name("expiring")
+                        .type(AttributeType.STRING)
+                        .build())
+                .sortKey(Attribute.builder()
+                        .name("file_expires_at")
+                        .type(AttributeType.NUMBER)
+                        .build())
+                .projectionType(ProjectionType.INCLUDE)
+                .nonKeyAttributes(List.of("owner"))
+                .build());
         Table batchesTable = ownedRecords("BatchesTable", dataRemoval, null);
         batchesTable.addGlobalSecondaryIndex(GlobalSecondaryIndexProps.builder()
                 .indexName(BY_SWEEP)

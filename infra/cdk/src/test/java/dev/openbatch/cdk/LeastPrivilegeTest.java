@@ -193,12 +193,16 @@ class LeastPrivilegeTest {
                 .containsExactlyInAnyOrderElementsOf(lines("AuthorizerFunction", "dynamodb:GetItem on KeysTable.Arn"));
     }
 
-    /** A refused file's chunks are removed with DeleteObjects, which needs s3:DeleteObject on each key. */
+    /**
+     * A refused file's chunks are removed with DeleteObjects, which needs s3:DeleteObject on each key;
+     * a run again reads the input's cut under batches/.
+     */
     @Test
     void theValidator_readsTheInputFile_writesChunks_removesARefusedFilesChunks_andMovesTheBatch() {
         assertThat(allowed(Synth.minimal(), "ValidateHandler"))
                 .containsExactlyInAnyOrderElementsOf(lines("ValidateFunction", """
                 s3:GetObject on DataBucket.Arn/files/*
+                s3:GetObject on DataBucket.Arn/batches/*
                 s3:PutObject on DataBucket.Arn/batches/*
                 s3:DeleteObject on DataBucket.Arn/batches/*
                 s3:ListBucket on DataBucket.Arn
@@ -299,7 +303,8 @@ class LeastPrivilegeTest {
     /**
      * The sweep index queried and its batches marked; runs started, looked at and stopped (only this
      * state machine's executions); and what ending a batch failed needs, as the finalizer's Catch does
-     * it: the batch record, and a dropped batch's results beside its drop.
+     * it: the batch record, and a dropped batch's results beside its drop. Files past their expires_at
+     * are found in the files table's by_expiry index and removed, record and bytes.
      */
     @Test
     void theSweeper_queriesTheSweepIndex_startsLooksAtAndStopsRuns_andEndsADroppedBatchsResultsBesideItsDrop() {
@@ -313,6 +318,9 @@ class LeastPrivilegeTest {
                 states:StopExecution on arn:AWS::Partition:states:AWS::Region:AWS::AccountId:execution:BatchStateMachine.Name:*
                 s3:GetObject on DataBucket.Arn/drops/*
                 s3:GetObject on DataBucket.Arn/files/*
+                s3:DeleteObject on DataBucket.Arn/files/*
+                dynamodb:Query on FilesTable.Arn/index/by_expiry
+                dynamodb:DeleteItem on FilesTable.Arn
                 s3:ListBucket on DataBucket.Arn
                 s3:GetObject on IngestBucket.Arn/results/*
                 s3:PutObject on IngestBucket.Arn/results/*

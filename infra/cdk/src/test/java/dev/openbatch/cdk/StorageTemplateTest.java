@@ -196,8 +196,43 @@ class StorageTemplateTest {
                 .allSatisfy((id, table) -> assertThat(id).startsWith("BatchesTable"));
     }
 
+    /** As DynamoDbFileRepository defines it for the local runtime: where the sweeper finds the files that expired. */
     @Test
-    void onlyTheFilesTable_expiresRecords_uploadsAndFilesPastTheirExpiresAt() {
+    void theFilesTable_alone_hasTheExpiryIndex_onTheExpiresAtOfTheFilesThatExpire_withTheirOwner() {
+        Template template = Synth.minimal().template();
+        Map<String, Map<String, Object>> withExpiryIndex = template.findResources(
+                "AWS::DynamoDB::Table",
+                Map.of(
+                        "Properties",
+                        Match.objectLike(Map.of(
+                                "AttributeDefinitions",
+                                        Match.arrayWith(List.of(
+                                                Map.of("AttributeName", "expiring", "AttributeType", "S"),
+                                                Map.of("AttributeName", "file_expires_at", "AttributeType", "N"))),
+                                "GlobalSecondaryIndexes",
+                                        Match.arrayWith(List.of(Map.of(
+                                                "IndexName", "by_expiry",
+                                                "KeySchema",
+                                                        List.of(
+                                                                Map.of("AttributeName", "expiring", "KeyType", "HASH"),
+                                                                Map.of(
+                                                                        "AttributeName",
+                                                                        "file_expires_at",
+                                                                        "KeyType",
+                                                                        "RANGE")),
+                                                "Projection",
+                                                        Map.of(
+                                                                "ProjectionType",
+                                                                "INCLUDE",
+                                                                "NonKeyAttributes",
+                                                                List.of("owner")))))))));
+        assertThat(withExpiryIndex)
+                .hasSize(1)
+                .allSatisfy((id, table) -> assertThat(id).startsWith("FilesTable"));
+    }
+
+    @Test
+    void onlyTheFilesTable_expiresRecords_uploadsPastTheirExpiresAt() {
         Template template = Synth.minimal().template();
         Map<String, Map<String, Object>> withTtl = template.findResources(
                 "AWS::DynamoDB::Table",

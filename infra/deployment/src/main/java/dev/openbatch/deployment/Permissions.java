@@ -124,6 +124,8 @@ public final class Permissions {
     public static final String BY_OWNER = "by_owner";
     /** The sparse index of the batches not yet ended, where the sweeper finds the ones due. */
     public static final String BY_SWEEP = "by_sweep";
+    /** The sparse index of the files that expire, where the sweeper finds those whose time has passed. */
+    public static final String BY_EXPIRY = "by_expiry";
 
     /** What Lambda's SQS event source does with the consuming function's role. */
     private static final String[] CONSUME = {
@@ -155,11 +157,13 @@ public final class Permissions {
                             allow(index(Table.BATCHES, BY_OWNER), "dynamodb:Query"),
                             allow(stateMachine(), "states:StartExecution")),
             Role.AUTHORIZER, List.of(allow(items(Table.KEYS), "dynamodb:GetItem")),
-            // The chunks of a refused file are deleted (DeleteObjects), so none outlives its batch.
+            // The chunks of a refused file are deleted (DeleteObjects), so none outlives its batch. A run
+            // again reads how the input was cut (batches/<id>/cut.json) rather than the input, which may
+            // have expired since.
             Role.VALIDATE,
                     List.of(
                             allow(objects(Bucket.DATA, FILES), "s3:GetObject"),
-                            allow(objects(Bucket.DATA, BATCHES), "s3:PutObject", "s3:DeleteObject"),
+                            allow(objects(Bucket.DATA, BATCHES), "s3:GetObject", "s3:PutObject", "s3:DeleteObject"),
                             allow(bucket(Bucket.DATA), "s3:ListBucket"),
                             allow(items(Table.BATCHES), "dynamodb:GetItem", "dynamodb:UpdateItem")),
             // A dropped batch's results: output and error files copied beside the drop, batch.json written,
@@ -222,7 +226,7 @@ public final class Permissions {
                                     "sqs:GetQueueUrl")),
             // Starts a batch whose start was lost, gives a batch whose run ended or stalled a new run (stopping
             // the old one), and ends failed a batch out of runs, writing a dropped batch's results as the
-            // finalizer does.
+            // finalizer does. Removes the files past their expires_at: each record, then its bytes.
             Role.SWEEPER,
                     List.of(
                             allow(index(Table.BATCHES, BY_SWEEP), "dynamodb:Query"),
@@ -230,7 +234,9 @@ public final class Permissions {
                             allow(stateMachine(), "states:StartExecution"),
                             allow(new Resource.Executions(), "states:DescribeExecution", "states:StopExecution"),
                             allow(objects(Bucket.DATA, DROPS), "s3:GetObject"),
-                            allow(objects(Bucket.DATA, FILES), "s3:GetObject"),
+                            allow(objects(Bucket.DATA, FILES), "s3:GetObject", "s3:DeleteObject"),
+                            allow(index(Table.FILES, BY_EXPIRY), "dynamodb:Query"),
+                            allow(items(Table.FILES), "dynamodb:DeleteItem"),
                             allow(bucket(Bucket.DATA), "s3:ListBucket"),
                             allow(objects(Bucket.INGEST, RESULTS), "s3:GetObject", "s3:PutObject", "s3:DeleteObject"),
                             allow(bucket(Bucket.INGEST), "s3:ListBucket")),

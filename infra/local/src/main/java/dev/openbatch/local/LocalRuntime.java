@@ -53,6 +53,7 @@ import software.amazon.awssdk.services.dynamodb.model.CreateTableRequest;
 import software.amazon.awssdk.services.dynamodb.model.IndexStatus;
 import software.amazon.awssdk.services.dynamodb.model.ResourceNotFoundException;
 import software.amazon.awssdk.services.dynamodb.model.TableDescription;
+import software.amazon.awssdk.services.dynamodb.model.UpdateTableRequest;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.NoSuchBucketException;
 import software.amazon.awssdk.services.sqs.SqsClient;
@@ -854,7 +855,7 @@ public final class LocalRuntime implements AutoCloseable {
                 }
             }
             for (CreateTableRequest table : List.of(
-                    Tables.ownedRecords(settings.filesTable()),
+                    Tables.files(settings.filesTable()),
                     Tables.batches(settings.batchesTable()),
                     Tables.apiKeys(settings.keysTable()),
                     Tables.capacity(settings.capacityTable()))) {
@@ -863,6 +864,9 @@ public final class LocalRuntime implements AutoCloseable {
                             .table();
                     if (table.tableName().equals(settings.batchesTable()) && !Tables.hasSweepIndex(existing)) {
                         addSweepIndex(dynamo, table.tableName());
+                    }
+                    if (table.tableName().equals(settings.filesTable()) && !Tables.hasExpiryIndex(existing)) {
+                        addIndex(dynamo, Tables.addExpiryIndex(table.tableName()));
                     }
                 } catch (ResourceNotFoundException e) {
                     dynamo.createTable(table);
@@ -889,12 +893,18 @@ public final class LocalRuntime implements AutoCloseable {
      * serves: DynamoDB Local fails writes to a table whose new index is still being built.
      */
     static void addSweepIndex(DynamoDbClient dynamo, String table) {
-        dynamo.updateTable(Tables.addSweepIndex(table));
+        addIndex(dynamo, Tables.addSweepIndex(table));
+    }
+
+    /** Adds an index to a table kept from before it existed, and waits until it serves. */
+    static void addIndex(DynamoDbClient dynamo, UpdateTableRequest update) {
+        String table = update.tableName();
+        dynamo.updateTable(update);
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         while (!dynamo.describeTable(b -> b.tableName(table)).table().globalSecondaryIndexes().stream()
                 .allMatch(index -> index.indexStatus() == IndexStatus.ACTIVE)) {
             if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("the sweep index of " + table + " is not active after 60 s");
+                throw new IllegalStateException("a new index of " + table + " is not active after 60 s");
             }
             try {
                 Thread.sleep(100);

@@ -228,7 +228,7 @@ class BadInputApiIntegrationTest {
                         400,
                         "invalid_value",
                         "endpoint",
-                        () -> sdkBatch(b -> b.endpoint(BatchCreateParams.Endpoint.of("/v1/moderations")))),
+                        () -> sdkBatch(b -> b.endpoint(BatchCreateParams.Endpoint.of("/v1/images/generations")))),
                 bad(
                         "an endpoint with a query string",
                         400,

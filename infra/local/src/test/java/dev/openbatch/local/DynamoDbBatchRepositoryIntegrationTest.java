@@ -7,8 +7,10 @@ import dev.openbatch.aws.Tables;
 import dev.openbatch.core.Page;
 import dev.openbatch.core.PageRequest;
 import dev.openbatch.core.api.Batch;
+import dev.openbatch.core.pipeline.PartCounts;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -51,7 +53,8 @@ class DynamoDbBatchRepositoryIntegrationTest {
                 new Batch.RequestCounts(10, 7, 3),
                 new Batch.Usage(5, new Batch.Usage.InputDetails(1), 6, new Batch.Usage.OutputDetails(2), 11),
                 Map.of("team", "vision", "run", "42"),
-                "job-local");
+                "job-local",
+                7200L);
 
         repository.create("tenant-a", batch);
 
@@ -67,6 +70,42 @@ class DynamoDbBatchRepositoryIntegrationTest {
         repository.create("tenant-a", batch);
 
         assertThat(repository.find("tenant-a", "batch_new")).contains(batch);
+    }
+
+    @Test
+    void usage_isNullWhileValidating_zerosInProgress_andEachChunksTokensAreAddedOnce() {
+        repository.create(
+                "tenant-a",
+                Batch.validating("batch_usage", "/v1/responses", "file-in", "24h", 5, null, null, "job-local"));
+        assertThat(repository.find("tenant-a", "batch_usage").orElseThrow().usage())
+                .isNull();
+        repository.recordModel("tenant-a", "batch_usage", "gpt-x");
+        repository.transition(
+                "tenant-a",
+                "batch_usage",
+                Set.of(Batch.Status.VALIDATING),
+                Batch.Status.IN_PROGRESS,
+                Map.of("in_progress_at", 6L),
+                4L,
+                null);
+        Batch running = repository.find("tenant-a", "batch_usage").orElseThrow();
+        assertThat(running.usage()).isEqualTo(Batch.Usage.ZERO);
+        assertThat(running.model()).isEqualTo("gpt-x");
+
+        PartCounts first = new PartCounts(2, 1, 0, Batch.Usage.of(10, 2, 5, 3, 15));
+        assertThat(repository.countChunk("tenant-a", "batch_usage", 0, first)).isTrue();
+        assertThat(repository.countChunk("tenant-a", "batch_usage", 0, first))
+                .as("again")
+                .isFalse();
+        assertThat(repository.countChunk("tenant-b", "batch_usage", 1, first))
+                .as("another tenant's")
+                .isFalse();
+        assertThat(repository.countChunk("tenant-a", "batch_usage", 1, new PartCounts(1, 0, 0)))
+                .isTrue();
+
+        Batch counted = repository.find("tenant-a", "batch_usage").orElseThrow();
+        assertThat(counted.usage()).isEqualTo(Batch.Usage.of(10, 2, 5, 3, 15));
+        assertThat(counted.requestCounts()).isEqualTo(new Batch.RequestCounts(4, 3, 1));
     }
 
     @Test

@@ -8,6 +8,7 @@ import dev.openbatch.aws.Tables;
 import dev.openbatch.core.Page;
 import dev.openbatch.core.PageRequest;
 import dev.openbatch.core.api.FileObject;
+import dev.openbatch.core.files.ExpiredFiles;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -23,7 +24,7 @@ class DynamoDbFileRepositoryIntegrationTest {
     static void table() {
         DynamoDbClient dynamo = Emulators.clients().dynamoDb();
         String table = "it-files-" + UUID.randomUUID();
-        dynamo.createTable(Tables.ownedRecords(table));
+        dynamo.createTable(Tables.files(table));
         repository = new DynamoDbFileRepository(dynamo, table);
     }
 
@@ -42,6 +43,32 @@ class DynamoDbFileRepositoryIntegrationTest {
         assertThat(repository.find(tenant(), "file-find")).isEmpty();
         assertThat(repository.find(owner, "file-absent")).isEmpty();
         assertThat(repository.find(owner, "")).isEmpty();
+    }
+
+    @Test
+    void expiringFiles_areDueOnceTheirExpiresAtHasPassed_oldestFirst_withTheirOwner_andOthersNever() {
+        String owner = tenant();
+        FileObject soon = FileObject.stored("file-exp-soon", 1, 100, 3_700L, "a.jsonl", "batch");
+        FileObject later = FileObject.stored("file-exp-later", 1, 100, 7_300L, "b.jsonl", "batch");
+        repository.create(owner, later);
+        repository.create(tenant(), soon);
+        repository.create(owner, FileObject.stored("file-exp-never", 1, 100, "c.jsonl", "batch"));
+
+        assertThat(repository.find(owner, "file-exp-later")).contains(later);
+        assertThat(repository.due(3_699, 10)).isEmpty();
+        assertThat(repository.due(3_700, 10))
+                .extracting(ExpiredFiles.Expired::fileId)
+                .containsExactly("file-exp-soon");
+        assertThat(repository.due(10_000, 10))
+                .extracting(ExpiredFiles.Expired::fileId)
+                .containsExactly("file-exp-soon", "file-exp-later");
+        assertThat(repository.due(10_000, 1)).hasSize(1);
+        assertThat(repository.due(10_000, 10).get(1).tenant()).isEqualTo(owner);
+
+        repository.delete(owner, "file-exp-later");
+        assertThat(repository.due(10_000, 10))
+                .extracting(ExpiredFiles.Expired::fileId)
+                .containsExactly("file-exp-soon");
     }
 
     @Test

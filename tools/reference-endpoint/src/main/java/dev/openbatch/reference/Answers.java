@@ -7,9 +7,13 @@ import dev.openbatch.core.Json;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The reference endpoint's answers, in OpenAI's shapes. Each is a function of the request alone: ids come from
@@ -131,6 +135,99 @@ final class Answers {
         usage.putObject("output_tokens_details").put("reasoning_tokens", 0);
         usage.put("total_tokens", received.words() + output);
         return withReceived(answer, received);
+    }
+
+    /**
+     * OpenAI's moderation categories, in the order its reference lists them, and whether each is
+     * judged on images as well as text ({@code category_applied_input_types}).
+     */
+    private static final Map<String, Boolean> MODERATION_CATEGORIES = moderationCategories();
+
+    private static Map<String, Boolean> moderationCategories() {
+        Map<String, Boolean> categories = new LinkedHashMap<>();
+        categories.put("harassment", false);
+        categories.put("harassment/threatening", false);
+        categories.put("hate", false);
+        categories.put("hate/threatening", false);
+        categories.put("illicit", false);
+        categories.put("illicit/violent", false);
+        categories.put("self-harm", true);
+        categories.put("self-harm/intent", true);
+        categories.put("self-harm/instructions", true);
+        categories.put("sexual", true);
+        categories.put("sexual/minors", false);
+        categories.put("violence", true);
+        categories.put("violence/graphic", true);
+        return Collections.unmodifiableMap(categories);
+    }
+
+    /**
+     * A moderation: one result for a string or a multimodal array (text and images judged together),
+     * one per string for an array of strings. Nothing is judged: every score is a small number derived
+     * from the input's SHA-256, and a category is flagged (score 1) only when the text asks for it with
+     * {@code [flag:<category>]}, so tests can write lines that are flagged. No usage: OpenAI's
+     * moderations report none.
+     */
+    static ObjectNode moderation(byte[] body, JsonNode request, Received received) {
+        JsonNode input = request.path("input");
+        List<JsonNode> judged = new ArrayList<>();
+        boolean strings = input.isArray() && !input.isEmpty() && input.get(0).isTextual();
+        if (strings) {
+            input.forEach(judged::add);
+        } else {
+            judged.add(input);
+        }
+        ObjectNode answer =
+                Json.MAPPER.createObjectNode().put("id", "modr-" + idOf(body)).put("model", received.model());
+        ArrayNode results = answer.putArray("results");
+        for (JsonNode item : judged) {
+            String text = item.isTextual() ? item.asText() : texts(item);
+            boolean image = !item.isTextual() && hasImage(item);
+            byte[] digest = Sha256.of(Json.write(item));
+            ObjectNode result = results.addObject();
+            ObjectNode categories = Json.MAPPER.createObjectNode();
+            ObjectNode scores = Json.MAPPER.createObjectNode();
+            ObjectNode applied = Json.MAPPER.createObjectNode();
+            boolean flagged = false;
+            int i = 0;
+            for (Map.Entry<String, Boolean> category : MODERATION_CATEGORIES.entrySet()) {
+                boolean asked = text.contains("[flag:" + category.getKey() + "]");
+                flagged |= asked;
+                categories.put(category.getKey(), asked);
+                scores.put(category.getKey(), asked ? 1.0 : (digest[i++] & 0xff) / 100_000.0);
+                ArrayNode types = applied.putArray(category.getKey());
+                if (!text.isEmpty() || !image) {
+                    types.add("text");
+                }
+                if (image && category.getValue()) {
+                    types.add("image");
+                }
+            }
+            result.put("flagged", flagged);
+            result.set("categories", categories);
+            result.set("category_scores", scores);
+            result.set("category_applied_input_types", applied);
+        }
+        return withReceived(answer, received);
+    }
+
+    private static String texts(JsonNode parts) {
+        StringBuilder text = new StringBuilder();
+        for (JsonNode part : parts) {
+            if (part.path("type").asText().equals("text")) {
+                text.append(part.path("text").asText()).append('\n');
+            }
+        }
+        return text.toString();
+    }
+
+    private static boolean hasImage(JsonNode parts) {
+        for (JsonNode part : parts) {
+            if (part.path("type").asText().equals("image_url")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static ObjectNode head(String id, String object, Received received) {

@@ -12,7 +12,7 @@ import java.util.stream.IntStream;
  *
  * @param model          the {@code model} asked for
  * @param messages       chat: how many messages
- * @param inputItems     responses: items of {@code input}; completions: prompts; embeddings: inputs
+ * @param inputItems     responses: items of {@code input}; completions: prompts; embeddings and moderations: inputs
  * @param textParts      every piece of text: a string content or text part, instructions, a prompt, an input
  * @param textCharacters the characters (code points) of all text parts together
  * @param words          whitespace-separated words of all text parts: the endpoint's prompt token count
@@ -102,6 +102,40 @@ record Received(
         }
         return tally.received(model, null, input.size());
     }
+
+    /**
+     * A moderations request: an {@code input} that is a string, an array of strings, or an array of
+     * {@code text} and {@code image_url} parts; {@code model} is optional, as OpenAI's is.
+     */
+    static Received fromModerations(JsonNode request) {
+        String model = request.path("model").isTextual() ? request.get("model").asText() : DEFAULT_MODERATION_MODEL;
+        JsonNode input = request.path("input");
+        Tally tally = new Tally();
+        if (input.isTextual()) {
+            tally.text(input.asText());
+            return tally.received(model, null, 1);
+        }
+        if (!input.isArray() || input.isEmpty()) {
+            throw Refusal.invalidRequest("'input' must be a string or a non-empty array.", "input");
+        }
+        for (int i = 0; i < input.size(); i++) {
+            JsonNode item = input.get(i);
+            if (item.isTextual()) {
+                tally.text(item.asText());
+            } else if (item.path("type").asText().equals("text")) {
+                tally.text(item.path("text").asText());
+            } else if (item.path("type").asText().equals("image_url")) {
+                tally.image(item.path("image_url").path("url").textValue(), null, "input[" + i + "].image_url.url");
+            } else {
+                throw Refusal.invalidRequest(
+                        "Each item of 'input' must be a string, a text part or an image_url part.", "input");
+            }
+        }
+        return tally.received(model, null, input.size());
+    }
+
+    /** What OpenAI's moderations answer with when a request names no model. */
+    static final String DEFAULT_MODERATION_MODEL = "omni-moderation-latest";
 
     /** A completions request: its prompts. */
     static Received fromCompletions(JsonNode request) {

@@ -29,8 +29,8 @@ import java.util.regex.Pattern;
  * top-level {@code "received"} field, and nothing else is made up. Latency, a concurrency cap and faults can
  * be switched on through {@link Options} to see how a client copes.
  *
- * <p>Serves {@code POST /v1/chat/completions}, {@code /v1/completions}, {@code /v1/embeddings} and
- * {@code /v1/responses}; {@code GET /stats} (the {@link Stats} as JSON) and {@code GET /health}. A request
+ * <p>Serves {@code POST /v1/chat/completions}, {@code /v1/completions}, {@code /v1/embeddings},
+ * {@code /v1/responses} and {@code /v1/moderations}; {@code GET /stats} (the {@link Stats} as JSON) and {@code GET /health}. A request
  * whose model is {@code error-NNN} is always answered with status NNN, and one whose model is
  * {@code fault-<name>} (a {@link Fault#wireName()}, e.g. {@code fault-connection_reset}) always gets that
  * fault, so tests can write lines that fail.
@@ -46,7 +46,8 @@ public final class ReferenceEndpoint implements AutoCloseable {
             "/v1/chat/completions", (body, request) -> Answers.chatCompletion(body, Received.fromChat(request)),
             "/v1/completions", (body, request) -> Answers.textCompletion(body, Received.fromCompletions(request)),
             "/v1/embeddings", (body, request) -> Answers.embeddings(request, Received.fromEmbeddings(request)),
-            "/v1/responses", (body, request) -> Answers.response(body, request, Received.fromResponses(request)));
+            "/v1/responses", (body, request) -> Answers.response(body, request, Received.fromResponses(request)),
+            "/v1/moderations", (body, request) -> Answers.moderation(body, request, Received.fromModerations(request)));
 
     private final Options options;
     private final HttpServer server;

@@ -12,8 +12,15 @@ import com.openai.models.completions.Completion;
 import com.openai.models.completions.CompletionCreateParams;
 import com.openai.models.embeddings.CreateEmbeddingResponse;
 import com.openai.models.embeddings.EmbeddingCreateParams;
+import com.openai.models.moderations.Moderation;
+import com.openai.models.moderations.ModerationCreateParams;
+import com.openai.models.moderations.ModerationCreateResponse;
+import com.openai.models.moderations.ModerationImageUrlInput;
+import com.openai.models.moderations.ModerationMultiModalInput;
+import com.openai.models.moderations.ModerationTextInput;
 import com.openai.models.responses.Response;
 import com.openai.models.responses.ResponseCreateParams;
+import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -55,6 +62,56 @@ class ReferenceEndpointOpenAiSdkTest {
                         text -> assertThat(text).startsWith("Reference endpoint received model gpt-test: 1 message"));
         assertThat(completion.usage())
                 .hasValueSatisfying(usage -> assertThat(usage.promptTokens()).isEqualTo(1));
+    }
+
+    @Test
+    void moderation_ofTextAndAnImage_isReadAndValidatedByTheSdk_andFlagsOnlyWhatItIsAskedTo() {
+        String png =
+                "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
+        ModerationCreateResponse moderation = openAi.moderations()
+                .create(ModerationCreateParams.builder()
+                        .model("omni-moderation-latest")
+                        .inputOfModerationMultiModalArray(List.of(
+                                ModerationMultiModalInput.ofText(ModerationTextInput.builder()
+                                        .text("look [flag:violence]")
+                                        .build()),
+                                ModerationMultiModalInput.ofImageUrl(ModerationImageUrlInput.builder()
+                                        .imageUrl(ModerationImageUrlInput.ImageUrl.builder()
+                                                .url(png)
+                                                .build())
+                                        .build())))
+                        .build())
+                .validate();
+
+        assertThat(moderation.id()).startsWith("modr-");
+        assertThat(moderation.model()).isEqualTo("omni-moderation-latest");
+        Moderation result = moderation.results().getFirst();
+        assertThat(result.flagged()).isTrue();
+        assertThat(result.categories().violence()).isTrue();
+        assertThat(result.categories().hate()).isFalse();
+        assertThat(result.categoryScores().violence()).isEqualTo(1.0);
+        assertThat(result.categoryScores().hate()).isBetween(0.0, 0.01);
+        assertThat(result.categoryAppliedInputTypes().violence())
+                .extracting(Object::toString)
+                .containsExactly("text", "image");
+        assertThat(result.categoryAppliedInputTypes().hate())
+                .extracting(Object::toString)
+                .containsExactly("text");
+        assertThat(moderation._additionalProperties().get("received").toString())
+                .contains("text_parts=1")
+                .contains("media_type=image/png");
+    }
+
+    @Test
+    void moderation_ofStrings_hasOneResultEach_unflagged() {
+        ModerationCreateResponse moderation = openAi.moderations()
+                .create(ModerationCreateParams.builder()
+                        .inputOfStrings(List.of("one", "two"))
+                        .build())
+                .validate();
+
+        assertThat(moderation.model()).isEqualTo("omni-moderation-latest");
+        assertThat(moderation.results()).hasSize(2).noneMatch(Moderation::flagged);
     }
 
     @Test

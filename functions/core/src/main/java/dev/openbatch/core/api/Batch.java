@@ -1,5 +1,6 @@
 package dev.openbatch.core.api;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import java.util.List;
 import java.util.Map;
@@ -11,7 +12,7 @@ import java.util.Set;
  * @param id               the batch identifier, {@code batch_...}
  * @param object           always {@code batch}
  * @param endpoint         the endpoint every line of the input calls, e.g. {@code /v1/chat/completions}
- * @param model            the model the lines asked for, once known
+ * @param model            the model every line names, once validation has read them; null when they name several
  * @param errors           file-level validation errors, when the batch failed validation
  * @param inputFileId      the input file, of purpose {@code batch}
  * @param completionWindow {@code 24h}, or our extension {@code unlimited}
@@ -20,9 +21,12 @@ import java.util.Set;
  * @param errorFileId      the file of failed lines' outputs, once written and only if a line failed
  * @param createdAt        Unix seconds; so are all the timestamps below, null until they happen
  * @param requestCounts    how many lines there are, and how many completed and failed so far
- * @param usage            token usage across the batch, once known
+ * @param usage            tokens of the lines answered so far, from {@code in_progress} on; null before
  * @param metadata         up to 16 key-value pairs set by the creator
  * @param jobId            our extension: the job whose inference endpoint runs the batch
+ * @param outputExpiresAfter not a field of OpenAI's Batch, and never sent: from {@code output_expires_after},
+ *                         the seconds after their creation at which the output and error files expire;
+ *                         null when they do not
  */
 public record Batch(
         @JsonProperty("id") String id,
@@ -47,7 +51,8 @@ public record Batch(
         @JsonProperty("request_counts") RequestCounts requestCounts,
         @JsonProperty("usage") Usage usage,
         @JsonProperty("metadata") Map<String, String> metadata,
-        @JsonProperty("job_id") String jobId) {
+        @JsonProperty("job_id") String jobId,
+        @JsonIgnore Long outputExpiresAfter) {
 
     public static final String OBJECT = "batch";
 
@@ -68,7 +73,7 @@ public record Batch(
         private Status() {}
     }
 
-    /** A new batch, as it is first stored: validating, nothing counted yet. */
+    /** A new batch whose output files do not expire, as it is first stored. */
     public static Batch validating(
             String id,
             String endpoint,
@@ -78,6 +83,20 @@ public record Batch(
             Long expiresAt,
             Map<String, String> metadata,
             String jobId) {
+        return validating(id, endpoint, inputFileId, completionWindow, createdAt, expiresAt, metadata, jobId, null);
+    }
+
+    /** A new batch, as it is first stored: validating, nothing counted yet. */
+    public static Batch validating(
+            String id,
+            String endpoint,
+            String inputFileId,
+            String completionWindow,
+            long createdAt,
+            Long expiresAt,
+            Map<String, String> metadata,
+            String jobId,
+            Long outputExpiresAfter) {
         return new Batch(
                 id,
                 OBJECT,
@@ -101,7 +120,8 @@ public record Batch(
                 RequestCounts.ZERO,
                 null,
                 metadata,
-                jobId);
+                jobId,
+                outputExpiresAfter);
     }
 
     /** {@code {"object":"list","data":[{code, message, param, line}]}}. */
@@ -137,7 +157,11 @@ public record Batch(
         public static final RequestCounts ZERO = new RequestCounts(0, 0, 0);
     }
 
-    /** Token usage summed over the batch's successful lines. */
+    /**
+     * Token usage summed over the batch's successful lines, as their endpoint reported it: chat and
+     * completions' {@code prompt_tokens} and {@code completion_tokens}, responses' {@code input_tokens}
+     * and {@code output_tokens}, embeddings' {@code prompt_tokens}, each with its details.
+     */
     public record Usage(
             @JsonProperty("input_tokens") long inputTokens,
             @JsonProperty("input_tokens_details") InputDetails inputTokensDetails,
@@ -145,9 +169,28 @@ public record Batch(
             @JsonProperty("output_tokens_details") OutputDetails outputTokensDetails,
             @JsonProperty("total_tokens") long totalTokens) {
 
+        /** No tokens yet: a batch in progress before any line's answer is counted. */
+        public static final Usage ZERO = of(0, 0, 0, 0, 0);
+
+        public static Usage of(long input, long cached, long output, long reasoning, long total) {
+            return new Usage(input, new InputDetails(cached), output, new OutputDetails(reasoning), total);
+        }
+
+        /** The sum of the two. */
+        public Usage plus(Usage other) {
+            return of(
+                    inputTokens + other.inputTokens,
+                    inputTokensDetails.cachedTokens + other.inputTokensDetails.cachedTokens,
+                    outputTokens + other.outputTokens,
+                    outputTokensDetails.reasoningTokens + other.outputTokensDetails.reasoningTokens,
+                    totalTokens + other.totalTokens);
+        }
+
+        /** @param cachedTokens input tokens read from the endpoint's prompt cache */
         public record InputDetails(
                 @JsonProperty("cached_tokens") long cachedTokens) {}
 
+        /** @param reasoningTokens output tokens the model spent reasoning */
         public record OutputDetails(
                 @JsonProperty("reasoning_tokens") long reasoningTokens) {}
     }

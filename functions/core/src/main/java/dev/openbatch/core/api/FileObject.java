@@ -9,7 +9,8 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  * @param object        always {@code file}
  * @param bytes         the size of the file, in bytes
  * @param createdAt     when the file was created, in Unix seconds
- * @param expiresAt     when the file will expire, in Unix seconds, or null if it does not
+ * @param expiresAt     when the file expires, in Unix seconds, or null if it does not: set by
+ *                      {@code expires_after} on upload, or a batch's {@code output_expires_after}
  * @param filename      the name of the file
  * @param purpose       {@code batch} for inputs, {@code batch_output} for outputs and error files
  * @param status        deprecated by OpenAI and still sent: {@code processed} once stored
@@ -30,6 +31,16 @@ public record FileObject(
     public static final String PROCESSED = "processed";
 
     public static FileObject stored(String id, long bytes, long createdAt, String filename, String purpose) {
-        return new FileObject(id, OBJECT, bytes, createdAt, null, filename, purpose, PROCESSED, null);
+        return stored(id, bytes, createdAt, null, filename, purpose);
+    }
+
+    public static FileObject stored(
+            String id, long bytes, long createdAt, Long expiresAt, String filename, String purpose) {
+        return new FileObject(id, OBJECT, bytes, createdAt, expiresAt, filename, purpose, PROCESSED, null);
+    }
+
+    /** Whether the file has expired at {@code now} (Unix seconds): from its {@code expires_at} on, it is gone. */
+    public boolean expiredBy(long now) {
+        return expiresAt != null && now >= expiresAt;
     }
 }

@@ -1,5 +1,6 @@
 package dev.openbatch.core.api;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 
@@ -15,6 +16,8 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  * @param status    one of {@link Status}
  * @param expiresAt when the upload expires unless completed, in Unix seconds
  * @param file      the File the parts became, once completed; absent before
+ * @param fileExpiresAfter not OpenAI's field, and never sent: the seconds after its creation at which
+ *                  the File expires, from the upload's {@code expires_after}; null when it does not
  */
 public record Upload(
         @JsonProperty("id") String id,
@@ -27,7 +30,9 @@ public record Upload(
         @JsonProperty("expires_at") long expiresAt,
 
         @JsonProperty("file") @JsonInclude(JsonInclude.Include.NON_NULL)
-        FileObject file) {
+        FileObject file,
+
+        @JsonIgnore Long fileExpiresAfter) {
 
     public static final String OBJECT = "upload";
 
@@ -43,7 +48,19 @@ public record Upload(
 
     public static Upload pending(
             String id, long bytes, long createdAt, String filename, String purpose, long expiresAt) {
-        return new Upload(id, OBJECT, bytes, createdAt, filename, purpose, Status.PENDING, expiresAt, null);
+        return pending(id, bytes, createdAt, filename, purpose, expiresAt, null);
+    }
+
+    public static Upload pending(
+            String id,
+            long bytes,
+            long createdAt,
+            String filename,
+            String purpose,
+            long expiresAt,
+            Long fileExpiresAfter) {
+        return new Upload(
+                id, OBJECT, bytes, createdAt, filename, purpose, Status.PENDING, expiresAt, null, fileExpiresAfter);
     }
 
     /**
@@ -55,6 +72,7 @@ public record Upload(
     }
 
     public Upload withStatus(String newStatus, FileObject newFile) {
-        return new Upload(id, object, bytes, createdAt, filename, purpose, newStatus, expiresAt, newFile);
+        return new Upload(
+                id, object, bytes, createdAt, filename, purpose, newStatus, expiresAt, newFile, fileExpiresAfter);
     }
 }

@@ -3,6 +3,7 @@ package dev.openbatch.core.batches;
 import dev.openbatch.core.Page;
 import dev.openbatch.core.PageRequest;
 import dev.openbatch.core.api.Batch;
+import dev.openbatch.core.pipeline.PartCounts;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -38,10 +39,17 @@ public interface BatchRepository {
             List<Batch.Error> errors);
 
     /**
-     * Adds one chunk's outcome to the running counts, once: a chunk already counted is not counted again.
+     * Adds one chunk's outcome — its completed and failed lines, and the tokens its answers used — to
+     * the batch's running counts and usage, once: a chunk already counted is not counted again.
      * Answers whether this call counted it.
      */
-    boolean countChunk(String tenant, String id, int chunk, long completed, long failed);
+    boolean countChunk(String tenant, String id, int chunk, PartCounts counts);
+
+    /**
+     * Records the model the batch's lines name, as validation read them, or that they name several
+     * ({@code null}); a later call (validation run again) writes the same.
+     */
+    void recordModel(String tenant, String id, String model);
 
     /**
      * Records the file id the batch's output ({@code output_file_id}) or errors ({@code error_file_id})

@@ -10,6 +10,7 @@ import dev.openbatch.core.Page;
 import dev.openbatch.core.PageRequest;
 import dev.openbatch.core.api.Batch;
 import dev.openbatch.core.api.FileObject;
+import dev.openbatch.core.files.ExpiresAfter;
 import dev.openbatch.core.files.FileRepository;
 import dev.openbatch.core.files.Files;
 import dev.openbatch.core.http.JsonBody;
@@ -27,7 +28,7 @@ import java.util.Set;
 public final class Batches {
 
     public static final List<String> ENDPOINTS =
-            List.of("/v1/responses", "/v1/chat/completions", "/v1/embeddings", "/v1/completions");
+            List.of("/v1/responses", "/v1/chat/completions", "/v1/embeddings", "/v1/completions", "/v1/moderations");
     public static final List<String> COMPLETION_WINDOWS = List.of("24h", "unlimited");
     /** The length of the {@code 24h} completion window, unless the deployment shortens it (for tests). */
     public static final Duration WINDOW_24H = Duration.ofHours(24);
@@ -42,7 +43,7 @@ public final class Batches {
             Set.of(Batch.Status.VALIDATING, Batch.Status.IN_PROGRESS, Batch.Status.FINALIZING);
 
     private static final Set<String> PARAMETERS =
-            Set.of("input_file_id", "endpoint", "completion_window", "metadata", "job_id");
+            Set.of("input_file_id", "endpoint", "completion_window", "metadata", "output_expires_after", "job_id");
 
     private final BatchRepository batches;
     private final FileRepository files;
@@ -78,9 +79,15 @@ public final class Batches {
      * @param completionWindow one of {@link #COMPLETION_WINDOWS}
      * @param metadata         OpenAI's metadata: at most 16 pairs, keys of at most 64 characters, values of 512
      * @param jobId            the job, or null for the deployment's default job
+     * @param outputExpiresAfter when the output and error files expire, after their creation; null: never
      */
     public record Request(
-            String inputFileId, String endpoint, String completionWindow, Map<String, String> metadata, String jobId) {
+            String inputFileId,
+            String endpoint,
+            String completionWindow,
+            Map<String, String> metadata,
+            String jobId,
+            ExpiresAfter outputExpiresAfter) {
 
         /** Checks the parameters as {@code POST /v1/batches} checks its body, with the same errors. */
         public static Request of(
@@ -122,7 +129,9 @@ public final class Batches {
             throw ApiException.notOneOf(window, COMPLETION_WINDOWS, "completion_window");
         }
         Map<String, String> metadata = metadata(request.get("metadata"));
-        return new Request(inputFileId, endpoint, window, metadata, request.optionalString("job_id"));
+        ExpiresAfter outputExpiresAfter = ExpiresAfter.of(request.get("output_expires_after"), "output_expires_after");
+        return new Request(
+                inputFileId, endpoint, window, metadata, request.optionalString("job_id"), outputExpiresAfter);
     }
 
     /**
@@ -132,7 +141,7 @@ public final class Batches {
      */
     public Batch submit(String tenant, String batchId, Request request) {
         Job job = job(tenant, request.jobId());
-        FileObject input = files.find(tenant, request.inputFileId())
+        FileObject input = Files.live(files, tenant, request.inputFileId(), clock)
                 .orElseThrow(() -> Files.noSuchFile(request.inputFileId(), "input_file_id"));
         if (!input.purpose().equals(Files.PURPOSE_BATCH)) {
             throw ApiException.invalid(
@@ -152,7 +161,10 @@ public final class Batches {
                 now,
                 expiresAt,
                 request.metadata(),
-                job.id());
+                job.id(),
+                request.outputExpiresAfter() == null
+                        ? null
+                        : request.outputExpiresAfter().seconds());
         try {
             batches.create(tenant, batch);
         } catch (AlreadyExists again) {

@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Consumer;
 
 /** The Files API: upload, list, retrieve, download and delete, for one tenant at a time. */
@@ -82,17 +83,24 @@ public final class Files {
         if (file.data().length > MAX_SINGLE_REQUEST_BYTES) {
             throw tooLarge(file.data().length);
         }
-        return store(tenant, file.filename(), file.data().length, key -> content.put(key, file.data(), JSONL));
+        ExpiresAfter expiry = ExpiresAfter.of(form, "expires_after");
+        return store(tenant, file.filename(), file.data().length, expiry, key -> content.put(key, file.data(), JSONL));
     }
 
     /**
-     * Stores a new file of purpose {@code batch}: {@code write} puts its bytes at the key it is given,
+     * Stores a new file of purpose {@code batch}, expiring as {@code expiry} says (never, when null):
+     * {@code write} puts its bytes at the key it is given,
      * then the record is written. Should either fail, the bytes are removed again, so a file is never
      * listed without its bytes nor its bytes left behind without a file.
      */
     public FileObject store(String tenant, String filename, long bytes, Consumer<String> write) {
-        FileObject created =
-                FileObject.stored(ids.file(), bytes, clock.instant().getEpochSecond(), filename, PURPOSE_BATCH);
+        return store(tenant, filename, bytes, null, write);
+    }
+
+    public FileObject store(String tenant, String filename, long bytes, ExpiresAfter expiry, Consumer<String> write) {
+        long now = clock.instant().getEpochSecond();
+        FileObject created = FileObject.stored(
+                ids.file(), bytes, now, expiry == null ? null : expiry.expiresAt(now), filename, PURPOSE_BATCH);
         String key = contentKey(created.id());
         try {
             write.accept(key);
@@ -139,16 +147,35 @@ public final class Files {
     }
 
     public FileObject retrieve(String tenant, String id) {
-        return repository.find(tenant, id).orElseThrow(() -> noSuchFile(id, "id"));
+        return find(tenant, id).orElseThrow(() -> noSuchFile(id, "id"));
     }
 
+    /**
+     * The tenant's file, unless it has expired: past its {@code expires_at} a file is gone at once,
+     * whether or not the sweeper has removed it yet.
+     */
+    public Optional<FileObject> find(String tenant, String id) {
+        return live(repository, tenant, id, clock);
+    }
+
+    /** The tenant's file of that id in {@code repository}, unless it has expired by {@code clock}. */
+    public static Optional<FileObject> live(FileRepository repository, String tenant, String id, Clock clock) {
+        long now = clock.instant().getEpochSecond();
+        return repository.find(tenant, id).filter(file -> !file.expiredBy(now));
+    }
+
+    /** A page of the tenant's files, those expired left out (a page may thus hold fewer than its limit). */
     public Page<FileObject> list(String tenant, String purpose, String after, Integer limit, String order) {
         int size = PageRequest.limit(limit, MAX_LIST_LIMIT, MAX_LIST_LIMIT);
         String direction = order == null ? "desc" : order;
         if (!direction.equals("desc") && !direction.equals("asc")) {
             throw ApiException.notOneOf(direction, List.of("asc", "desc"), "order");
         }
-        return repository.list(tenant, purpose, new PageRequest(after, size, direction.equals("desc")));
+        Page<FileObject> page =
+                repository.list(tenant, purpose, new PageRequest(after, size, direction.equals("desc")));
+        long now = clock.instant().getEpochSecond();
+        return new Page<>(
+                page.items().stream().filter(file -> !file.expiredBy(now)).toList(), page.hasMore());
     }
 
     /** What {@code GET /v1/files/{id}/content} answers: the bytes, or where to fetch them. */
@@ -180,11 +207,27 @@ public final class Files {
 
     /** {@code DELETE /v1/files/{id}}: the record goes first, so a file is never listed without its bytes. */
     public FileDeleted delete(String tenant, String id) {
-        if (!repository.delete(tenant, id)) {
+        if (find(tenant, id).isEmpty() || !repository.delete(tenant, id)) {
             throw noSuchFile(id, "id");
         }
         content.delete(contentKey(id));
         return FileDeleted.of(id);
+    }
+
+    /**
+     * Removes files past their {@code expires_at}, at most {@code limit} of them: each record first, so
+     * that a file is never listed without its bytes, then its bytes. Answers how many went.
+     */
+    public int removeExpired(ExpiredFiles expired, int limit) {
+        int removed = 0;
+        for (ExpiredFiles.Expired file : expired.due(clock.instant().getEpochSecond(), limit)) {
+            if (repository.delete(file.tenant(), file.fileId())) {
+                removed++;
+            }
+            // Also when the record had gone already: a sweep stopped between the two finishes here.
+            content.delete(contentKey(file.fileId()));
+        }
+        return removed;
     }
 
     public static ApiException noSuchFile(String id, String param) {

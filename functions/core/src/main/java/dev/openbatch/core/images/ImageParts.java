@@ -11,7 +11,8 @@ import java.util.function.Consumer;
 /**
  * The image parts of a request body, found where each endpoint carries them — chat completions'
  * {@code messages[].content[]} parts of type {@code image_url}, responses' {@code input[].content[]}
- * parts of type {@code input_image} — with the content parts' shapes checked and refused in
+ * parts of type {@code input_image}, moderations' {@code input[]} parts of type {@code image_url} —
+ * with the content parts' shapes checked and refused in
  * OpenAI's words. Everything else in the body is the model's business and passes untouched.
  */
 final class ImageParts {
@@ -33,10 +34,16 @@ final class ImageParts {
 
     private ImageParts() {}
 
+    private static final List<String> MODERATION_PART_TYPES = List.of("text", "image_url");
+
     /** Whether requests to this endpoint can carry images at all. */
     static boolean carriesImages(String endpoint) {
-        return endpoint.equals("/v1/chat/completions") || endpoint.equals("/v1/responses");
+        return endpoint.equals("/v1/chat/completions")
+                || endpoint.equals("/v1/responses")
+                || endpoint.equals(MODERATIONS);
     }
+
+    static final String MODERATIONS = "/v1/moderations";
 
     /**
      * The body's images, in order.
@@ -51,6 +58,8 @@ final class ImageParts {
                     parts.add(chatImage(where, part));
                 }
             });
+        } else if (endpoint.equals(MODERATIONS)) {
+            moderationInput(body.get("input"), parts);
         } else if (endpoint.equals("/v1/responses")) {
             forEachPart(body.get("input"), "input", RESPONSES_PART_TYPES, (where, part) -> {
                 if (part.path("type").asText().equals("input_image")) {
@@ -95,6 +104,55 @@ final class ImageParts {
                             "invalid_value");
                 }
                 visitor.visit(where, (ObjectNode) part);
+            }
+        }
+    }
+
+    /**
+     * A moderation's {@code input}, as OpenAI's moderation API takes it: a string, an array of strings,
+     * or an array of parts {@code {"type": "text", "text": ...}} and
+     * {@code {"type": "image_url", "image_url": {"url": ...}}}. Required, since without it there is
+     * nothing to moderate.
+     */
+    private static void moderationInput(JsonNode input, List<Part> parts) {
+        if (input == null || input.isNull()) {
+            throw ApiException.missing("input");
+        }
+        if (input.isTextual()) {
+            return;
+        }
+        if (!input.isArray()) {
+            throw invalidType("input", "a string or an array", input);
+        }
+        for (int i = 0; i < input.size(); i++) {
+            String where = "input[" + i + "]";
+            JsonNode item = input.get(i);
+            if (item.isTextual()) {
+                continue;
+            }
+            if (!item.isObject()) {
+                throw invalidType(where, "a string or an object", item);
+            }
+            JsonNode type = item.get("type");
+            if (type == null) {
+                throw ApiException.missing(where + ".type");
+            }
+            if (!type.isTextual()) {
+                throw invalidType(where + ".type", "a string", type);
+            }
+            if (!MODERATION_PART_TYPES.contains(type.textValue())) {
+                throw ApiException.invalid(
+                        "Invalid value: '" + type.textValue() + "'. Supported values are: "
+                                + choices(MODERATION_PART_TYPES) + ".",
+                        where + ".type",
+                        "invalid_value");
+            }
+            if (type.textValue().equals("image_url")) {
+                parts.add(chatImage(where, (ObjectNode) item));
+            } else if (!item.path("text").isTextual()) {
+                throw item.get("text") == null
+                        ? ApiException.missing(where + ".text")
+                        : invalidType(where + ".text", "a string", item.get("text"));
             }
         }
     }

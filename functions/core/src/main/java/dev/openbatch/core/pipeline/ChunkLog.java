@@ -3,6 +3,7 @@ package dev.openbatch.core.pipeline;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.MappingIterator;
 import dev.openbatch.core.Json;
+import dev.openbatch.core.api.Batch;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -149,11 +150,15 @@ final class ChunkLog {
         ByteArrayOutputStream errors = new ByteArrayOutputStream();
         long completed = 0;
         long expired = 0;
+        Batch.Usage usage = Batch.Usage.ZERO;
         for (int offset = 0; offset < ended.length; offset++) {
             ByteArrayOutputStream side = kinds[offset] == OUTPUT ? output : errors;
             side.writeBytes(ended[offset]);
             side.write('\n');
-            completed += kinds[offset] == OUTPUT ? 1 : 0;
+            if (kinds[offset] == OUTPUT) {
+                completed++;
+                usage = usage.plus(usageOf(offset));
+            }
             expired += kinds[offset] == EXPIRED ? 1 : 0;
         }
         return store.writePart(
@@ -161,7 +166,17 @@ final class ChunkLog {
                 chunk.index(),
                 output.toByteArray(),
                 errors.toByteArray(),
-                new PartCounts(completed, ended.length - completed, expired));
+                new PartCounts(completed, ended.length - completed, expired, usage));
+    }
+
+    /** The tokens an answered line's answer reports, read from the line as the log holds it. */
+    private Batch.Usage usageOf(int offset) {
+        try {
+            return LineUsage.of(
+                    Json.MAPPER.readTree(ended[offset]).path("response").get("body"));
+        } catch (IOException e) {
+            throw new UncheckedIOException("line " + offset + " of chunk " + chunk.index() + " of " + batchId, e);
+        }
     }
 
     private static byte[] encode(List<Ended> lines) {

@@ -15,6 +15,15 @@ public interface ChunkStore {
     /** Writes chunk {@code index} of the batch: request lines, each ending in a line feed. */
     void writeChunk(String batchId, int index, byte[] lines);
 
+    /**
+     * Records how the batch's input was cut (its chunks, its total and model, as JSON), once every chunk is
+     * written: a later run of validation reads this instead of the input, which may have expired since.
+     */
+    void writeCut(String batchId, byte[] cut);
+
+    /** What {@link #writeCut} recorded, if validation has cut the batch's input before. */
+    Optional<byte[]> readCut(String batchId);
+
     /** Removes every chunk of the batch, if it has any: a file that fails validation leaves none behind. */
     void deleteChunks(String batchId);
 

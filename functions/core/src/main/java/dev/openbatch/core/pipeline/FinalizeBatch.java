@@ -224,7 +224,7 @@ public final class FinalizeBatch {
         ChunkLog log = ChunkLog.read(store, batch.id(), chunk);
         log.endRest(lines, notRun);
         PartCounts counts = log.writePart();
-        batches.countChunk(tenant, batch.id(), index, counts.completed(), counts.failed());
+        batches.countChunk(tenant, batch.id(), index, counts);
         return counts;
     }
 
@@ -263,12 +263,14 @@ public final class FinalizeBatch {
             throw new UncheckedIOException(e);
         }
         if (files.find(tenant, fileId).isEmpty()) {
+            long now = clock.instant().getEpochSecond();
             files.create(
                     tenant,
                     FileObject.stored(
                             fileId,
                             length,
-                            clock.instant().getEpochSecond(),
+                            now,
+                            batch.outputExpiresAfter() == null ? null : now + batch.outputExpiresAfter(),
                             batch.id() + (output ? "_output.jsonl" : "_error.jsonl"),
                             Files.PURPOSE_BATCH_OUTPUT));
         }

@@ -1,5 +1,6 @@
 package dev.openbatch.core.pipeline;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.openbatch.core.Json;
@@ -20,6 +21,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Reads a batch's input file once, as a stream, applying OpenAI's file-level rules to every line
@@ -77,8 +79,20 @@ public final class InputValidator {
 
     /** What validation found. */
     public sealed interface Result {
-        /** Every line is a valid request: {@code total} of them, cut into {@code chunks}. */
-        record Valid(int total, List<Chunk> chunks) implements Result {}
+        /**
+         * Every line is a valid request: {@code total} of them, cut into {@code chunks}; {@code model}
+         * is the one model the lines' bodies name, or null when they name several or none.
+         */
+        record Valid(
+                @JsonProperty("total") int total,
+                @JsonProperty("chunks") List<Chunk> chunks,
+                @JsonProperty("model") String model)
+                implements Result {
+
+            public Valid(int total, List<Chunk> chunks) {
+                this(total, chunks, null);
+            }
+        }
 
         /** The file is refused; the batch fails with these errors. */
         record Invalid(List<Batch.Error> errors) implements Result {}
@@ -99,7 +113,26 @@ public final class InputValidator {
         } catch (IOException e) {
             throw new UncheckedIOException("reading the input file of " + batchId, e);
         }
-        return run.result();
+        Result result = run.result();
+        if (result instanceof Result.Valid valid) {
+            chunks.writeCut(batchId, Json.write(valid));
+        }
+        return result;
+    }
+
+    /**
+     * How an earlier validation cut the batch's input, if one did: its chunks are written and stay, so
+     * a later run (the sweeper's, after a stall) goes on from them without reading the input again —
+     * which may have expired, and been removed, since the batch was accepted.
+     */
+    public Optional<Result.Valid> cut(String batchId) {
+        return chunks.readCut(batchId).map(bytes -> {
+            try {
+                return Json.MAPPER.readValue(bytes, Result.Valid.class);
+            } catch (IOException e) {
+                throw new IllegalStateException("the cut of " + batchId + " is not JSON", e);
+            }
+        });
     }
 
     /** The state of one validation pass. */
@@ -119,6 +152,10 @@ public final class InputValidator {
         private int chunkFirstRequest;
         private int chunkLines;
         private int requests;
+        /** The one model the lines named so far; forgotten once two differ. */
+        private String model;
+
+        private boolean severalModels;
         private long bytes;
         private boolean stopped;
 
@@ -268,6 +305,11 @@ public final class InputValidator {
                         "body.stream",
                         lineNumber);
             }
+            JsonNode named = body.get("model");
+            if (named != null && named.isTextual() && !severalModels) {
+                severalModels = model != null && !model.equals(named.textValue());
+                model = severalModels ? null : named.textValue();
+            }
             Integer earlier = lineOfCustomId.putIfAbsent(customId.textValue(), lineNumber);
             if (earlier != null) {
                 return new Batch.Error(
@@ -344,7 +386,7 @@ public final class InputValidator {
 
         Result result() {
             if (errorCount == 0) {
-                return new Result.Valid(requests, List.copyOf(written));
+                return new Result.Valid(requests, List.copyOf(written), model);
             }
             chunks.deleteChunks(batchId);
             List<Batch.Error> reported = new ArrayList<>(errors);

@@ -148,7 +148,7 @@ public final class RunChunk {
 
     /** Adds a whole part's counts to the batch's, unless this chunk was counted before. */
     private PartCounts counted(String tenant, String batchId, Chunk chunk, PartCounts counts) {
-        batches.countChunk(tenant, batchId, chunk.index(), counts.completed(), counts.failed());
+        batches.countChunk(tenant, batchId, chunk.index(), counts);
         return counts;
     }
 

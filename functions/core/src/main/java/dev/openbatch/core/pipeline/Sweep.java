@@ -27,6 +27,9 @@ import java.util.List;
  * <li>A batch that has had {@link Bounds#maxRuns} runs and still not ended is ended {@code failed}.</li>
  * </ul>
  *
+ * <p>It also removes the files whose {@code expires_at} has passed (reads refuse them from that
+ * moment on; this is how their records and bytes go).
+ *
  * <p>Each batch found is marked with a conditional write before anything is done to it, so two
  * sweepers at once act on it once; and what they do — start a run of a given number, stop one,
  * fail a batch — changes nothing when done twice.
@@ -85,9 +88,25 @@ public final class Sweep {
      * @param resent     new runs started after a run ended or stalled
      * @param expired    {@code unlimited} batches given an {@code expires_at} on their second stall
      * @param failed     batches ended {@code failed}, out of runs or stalls
+     * @param filesRemoved files past their {@code expires_at} removed, record and bytes
      */
-    public record Report(int looked, int progressed, int started, int resent, int expired, int failed) {}
+    public record Report(
+            int looked, int progressed, int started, int resent, int expired, int failed, int filesRemoved) {
 
+        public Report(int looked, int progressed, int started, int resent, int expired, int failed) {
+            this(looked, progressed, started, resent, expired, failed, 0);
+        }
+    }
+
+    /** Removes files past their {@code expires_at}, at most a given number per sweep: answers how many. */
+    @FunctionalInterface
+    public interface FileRemoval {
+        int removeExpired(int limit);
+
+        FileRemoval NONE = limit -> 0;
+    }
+
+    private final FileRemoval files;
     private final SweepIndex index;
     private final BatchRuns runs;
     private final FinalizeBatch finalize;
@@ -95,6 +114,13 @@ public final class Sweep {
     private final Clock clock;
 
     public Sweep(SweepIndex index, BatchRuns runs, FinalizeBatch finalize, Bounds bounds, Clock clock) {
+        this(index, runs, finalize, bounds, clock, FileRemoval.NONE);
+    }
+
+    /** A sweeper that also removes files past their {@code expires_at} ({@link #PER_STATUS} per sweep). */
+    public Sweep(
+            SweepIndex index, BatchRuns runs, FinalizeBatch finalize, Bounds bounds, Clock clock, FileRemoval files) {
+        this.files = files;
         this.index = index;
         this.runs = runs;
         this.finalize = finalize;
@@ -111,6 +137,7 @@ public final class Sweep {
         // A batch in progress is due once a stall bound has passed since it last showed progress.
         index.due(Batch.Status.IN_PROGRESS, now - bounds.stall().toSeconds(), PER_STATUS)
                 .forEach(entry -> look(entry, now, tally));
+        tally.filesRemoved = files.removeExpired(PER_STATUS);
         return tally.report();
     }
 
@@ -205,9 +232,10 @@ public final class Sweep {
         int resent;
         int expired;
         int failed;
+        int filesRemoved;
 
         Report report() {
-            return new Report(looked, progressed, started, resent, expired, failed);
+            return new Report(looked, progressed, started, resent, expired, failed, filesRemoved);
         }
     }
 }

@@ -83,17 +83,9 @@ public final class ValidateBatch {
                     mapConcurrency,
                     chunkTimeout(batch, clock.instant().getEpochSecond()));
         }
-        InputValidator.Result result;
-        try (InputStream input = content.open(Files.contentKey(batch.inputFileId()))) {
-            result = validator.validate(batchId, batch.endpoint(), input);
-        } catch (FileContentStore.NoSuchKey e) {
-            result = new InputValidator.Result.Invalid(List.of(new Batch.Error(
-                    "file_not_found",
-                    "The input file " + batch.inputFileId() + " no longer exists.",
-                    "input_file_id",
-                    null)));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        InputValidator.Result result = validator.cut(batchId).orElse(null);
+        if (result == null) {
+            result = read(batch);
         }
         long now = clock.instant().getEpochSecond();
         long chunkTimeout = chunkTimeout(batch, now);
@@ -111,6 +103,10 @@ public final class ValidateBatch {
             }
             case InputValidator.Result.Valid valid -> {
                 long total = valid.total();
+                if (valid.model() != null) {
+                    // Before the move to in_progress, so that a batch seen running shows its model.
+                    batches.recordModel(tenant, batchId, valid.model());
+                }
                 if (batches.transition(
                                 tenant,
                                 batchId,
@@ -133,6 +129,21 @@ public final class ValidateBatch {
                 yield new Outcome(true, valid.chunks(), mapConcurrency, chunkTimeout);
             }
         };
+    }
+
+    /** Reads and cuts the batch's input; an input removed since the batch was accepted fails it. */
+    private InputValidator.Result read(Batch batch) {
+        try (InputStream input = content.open(Files.contentKey(batch.inputFileId()))) {
+            return validator.validate(batch.id(), batch.endpoint(), input);
+        } catch (FileContentStore.NoSuchKey e) {
+            return new InputValidator.Result.Invalid(List.of(new Batch.Error(
+                    "file_not_found",
+                    "The input file " + batch.inputFileId() + " no longer exists.",
+                    "input_file_id",
+                    null)));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** Seconds left in the batch's window, counted once its input is read, or 30 days for {@code unlimited}. */

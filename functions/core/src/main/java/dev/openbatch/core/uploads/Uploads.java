@@ -7,6 +7,7 @@ import dev.openbatch.core.api.FileObject;
 import dev.openbatch.core.api.Upload;
 import dev.openbatch.core.api.UploadPart;
 import dev.openbatch.core.files.Concatenated;
+import dev.openbatch.core.files.ExpiresAfter;
 import dev.openbatch.core.files.FileContentStore;
 import dev.openbatch.core.files.Files;
 import dev.openbatch.core.http.JsonBody;
@@ -80,8 +81,8 @@ public final class Uploads {
 
     /**
      * {@code POST /v1/uploads}. {@code mime_type} is required, as OpenAI requires it, and not checked:
-     * the file's lines are, when a batch reads it. {@code expires_after} is accepted and not applied:
-     * files are kept until they are deleted.
+     * the file's lines are, when a batch reads it. {@code expires_after} sets the File's
+     * {@code expires_at}, counted from the File's creation.
      */
     public Upload create(String tenant, byte[] body) {
         JsonBody request = JsonBody.parse(body, CREATE_PARAMETERS);
@@ -89,10 +90,7 @@ public final class Uploads {
         String filename = request.requiredString("filename");
         request.requiredString("mime_type");
         String purpose = request.requiredString("purpose");
-        JsonNode expiresAfter = request.get("expires_after");
-        if (expiresAfter != null && !expiresAfter.isObject()) {
-            throw JsonBody.invalidType("expires_after", "an object", expiresAfter);
-        }
+        ExpiresAfter expiresAfter = ExpiresAfter.of(request.get("expires_after"), "expires_after");
         if (!purpose.equals(Files.PURPOSE_BATCH)) {
             throw ApiException.notOneOf(purpose, List.of(Files.PURPOSE_BATCH), "purpose");
         }
@@ -107,7 +105,14 @@ public final class Uploads {
                     "invalid_value");
         }
         long now = now();
-        Upload upload = Upload.pending(ids.upload(), bytes, now, filename, purpose, now + LIFETIME.toSeconds());
+        Upload upload = Upload.pending(
+                ids.upload(),
+                bytes,
+                now,
+                filename,
+                purpose,
+                now + LIFETIME.toSeconds(),
+                expiresAfter == null ? null : expiresAfter.seconds());
         uploads.create(tenant, upload);
         return upload;
     }
@@ -178,7 +183,10 @@ public final class Uploads {
         }
 
         long length = total;
-        FileObject file = files.store(tenant, upload.filename(), length, key -> assemble(keys, key, length, md5));
+        ExpiresAfter fileExpiry =
+                upload.fileExpiresAfter() == null ? null : new ExpiresAfter(upload.fileExpiresAfter());
+        FileObject file =
+                files.store(tenant, upload.filename(), length, fileExpiry, key -> assemble(keys, key, length, md5));
         Optional<Upload> completed = uploads.finish(tenant, uploadId, Upload.Status.COMPLETED, file);
         if (completed.isEmpty()) {
             // Cancelled, or completed by another request, while this one assembled: its file goes again.

@@ -82,6 +82,58 @@ class WireRecordsTest {
     }
 
     @Test
+    void anExpiringFile_writesOpenAisDocument_expiresAtIncluded() throws IOException {
+        JsonNode document = reference("file.json");
+
+        ObjectNode written = written(
+                FileObject.stored("file-abc123", 120000, 1677610602, 1680202602L, "salesOverview.pdf", "assistants"));
+
+        assertThat(written.remove(List.of("status", "status_details"))).isNotNull();
+        assertThat(written).isEqualTo(document);
+        assertThat(Json.MAPPER.treeToValue(document, FileObject.class).expiredBy(1680202601))
+                .isFalse();
+        assertThat(Json.MAPPER.treeToValue(document, FileObject.class).expiredBy(1680202602))
+                .isTrue();
+    }
+
+    @Test
+    void aBatchWithOutputExpiresAfter_writesOpenAisDocument_withoutIt() throws IOException {
+        JsonNode document = reference("batch.json");
+        Batch read = Json.MAPPER.treeToValue(document, Batch.class);
+        assertThat(read.outputExpiresAfter()).isNull();
+
+        Batch withExpiry = new Batch(
+                read.id(),
+                read.object(),
+                read.endpoint(),
+                read.model(),
+                read.errors(),
+                read.inputFileId(),
+                read.completionWindow(),
+                read.status(),
+                read.outputFileId(),
+                read.errorFileId(),
+                read.createdAt(),
+                read.inProgressAt(),
+                read.expiresAt(),
+                read.finalizingAt(),
+                read.completedAt(),
+                read.failedAt(),
+                read.expiredAt(),
+                read.cancellingAt(),
+                read.cancelledAt(),
+                read.requestCounts(),
+                read.usage(),
+                read.metadata(),
+                null,
+                86_400L);
+
+        ObjectNode written = written(withExpiry);
+        assertThat(written.remove("job_id")).isNotNull();
+        assertThat(written).isEqualTo(document);
+    }
+
+    @Test
     void listPage_readsAndWritesOpenAisDocument() throws IOException {
         JsonNode document = reference("file-list.json");
 
@@ -133,7 +185,8 @@ class WireRecordsTest {
                                 "training_examples.jsonl",
                                 "fine-tune",
                                 null,
-                                null)));
+                                null),
+                        null));
         ObjectNode written = written(upload.withStatus(
                 Upload.Status.COMPLETED,
                 FileObject.stored("file-xyz321", 2147483648L, 1719186911, "training_examples.jsonl", "fine-tune")));

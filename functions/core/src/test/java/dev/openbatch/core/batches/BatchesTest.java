@@ -168,7 +168,7 @@ class BatchesTest {
         assertThatThrownBy(() -> Batches.Request.of(inputFileId, "/v1/images", "24h", null, null))
                 .isInstanceOf(ApiException.class)
                 .hasMessage("'/v1/images' is not one of ['/v1/responses', '/v1/chat/completions', '/v1/embeddings', "
-                        + "'/v1/completions'] - 'endpoint'");
+                        + "'/v1/completions', '/v1/moderations'] - 'endpoint'");
         assertThatThrownBy(() -> Batches.Request.of(inputFileId, "/v1/embeddings", "1h", null, null))
                 .hasMessageContaining("'completion_window'");
         assertThatThrownBy(() ->
@@ -194,8 +194,8 @@ class BatchesTest {
                 "missing input_file_id | input_file_id |  | Missing required parameter: 'input_file_id'.",
                 "missing endpoint | endpoint |  | Missing required parameter: 'endpoint'.",
                 "missing completion_window | completion_window |  | Missing required parameter: 'completion_window'.",
-                "unknown endpoint | endpoint | \"/v1/images\" | '/v1/images' is not one of ['/v1/responses', '/v1/chat/completions', '/v1/embeddings', '/v1/completions'] - 'endpoint'",
-                "endpoint with query | endpoint | \"/v1/chat/completions?x=1\" | '/v1/chat/completions?x=1' is not one of ['/v1/responses', '/v1/chat/completions', '/v1/embeddings', '/v1/completions'] - 'endpoint'",
+                "unknown endpoint | endpoint | \"/v1/images\" | '/v1/images' is not one of ['/v1/responses', '/v1/chat/completions', '/v1/embeddings', '/v1/completions', '/v1/moderations'] - 'endpoint'",
+                "endpoint with query | endpoint | \"/v1/chat/completions?x=1\" | '/v1/chat/completions?x=1' is not one of ['/v1/responses', '/v1/chat/completions', '/v1/embeddings', '/v1/completions', '/v1/moderations'] - 'endpoint'",
                 "window 48h | completion_window | \"48h\" | '48h' is not one of ['24h', 'unlimited'] - 'completion_window'",
                 "number as input_file_id | input_file_id | 42 | Invalid type for 'input_file_id': expected a string, but got an integer instead.",
                 "array as endpoint | endpoint | [] | Invalid type for 'endpoint': expected a string, but got an array instead.",

@@ -4,6 +4,7 @@ import dev.openbatch.core.Page;
 import dev.openbatch.core.PageRequest;
 import dev.openbatch.core.api.Batch;
 import dev.openbatch.core.batches.BatchRepository;
+import dev.openbatch.core.pipeline.PartCounts;
 import dev.openbatch.core.pipeline.SweepIndex;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -81,9 +82,11 @@ public final class InMemoryBatchRepository implements BatchRepository, SweepInde
                                         total,
                                         b.requestCounts().completed(),
                                         b.requestCounts().failed()),
-                        b.usage(),
+                        // As the table has it: usage shows from in_progress on.
+                        b.usage() == null && timestamps.containsKey("in_progress_at") ? Batch.Usage.ZERO : b.usage(),
                         b.metadata(),
-                        b.jobId())));
+                        b.jobId(),
+                        b.outputExpiresAfter())));
         found.ifPresent(b -> {
             Swept was = swept.get(id);
             if (Batch.Status.ENDED.contains(to)) {
@@ -150,7 +153,8 @@ public final class InMemoryBatchRepository implements BatchRepository, SweepInde
                             b.requestCounts(),
                             b.usage(),
                             b.metadata(),
-                            b.jobId()));
+                            b.jobId(),
+                            b.outputExpiresAfter()));
         }
         return true;
     }
@@ -165,22 +169,82 @@ public final class InMemoryBatchRepository implements BatchRepository, SweepInde
     }
 
     @Override
-    public synchronized boolean countChunk(String tenant, String id, int chunk, long completed, long failed) {
+    public synchronized boolean countChunk(String tenant, String id, int chunk, PartCounts counts) {
         if (!countedChunks.add(id + "#" + chunk)) {
             return false;
         }
         Batch b = find(tenant, id).orElseThrow();
+        Batch counted = withCounts(
+                b,
+                b.outputFileId(),
+                b.errorFileId(),
+                new Batch.RequestCounts(
+                        b.requestCounts().total(),
+                        b.requestCounts().completed() + counts.completed(),
+                        b.requestCounts().failed() + counts.failed()));
+        records.replace(
+                id, withUsage(counted, (b.usage() == null ? Batch.Usage.ZERO : b.usage()).plus(counts.usage())));
+        return true;
+    }
+
+    @Override
+    public synchronized void recordModel(String tenant, String id, String model) {
+        Batch b = find(tenant, id).orElseThrow();
         records.replace(
                 id,
-                withCounts(
-                        b,
+                new Batch(
+                        b.id(),
+                        b.object(),
+                        b.endpoint(),
+                        model,
+                        b.errors(),
+                        b.inputFileId(),
+                        b.completionWindow(),
+                        b.status(),
                         b.outputFileId(),
                         b.errorFileId(),
-                        new Batch.RequestCounts(
-                                b.requestCounts().total(),
-                                b.requestCounts().completed() + completed,
-                                b.requestCounts().failed() + failed)));
-        return true;
+                        b.createdAt(),
+                        b.inProgressAt(),
+                        b.expiresAt(),
+                        b.finalizingAt(),
+                        b.completedAt(),
+                        b.failedAt(),
+                        b.expiredAt(),
+                        b.cancellingAt(),
+                        b.cancelledAt(),
+                        b.requestCounts(),
+                        b.usage(),
+                        b.metadata(),
+                        b.jobId(),
+                        b.outputExpiresAfter()));
+    }
+
+    private static Batch withUsage(Batch b, Batch.Usage usage) {
+        return new Batch(
+                b.id(),
+                b.object(),
+                b.endpoint(),
+                b.model(),
+                b.errors(),
+                b.inputFileId(),
+                b.completionWindow(),
+                b.status(),
+                b.outputFileId(),
+                b.errorFileId(),
+                b.createdAt(),
+                b.inProgressAt(),
+                b.expiresAt(),
+                b.finalizingAt(),
+                b.completedAt(),
+                b.failedAt(),
+                b.expiredAt(),
+                b.cancellingAt(),
+                b.cancelledAt(),
+                b.requestCounts(),
+                usage,
+                b.metadata(),
+                b.jobId(),
+                b.outputExpiresAfter());
     }
 
     @Override
@@ -225,7 +289,8 @@ public final class InMemoryBatchRepository implements BatchRepository, SweepInde
                 counts,
                 b.usage(),
                 b.metadata(),
-                b.jobId());
+                b.jobId(),
+                b.outputExpiresAfter());
     }
 
     public int size() {

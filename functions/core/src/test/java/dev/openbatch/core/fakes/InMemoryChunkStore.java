@@ -26,6 +26,18 @@ public final class InMemoryChunkStore implements ChunkStore {
         chunks.put(key(batchId, index), lines.clone());
     }
 
+    public final Map<String, byte[]> cuts = new ConcurrentHashMap<>();
+
+    @Override
+    public void writeCut(String batchId, byte[] cut) {
+        cuts.put(batchId, cut.clone());
+    }
+
+    @Override
+    public Optional<byte[]> readCut(String batchId) {
+        return Optional.ofNullable(cuts.get(batchId));
+    }
+
     @Override
     public void deleteChunks(String batchId) {
         chunks.keySet().removeIf(key -> key.startsWith(batchId + "/"));

@@ -3,10 +3,14 @@ package dev.openbatch.core.fakes;
 import dev.openbatch.core.Page;
 import dev.openbatch.core.PageRequest;
 import dev.openbatch.core.api.FileObject;
+import dev.openbatch.core.files.ExpiredFiles;
 import dev.openbatch.core.files.FileRepository;
+import java.util.Comparator;
+import java.util.List;
 import java.util.Optional;
 
-public final class InMemoryFileRepository implements FileRepository {
+/** File records in memory, with the index of expiring files as DynamoDbFileRepository keeps it. */
+public final class InMemoryFileRepository implements FileRepository, ExpiredFiles {
 
     private final InMemoryRecords<FileObject> records = new InMemoryRecords<>(FileObject::id);
     public RuntimeException failCreateWith;
@@ -32,6 +36,16 @@ public final class InMemoryFileRepository implements FileRepository {
     @Override
     public boolean delete(String tenant, String id) {
         return records.delete(tenant, id);
+    }
+
+    @Override
+    public List<Expired> due(long now, int limit) {
+        return records.all().stream()
+                .filter(entry -> entry.getValue().expiredBy(now))
+                .sorted(Comparator.comparingLong(entry -> entry.getValue().expiresAt()))
+                .limit(limit)
+                .map(entry -> new Expired(entry.getKey(), entry.getValue().id()))
+                .toList();
     }
 
     public int size() {

@@ -24,6 +24,13 @@ final class InMemoryRecords<T> {
         this.id = id;
     }
 
+    /** Every record, with its owner, in id order. */
+    synchronized java.util.List<Map.Entry<String, T>> all() {
+        return byId.values().stream()
+                .map(owned -> Map.entry(owned.tenant(), owned.value()))
+                .toList();
+    }
+
     synchronized void create(String tenant, T value) {
         if (byId.putIfAbsent(id.apply(value), new Owned<>(tenant, value)) != null) {
             throw new AlreadyExists(id.apply(value), "memory");

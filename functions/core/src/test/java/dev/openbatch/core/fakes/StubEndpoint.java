@@ -107,6 +107,10 @@ public final class StubEndpoint implements AutoCloseable {
                 } else if (model.equals("garbage")) {
                     answer = "<html>oops</html>";
                 }
+                if (body.has("x_usage") && answer.endsWith("}")) {
+                    // The line says what its answer reports as usage, to test what the batch sums.
+                    answer = answer.substring(0, answer.length() - 1) + ",\"usage\":" + body.get("x_usage") + "}";
+                }
                 byte[] bytes = answer.getBytes(StandardCharsets.UTF_8);
                 exchange.getResponseHeaders().add("x-request-id", "req-stub-" + requests.get());
                 // A request stops counting before its answer leaves: once the client has the answer it may

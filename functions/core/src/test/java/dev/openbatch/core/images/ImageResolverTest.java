@@ -18,6 +18,7 @@ class ImageResolverTest {
 
     private static final String CHAT = "/v1/chat/completions";
     private static final String RESPONSES = "/v1/responses";
+    private static final String MODERATIONS = "/v1/moderations";
 
     private final byte[] png = TestImages.png(8, 4);
     private final byte[] jpeg = TestImages.jpeg(10, 6);
@@ -118,6 +119,43 @@ class ImageResolverTest {
 
         assertThat(sent.at("/input/0/content/1/image_url").asText()).isEqualTo(dataUri("image/png", png));
         assertThat(sent.at("/input/0/content/1/detail").asText()).isEqualTo("high");
+    }
+
+    @Test
+    void moderationInputImages_becomeDataUris_besideTheirText() throws Exception {
+        JsonNode sent = resolve(
+                MODERATIONS,
+                "{\"model\":\"omni-moderation-latest\",\"input\":[{\"type\":\"text\",\"text\":\"is this ok?\"},"
+                        + image("s3://images/cats/cat.png") + "]}");
+
+        assertThat(sent.at("/input/0/text").asText()).isEqualTo("is this ok?");
+        assertThat(sent.at("/input/1/image_url/url").asText()).isEqualTo(dataUri("image/png", png));
+    }
+
+    @Test
+    void moderationInputs_asAStringOrStrings_areSentAsTheyCame() throws Exception {
+        String one = "{\"model\":\"omni-moderation-latest\",\"input\":\"hello\"}";
+        String many = "{\"model\":\"omni-moderation-latest\",\"input\":[\"a\",\"b\"]}";
+
+        assertThat(resolve(MODERATIONS, one)).isEqualTo(json(one));
+        assertThat(resolve(MODERATIONS, many)).isEqualTo(json(many));
+    }
+
+    @Test
+    void aModerationWithoutInput_orWithAMalformedPart_failsWithOpenAisWording() {
+        OpenAiError.Detail missing = failure(MODERATIONS, "{\"model\":\"omni-moderation-latest\"}");
+        assertThat(missing.message()).isEqualTo("Missing required parameter: 'input'.");
+        assertThat(missing.param()).isEqualTo("input");
+        assertThat(missing.code()).isEqualTo("missing_required_parameter");
+
+        OpenAiError.Detail unknown = failure(MODERATIONS, "{\"input\":[{\"type\":\"input_audio\"}]}");
+        assertThat(unknown.message())
+                .isEqualTo("Invalid value: 'input_audio'. Supported values are: 'text' and 'image_url'.");
+        assertThat(unknown.param()).isEqualTo("input[0].type");
+
+        OpenAiError.Detail number = failure(MODERATIONS, "{\"input\":42}");
+        assertThat(number.message())
+                .isEqualTo("Invalid type for 'input': expected a string or an array, but got an integer instead.");
     }
 
     @Test

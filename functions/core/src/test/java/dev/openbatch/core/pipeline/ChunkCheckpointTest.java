@@ -274,6 +274,16 @@ class ChunkCheckpointTest {
         }
 
         @Override
+        public void writeCut(String batchId, byte[] cut) {
+            store.writeCut(batchId, cut);
+        }
+
+        @Override
+        public Optional<byte[]> readCut(String batchId) {
+            return store.readCut(batchId);
+        }
+
+        @Override
         public void deleteChunks(String batchId) {
             store.deleteChunks(batchId);
         }

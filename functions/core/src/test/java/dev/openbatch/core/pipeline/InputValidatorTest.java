@@ -54,6 +54,27 @@ class InputValidatorTest {
     }
 
     @Test
+    void model_isTheOneModelEveryLineNames() {
+        String file = line("a") + "\n" + line("b") + "\n";
+
+        InputValidator.Result.Valid result = (InputValidator.Result.Valid) validate(file);
+
+        assertThat(result.model()).isEqualTo("m");
+    }
+
+    @Test
+    void model_isNull_whenLinesNameSeveralModels_andTheFileIsStillValid() {
+        String other = line("b").replace("\"model\":\"m\"", "\"model\":\"other\"");
+        String file = line("a") + "\n" + other + "\n" + line("c") + "\n";
+
+        InputValidator.Result result = validate(file);
+
+        assertThat(result).isInstanceOf(InputValidator.Result.Valid.class);
+        assertThat(((InputValidator.Result.Valid) result).model()).isNull();
+        assertThat(((InputValidator.Result.Valid) result).total()).isEqualTo(3);
+    }
+
+    @Test
     void aValidFile_isCutIntoChunksOfTheConfiguredSize_inOrder() {
         String file = line("a") + "\n" + line("b") + "\n" + line("c") + "\n" + line("d") + "\n" + line("e") + "\n";
 
@@ -61,7 +82,7 @@ class InputValidatorTest {
 
         assertThat(result)
                 .isEqualTo(new InputValidator.Result.Valid(
-                        5, List.of(new Chunk(0, 1, 2), new Chunk(1, 3, 2), new Chunk(2, 5, 1))));
+                        5, List.of(new Chunk(0, 1, 2), new Chunk(1, 3, 2), new Chunk(2, 5, 1)), "m"));
         assertThat(new String(store.chunks.get("batch_1/1"), StandardCharsets.UTF_8))
                 .isEqualTo(line("c") + "\n" + line("d") + "\n");
     }
@@ -78,7 +99,9 @@ class InputValidatorTest {
 
         assertThat(result)
                 .isEqualTo(new InputValidator.Result.Valid(
-                        5, List.of(new Chunk(0, 1, 2), new Chunk(1, 3, 1), new Chunk(2, 4, 1), new Chunk(3, 5, 1))));
+                        5,
+                        List.of(new Chunk(0, 1, 2), new Chunk(1, 3, 1), new Chunk(2, 4, 1), new Chunk(3, 5, 1)),
+                        "m"));
         assertThat(store.chunks.get("batch_1/0")).hasSize(2 * lineBytes);
         assertThat(new String(store.chunks.get("batch_1/2"), StandardCharsets.UTF_8))
                 .isEqualTo(longLine + "\n");
@@ -91,7 +114,7 @@ class InputValidatorTest {
         InputValidator.Result result = validate(file);
 
         assertThat(result)
-                .isEqualTo(new InputValidator.Result.Valid(3, List.of(new Chunk(0, 1, 2), new Chunk(1, 3, 1))));
+                .isEqualTo(new InputValidator.Result.Valid(3, List.of(new Chunk(0, 1, 2), new Chunk(1, 3, 1)), "m"));
         assertThat(new String(store.chunks.get("batch_1/0"), StandardCharsets.UTF_8))
                 .isEqualTo(line("a") + "\n" + line("b") + "\n");
     }

@@ -96,6 +96,84 @@ class PipelineTest {
         }
     }
 
+    private static String lineWithUsage(String id, String model, String usage) {
+        return "{\"custom_id\":\"" + id + "\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":"
+                + "{\"model\":\"" + model + "\",\"metadata\":{\"id\":\"" + id + "\"},\"x_usage\":" + usage + "}}\n";
+    }
+
+    @Test
+    void usage_sumsWhatTheSuccessfulLinesReported_inEitherShape_growingWhileRunning_andCountedOnceWhateverReruns()
+            throws Exception {
+        String file = lineWithUsage(
+                        "chat",
+                        "m",
+                        "{\"prompt_tokens\":10,\"completion_tokens\":5,\"total_tokens\":15,"
+                                + "\"prompt_tokens_details\":{\"cached_tokens\":2},"
+                                + "\"completion_tokens_details\":{\"reasoning_tokens\":3}}")
+                + lineWithUsage(
+                        "responses",
+                        "m",
+                        "{\"input_tokens\":7,\"input_tokens_details\":{\"cached_tokens\":1},\"output_tokens\":1,"
+                                + "\"output_tokens_details\":{\"reasoning_tokens\":0},\"total_tokens\":8}")
+                + line("no-usage", "m")
+                + lineWithUsage("refused", "error-400", "{\"prompt_tokens\":1000,\"total_tokens\":1000}")
+                + lineWithUsage("embedding", "m", "{\"prompt_tokens\":4,\"total_tokens\":4}");
+        String batchId = createBatch(file);
+        assertThat(batch(batchId).usage()).as("validating: nothing has run").isNull();
+
+        ValidateBatch.Outcome outcome = validate.run(TestApi.TENANT, batchId);
+        assertThat(batch(batchId).usage())
+                .as("in progress, no line counted yet")
+                .isEqualTo(Batch.Usage.ZERO);
+        assertThat(batch(batchId).model()).isNull();
+
+        runChunk.run(TestApi.TENANT, batchId, outcome.chunks().get(0));
+        assertThat(batch(batchId).usage()).as("after the first chunk").isEqualTo(Batch.Usage.of(17, 3, 6, 3, 23));
+
+        // The first chunk delivered again, the second run twice, the finalizer twice: each chunk counts once.
+        runChunk.run(TestApi.TENANT, batchId, outcome.chunks().get(0));
+        runChunk.run(TestApi.TENANT, batchId, outcome.chunks().get(1));
+        runChunk.run(TestApi.TENANT, batchId, outcome.chunks().get(1));
+        finalize.run(TestApi.TENANT, batchId, outcome.chunkCount());
+        Batch done = finalize.run(TestApi.TENANT, batchId, outcome.chunkCount());
+
+        assertThat(done.status()).isEqualTo(Batch.Status.COMPLETED);
+        assertThat(done.requestCounts()).isEqualTo(new Batch.RequestCounts(5, 4, 1));
+        assertThat(done.usage())
+                .as("the refused line's usage is not counted; embeddings' prompt tokens are")
+                .isEqualTo(Batch.Usage.of(21, 3, 6, 3, 27));
+    }
+
+    @Test
+    void aBatchWhoseInputIsRemovedAfterValidation_goesOnFromItsCut_whenValidatedAgain() throws Exception {
+        String batchId = createBatch(line("a", "m") + line("b", "m") + line("c", "m") + line("d", "m"));
+        ValidateBatch.Outcome first = validate.run(TestApi.TENANT, batchId);
+        String input = batch(batchId).inputFileId();
+        // The input expires and the sweeper removes it; then the batch stalls, and its new run validates again.
+        t.content.delete(Files.contentKey(input));
+        t.fileRecords.delete(TestApi.TENANT, input);
+
+        ValidateBatch.Outcome again = validate.run(TestApi.TENANT, batchId);
+
+        assertThat(again).isEqualTo(first);
+        assertThat(batch(batchId).status()).isEqualTo(Batch.Status.IN_PROGRESS);
+        runAll(again, batchId);
+        Batch done = finalize.run(TestApi.TENANT, batchId, again.chunkCount());
+        assertThat(done.status()).isEqualTo(Batch.Status.COMPLETED);
+        assertThat(done.requestCounts()).isEqualTo(new Batch.RequestCounts(4, 4, 0));
+    }
+
+    @Test
+    void model_isRecordedOnceValidationReadsTheLines() throws Exception {
+        String batchId = createBatch(line("a", "m") + line("b", "m"));
+        assertThat(batch(batchId).model()).isNull();
+
+        validate.run(TestApi.TENANT, batchId);
+
+        assertThat(batch(batchId).model()).isEqualTo("m");
+        assertThat(batch(batchId).status()).isEqualTo(Batch.Status.IN_PROGRESS);
+    }
+
     @Test
     void aBatch_runsToCompleted_withEveryCustomIdOnce_acrossOutputAndErrorFiles() throws Exception {
         String file = line("ok-1", "m")

@@ -175,7 +175,7 @@ class SweepTest {
     void aRunningBatchThatEndedLines_isMarkedAndLeft_andLookedAtAgainAStallBoundLater() {
         String id = inProgress("batch_busy", "unlimited");
         clock.advance(Duration.ofHours(24));
-        assertThat(batches.countChunk(TENANT, id, 0, 3, 1)).isTrue();
+        assertThat(batches.countChunk(TENANT, id, 0, new PartCounts(3, 1, 0))).isTrue();
 
         assertThat(sweep.run().progressed()).isEqualTo(1);
         assertThat(batches.swept(id).orElseThrow().seen()).isEqualTo(4);
@@ -219,7 +219,7 @@ class SweepTest {
         String id = inProgress("batch_patchy", "unlimited");
         clock.advance(Duration.ofHours(24));
         sweep.run();
-        batches.countChunk(TENANT, id, 0, 5, 0);
+        batches.countChunk(TENANT, id, 0, new PartCounts(5, 0, 0));
         clock.advance(Duration.ofHours(24));
         assertThat(sweep.run().progressed()).isEqualTo(1);
 
