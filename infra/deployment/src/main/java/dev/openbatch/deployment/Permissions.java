@@ -32,6 +32,8 @@ public final class Permissions {
         DEAD_LETTERS,
         INGEST,
         SWEEPER,
+        /** The webhook sender, which delivers batches' ends to the tenants' endpoints. */
+        WEBHOOKS,
         STATE_MACHINE
     }
 
@@ -48,14 +50,18 @@ public final class Permissions {
         FILES,
         BATCHES,
         KEYS,
-        CAPACITY
+        CAPACITY,
+        /** The tenants' webhook endpoints, with their signing secrets. */
+        WEBHOOKS
     }
 
     /** The queues whose ARNs a role names. */
     public enum Queue {
         CHUNKS,
         CHUNK_DEAD_LETTERS,
-        INGEST_DEAD_LETTERS
+        INGEST_DEAD_LETTERS,
+        /** Batches' ends on their way to the tenants' webhook endpoints. */
+        WEBHOOKS
     }
 
     /** A resource by what it is; each wiring knows its ARN. */
@@ -153,7 +159,11 @@ public final class Permissions {
                             allow(index(Table.FILES, BY_OWNER), "dynamodb:Query"),
                             allow(items(Table.BATCHES), "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"),
                             allow(index(Table.BATCHES, BY_OWNER), "dynamodb:Query"),
-                            allow(stateMachine(), "states:StartExecution")),
+                            allow(stateMachine(), "states:StartExecution"),
+                            // The Webhook Endpoints API: endpoints created, read, written over (update,
+                            // rotation) and deleted; a test event is POSTed to the receiver from here.
+                            allow(items(Table.WEBHOOKS), "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"),
+                            allow(index(Table.WEBHOOKS, BY_OWNER), "dynamodb:Query")),
             Role.AUTHORIZER, List.of(allow(items(Table.KEYS), "dynamodb:GetItem")),
             // The chunks of a refused file are deleted (DeleteObjects), so none outlives its batch.
             Role.VALIDATE,
@@ -174,7 +184,9 @@ public final class Permissions {
                             allow(objects(Bucket.INGEST, RESULTS), "s3:GetObject", "s3:PutObject", "s3:DeleteObject"),
                             allow(bucket(Bucket.INGEST), "s3:ListBucket"),
                             allow(items(Table.FILES), "dynamodb:GetItem", "dynamodb:PutItem"),
-                            allow(items(Table.BATCHES), "dynamodb:GetItem", "dynamodb:UpdateItem")),
+                            allow(items(Table.BATCHES), "dynamodb:GetItem", "dynamodb:UpdateItem"),
+                            // A batch's end is queued for the webhook sender; no receiver is called here.
+                            allow(queue(Queue.WEBHOOKS), "sqs:SendMessage")),
             // s3:ListBucket on an image bucket makes a missing image a 404, and lets the SDK's region
             // discovery HeadBucket. The queue actions are the event source's; the worker itself also
             // changes a failed message's visibility.
@@ -233,7 +245,16 @@ public final class Permissions {
                             allow(objects(Bucket.DATA, FILES), "s3:GetObject"),
                             allow(bucket(Bucket.DATA), "s3:ListBucket"),
                             allow(objects(Bucket.INGEST, RESULTS), "s3:GetObject", "s3:PutObject", "s3:DeleteObject"),
-                            allow(bucket(Bucket.INGEST), "s3:ListBucket")),
+                            allow(bucket(Bucket.INGEST), "s3:ListBucket"),
+                            allow(queue(Queue.WEBHOOKS), "sqs:SendMessage")),
+            // Reads the tenant's endpoints and their secrets, queues one delivery per endpoint, and keeps a
+            // delivery to be retried hidden in its queue until its next try.
+            Role.WEBHOOKS,
+                    List.of(
+                            allow(items(Table.WEBHOOKS), "dynamodb:GetItem"),
+                            allow(index(Table.WEBHOOKS, BY_OWNER), "dynamodb:Query"),
+                            allow(queue(Queue.WEBHOOKS), CONSUME),
+                            allow(queue(Queue.WEBHOOKS), "sqs:SendMessage")),
             Role.STATE_MACHINE,
                     List.of(
                             allow(function(Role.VALIDATE), "lambda:InvokeFunction"),
@@ -326,6 +347,7 @@ public final class Permissions {
                     case CHUNKS -> "chunk queue";
                     case CHUNK_DEAD_LETTERS -> "chunk dead-letter queue";
                     case INGEST_DEAD_LETTERS -> "ingest dead-letter queue";
+                    case WEBHOOKS -> "webhook queue";
                 };
             case Resource.StateMachine ignored -> "batch state machine";
             case Resource.Executions ignored -> "batch state machine's executions";

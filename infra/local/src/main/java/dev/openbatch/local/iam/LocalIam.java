@@ -134,7 +134,9 @@ public final class LocalIam {
                         ? List.of(target(resources.tableArn(table(items.table()))))
                         : List.of();
             case Resource.Index index ->
-                List.of(target(resources.tableArn(table(index.table())) + "/index/" + index.index()));
+                resources.tables().containsKey(index.table())
+                        ? List.of(target(resources.tableArn(table(index.table())) + "/index/" + index.index()))
+                        : List.of();
             case Resource.MessageQueue queue ->
                 List.of(target(resources.queueArn(
                         ACCOUNT,
