@@ -393,6 +393,31 @@ public record Settings(
                 Integer.parseInt(env.getOrDefault("OPENBATCH_SWEEP_MAX_RUNS", Integer.toString(defaults.maxRuns()))));
     }
 
+    /** These settings, publishing batches' status changes on {@code bus} of the EventBridge at {@code endpoint}. */
+    public Settings withEventBus(URI endpoint, String bus) {
+        Map<String, URI> withBus = new HashMap<>(endpoints);
+        withBus.put(EVENTBRIDGE, endpoint);
+        return new Settings(
+                region,
+                bucket,
+                filesTable,
+                batchesTable,
+                jobsJson,
+                stateMachineArn,
+                chunkLines,
+                mapConcurrency,
+                window24h,
+                withBus,
+                staticCredentials,
+                images,
+                ingestBucket,
+                keysTable,
+                retries,
+                capacityTable,
+                webhooks,
+                bus);
+    }
+
     public Optional<URI> endpoint(String service) {
         return Optional.ofNullable(endpoints.get(service));
     }

@@ -1,8 +1,10 @@
 package dev.openbatch.aws;
 
 import dev.openbatch.core.Ids;
+import dev.openbatch.core.batches.BatchEvents;
 import dev.openbatch.core.batches.BatchRepository;
 import dev.openbatch.core.batches.Batches;
+import dev.openbatch.core.batches.PublishedBatches;
 import dev.openbatch.core.capacity.CapacityLeases;
 import dev.openbatch.core.files.FileRepository;
 import dev.openbatch.core.files.Files;
@@ -65,6 +67,7 @@ public final class Wiring {
     private final DynamoDbClient dynamo;
     private final AwsClients clients;
     private final JobCatalog jobs;
+    private final BatchEvents batchEvents;
     /** How soon a refused credential whose secret had not changed may be read again. */
     private static final Duration CREDENTIAL_REREAD = Duration.ofSeconds(10);
     /** How long connecting to a webhook receiver, and then its answer, may each take. */
@@ -82,6 +85,9 @@ public final class Wiring {
         this.presigner = clients.s3Presigner();
         this.dynamo = clients.dynamoDb();
         this.jobs = JobCatalog.fromJson(settings.jobsJson());
+        this.batchEvents = settings.eventBus() == null
+                ? BatchEvents.NONE
+                : new EventBridgeBatchEvents(clients.eventBridge(), settings.eventBus());
     }
 
     public static Wiring fromEnvironment() {
@@ -92,8 +98,10 @@ public final class Wiring {
         return new DynamoDbFileRepository(dynamo, settings.filesTable());
     }
 
+    /** The batches' records; where there is an event bus, each status change is published on it. */
     BatchRepository batches() {
-        return new DynamoDbBatchRepository(dynamo, settings.batchesTable());
+        BatchRepository records = new DynamoDbBatchRepository(dynamo, settings.batchesTable());
+        return settings.eventBus() == null ? records : new PublishedBatches(records, batchEvents);
     }
 
     UploadRepository uploads() {

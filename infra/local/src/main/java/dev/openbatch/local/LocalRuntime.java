@@ -578,6 +578,7 @@ public final class LocalRuntime implements AutoCloseable {
     private Settings settings;
     private volatile boolean ready;
     private URI stepFunctionsEndpoint;
+    private Path eventLog;
     private int resumedExecutions;
 
     private LocalRuntime(
@@ -675,10 +676,13 @@ public final class LocalRuntime implements AutoCloseable {
             started.add(stepFunctions);
             StepFunctionsServer server = StepFunctionsServer.start(stepFunctions, options.host(), 0);
             started.add(server);
+            LocalEventBus bus = LocalEventBus.start(options.host(), options.dataDir(), options.region());
+            started.add(bus);
 
             Queue webhookQueue = provisionWebhooks(sqs);
-            Settings settings =
-                    settings(options, aws, server.endpoint(), regions, jobs, stateMachineArn, webhookQueue.url());
+            Settings settings = settings(
+                            options, aws, server.endpoint(), regions, jobs, stateMachineArn, webhookQueue.url())
+                    .withEventBus(bus.endpoint(), "default");
             handlers.put(
                     VALIDATE_FUNCTION,
                     add(
@@ -827,6 +831,7 @@ public final class LocalRuntime implements AutoCloseable {
                     () -> self[0] != null && self[0].ready);
             self[0] = new LocalRuntime(options, aws, endpoint, gateway, started);
             self[0].stepFunctionsEndpoint = server.endpoint();
+            self[0].eventLog = bus.log();
             self[0].settings = settings;
             self[0].resumedExecutions = resumed;
             gateway.start();
@@ -1078,6 +1083,11 @@ public final class LocalRuntime implements AutoCloseable {
     /** How many executions that were running when the runtime last stopped it took up again. */
     public int resumedExecutions() {
         return resumedExecutions;
+    }
+
+    /** The events put on the account's default bus, one EventBridge event a line. */
+    public Path eventLog() {
+        return eventLog;
     }
 
     URI stepFunctionsEndpoint() {

@@ -366,6 +366,32 @@ class WebhooksEndToEndTest {
     }
 
     @Test
+    void everyStatusChange_ofABatch_isOnTheDefaultBus_asEventBridgeHandsItToARule() throws IOException {
+        OpenAIClient a = client(KEY_A);
+        String batchId = SdkBatches.submit(a, "/v1/chat/completions", CHAT);
+        Batch done = AwaitBatch.ended(a, batchId, Duration.ofMinutes(2));
+
+        List<JsonNode> events = new java.util.ArrayList<>();
+        for (String line : Files.readAllLines(runtime.eventLog())) {
+            JsonNode event = Json.MAPPER.readTree(line);
+            if (event.at("/detail/id").asText().equals(batchId)) {
+                events.add(event);
+            }
+        }
+        assertThat(events)
+                .extracting(e -> e.at("/detail/status").asText())
+                .containsExactly("validating", "in_progress", "finalizing", "completed");
+        assertThat(events).allSatisfy(event -> {
+            assertThat(event.get("source").asText()).isEqualTo("openbatch");
+            assertThat(event.get("detail-type").asText()).isEqualTo("Batch Status Changed");
+            assertThat(event.get("account").asText()).isEqualTo("000000000000");
+            assertThat(event.at("/detail/object").asText()).isEqualTo("batch");
+        });
+        assertThat(events.getLast().at("/detail/completed_at").asLong())
+                .isEqualTo(done.completedAt().orElseThrow());
+    }
+
+    @Test
     void anotherTenantsEndpoint_isA404_andNotListed() {
         OpenAIClient a = client(KEY_A);
         OpenAIClient b = client(KEY_B);

@@ -60,6 +60,10 @@ public final class LocalIam {
             return "arn:aws:sqs:" + region + ":" + account + ":" + queue;
         }
 
+        String defaultEventBusArn() {
+            return "arn:aws:events:" + region + ":" + ACCOUNT + ":event-bus/default";
+        }
+
         String functionArn(String function) {
             return "arn:aws:lambda:" + region + ":" + ACCOUNT + ":function:" + function;
         }
@@ -155,6 +159,7 @@ public final class LocalIam {
                 resources.secretArns().stream().map(LocalIam::target).toList();
             case Resource.ImageObjects ignored -> imageBuckets("/*");
             case Resource.ImageBuckets ignored -> imageBuckets("");
+            case Resource.DefaultEventBus ignored -> List.of(target(resources.defaultEventBusArn()));
         };
     }
 
