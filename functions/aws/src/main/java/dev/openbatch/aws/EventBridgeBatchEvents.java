@@ -5,6 +5,7 @@ import dev.openbatch.core.api.Batch;
 import dev.openbatch.core.batches.BatchEvents;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.eventbridge.EventBridgeClient;
+import software.amazon.awssdk.services.eventbridge.model.PutEventsRequestEntry;
 import software.amazon.awssdk.services.eventbridge.model.PutEventsResponse;
 
 /**
@@ -32,8 +33,13 @@ final class EventBridgeBatchEvents implements BatchEvents {
     @Override
     public void changed(String tenant, Batch batch) {
         try {
-            PutEventsResponse response = events.putEvents(b -> b.entries(e ->
-                    e.eventBusName(bus).source(SOURCE).detailType(DETAIL_TYPE).detail(Json.writeString(batch))));
+            PutEventsRequestEntry entry = PutEventsRequestEntry.builder()
+                    .eventBusName(bus)
+                    .source(SOURCE)
+                    .detailType(DETAIL_TYPE)
+                    .detail(Json.writeString(batch))
+                    .build();
+            PutEventsResponse response = events.putEvents(b -> b.entries(entry));
             if (response.failedEntryCount() != null && response.failedEntryCount() > 0) {
                 LOG.log(
                         System.Logger.Level.WARNING,

@@ -147,7 +147,6 @@ public final class CloudLimits {
         }
     }
 
-    /** The most chunks an accepted input can make: full chunks, those cut short by bytes, and the last. */
     /** How many tries a delivery that never gets a 2xx makes on {@code schedule} before it is given up. */
     public static int webhookTries(RetrySchedule schedule) {
         long waited = 0;
@@ -159,6 +158,7 @@ public final class CloudLimits {
         return tries;
     }
 
+    /** The most chunks an accepted input can make: full chunks, those cut short by bytes, and the last. */
     public static int chunks(int chunkLines) {
         // A chunk cut short by bytes and the line that did not fit in it hold more than CHUNK_BYTES
         // together, and each byte of the input is counted at most twice so: fewer than 2 x 200 MB / 8 MiB.
