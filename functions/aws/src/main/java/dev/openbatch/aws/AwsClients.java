@@ -19,6 +19,7 @@ import software.amazon.awssdk.http.SdkHttpRequest;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.eventbridge.EventBridgeClient;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.S3ClientBuilder;
 import software.amazon.awssdk.services.s3.S3Configuration;
@@ -117,6 +118,11 @@ public final class AwsClients {
 
     public SfnClient sfn() {
         return configure(SfnClient.builder(), Settings.SFN, o -> {}).build();
+    }
+
+    public EventBridgeClient eventBridge() {
+        return configure(EventBridgeClient.builder(), Settings.EVENTBRIDGE, o -> {})
+                .build();
     }
 
     public SecretsManagerClient secretsManager() {

@@ -117,6 +117,22 @@ final class OwnedTable<T> {
         }
     }
 
+    /** Writes the record over the tenant's one of the same id; answers false if there is none (or it is another's). */
+    boolean replace(String tenant, T value) {
+        Map<String, AttributeValue> item =
+                toItem.apply(value).put(ownerAttribute, tenant).item();
+        try {
+            dynamo.putItem(b -> b.tableName(table)
+                    .item(item)
+                    .conditionExpression("#owner = :owner")
+                    .expressionAttributeNames(Map.of("#owner", ownerAttribute))
+                    .expressionAttributeValues(Map.of(":owner", AttributeValue.fromS(tenant))));
+            return true;
+        } catch (ConditionalCheckFailedException e) {
+            return false;
+        }
+    }
+
     Optional<T> find(String tenant, String id) {
         return item(tenant, id).map(item -> fromItem.apply(Attributes.of(item)));
     }

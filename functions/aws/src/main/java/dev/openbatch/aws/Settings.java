@@ -1,6 +1,7 @@
 package dev.openbatch.aws;
 
 import dev.openbatch.core.pipeline.Sweep;
+import dev.openbatch.core.webhooks.RetrySchedule;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -27,7 +28,7 @@ import java.util.stream.Collectors;
  *                          (default 86400; shortened only to test expiry)
  * @param endpoints         endpoint overrides by service, from the SDK's own names
  *                          {@code AWS_ENDPOINT_URL_S3}, {@code _DYNAMODB}, {@code _SQS}, {@code _SFN},
- *                          {@code _SECRETS_MANAGER}
+ *                          {@code _SECRETS_MANAGER}, {@code _EVENTBRIDGE}
  * @param staticCredentials an access key pair for emulators, from {@code OPENBATCH_STATIC_CREDENTIALS}
  *                          ({@code id:secret}); absent in the cloud, where the role's credentials serve
  * @param images            where the worker may fetch images from, see {@link Images}
@@ -38,6 +39,10 @@ import java.util.stream.Collectors;
  * @param retries           how the worker waits before trying a request or a chunk again, see {@link Retries}
  * @param capacityTable     {@code OPENBATCH_CAPACITY_TABLE}: the jobs' capacity leases, which bound a job's
  *                          requests in flight across every worker; null bounds each worker on its own
+ * @param webhooks          where webhook endpoints and deliveries are kept, and how receivers are reached,
+ *                          see {@link Webhooks}
+ * @param eventBus          {@code OPENBATCH_EVENT_BUS}: the EventBridge bus every status change of a batch is
+ *                          published on ({@code default}, the account's default bus); null publishes nothing
  */
 public record Settings(
         String region,
@@ -55,7 +60,105 @@ public record Settings(
         Optional<String> ingestBucket,
         String keysTable,
         Retries retries,
-        String capacityTable) {
+        String capacityTable,
+        Webhooks webhooks,
+        String eventBus) {
+
+    /** Settings without webhooks or an event bus. */
+    public Settings(
+            String region,
+            String bucket,
+            String filesTable,
+            String batchesTable,
+            String jobsJson,
+            String stateMachineArn,
+            int chunkLines,
+            int mapConcurrency,
+            Duration window24h,
+            Map<String, URI> endpoints,
+            Optional<String[]> staticCredentials,
+            Images images,
+            Optional<String> ingestBucket,
+            String keysTable,
+            Retries retries,
+            String capacityTable) {
+        this(
+                region,
+                bucket,
+                filesTable,
+                batchesTable,
+                jobsJson,
+                stateMachineArn,
+                chunkLines,
+                mapConcurrency,
+                window24h,
+                endpoints,
+                staticCredentials,
+                images,
+                ingestBucket,
+                keysTable,
+                retries,
+                capacityTable,
+                Webhooks.NONE,
+                null);
+    }
+
+    /**
+     * Webhook endpoints and their deliveries.
+     *
+     * @param endpointsTable {@code OPENBATCH_WEBHOOKS_TABLE}: the tenants' webhook endpoints, with their
+     *                       signing secrets; null: no Webhook Endpoints API and no deliveries
+     * @param queueUrl       {@code OPENBATCH_WEBHOOK_QUEUE_URL}: where a batch's end is queued for the sender
+     * @param trustedHosts   {@code OPENBATCH_WEBHOOK_TRUSTED_HOSTS}: receiver hosts whose addresses are not
+     *                       checked to be public (local testing)
+     * @param allowHttp      {@code OPENBATCH_WEBHOOK_ALLOW_HTTP}: {@code true} delivers to plain http URLs too
+     *                       (local testing)
+     * @param retries        {@code OPENBATCH_WEBHOOK_RETRY_SECONDS} (first wait, default 30),
+     *                       {@code OPENBATCH_WEBHOOK_RETRY_MAX_SECONDS} (longest wait, default 3600) and
+     *                       {@code OPENBATCH_WEBHOOK_RETRY_PERIOD_SECONDS} (how long tries go on, default
+     *                       259200 = 72 h); see {@link RetrySchedule}
+     */
+    public record Webhooks(
+            String endpointsTable,
+            String queueUrl,
+            Set<String> trustedHosts,
+            boolean allowHttp,
+            RetrySchedule retries) {
+
+        public static final Webhooks NONE = new Webhooks(null, null, Set.of(), false, RetrySchedule.DEFAULT);
+
+        public Webhooks {
+            trustedHosts = Set.copyOf(trustedHosts);
+        }
+
+        public boolean enabled() {
+            return endpointsTable != null && !endpointsTable.isBlank();
+        }
+
+        static Webhooks fromEnvironment(Map<String, String> env) {
+            RetrySchedule defaults = RetrySchedule.DEFAULT;
+            return new Webhooks(
+                    env.get("OPENBATCH_WEBHOOKS_TABLE"),
+                    env.get("OPENBATCH_WEBHOOK_QUEUE_URL"),
+                    commaSet(env.getOrDefault("OPENBATCH_WEBHOOK_TRUSTED_HOSTS", "")),
+                    Boolean.parseBoolean(env.getOrDefault("OPENBATCH_WEBHOOK_ALLOW_HTTP", "false")),
+                    new RetrySchedule(
+                            seconds(env, "OPENBATCH_WEBHOOK_RETRY_SECONDS", defaults.first()),
+                            seconds(env, "OPENBATCH_WEBHOOK_RETRY_MAX_SECONDS", defaults.longest()),
+                            seconds(env, "OPENBATCH_WEBHOOK_RETRY_PERIOD_SECONDS", defaults.period())));
+        }
+
+        private static Duration seconds(Map<String, String> env, String name, Duration absent) {
+            return Duration.ofSeconds(Long.parseLong(env.getOrDefault(name, Long.toString(absent.toSeconds()))));
+        }
+    }
+
+    private static Set<String> commaSet(String list) {
+        return Arrays.stream(list.split(","))
+                .map(String::trim)
+                .filter(h -> !h.isEmpty())
+                .collect(Collectors.toSet());
+    }
 
     /** Settings without a capacity table: each worker keeps its jobs' concurrency on its own. */
     public Settings(
@@ -203,9 +306,11 @@ public record Settings(
     public static final String SQS = "SQS";
     public static final String SFN = "SFN";
     public static final String SECRETS_MANAGER = "SECRETS_MANAGER";
+    public static final String EVENTBRIDGE = "EVENTBRIDGE";
 
     public Settings {
         endpoints = Map.copyOf(endpoints);
+        webhooks = webhooks == null ? Webhooks.NONE : webhooks;
     }
 
     /** Settings of a deployment without API keys. */
@@ -242,7 +347,7 @@ public record Settings(
 
     public static Settings fromEnvironment(Map<String, String> env) {
         Map<String, URI> endpoints = new HashMap<>();
-        for (String service : new String[] {S3, DYNAMODB, SQS, SFN, SECRETS_MANAGER}) {
+        for (String service : new String[] {S3, DYNAMODB, SQS, SFN, SECRETS_MANAGER, EVENTBRIDGE}) {
             String url = env.get("AWS_ENDPOINT_URL_" + service);
             if (url != null && !url.isBlank()) {
                 endpoints.put(service, URI.create(url));
@@ -264,7 +369,11 @@ public record Settings(
                 Optional.ofNullable(env.get("OPENBATCH_INGEST_BUCKET")).filter(b -> !b.isBlank()),
                 env.get("OPENBATCH_KEYS_TABLE"),
                 Retries.fromEnvironment(env),
-                env.get("OPENBATCH_CAPACITY_TABLE"));
+                env.get("OPENBATCH_CAPACITY_TABLE"),
+                Webhooks.fromEnvironment(env),
+                Optional.ofNullable(env.get("OPENBATCH_EVENT_BUS"))
+                        .filter(b -> !b.isBlank())
+                        .orElse(null));
     }
 
     /**
@@ -282,6 +391,31 @@ public record Settings(
                         "OPENBATCH_SWEEP_STALL_SECONDS",
                         Long.toString(defaults.stall().toSeconds())))),
                 Integer.parseInt(env.getOrDefault("OPENBATCH_SWEEP_MAX_RUNS", Integer.toString(defaults.maxRuns()))));
+    }
+
+    /** These settings, publishing batches' status changes on {@code bus} of the EventBridge at {@code endpoint}. */
+    public Settings withEventBus(URI endpoint, String bus) {
+        Map<String, URI> withBus = new HashMap<>(endpoints);
+        withBus.put(EVENTBRIDGE, endpoint);
+        return new Settings(
+                region,
+                bucket,
+                filesTable,
+                batchesTable,
+                jobsJson,
+                stateMachineArn,
+                chunkLines,
+                mapConcurrency,
+                window24h,
+                withBus,
+                staticCredentials,
+                images,
+                ingestBucket,
+                keysTable,
+                retries,
+                capacityTable,
+                webhooks,
+                bus);
     }
 
     public Optional<URI> endpoint(String service) {

@@ -53,6 +53,11 @@ public final class Tables {
         return DynamoDbCapacityStore.definition(tableName);
     }
 
+    /** The webhook endpoints table: see {@link DynamoDbWebhookEndpointRepository}. */
+    public static CreateTableRequest webhookEndpoints(String tableName) {
+        return DynamoDbWebhookEndpointRepository.definition(tableName);
+    }
+
     /** The API keys table: see {@link DynamoDbKeyStore}. */
     public static CreateTableRequest apiKeys(String tableName) {
         return DynamoDbKeyStore.definition(tableName);

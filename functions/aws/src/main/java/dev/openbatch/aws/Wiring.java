@@ -1,8 +1,10 @@
 package dev.openbatch.aws;
 
 import dev.openbatch.core.Ids;
+import dev.openbatch.core.batches.BatchEvents;
 import dev.openbatch.core.batches.BatchRepository;
 import dev.openbatch.core.batches.Batches;
+import dev.openbatch.core.batches.PublishedBatches;
 import dev.openbatch.core.capacity.CapacityLeases;
 import dev.openbatch.core.files.FileRepository;
 import dev.openbatch.core.files.Files;
@@ -18,6 +20,7 @@ import dev.openbatch.core.jobs.Credentials;
 import dev.openbatch.core.jobs.JobCatalog;
 import dev.openbatch.core.jobs.SecretReader;
 import dev.openbatch.core.keys.ApiKeys;
+import dev.openbatch.core.net.PublicUrls;
 import dev.openbatch.core.pipeline.BatchEnded;
 import dev.openbatch.core.pipeline.ChunkRunner;
 import dev.openbatch.core.pipeline.ChunkStore;
@@ -30,10 +33,18 @@ import dev.openbatch.core.pipeline.Sweep;
 import dev.openbatch.core.pipeline.ValidateBatch;
 import dev.openbatch.core.uploads.UploadRepository;
 import dev.openbatch.core.uploads.Uploads;
+import dev.openbatch.core.webhooks.BatchWebhooks;
+import dev.openbatch.core.webhooks.DeliverWebhooks;
+import dev.openbatch.core.webhooks.EndpointRepository;
+import dev.openbatch.core.webhooks.WebReceivers;
+import dev.openbatch.core.webhooks.WebhookEndpoints;
+import dev.openbatch.core.webhooks.WebhookQueue;
+import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import javax.net.ssl.SSLContext;
 import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -56,8 +67,11 @@ public final class Wiring {
     private final DynamoDbClient dynamo;
     private final AwsClients clients;
     private final JobCatalog jobs;
+    private final BatchEvents batchEvents;
     /** How soon a refused credential whose secret had not changed may be read again. */
     private static final Duration CREDENTIAL_REREAD = Duration.ofSeconds(10);
+    /** How long connecting to a webhook receiver, and then its answer, may each take. */
+    private static final Duration WEBHOOK_TIMEOUT = Duration.ofSeconds(10);
 
     public Wiring(Settings settings) {
         this(settings, List.of());
@@ -71,6 +85,9 @@ public final class Wiring {
         this.presigner = clients.s3Presigner();
         this.dynamo = clients.dynamoDb();
         this.jobs = JobCatalog.fromJson(settings.jobsJson());
+        this.batchEvents = settings.eventBus() == null
+                ? BatchEvents.NONE
+                : new EventBridgeBatchEvents(clients.eventBridge(), settings.eventBus());
     }
 
     public static Wiring fromEnvironment() {
@@ -81,8 +98,10 @@ public final class Wiring {
         return new DynamoDbFileRepository(dynamo, settings.filesTable());
     }
 
+    /** The batches' records; where there is an event bus, each status change is published on it. */
     BatchRepository batches() {
-        return new DynamoDbBatchRepository(dynamo, settings.batchesTable());
+        BatchRepository records = new DynamoDbBatchRepository(dynamo, settings.batchesTable());
+        return settings.eventBus() == null ? records : new PublishedBatches(records, batchEvents);
     }
 
     UploadRepository uploads() {
@@ -111,7 +130,51 @@ public final class Wiring {
 
     public OpenAiApi api() {
         Files files = filesApi();
-        return new OpenAiApi(files, batchesApi(), new Uploads(uploads(), files, content(), ids, clock));
+        return new OpenAiApi(
+                files,
+                batchesApi(),
+                new Uploads(uploads(), files, content(), ids, clock),
+                settings.webhooks().enabled()
+                        ? new WebhookEndpoints(webhookEndpoints(), receivers(), ids, clock)
+                        : null);
+    }
+
+    private EndpointRepository webhookEndpoints() {
+        return new DynamoDbWebhookEndpointRepository(dynamo, settings.webhooks().endpointsTable());
+    }
+
+    /** Tenants' receivers, reached as users' images are: https, public addresses, unless configured otherwise. */
+    private WebReceivers receivers() {
+        Settings.Webhooks webhooks = settings.webhooks();
+        try {
+            return new WebReceivers(
+                    new PublicUrls(webhooks.allowHttp(), webhooks.trustedHosts()),
+                    SSLContext.getDefault(),
+                    WEBHOOK_TIMEOUT);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("this JVM has no default TLS context", e);
+        }
+    }
+
+    private WebhookQueue webhookQueue() {
+        String url = settings.webhooks().queueUrl();
+        if (url == null || url.isBlank()) {
+            throw new IllegalStateException("environment variable OPENBATCH_WEBHOOK_QUEUE_URL is not set");
+        }
+        return new SqsWebhookQueue(clients.sqs(), url);
+    }
+
+    /** The webhook sender's work: endpoints read, deliveries POSTed, each endpoint's fan-out queued. */
+    public DeliverWebhooks deliverWebhooks() {
+        if (!settings.webhooks().enabled()) {
+            throw new IllegalStateException("environment variable OPENBATCH_WEBHOOKS_TABLE is not set");
+        }
+        return new DeliverWebhooks(
+                webhookEndpoints(),
+                webhookQueue(),
+                receivers(),
+                settings.webhooks().retries(),
+                clock);
     }
 
     private Files filesApi() {
@@ -249,9 +312,15 @@ public final class Wiring {
 
     /** The finalizer; where S3 drops are on, it also writes a dropped batch's results beside its drop. */
     public FinalizeBatch finalizeBatch() {
-        BatchEnded ended = dropBucket()
-                .<BatchEnded>map(drops -> new DropResults(drops, content()))
+        BatchEnded drops = dropBucket()
+                .<BatchEnded>map(bucket -> new DropResults(bucket, content()))
                 .orElse(BatchEnded.NOTHING);
+        BatchEnded webhooks = settings.webhooks().enabled() ? new BatchWebhooks(webhookQueue()) : BatchEnded.NOTHING;
+        // The drop's results first: an event says the batch ended, and its results should be there when it does.
+        BatchEnded ended = (tenant, batch) -> {
+            drops.ended(tenant, batch);
+            webhooks.ended(tenant, batch);
+        };
         return new FinalizeBatch(batches(), files(), content(), chunks(), ids, clock, ended);
     }
 }

@@ -45,6 +45,19 @@ public final class Ids {
         return next("part_");
     }
 
+    public String webhookEndpoint() {
+        return next("whe_");
+    }
+
+    public String event() {
+        return next("evt_");
+    }
+
+    /** The id of the event {@code type} of {@code subject} (a batch's end): always the same for the same two. */
+    public static String eventOf(String subject, String type, long at) {
+        return derived("evt_", Instant.ofEpochSecond(at), subject + "/" + type);
+    }
+
     /** The file id of {@code source}, which came into being at {@code at}: always the same for the same two. */
     public static String fileOf(Instant at, String source) {
         return derived("file-", at, source);

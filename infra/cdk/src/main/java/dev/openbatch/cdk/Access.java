@@ -75,6 +75,11 @@ record Access(
             case Resource.JobSecrets ignored -> secretArns.forEach(arn -> allow(grantee, actions, arn));
             case Resource.ImageObjects ignored -> imageBuckets.forEach(b -> imageRead(grantee, actions, b, "/*"));
             case Resource.ImageBuckets ignored -> imageBuckets.forEach(b -> imageRead(grantee, actions, b, ""));
+            case Resource.DefaultEventBus ignored ->
+                allow(
+                        grantee,
+                        actions,
+                        "arn:" + Aws.PARTITION + ":events:" + Aws.REGION + ":" + Aws.ACCOUNT_ID + ":event-bus/default");
         }
     }
 

@@ -40,6 +40,7 @@ import software.amazon.awscdk.services.dynamodb.GlobalSecondaryIndexProps;
 import software.amazon.awscdk.services.dynamodb.PointInTimeRecoverySpecification;
 import software.amazon.awscdk.services.dynamodb.ProjectionType;
 import software.amazon.awscdk.services.dynamodb.Table;
+import software.amazon.awscdk.services.dynamodb.TableEncryption;
 import software.amazon.awscdk.services.ec2.ISecurityGroup;
 import software.amazon.awscdk.services.ec2.ISubnet;
 import software.amazon.awscdk.services.ec2.SecurityGroup;
@@ -246,6 +247,10 @@ public final class OpenBatchStack extends Stack {
                 "OPENBATCH_CHUNK_LINES", Integer.toString(config.chunkLines()),
                 "OPENBATCH_MAP_CONCURRENCY", Integer.toString(config.mapConcurrency())));
 
+        // The functions that change a batch's status publish each change on the account's default bus.
+        Map<String, String> publishing = with(common, "OPENBATCH_EVENT_BUS", "default");
+        Webhooks webhooks = new Webhooks(this, "Webhooks", shared, common, dataRemoval);
+
         OpenBatchFunction validate = new OpenBatchFunction(
                 this,
                 "ValidateFunction",
@@ -255,11 +260,12 @@ public final class OpenBatchStack extends Stack {
                         "openbatch: check a batch's input and cut it into chunks",
                         config.memoryMb(),
                         Duration.seconds(FunctionTimeouts.VALIDATE_SECONDS),
-                        common,
+                        publishing,
                         false),
                 null);
 
-        Map<String, String> finalizeEnvironment = with(common, "OPENBATCH_INGEST_BUCKET", ingestBucket.getBucketName());
+        Map<String, String> finalizeEnvironment =
+                webhooks.environment(with(publishing, "OPENBATCH_INGEST_BUCKET", ingestBucket.getBucketName()));
         OpenBatchFunction finalize = new OpenBatchFunction(
                 this,
                 "FinalizeFunction",
@@ -364,7 +370,8 @@ public final class OpenBatchStack extends Stack {
                         "openbatch: the OpenAI Files and Batches API",
                         config.memoryMb(),
                         API_TIMEOUT,
-                        with(common, "OPENBATCH_STATE_MACHINE_ARN", stateMachine.getStateMachineArn()),
+                        webhooks.environment(
+                                with(publishing, "OPENBATCH_STATE_MACHINE_ARN", stateMachine.getStateMachineArn())),
                         true),
                 null);
 
@@ -410,7 +417,7 @@ public final class OpenBatchStack extends Stack {
                         config.memoryMb(),
                         Duration.seconds(FunctionTimeouts.INGEST_SECONDS),
                         with(
-                                with(common, "OPENBATCH_INGEST_BUCKET", ingestBucket.getBucketName()),
+                                with(publishing, "OPENBATCH_INGEST_BUCKET", ingestBucket.getBucketName()),
                                 "OPENBATCH_STATE_MACHINE_ARN",
                                 stateMachine.getStateMachineArn()),
                         false),
@@ -453,7 +460,10 @@ public final class OpenBatchStack extends Stack {
                         512,
                         Duration.seconds(FunctionTimeouts.SWEEPER_SECONDS),
                         with(
-                                with(common, "OPENBATCH_INGEST_BUCKET", ingestBucket.getBucketName()),
+                                with(
+                                        webhooks.environment(publishing),
+                                        "OPENBATCH_INGEST_BUCKET",
+                                        ingestBucket.getBucketName()),
                                 "OPENBATCH_STATE_MACHINE_ARN",
                                 stateMachine.getStateMachineArn()),
                         false),
@@ -478,38 +488,34 @@ public final class OpenBatchStack extends Stack {
                         Permissions.Table.KEYS,
                         keysTable,
                         Permissions.Table.CAPACITY,
-                        capacityTable),
+                        capacityTable,
+                        Permissions.Table.WEBHOOKS,
+                        webhooks.endpoints()),
                 Map.of(
                         Permissions.Queue.CHUNKS,
                         chunkQueue,
                         Permissions.Queue.CHUNK_DEAD_LETTERS,
                         chunkDeadLetters,
                         Permissions.Queue.INGEST_DEAD_LETTERS,
-                        ingestDeadLetters),
+                        ingestDeadLetters,
+                        Permissions.Queue.WEBHOOKS,
+                        webhooks.queue()),
                 stateMachine,
                 Map.of(Permissions.Role.VALIDATE, validate.alias(), Permissions.Role.FINALIZE, finalize.alias()),
                 config.jobCatalog().secretArns(),
                 config.imageBuckets());
         Permissions permissions = Permissions.deployed();
-        Map<Permissions.Role, IGrantable> roles = Map.of(
-                Permissions.Role.API,
-                apiFunction.role(),
-                Permissions.Role.AUTHORIZER,
-                authorizer.role(),
-                Permissions.Role.VALIDATE,
-                validate.role(),
-                Permissions.Role.FINALIZE,
-                finalize.role(),
-                Permissions.Role.WORKER,
-                worker.role(),
-                Permissions.Role.DEAD_LETTERS,
-                deadLetters.role(),
-                Permissions.Role.INGEST,
-                ingest.role(),
-                Permissions.Role.SWEEPER,
-                sweeper.role(),
-                Permissions.Role.STATE_MACHINE,
-                stateMachine);
+        Map<Permissions.Role, IGrantable> roles = Map.ofEntries(
+                Map.entry(Permissions.Role.API, apiFunction.role()),
+                Map.entry(Permissions.Role.AUTHORIZER, authorizer.role()),
+                Map.entry(Permissions.Role.VALIDATE, validate.role()),
+                Map.entry(Permissions.Role.FINALIZE, finalize.role()),
+                Map.entry(Permissions.Role.WORKER, worker.role()),
+                Map.entry(Permissions.Role.DEAD_LETTERS, deadLetters.role()),
+                Map.entry(Permissions.Role.INGEST, ingest.role()),
+                Map.entry(Permissions.Role.SWEEPER, sweeper.role()),
+                Map.entry(Permissions.Role.WEBHOOKS, webhooks.sender().role()),
+                Map.entry(Permissions.Role.STATE_MACHINE, stateMachine));
         for (Permissions.Role role : Permissions.Role.values()) {
             access.grant(roles.get(role), permissions.of(role));
         }
@@ -533,6 +539,11 @@ public final class OpenBatchStack extends Stack {
                 "IngestDeadLettersAlarm",
                 "openbatch: S3 drops could not be ingested",
                 ingestDeadLetters.metricApproximateNumberOfMessagesVisible(fiveMinutes("Maximum")),
+                alarms);
+        alarm(
+                "WebhookDeadLettersAlarm",
+                "openbatch: webhook deliveries reached the dead-letter queue (the sender failed, not a receiver)",
+                webhooks.deadLetters().metricApproximateNumberOfMessagesVisible(fiveMinutes("Maximum")),
                 alarms);
         alarm(
                 "StateMachineFailuresAlarm",
@@ -587,10 +598,19 @@ public final class OpenBatchStack extends Stack {
 
     /** The shape of the files and batches tables: see OwnedTable in functions/aws. */
     private Table ownedRecords(String id, RemovalPolicy removal, String expiryAttribute) {
+        return ownedRecords(this, id, removal, expiryAttribute, null);
+    }
+
+    /** A table of owned records in {@code scope}, encrypted at rest as asked (null: DynamoDB's default). */
+    static Table ownedRecords(
+            Construct scope, String id, RemovalPolicy removal, String expiryAttribute, TableEncryption encryption) {
         Attribute recordId =
                 Attribute.builder().name("id").type(AttributeType.STRING).build();
-        Table table = Table.Builder.create(this, id)
-                .partitionKey(recordId)
+        Table.Builder builder = Table.Builder.create(scope, id);
+        if (encryption != null) {
+            builder.encryption(encryption);
+        }
+        Table table = builder.partitionKey(recordId)
                 .billingMode(BillingMode.PAY_PER_REQUEST)
                 .pointInTimeRecoverySpecification(pointInTimeRecovery())
                 .timeToLiveAttribute(expiryAttribute)
@@ -616,7 +636,12 @@ public final class OpenBatchStack extends Stack {
     }
 
     private Queue queue(String id, Duration visibility, DeadLetterQueue deadLetters) {
-        return Queue.Builder.create(this, id)
+        return queue(this, id, visibility, deadLetters);
+    }
+
+    /** A queue in {@code scope}: kept 14 days, encrypted, TLS only. */
+    static Queue queue(Construct scope, String id, Duration visibility, DeadLetterQueue deadLetters) {
+        return Queue.Builder.create(scope, id)
                 .visibilityTimeout(visibility)
                 .retentionPeriod(Duration.seconds(CloudLimits.RETENTION_SECONDS))
                 .encryption(QueueEncryption.SQS_MANAGED)

@@ -20,7 +20,8 @@ class ApiTemplateTest {
             "FinalizeHandler",
             "IngestHandler",
             "DeadLetterHandler",
-            "SweeperHandler");
+            "SweeperHandler",
+            "WebhookSenderHandler");
 
     private static Map<String, Object> handler(String name) {
         return Map.of("Handler", "dev.openbatch.aws." + name + "::handleRequest");

@@ -112,7 +112,7 @@ class LeastPrivilegeTest {
     @ValueSource(strings = {"minimal", "full"})
     void rolesHaveNoManagedPolicyAndTrustOnlyTheirService(String config) {
         Synth synth = synth(config);
-        synth.template().resourceCountIs("AWS::IAM::Role", 9);
+        synth.template().resourceCountIs("AWS::IAM::Role", 10);
         synth.template()
                 .allResourcesProperties(
                         "AWS::IAM::Role",
@@ -128,7 +128,8 @@ class LeastPrivilegeTest {
                 "FinalizeHandler",
                 "IngestHandler",
                 "DeadLetterHandler",
-                "SweeperHandler")) {
+                "SweeperHandler",
+                "WebhookSenderHandler")) {
             assertThat(trustOf(synth, iam.roleOfFunction(handler)))
                     .as(handler)
                     .isEqualTo(Map.of("Service", "lambda.amazonaws.com"));
@@ -184,6 +185,11 @@ class LeastPrivilegeTest {
                 dynamodb:UpdateItem on BatchesTable.Arn
                 dynamodb:Query on BatchesTable.Arn/index/by_owner
                 states:StartExecution on BatchStateMachine
+                dynamodb:GetItem on WebhooksEndpointsTable.Arn
+                dynamodb:PutItem on WebhooksEndpointsTable.Arn
+                dynamodb:DeleteItem on WebhooksEndpointsTable.Arn
+                dynamodb:Query on WebhooksEndpointsTable.Arn/index/by_owner
+                events:PutEvents on arn:AWS::Partition:events:AWS::Region:AWS::AccountId:event-bus/default
                 """));
     }
 
@@ -208,6 +214,7 @@ class LeastPrivilegeTest {
                 s3:ListBucket on DataBucket.Arn
                 dynamodb:GetItem on BatchesTable.Arn
                 dynamodb:UpdateItem on BatchesTable.Arn
+                events:PutEvents on arn:AWS::Partition:events:AWS::Region:AWS::AccountId:event-bus/default
                 """));
     }
 
@@ -273,6 +280,8 @@ class LeastPrivilegeTest {
                 dynamodb:PutItem on FilesTable.Arn
                 dynamodb:GetItem on BatchesTable.Arn
                 dynamodb:UpdateItem on BatchesTable.Arn
+                sqs:SendMessage on WebhooksQueue.Arn
+                events:PutEvents on arn:AWS::Partition:events:AWS::Region:AWS::AccountId:event-bus/default
                 """));
     }
 
@@ -297,6 +306,7 @@ class LeastPrivilegeTest {
                 sqs:SendMessage on IngestDeadLetterQueue.Arn
                 sqs:GetQueueAttributes on IngestDeadLetterQueue.Arn
                 sqs:GetQueueUrl on IngestDeadLetterQueue.Arn
+                events:PutEvents on arn:AWS::Partition:events:AWS::Region:AWS::AccountId:event-bus/default
                 """));
     }
 
@@ -326,6 +336,27 @@ class LeastPrivilegeTest {
                 s3:PutObject on IngestBucket.Arn/results/*
                 s3:DeleteObject on IngestBucket.Arn/results/*
                 s3:ListBucket on IngestBucket.Arn
+                sqs:SendMessage on WebhooksQueue.Arn
+                events:PutEvents on arn:AWS::Partition:events:AWS::Region:AWS::AccountId:event-bus/default
+                """));
+    }
+
+    /**
+     * The endpoints read (their secrets with them), a delivery per endpoint queued, and the event source's
+     * queue actions, ChangeMessageVisibility among them: a retried delivery waits hidden until its next try.
+     */
+    @Test
+    void theWebhookSender_readsTheTenantsEndpoints_queuesTheirDeliveries_andHidesARetriedOne() {
+        assertThat(allowed(Synth.minimal(), "WebhookSenderHandler"))
+                .containsExactlyInAnyOrderElementsOf(lines("WebhooksSenderFunction", """
+                dynamodb:GetItem on WebhooksEndpointsTable.Arn
+                dynamodb:Query on WebhooksEndpointsTable.Arn/index/by_owner
+                sqs:SendMessage on WebhooksQueue.Arn
+                sqs:ReceiveMessage on WebhooksQueue.Arn
+                sqs:DeleteMessage on WebhooksQueue.Arn
+                sqs:ChangeMessageVisibility on WebhooksQueue.Arn
+                sqs:GetQueueAttributes on WebhooksQueue.Arn
+                sqs:GetQueueUrl on WebhooksQueue.Arn
                 """));
     }
 
@@ -397,7 +428,8 @@ class LeastPrivilegeTest {
                 "FinalizeHandler",
                 "IngestHandler",
                 "DeadLetterHandler",
-                "SweeperHandler")) {
+                "SweeperHandler",
+                "WebhookSenderHandler")) {
             assertThat(allowed(full, handler))
                     .as(handler)
                     .noneMatch(line ->

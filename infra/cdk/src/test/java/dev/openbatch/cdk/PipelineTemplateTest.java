@@ -165,8 +165,9 @@ class PipelineTemplateTest {
     @Test
     void everyQueue_refusesRequestsNotOverTls() {
         Template template = Synth.minimal().template();
-        template.resourceCountIs("AWS::SQS::Queue", 3);
-        template.resourceCountIs("AWS::SQS::QueuePolicy", 3);
+        // The chunk queue and its dead letters, the ingest dead letters, the webhook queue and its dead letters.
+        template.resourceCountIs("AWS::SQS::Queue", 5);
+        template.resourceCountIs("AWS::SQS::QueuePolicy", 5);
         template.allResourcesProperties(
                 "AWS::SQS::QueuePolicy",
                 Map.of(
@@ -284,7 +285,7 @@ class PipelineTemplateTest {
     @Test
     void alarms_watchTheDeadLetterQueues_failedExecutions_andWorkerErrors() {
         Template template = Synth.minimal().template();
-        template.resourceCountIs("AWS::CloudWatch::Alarm", 5);
+        template.resourceCountIs("AWS::CloudWatch::Alarm", 6);
         Map<String, Object> anyOne = Map.of(
                 "Threshold",
                 1,
@@ -470,6 +471,6 @@ class PipelineTemplateTest {
     void logsAreKeptAsConfigured() {
         Synth.minimal().template().allResourcesProperties("AWS::Logs::LogGroup", Map.of("RetentionInDays", 30));
         Synth.full().template().allResourcesProperties("AWS::Logs::LogGroup", Map.of("RetentionInDays", 90));
-        Synth.minimal().template().resourceCountIs("AWS::Logs::LogGroup", 9);
+        Synth.minimal().template().resourceCountIs("AWS::Logs::LogGroup", 10);
     }
 }

@@ -105,7 +105,7 @@ class StorageTemplateTest {
                         "NotificationConfiguration",
                         Map.of("EventBridgeConfiguration", Map.of("EventBridgeEnabled", true))));
         assertThat(template.findResources("Custom::S3BucketNotifications")).isEmpty();
-        assertThat(template.findResources("AWS::Lambda::Function")).hasSize(8);
+        assertThat(template.findResources("AWS::Lambda::Function")).hasSize(9);
     }
 
     @Test
@@ -158,8 +158,9 @@ class StorageTemplateTest {
                                 "Projection", Map.of("ProjectionType", "ALL")))),
                 "BillingMode", "PAY_PER_REQUEST",
                 "PointInTimeRecoverySpecification", Map.of("PointInTimeRecoveryEnabled", true));
+        // The files, batches and webhook endpoints tables.
         assertThat(template.findResources("AWS::DynamoDB::Table", Map.of("Properties", Match.objectLike(ownedRecords))))
-                .hasSize(2);
+                .hasSize(3);
     }
 
     /** As DynamoDbBatchRepository defines it for the local runtime: the sweeper's sparse index, beside by_owner. */

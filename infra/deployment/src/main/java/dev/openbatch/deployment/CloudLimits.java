@@ -7,6 +7,7 @@ import dev.openbatch.core.pipeline.InputValidator;
 import dev.openbatch.core.pipeline.PartCounts;
 import dev.openbatch.core.pipeline.RetryPolicy;
 import dev.openbatch.core.pipeline.ValidateBatch;
+import dev.openbatch.core.webhooks.RetrySchedule;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -71,6 +72,11 @@ public final class CloudLimits {
     public static final int RETENTION_SECONDS = 14 * 24 * 3600;
     /** A chunk message received this many times goes to the dead-letter queue. */
     public static final int MAX_RECEIVES = 5;
+    /**
+     * The webhook queue's receive limit: twice the tries a delivery makes on the deployed schedule in
+     * its 72 hours, so a sender that fails now and then (not the receiver) does not end a delivery early.
+     */
+    public static final int WEBHOOK_MAX_RECEIVES = 2 * webhookTries(RetrySchedule.DEFAULT);
 
     private static final JsonNode DEFINITION = definition();
 
@@ -139,6 +145,17 @@ public final class CloudLimits {
                     + " visibility timeout " + visibility + " s; SQS allows " + MAX_VISIBILITY_SECONDS + " s, and "
                     + MAX_RECEIVES + " receives must fit in its retention of " + RETENTION_SECONDS + " s");
         }
+    }
+
+    /** How many tries a delivery that never gets a 2xx makes on {@code schedule} before it is given up. */
+    public static int webhookTries(RetrySchedule schedule) {
+        long waited = 0;
+        int tries = 1;
+        while (waited < schedule.period().toSeconds()) {
+            waited += schedule.after(tries).toSeconds();
+            tries++;
+        }
+        return tries;
     }
 
     /** The most chunks an accepted input can make: full chunks, those cut short by bytes, and the last. */

@@ -21,6 +21,8 @@ public final class FunctionTimeouts {
     public static final int DEAD_LETTER_SECONDS = 30;
     /** A few queries of the sweep index and a start, stop or end for each batch due. */
     public static final int SWEEPER_SECONDS = 120;
+    /** The webhook sender: a batch of ten deliveries, each connecting and answered within 10 s. */
+    public static final int WEBHOOKS_SECONDS = 120;
 
     private FunctionTimeouts() {}
 }

@@ -32,6 +32,8 @@ public final class Permissions {
         DEAD_LETTERS,
         INGEST,
         SWEEPER,
+        /** The webhook sender, which delivers batches' ends to the tenants' endpoints. */
+        WEBHOOKS,
         STATE_MACHINE
     }
 
@@ -48,14 +50,18 @@ public final class Permissions {
         FILES,
         BATCHES,
         KEYS,
-        CAPACITY
+        CAPACITY,
+        /** The tenants' webhook endpoints, with their signing secrets. */
+        WEBHOOKS
     }
 
     /** The queues whose ARNs a role names. */
     public enum Queue {
         CHUNKS,
         CHUNK_DEAD_LETTERS,
-        INGEST_DEAD_LETTERS
+        INGEST_DEAD_LETTERS,
+        /** Batches' ends on their way to the tenants' webhook endpoints. */
+        WEBHOOKS
     }
 
     /** A resource by what it is; each wiring knows its ARN. */
@@ -96,6 +102,9 @@ public final class Permissions {
 
         /** Each configured image bucket itself, under the same owner condition. */
         record ImageBuckets() implements Resource {}
+
+        /** The account's default EventBridge bus, where batches' status changes are published. */
+        record DefaultEventBus() implements Resource {}
     }
 
     /** Actions allowed on a resource. */
@@ -155,7 +164,13 @@ public final class Permissions {
                             allow(index(Table.FILES, BY_OWNER), "dynamodb:Query"),
                             allow(items(Table.BATCHES), "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"),
                             allow(index(Table.BATCHES, BY_OWNER), "dynamodb:Query"),
-                            allow(stateMachine(), "states:StartExecution")),
+                            allow(stateMachine(), "states:StartExecution"),
+                            // The Webhook Endpoints API: endpoints created, read, written over (update,
+                            // rotation) and deleted; a test event is POSTed to the receiver from here.
+                            allow(items(Table.WEBHOOKS), "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"),
+                            allow(index(Table.WEBHOOKS, BY_OWNER), "dynamodb:Query"),
+                            // Creating and cancelling a batch change its status: published on the bus.
+                            publishStatusChanges()),
             Role.AUTHORIZER, List.of(allow(items(Table.KEYS), "dynamodb:GetItem")),
             // The chunks of a refused file are deleted (DeleteObjects), so none outlives its batch. A run
             // again reads how the input was cut (batches/<id>/cut.json) rather than the input, which may
@@ -165,7 +180,8 @@ public final class Permissions {
                             allow(objects(Bucket.DATA, FILES), "s3:GetObject"),
                             allow(objects(Bucket.DATA, BATCHES), "s3:GetObject", "s3:PutObject", "s3:DeleteObject"),
                             allow(bucket(Bucket.DATA), "s3:ListBucket"),
-                            allow(items(Table.BATCHES), "dynamodb:GetItem", "dynamodb:UpdateItem")),
+                            allow(items(Table.BATCHES), "dynamodb:GetItem", "dynamodb:UpdateItem"),
+                            publishStatusChanges()),
             // A dropped batch's results: output and error files copied beside the drop, batch.json written,
             // an earlier version's leftovers removed, and a newer version's batch.json read and left alone.
             // A chunk with no whole part gets one here, from its checkpoint log: the log and the part are written.
@@ -178,7 +194,10 @@ public final class Permissions {
                             allow(objects(Bucket.INGEST, RESULTS), "s3:GetObject", "s3:PutObject", "s3:DeleteObject"),
                             allow(bucket(Bucket.INGEST), "s3:ListBucket"),
                             allow(items(Table.FILES), "dynamodb:GetItem", "dynamodb:PutItem"),
-                            allow(items(Table.BATCHES), "dynamodb:GetItem", "dynamodb:UpdateItem")),
+                            allow(items(Table.BATCHES), "dynamodb:GetItem", "dynamodb:UpdateItem"),
+                            // A batch's end is queued for the webhook sender; no receiver is called here.
+                            allow(queue(Queue.WEBHOOKS), "sqs:SendMessage"),
+                            publishStatusChanges()),
             // s3:ListBucket on an image bucket makes a missing image a 404, and lets the SDK's region
             // discovery HeadBucket. The queue actions are the event source's; the worker itself also
             // changes a failed message's visibility.
@@ -223,7 +242,8 @@ public final class Permissions {
                                     queue(Queue.INGEST_DEAD_LETTERS),
                                     "sqs:SendMessage",
                                     "sqs:GetQueueAttributes",
-                                    "sqs:GetQueueUrl")),
+                                    "sqs:GetQueueUrl"),
+                            publishStatusChanges()),
             // Starts a batch whose start was lost, gives a batch whose run ended or stalled a new run (stopping
             // the old one), and ends failed a batch out of runs, writing a dropped batch's results as the
             // finalizer does. Removes the files past their expires_at: each record, then its bytes.
@@ -239,7 +259,17 @@ public final class Permissions {
                             allow(items(Table.FILES), "dynamodb:DeleteItem"),
                             allow(bucket(Bucket.DATA), "s3:ListBucket"),
                             allow(objects(Bucket.INGEST, RESULTS), "s3:GetObject", "s3:PutObject", "s3:DeleteObject"),
-                            allow(bucket(Bucket.INGEST), "s3:ListBucket")),
+                            allow(bucket(Bucket.INGEST), "s3:ListBucket"),
+                            allow(queue(Queue.WEBHOOKS), "sqs:SendMessage"),
+                            publishStatusChanges()),
+            // Reads the tenant's endpoints and their secrets, queues one delivery per endpoint, and keeps a
+            // delivery to be retried hidden in its queue until its next try.
+            Role.WEBHOOKS,
+                    List.of(
+                            allow(items(Table.WEBHOOKS), "dynamodb:GetItem"),
+                            allow(index(Table.WEBHOOKS, BY_OWNER), "dynamodb:Query"),
+                            allow(queue(Queue.WEBHOOKS), CONSUME),
+                            allow(queue(Queue.WEBHOOKS), "sqs:SendMessage")),
             Role.STATE_MACHINE,
                     List.of(
                             allow(function(Role.VALIDATE), "lambda:InvokeFunction"),
@@ -332,6 +362,7 @@ public final class Permissions {
                     case CHUNKS -> "chunk queue";
                     case CHUNK_DEAD_LETTERS -> "chunk dead-letter queue";
                     case INGEST_DEAD_LETTERS -> "ingest dead-letter queue";
+                    case WEBHOOKS -> "webhook queue";
                 };
             case Resource.StateMachine ignored -> "batch state machine";
             case Resource.Executions ignored -> "batch state machine's executions";
@@ -341,6 +372,7 @@ public final class Permissions {
                 "each image bucket's objects `*` (if `bucket:account`: while that account owns it)";
             case Resource.ImageBuckets ignored ->
                 "each image bucket itself (if `bucket:account`: while that account owns it)";
+            case Resource.DefaultEventBus ignored -> "the account's default event bus";
         };
     }
 
@@ -374,6 +406,15 @@ public final class Permissions {
 
     public static Resource stateMachine() {
         return new Resource.StateMachine();
+    }
+
+    public static Resource defaultEventBus() {
+        return new Resource.DefaultEventBus();
+    }
+
+    /** What a role that changes batches' statuses may do on the bus: publish, and nothing else. */
+    private static Statement publishStatusChanges() {
+        return allow(defaultEventBus(), "events:PutEvents");
     }
 
     public static Resource function(Role function) {

@@ -31,7 +31,8 @@ final class LocalPermissions {
             LocalRuntime.WORKER_FUNCTION, Permissions.Role.WORKER,
             LocalRuntime.DEAD_LETTER_FUNCTION, Permissions.Role.DEAD_LETTERS,
             LocalRuntime.INGEST_FUNCTION, Permissions.Role.INGEST,
-            LocalRuntime.SWEEPER_FUNCTION, Permissions.Role.SWEEPER);
+            LocalRuntime.SWEEPER_FUNCTION, Permissions.Role.SWEEPER,
+            LocalRuntime.WEBHOOKS_FUNCTION, Permissions.Role.WEBHOOKS);
 
     private LocalPermissions() {}
 
@@ -51,6 +52,9 @@ final class LocalPermissions {
         if (settings.keysTable() != null) {
             tables.put(Permissions.Table.KEYS, settings.keysTable());
         }
+        if (settings.webhooks().enabled()) {
+            tables.put(Permissions.Table.WEBHOOKS, settings.webhooks().endpointsTable());
+        }
         return new LocalIam.Resources(
                 settings.region(),
                 buckets,
@@ -62,7 +66,9 @@ final class LocalPermissions {
                         LocalRuntime.DEAD_LETTER_QUEUE,
                         // Not created locally: failed drops are retried by the S3 watcher, not sent anywhere.
                         Permissions.Queue.INGEST_DEAD_LETTERS,
-                        "openbatch-ingest-dlq"),
+                        "openbatch-ingest-dlq",
+                        Permissions.Queue.WEBHOOKS,
+                        LocalRuntime.WEBHOOK_QUEUE),
                 settings.stateMachineArn(),
                 Map.of(
                         Permissions.Role.VALIDATE,

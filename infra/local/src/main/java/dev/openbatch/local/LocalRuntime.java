@@ -15,12 +15,14 @@ import dev.openbatch.aws.Settings;
 import dev.openbatch.aws.SweeperHandler;
 import dev.openbatch.aws.Tables;
 import dev.openbatch.aws.ValidateHandler;
+import dev.openbatch.aws.WebhookSenderHandler;
 import dev.openbatch.aws.Wiring;
 import dev.openbatch.aws.WorkerHandler;
 import dev.openbatch.core.Json;
 import dev.openbatch.core.jobs.Job;
 import dev.openbatch.core.jobs.JobCatalog;
 import dev.openbatch.core.pipeline.Sweep;
+import dev.openbatch.core.webhooks.RetrySchedule;
 import dev.openbatch.deployment.CloudLimits;
 import dev.openbatch.deployment.DeploymentConfig;
 import dev.openbatch.deployment.FunctionTimeouts;
@@ -76,6 +78,9 @@ public final class LocalRuntime implements AutoCloseable {
     static final String CAPACITY_TABLE = "openbatch-capacity";
     static final String CHUNK_QUEUE = "openbatch-chunks";
     static final String DEAD_LETTER_QUEUE = "openbatch-chunks-dlq";
+    static final String WEBHOOKS_TABLE = "openbatch-webhooks";
+    static final String WEBHOOK_QUEUE = "openbatch-webhooks";
+    static final String WEBHOOK_DEAD_LETTER_QUEUE = "openbatch-webhooks-dlq";
     static final String STATE_MACHINE = "openbatch-batch";
     /** The functions, named as the cloud stack's construct ids say them (ValidateFunction, ...). */
     static final String API_FUNCTION = "openbatch-api";
@@ -87,6 +92,7 @@ public final class LocalRuntime implements AutoCloseable {
     static final String DEAD_LETTER_FUNCTION = "openbatch-dead-letters";
     static final String INGEST_FUNCTION = "openbatch-ingest";
     static final String SWEEPER_FUNCTION = "openbatch-sweeper";
+    static final String WEBHOOKS_FUNCTION = "openbatch-webhooks";
     static final String DEFAULT_JOB = "job-local";
     /** The bucket for images the local runtime creates, so a user can copy images in right away. */
     static final String IMAGE_BUCKET = "openbatch-images";
@@ -99,6 +105,11 @@ public final class LocalRuntime implements AutoCloseable {
             Duration.ofSeconds(CloudLimits.longestRequestTimeout(CloudLimits.LAMBDA_TIMEOUT_SECONDS)),
             Settings.Retries.DEFAULT.requestRetryDelay(),
             Settings.Retries.DEFAULT.chunkRetryDelay());
+
+    /** The webhook sender's event source: messages per invocation, and its maximum concurrency, as the stack's. */
+    static final int WEBHOOK_BATCH_SIZE = 10;
+
+    static final int WEBHOOK_SENDERS = 2;
 
     /** Emulators accept any credentials; the SDK still wants a pair to sign with. */
     static final String CREDENTIALS = "local:local";
@@ -137,6 +148,7 @@ public final class LocalRuntime implements AutoCloseable {
      *                          receive, to a second sandbox while its first run is still going, as a
      *                          standard queue may (off; on in tests that prove overlapping runs are safe)
      * @param sweeper           how often the sweeper runs, and its bounds (shortened in tests)
+     * @param webhooks          which receivers webhook deliveries may reach, and how they are retried
      */
     public record Options(
             String host,
@@ -161,9 +173,11 @@ public final class LocalRuntime implements AutoCloseable {
             int workerBatchSize,
             String jobs,
             boolean duplicateDeliveryWhileRunning,
-            Sweeper sweeper) {
+            Sweeper sweeper,
+            Webhooks webhooks) {
 
         public Options {
+            webhooks = webhooks == null ? Webhooks.defaults() : webhooks;
             tenants = List.copyOf(tenants);
             workerTimeout = workerTimeout == null ? WORKER_TIMEOUT : workerTimeout;
         }
@@ -211,7 +225,8 @@ public final class LocalRuntime implements AutoCloseable {
                     1,
                     null,
                     false,
-                    Sweeper.DEFAULT);
+                    Sweeper.DEFAULT,
+                    Webhooks.defaults());
         }
 
         /** Options with a deployment's default {@link Settings.Retries}. */
@@ -328,7 +343,8 @@ public final class LocalRuntime implements AutoCloseable {
                     worker.batchSize(),
                     config.jobsJsonWithCredentials(credential),
                     duplicateDeliveryWhileRunning,
-                    sweeper);
+                    sweeper,
+                    webhooks);
         }
 
         public boolean apiKeys() {
@@ -359,7 +375,8 @@ public final class LocalRuntime implements AutoCloseable {
                     workerBatchSize,
                     jobs,
                     duplicateDeliveryWhileRunning,
-                    sweeper);
+                    sweeper,
+                    webhooks);
         }
 
         /** A worker stopped sooner than a deployment's (tests and experiments); its requests' timeout is not checked against it. */
@@ -387,7 +404,8 @@ public final class LocalRuntime implements AutoCloseable {
                     workerBatchSize,
                     jobs,
                     duplicateDeliveryWhileRunning,
-                    sweeper);
+                    sweeper,
+                    webhooks);
         }
 
         public Options withDuplicateDeliveryWhileRunning(boolean duplicateDeliveryWhileRunning) {
@@ -414,7 +432,36 @@ public final class LocalRuntime implements AutoCloseable {
                     workerBatchSize,
                     jobs,
                     duplicateDeliveryWhileRunning,
-                    sweeper);
+                    sweeper,
+                    webhooks);
+        }
+
+        public Options withWebhooks(Webhooks webhooks) {
+            return new Options(
+                    host,
+                    apiPort,
+                    s3Port,
+                    dynamoPort,
+                    sqsPort,
+                    dataDir,
+                    region,
+                    endpoint,
+                    reference,
+                    jobConcurrency,
+                    chunkLines,
+                    mapConcurrency,
+                    workers,
+                    window24h,
+                    deliveries,
+                    images,
+                    tenants,
+                    retries,
+                    workerTimeout,
+                    workerBatchSize,
+                    jobs,
+                    duplicateDeliveryWhileRunning,
+                    sweeper,
+                    webhooks);
         }
 
         public Options withSweeper(Sweeper sweeper) {
@@ -441,7 +488,27 @@ public final class LocalRuntime implements AutoCloseable {
                     workerBatchSize,
                     jobs,
                     duplicateDeliveryWhileRunning,
-                    sweeper);
+                    sweeper,
+                    webhooks);
+        }
+    }
+
+    /**
+     * Where webhook deliveries may go, locally.
+     *
+     * @param trustedHosts receiver hosts whose addresses are not checked to be public
+     * @param allowHttp    whether plain {@code http://} receivers are delivered to
+     * @param retries      when a delivery without a 2xx is tried again (shortened in tests)
+     */
+    public record Webhooks(Set<String> trustedHosts, boolean allowHttp, RetrySchedule retries) {
+
+        public Webhooks {
+            trustedHosts = Set.copyOf(trustedHosts);
+        }
+
+        /** https only, every host checked, a deployment's retries. */
+        public static Webhooks defaults() {
+            return new Webhooks(Set.of(), false, RetrySchedule.DEFAULT);
         }
     }
 
@@ -512,6 +579,7 @@ public final class LocalRuntime implements AutoCloseable {
     private Settings settings;
     private volatile boolean ready;
     private URI stepFunctionsEndpoint;
+    private Path eventLog;
     private int resumedExecutions;
 
     private LocalRuntime(
@@ -578,7 +646,7 @@ public final class LocalRuntime implements AutoCloseable {
                     options.region(),
                     options.images().bucketRegions());
             started.add(regions);
-            Settings bootstrap = settings(options, aws, null, regions, jobs, stateMachineArn);
+            Settings bootstrap = settings(options, aws, null, regions, jobs, stateMachineArn, null);
             AwsClients clients = new AwsClients(bootstrap);
             SqsClient sqs = clients.sqs();
             Queue queue = provision(
@@ -609,8 +677,13 @@ public final class LocalRuntime implements AutoCloseable {
             started.add(stepFunctions);
             StepFunctionsServer server = StepFunctionsServer.start(stepFunctions, options.host(), 0);
             started.add(server);
+            LocalEventBus bus = LocalEventBus.start(options.host(), options.dataDir(), options.region());
+            started.add(bus);
 
-            Settings settings = settings(options, aws, server.endpoint(), regions, jobs, stateMachineArn);
+            Queue webhookQueue = provisionWebhooks(sqs);
+            Settings settings = settings(
+                            options, aws, server.endpoint(), regions, jobs, stateMachineArn, webhookQueue.url())
+                    .withEventBus(bus.endpoint(), "default");
             handlers.put(
                     VALIDATE_FUNCTION,
                     add(
@@ -682,6 +755,22 @@ public final class LocalRuntime implements AutoCloseable {
                                     Duration.ofSeconds(FunctionTimeouts.DEAD_LETTER_SECONDS),
                                     LocalLambda.ACCOUNT_CONCURRENCY,
                                     sandbox -> new DeadLetterHandler(wiring(settings, DEAD_LETTER_FUNCTION))))));
+            // The webhook sender, with an event source on the webhook queue, as in the cloud.
+            started.add(new SqsEventSource(
+                    sqs,
+                    webhookQueue.url(),
+                    webhookQueue.arn(),
+                    WEBHOOK_BATCH_SIZE,
+                    WEBHOOK_SENDERS,
+                    1,
+                    false,
+                    add(
+                            lambdas,
+                            new LocalLambda<>(
+                                    WEBHOOKS_FUNCTION,
+                                    Duration.ofSeconds(FunctionTimeouts.WEBHOOKS_SECONDS),
+                                    WEBHOOK_SENDERS,
+                                    sandbox -> new WebhookSenderHandler(wiring(settings, WEBHOOKS_FUNCTION))))));
             // In the cloud, a function an EventBridge schedule rule invokes (asynchronously: 256 KB events).
             LocalLambda<Function<JsonNode, JsonNode>> sweeper = add(
                     lambdas,
@@ -743,6 +832,7 @@ public final class LocalRuntime implements AutoCloseable {
                     () -> self[0] != null && self[0].ready);
             self[0] = new LocalRuntime(options, aws, endpoint, gateway, started);
             self[0].stepFunctionsEndpoint = server.endpoint();
+            self[0].eventLog = bus.log();
             self[0].settings = settings;
             self[0].resumedExecutions = resumed;
             gateway.start();
@@ -760,7 +850,8 @@ public final class LocalRuntime implements AutoCloseable {
             URI sfnEndpoint,
             RegionalS3 regions,
             String jobs,
-            String stateMachineArn) {
+            String stateMachineArn,
+            String webhookQueueUrl) {
         Images images = options.images();
         Map<String, URI> endpoints = new HashMap<>(Map.of(
                 Settings.S3,
@@ -793,7 +884,14 @@ public final class LocalRuntime implements AutoCloseable {
                 Optional.of(INGEST_BUCKET),
                 KEYS_TABLE,
                 options.retries(),
-                CAPACITY_TABLE);
+                CAPACITY_TABLE,
+                new Settings.Webhooks(
+                        WEBHOOKS_TABLE,
+                        webhookQueueUrl,
+                        options.webhooks().trustedHosts(),
+                        options.webhooks().allowHttp(),
+                        options.webhooks().retries()),
+                null);
     }
 
     /**
@@ -858,7 +956,8 @@ public final class LocalRuntime implements AutoCloseable {
                     Tables.files(settings.filesTable()),
                     Tables.batches(settings.batchesTable()),
                     Tables.apiKeys(settings.keysTable()),
-                    Tables.capacity(settings.capacityTable()))) {
+                    Tables.capacity(settings.capacityTable()),
+                    Tables.webhookEndpoints(WEBHOOKS_TABLE))) {
                 try {
                     TableDescription existing = dynamo.describeTable(b -> b.tableName(table.tableName()))
                             .table();
@@ -884,6 +983,28 @@ public final class LocalRuntime implements AutoCloseable {
                                 QueueAttributeName.REDRIVE_POLICY,
                                 "{\"maxReceiveCount\":\"" + MAX_RECEIVES + "\",\"deadLetterTargetArn\":\"" + dlqArn
                                         + "\"}")))
+                .queueUrl();
+        return new Queue(url, arn(sqs, url));
+    }
+
+    /**
+     * The webhook queue, as the cloud stack declares it: kept 14 days (beyond the 72 hours of retries),
+     * hidden six times the sender's timeout, and past its receive limit to its dead-letter queue.
+     */
+    private static Queue provisionWebhooks(SqsClient sqs) {
+        String dlqUrl =
+                sqs.createQueue(b -> b.queueName(WEBHOOK_DEAD_LETTER_QUEUE)).queueUrl();
+        String dlqArn = arn(sqs, dlqUrl);
+        String url = sqs.createQueue(b -> b.queueName(WEBHOOK_QUEUE)
+                        .attributes(Map.of(
+                                QueueAttributeName.VISIBILITY_TIMEOUT,
+                                Integer.toString(
+                                        CloudLimits.VISIBILITY_PER_WORKER_TIMEOUT * FunctionTimeouts.WEBHOOKS_SECONDS),
+                                QueueAttributeName.MESSAGE_RETENTION_PERIOD,
+                                Integer.toString(CloudLimits.RETENTION_SECONDS),
+                                QueueAttributeName.REDRIVE_POLICY,
+                                "{\"maxReceiveCount\":\"" + CloudLimits.WEBHOOK_MAX_RECEIVES
+                                        + "\",\"deadLetterTargetArn\":\"" + dlqArn + "\"}")))
                 .queueUrl();
         return new Queue(url, arn(sqs, url));
     }
@@ -972,6 +1093,11 @@ public final class LocalRuntime implements AutoCloseable {
     /** How many executions that were running when the runtime last stopped it took up again. */
     public int resumedExecutions() {
         return resumedExecutions;
+    }
+
+    /** The events put on the account's default bus, one EventBridge event a line. */
+    public Path eventLog() {
+        return eventLog;
     }
 
     URI stepFunctionsEndpoint() {

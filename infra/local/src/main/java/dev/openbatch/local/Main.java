@@ -48,6 +48,8 @@ public final class Main {
             new Option("--image-hosts", "H,..", "https image hosts not checked to be public (default none)"),
             new Option("--image-trust", "PEM", "certificates trusted for https images (default: the JVM's only)"),
             new Option("--allow-http-images", "", "fetch plain http:// images too (default off)"),
+            new Option("--webhook-hosts", "H,..", "webhook receiver hosts not checked to be public (default none)"),
+            new Option("--allow-http-webhooks", "", "deliver webhooks to plain http:// URLs too (default off)"),
             new Option("--tenants", "T,..", "require API keys, for these tenants of job-local (default: keys off)"),
             new Option("--help", "", "this list"));
 
@@ -167,7 +169,7 @@ public final class Main {
     }
 
     static String help() {
-        return "bin/local: openbatch on this machine, served until stopped (Ctrl-C)\n\n"
+        return "bin/local: openbatch on this machine, served until stopped (Ctrl-C)\n"
                 + OPTIONS.stream().map(Option::line).collect(Collectors.joining("\n"))
                 + "\n\nWith --config, the file's jobs, chunk_lines, map_concurrency, worker and image settings apply,"
                 + "\nand API keys are on; a job's secret_arn credential comes from OPENBATCH_SECRET_<JOB_ID>"
@@ -187,7 +189,7 @@ public final class Main {
             if (!known.contains(name)) {
                 throw new UsageException("unknown option " + name + " (bin/local --help lists the options)");
             }
-            if (name.equals("--allow-http-images")) {
+            if (name.equals("--allow-http-images") || name.equals("--allow-http-webhooks")) {
                 given.put(name, "true");
                 continue;
             }
@@ -270,6 +272,10 @@ public final class Main {
             }
             options = options.with(config, job -> credential(env, job));
         }
+        options = options.withWebhooks(new LocalRuntime.Webhooks(
+                Set.copyOf(commaList(given.getOrDefault("--webhook-hosts", ""))),
+                given.containsKey("--allow-http-webhooks"),
+                options.webhooks().retries()));
         if (given.containsKey("--worker-timeout-seconds")) {
             options = options.withWorkerTimeout(Duration.ofSeconds(
                     number(given, "--worker-timeout-seconds", 0, 1, CloudLimits.LAMBDA_TIMEOUT_SECONDS)));

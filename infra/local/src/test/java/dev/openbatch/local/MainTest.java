@@ -164,6 +164,20 @@ class MainTest {
     }
 
     @Test
+    void webhookHostsAndPlainHttp_areTrustedOnlyWhenAskedFor() {
+        LocalRuntime.Options options =
+                parse(Map.of(), "--webhook-hosts", "127.0.0.1,localhost", "--allow-http-webhooks");
+        assertThat(options.webhooks().trustedHosts()).containsExactlyInAnyOrder("127.0.0.1", "localhost");
+        assertThat(options.webhooks().allowHttp()).isTrue();
+        assertThat(options.images().allowHttp()).isFalse();
+
+        LocalRuntime.Options strict = parse(Map.of());
+        assertThat(strict.webhooks().trustedHosts()).isEmpty();
+        assertThat(strict.webhooks().allowHttp()).isFalse();
+        assertThat(strict.webhooks().retries()).isEqualTo(dev.openbatch.core.webhooks.RetrySchedule.DEFAULT);
+    }
+
+    @Test
     void aConfigurationThatCouldBreakALimit_isRefused_inOneLineNamingTheSettingAndTheBound() throws IOException {
         Path file = config("""
                 {"jobs": {"jobs": [{"id": "job-a", "base_url": "http://127.0.0.1:9/v1"}]}, "chunk_lines": 10}""");

@@ -5,9 +5,11 @@ import dev.openbatch.core.Page;
 import dev.openbatch.core.api.Batch;
 import dev.openbatch.core.api.FileObject;
 import dev.openbatch.core.api.ListPage;
+import dev.openbatch.core.api.WebhookEndpoint;
 import dev.openbatch.core.batches.Batches;
 import dev.openbatch.core.files.Files;
 import dev.openbatch.core.uploads.Uploads;
+import dev.openbatch.core.webhooks.WebhookEndpoints;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.BiFunction;
@@ -32,6 +34,11 @@ public final class OpenAiApi {
     private final List<Route> routes = new ArrayList<>();
 
     public OpenAiApi(Files files, Batches batches, Uploads uploads) {
+        this(files, batches, uploads, null);
+    }
+
+    /** The API, with OpenAI's Webhook Endpoints API where {@code webhooks} is given. */
+    public OpenAiApi(Files files, Batches batches, Uploads uploads, WebhookEndpoints webhooks) {
         route(
                 "POST",
                 "/v1/files",
@@ -76,6 +83,43 @@ public final class OpenAiApi {
                 (r, m) -> list(batches.list(r.tenant(), cursor(r), intParam(r, "limit")), Batch::id));
         route("GET", "/v1/batches/([^/]+)", (r, m) -> ApiResponse.ok(batches.retrieve(r.tenant(), m.group(1))));
         route("POST", "/v1/batches/([^/]+)/cancel", (r, m) -> ApiResponse.ok(batches.cancel(r.tenant(), m.group(1))));
+
+        if (webhooks != null) {
+            webhookRoutes(webhooks);
+        }
+    }
+
+    private void webhookRoutes(WebhookEndpoints webhooks) {
+        route("POST", "/v1/webhook_endpoints", (r, m) -> ApiResponse.ok(webhooks.create(r.tenant(), r.body())));
+        route(
+                "GET",
+                "/v1/webhook_endpoints",
+                (r, m) -> list(webhooks.list(r.tenant(), cursor(r), intParam(r, "limit")), WebhookEndpoint::id));
+        route(
+                "GET",
+                "/v1/webhook_endpoints/([^/]+)",
+                (r, m) -> ApiResponse.ok(webhooks.retrieve(r.tenant(), m.group(1))));
+        route(
+                "POST",
+                "/v1/webhook_endpoints/([^/]+)",
+                (r, m) -> ApiResponse.ok(webhooks.update(r.tenant(), m.group(1), r.body())));
+        route(
+                "DELETE",
+                "/v1/webhook_endpoints/([^/]+)",
+                (r, m) -> ApiResponse.ok(webhooks.delete(r.tenant(), m.group(1))));
+        route(
+                "POST",
+                "/v1/webhook_endpoints/([^/]+)/rotate_secret",
+                (r, m) -> ApiResponse.ok(webhooks.rotateSecret(r.tenant(), m.group(1), r.body())));
+        route("POST", "/v1/webhook_endpoints/([^/]+)/test", (r, m) -> {
+            try {
+                return ApiResponse.ok(webhooks.test(r.tenant(), m.group(1), r.body()));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while delivering a test event", e);
+            }
+        });
+        route("GET", "/v1/webhook_event_types", (r, m) -> ApiResponse.ok(webhooks.eventTypes()));
     }
 
     private void route(String method, String path, BiFunction<ApiRequest, Matcher, ApiResponse> action) {

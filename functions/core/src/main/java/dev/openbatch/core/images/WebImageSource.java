@@ -1,5 +1,6 @@
 package dev.openbatch.core.images;
 
+import dev.openbatch.core.net.PublicUrls;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -7,27 +8,19 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.ConnectException;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.net.URI;
-import java.net.URISyntaxException;
-import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Pattern;
 import java.util.stream.Collectors;
-import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLException;
-import javax.net.ssl.SSLParameters;
-import javax.net.ssl.SSLSocket;
 
 /**
  * Fetches images by {@code https://} URL without letting a user's URL reach anything but the public
@@ -89,20 +82,16 @@ public final class WebImageSource {
         }
     }
 
-    /** Labels of digits or {@code 0x} hex only: an IPv4 address, perhaps in one of its ambiguous forms. */
-    private static final Pattern NUMERIC_HOST = Pattern.compile("(0x[0-9a-f]*|[0-9]+)(\\.(0x[0-9a-f]*|[0-9]+))*\\.?");
-    /** The one IPv4 form accepted: four decimal octets without leading zeros. */
-    private static final Pattern DOTTED_QUAD = Pattern.compile(
-            "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}");
-
     private static final Set<Integer> REDIRECTS = Set.of(301, 302, 303, 307, 308);
     private static final int MAX_HEADER_BYTES = 64 * 1024;
     private static final int ATTEMPTS = 3;
 
     private final Options options;
+    private final PublicUrls urls;
 
     public WebImageSource(Options options) {
         this.options = options;
+        this.urls = new PublicUrls(options.allowHttp(), options.trustedHosts());
     }
 
     /** Whether this source fetches the URL's scheme at all. */
@@ -133,8 +122,14 @@ public final class WebImageSource {
     private byte[] fetchOnce(String url, long maxBytes, long deadline) throws ImageUnavailable, InterruptedException {
         URI current = parse(url);
         for (int redirects = 0; ; redirects++) {
-            Target target = target(current);
-            InetAddress address = checkedAddress(target.host());
+            PublicUrls.Target target;
+            InetAddress address;
+            try {
+                target = urls.target(current);
+                address = urls.checkedAddress(target.host());
+            } catch (PublicUrls.Refused e) {
+                throw refused(e);
+            }
             Answer answer = get(target, address, deadline, maxBytes);
             if (REDIRECTS.contains(answer.status())) {
                 if (redirects == options.maxRedirects()) {
@@ -159,64 +154,23 @@ public final class WebImageSource {
         }
     }
 
-    private record Target(boolean tls, String host, int port, String pathAndQuery, String hostHeader) {}
-
     private record Answer(int status, Map<String, String> headers, byte[] body) {}
 
     private static URI parse(String url) throws ImageUnavailable {
         try {
-            return new URI(url);
-        } catch (URISyntaxException e) {
-            throw ImageUnavailable.because("the URL is not valid");
+            return PublicUrls.parse(url);
+        } catch (PublicUrls.Refused e) {
+            throw refused(e);
         }
     }
 
-    private Target target(URI uri) throws ImageUnavailable {
-        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
-        boolean tls = scheme.equals("https");
-        if (!tls && !(scheme.equals("http") && options.allowHttp())) {
-            throw scheme.equals("http")
-                    ? ImageUnavailable.because("plain http:// URLs are not fetched, only https://")
-                    : ImageUnavailable.unsupportedScheme();
-        }
-        if (uri.getRawUserInfo() != null) {
-            throw ImageUnavailable.because("URLs with a user name or password are not fetched");
-        }
-        String host = uri.getHost();
-        if (host == null || host.isEmpty()) {
-            throw ImageUnavailable.because("the URL has no valid host name");
-        }
-        host = host.toLowerCase(Locale.ROOT);
-        if (NUMERIC_HOST.matcher(host).matches() && !DOTTED_QUAD.matcher(host).matches()) {
-            throw ImageUnavailable.because("the host is an IP address in a non-standard form");
-        }
-        int port = uri.getPort() == -1 ? (tls ? 443 : 80) : uri.getPort();
-        String path = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath();
-        String query = uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery();
-        String hostHeader = uri.getPort() == -1 ? uri.getHost() : uri.getHost() + ":" + port;
-        return new Target(tls, host, port, path + query, hostHeader);
+    private static ImageUnavailable refused(PublicUrls.Refused refusal) {
+        return refusal.unsupportedScheme()
+                ? ImageUnavailable.unsupportedScheme()
+                : ImageUnavailable.because(refusal.reason());
     }
 
-    /** The address to connect to: every address of the name must be public, unless the host is trusted. */
-    private InetAddress checkedAddress(String host) throws ImageUnavailable {
-        String name = host.startsWith("[") ? host.substring(1, host.length() - 1) : host;
-        InetAddress[] addresses;
-        try {
-            addresses = InetAddress.getAllByName(name);
-        } catch (UnknownHostException e) {
-            throw ImageUnavailable.because("the host name could not be resolved");
-        }
-        if (!options.trustedHosts().contains(host)) {
-            for (InetAddress address : addresses) {
-                if (!PublicAddresses.isPublic(address)) {
-                    throw ImageUnavailable.because("the host is not on the public internet");
-                }
-            }
-        }
-        return addresses[0];
-    }
-
-    private Answer get(Target target, InetAddress address, long deadline, long maxBytes)
+    private Answer get(PublicUrls.Target target, InetAddress address, long deadline, long maxBytes)
             throws ImageUnavailable, InterruptedException {
         try (Socket socket = connect(target, address, deadline)) {
             OutputStream out = socket.getOutputStream();
@@ -249,30 +203,13 @@ public final class WebImageSource {
         }
     }
 
-    private Socket connect(Target target, InetAddress address, long deadline) throws IOException {
-        Socket socket = new Socket();
-        try {
-            socket.connect(new InetSocketAddress(address, target.port()), (int)
-                    Math.max(1, Math.min(options.connectTimeout().toMillis(), remainingMillis(deadline))));
-            if (!target.tls()) {
-                return socket;
-            }
-            SSLSocket tls = (SSLSocket)
-                    options.tls().getSocketFactory().createSocket(socket, target.host(), target.port(), true);
-            SSLParameters parameters = tls.getSSLParameters();
-            // The certificate must name the host of the URL, even though the socket went to an address.
-            parameters.setEndpointIdentificationAlgorithm("HTTPS");
-            if (!NUMERIC_HOST.matcher(target.host()).matches() && !target.host().startsWith("[")) {
-                parameters.setServerNames(List.of(new SNIHostName(target.host())));
-            }
-            tls.setSSLParameters(parameters);
-            tls.setSoTimeout((int) Math.max(1, remainingMillis(deadline)));
-            tls.startHandshake();
-            return tls;
-        } catch (IOException | RuntimeException e) {
-            socket.close();
-            throw e;
-        }
+    private Socket connect(PublicUrls.Target target, InetAddress address, long deadline) throws IOException {
+        return PublicUrls.connect(
+                target,
+                address,
+                options.tls(),
+                (int) Math.min(options.connectTimeout().toMillis(), remainingMillis(deadline)),
+                (int) remainingMillis(deadline));
     }
 
     private static int status(String line) throws ImageUnavailable {

@@ -5,6 +5,7 @@ import software.amazon.awssdk.awscore.exception.AwsErrorDetails;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.http.SdkHttpResponse;
 import software.amazon.awssdk.services.dynamodb.model.DynamoDbException;
+import software.amazon.awssdk.services.eventbridge.model.EventBridgeException;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 import software.amazon.awssdk.services.secretsmanager.model.SecretsManagerException;
 import software.amazon.awssdk.services.sfn.model.SfnException;
@@ -45,6 +46,12 @@ public enum AccessDenied {
         @Override
         AwsServiceException.Builder builder() {
             return SfnException.builder();
+        }
+    },
+    EVENTBRIDGE(400, "AccessDeniedException", "EventBridge") {
+        @Override
+        AwsServiceException.Builder builder() {
+            return EventBridgeException.builder();
         }
     },
     SECRETS_MANAGER(400, "AccessDeniedException", "SecretsManager") {

@@ -25,6 +25,8 @@ import software.amazon.awssdk.services.dynamodb.model.ScanRequest;
 import software.amazon.awssdk.services.dynamodb.model.TransactGetItemsRequest;
 import software.amazon.awssdk.services.dynamodb.model.TransactWriteItem;
 import software.amazon.awssdk.services.dynamodb.model.TransactWriteItemsRequest;
+import software.amazon.awssdk.services.eventbridge.model.EventBridgeRequest;
+import software.amazon.awssdk.services.eventbridge.model.PutEventsRequest;
 import software.amazon.awssdk.services.s3.model.AbortMultipartUploadRequest;
 import software.amazon.awssdk.services.s3.model.CompleteMultipartUploadRequest;
 import software.amazon.awssdk.services.s3.model.CopyObjectRequest;
@@ -217,6 +219,7 @@ public final class IamInterceptor implements ExecutionInterceptor {
             case SqsRequest sqs -> sqs(sqs, operation);
             case SfnRequest sfn -> stepFunctions(sfn, operation);
             case SecretsManagerRequest secrets -> secretsManager(secrets, operation);
+            case EventBridgeRequest events -> eventBridge(events, operation);
             default -> throw unknown(request, operation);
         };
     }
@@ -228,6 +231,7 @@ public final class IamInterceptor implements ExecutionInterceptor {
             case SqsRequest ignored -> AccessDenied.SQS;
             case SfnRequest ignored -> AccessDenied.STEP_FUNCTIONS;
             case SecretsManagerRequest ignored -> AccessDenied.SECRETS_MANAGER;
+            case EventBridgeRequest ignored -> AccessDenied.EVENTBRIDGE;
             default -> throw unknown(request, request.getClass().getSimpleName());
         };
     }
@@ -412,6 +416,24 @@ public final class IamInterceptor implements ExecutionInterceptor {
                             ? id
                             : "arn:aws:secretsmanager:" + resources.region() + ":" + LocalIam.ACCOUNT + ":secret:"
                                     + id));
+        }
+        throw unknown(request, operation);
+    }
+
+    /** PutEvents is authorized on each entry's bus; an entry that names none goes to the default bus. */
+    private List<Need> eventBridge(EventBridgeRequest request, String operation) {
+        if (request instanceof PutEventsRequest put) {
+            return put.entries().stream()
+                    .map(entry -> new Need(
+                            "events:PutEvents",
+                            entry.eventBusName() == null || entry.eventBusName().equals("default")
+                                    ? resources.defaultEventBusArn()
+                                    : entry.eventBusName().startsWith("arn:")
+                                            ? entry.eventBusName()
+                                            : "arn:aws:events:" + resources.region() + ":" + LocalIam.ACCOUNT
+                                                    + ":event-bus/" + entry.eventBusName()))
+                    .distinct()
+                    .toList();
         }
         throw unknown(request, operation);
     }

@@ -60,6 +60,10 @@ public final class LocalIam {
             return "arn:aws:sqs:" + region + ":" + account + ":" + queue;
         }
 
+        String defaultEventBusArn() {
+            return "arn:aws:events:" + region + ":" + ACCOUNT + ":event-bus/default";
+        }
+
         String functionArn(String function) {
             return "arn:aws:lambda:" + region + ":" + ACCOUNT + ":function:" + function;
         }
@@ -134,7 +138,9 @@ public final class LocalIam {
                         ? List.of(target(resources.tableArn(table(items.table()))))
                         : List.of();
             case Resource.Index index ->
-                List.of(target(resources.tableArn(table(index.table())) + "/index/" + index.index()));
+                resources.tables().containsKey(index.table())
+                        ? List.of(target(resources.tableArn(table(index.table())) + "/index/" + index.index()))
+                        : List.of();
             case Resource.MessageQueue queue ->
                 List.of(target(resources.queueArn(
                         ACCOUNT,
@@ -153,6 +159,7 @@ public final class LocalIam {
                 resources.secretArns().stream().map(LocalIam::target).toList();
             case Resource.ImageObjects ignored -> imageBuckets("/*");
             case Resource.ImageBuckets ignored -> imageBuckets("");
+            case Resource.DefaultEventBus ignored -> List.of(target(resources.defaultEventBusArn()));
         };
     }
 

@@ -25,6 +25,10 @@ import software.amazon.awssdk.services.dynamodb.model.TransactWriteItem;
 import software.amazon.awssdk.services.dynamodb.model.TransactWriteItemsRequest;
 import software.amazon.awssdk.services.dynamodb.model.UpdateItemRequest;
 import software.amazon.awssdk.services.dynamodb.model.WriteRequest;
+import software.amazon.awssdk.services.eventbridge.EventBridgeClient;
+import software.amazon.awssdk.services.eventbridge.model.EventBridgeException;
+import software.amazon.awssdk.services.eventbridge.model.PutEventsRequest;
+import software.amazon.awssdk.services.eventbridge.model.PutEventsRequestEntry;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.CopyObjectRequest;
 import software.amazon.awssdk.services.s3.model.GetObjectRequest;
@@ -70,7 +74,9 @@ class IamInterceptorTest {
                     Permissions.Queue.CHUNK_DEAD_LETTERS,
                     "openbatch-chunks-dlq",
                     Permissions.Queue.INGEST_DEAD_LETTERS,
-                    "openbatch-ingest-dlq"),
+                    "openbatch-ingest-dlq",
+                    Permissions.Queue.WEBHOOKS,
+                    "openbatch-webhooks"),
             STATE_MACHINE,
             Map.of(Permissions.Role.VALIDATE, "openbatch-validate", Permissions.Role.FINALIZE, "openbatch-finalize"),
             List.of("arn:aws:secretsmanager:us-east-1:000000000000:secret:gpu-AbCdEf"),
@@ -408,6 +414,45 @@ class IamInterceptorTest {
                                             + " arn:aws:sqs:us-east-1:000000000000:openbatch-chunks"
                                             + " because no identity-based policy allows the sqs:sendmessage action",
                                     "Sqs"));
+        }
+    }
+
+    @Test
+    void putEvents_needsEventsPutEvents_onTheDefaultBus_whichTheFinalizerHas_andTheWorkerIsRefused() {
+        String bus = "arn:aws:events:us-east-1:000000000000:event-bus/default";
+        assertThat(needs(
+                        PutEventsRequest.builder()
+                                .entries(PutEventsRequestEntry.builder()
+                                        .eventBusName("default")
+                                        .source("openbatch")
+                                        .build())
+                                .build(),
+                        "PutEvents"))
+                .containsExactly(new Need("events:PutEvents", bus));
+        assertThat(policy(Permissions.Role.FINALIZE).allows("events:PutEvents", bus))
+                .isTrue();
+        assertThat(policy(Permissions.Role.WORKER).allows("events:PutEvents", bus))
+                .isFalse();
+        try (EventBridgeClient events = local(
+                        EventBridgeClient.builder(), interceptor(Permissions.Role.WORKER, "openbatch-worker"))
+                .build()) {
+            PutEventsRequestEntry entry = PutEventsRequestEntry.builder()
+                    .eventBusName("default")
+                    .source("openbatch")
+                    .detailType("Batch Status Changed")
+                    .detail("{}")
+                    .build();
+            assertThatThrownBy(() -> events.putEvents(b -> b.entries(entry)))
+                    .isInstanceOfSatisfying(
+                            EventBridgeException.class,
+                            e -> assertRefusal(
+                                    e,
+                                    400,
+                                    "AccessDeniedException",
+                                    "arn:aws:sts::000000000000:assumed-role/openbatch-worker-role/openbatch-worker"
+                                            + " is not authorized to perform: events:PutEvents on resource: " + bus
+                                            + " because no identity-based policy allows the events:PutEvents action",
+                                    "EventBridge"));
         }
     }
 

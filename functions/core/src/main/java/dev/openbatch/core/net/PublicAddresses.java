@@ -1,4 +1,4 @@
-package dev.openbatch.core.images;
+package dev.openbatch.core.net;
 
 import java.net.Inet4Address;
 import java.net.Inet6Address;
@@ -8,7 +8,8 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * Whether an address belongs to the public internet, the only place a user's image URL may lead.
+ * Whether an address belongs to the public internet, the only place a user's URL (an image, a webhook
+ * receiver) may lead.
  * Everything else — loopback, private, link-local (the cloud's metadata service at 169.254.169.254
  * among them), carrier-grade NAT, multicast, documentation, reserved, and IPv6 forms that embed such
  * an IPv4 address — could reach the service's own network.

@@ -1,4 +1,4 @@
-package dev.openbatch.core.images;
+package dev.openbatch.core.net;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
