@@ -3,6 +3,7 @@ package dev.openbatch.aws;
 import dev.openbatch.core.Ids;
 import dev.openbatch.core.batches.BatchRepository;
 import dev.openbatch.core.batches.Batches;
+import dev.openbatch.core.batches.RetryBatch;
 import dev.openbatch.core.capacity.CapacityLeases;
 import dev.openbatch.core.files.FileRepository;
 import dev.openbatch.core.files.Files;
@@ -111,7 +112,12 @@ public final class Wiring {
 
     public OpenAiApi api() {
         Files files = filesApi();
-        return new OpenAiApi(files, batchesApi(), new Uploads(uploads(), files, content(), ids, clock));
+        Batches batches = batchesApi();
+        return new OpenAiApi(
+                files,
+                batches,
+                new Uploads(uploads(), files, content(), ids, clock),
+                new RetryBatch(batches, files, content(), ids));
     }
 
     private Files filesApi() {

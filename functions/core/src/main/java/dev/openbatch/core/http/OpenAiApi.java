@@ -6,6 +6,7 @@ import dev.openbatch.core.api.Batch;
 import dev.openbatch.core.api.FileObject;
 import dev.openbatch.core.api.ListPage;
 import dev.openbatch.core.batches.Batches;
+import dev.openbatch.core.batches.RetryBatch;
 import dev.openbatch.core.files.Files;
 import dev.openbatch.core.uploads.Uploads;
 import java.util.ArrayList;
@@ -31,7 +32,7 @@ public final class OpenAiApi {
 
     private final List<Route> routes = new ArrayList<>();
 
-    public OpenAiApi(Files files, Batches batches, Uploads uploads) {
+    public OpenAiApi(Files files, Batches batches, Uploads uploads, RetryBatch retry) {
         route(
                 "POST",
                 "/v1/files",
@@ -76,6 +77,11 @@ public final class OpenAiApi {
                 (r, m) -> list(batches.list(r.tenant(), cursor(r), intParam(r, "limit")), Batch::id));
         route("GET", "/v1/batches/([^/]+)", (r, m) -> ApiResponse.ok(batches.retrieve(r.tenant(), m.group(1))));
         route("POST", "/v1/batches/([^/]+)/cancel", (r, m) -> ApiResponse.ok(batches.cancel(r.tenant(), m.group(1))));
+        // Our extensions of the Batches API: see docs/results.md.
+        route(
+                "POST",
+                "/v1/batches/([^/]+)/retry",
+                (r, m) -> ApiResponse.ok(retry.retry(r.tenant(), m.group(1), r.body())));
     }
 
     private void route(String method, String path, BiFunction<ApiRequest, Matcher, ApiResponse> action) {

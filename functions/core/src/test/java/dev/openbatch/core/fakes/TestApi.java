@@ -2,6 +2,7 @@ package dev.openbatch.core.fakes;
 
 import dev.openbatch.core.Ids;
 import dev.openbatch.core.batches.Batches;
+import dev.openbatch.core.batches.RetryBatch;
 import dev.openbatch.core.files.Files;
 import dev.openbatch.core.http.ApiRequest;
 import dev.openbatch.core.http.ApiResponse;
@@ -35,6 +36,7 @@ public final class TestApi {
     public final Files files;
     public final Batches batches;
     public final Uploads uploads;
+    public final RetryBatch retry;
     public final OpenAiApi api;
 
     public TestApi() {
@@ -53,7 +55,8 @@ public final class TestApi {
                 ids,
                 clock);
         uploads = new Uploads(uploadRecords, files, content, ids, clock);
-        api = new OpenAiApi(files, batches, uploads);
+        retry = new RetryBatch(batches, files, content, ids);
+        api = new OpenAiApi(files, batches, uploads, retry);
     }
 
     public ApiResponse send(String method, String path) {
