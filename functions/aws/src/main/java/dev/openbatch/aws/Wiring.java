@@ -20,6 +20,7 @@ import dev.openbatch.core.jobs.JobCatalog;
 import dev.openbatch.core.jobs.SecretReader;
 import dev.openbatch.core.keys.ApiKeys;
 import dev.openbatch.core.pipeline.BatchEnded;
+import dev.openbatch.core.pipeline.BatchResults;
 import dev.openbatch.core.pipeline.ChunkRunner;
 import dev.openbatch.core.pipeline.ChunkStore;
 import dev.openbatch.core.pipeline.FinalizeBatch;
@@ -117,7 +118,8 @@ public final class Wiring {
                 files,
                 batches,
                 new Uploads(uploads(), files, content(), ids, clock),
-                new RetryBatch(batches, files, content(), ids));
+                new RetryBatch(batches, files, content(), ids),
+                new BatchResults(batches(), files, content(), chunks()));
     }
 
     private Files filesApi() {

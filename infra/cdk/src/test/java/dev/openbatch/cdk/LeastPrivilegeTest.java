@@ -164,7 +164,7 @@ class LeastPrivilegeTest {
     }
 
     @Test
-    void theApi_managesFilesAndUploadParts_andBatches_andStartsExecutions() {
+    void theApi_managesFilesAndUploadParts_andBatches_startsExecutions_andReadsRunningBatchesResults() {
         assertThat(allowed(Synth.minimal(), "ApiHandler"))
                 .containsExactlyInAnyOrderElementsOf(lines("ApiFunction", """
                 s3:GetObject on DataBucket.Arn/files/*
@@ -173,6 +173,8 @@ class LeastPrivilegeTest {
                 s3:GetObject on DataBucket.Arn/uploads/*
                 s3:PutObject on DataBucket.Arn/uploads/*
                 s3:DeleteObject on DataBucket.Arn/uploads/*
+                s3:GetObject on DataBucket.Arn/batches/*
+                s3:PutObject on DataBucket.Arn/batches/*/snapshots/*
                 s3:ListBucket on DataBucket.Arn
                 dynamodb:GetItem on FilesTable.Arn
                 dynamodb:PutItem on FilesTable.Arn

@@ -117,6 +117,8 @@ public final class Permissions {
     public static final String BATCHES = "batches/*";
     public static final String UPLOADS = "uploads/*";
     public static final String DROPS = "drops/*";
+    /** Snapshots of a running batch's results, too large to answer with, under its intermediate objects. */
+    public static final String SNAPSHOTS = "batches/*/snapshots/*";
     // S3-drop submission in the ingest bucket: drops under incoming/, results under results/.
     public static final String INCOMING = "incoming/*";
     public static final String RESULTS = "results/*";
@@ -141,6 +143,10 @@ public final class Permissions {
                     List.of(
                             allow(objects(Bucket.DATA, FILES), "s3:GetObject", "s3:PutObject", "s3:DeleteObject"),
                             allow(objects(Bucket.DATA, UPLOADS), "s3:GetObject", "s3:PutObject", "s3:DeleteObject"),
+                            // A running batch's results, read from its chunks, logs and parts; one too large to
+                            // answer with is written whole as a snapshot, which its presigned URL reads.
+                            allow(objects(Bucket.DATA, BATCHES), "s3:GetObject"),
+                            allow(objects(Bucket.DATA, SNAPSHOTS), "s3:PutObject"),
                             allow(bucket(Bucket.DATA), "s3:ListBucket"),
                             // The files table holds the uploads' records too, which move from pending to completed or
                             // cancelled.

@@ -8,6 +8,7 @@ import dev.openbatch.core.api.ListPage;
 import dev.openbatch.core.batches.Batches;
 import dev.openbatch.core.batches.RetryBatch;
 import dev.openbatch.core.files.Files;
+import dev.openbatch.core.pipeline.BatchResults;
 import dev.openbatch.core.uploads.Uploads;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,7 +33,7 @@ public final class OpenAiApi {
 
     private final List<Route> routes = new ArrayList<>();
 
-    public OpenAiApi(Files files, Batches batches, Uploads uploads, RetryBatch retry) {
+    public OpenAiApi(Files files, Batches batches, Uploads uploads, RetryBatch retry, BatchResults results) {
         route(
                 "POST",
                 "/v1/files",
@@ -51,10 +52,7 @@ public final class OpenAiApi {
                         FileObject::id));
         route("GET", "/v1/files/([^/]+)", (r, m) -> ApiResponse.ok(files.retrieve(r.tenant(), m.group(1))));
         route("DELETE", "/v1/files/([^/]+)", (r, m) -> ApiResponse.ok(files.delete(r.tenant(), m.group(1))));
-        route("GET", "/v1/files/([^/]+)/content", (r, m) -> switch (files.content(r.tenant(), m.group(1))) {
-            case Files.Content.Inline inline -> ApiResponse.bytes(inline.bytes(), "application/octet-stream");
-            case Files.Content.Redirect redirect -> ApiResponse.redirect(redirect.location());
-        });
+        route("GET", "/v1/files/([^/]+)/content", (r, m) -> content(files.content(r.tenant(), m.group(1))));
 
         route("POST", "/v1/uploads", (r, m) -> ApiResponse.ok(uploads.create(r.tenant(), r.body())));
         route(
@@ -82,6 +80,16 @@ public final class OpenAiApi {
                 "POST",
                 "/v1/batches/([^/]+)/retry",
                 (r, m) -> ApiResponse.ok(retry.retry(r.tenant(), m.group(1), r.body())));
+        route("GET", "/v1/batches/([^/]+)/output", (r, m) -> content(results.output(r.tenant(), m.group(1))));
+        route("GET", "/v1/batches/([^/]+)/errors", (r, m) -> content(results.errors(r.tenant(), m.group(1))));
+    }
+
+    /** A file's bytes, or the redirect to them. */
+    private static ApiResponse content(Files.Content content) {
+        return switch (content) {
+            case Files.Content.Inline inline -> ApiResponse.bytes(inline.bytes(), "application/octet-stream");
+            case Files.Content.Redirect redirect -> ApiResponse.redirect(redirect.location());
+        };
     }
 
     private void route(String method, String path, BiFunction<ApiRequest, Matcher, ApiResponse> action) {

@@ -8,6 +8,7 @@ import dev.openbatch.core.http.ApiRequest;
 import dev.openbatch.core.http.ApiResponse;
 import dev.openbatch.core.http.OpenAiApi;
 import dev.openbatch.core.jobs.JobCatalog;
+import dev.openbatch.core.pipeline.BatchResults;
 import dev.openbatch.core.uploads.Uploads;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
@@ -37,6 +38,8 @@ public final class TestApi {
     public final Batches batches;
     public final Uploads uploads;
     public final RetryBatch retry;
+    public final InMemoryChunkStore chunks = new InMemoryChunkStore();
+    public final BatchResults results;
     public final OpenAiApi api;
 
     public TestApi() {
@@ -56,7 +59,8 @@ public final class TestApi {
                 clock);
         uploads = new Uploads(uploadRecords, files, content, ids, clock);
         retry = new RetryBatch(batches, files, content, ids);
-        api = new OpenAiApi(files, batches, uploads, retry);
+        results = new BatchResults(batchRecords, files, content, chunks);
+        api = new OpenAiApi(files, batches, uploads, retry, results);
     }
 
     public ApiResponse send(String method, String path) {
