@@ -26,6 +26,7 @@ import dev.openbatch.core.pipeline.ChunkStore;
 import dev.openbatch.core.pipeline.FinalizeBatch;
 import dev.openbatch.core.pipeline.InferenceClient;
 import dev.openbatch.core.pipeline.InputValidator;
+import dev.openbatch.core.pipeline.PartWritten;
 import dev.openbatch.core.pipeline.RetryPolicy;
 import dev.openbatch.core.pipeline.RunChunk;
 import dev.openbatch.core.pipeline.Sweep;
@@ -181,7 +182,14 @@ public final class Wiring {
      */
     public RunChunk runChunk() {
         if (jobs.secretArns().isEmpty()) {
-            return new RunChunk(batches(), chunks(), jobs, chunkRunner(Credentials.FIXED), clock);
+            return new RunChunk(
+                    batches(),
+                    chunks(),
+                    jobs,
+                    chunkRunner(Credentials.FIXED),
+                    clock,
+                    RunChunk.CHECKPOINT_EVERY,
+                    partWritten());
         }
         // Kept for the sandbox's life: a rotated credential is read with it while chunks run.
         SecretReader secrets = new SecretsManagerSecrets(clients.secretsManager());
@@ -190,7 +198,20 @@ public final class Wiring {
                 chunks(),
                 jobs.withSecrets(secrets),
                 chunkRunner(new Credentials(secrets, clock, CREDENTIAL_REREAD)),
-                clock);
+                clock,
+                RunChunk.CHECKPOINT_EVERY,
+                partWritten());
+    }
+
+    /** Where S3 drops are on, a dropped batch's results folder shows each chunk's part as it is written. */
+    private PartWritten partWritten() {
+        ChunkStore chunks = chunks();
+        return dropBucket()
+                .<PartWritten>map(drops -> {
+                    DropResults results = new DropResults(drops, content());
+                    return (tenant, batchId, index) -> results.partWritten(batchId, index, chunks);
+                })
+                .orElse(PartWritten.NOTHING);
     }
 
     /**

@@ -220,7 +220,11 @@ class LeastPrivilegeTest {
                 .containsExactlyInAnyOrderElementsOf(lines("WorkerFunction", """
                 s3:GetObject on DataBucket.Arn/batches/*
                 s3:PutObject on DataBucket.Arn/batches/*
+                s3:GetObject on DataBucket.Arn/drops/*
                 s3:ListBucket on DataBucket.Arn
+                s3:GetObject on IngestBucket.Arn/results/*
+                s3:PutObject on IngestBucket.Arn/results/*
+                s3:ListBucket on IngestBucket.Arn
                 dynamodb:GetItem on BatchesTable.Arn
                 dynamodb:UpdateItem on BatchesTable.Arn
                 dynamodb:GetItem on CapacityTable.Arn

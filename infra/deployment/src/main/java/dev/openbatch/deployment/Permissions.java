@@ -187,7 +187,12 @@ public final class Permissions {
             Role.WORKER,
                     List.of(
                             allow(objects(Bucket.DATA, BATCHES), "s3:GetObject", "s3:PutObject"),
+                            // A dropped batch's results folder shows each part as it is written (partial/): the
+                            // drop's record read, its batch.json read (not rewritten once there), the part put.
+                            allow(objects(Bucket.DATA, DROPS), "s3:GetObject"),
                             allow(bucket(Bucket.DATA), "s3:ListBucket"),
+                            allow(objects(Bucket.INGEST, RESULTS), "s3:GetObject", "s3:PutObject"),
+                            allow(bucket(Bucket.INGEST), "s3:ListBucket"),
                             allow(items(Table.BATCHES), "dynamodb:GetItem", "dynamodb:UpdateItem"),
                             allow(stateMachine(), "states:SendTaskSuccess"),
                             allow(queue(Queue.CHUNKS), CONSUME),

@@ -135,6 +135,11 @@ public final class LargeFileRun {
         }
         run.lap("parts_seconds", started);
 
+        // The results while the batch runs, every part whole: the largest answer, a snapshot behind a 302.
+        started = System.nanoTime();
+        run.downloadFrom("partial_output", "/v1/batches/" + batchId + "/output");
+        run.lap("partial_output_seconds", started);
+
         started = System.nanoTime();
         JsonNode finalized = step(
                 new FinalizeHandler(wiring), Map.of("batch_id", batchId, "tenant", TENANT, "chunk_count", chunkCount));
@@ -253,8 +258,11 @@ public final class LargeFileRun {
 
     /** Follows the content's redirect, as the SDKs do, and digests what arrives without keeping it. */
     private void download(String name, String fileId) throws Exception {
-        APIGatewayV2HTTPResponse response =
-                api.handleRequest(event("GET", "/v1/files/" + fileId + "/content", null, new byte[0]), null);
+        downloadFrom(name, "/v1/files/" + fileId + "/content");
+    }
+
+    private void downloadFrom(String name, String path) throws Exception {
+        APIGatewayV2HTTPResponse response = api.handleRequest(event("GET", path, null, new byte[0]), null);
         measured.put(name + "_content_status", response.getStatusCode());
         URI location = URI.create(response.getHeaders().get("location"));
         MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
