@@ -79,6 +79,11 @@ public final class S3ChunkStore implements ChunkStore {
     }
 
     @Override
+    public int chunkCount(String batchId) {
+        return objects.sizes(chunksPrefix(batchId)).size();
+    }
+
+    @Override
     public InputStream readChunk(String batchId, int index) {
         return objects.open(chunkKey(batchId, index));
     }

@@ -11,6 +11,7 @@ import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
 import software.amazon.awssdk.services.s3.model.MetadataDirective;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 import software.amazon.awssdk.services.s3.model.S3Exception;
+import software.amazon.awssdk.services.s3.model.S3Object;
 
 /**
  * The ingest bucket. Every read of a drop names its version, or in an unversioned bucket requires
@@ -111,6 +112,15 @@ public final class S3DropBucket implements DropBucket {
     @Override
     public void delete(String key) {
         s3.deleteObject(b -> b.bucket(bucket).key(key));
+    }
+
+    /** One DeleteObject per key: a results folder's partial files are one or two per chunk, and few chunks. */
+    @Override
+    public void deleteAll(String prefix) {
+        for (S3Object object :
+                s3.listObjectsV2Paginator(b -> b.bucket(bucket).prefix(prefix)).contents()) {
+            delete(object.key());
+        }
     }
 
     /** S3 sends entity tags quoted in headers and bare in events; they are compared bare. */

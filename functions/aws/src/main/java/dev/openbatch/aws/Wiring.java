@@ -5,6 +5,7 @@ import dev.openbatch.core.batches.BatchEvents;
 import dev.openbatch.core.batches.BatchRepository;
 import dev.openbatch.core.batches.Batches;
 import dev.openbatch.core.batches.PublishedBatches;
+import dev.openbatch.core.batches.RetryBatch;
 import dev.openbatch.core.capacity.CapacityLeases;
 import dev.openbatch.core.files.FileRepository;
 import dev.openbatch.core.files.Files;
@@ -22,11 +23,13 @@ import dev.openbatch.core.jobs.SecretReader;
 import dev.openbatch.core.keys.ApiKeys;
 import dev.openbatch.core.net.PublicUrls;
 import dev.openbatch.core.pipeline.BatchEnded;
+import dev.openbatch.core.pipeline.BatchResults;
 import dev.openbatch.core.pipeline.ChunkRunner;
 import dev.openbatch.core.pipeline.ChunkStore;
 import dev.openbatch.core.pipeline.FinalizeBatch;
 import dev.openbatch.core.pipeline.InferenceClient;
 import dev.openbatch.core.pipeline.InputValidator;
+import dev.openbatch.core.pipeline.PartWritten;
 import dev.openbatch.core.pipeline.RetryPolicy;
 import dev.openbatch.core.pipeline.RunChunk;
 import dev.openbatch.core.pipeline.Sweep;
@@ -130,10 +133,13 @@ public final class Wiring {
 
     public OpenAiApi api() {
         Files files = filesApi();
+        Batches batches = batchesApi();
         return new OpenAiApi(
                 files,
-                batchesApi(),
+                batches,
                 new Uploads(uploads(), files, content(), ids, clock),
+                new RetryBatch(batches, files, content(), ids),
+                new BatchResults(batches(), files, content(), chunks()),
                 settings.webhooks().enabled()
                         ? new WebhookEndpoints(webhookEndpoints(), receivers(), ids, clock)
                         : null);
@@ -236,7 +242,14 @@ public final class Wiring {
      */
     public RunChunk runChunk() {
         if (jobs.secretArns().isEmpty()) {
-            return new RunChunk(batches(), chunks(), jobs, chunkRunner(Credentials.FIXED), clock);
+            return new RunChunk(
+                    batches(),
+                    chunks(),
+                    jobs,
+                    chunkRunner(Credentials.FIXED),
+                    clock,
+                    RunChunk.CHECKPOINT_EVERY,
+                    partWritten());
         }
         // Kept for the sandbox's life: a rotated credential is read with it while chunks run.
         SecretReader secrets = new SecretsManagerSecrets(clients.secretsManager());
@@ -245,7 +258,20 @@ public final class Wiring {
                 chunks(),
                 jobs.withSecrets(secrets),
                 chunkRunner(new Credentials(secrets, clock, CREDENTIAL_REREAD)),
-                clock);
+                clock,
+                RunChunk.CHECKPOINT_EVERY,
+                partWritten());
+    }
+
+    /** Where S3 drops are on, a dropped batch's results folder shows each chunk's part as it is written. */
+    private PartWritten partWritten() {
+        ChunkStore chunks = chunks();
+        return dropBucket()
+                .<PartWritten>map(drops -> {
+                    DropResults results = new DropResults(drops, content());
+                    return (tenant, batchId, index) -> results.partWritten(batchId, index, chunks);
+                })
+                .orElse(PartWritten.NOTHING);
     }
 
     /**

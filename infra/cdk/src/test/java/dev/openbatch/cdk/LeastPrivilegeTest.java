@@ -165,7 +165,7 @@ class LeastPrivilegeTest {
     }
 
     @Test
-    void theApi_managesFilesAndUploadParts_andBatches_andStartsExecutions() {
+    void theApi_managesFilesAndUploadParts_andBatches_startsExecutions_andReadsRunningBatchesResults() {
         assertThat(allowed(Synth.minimal(), "ApiHandler"))
                 .containsExactlyInAnyOrderElementsOf(lines("ApiFunction", """
                 s3:GetObject on DataBucket.Arn/files/*
@@ -174,6 +174,8 @@ class LeastPrivilegeTest {
                 s3:GetObject on DataBucket.Arn/uploads/*
                 s3:PutObject on DataBucket.Arn/uploads/*
                 s3:DeleteObject on DataBucket.Arn/uploads/*
+                s3:GetObject on DataBucket.Arn/batches/*
+                s3:PutObject on DataBucket.Arn/batches/*/snapshots/*
                 s3:ListBucket on DataBucket.Arn
                 dynamodb:GetItem on FilesTable.Arn
                 dynamodb:PutItem on FilesTable.Arn
@@ -229,7 +231,11 @@ class LeastPrivilegeTest {
                 .containsExactlyInAnyOrderElementsOf(lines("WorkerFunction", """
                 s3:GetObject on DataBucket.Arn/batches/*
                 s3:PutObject on DataBucket.Arn/batches/*
+                s3:GetObject on DataBucket.Arn/drops/*
                 s3:ListBucket on DataBucket.Arn
+                s3:GetObject on IngestBucket.Arn/results/*
+                s3:PutObject on IngestBucket.Arn/results/*
+                s3:ListBucket on IngestBucket.Arn
                 dynamodb:GetItem on BatchesTable.Arn
                 dynamodb:UpdateItem on BatchesTable.Arn
                 dynamodb:GetItem on CapacityTable.Arn

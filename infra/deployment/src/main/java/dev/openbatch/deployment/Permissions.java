@@ -126,6 +126,8 @@ public final class Permissions {
     public static final String BATCHES = "batches/*";
     public static final String UPLOADS = "uploads/*";
     public static final String DROPS = "drops/*";
+    /** Snapshots of a running batch's results, too large to answer with, under its intermediate objects. */
+    public static final String SNAPSHOTS = "batches/*/snapshots/*";
     // S3-drop submission in the ingest bucket: drops under incoming/, results under results/.
     public static final String INCOMING = "incoming/*";
     public static final String RESULTS = "results/*";
@@ -152,6 +154,10 @@ public final class Permissions {
                     List.of(
                             allow(objects(Bucket.DATA, FILES), "s3:GetObject", "s3:PutObject", "s3:DeleteObject"),
                             allow(objects(Bucket.DATA, UPLOADS), "s3:GetObject", "s3:PutObject", "s3:DeleteObject"),
+                            // A running batch's results, read from its chunks, logs and parts; one too large to
+                            // answer with is written whole as a snapshot, which its presigned URL reads.
+                            allow(objects(Bucket.DATA, BATCHES), "s3:GetObject"),
+                            allow(objects(Bucket.DATA, SNAPSHOTS), "s3:PutObject"),
                             allow(bucket(Bucket.DATA), "s3:ListBucket"),
                             // The files table holds the uploads' records too, which move from pending to completed or
                             // cancelled.
@@ -204,7 +210,12 @@ public final class Permissions {
             Role.WORKER,
                     List.of(
                             allow(objects(Bucket.DATA, BATCHES), "s3:GetObject", "s3:PutObject"),
+                            // A dropped batch's results folder shows each part as it is written (partial/): the
+                            // drop's record read, its batch.json read (not rewritten once there), the part put.
+                            allow(objects(Bucket.DATA, DROPS), "s3:GetObject"),
                             allow(bucket(Bucket.DATA), "s3:ListBucket"),
+                            allow(objects(Bucket.INGEST, RESULTS), "s3:GetObject", "s3:PutObject"),
+                            allow(bucket(Bucket.INGEST), "s3:ListBucket"),
                             allow(items(Table.BATCHES), "dynamodb:GetItem", "dynamodb:UpdateItem"),
                             allow(stateMachine(), "states:SendTaskSuccess"),
                             allow(queue(Queue.CHUNKS), CONSUME),

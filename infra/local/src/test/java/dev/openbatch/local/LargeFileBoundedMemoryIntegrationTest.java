@@ -26,8 +26,8 @@ import software.amazon.awssdk.services.s3.S3Client;
 /**
  * The largest input a batch may have, 200 MB in 50,000 lines, uploaded, validated, finalized and
  * downloaded by the functions in a JVM whose heap is capped at 256 MB: every step streams, or it
- * runs out of memory. The emulators run in this JVM, outside the cap, as S3 and DynamoDB are
- * outside the Lambda.
+ * runs out of memory; and so are the output read while the batch runs (a 200 MB snapshot) and
+ * the retry of its every line (the input streamed twice, copied whole). The emulators run in this JVM, outside the cap, as S3 and DynamoDB are outside the Lambda.
  */
 class LargeFileBoundedMemoryIntegrationTest {
 
@@ -67,6 +67,12 @@ class LargeFileBoundedMemoryIntegrationTest {
             assertThat(measured.get("output_content_status").asInt()).isEqualTo(302);
             assertThat(measured.get("output_bytes").asLong()).isEqualTo(LargestInput.BYTES);
             assertThat(measured.get("output_sha256").asText()).isEqualTo(inputSha256);
+            // The output read while the batch runs, every part whole: the same bytes, from a snapshot.
+            assertThat(measured.get("partial_output_content_status").asInt()).isEqualTo(302);
+            assertThat(measured.get("partial_output_sha256").asText()).isEqualTo(inputSha256);
+            // A retry of every line copies the whole input, byte for byte, in the same heap.
+            assertThat(measured.get("retry_input_bytes").asLong()).isEqualTo(LargestInput.BYTES);
+            assertThat(measured.get("retry_input_sha256").asText()).isEqualTo(inputSha256);
             assertThat(measured.get("max_heap_bytes").asLong()).isLessThanOrEqualTo(256L * 1024 * 1024);
         } finally {
             new S3FileContentStore(s3, Emulators.clients().s3Presigner(), bucket).deleteAll("");

@@ -7,14 +7,21 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.openbatch.aws.ApiHandler;
 import dev.openbatch.aws.AwsClients;
 import dev.openbatch.aws.DynamoDbBatchRepository;
+import dev.openbatch.aws.DynamoDbFileRepository;
 import dev.openbatch.aws.FinalizeHandler;
 import dev.openbatch.aws.S3ChunkStore;
 import dev.openbatch.aws.S3FileContentStore;
 import dev.openbatch.aws.Settings;
 import dev.openbatch.aws.ValidateHandler;
 import dev.openbatch.aws.Wiring;
+import dev.openbatch.core.Ids;
 import dev.openbatch.core.Json;
 import dev.openbatch.core.api.Batch;
+import dev.openbatch.core.api.FileObject;
+import dev.openbatch.core.batches.Batches;
+import dev.openbatch.core.batches.RetryBatch;
+import dev.openbatch.core.fakes.LargestInput;
+import dev.openbatch.core.jobs.JobCatalog;
 import dev.openbatch.core.pipeline.PartCounts;
 import dev.openbatch.core.uploads.Uploads;
 import java.io.ByteArrayInputStream;
@@ -34,6 +41,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -127,6 +135,11 @@ public final class LargeFileRun {
         }
         run.lap("parts_seconds", started);
 
+        // The results while the batch runs, every part whole: the largest answer, a snapshot behind a 302.
+        started = System.nanoTime();
+        run.downloadFrom("partial_output", "/v1/batches/" + batchId + "/output");
+        run.lap("partial_output_seconds", started);
+
         started = System.nanoTime();
         JsonNode finalized = step(
                 new FinalizeHandler(wiring), Map.of("batch_id", batchId, "tenant", TENANT, "chunk_count", chunkCount));
@@ -137,6 +150,8 @@ public final class LargeFileRun {
         run.download("output", finalized.get("output_file_id").asText());
         run.lap("download_seconds", started);
 
+        run.retryEveryLine(wiring, settings, clients, batchId);
+
         run.measured.put("max_heap_bytes", Runtime.getRuntime().maxMemory());
         // Each pool's own peak: their sum would add peaks reached at different times.
         for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
@@ -146,6 +161,46 @@ public final class LargeFileRun {
             }
         }
         System.out.println(Json.writeString(run.measured));
+    }
+
+    /**
+     * The retry's worst case: every line of the input in the error file, so the retry streams the
+     * whole input twice and copies it whole, byte for byte, into the new input file, which is then
+     * downloaded and digested as the output was. The retry's batch is created, not started.
+     */
+    private void retryEveryLine(Wiring wiring, Settings settings, AwsClients clients, String batchId) throws Exception {
+        var s3 = clients.s3();
+        S3FileContentStore content = new S3FileContentStore(s3, clients.s3Presigner(), settings.bucket());
+        DynamoDbBatchRepository batches = new DynamoDbBatchRepository(clients.dynamoDb(), settings.batchesTable());
+        DynamoDbFileRepository files = new DynamoDbFileRepository(clients.dynamoDb(), settings.filesTable());
+        ByteArrayOutputStream errors = new ByteArrayOutputStream();
+        for (int i = 0; i < LargestInput.LINES; i++) {
+            errors.writeBytes(("{\"id\":\"batch_req_" + i + "\",\"custom_id\":\"request-" + i
+                            + "\",\"response\":null,\"error\":{\"code\":\"batch_expired\",\"message\":\"m\"}}\n")
+                    .getBytes(StandardCharsets.UTF_8));
+        }
+        String errorFileId =
+                batches.reserveFileId(TENANT, batchId, "error_file_id", "file-large-errors" + System.nanoTime());
+        content.put(dev.openbatch.core.files.Files.contentKey(errorFileId), errors.toByteArray(), "application/jsonl");
+        files.create(
+                TENANT,
+                FileObject.stored(
+                        errorFileId, errors.size(), Instant.now().getEpochSecond(), "e.jsonl", "batch_output"));
+        Ids ids = new Ids(Clock.systemUTC());
+        dev.openbatch.core.files.Files filesApi =
+                new dev.openbatch.core.files.Files(files, content, ids, Clock.systemUTC());
+        Batches batchesApi = new Batches(
+                batches,
+                files,
+                JobCatalog.fromJson("{\"jobs\":[{\"id\":\"job-local\",\"base_url\":\"http://127.0.0.1:9/v1\"}]}"),
+                (tenant, id) -> {},
+                Duration.ofHours(24),
+                ids,
+                Clock.systemUTC());
+        long started = System.nanoTime();
+        Batch retried = new RetryBatch(batchesApi, filesApi, content, ids).retry(TENANT, batchId, new byte[0]);
+        lap("retry_seconds", started);
+        download("retry_input", retried.inputFileId());
     }
 
     /** Creates an upload, adds the file in parts of the largest size, completes it with the file's MD5. */
@@ -203,8 +258,11 @@ public final class LargeFileRun {
 
     /** Follows the content's redirect, as the SDKs do, and digests what arrives without keeping it. */
     private void download(String name, String fileId) throws Exception {
-        APIGatewayV2HTTPResponse response =
-                api.handleRequest(event("GET", "/v1/files/" + fileId + "/content", null, new byte[0]), null);
+        downloadFrom(name, "/v1/files/" + fileId + "/content");
+    }
+
+    private void downloadFrom(String name, String path) throws Exception {
+        APIGatewayV2HTTPResponse response = api.handleRequest(event("GET", path, null, new byte[0]), null);
         measured.put(name + "_content_status", response.getStatusCode());
         URI location = URI.create(response.getHeaders().get("location"));
         MessageDigest sha256 = MessageDigest.getInstance("SHA-256");

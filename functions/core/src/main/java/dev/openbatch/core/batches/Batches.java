@@ -255,7 +255,8 @@ public final class Batches {
                 "Invalid 'job_id': no job '" + jobId + "' is available to this account.", "job_id", "invalid_value");
     }
 
-    private static Map<String, String> metadata(JsonNode node) {
+    /** OpenAI's metadata, checked: at most 16 pairs, keys of at most 64 characters, string values of 512. */
+    static Map<String, String> metadata(JsonNode node) {
         if (node == null || node.isNull()) {
             return null;
         }

@@ -3,6 +3,7 @@ package dev.openbatch.core.batches;
 import dev.openbatch.core.Page;
 import dev.openbatch.core.PageRequest;
 import dev.openbatch.core.api.Batch;
+import dev.openbatch.core.pipeline.PartCounts;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -55,8 +56,13 @@ public final class PublishedBatches implements BatchRepository {
     }
 
     @Override
-    public boolean countChunk(String tenant, String id, int chunk, long completed, long failed) {
-        return batches.countChunk(tenant, id, chunk, completed, failed);
+    public boolean countChunk(String tenant, String id, int chunk, PartCounts counts) {
+        return batches.countChunk(tenant, id, chunk, counts);
+    }
+
+    @Override
+    public void recordModel(String tenant, String id, String model) {
+        batches.recordModel(tenant, id, model);
     }
 
     @Override

@@ -7,7 +7,9 @@ import dev.openbatch.core.api.FileObject;
 import dev.openbatch.core.api.ListPage;
 import dev.openbatch.core.api.WebhookEndpoint;
 import dev.openbatch.core.batches.Batches;
+import dev.openbatch.core.batches.RetryBatch;
 import dev.openbatch.core.files.Files;
+import dev.openbatch.core.pipeline.BatchResults;
 import dev.openbatch.core.uploads.Uploads;
 import dev.openbatch.core.webhooks.WebhookEndpoints;
 import java.util.ArrayList;
@@ -33,12 +35,18 @@ public final class OpenAiApi {
 
     private final List<Route> routes = new ArrayList<>();
 
-    public OpenAiApi(Files files, Batches batches, Uploads uploads) {
-        this(files, batches, uploads, null);
+    public OpenAiApi(Files files, Batches batches, Uploads uploads, RetryBatch retry, BatchResults results) {
+        this(files, batches, uploads, retry, results, null);
     }
 
     /** The API, with OpenAI's Webhook Endpoints API where {@code webhooks} is given. */
-    public OpenAiApi(Files files, Batches batches, Uploads uploads, WebhookEndpoints webhooks) {
+    public OpenAiApi(
+            Files files,
+            Batches batches,
+            Uploads uploads,
+            RetryBatch retry,
+            BatchResults results,
+            WebhookEndpoints webhooks) {
         route(
                 "POST",
                 "/v1/files",
@@ -57,10 +65,7 @@ public final class OpenAiApi {
                         FileObject::id));
         route("GET", "/v1/files/([^/]+)", (r, m) -> ApiResponse.ok(files.retrieve(r.tenant(), m.group(1))));
         route("DELETE", "/v1/files/([^/]+)", (r, m) -> ApiResponse.ok(files.delete(r.tenant(), m.group(1))));
-        route("GET", "/v1/files/([^/]+)/content", (r, m) -> switch (files.content(r.tenant(), m.group(1))) {
-            case Files.Content.Inline inline -> ApiResponse.bytes(inline.bytes(), "application/octet-stream");
-            case Files.Content.Redirect redirect -> ApiResponse.redirect(redirect.location());
-        });
+        route("GET", "/v1/files/([^/]+)/content", (r, m) -> content(files.content(r.tenant(), m.group(1))));
 
         route("POST", "/v1/uploads", (r, m) -> ApiResponse.ok(uploads.create(r.tenant(), r.body())));
         route(
@@ -83,6 +88,13 @@ public final class OpenAiApi {
                 (r, m) -> list(batches.list(r.tenant(), cursor(r), intParam(r, "limit")), Batch::id));
         route("GET", "/v1/batches/([^/]+)", (r, m) -> ApiResponse.ok(batches.retrieve(r.tenant(), m.group(1))));
         route("POST", "/v1/batches/([^/]+)/cancel", (r, m) -> ApiResponse.ok(batches.cancel(r.tenant(), m.group(1))));
+        // Our extensions of the Batches API: see docs/results.md.
+        route(
+                "POST",
+                "/v1/batches/([^/]+)/retry",
+                (r, m) -> ApiResponse.ok(retry.retry(r.tenant(), m.group(1), r.body())));
+        route("GET", "/v1/batches/([^/]+)/output", (r, m) -> content(results.output(r.tenant(), m.group(1))));
+        route("GET", "/v1/batches/([^/]+)/errors", (r, m) -> content(results.errors(r.tenant(), m.group(1))));
 
         if (webhooks != null) {
             webhookRoutes(webhooks);
@@ -120,6 +132,14 @@ public final class OpenAiApi {
             }
         });
         route("GET", "/v1/webhook_event_types", (r, m) -> ApiResponse.ok(webhooks.eventTypes()));
+    }
+
+    /** A file's bytes, or the redirect to them. */
+    private static ApiResponse content(Files.Content content) {
+        return switch (content) {
+            case Files.Content.Inline inline -> ApiResponse.bytes(inline.bytes(), "application/octet-stream");
+            case Files.Content.Redirect redirect -> ApiResponse.redirect(redirect.location());
+        };
     }
 
     private void route(String method, String path, BiFunction<ApiRequest, Matcher, ApiResponse> action) {

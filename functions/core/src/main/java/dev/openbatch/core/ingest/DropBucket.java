@@ -36,4 +36,7 @@ public interface DropBucket {
 
     /** Removes the object; removing an absent object is not an error. */
     void delete(String key);
+
+    /** Removes every object whose key starts with {@code prefix}. */
+    void deleteAll(String prefix);
 }

@@ -7,6 +7,7 @@ import dev.openbatch.core.api.OpenAiError;
 import dev.openbatch.core.files.FileContentStore;
 import dev.openbatch.core.files.Files;
 import dev.openbatch.core.pipeline.BatchEnded;
+import dev.openbatch.core.pipeline.ChunkStore;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -20,6 +21,14 @@ import java.util.Optional;
  * {@code batch.json} holding OpenAI's error envelope, and nothing else. Every write replaces the
  * same object with the same bytes, so writing again changes nothing; and the results of a later
  * version of the drop are never replaced by an earlier one's.
+ *
+ * <p>While the batch runs, the folder shows the lines ended so far: the worker tells it of each
+ * chunk whose part it has written whole, whose sides it copies to {@code partial/output-<chunk>.jsonl}
+ * and {@code partial/errors-<chunk>.jsonl} (a side with no line is not written). A file per chunk,
+ * written once, rather than one file rewritten with every chunk: that would copy the results so far
+ * again at each chunk's end, quadratic in the batch's size. The final files replace them: {@code partial/}
+ * is removed before {@code batch.json} is written, and no part is copied once {@code batch.json} is this
+ * batch's (or a newer drop's).
  *
  * <p>The finalizer tells it of every batch it ends; it knows the dropped ones by the
  * {@link DropRecord} {@link Ingest} leaves in the data bucket.
@@ -63,6 +72,33 @@ public final class DropResults implements BatchEnded {
                 .ifPresent(drop -> publish(drop.results(), batch));
     }
 
+    /**
+     * Copies the sides of chunk {@code index}'s part, just written whole, into the results folder of the
+     * batch's drop, if it came from one, and its results are not written yet.
+     */
+    public void partWritten(String batchId, int index, ChunkStore chunks) {
+        recordOf(batchId)
+                .filter(drop -> drop.bucket().equals(bucket.name()))
+                .map(DropRecord::results)
+                .filter(results -> publishedId(results)
+                        .filter(id -> id.compareTo(batchId) >= 0)
+                        .isEmpty())
+                .ifPresent(results -> {
+                    for (ChunkStore.PartKind side : ChunkStore.PartKind.values()) {
+                        if (chunks.partSize(batchId, index, side) > 0) {
+                            try (InputStream part = chunks.readPart(batchId, index, side)) {
+                                bucket.put(
+                                        DropLayout.partialKey(results, index, side == ChunkStore.PartKind.OUTPUT),
+                                        part.readAllBytes(),
+                                        Files.JSONL);
+                            } catch (IOException e) {
+                                throw new UncheckedIOException("reading chunk " + index + " of " + batchId, e);
+                            }
+                        }
+                    }
+                });
+    }
+
     /** Writes the batch's results, unless the folder holds those of a newer drop of the same key already. */
     void publish(String results, Batch batch) {
         if (newerThere(results, batch.id())) {
@@ -70,6 +106,7 @@ public final class DropResults implements BatchEnded {
         }
         side(results + DropLayout.OUTPUT, batch.outputFileId());
         side(results + DropLayout.ERRORS, batch.errorFileId());
+        bucket.deleteAll(results + DropLayout.PARTIAL);
         bucket.put(results + DropLayout.BATCH, Json.write(batch), JSON);
     }
 

@@ -45,6 +45,8 @@ public record PublicUrls(boolean allowHttp, Set<String> trustedHosts) {
 
     /** Why a URL may not be reached; {@link #unsupportedScheme()} when it is not a web URL at all. */
     public static final class Refused extends Exception {
+        private static final long serialVersionUID = 1L;
+
 
         private final boolean unsupportedScheme;
 

@@ -11,8 +11,10 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.BitSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 
 /**
@@ -200,27 +202,90 @@ final class ChunkLog {
 
     /** Takes in the next segment: its lines that no earlier segment holds. */
     private void adopt(byte[] segment) {
+        eachLine(
+                segment,
+                "segment " + next + " of chunk " + chunk.index() + " of " + batchId,
+                (offset, kind, from, to) -> {
+                    if (ended[offset] == null) {
+                        ended[offset] = Arrays.copyOfRange(segment, from, to);
+                        kinds[offset] = kind;
+                        covered++;
+                    }
+                });
+        next++;
+    }
+
+    /** One line of a segment: its offset in the chunk, where it goes, and where its JSON lies in the segment. */
+    private interface SegmentLine {
+        void accept(int offset, byte kind, int from, int to);
+    }
+
+    /** Reads a segment's header and hands each of its lines, in the segment's order, to {@code each}. */
+    private static void eachLine(byte[] segment, String which, SegmentLine each) {
         int at = indexOf(segment, 0);
         JsonNode header;
         try {
             header = Json.MAPPER.readTree(segment, 0, at);
         } catch (IOException e) {
-            throw new IllegalStateException(
-                    "segment " + next + " of chunk " + chunk.index() + " of " + batchId + " has no header", e);
+            throw new IllegalStateException(which + " has no header", e);
         }
         String lineKinds = header.get("kinds").asText();
         JsonNode offsets = header.get("offsets");
         for (int i = 0; i < offsets.size(); i++) {
             int start = at + 1;
             at = indexOf(segment, start);
-            int offset = offsets.get(i).asInt();
-            if (ended[offset] == null) {
-                ended[offset] = Arrays.copyOfRange(segment, start, at);
-                kinds[offset] = (byte) lineKinds.charAt(i);
-                covered++;
-            }
+            each.accept(offsets.get(i).asInt(), (byte) lineKinds.charAt(i), start, at);
         }
-        next++;
+    }
+
+    /**
+     * The lines a chunk's log holds so far, read while its runs may still append: of its first
+     * {@code segments} segments (all of them, with {@link Integer#MAX_VALUE}), each line's end by the
+     * log's rule — the one in the first segment that holds it — keeping those of one side (the output,
+     * or the errors, the expired included), in the order of the chunk, as its part will have them.
+     * Segments are never rewritten, so reading the same number of segments again gives the same lines.
+     */
+    static SoFar soFar(ChunkStore store, String batchId, int index, int segments, ChunkStore.PartKind side) {
+        BitSet seen = new BitSet();
+        TreeMap<Integer, byte[]> kept = new TreeMap<>();
+        int seq = 0;
+        for (Optional<byte[]> segment;
+                seq < segments && (segment = store.readSegment(batchId, index, seq)).isPresent();
+                seq++) {
+            byte[] bytes = segment.get();
+            eachLine(bytes, "segment " + seq + " of chunk " + index + " of " + batchId, (offset, kind, from, to) -> {
+                if (!seen.get(offset)) {
+                    seen.set(offset);
+                    if ((kind == OUTPUT) == (side == ChunkStore.PartKind.OUTPUT)) {
+                        kept.put(offset, Arrays.copyOfRange(bytes, from, to));
+                    }
+                }
+            });
+        }
+        return new SoFar(seq, List.copyOf(kept.values()));
+    }
+
+    /**
+     * What {@link #soFar} read.
+     *
+     * @param segments how many segments it read: read as many again for the same lines
+     * @param lines    the lines' JSON, without line ends, in the chunk's order
+     */
+    record SoFar(int segments, List<byte[]> lines) {
+
+        /** Their length as a part holds them, each ended by a line feed. */
+        long bytes() {
+            return lines.stream().mapToLong(line -> line.length + 1L).sum();
+        }
+
+        byte[] joined() {
+            ByteArrayOutputStream joined = new ByteArrayOutputStream((int) bytes());
+            for (byte[] line : lines) {
+                joined.writeBytes(line);
+                joined.write('\n');
+            }
+            return joined.toByteArray();
+        }
     }
 
     private static int indexOf(byte[] bytes, int from) {

@@ -27,6 +27,9 @@ public interface ChunkStore {
     /** Removes every chunk of the batch, if it has any: a file that fails validation leaves none behind. */
     void deleteChunks(String batchId);
 
+    /** How many chunks the batch has so far: all it will have, once it is {@code in_progress}. */
+    int chunkCount(String batchId);
+
     /** Streams chunk {@code index}; the caller closes it. */
     InputStream readChunk(String batchId, int index);
 

@@ -22,6 +22,8 @@ import java.util.Optional;
  */
 public final class RunChunk {
 
+    private static final System.Logger LOG = System.getLogger(RunChunk.class.getName());
+
     static final OutputLine.Error CANCELLED =
             new OutputLine.Error("batch_cancelled", "This request was not executed because the batch was cancelled.");
     static final OutputLine.Error EXPIRED = new OutputLine.Error(
@@ -68,6 +70,7 @@ public final class RunChunk {
     private final ChunkRunner runner;
     private final Clock clock;
     private final Duration checkpointEvery;
+    private final PartWritten partWritten;
 
     public RunChunk(BatchRepository batches, ChunkStore store, JobCatalog jobs, ChunkRunner runner, Clock clock) {
         this(batches, store, jobs, runner, clock, CHECKPOINT_EVERY);
@@ -80,12 +83,24 @@ public final class RunChunk {
             ChunkRunner runner,
             Clock clock,
             Duration checkpointEvery) {
+        this(batches, store, jobs, runner, clock, checkpointEvery, PartWritten.NOTHING);
+    }
+
+    public RunChunk(
+            BatchRepository batches,
+            ChunkStore store,
+            JobCatalog jobs,
+            ChunkRunner runner,
+            Clock clock,
+            Duration checkpointEvery,
+            PartWritten partWritten) {
         this.batches = batches;
         this.store = store;
         this.jobs = jobs;
         this.runner = runner;
         this.clock = clock;
         this.checkpointEvery = checkpointEvery;
+        this.partWritten = partWritten;
     }
 
     /** Runs the chunk to its end, with no deadline. */
@@ -126,9 +141,24 @@ public final class RunChunk {
             ended = runner.run(batchId, job(batch), rest, chunksAtOnce, new Gate(tenant, batch), lifetime, checkpoints);
             checkpoints.flush();
         }
-        return log.whole()
-                ? new Outcome(counted(tenant, batchId, chunk, log.writePart()), ended, 0, hadTime)
-                : new Outcome(null, ended, chunk.lines() - log.covered(), hadTime);
+        if (!log.whole()) {
+            return new Outcome(null, ended, chunk.lines() - log.covered(), hadTime);
+        }
+        PartCounts counts = counted(tenant, batchId, chunk, log.writePart());
+        tellPartWritten(tenant, batchId, chunk);
+        return new Outcome(counts, ended, 0, hadTime);
+    }
+
+    private void tellPartWritten(String tenant, String batchId, Chunk chunk) {
+        try {
+            partWritten.written(tenant, batchId, chunk.index());
+        } catch (RuntimeException e) {
+            // The part stands and is counted; only a view of the results as they grow is late.
+            LOG.log(
+                    System.Logger.Level.WARNING,
+                    "chunk " + chunk.index() + " of " + batchId + ": telling of its part failed",
+                    e);
+        }
     }
 
     /**

@@ -7,6 +7,8 @@ public interface Receivers {
 
     /** A delivery that did not get an HTTP answer (refused address, no connection, timeout). */
     final class Unreachable extends Exception {
+        private static final long serialVersionUID = 1L;
+
         public Unreachable(String reason) {
             super(reason, null, false, false);
         }

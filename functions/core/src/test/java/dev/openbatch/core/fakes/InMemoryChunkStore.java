@@ -44,6 +44,13 @@ public final class InMemoryChunkStore implements ChunkStore {
     }
 
     @Override
+    public int chunkCount(String batchId) {
+        return (int) chunks.keySet().stream()
+                .filter(key -> key.startsWith(batchId + "/"))
+                .count();
+    }
+
+    @Override
     public InputStream readChunk(String batchId, int index) {
         return new ByteArrayInputStream(chunks.get(key(batchId, index)));
     }

@@ -107,6 +107,11 @@ public final class InMemoryDropBucket implements DropBucket {
         objects.remove(key);
     }
 
+    @Override
+    public void deleteAll(String prefix) {
+        objects.keySet().removeIf(key -> key.startsWith(prefix));
+    }
+
     private Stored current(Drop drop) {
         Stored stored = objects.get(drop.key());
         if (stored == null || !stored.etag().equals(drop.etag())) {

@@ -2,11 +2,13 @@ package dev.openbatch.core.fakes;
 
 import dev.openbatch.core.Ids;
 import dev.openbatch.core.batches.Batches;
+import dev.openbatch.core.batches.RetryBatch;
 import dev.openbatch.core.files.Files;
 import dev.openbatch.core.http.ApiRequest;
 import dev.openbatch.core.http.ApiResponse;
 import dev.openbatch.core.http.OpenAiApi;
 import dev.openbatch.core.jobs.JobCatalog;
+import dev.openbatch.core.pipeline.BatchResults;
 import dev.openbatch.core.uploads.Uploads;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
@@ -35,6 +37,9 @@ public final class TestApi {
     public final Files files;
     public final Batches batches;
     public final Uploads uploads;
+    public final RetryBatch retry;
+    public final InMemoryChunkStore chunks = new InMemoryChunkStore();
+    public final BatchResults results;
     public final OpenAiApi api;
 
     public TestApi() {
@@ -53,7 +58,9 @@ public final class TestApi {
                 ids,
                 clock);
         uploads = new Uploads(uploadRecords, files, content, ids, clock);
-        api = new OpenAiApi(files, batches, uploads);
+        retry = new RetryBatch(batches, files, content, ids);
+        results = new BatchResults(batchRecords, files, content, chunks);
+        api = new OpenAiApi(files, batches, uploads, retry, results);
     }
 
     public ApiResponse send(String method, String path) {

@@ -323,6 +323,67 @@ class IngestTest {
     }
 
     @Test
+    void whileTheBatchRuns_eachWholePartShowsUnderPartial_andTheFinalFilesReplaceThem() throws IOException {
+        String batchId =
+                ingest.submit(drop("incoming/job-default/a.jsonl", LINES)).batchId();
+        ValidateBatch.Outcome outcome = validate.run(TestApi.TENANT, batchId);
+        assertThat(outcome.chunkCount()).isEqualTo(2);
+
+        chunks.writePart(
+                batchId,
+                0,
+                "{\"custom_id\":\"a\"}\n".getBytes(StandardCharsets.UTF_8),
+                new byte[0],
+                new PartCounts(1, 0, 0));
+        results.partWritten(batchId, 0, chunks);
+        assertThat(bucket.objects.keySet())
+                .filteredOn(key -> key.startsWith("results/"))
+                .containsExactly("results/job-default/a/partial/output-00000.jsonl");
+        assertThat(bucket.text("results/job-default/a/partial/output-00000.jsonl"))
+                .isEqualTo("{\"custom_id\":\"a\"}\n");
+
+        chunks.writePart(
+                batchId,
+                1,
+                new byte[0],
+                "{\"custom_id\":\"b\"}\n".getBytes(StandardCharsets.UTF_8),
+                new PartCounts(0, 1, 0));
+        results.partWritten(batchId, 1, chunks);
+        results.partWritten(batchId, 1, chunks);
+        assertThat(bucket.text("results/job-default/a/partial/errors-00001.jsonl"))
+                .isEqualTo("{\"custom_id\":\"b\"}\n");
+
+        finalize.run(TestApi.TENANT, batchId, outcome.chunkCount());
+        assertThat(bucket.objects.keySet())
+                .filteredOn(key -> key.startsWith("results/"))
+                .containsExactlyInAnyOrder(
+                        "results/job-default/a/output.jsonl",
+                        "results/job-default/a/errors.jsonl",
+                        "results/job-default/a/batch.json");
+
+        // A run that writes the part again after the end (a late duplicate) shows nothing more.
+        results.partWritten(batchId, 0, chunks);
+        assertThat(bucket.objects.keySet()).noneMatch(key -> key.contains("/partial/"));
+    }
+
+    @Test
+    void aPartOfABatchCreatedThroughTheApi_writesNothingToTheIngestBucket() {
+        String fileId = json(t.upload("in.jsonl", "batch", LINES)).get("id").asText();
+        String batchId = json(t.sendJson(
+                        "POST",
+                        "/v1/batches",
+                        "{\"input_file_id\":\"" + fileId
+                                + "\",\"endpoint\":\"/v1/embeddings\",\"completion_window\":\"24h\"}"))
+                .get("id")
+                .asText();
+        chunks.writePart(batchId, 0, "{}\n".getBytes(StandardCharsets.UTF_8), new byte[0], new PartCounts(1, 0, 0));
+
+        results.partWritten(batchId, 0, chunks);
+
+        assertThat(bucket.writes).isEmpty();
+    }
+
+    @Test
     void aBatchThatFailsValidation_getsItsBatchJsonWithTheErrors_andNoStaleOutput() throws IOException {
         String older =
                 ingest.submit(drop("incoming/job-default/a.jsonl", LINES)).batchId();

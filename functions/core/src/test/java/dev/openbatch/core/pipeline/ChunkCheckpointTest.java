@@ -253,6 +253,11 @@ class ChunkCheckpointTest {
         }
 
         @Override
+        public int chunkCount(String batchId) {
+            return store.chunkCount(batchId);
+        }
+
+        @Override
         public boolean writeSegment(String batchId, int index, int seq, byte[] segment) {
             if (beforeSegment) {
                 pause();
