@@ -47,7 +47,6 @@ public record PublicUrls(boolean allowHttp, Set<String> trustedHosts) {
     public static final class Refused extends Exception {
         private static final long serialVersionUID = 1L;
 
-
         private final boolean unsupportedScheme;
 
         Refused(String reason, boolean unsupportedScheme) {
