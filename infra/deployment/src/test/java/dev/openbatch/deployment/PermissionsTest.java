@@ -28,6 +28,7 @@ class PermissionsTest {
         assertThat(Permissions.deployed().of(Permissions.Role.VALIDATE))
                 .contains(Permissions.allow(
                         Permissions.objects(Permissions.Bucket.DATA, Permissions.BATCHES),
+                        "s3:GetObject",
                         "s3:PutObject",
                         "s3:DeleteObject"));
     }
@@ -38,7 +39,7 @@ class PermissionsTest {
         Permissions less = Permissions.deployed().without(Permissions.Role.VALIDATE, "s3:DeleteObject", batches);
 
         assertThat(less.of(Permissions.Role.VALIDATE))
-                .contains(Permissions.allow(batches, "s3:PutObject"))
+                .contains(Permissions.allow(batches, "s3:GetObject", "s3:PutObject"))
                 .noneMatch(s -> s.resource().equals(batches) && s.actions().contains("s3:DeleteObject"));
         assertThat(less.of(Permissions.Role.WORKER))
                 .isEqualTo(Permissions.deployed().of(Permissions.Role.WORKER));
