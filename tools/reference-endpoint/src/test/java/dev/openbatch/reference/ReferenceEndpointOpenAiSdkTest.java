@@ -97,7 +97,7 @@ class ReferenceEndpointOpenAiSdkTest {
         assertThat(result.categoryAppliedInputTypes().hate())
                 .extracting(Object::toString)
                 .containsExactly("text");
-        assertThat(moderation._additionalProperties().get("received").toString())
+        assertThat(moderation._allProperties().get("received").toString())
                 .contains("text_parts=1")
                 .contains("media_type=image/png");
     }
