@@ -207,9 +207,6 @@ public final class CapacityLeases {
         private int inFlight;
         private int pending;
         private int chunks = 1;
-        /** Whether the share has asked to renew early since its last renewal, to give back what it no longer needs. */
-        private boolean surplusTold;
-
         private boolean closed;
         private long validUntil;
         private volatile long nextRenewal;
@@ -253,24 +250,13 @@ public final class CapacityLeases {
             }
         }
 
-        /**
-         * One of the share's lines has ended: it wants one request less. When its last lines leave a
-         * good part of its grant idle, it says so at once rather than at its next renewal, so that the
-         * job's other holders can take that part at theirs.
-         */
+        /** One of the share's lines has ended: it wants one request less. */
         public void ended() {
-            boolean tell;
             lock.lock();
             try {
                 pending--;
-                tell = !surplusTold && granted - pending >= Math.max(2, granted / 4);
-                surplusTold |= tell;
             } finally {
                 lock.unlock();
-            }
-            if (tell) {
-                nextRenewal = System.nanoTime();
-                wakeRenewer();
             }
         }
 
@@ -343,8 +329,6 @@ public final class CapacityLeases {
                     }
                     wanted = Math.max(0, Math.min(pending, job.concurrency()));
                     sending = inFlight;
-                    // Lines ending from here on are news to the next renewal, not to this one.
-                    surplusTold = false;
                 } finally {
                     lock.unlock();
                 }

@@ -62,34 +62,6 @@ class CapacityLeasesTest {
     }
 
     @Test
-    void aChunksLastLines_giveBackWhatTheyNoLongerNeed_atOnce_notAtTheNextRenewal() throws Exception {
-        try (StubEndpoint endpoint = new StubEndpoint()) {
-            Job job = job(endpoint, 12);
-            CapacityLeases.Policy slow =
-                    new CapacityLeases.Policy(Duration.ofSeconds(30), Duration.ofSeconds(10), Duration.ofMillis(50), 1);
-            CapacityLeases leases = new CapacityLeases(store, Clock.systemUTC(), slow);
-            try (CapacityLeases.Share share = leases.join(job, "batch_tail", 12)) {
-                assertThat(share.granted()).isEqualTo(12);
-                for (int i = 0; i < 6; i++) {
-                    share.ended();
-                }
-                long deadline = System.nanoTime() + Duration.ofSeconds(2).toNanos();
-                while (permitsLeased(job) > 6 && System.nanoTime() < deadline) {
-                    Thread.sleep(10);
-                }
-                assertThat(permitsLeased(job))
-                        .as("half its lines ended: half its grant given back, long before the 10 s renewal")
-                        .isLessThanOrEqualTo(6);
-                assertThat(share.granted()).isLessThanOrEqualTo(6);
-            }
-        }
-    }
-
-    private int permitsLeased(Job job) {
-        return store.read(job.id()).leased(System.currentTimeMillis());
-    }
-
-    @Test
     void aChunk_whoseBatchsHoldersShareTheJobAlready_isNotStarted_whenItWouldGetLessThanTheMinimum() throws Exception {
         try (StubEndpoint endpoint = new StubEndpoint()) {
             Job job = job(endpoint, 8);
