@@ -4,7 +4,6 @@ import com.sun.management.OperatingSystemMXBean;
 import dev.openbatch.aws.AwsClients;
 import dev.openbatch.aws.S3ChunkStore;
 import dev.openbatch.aws.S3FileContentStore;
-import dev.openbatch.aws.Settings;
 import dev.openbatch.core.fakes.Responses;
 import dev.openbatch.core.fakes.TestApi;
 import dev.openbatch.core.fakes.TestImageResolvers;
@@ -20,11 +19,8 @@ import dev.openbatch.core.pipeline.ValidateBatch;
 import dev.openbatch.reference.Options;
 import dev.openbatch.reference.ReferenceEndpoint;
 import java.lang.management.ManagementFactory;
-import java.net.URI;
 import java.time.Duration;
 import java.util.Locale;
-import java.util.Map;
-import java.util.Optional;
 import software.amazon.awssdk.services.s3.S3Client;
 
 /**
@@ -51,21 +47,7 @@ public final class CheckpointRun {
     private CheckpointRun() {}
 
     public static void main(String[] args) throws Exception {
-        Settings settings = new Settings(
-                "us-east-1",
-                args[1],
-                "-",
-                "-",
-                "{}",
-                null,
-                CHUNK_LINES,
-                10,
-                Duration.ofHours(24),
-                Map.of(Settings.S3, URI.create(args[0])),
-                Optional.of(new String[] {"local", "local"}),
-                Settings.Images.NONE,
-                Optional.empty());
-        AwsClients clients = new AwsClients(settings);
+        AwsClients clients = LocalS3.clients(args[0], args[1]);
         S3Client s3 = clients.s3();
         S3ChunkStore store = new S3ChunkStore(s3, args[1], new S3FileContentStore(s3, clients.s3Presigner(), args[1]));
         try (ReferenceEndpoint endpoint = ReferenceEndpoint.start(

@@ -3,7 +3,6 @@ package dev.openbatch.benchmark;
 import dev.openbatch.aws.AwsClients;
 import dev.openbatch.aws.S3ChunkStore;
 import dev.openbatch.aws.S3FileContentStore;
-import dev.openbatch.aws.Settings;
 import dev.openbatch.core.fakes.LargestInput;
 import dev.openbatch.core.pipeline.InputValidator;
 import java.io.IOException;
@@ -11,12 +10,8 @@ import java.io.InputStream;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
-import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.Map;
-import java.util.Optional;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
 
@@ -32,21 +27,7 @@ public final class ValidationRun {
     private ValidationRun() {}
 
     public static void main(String[] args) throws IOException {
-        Settings settings = new Settings(
-                "us-east-1",
-                args[1],
-                "-",
-                "-",
-                "{}",
-                null,
-                500,
-                10,
-                Duration.ofHours(24),
-                Map.of(Settings.S3, URI.create(args[0])),
-                Optional.of(new String[] {"local", "local"}),
-                Settings.Images.NONE,
-                Optional.empty());
-        AwsClients clients = new AwsClients(settings);
+        AwsClients clients = LocalS3.clients(args[0], args[1]);
         S3Client s3 = clients.s3();
         Path input = Files.createTempFile("validation", ".jsonl");
         try {
