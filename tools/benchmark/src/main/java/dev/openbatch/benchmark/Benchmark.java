@@ -80,7 +80,7 @@ public final class Benchmark {
 
     private static final Set<String> ENDED = Set.of("completed", "failed", "expired", "cancelled");
     /** The deployment's defaults, which the runtime measured here runs with. */
-    private static final DeploymentConfig DEPLOYED = DeploymentConfig.parse("{}");
+    private static final DeploymentConfig DEPLOYED = DeploymentConfig.parse("{\"jobs\": {\"jobs\": []}}");
 
     private static final int IMAGES = 100;
     private static final int IMAGE_SIDE = 256; // 256 x 256 RGB noise: about 200 KB as PNG
