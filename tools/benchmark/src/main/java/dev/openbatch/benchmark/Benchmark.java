@@ -30,7 +30,9 @@ import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntFunction;
 import javax.imageio.ImageIO;
@@ -336,30 +338,47 @@ public final class Benchmark {
                 direct, requests / seconds, cpu / 1e6 / requests, ownTicks * 1000.0 / TICKS_PER_SECOND / requests);
     }
 
-    /** What the endpoint does with no openbatch in between: {@code concurrency} requests in flight, always. */
+    /**
+     * What the endpoint does with no openbatch in between: {@code concurrency} requests in flight, always.
+     * A request the endpoint did not answer with 200 fails the run, as would a client's error: a
+     * baseline that drops requests would be fast for the wrong reason.
+     */
     private double direct(URI endpoint, IntFunction<String> body) throws InterruptedException {
         AtomicInteger next = new AtomicInteger();
         URI target = URI.create(endpoint + "/chat/completions");
         long start = System.nanoTime();
+        List<Future<Void>> clients = new ArrayList<>();
         try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
             for (int t = 0; t < concurrency; t++) {
-                threads.submit(() -> {
+                clients.add(threads.submit(() -> {
                     for (int i = next.getAndIncrement(); i < requests; i = next.getAndIncrement()) {
                         HttpRequest request = HttpRequest.newBuilder(target)
                                 .header("Content-Type", "application/json")
                                 .POST(HttpRequest.BodyPublishers.ofString(body.apply(i)))
                                 .build();
-                        while (HTTP.send(request, HttpResponse.BodyHandlers.discarding())
-                                        .statusCode()
+                        int status;
+                        while ((status = HTTP.send(request, HttpResponse.BodyHandlers.discarding())
+                                        .statusCode())
                                 == 429) {
                             Thread.onSpinWait();
                         }
+                        if (status != 200) {
+                            throw new IllegalStateException("the endpoint answered request " + i + " with " + status);
+                        }
                     }
                     return null;
-                });
+                }));
             }
         }
-        return requests / ((System.nanoTime() - start) / 1e9);
+        double seconds = (System.nanoTime() - start) / 1e9;
+        for (Future<Void> client : clients) {
+            try {
+                client.get();
+            } catch (ExecutionException e) {
+                throw new IllegalStateException("the direct run failed: " + e.getCause(), e.getCause());
+            }
+        }
+        return requests / seconds;
     }
 
     private static String upload(URI api, String jsonl) throws IOException, InterruptedException {
