@@ -23,6 +23,7 @@ import dev.openbatch.core.jobs.SecretReader;
 import dev.openbatch.core.keys.ApiKeys;
 import dev.openbatch.core.net.PublicUrls;
 import dev.openbatch.core.pipeline.BatchEnded;
+import dev.openbatch.core.pipeline.BatchReports;
 import dev.openbatch.core.pipeline.BatchResults;
 import dev.openbatch.core.pipeline.ChunkRunner;
 import dev.openbatch.core.pipeline.ChunkStore;
@@ -142,7 +143,8 @@ public final class Wiring {
                 new BatchResults(batches(), files, content(), chunks()),
                 settings.webhooks().enabled()
                         ? new WebhookEndpoints(webhookEndpoints(), receivers(), ids, clock)
-                        : null);
+                        : null,
+                new BatchReports(batches(), content(), chunks(), clock));
     }
 
     private EndpointRepository webhookEndpoints() {

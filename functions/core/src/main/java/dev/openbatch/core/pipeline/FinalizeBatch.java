@@ -52,6 +52,7 @@ public final class FinalizeBatch {
     private final Ids ids;
     private final Clock clock;
     private final BatchEnded ended;
+    private final BatchReports reports;
 
     public FinalizeBatch(
             BatchRepository batches,
@@ -71,6 +72,20 @@ public final class FinalizeBatch {
             Ids ids,
             Clock clock,
             BatchEnded ended) {
+        this(batches, files, content, store, ids, clock, ended, new BatchReports(batches, content, store, clock));
+    }
+
+    /** A finalizer that writes each batch's report with {@code reports} as it ends it. */
+    public FinalizeBatch(
+            BatchRepository batches,
+            FileRepository files,
+            FileContentStore content,
+            ChunkStore store,
+            Ids ids,
+            Clock clock,
+            BatchEnded ended,
+            BatchReports reports) {
+        this.reports = reports;
         this.batches = batches;
         this.files = files;
         this.content = content;
@@ -82,6 +97,7 @@ public final class FinalizeBatch {
 
     /** Ends the batch from its chunks' parts; a batch that has ended already (failed validation, say) stays as it is. */
     public Batch run(String tenant, String batchId, int chunkCount) {
+        long started = clock.millis();
         Batch batch = find(tenant, batchId);
         if (Batch.Status.ENDED.contains(batch.status())) {
             return told(tenant, batch);
@@ -100,7 +116,7 @@ public final class FinalizeBatch {
         String end = current.status().equals(Batch.Status.CANCELLING)
                 ? Batch.Status.CANCELLED
                 : expired > 0 ? Batch.Status.EXPIRED : Batch.Status.COMPLETED;
-        return told(tenant, end(tenant, batchId, end, null));
+        return told(tenant, reported(tenant, end(tenant, batchId, end, null), started));
     }
 
     /** Ends a batch whose run failed outright (the state machine's Catch), unless it has ended already. */
@@ -117,6 +133,7 @@ public final class FinalizeBatch {
      * stack traces and keys, go to the log only.
      */
     public Batch fail(String tenant, String batchId, Integer chunkCount, String error, String cause) {
+        long started = clock.millis();
         Batch batch = find(tenant, batchId);
         if (Batch.Status.ENDED.contains(batch.status())) {
             return told(tenant, batch);
@@ -139,7 +156,7 @@ public final class FinalizeBatch {
         List<Batch.Error> errors = end.equals(Batch.Status.FAILED)
                 ? List.of(new Batch.Error("batch_failed", FailureMessage.of(error, joined), null, null))
                 : null;
-        return told(tenant, end(tenant, batchId, end, errors));
+        return told(tenant, reported(tenant, end(tenant, batchId, end, errors), started));
     }
 
     /**
@@ -148,6 +165,7 @@ public final class FinalizeBatch {
      * how many runs ended without ending it).
      */
     public Batch stalled(String tenant, String batchId, String reason) {
+        long started = clock.millis();
         Batch batch = find(tenant, batchId);
         if (Batch.Status.ENDED.contains(batch.status())) {
             return told(tenant, batch);
@@ -155,17 +173,33 @@ public final class FinalizeBatch {
         LOG.log(System.Logger.Level.WARNING, "batch " + batchId + " of " + tenant + " stalled: " + reason);
         return told(
                 tenant,
-                end(
+                reported(
                         tenant,
-                        batchId,
-                        Batch.Status.FAILED,
-                        List.of(new Batch.Error(
-                                "batch_failed",
-                                "The batch stopped making progress: " + reason
-                                        + ". Please try again; if it fails again, contact"
-                                        + " the operator of this service.",
-                                null,
-                                null))));
+                        end(
+                                tenant,
+                                batchId,
+                                Batch.Status.FAILED,
+                                List.of(new Batch.Error(
+                                        "batch_failed",
+                                        "The batch stopped making progress: " + reason
+                                                + ". Please try again; if it fails again, contact"
+                                                + " the operator of this service.",
+                                        null,
+                                        null))),
+                        started));
+    }
+
+    /** Writes the ended batch's report (see {@link BatchReports}), the finalizer's time so far in it. */
+    private Batch reported(String tenant, Batch batch, long started) {
+        if (Batch.Status.ENDED.contains(batch.status())) {
+            try {
+                reports.write(tenant, batch.id(), clock.millis() - started);
+            } catch (RuntimeException e) {
+                // The batch has ended and its files stand; its report is made from its parts when asked.
+                LOG.log(System.Logger.Level.WARNING, "batch " + batch.id() + ": its report could not be written", e);
+            }
+        }
+        return batch;
     }
 
     private Batch end(String tenant, String batchId, String end, List<Batch.Error> errors) {

@@ -123,11 +123,14 @@ public final class RunChunk {
      */
     public Outcome run(String tenant, String batchId, Chunk chunk, int chunksAtOnce, Deadline deadline)
             throws InterruptedException {
+        // This run's S3 and DynamoDB requests are counted into the segments it writes, for the batch's report.
+        RunMeter meter = new RunMeter(clock.millis());
+        ChunkStore store = new CountedChunkStore(this.store, meter);
         Optional<PartCounts> whole = store.partCounts(batchId, chunk.index());
         if (whole.isPresent()) {
             return new Outcome(counted(tenant, batchId, chunk, whole.get()), 0, 0, true);
         }
-        ChunkLog log = ChunkLog.read(store, batchId, chunk);
+        ChunkLog log = ChunkLog.read(store, batchId, chunk, meter, clock);
         int ended = 0;
         boolean hadTime = true;
         if (!log.whole()) {
@@ -138,12 +141,15 @@ public final class RunChunk {
             hadTime = lifetime.maySend();
             ChunkLog.Checkpoints checkpoints = log.checkpoints(rest, checkpointEvery);
             Batch batch = batch(tenant, batchId);
-            ended = runner.run(batchId, job(batch), rest, chunksAtOnce, new Gate(tenant, batch), lifetime, checkpoints);
+            meter.dynamodbReads.incrementAndGet();
+            ended = runner.run(
+                    batchId, job(batch), rest, chunksAtOnce, new Gate(tenant, batch, meter), lifetime, checkpoints);
             checkpoints.flush();
         }
         if (!log.whole()) {
             return new Outcome(null, ended, chunk.lines() - log.covered(), hadTime);
         }
+        meter.dynamodbWrites.incrementAndGet(); // the chunk's count, next
         PartCounts counts = counted(tenant, batchId, chunk, log.writePart());
         tellPartWritten(tenant, batchId, chunk);
         return new Outcome(counts, ended, 0, hadTime);
@@ -198,11 +204,13 @@ public final class RunChunk {
         private final String tenant;
         private final String batchId;
         private final Long expiresAt;
+        private final RunMeter meter;
         private volatile String status;
         private volatile Instant checkedAt;
 
-        Gate(String tenant, Batch batch) {
+        Gate(String tenant, Batch batch, RunMeter meter) {
             this.tenant = tenant;
+            this.meter = meter;
             this.batchId = batch.id();
             this.expiresAt = batch.expiresAt();
             this.status = batch.status();
@@ -217,6 +225,7 @@ public final class RunChunk {
             }
             if (now.isAfter(checkedAt.plus(STATUS_REFRESH))) {
                 checkedAt = now;
+                meter.dynamodbReads.incrementAndGet();
                 batches.find(tenant, batchId).ifPresent(b -> status = b.status());
             }
             boolean cancelled = status.equals(Batch.Status.CANCELLING) || status.equals(Batch.Status.CANCELLED);
