@@ -84,13 +84,19 @@ public final class BatchReports {
                 throw new UncheckedIOException(e);
             }
         }
-        return Json.write(make(batch, null));
+        return Json.write(make(batch, batch.status(), endedAt(batch), null));
     }
 
-    /** Writes an ended batch's report, once: called by the finalizer, which took {@code finalizerMillis}. */
-    void write(String tenant, String batchId, long finalizerMillis) {
+    /**
+     * Writes the report of a batch the finalizer is ending {@code status} at {@code endedAt} (null: as its
+     * record says), the finalizer having taken {@code finalizerMillis} so far.
+     */
+    void write(String tenant, String batchId, String status, Long endedAt, long finalizerMillis) {
         Batch batch = batches.find(tenant, batchId).orElseThrow(() -> Batches.noSuchBatch(batchId));
-        content.put(key(batch.id()), Json.write(make(batch, finalizerMillis)), "application/json");
+        content.put(
+                key(batch.id()),
+                Json.write(make(batch, status, endedAt != null ? endedAt : endedAt(batch), finalizerMillis)),
+                "application/json");
     }
 
     /** The stats of every chunk, summed: a whole part's, else those of its log so far. */
@@ -123,15 +129,14 @@ public final class BatchReports {
         return sum;
     }
 
-    BatchReport make(Batch batch, Long finalizerMillis) {
+    private BatchReport make(Batch batch, String status, Long endedAt, Long finalizerMillis) {
         long nowMillis = clock.millis();
-        boolean ended = Batch.Status.ENDED.contains(batch.status());
+        boolean ended = Batch.Status.ENDED.contains(status);
         int chunkCount = batch.status().equals(Batch.Status.VALIDATING) ? 0 : chunks.chunkCount(batch.id());
         ChunkStats stats = chunkCount == 0 ? ChunkStats.EMPTY : stats(batch.id());
         Batch.RequestCounts counts = ended
                 ? batch.requestCounts()
                 : new Batch.RequestCounts(batch.requestCounts().total(), stats.completed(), stats.failed());
-        Long endedAt = endedAt(batch);
         BatchReport.Phases phases = phases(batch, stats, endedAt, nowMillis);
         double finalizerSeconds = finalizerMillis != null
                 ? finalizerMillis / 1000.0
@@ -139,7 +144,7 @@ public final class BatchReports {
         return new BatchReport(
                 BatchReport.OBJECT,
                 batch.id(),
-                batch.status(),
+                status,
                 nowMillis / 1000,
                 counts,
                 stats.usage().stream()

@@ -116,7 +116,7 @@ public final class FinalizeBatch {
         String end = current.status().equals(Batch.Status.CANCELLING)
                 ? Batch.Status.CANCELLED
                 : expired > 0 ? Batch.Status.EXPIRED : Batch.Status.COMPLETED;
-        return told(tenant, reported(tenant, end(tenant, batchId, end, null), started));
+        return told(tenant, end(tenant, batchId, end, null, started));
     }
 
     /** Ends a batch whose run failed outright (the state machine's Catch), unless it has ended already. */
@@ -156,7 +156,7 @@ public final class FinalizeBatch {
         List<Batch.Error> errors = end.equals(Batch.Status.FAILED)
                 ? List.of(new Batch.Error("batch_failed", FailureMessage.of(error, joined), null, null))
                 : null;
-        return told(tenant, reported(tenant, end(tenant, batchId, end, errors), started));
+        return told(tenant, end(tenant, batchId, end, errors, started));
     }
 
     /**
@@ -173,50 +173,52 @@ public final class FinalizeBatch {
         LOG.log(System.Logger.Level.WARNING, "batch " + batchId + " of " + tenant + " stalled: " + reason);
         return told(
                 tenant,
-                reported(
+                end(
                         tenant,
-                        end(
-                                tenant,
-                                batchId,
-                                Batch.Status.FAILED,
-                                List.of(new Batch.Error(
-                                        "batch_failed",
-                                        "The batch stopped making progress: " + reason
-                                                + ". Please try again; if it fails again, contact"
-                                                + " the operator of this service.",
-                                        null,
-                                        null))),
+                        batchId,
+                        Batch.Status.FAILED,
+                        List.of(new Batch.Error(
+                                "batch_failed",
+                                "The batch stopped making progress: " + reason
+                                        + ". Please try again; if it fails again, contact"
+                                        + " the operator of this service.",
+                                null,
+                                null)),
                         started));
     }
 
-    /** Writes the ended batch's report (see {@link BatchReports}), the finalizer's time so far in it. */
-    private Batch reported(String tenant, Batch batch, long started) {
-        if (Batch.Status.ENDED.contains(batch.status())) {
-            try {
-                reports.write(tenant, batch.id(), clock.millis() - started);
-            } catch (RuntimeException e) {
-                // The batch has ended and its files stand; its report is made from its parts when asked.
-                LOG.log(System.Logger.Level.WARNING, "batch " + batch.id() + ": its report could not be written", e);
-            }
+    /**
+     * Writes the batch's report as it is about to end (see {@link BatchReports}), with the finalizer's
+     * time so far: before it ends, so that whoever sees it ended finds its report.
+     */
+    private void report(String tenant, String batchId, String end, Long endedAt, long started) {
+        try {
+            reports.write(tenant, batchId, end, endedAt, clock.millis() - started);
+        } catch (RuntimeException e) {
+            // Ending the batch matters more: its report is made from its parts when asked.
+            LOG.log(System.Logger.Level.WARNING, "batch " + batchId + ": its report could not be written", e);
         }
-        return batch;
     }
 
-    private Batch end(String tenant, String batchId, String end, List<Batch.Error> errors) {
+    /** Ends the batch, its report written first; one that another ended meanwhile gets its report again, as it ended. */
+    private Batch end(String tenant, String batchId, String end, List<Batch.Error> errors, long started) {
+        long at = clock.instant().getEpochSecond();
+        report(tenant, batchId, end, at, started);
+        Batch ended = end(tenant, batchId, end, errors, at);
+        if (!ended.status().equals(end)) {
+            report(tenant, batchId, ended.status(), null, started);
+        }
+        return ended;
+    }
+
+    private Batch end(String tenant, String batchId, String end, List<Batch.Error> errors, long at) {
         String stamp = switch (end) {
             case Batch.Status.CANCELLED -> "cancelled_at";
             case Batch.Status.EXPIRED -> "expired_at";
             case Batch.Status.FAILED -> "failed_at";
             default -> "completed_at";
         };
-        return batches.transition(
-                        tenant,
-                        batchId,
-                        RUNNING,
-                        end,
-                        Map.of(stamp, clock.instant().getEpochSecond()),
-                        null,
-                        errors)
+        return batches.transition(tenant, batchId, RUNNING, end, Map.of(stamp, at), null, errors)
                 .orElseGet(() -> find(tenant, batchId));
     }
 

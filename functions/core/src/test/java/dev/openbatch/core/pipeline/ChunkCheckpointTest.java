@@ -166,6 +166,15 @@ class ChunkCheckpointTest {
         assertThat(lifetimes.stream().mapToInt(RunChunk.Outcome::ended).sum()).isEqualTo(30);
         assertThat(endpoint.requests.get()).as("no line sent twice").isEqualTo(30);
         assertThat(outcome.counts().withoutStats()).isEqualTo(new PartCounts(30, 0, 0));
+        Batch done = finalize.run(TestApi.TENANT, batchId[0], 1);
+        assertThat(t.content.objects).containsKey("batches/" + batchId[0] + "/report.json");
+        JsonNode report = Json.MAPPER.readTree(t.content.objects.get("batches/" + batchId[0] + "/report.json"));
+        assertThat(report.at("/request_counts/completed").asLong()).isEqualTo(30);
+        assertThat(report.at("/latency_ms/count").asLong()).isEqualTo(30);
+        assertThat(new BatchReports(t.batchRecords, t.content, chunks, clock).report(TestApi.TENANT, batchId[0]))
+                .as("the report of an ended batch is the one written")
+                .isEqualTo(t.content.objects.get("batches/" + batchId[0] + "/report.json"));
+        assertThat(done.status()).isEqualTo(Batch.Status.COMPLETED);
         ChunkStats stats = outcome.counts().stats();
         assertThat(stats.runs()).as("each lifetime's run, counted once").isEqualTo(3);
         assertThat(stats.attempts())
