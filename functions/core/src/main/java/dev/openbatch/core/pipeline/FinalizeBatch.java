@@ -204,14 +204,14 @@ public final class FinalizeBatch {
     private Batch end(String tenant, String batchId, String end, List<Batch.Error> errors, long started) {
         long at = clock.instant().getEpochSecond();
         report(tenant, batchId, end, at, started);
-        Batch ended = end(tenant, batchId, end, errors, at);
+        Batch ended = transition(tenant, batchId, end, errors, at);
         if (!ended.status().equals(end)) {
             report(tenant, batchId, ended.status(), null, started);
         }
         return ended;
     }
 
-    private Batch end(String tenant, String batchId, String end, List<Batch.Error> errors, long at) {
+    private Batch transition(String tenant, String batchId, String end, List<Batch.Error> errors, long at) {
         String stamp = switch (end) {
             case Batch.Status.CANCELLED -> "cancelled_at";
             case Batch.Status.EXPIRED -> "expired_at";
