@@ -4,13 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.openai.client.OpenAIClient;
-import com.openai.core.http.HttpResponse;
 import com.openai.models.batches.Batch;
 import dev.openbatch.core.Json;
 import dev.openbatch.reference.Options;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -101,8 +97,8 @@ class BatchReportIntegrationTest {
                 .as("the finalizer's report, byte for byte")
                 .isEqualTo(bytes);
         JsonNode report = Json.MAPPER.readTree(bytes);
-        List<JsonNode> output = lines(content(client, batch.outputFileId().orElseThrow()));
-        List<JsonNode> errors = lines(content(client, batch.errorFileId().orElseThrow()));
+        List<JsonNode> output = SdkBatches.lines(client, batch.outputFileId().orElseThrow());
+        List<JsonNode> errors = SdkBatches.lines(client, batch.errorFileId().orElseThrow());
 
         assertThat(report.get("status").asText()).isEqualTo("completed");
         assertThat(report.at("/request_counts/total").asLong()).isEqualTo(LINES);
@@ -201,26 +197,5 @@ class BatchReportIntegrationTest {
                 .as(new String(response.body(), StandardCharsets.UTF_8))
                 .isEqualTo(200);
         return response.body();
-    }
-
-    private static List<JsonNode> lines(String jsonl) {
-        return jsonl.lines()
-                .map(line -> {
-                    try {
-                        return Json.MAPPER.readTree(line);
-                    } catch (IOException e) {
-                        throw new UncheckedIOException(e);
-                    }
-                })
-                .toList();
-    }
-
-    private static String content(OpenAIClient client, String fileId) {
-        try (HttpResponse content = client.files().content(fileId);
-                InputStream body = content.body()) {
-            return new String(body.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 }

@@ -107,23 +107,7 @@ public final class BatchReports {
             PartCounts counts = chunks.partCounts(batchId, index).orElse(null);
             ChunkStats chunk = counts == null
                     ? ChunkLog.statsSoFar(chunks, batchId, index)
-                    : counts.stats() != null
-                            ? counts.stats()
-                            : new ChunkStats(
-                                    counts.completed(),
-                                    counts.failed(),
-                                    null,
-                                    null,
-                                    null,
-                                    null,
-                                    null,
-                                    null,
-                                    0,
-                                    null,
-                                    null,
-                                    0,
-                                    0,
-                                    null);
+                    : counts.stats() != null ? counts.stats() : ChunkStats.counts(counts.completed(), counts.failed());
             sum = sum.plus(chunk);
         }
         return sum;

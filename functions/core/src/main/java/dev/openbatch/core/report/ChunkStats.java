@@ -59,21 +59,7 @@ public record ChunkStats(
     /** Where codes or models beyond the bound are counted. */
     public static final String OTHER = "other";
 
-    public static final ChunkStats EMPTY = new ChunkStats(
-            0,
-            0,
-            LatencyHistogram.EMPTY,
-            Map.of(),
-            Map.of(),
-            List.of(),
-            List.of(),
-            Timeline.EMPTY,
-            0,
-            null,
-            null,
-            0,
-            0,
-            Calls.NONE);
+    public static final ChunkStats EMPTY = counts(0, 0);
 
     public ChunkStats {
         latency = latency == null ? LatencyHistogram.EMPTY : latency;
@@ -130,6 +116,11 @@ public record ChunkStats(
         ModelUsage plus(ModelUsage other) {
             return new ModelUsage(model, requests + other.requests, usage.plus(other.usage));
         }
+    }
+
+    /** The stats of a part written before stats were kept: its counts alone. */
+    public static ChunkStats counts(long completed, long failed) {
+        return new ChunkStats(completed, failed, null, null, null, null, null, null, 0, null, null, 0, 0, null);
     }
 
     /** The sum of two chunks' (or a chunk's and a batch's) stats, within the same bounds. */
