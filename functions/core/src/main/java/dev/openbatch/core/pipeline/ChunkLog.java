@@ -162,13 +162,15 @@ final class ChunkLog {
         }
     }
 
-    /** Ends every line the log does not hold yet with this error, in the log. */
+    /** Ends every line the log does not hold yet with this error, in the log, as never sent and ended now. */
     void endRest(List<RequestLine> lines, OutputLine.Error error) {
+        long now = clock.millis();
         append(lines.stream()
                 .filter(line -> !hasEnded(line))
                 .map(line -> Ended.of(
                         line.position() - chunk.firstRequest(),
-                        new OutputLine(ChunkRunner.lineId(batchId, line.position()), line.customId(), null, error)))
+                        new OutputLine(ChunkRunner.lineId(batchId, line.position()), line.customId(), null, error),
+                        new LineTrace(null, 0, List.of(), 0, null, now, now)))
                 .toList());
     }
 

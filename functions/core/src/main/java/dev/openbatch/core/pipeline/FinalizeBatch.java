@@ -257,7 +257,7 @@ public final class FinalizeBatch {
     private PartCounts complete(String tenant, Batch batch, int index, int firstRequest, OutputLine.Error notRun) {
         List<RequestLine> lines = ChunkLog.requests(store, batch.id(), index, firstRequest);
         Chunk chunk = new Chunk(index, firstRequest, lines.size());
-        ChunkLog log = ChunkLog.read(store, batch.id(), chunk);
+        ChunkLog log = ChunkLog.read(store, batch.id(), chunk, null, clock);
         log.endRest(lines, notRun);
         PartCounts counts = log.writePart();
         batches.countChunk(tenant, batch.id(), index, counts);

@@ -175,7 +175,7 @@ public final class RunChunk {
      */
     public PartCounts abandon(String tenant, String batchId, Chunk chunk) {
         PartCounts counts = store.partCounts(batchId, chunk.index()).orElseGet(() -> {
-            ChunkLog log = ChunkLog.read(store, batchId, chunk);
+            ChunkLog log = ChunkLog.read(store, batchId, chunk, null, clock);
             log.endRest(ChunkLog.requests(store, batchId, chunk.index(), chunk.firstRequest()), CHUNK_FAILED);
             return log.writePart();
         });
