@@ -158,6 +158,16 @@ class ChunkCheckpointTest {
             // (twice the concurrency may be preparing a send). Three lifetimes whichever.
             outcome = runChunk.run(TestApi.TENANT, batchId[0], chunk, lastingFor(10));
             lifetimes.add(outcome);
+            if (!outcome.finished()) {
+                // While the chunk runs, its report counts what its log holds: each ended line once.
+                JsonNode running = Json.MAPPER.readTree(
+                        new BatchReports(t.batchRecords, t.content, chunks, clock).report(TestApi.TENANT, batchId[0]));
+                int endedSoFar =
+                        lifetimes.stream().mapToInt(RunChunk.Outcome::ended).sum();
+                assertThat(running.at("/request_counts/completed").asLong()).isEqualTo(endedSoFar);
+                assertThat(running.at("/latency_ms/count").asLong()).isEqualTo(endedSoFar);
+                assertThat(running.at("/attempts/per_line/1").asLong()).isEqualTo(endedSoFar);
+            }
         } while (!outcome.finished() && lifetimes.size() < 10);
 
         assertThat(lifetimes).hasSize(3);
