@@ -27,9 +27,12 @@ import java.util.TreeMap;
  */
 public final class BatchReports {
 
-    /** The memory of the functions whose time the report prices, in MB, as the deployment configures them. */
-    public record Memory(int workerMb, int validatorMb, int finalizerMb) {
-        public static final Memory DEFAULT = new Memory(1024, 1024, 1024);
+    /**
+     * The memory of the validator and the finalizer, whose time the report prices, in MB, as the
+     * deployment configures them (a worker's run names its own).
+     */
+    public record Memory(int validatorMb, int finalizerMb) {
+        public static final Memory DEFAULT = new Memory(1024, 1024);
     }
 
     /** At most this many intervals in a report's timeline. */
@@ -226,7 +229,7 @@ public final class BatchReports {
         }
         long invocations = stats.runs() + 1 + (ended ? 1 : 0);
         double validatorSeconds = phases.validatingSeconds() == null ? 0 : phases.validatingSeconds();
-        double gbSeconds = stats.workerMillis() / 1000.0 * memory.workerMb() / 1024.0
+        double gbSeconds = stats.workerGbSeconds()
                 + validatorSeconds * memory.validatorMb() / 1024.0
                 + finalizerSeconds * memory.finalizerMb() / 1024.0;
         long sqs = chunkCount + stats.runs() + chunkCount;

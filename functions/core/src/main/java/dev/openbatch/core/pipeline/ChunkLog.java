@@ -33,8 +33,8 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  * <p>A segment is a header line, {@code {"offsets":[0,3],"kinds":"oe","traces":[…],"run":{…}}} —
  * each line's offset in the chunk and where it goes: {@code o} the output, {@code e} the errors,
  * {@code x} the errors as expired; each line's {@link LineTrace} (null where none was measured); the
- * run that wrote it, when a worker run did ({@code id}, {@code started}, {@code at} in epoch ms, and
- * the {@code calls} it had made so far) — then those lines' JSON, one a line, in that order. The
+ * run that wrote it, when a worker run did ({@code id}, {@code started}, {@code at} in epoch ms, its
+ * {@code memory_mb}, and the {@code calls} it had made so far) — then those lines' JSON, one a line, in that order. The
  * traces and runs are what the part's {@link ChunkStats} are made of, so they too count once.
  */
 final class ChunkLog {
@@ -221,7 +221,8 @@ final class ChunkLog {
                 .createObjectNode()
                 .put("id", run.id)
                 .put("started", run.startedMillis)
-                .put("at", clock.millis());
+                .put("at", clock.millis())
+                .put("memory_mb", run.memoryMb);
         header.set("calls", Json.MAPPER.valueToTree(run.calls()));
         return header;
     }
@@ -230,6 +231,7 @@ final class ChunkLog {
         try {
             stats.run(
                     run.path("at").asLong() - run.path("started").asLong(),
+                    run.path("memory_mb").asInt(RunChunk.MEMORY_MB),
                     Json.MAPPER.treeToValue(run.get("calls"), Calls.class));
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -40,6 +40,8 @@ public final class RunChunk {
      * small S3 PUT per chunk, whatever the chunk's concurrency.
      */
     public static final Duration CHECKPOINT_EVERY = Duration.ofSeconds(10);
+    /** A worker's memory where none is given: the deployment's default. */
+    public static final int MEMORY_MB = 1024;
 
     /**
      * How far a run got.
@@ -71,6 +73,7 @@ public final class RunChunk {
     private final Clock clock;
     private final Duration checkpointEvery;
     private final PartWritten partWritten;
+    private final int memoryMb;
 
     public RunChunk(BatchRepository batches, ChunkStore store, JobCatalog jobs, ChunkRunner runner, Clock clock) {
         this(batches, store, jobs, runner, clock, CHECKPOINT_EVERY);
@@ -94,6 +97,20 @@ public final class RunChunk {
             Clock clock,
             Duration checkpointEvery,
             PartWritten partWritten) {
+        this(batches, store, jobs, runner, clock, checkpointEvery, partWritten, MEMORY_MB);
+    }
+
+    /** @param memoryMb the memory of the worker it runs in, which its runs' time in the batch's report is priced by */
+    public RunChunk(
+            BatchRepository batches,
+            ChunkStore store,
+            JobCatalog jobs,
+            ChunkRunner runner,
+            Clock clock,
+            Duration checkpointEvery,
+            PartWritten partWritten,
+            int memoryMb) {
+        this.memoryMb = memoryMb;
         this.batches = batches;
         this.store = store;
         this.jobs = jobs;
@@ -124,7 +141,7 @@ public final class RunChunk {
     public Outcome run(String tenant, String batchId, Chunk chunk, int chunksAtOnce, Deadline deadline)
             throws InterruptedException {
         // This run's S3 and DynamoDB requests are counted into the segments it writes, for the batch's report.
-        RunMeter meter = new RunMeter(clock.millis());
+        RunMeter meter = new RunMeter(clock.millis(), memoryMb);
         ChunkStore store = new CountedChunkStore(this.store, meter);
         Optional<PartCounts> whole = store.partCounts(batchId, chunk.index());
         if (whole.isPresent()) {

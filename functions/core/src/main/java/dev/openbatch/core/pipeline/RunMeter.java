@@ -9,13 +9,17 @@ final class RunMeter {
 
     final String id = UUID.randomUUID().toString();
     final long startedMillis;
+    /** The memory of the sandbox it runs in: what its time is billed by. */
+    final int memoryMb;
+
     final AtomicLong s3Reads = new AtomicLong();
     final AtomicLong s3Writes = new AtomicLong();
     final AtomicLong dynamodbReads = new AtomicLong();
     final AtomicLong dynamodbWrites = new AtomicLong();
 
-    RunMeter(long startedMillis) {
+    RunMeter(long startedMillis, int memoryMb) {
         this.startedMillis = startedMillis;
+        this.memoryMb = memoryMb;
     }
 
     Calls calls() {

@@ -33,6 +33,7 @@ import java.util.TreeMap;
  * @param lastEnded     when its last line ended, epoch ms; null when none has
  * @param runs          how many worker runs ended any of its lines
  * @param workerMillis  those runs' time, each from its start to its last write
+ * @param workerGbSeconds those runs' time by their memory, in GB-seconds
  * @param calls         the AWS requests those runs made
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -50,6 +51,7 @@ public record ChunkStats(
         @JsonProperty("last_ended_ms") Long lastEnded,
         @JsonProperty("runs") long runs,
         @JsonProperty("worker_ms") long workerMillis,
+        @JsonProperty("worker_gb_seconds") double workerGbSeconds,
         @JsonProperty("calls") Calls calls) {
 
     public static final int MAX_CODES = 20;
@@ -120,7 +122,7 @@ public record ChunkStats(
 
     /** The stats of a part written before stats were kept: its counts alone. */
     public static ChunkStats counts(long completed, long failed) {
-        return new ChunkStats(completed, failed, null, null, null, null, null, null, 0, null, null, 0, 0, null);
+        return new ChunkStats(completed, failed, null, null, null, null, null, null, 0, null, null, 0, 0, 0, null);
     }
 
     /** The sum of two chunks' (or a chunk's and a batch's) stats, within the same bounds. */
@@ -139,6 +141,7 @@ public record ChunkStats(
                 max(lastEnded, other.lastEnded),
                 runs + other.runs,
                 workerMillis + other.workerMillis,
+                workerGbSeconds + other.workerGbSeconds,
                 calls.plus(other.calls));
     }
 
@@ -157,6 +160,7 @@ public record ChunkStats(
         private Long lastEnded;
         private long runs;
         private long workerMillis;
+        private double workerGbSeconds;
         private Calls calls = Calls.NONE;
 
         /**
@@ -201,10 +205,11 @@ public record ChunkStats(
             return this;
         }
 
-        /** A worker run that ended lines: its time, and the requests it made. */
-        public Builder run(long millis, Calls calls) {
+        /** A worker run that ended lines: its time, its memory, and the requests it made. */
+        public Builder run(long millis, int memoryMb, Calls calls) {
             runs++;
             workerMillis += Math.max(0, millis);
+            workerGbSeconds += Math.max(0, millis) / 1000.0 * memoryMb / 1024.0;
             this.calls = this.calls.plus(calls);
             return this;
         }
@@ -233,6 +238,7 @@ public record ChunkStats(
                     lastEnded,
                     runs,
                     workerMillis,
+                    workerGbSeconds,
                     calls);
         }
     }

@@ -123,11 +123,12 @@ class ReportStatsTest {
         ChunkStats stats = new ChunkStats.Builder()
                 .line(false, errorLine("r1", "invalid_value", 400), Batch.Usage.ZERO, trace("m"))
                 .line(true, Json.MAPPER.createObjectNode(), Batch.Usage.of(1, 0, 2, 0, 3), trace("m"))
-                .run(1_500, new Calls(3, 2, 1, 1))
+                .run(1_500, 2048, new Calls(3, 2, 1, 1))
                 .build();
 
         assertThat(Json.MAPPER.convertValue(Json.MAPPER.valueToTree(stats), ChunkStats.class))
                 .isEqualTo(stats);
+        assertThat(stats.workerGbSeconds()).as("1.5 s at 2 GB").isEqualTo(3.0);
     }
 
     private static JsonNode errorLine(String customId, String code, int status) {
