@@ -35,8 +35,12 @@ class LineTraceTest {
     }
 
     private static Map<String, LineTrace> run(Job job, String... models) throws Exception {
+        return run(job, Duration.ofSeconds(5), models);
+    }
+
+    private static Map<String, LineTrace> run(Job job, Duration requestTimeout, String... models) throws Exception {
         ChunkRunner runner = new ChunkRunner(
-                new InferenceClient(Duration.ofSeconds(2), Duration.ofSeconds(5)),
+                new InferenceClient(Duration.ofSeconds(2), requestTimeout),
                 TestImageResolvers.none(),
                 new RetryPolicy(3, Duration.ofMillis(1), Duration.ofMillis(5)),
                 Clock.systemUTC());
@@ -97,5 +101,17 @@ class LineTraceTest {
         assertThat(trace.finalMillis())
                 .as("the line kept its last attempt's failure")
                 .isNotNull();
+    }
+
+    @Test
+    void aLineTheEndpointAnswersTooLate_isRetriedForTimeout_andItsTimeAtTheEndpointCounted() throws Exception {
+        LineTrace trace = run(job(endpoint.baseUrl().toString()), Duration.ofMillis(5), "slow")
+                .get("slow");
+
+        assertThat(trace.attempts()).isEqualTo(3);
+        assertThat(trace.retried()).containsExactly("timeout", "timeout");
+        assertThat(trace.endpointMillis())
+                .as("three waits of at least the timeout")
+                .isGreaterThanOrEqualTo(15);
     }
 }
