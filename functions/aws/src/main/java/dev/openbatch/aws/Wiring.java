@@ -23,6 +23,7 @@ import dev.openbatch.core.jobs.SecretReader;
 import dev.openbatch.core.keys.ApiKeys;
 import dev.openbatch.core.net.PublicUrls;
 import dev.openbatch.core.pipeline.BatchEnded;
+import dev.openbatch.core.pipeline.BatchReports;
 import dev.openbatch.core.pipeline.BatchResults;
 import dev.openbatch.core.pipeline.ChunkRunner;
 import dev.openbatch.core.pipeline.ChunkStore;
@@ -142,7 +143,8 @@ public final class Wiring {
                 new BatchResults(batches(), files, content(), chunks()),
                 settings.webhooks().enabled()
                         ? new WebhookEndpoints(webhookEndpoints(), receivers(), ids, clock)
-                        : null);
+                        : null,
+                reports());
     }
 
     private EndpointRepository webhookEndpoints() {
@@ -249,7 +251,8 @@ public final class Wiring {
                     chunkRunner(Credentials.FIXED),
                     clock,
                     RunChunk.CHECKPOINT_EVERY,
-                    partWritten());
+                    partWritten(),
+                    memoryMb());
         }
         // Kept for the sandbox's life: a rotated credential is read with it while chunks run.
         SecretReader secrets = new SecretsManagerSecrets(clients.secretsManager());
@@ -260,7 +263,8 @@ public final class Wiring {
                 chunkRunner(new Credentials(secrets, clock, CREDENTIAL_REREAD)),
                 clock,
                 RunChunk.CHECKPOINT_EVERY,
-                partWritten());
+                partWritten(),
+                memoryMb());
     }
 
     /** Where S3 drops are on, a dropped batch's results folder shows each chunk's part as it is written. */
@@ -347,6 +351,17 @@ public final class Wiring {
             drops.ended(tenant, batch);
             webhooks.ended(tenant, batch);
         };
-        return new FinalizeBatch(batches(), files(), content(), chunks(), ids, clock, ended);
+        return new FinalizeBatch(batches(), files(), content(), chunks(), ids, clock, ended, reports());
+    }
+
+    /** Batch reports, pricing the validator's and finalizer's time by this function's memory, which they share. */
+    private BatchReports reports() {
+        return new BatchReports(batches(), content(), chunks(), clock, new BatchReports.Memory(memoryMb(), memoryMb()));
+    }
+
+    /** The memory Lambda gives this function, in MB; the deployment's default outside Lambda. */
+    private static int memoryMb() {
+        String memory = System.getenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE");
+        return memory == null ? RunChunk.MEMORY_MB : Integer.parseInt(memory);
     }
 }

@@ -1,6 +1,17 @@
 package dev.openbatch.benchmark;
 
+import static dev.openbatch.core.report.Prices.DYNAMODB_READ;
+import static dev.openbatch.core.report.Prices.DYNAMODB_WRITE;
+import static dev.openbatch.core.report.Prices.HTTP_API_REQUEST;
+import static dev.openbatch.core.report.Prices.LAMBDA_GB_SECOND;
+import static dev.openbatch.core.report.Prices.LAMBDA_REQUEST;
+import static dev.openbatch.core.report.Prices.S3_READ;
+import static dev.openbatch.core.report.Prices.S3_WRITE;
+import static dev.openbatch.core.report.Prices.SQS_REQUEST;
+import static dev.openbatch.core.report.Prices.STATE_TRANSITION;
+
 import dev.openbatch.core.fakes.LargestInput;
+import dev.openbatch.core.report.Prices;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -9,19 +20,9 @@ import java.util.Map;
 /**
  * What the cloud charges for everything but the GPU, for one batch: AWS API calls counted while the
  * local runtime ran a batch, scaled per chunk to the batch asked about, plus the Lambda time and
- * state transitions that the pipeline's shape fixes. List prices, us-east-1, arm64 Lambda.
+ * state transitions that the pipeline's shape fixes, at the list prices of {@link Prices}.
  */
 final class CostModel {
-
-    static final double LAMBDA_GB_SECOND = 0.0000133334;
-    static final double LAMBDA_REQUEST = 0.20 / 1e6;
-    static final double STATE_TRANSITION = 0.025 / 1000;
-    static final double SQS_REQUEST = 0.40 / 1e6;
-    static final double DYNAMODB_WRITE = 0.625 / 1e6;
-    static final double DYNAMODB_READ = 0.125 / 1e6;
-    static final double S3_WRITE = 0.005 / 1000;
-    static final double S3_READ = 0.0004 / 1000;
-    static final double HTTP_API_REQUEST = 1.00 / 1e6;
 
     static final int CHUNK_LINES = 500;
     /** Memory of the worker, validator and finalizer functions the stack deploys. */
@@ -69,9 +70,9 @@ final class CostModel {
         List<Item> items = new ArrayList<>();
         items.add(new Item(
                 "Step Functions state transitions",
-                (5 + chunks) * STATE_TRANSITION,
-                "%.0f (Validate, Choice, Map, one task per chunk, Finalize, Succeed)",
-                5 + chunks));
+                Prices.stateTransitions((long) chunks) * STATE_TRANSITION,
+                "%d (Validate, Choice, Map, one task per chunk, Finalize, Succeed)",
+                Prices.stateTransitions((long) chunks)));
         items.add(new Item(
                 "Lambda requests",
                 invocations * LAMBDA_REQUEST,

@@ -9,6 +9,7 @@ import dev.openbatch.core.api.WebhookEndpoint;
 import dev.openbatch.core.batches.Batches;
 import dev.openbatch.core.batches.RetryBatch;
 import dev.openbatch.core.files.Files;
+import dev.openbatch.core.pipeline.BatchReports;
 import dev.openbatch.core.pipeline.BatchResults;
 import dev.openbatch.core.uploads.Uploads;
 import dev.openbatch.core.webhooks.WebhookEndpoints;
@@ -47,6 +48,18 @@ public final class OpenAiApi {
             RetryBatch retry,
             BatchResults results,
             WebhookEndpoints webhooks) {
+        this(files, batches, uploads, retry, results, webhooks, null);
+    }
+
+    /** The API, with each batch's report where {@code reports} is given (see docs/report.md). */
+    public OpenAiApi(
+            Files files,
+            Batches batches,
+            Uploads uploads,
+            RetryBatch retry,
+            BatchResults results,
+            WebhookEndpoints webhooks,
+            BatchReports reports) {
         route(
                 "POST",
                 "/v1/files",
@@ -95,6 +108,12 @@ public final class OpenAiApi {
                 (r, m) -> ApiResponse.ok(retry.retry(r.tenant(), m.group(1), r.body())));
         route("GET", "/v1/batches/([^/]+)/output", (r, m) -> content(results.output(r.tenant(), m.group(1))));
         route("GET", "/v1/batches/([^/]+)/errors", (r, m) -> content(results.errors(r.tenant(), m.group(1))));
+        if (reports != null) {
+            route(
+                    "GET",
+                    "/v1/batches/([^/]+)/report",
+                    (r, m) -> ApiResponse.bytes(reports.report(r.tenant(), m.group(1)), "application/json"));
+        }
 
         if (webhooks != null) {
             webhookRoutes(webhooks);

@@ -2,17 +2,23 @@ package dev.openbatch.core.pipeline;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.MappingIterator;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.openbatch.core.Json;
 import dev.openbatch.core.api.Batch;
+import dev.openbatch.core.report.Calls;
+import dev.openbatch.core.report.ChunkStats;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -24,9 +30,12 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  * dead-letter consumer and the finalizer read the log alike, so the part assembled from a log that
  * holds every line is the same bytes, whoever assembles it and however many runs raced.
  *
- * <p>A segment is a header line, {@code {"offsets":[0,3],"kinds":"oe"}} — each line's offset in the
- * chunk and where it goes: {@code o} the output, {@code e} the errors, {@code x} the errors as
- * expired — then those lines' JSON, one a line, in that order.
+ * <p>A segment is a header line, {@code {"offsets":[0,3],"kinds":"oe","traces":[…],"run":{…}}} —
+ * each line's offset in the chunk and where it goes: {@code o} the output, {@code e} the errors,
+ * {@code x} the errors as expired; each line's {@link LineTrace} (null where none was measured); the
+ * run that wrote it, when a worker run did ({@code id}, {@code started}, {@code at} in epoch ms, its
+ * {@code memory_mb}, and the {@code calls} it had made so far) — then those lines' JSON, one a line, in that order. The
+ * traces and runs are what the part's {@link ChunkStats} are made of, so they too count once.
  */
 final class ChunkLog {
 
@@ -41,20 +50,36 @@ final class ChunkLog {
     private final byte[][] ended;
 
     private final byte[] kinds;
+    /** By offset in the chunk: what the line took, where the run that ended it measured it. */
+    private final JsonNode[] traces;
+    /** The worker runs whose segments the log holds, by id: the last header each wrote. */
+    private final Map<String, JsonNode> runs = new HashMap<>();
+    /** The run appending to this log, if a worker run is. */
+    private final RunMeter run;
+
+    private final Clock clock;
     private int covered;
     private int next;
 
-    private ChunkLog(ChunkStore store, String batchId, Chunk chunk) {
+    private ChunkLog(ChunkStore store, String batchId, Chunk chunk, RunMeter run, Clock clock) {
         this.store = store;
         this.batchId = batchId;
         this.chunk = chunk;
         this.ended = new byte[chunk.lines()][];
         this.kinds = new byte[chunk.lines()];
+        this.traces = new JsonNode[chunk.lines()];
+        this.run = run;
+        this.clock = clock;
     }
 
     /** The log as the store holds it now: every segment written, in order. */
     static ChunkLog read(ChunkStore store, String batchId, Chunk chunk) {
-        ChunkLog log = new ChunkLog(store, batchId, chunk);
+        return read(store, batchId, chunk, null, Clock.systemUTC());
+    }
+
+    /** The log as the store holds it now, for a worker run that appends to it. */
+    static ChunkLog read(ChunkStore store, String batchId, Chunk chunk, RunMeter run, Clock clock) {
+        ChunkLog log = new ChunkLog(store, batchId, chunk, run, clock);
         for (Optional<byte[]> segment; (segment = store.readSegment(batchId, chunk.index(), log.next)).isPresent(); ) {
             log.adopt(segment.get());
         }
@@ -85,12 +110,16 @@ final class ChunkLog {
         return lines;
     }
 
-    /** A line's end, ready to append: its offset in the chunk, where it goes, and its JSON. */
-    record Ended(int offset, byte kind, byte[] json) {
+    /** A line's end, ready to append: its offset in the chunk, where it goes, its JSON, and its trace if measured. */
+    record Ended(int offset, byte kind, byte[] json, LineTrace trace) {
 
         static Ended of(int offset, OutputLine line) {
+            return of(offset, line, null);
+        }
+
+        static Ended of(int offset, OutputLine line, LineTrace trace) {
             byte kind = line.succeeded() ? OUTPUT : RunChunk.EXPIRED.equals(line.error()) ? EXPIRED : ERROR;
-            return new Ended(offset, kind, Json.write(line));
+            return new Ended(offset, kind, Json.write(line), trace);
         }
     }
 
@@ -117,10 +146,11 @@ final class ChunkLog {
             if (fresh.isEmpty()) {
                 return;
             }
-            if (store.writeSegment(batchId, chunk.index(), next, encode(fresh))) {
+            if (store.writeSegment(batchId, chunk.index(), next, encode(fresh, runHeader()))) {
                 for (Ended line : fresh) {
                     ended[line.offset()] = line.json();
                     kinds[line.offset()] = line.kind();
+                    traces[line.offset()] = line.trace() == null ? null : Json.MAPPER.valueToTree(line.trace());
                 }
                 covered += fresh.size();
                 next++;
@@ -132,13 +162,15 @@ final class ChunkLog {
         }
     }
 
-    /** Ends every line the log does not hold yet with this error, in the log. */
+    /** Ends every line the log does not hold yet with this error, in the log, as never sent and ended now. */
     void endRest(List<RequestLine> lines, OutputLine.Error error) {
+        long now = clock.millis();
         append(lines.stream()
                 .filter(line -> !hasEnded(line))
                 .map(line -> Ended.of(
                         line.position() - chunk.firstRequest(),
-                        new OutputLine(ChunkRunner.lineId(batchId, line.position()), line.customId(), null, error)))
+                        new OutputLine(ChunkRunner.lineId(batchId, line.position()), line.customId(), null, error),
+                        new LineTrace(null, 0, List.of(), 0, null, now, now)))
                 .toList());
     }
 
@@ -153,46 +185,101 @@ final class ChunkLog {
         long completed = 0;
         long expired = 0;
         Batch.Usage usage = Batch.Usage.ZERO;
+        ChunkStats.Builder stats = new ChunkStats.Builder();
         for (int offset = 0; offset < ended.length; offset++) {
             ByteArrayOutputStream side = kinds[offset] == OUTPUT ? output : errors;
             side.writeBytes(ended[offset]);
             side.write('\n');
+            JsonNode line = parse(ended[offset], "line " + offset);
+            Batch.Usage used = Batch.Usage.ZERO;
             if (kinds[offset] == OUTPUT) {
                 completed++;
-                usage = usage.plus(usageOf(offset));
+                used = LineUsage.of(line.path("response").get("body"));
+                usage = usage.plus(used);
             }
+            stats.line(kinds[offset] == OUTPUT, line, used, trace(traces[offset]));
             expired += kinds[offset] == EXPIRED ? 1 : 0;
         }
+        if (run != null) {
+            runs.put(run.id, runHeader());
+        }
+        runs.values().forEach(seen -> countRun(stats, seen));
         return store.writePart(
                 batchId,
                 chunk.index(),
                 output.toByteArray(),
                 errors.toByteArray(),
-                new PartCounts(completed, ended.length - completed, expired, usage));
+                new PartCounts(completed, ended.length - completed, expired, usage, stats.build()));
     }
 
-    /** The tokens an answered line's answer reports, read from the line as the log holds it. */
-    private Batch.Usage usageOf(int offset) {
+    /** This run, as a segment's header names it: null when no worker run writes. */
+    private ObjectNode runHeader() {
+        if (run == null) {
+            return null;
+        }
+        ObjectNode header = Json.MAPPER
+                .createObjectNode()
+                .put("id", run.id)
+                .put("started", run.startedMillis)
+                .put("at", clock.millis())
+                .put("memory_mb", run.memoryMb);
+        header.set("calls", Json.MAPPER.valueToTree(run.calls()));
+        return header;
+    }
+
+    private static void countRun(ChunkStats.Builder stats, JsonNode run) {
         try {
-            return LineUsage.of(
-                    Json.MAPPER.readTree(ended[offset]).path("response").get("body"));
+            stats.run(
+                    run.path("at").asLong() - run.path("started").asLong(),
+                    run.path("memory_mb").asInt(RunChunk.MEMORY_MB),
+                    Json.MAPPER.treeToValue(run.get("calls"), Calls.class));
         } catch (IOException e) {
-            throw new UncheckedIOException("line " + offset + " of chunk " + chunk.index() + " of " + batchId, e);
+            throw new UncheckedIOException(e);
         }
     }
 
-    private static byte[] encode(List<Ended> lines) {
-        StringBuilder offsets = new StringBuilder("{\"offsets\":[");
+    private static LineTrace trace(JsonNode trace) {
+        if (trace == null || !trace.isObject()) {
+            return null;
+        }
+        try {
+            return Json.MAPPER.treeToValue(trace, LineTrace.class);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private JsonNode parse(byte[] json, String which) {
+        try {
+            return Json.MAPPER.readTree(json);
+        } catch (IOException e) {
+            throw new UncheckedIOException(which + " of chunk " + chunk.index() + " of " + batchId, e);
+        }
+    }
+
+    private static byte[] encode(List<Ended> lines, ObjectNode run) {
+        ObjectNode header = Json.MAPPER.createObjectNode();
+        ArrayNode offsets = header.putArray("offsets");
         StringBuilder kinds = new StringBuilder();
         int size = 64;
         for (Ended line : lines) {
-            offsets.append(kinds.isEmpty() ? "" : ",").append(line.offset());
+            offsets.add(line.offset());
             kinds.append((char) line.kind());
             size += line.json().length + 1;
         }
-        offsets.append("],\"kinds\":\"").append(kinds).append("\"}\n");
-        ByteArrayOutputStream segment = new ByteArrayOutputStream(size + offsets.length());
-        segment.writeBytes(offsets.toString().getBytes(StandardCharsets.US_ASCII));
+        header.put("kinds", kinds.toString());
+        if (lines.stream().anyMatch(line -> line.trace() != null)) {
+            ArrayNode traces = header.putArray("traces");
+            lines.forEach(line ->
+                    traces.add(line.trace() == null ? Json.MAPPER.nullNode() : Json.MAPPER.valueToTree(line.trace())));
+        }
+        if (run != null) {
+            header.set("run", run);
+        }
+        byte[] head = Json.write(header);
+        ByteArrayOutputStream segment = new ByteArrayOutputStream(size + head.length + 1);
+        segment.writeBytes(head);
+        segment.write('\n');
         for (Ended line : lines) {
             segment.writeBytes(line.json());
             segment.write('\n');
@@ -200,28 +287,44 @@ final class ChunkLog {
         return segment.toByteArray();
     }
 
-    /** Takes in the next segment: its lines that no earlier segment holds. */
+    /** Takes in the next segment: its lines that no earlier segment holds, and the run that wrote it. */
     private void adopt(byte[] segment) {
-        eachLine(
+        JsonNode header = eachLine(
                 segment,
                 "segment " + next + " of chunk " + chunk.index() + " of " + batchId,
-                (offset, kind, from, to) -> {
+                (offset, kind, from, to, trace) -> {
                     if (ended[offset] == null) {
                         ended[offset] = Arrays.copyOfRange(segment, from, to);
                         kinds[offset] = kind;
+                        traces[offset] = trace;
                         covered++;
                     }
                 });
+        keepRun(runs, header);
         next++;
     }
 
-    /** One line of a segment: its offset in the chunk, where it goes, and where its JSON lies in the segment. */
-    private interface SegmentLine {
-        void accept(int offset, byte kind, int from, int to);
+    /** Keeps the run a segment's header names, if it is that run's latest so far. */
+    private static void keepRun(Map<String, JsonNode> runs, JsonNode header) {
+        JsonNode run = header.get("run");
+        if (run != null && run.isObject()) {
+            runs.merge(
+                    run.path("id").asText(),
+                    run,
+                    (a, b) -> b.path("at").asLong() >= a.path("at").asLong() ? b : a);
+        }
     }
 
-    /** Reads a segment's header and hands each of its lines, in the segment's order, to {@code each}. */
-    private static void eachLine(byte[] segment, String which, SegmentLine each) {
+    /**
+     * One line of a segment: its offset in the chunk, where it goes, where its JSON lies in the segment,
+     * and its trace (null where none was measured).
+     */
+    private interface SegmentLine {
+        void accept(int offset, byte kind, int from, int to, JsonNode trace);
+    }
+
+    /** Reads a segment's header and hands each of its lines, in the segment's order, to {@code each}; answers the header. */
+    private static JsonNode eachLine(byte[] segment, String which, SegmentLine each) {
         int at = indexOf(segment, 0);
         JsonNode header;
         try {
@@ -231,11 +334,58 @@ final class ChunkLog {
         }
         String lineKinds = header.get("kinds").asText();
         JsonNode offsets = header.get("offsets");
+        JsonNode traces = header.path("traces");
         for (int i = 0; i < offsets.size(); i++) {
             int start = at + 1;
             at = indexOf(segment, start);
-            each.accept(offsets.get(i).asInt(), (byte) lineKinds.charAt(i), start, at);
+            JsonNode trace = traces.get(i);
+            each.accept(
+                    offsets.get(i).asInt(),
+                    (byte) lineKinds.charAt(i),
+                    start,
+                    at,
+                    trace == null || trace.isNull() ? null : trace);
         }
+        return header;
+    }
+
+    /**
+     * The stats of what a running chunk's log holds so far, by the log's rule (a line counts with the
+     * first segment that holds it), as its part's will be once it is whole — but for the time of the
+     * run still going, which its next segment tells.
+     */
+    static ChunkStats statsSoFar(ChunkStore store, String batchId, int index) {
+        BitSet seen = new BitSet();
+        Map<String, JsonNode> runs = new HashMap<>();
+        ChunkStats.Builder stats = new ChunkStats.Builder();
+        for (int seq = 0; ; seq++) {
+            Optional<byte[]> segment = store.readSegment(batchId, index, seq);
+            if (segment.isEmpty()) {
+                break;
+            }
+            byte[] bytes = segment.get();
+            String which = "segment " + seq + " of chunk " + index + " of " + batchId;
+            JsonNode header = eachLine(bytes, which, (offset, kind, from, to, trace) -> {
+                if (!seen.get(offset)) {
+                    seen.set(offset);
+                    JsonNode line;
+                    try {
+                        line = Json.MAPPER.readTree(bytes, from, to - from);
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(which, e);
+                    }
+                    boolean output = kind == OUTPUT;
+                    stats.line(
+                            output,
+                            line,
+                            output ? LineUsage.of(line.path("response").get("body")) : Batch.Usage.ZERO,
+                            trace(trace));
+                }
+            });
+            keepRun(runs, header);
+        }
+        runs.values().forEach(run -> countRun(stats, run));
+        return stats.build();
     }
 
     /**
@@ -253,7 +403,7 @@ final class ChunkLog {
                 seq < segments && (segment = store.readSegment(batchId, index, seq)).isPresent();
                 seq++) {
             byte[] bytes = segment.get();
-            eachLine(bytes, "segment " + seq + " of chunk " + index + " of " + batchId, (offset, kind, from, to) -> {
+            eachLine(bytes, "segment " + seq + " of chunk " + index + " of " + batchId, (offset, kind, from, to, t) -> {
                 if (!seen.get(offset)) {
                     seen.set(offset);
                     if ((kind == OUTPUT) == (side == ChunkStore.PartKind.OUTPUT)) {
@@ -321,7 +471,12 @@ final class ChunkLog {
 
         @Override
         public void ended(int index, OutputLine output) {
-            pending.add(Ended.of(lines.get(index).position() - chunk.firstRequest(), output));
+            ended(index, output, null);
+        }
+
+        @Override
+        public void ended(int index, OutputLine output, LineTrace trace) {
+            pending.add(Ended.of(lines.get(index).position() - chunk.firstRequest(), output, trace));
         }
 
         @Override

@@ -100,6 +100,11 @@ public final class ChunkRunner {
         /** Line {@code index} (of the lines run) has ended; called on that line's own thread. */
         void ended(int index, OutputLine output);
 
+        /** As {@link #ended(int, OutputLine)}, with what the line took at the endpoint. */
+        default void ended(int index, OutputLine output, LineTrace trace) {
+            ended(index, output);
+        }
+
         /** Called on the running thread after each ending and at least once a second: a moment to checkpoint. */
         default void idle() {}
     }
@@ -143,16 +148,17 @@ public final class ChunkRunner {
                 threads.execute(() -> {
                     OutputLine output = null;
                     Throwable failure = null;
+                    LineTrace.Recorder trace = new LineTrace.Recorder(line.body(), clock);
                     try {
                         window.acquire();
                         try {
-                            output = runLine(batchId, job, line, gate, chunkImages, share, inFlight, lifetime);
+                            output = runLine(batchId, job, line, gate, chunkImages, share, inFlight, lifetime, trace);
                         } finally {
                             share.ended();
                             window.release();
                         }
                         if (output != null) {
-                            progress.ended(index, output);
+                            progress.ended(index, output, trace.ended());
                         }
                     } catch (InterruptedException e) {
                         // Left: the lifetime is up, or the run is being stopped.
@@ -201,7 +207,8 @@ public final class ChunkRunner {
             ImageResolver.Chunk chunkImages,
             CapacityLeases.Share share,
             AdaptiveLimit inFlight,
-            Lifetime lifetime)
+            Lifetime lifetime,
+            LineTrace.Recorder trace)
             throws InterruptedException {
         String id = lineId(batchId, line.position());
         Optional<OutputLine.Error> refused = gate.refusal();
@@ -231,9 +238,12 @@ public final class ChunkRunner {
             share.acquire();
             try {
                 AdaptiveLimit.Permit permit = inFlight.acquire();
+                trace.sending();
+                long sent = System.nanoTime();
                 try {
                     result = send(job, line, body, id);
                 } finally {
+                    trace.answered(System.nanoTime() - sent);
                     permit.release(
                             result == null || result.response() == null
                                     ? 0
@@ -243,8 +253,10 @@ public final class ChunkRunner {
                 share.release();
             }
             if (!result.retryable() || attempt >= retry.maxAttempts()) {
+                trace.kept();
                 return result.line(id, line.customId());
             }
+            trace.retrying(result.reason());
             Duration backoff = retry.backoff(attempt, result.retryAfter(), random);
             if (!lifetime.maySendAfter(backoff)) {
                 return null;
@@ -283,6 +295,14 @@ public final class ChunkRunner {
 
         OutputLine line(String id, String customId) {
             return new OutputLine(id, customId, response, error);
+        }
+
+        /** Why it is tried again: the status it answered, or how the request failed. */
+        String reason() {
+            if (response != null) {
+                return Integer.toString(response.statusCode());
+            }
+            return error.code().equals("request_timeout") ? LineTrace.TIMEOUT : LineTrace.CONNECTION;
         }
     }
 

@@ -52,6 +52,7 @@ public final class FinalizeBatch {
     private final Ids ids;
     private final Clock clock;
     private final BatchEnded ended;
+    private final BatchReports reports;
 
     public FinalizeBatch(
             BatchRepository batches,
@@ -71,6 +72,20 @@ public final class FinalizeBatch {
             Ids ids,
             Clock clock,
             BatchEnded ended) {
+        this(batches, files, content, store, ids, clock, ended, new BatchReports(batches, content, store, clock));
+    }
+
+    /** A finalizer that writes each batch's report with {@code reports} as it ends it. */
+    public FinalizeBatch(
+            BatchRepository batches,
+            FileRepository files,
+            FileContentStore content,
+            ChunkStore store,
+            Ids ids,
+            Clock clock,
+            BatchEnded ended,
+            BatchReports reports) {
+        this.reports = reports;
         this.batches = batches;
         this.files = files;
         this.content = content;
@@ -82,6 +97,7 @@ public final class FinalizeBatch {
 
     /** Ends the batch from its chunks' parts; a batch that has ended already (failed validation, say) stays as it is. */
     public Batch run(String tenant, String batchId, int chunkCount) {
+        long started = clock.millis();
         Batch batch = find(tenant, batchId);
         if (Batch.Status.ENDED.contains(batch.status())) {
             return told(tenant, batch);
@@ -100,7 +116,7 @@ public final class FinalizeBatch {
         String end = current.status().equals(Batch.Status.CANCELLING)
                 ? Batch.Status.CANCELLED
                 : expired > 0 ? Batch.Status.EXPIRED : Batch.Status.COMPLETED;
-        return told(tenant, end(tenant, batchId, end, null));
+        return told(tenant, end(tenant, batchId, end, null, started));
     }
 
     /** Ends a batch whose run failed outright (the state machine's Catch), unless it has ended already. */
@@ -117,6 +133,7 @@ public final class FinalizeBatch {
      * stack traces and keys, go to the log only.
      */
     public Batch fail(String tenant, String batchId, Integer chunkCount, String error, String cause) {
+        long started = clock.millis();
         Batch batch = find(tenant, batchId);
         if (Batch.Status.ENDED.contains(batch.status())) {
             return told(tenant, batch);
@@ -139,7 +156,7 @@ public final class FinalizeBatch {
         List<Batch.Error> errors = end.equals(Batch.Status.FAILED)
                 ? List.of(new Batch.Error("batch_failed", FailureMessage.of(error, joined), null, null))
                 : null;
-        return told(tenant, end(tenant, batchId, end, errors));
+        return told(tenant, end(tenant, batchId, end, errors, started));
     }
 
     /**
@@ -148,6 +165,7 @@ public final class FinalizeBatch {
      * how many runs ended without ending it).
      */
     public Batch stalled(String tenant, String batchId, String reason) {
+        long started = clock.millis();
         Batch batch = find(tenant, batchId);
         if (Batch.Status.ENDED.contains(batch.status())) {
             return told(tenant, batch);
@@ -165,24 +183,42 @@ public final class FinalizeBatch {
                                         + ". Please try again; if it fails again, contact"
                                         + " the operator of this service.",
                                 null,
-                                null))));
+                                null)),
+                        started));
     }
 
-    private Batch end(String tenant, String batchId, String end, List<Batch.Error> errors) {
+    /**
+     * Writes the batch's report as it is about to end (see {@link BatchReports}), with the finalizer's
+     * time so far: before it ends, so that whoever sees it ended finds its report.
+     */
+    private void report(String tenant, String batchId, String end, Long endedAt, long started) {
+        try {
+            reports.write(tenant, batchId, end, endedAt, clock.millis() - started);
+        } catch (RuntimeException e) {
+            // Ending the batch matters more: its report is made from its parts when asked.
+            LOG.log(System.Logger.Level.WARNING, "batch " + batchId + ": its report could not be written", e);
+        }
+    }
+
+    /** Ends the batch, its report written first; one that another ended meanwhile gets its report again, as it ended. */
+    private Batch end(String tenant, String batchId, String end, List<Batch.Error> errors, long started) {
+        long at = clock.instant().getEpochSecond();
+        report(tenant, batchId, end, at, started);
+        Batch ended = transition(tenant, batchId, end, errors, at);
+        if (!ended.status().equals(end)) {
+            report(tenant, batchId, ended.status(), null, started);
+        }
+        return ended;
+    }
+
+    private Batch transition(String tenant, String batchId, String end, List<Batch.Error> errors, long at) {
         String stamp = switch (end) {
             case Batch.Status.CANCELLED -> "cancelled_at";
             case Batch.Status.EXPIRED -> "expired_at";
             case Batch.Status.FAILED -> "failed_at";
             default -> "completed_at";
         };
-        return batches.transition(
-                        tenant,
-                        batchId,
-                        RUNNING,
-                        end,
-                        Map.of(stamp, clock.instant().getEpochSecond()),
-                        null,
-                        errors)
+        return batches.transition(tenant, batchId, RUNNING, end, Map.of(stamp, at), null, errors)
                 .orElseGet(() -> find(tenant, batchId));
     }
 
@@ -221,7 +257,7 @@ public final class FinalizeBatch {
     private PartCounts complete(String tenant, Batch batch, int index, int firstRequest, OutputLine.Error notRun) {
         List<RequestLine> lines = ChunkLog.requests(store, batch.id(), index, firstRequest);
         Chunk chunk = new Chunk(index, firstRequest, lines.size());
-        ChunkLog log = ChunkLog.read(store, batch.id(), chunk);
+        ChunkLog log = ChunkLog.read(store, batch.id(), chunk, null, clock);
         log.endRest(lines, notRun);
         PartCounts counts = log.writePart();
         batches.countChunk(tenant, batch.id(), index, counts);

@@ -40,6 +40,8 @@ public final class RunChunk {
      * small S3 PUT per chunk, whatever the chunk's concurrency.
      */
     public static final Duration CHECKPOINT_EVERY = Duration.ofSeconds(10);
+    /** A worker's memory where none is given: the deployment's default. */
+    public static final int MEMORY_MB = 1024;
 
     /**
      * How far a run got.
@@ -71,6 +73,7 @@ public final class RunChunk {
     private final Clock clock;
     private final Duration checkpointEvery;
     private final PartWritten partWritten;
+    private final int memoryMb;
 
     public RunChunk(BatchRepository batches, ChunkStore store, JobCatalog jobs, ChunkRunner runner, Clock clock) {
         this(batches, store, jobs, runner, clock, CHECKPOINT_EVERY);
@@ -94,6 +97,20 @@ public final class RunChunk {
             Clock clock,
             Duration checkpointEvery,
             PartWritten partWritten) {
+        this(batches, store, jobs, runner, clock, checkpointEvery, partWritten, MEMORY_MB);
+    }
+
+    /** @param memoryMb the memory of the worker it runs in, which its runs' time in the batch's report is priced by */
+    public RunChunk(
+            BatchRepository batches,
+            ChunkStore store,
+            JobCatalog jobs,
+            ChunkRunner runner,
+            Clock clock,
+            Duration checkpointEvery,
+            PartWritten partWritten,
+            int memoryMb) {
+        this.memoryMb = memoryMb;
         this.batches = batches;
         this.store = store;
         this.jobs = jobs;
@@ -123,11 +140,14 @@ public final class RunChunk {
      */
     public Outcome run(String tenant, String batchId, Chunk chunk, int chunksAtOnce, Deadline deadline)
             throws InterruptedException {
+        // This run's S3 and DynamoDB requests are counted into the segments it writes, for the batch's report.
+        RunMeter meter = new RunMeter(clock.millis(), memoryMb);
+        ChunkStore store = new CountedChunkStore(this.store, meter);
         Optional<PartCounts> whole = store.partCounts(batchId, chunk.index());
         if (whole.isPresent()) {
             return new Outcome(counted(tenant, batchId, chunk, whole.get()), 0, 0, true);
         }
-        ChunkLog log = ChunkLog.read(store, batchId, chunk);
+        ChunkLog log = ChunkLog.read(store, batchId, chunk, meter, clock);
         int ended = 0;
         boolean hadTime = true;
         if (!log.whole()) {
@@ -138,12 +158,15 @@ public final class RunChunk {
             hadTime = lifetime.maySend();
             ChunkLog.Checkpoints checkpoints = log.checkpoints(rest, checkpointEvery);
             Batch batch = batch(tenant, batchId);
-            ended = runner.run(batchId, job(batch), rest, chunksAtOnce, new Gate(tenant, batch), lifetime, checkpoints);
+            meter.dynamodbReads.incrementAndGet();
+            ended = runner.run(
+                    batchId, job(batch), rest, chunksAtOnce, new Gate(tenant, batch, meter), lifetime, checkpoints);
             checkpoints.flush();
         }
         if (!log.whole()) {
             return new Outcome(null, ended, chunk.lines() - log.covered(), hadTime);
         }
+        meter.dynamodbWrites.incrementAndGet(); // the chunk's count, next
         PartCounts counts = counted(tenant, batchId, chunk, log.writePart());
         tellPartWritten(tenant, batchId, chunk);
         return new Outcome(counts, ended, 0, hadTime);
@@ -169,7 +192,7 @@ public final class RunChunk {
      */
     public PartCounts abandon(String tenant, String batchId, Chunk chunk) {
         PartCounts counts = store.partCounts(batchId, chunk.index()).orElseGet(() -> {
-            ChunkLog log = ChunkLog.read(store, batchId, chunk);
+            ChunkLog log = ChunkLog.read(store, batchId, chunk, null, clock);
             log.endRest(ChunkLog.requests(store, batchId, chunk.index(), chunk.firstRequest()), CHUNK_FAILED);
             return log.writePart();
         });
@@ -198,11 +221,13 @@ public final class RunChunk {
         private final String tenant;
         private final String batchId;
         private final Long expiresAt;
+        private final RunMeter meter;
         private volatile String status;
         private volatile Instant checkedAt;
 
-        Gate(String tenant, Batch batch) {
+        Gate(String tenant, Batch batch, RunMeter meter) {
             this.tenant = tenant;
+            this.meter = meter;
             this.batchId = batch.id();
             this.expiresAt = batch.expiresAt();
             this.status = batch.status();
@@ -217,6 +242,7 @@ public final class RunChunk {
             }
             if (now.isAfter(checkedAt.plus(STATUS_REFRESH))) {
                 checkedAt = now;
+                meter.dynamodbReads.incrementAndGet();
                 batches.find(tenant, batchId).ifPresent(b -> status = b.status());
             }
             boolean cancelled = status.equals(Batch.Status.CANCELLING) || status.equals(Batch.Status.CANCELLED);

@@ -8,6 +8,7 @@ import dev.openbatch.core.http.ApiRequest;
 import dev.openbatch.core.http.ApiResponse;
 import dev.openbatch.core.http.OpenAiApi;
 import dev.openbatch.core.jobs.JobCatalog;
+import dev.openbatch.core.pipeline.BatchReports;
 import dev.openbatch.core.pipeline.BatchResults;
 import dev.openbatch.core.uploads.Uploads;
 import java.io.ByteArrayOutputStream;
@@ -60,7 +61,8 @@ public final class TestApi {
         uploads = new Uploads(uploadRecords, files, content, ids, clock);
         retry = new RetryBatch(batches, files, content, ids);
         results = new BatchResults(batchRecords, files, content, chunks);
-        api = new OpenAiApi(files, batches, uploads, retry, results);
+        api = new OpenAiApi(
+                files, batches, uploads, retry, results, null, new BatchReports(batchRecords, content, chunks, clock));
     }
 
     public ApiResponse send(String method, String path) {

@@ -3,6 +3,7 @@ package dev.openbatch.core.pipeline;
 import static dev.openbatch.core.fakes.Responses.json;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.entry;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.openbatch.core.Ids;
@@ -15,6 +16,7 @@ import dev.openbatch.core.fakes.TestApi;
 import dev.openbatch.core.fakes.TestImageResolvers;
 import dev.openbatch.core.files.Files;
 import dev.openbatch.core.jobs.JobCatalog;
+import dev.openbatch.core.report.ChunkStats;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -156,6 +158,16 @@ class ChunkCheckpointTest {
             // (twice the concurrency may be preparing a send). Three lifetimes whichever.
             outcome = runChunk.run(TestApi.TENANT, batchId[0], chunk, lastingFor(10));
             lifetimes.add(outcome);
+            if (!outcome.finished()) {
+                // While the chunk runs, its report counts what its log holds: each ended line once.
+                JsonNode running = Json.MAPPER.readTree(
+                        new BatchReports(t.batchRecords, t.content, chunks, clock).report(TestApi.TENANT, batchId[0]));
+                int endedSoFar =
+                        lifetimes.stream().mapToInt(RunChunk.Outcome::ended).sum();
+                assertThat(running.at("/request_counts/completed").asLong()).isEqualTo(endedSoFar);
+                assertThat(running.at("/latency_ms/count").asLong()).isEqualTo(endedSoFar);
+                assertThat(running.at("/attempts/per_line/1").asLong()).isEqualTo(endedSoFar);
+            }
         } while (!outcome.finished() && lifetimes.size() < 10);
 
         assertThat(lifetimes).hasSize(3);
@@ -163,7 +175,26 @@ class ChunkCheckpointTest {
         assertThat(lifetimes.getFirst().ended()).isBetween(10, 10 + 2 * CONCURRENCY - 1);
         assertThat(lifetimes.stream().mapToInt(RunChunk.Outcome::ended).sum()).isEqualTo(30);
         assertThat(endpoint.requests.get()).as("no line sent twice").isEqualTo(30);
-        assertThat(outcome.counts()).isEqualTo(new PartCounts(30, 0, 0));
+        assertThat(outcome.counts().withoutStats()).isEqualTo(new PartCounts(30, 0, 0));
+        Batch done = finalize.run(TestApi.TENANT, batchId[0], 1);
+        assertThat(t.content.objects).containsKey("batches/" + batchId[0] + "/report.json");
+        JsonNode report = Json.MAPPER.readTree(t.content.objects.get("batches/" + batchId[0] + "/report.json"));
+        assertThat(report.at("/request_counts/completed").asLong()).isEqualTo(30);
+        assertThat(report.at("/latency_ms/count").asLong()).isEqualTo(30);
+        assertThat(new BatchReports(t.batchRecords, t.content, chunks, clock).report(TestApi.TENANT, batchId[0]))
+                .as("the report of an ended batch is the one written")
+                .isEqualTo(t.content.objects.get("batches/" + batchId[0] + "/report.json"));
+        assertThat(done.status()).isEqualTo(Batch.Status.COMPLETED);
+        ChunkStats stats = outcome.counts().stats();
+        assertThat(stats.runs()).as("each lifetime's run, counted once").isEqualTo(3);
+        assertThat(stats.attempts())
+                .as("every line once, whichever lifetime ended it")
+                .containsExactly(entry("1", 30L));
+        assertThat(stats.latency().count()).isEqualTo(30);
+        assertThat(stats.usage()).singleElement().satisfies(u -> {
+            assertThat(u.model()).isEqualTo("m");
+            assertThat(u.requests()).isEqualTo(30);
+        });
         assertThat(endings(batchId[0], 0))
                 .hasSize(30)
                 .allSatisfy((id, times) -> assertThat(times).isOne());
@@ -196,7 +227,9 @@ class ChunkCheckpointTest {
         assertThat(first.finished()).isFalse();
         assertThat(first.left()).as("no line failed for want of time").isEqualTo(4);
         assertThat(first.progressed()).isFalse();
-        assertThat(second.counts()).as("every line succeeded on its retry").isEqualTo(new PartCounts(4, 0, 0));
+        assertThat(second.counts().withoutStats())
+                .as("every line succeeded on its retry")
+                .isEqualTo(new PartCounts(4, 0, 0));
         assertThat(endpoint.requests.get()).isEqualTo(8);
     }
 
@@ -359,7 +392,16 @@ class ChunkCheckpointTest {
                         .run(TestApi.TENANT, batchId[0], chunk, Deadline.NONE));
         Batch done = finalize.run(TestApi.TENANT, batchId[0], validated.chunkCount());
 
-        assertThat(outcomes[1].counts()).isEqualTo(new PartCounts(3, 0, 0));
+        assertThat(outcomes[1].counts().withoutStats()).isEqualTo(new PartCounts(3, 0, 0));
+        ChunkStats stats = outcomes[1].counts().stats();
+        assertThat(stats.completed()).isEqualTo(3);
+        assertThat(stats.errors())
+                .as("A's 400 for x lost to B's answer: not counted")
+                .isEmpty();
+        assertThat(stats.attempts())
+                .as("each line counted once, with the end that stands")
+                .containsExactly(entry("1", 3L));
+        assertThat(stats.latency().count()).isEqualTo(3);
         assertThat(outcomes[0].counts()).as("A adopts B's part").isEqualTo(outcomes[1].counts());
         assertThat(chunks.segmentCount(batchId[0], 0))
                 .as("A's lines were all ended already: it wrote nothing")
@@ -388,7 +430,8 @@ class ChunkCheckpointTest {
         assertThat(endpoint.requests.get())
                 .as("B found every line ended in A's log")
                 .isEqualTo(3);
-        assertThat(outcomes[0].counts()).isEqualTo(outcomes[1].counts()).isEqualTo(new PartCounts(2, 1, 0));
+        assertThat(outcomes[0].counts()).isEqualTo(outcomes[1].counts());
+        assertThat(outcomes[0].counts().withoutStats()).isEqualTo(new PartCounts(2, 1, 0));
         assertThat(fileLines(done.outputFileId()))
                 .extracting(l -> l.get("custom_id").asText())
                 .containsExactly("a", "c");
@@ -415,7 +458,8 @@ class ChunkCheckpointTest {
                         true));
         Batch done = finalize.run(TestApi.TENANT, batchId[0], validated.chunkCount());
 
-        assertThat(outcomes[0].counts()).isEqualTo(outcomes[1].counts()).isEqualTo(new PartCounts(0, 3, 0));
+        assertThat(outcomes[0].counts()).isEqualTo(outcomes[1].counts());
+        assertThat(outcomes[0].counts().withoutStats()).isEqualTo(new PartCounts(0, 3, 0));
         assertThat(fileLines(done.errorFileId()))
                 .extracting(l -> l.at("/error/code").asText())
                 .containsExactly("chunk_failed", "chunk_failed", "chunk_failed");

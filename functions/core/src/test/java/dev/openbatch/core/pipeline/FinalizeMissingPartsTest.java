@@ -134,6 +134,27 @@ class FinalizeMissingPartsTest {
         return endings;
     }
 
+    /** The report the finalizer wrote counts each line as the files end it, those it ended itself included. */
+    private void reportMatches(Batch batch, Map<String, String> endings) throws IOException {
+        JsonNode report = Json.MAPPER.readTree(t.content.objects.get("batches/" + batch.id() + "/report.json"));
+        assertThat(report.get("status").asText()).isEqualTo(batch.status());
+        assertThat(report.at("/request_counts/failed").asLong())
+                .isEqualTo(batch.requestCounts().failed());
+        long notRun = endings.values().stream().filter("batch_failed"::equals).count();
+        assertThat(report.get("errors_by_code")).anySatisfy(e -> {
+            assertThat(e.get("code").asText()).isEqualTo("batch_failed");
+            assertThat(e.get("status_code").isNull()).isTrue();
+            assertThat(e.get("count").asLong()).isEqualTo(notRun);
+        });
+        long failedInTimeline = 0;
+        for (JsonNode interval : report.at("/timeline/intervals")) {
+            failedInTimeline += interval.get("failed").asLong();
+        }
+        assertThat(failedInTimeline)
+                .as("every failed line in the timeline")
+                .isEqualTo(batch.requestCounts().failed());
+    }
+
     private static void countsMatch(Batch batch, Map<String, String> endings) {
         long answered = endings.values().stream().filter(String::isEmpty).count();
         assertThat(batch.requestCounts()).isEqualTo(new Batch.RequestCounts(7, answered, 7 - answered));
@@ -152,6 +173,7 @@ class FinalizeMissingPartsTest {
                 .containsEntry("f", "batch_failed")
                 .containsEntry("g", "batch_failed");
         countsMatch(failed, endings);
+        reportMatches(failed, endings);
         String message = failed.errors().data().getFirst().message();
         assertThat(message)
                 .contains("An internal error stopped the batch")

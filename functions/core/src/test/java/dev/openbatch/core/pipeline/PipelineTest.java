@@ -279,8 +279,8 @@ class PipelineTest {
         runChunk.abandon(TestApi.TENANT, batchId, outcome.chunks().get(1));
         Batch done = finalize.run(TestApi.TENANT, batchId, outcome.chunkCount());
 
-        assertThat(whole).isEqualTo(new PartCounts(3, 0, 0));
-        assertThat(abandoned).isEqualTo(new PartCounts(0, 1, 0));
+        assertThat(whole.withoutStats()).isEqualTo(new PartCounts(3, 0, 0));
+        assertThat(abandoned.withoutStats()).isEqualTo(new PartCounts(0, 1, 0));
         assertThat(endpoint.requests.get()).as("abandoning sends nothing").isEqualTo(3);
         assertThat(done.status()).isEqualTo(Batch.Status.COMPLETED);
         assertThat(done.requestCounts()).isEqualTo(new Batch.RequestCounts(4, 3, 1));
