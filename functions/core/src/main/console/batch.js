@@ -51,7 +51,12 @@ export function batchView(main, id, every, go) {
     actionError,
     h('section', { 'aria-labelledby': 'files-heading' }, h('h3', { id: 'files-heading' }, 'Results'), downloads),
     failures,
-    h('section', { 'aria-labelledby': 'facts-heading' }, h('h3', { id: 'facts-heading' }, 'Details'), facts, times),
+    h(
+      'section',
+      { 'aria-labelledby': 'facts-heading' },
+      h('h3', { id: 'facts-heading' }, 'Details'),
+      h('div', { class: 'columns' }, facts, times),
+    ),
     report.el,
   );
 

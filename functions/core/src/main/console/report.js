@@ -2,13 +2,13 @@ import uPlot from 'uplot';
 import { ApiError, get } from './api.js';
 import { fill, h } from './dom.js';
 
-function table(caption, columns, rows) {
+function table(id, caption, columns, rows) {
   return h(
     'div',
     { class: 'table' },
     h(
       'table',
-      {},
+      { id, class: 'compact' },
       h('caption', {}, caption),
       h('thead', {}, h('tr', {}, columns.map((c) => h('th', { scope: 'col' }, c)))),
       h('tbody', {}, rows.map((r) => h('tr', {}, r.map((v) => h('td', {}, v ?? '—'))))),
@@ -84,6 +84,7 @@ export function reportView() {
     const byStatus = Object.entries(r.attempts?.retries_by_status ?? {});
     fill(
       body,
+      h('h4', {}, 'Endpoint latency'),
       h(
         'dl',
         { id: 'latency' },
@@ -94,9 +95,10 @@ export function reportView() {
         h('dt', {}, 'Lines timed'),
         h('dd', {}, String(latency?.count ?? 0)),
       ),
-      table('Attempts per line', ['attempts', 'lines'], perLine),
-      table('Retries by cause', ['cause', 'retries'], byStatus),
+      table('report-attempts', 'Attempts per line', ['attempts', 'lines'], perLine),
+      table('report-retries', 'Retries by cause', ['cause', 'retries'], byStatus),
       table(
+        'report-errors',
         'Errors by code',
         ['code', 'status', 'lines', 'examples'],
         (r.errors_by_code ?? []).map((e) => [
@@ -107,14 +109,16 @@ export function reportView() {
         ]),
       ),
       table(
+        'report-usage',
         'Usage by model',
         ['model', 'requests', 'input tokens', 'output tokens', 'total tokens'],
         (r.usage_by_model ?? []).map((u) => [u.model, u.requests, u.input_tokens, u.output_tokens, u.total_tokens].map(String)),
       ),
+      r.phases ? h('h4', {}, 'Time in each phase') : null,
       r.phases
         ? h(
             'dl',
-            {},
+            { id: 'report-phases' },
             Object.entries(r.phases).map(([k, v]) => [
               h('dt', {}, k.replace(/_seconds$/, '').replace(/_/g, ' ')),
               h('dd', {}, v == null ? '—' : `${v} s`),

@@ -22,6 +22,7 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
@@ -368,6 +369,35 @@ class ConsoleBrowserEndToEndTest {
     }
 
     @Test
+    void aFileAboveFourMegabytes_goesUpThroughTheUploadsApi_inParts_withItsProgressShown() throws Exception {
+        signedIn();
+        // Every line after the first repeats its custom id: the file goes up whole, then is refused at once.
+        String repeated = line("big", "m");
+        int lines = 5 * 1024 * 1024 / repeated.length() + 1;
+        Path big = input(
+                "big.jsonl", IntStream.range(0, lines).mapToObj(i -> repeated).toArray(String[]::new));
+        long size = Files.size(big);
+        // More than /v1/files takes in one request: only the Uploads API can have made this file.
+        assertThat(size).isGreaterThan(dev.openbatch.core.files.Files.MAX_SINGLE_REQUEST_BYTES);
+
+        open("#/new");
+        browser.findElement(By.id("file")).sendKeys(big.toString());
+        browser.findElement(By.cssSelector("#new-batch button[type=submit]")).click();
+
+        assertThat(shown("#file-errors li").getText())
+                .startsWith("line 2: The custom_id 'big' is already used on line 1");
+        WebElement progress = browser.findElement(By.id("upload-progress"));
+        assertThat(progress.getDomProperty("value")).isEqualTo(progress.getDomProperty("max"));
+        assertThat(browser.findElement(By.id("upload-text")).getText())
+                .isEqualTo(String.format(Locale.ROOT, "Uploaded %.1f MB of %.1f MB", size / 1e6, size / 1e6));
+        assertThat(sdk.files().list().data().stream()
+                        .filter(f -> f.filename().equals("big.jsonl"))
+                        .map(f -> f.bytes())
+                        .toList())
+                .containsExactly(size);
+    }
+
+    @Test
     void atPhoneWidth_andAt400PercentZoom_thePageNeverScrollsSideways() {
         signedIn();
         try {
@@ -392,12 +422,16 @@ class ConsoleBrowserEndToEndTest {
         String batchId = SdkBatches.submit(
                 sdk,
                 CHAT,
-                IntStream.range(0, 8).mapToObj(i -> line("timed-" + i, "m")).collect(Collectors.joining("\n")) + "\n");
+                IntStream.range(0, 8).mapToObj(i -> line("timed-" + i, "m")).collect(Collectors.joining("\n")) + "\n"
+                        + line(HOSTILE, "error-400") + "\n");
         AwaitBatch.ended(sdk, batchId, WITHIN);
         open("#/batches/" + batchId);
         shown("#timeline-chart canvas");
         assertThat(shown("[data-latency=p50]").getText()).matches("\\d+ ms");
         assertThat(shown("[data-latency=p99]").getText()).matches("\\d+ ms");
+        // The refused line's custom id, an example of its error code, as text.
+        assertThat(shown("#report-errors code").getText()).isEqualTo(HOSTILE);
+        assertNothingRanAsHtml();
     }
 
     /** The batch page as docs/console.png shows it, when asked for. */
@@ -407,7 +441,12 @@ class ConsoleBrowserEndToEndTest {
             target = System.getProperty("openbatch.console.screenshot");
         }
         if (target != null && !target.isBlank()) {
-            Files.write(Path.of(target), browser.getScreenshotAs(OutputType.BYTES));
+            browser.manage().window().setSize(new Dimension(1280, 1400));
+            try {
+                Files.write(Path.of(target), browser.getScreenshotAs(OutputType.BYTES));
+            } finally {
+                browser.manage().window().setSize(new Dimension(1280, 1000));
+            }
         }
     }
 }
