@@ -156,23 +156,20 @@ class ApiTemplateTest {
 
     @Test
     void theConsoleUrl_isAnOutput_beside_theApiBaseUrl() {
-        Synth.minimal()
-                .template()
-                .hasOutput(
-                        "ConsoleUrl",
-                        Map.of(
-                                "Value",
+        Synth.minimal().template().hasOutput("ConsoleUrl", Map.of("Value", onTheApiEndpoint("/console")));
+    }
+
+    /** The HTTP API's endpoint URL with a path after it, as CloudFormation joins them. */
+    private static Map<String, Object> onTheApiEndpoint(String path) {
+        return Map.of(
+                "Fn::Join",
+                List.of(
+                        "",
+                        List.of(
                                 Map.of(
-                                        "Fn::Join",
-                                        List.of(
-                                                "",
-                                                List.of(
-                                                        Map.of(
-                                                                "Fn::GetAtt",
-                                                                List.of(
-                                                                        Match.stringLikeRegexp("^Api[0-9A-F]{8}$"),
-                                                                        "ApiEndpoint")),
-                                                        "/console")))));
+                                        "Fn::GetAtt",
+                                        List.of(Match.stringLikeRegexp("^Api[0-9A-F]{8}$"), "ApiEndpoint")),
+                                path)));
     }
 
     @Test
@@ -339,21 +336,7 @@ class ApiTemplateTest {
     @Test
     void theOutputs_areTheApiBaseUrl_theBuckets_theKeysTable_andTheStateMachine() {
         Template template = Synth.minimal().template();
-        template.hasOutput(
-                "ApiBaseUrl",
-                Map.of(
-                        "Value",
-                        Map.of(
-                                "Fn::Join",
-                                List.of(
-                                        "",
-                                        List.of(
-                                                Map.of(
-                                                        "Fn::GetAtt",
-                                                        List.of(
-                                                                Match.stringLikeRegexp("^Api[0-9A-F]{8}$"),
-                                                                "ApiEndpoint")),
-                                                "/v1")))));
+        template.hasOutput("ApiBaseUrl", Map.of("Value", onTheApiEndpoint("/v1")));
         template.hasOutput("DataBucketName", Map.of("Value", Map.of("Ref", Match.stringLikeRegexp("^DataBucket"))));
         template.hasOutput("IngestBucketName", Map.of("Value", Map.of("Ref", Match.stringLikeRegexp("^IngestBucket"))));
         template.hasOutput("KeysTableName", Map.of("Value", Map.of("Ref", Match.stringLikeRegexp("^KeysTable"))));

@@ -10,12 +10,15 @@ import com.openai.core.http.HttpResponse;
 import com.openai.errors.NotFoundException;
 import com.openai.models.batches.Batch;
 import com.openai.models.batches.BatchRequestCounts;
-import dev.openbatch.core.keys.ApiKeys;
+import dev.openbatch.core.http.Console;
 import dev.openbatch.reference.Options;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -41,11 +44,6 @@ import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.support.ui.Select;
 import org.openqa.selenium.support.ui.WebDriverWait;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
-import software.amazon.awssdk.regions.Region;
-import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
-import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 
 /**
  * The console (docs/console.md) in a real headless Chromium, Debian's, through its chromedriver
@@ -90,16 +88,7 @@ class ConsoleBrowserEndToEndTest {
                 options.deliveries(),
                 options.images(),
                 List.of("team-console")));
-        try (DynamoDbClient dynamo = DynamoDbClient.builder()
-                .endpointOverride(runtime.dynamoEndpoint())
-                .region(Region.US_EAST_1)
-                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("local", "local")))
-                .build()) {
-            dynamo.putItem(b -> b.tableName(LocalRuntime.KEYS_TABLE)
-                    .item(Map.of(
-                            "key_hash", AttributeValue.fromS(ApiKeys.hash(KEY)),
-                            "tenant", AttributeValue.fromS("team-console"))));
-        }
+        LocalRuntimes.issueKey(runtime, KEY, "team-console");
         sdk = OpenAIOkHttpClient.builder()
                 .baseUrl(runtime.apiBase().toString())
                 .apiKey(KEY)
@@ -395,6 +384,29 @@ class ConsoleBrowserEndToEndTest {
                         .map(f -> f.bytes())
                         .toList())
                 .containsExactly(size);
+    }
+
+    @Test
+    void withKeysOn_theConsoleNeedsNone_butNothingElseGetsPastTheAuthorizerThroughItsPath() throws Exception {
+        HttpClient http = HttpClient.newHttpClient();
+        java.net.http.HttpResponse<String> page = http.send(
+                HttpRequest.newBuilder(URI.create(console())).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(page.statusCode()).isEqualTo(200);
+        assertThat(page.headers().firstValue("content-security-policy")).contains(Console.CONTENT_SECURITY_POLICY);
+        assertThat(page.headers().firstValue("x-content-type-options")).contains("nosniff");
+        for (String path : List.of("/console/../v1/batches", "/console/%2e%2e/v1/batches", "/console/v1/batches")) {
+            java.net.http.HttpResponse<String> sneaked = http.send(
+                    HttpRequest.newBuilder(URI.create(runtime.apiBase().resolve("/") + path.substring(1)))
+                            .build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertThat(sneaked.statusCode()).as(path).isEqualTo(404);
+            assertThat(sneaked.body()).as(path).doesNotContain("\"object\":\"list\"");
+        }
+        java.net.http.HttpResponse<String> api = http.send(
+                HttpRequest.newBuilder(runtime.apiBase().resolve("/v1/batches")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(api.statusCode()).isEqualTo(401);
     }
 
     @Test
