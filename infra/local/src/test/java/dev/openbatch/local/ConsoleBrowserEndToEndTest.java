@@ -410,6 +410,18 @@ class ConsoleBrowserEndToEndTest {
     }
 
     @Test
+    void withKeysOff_thePageAsksForNone() {
+        try (LocalRuntimes runtimes = new LocalRuntimes()) {
+            LocalRuntime keyless =
+                    runtimes.start(LocalRuntimes.options(Options.defaults(), 2, 5, 1, Duration.ofHours(24), 1));
+            browser.get(keyless.apiBase().resolve("/console").toString());
+            shown("#batches");
+            assertThat(browser.findElements(By.id("sign-in"))).isEmpty();
+            assertThat(browser.findElement(By.id("sign-out")).isDisplayed()).isFalse();
+        }
+    }
+
+    @Test
     void atPhoneWidth_andAt400PercentZoom_thePageNeverScrollsSideways() {
         signedIn();
         try {
