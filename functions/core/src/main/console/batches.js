@@ -67,7 +67,7 @@ export function batchesView(main, every) {
       { class: 'table' },
       h(
         'table',
-        { id: 'batches' },
+        { id: 'batches', class: 'cards' },
         h('caption', { class: 'visually-hidden' }, 'Batches, newest first'),
         h(
           'thead',
@@ -91,20 +91,21 @@ export function batchesView(main, every) {
     let r = rows.get(batch.id);
     if (!r) {
       const progress = progressBar();
+      // Each cell names its column (data-label), which a phone-width screen shows beside it.
       const cells = {
-        status: h('td', { class: 'status' }),
-        job: h('td'),
-        endpoint: h('td'),
-        model: h('td'),
-        age: h('td'),
-        metadata: h('td', { class: 'metadata' }),
+        status: h('td', { class: 'status', 'data-label': 'Status' }),
+        job: h('td', { 'data-label': 'Job' }),
+        endpoint: h('td', { 'data-label': 'Endpoint' }),
+        model: h('td', { 'data-label': 'Model' }),
+        age: h('td', { 'data-label': 'Age' }),
+        metadata: h('td', { class: 'metadata', 'data-label': 'Metadata' }),
       };
       const tr = h(
         'tr',
         { 'data-batch-id': batch.id },
-        h('td', {}, h('a', { href: `#/batches/${encodeURIComponent(batch.id)}` }, batch.id)),
+        h('td', { 'data-label': 'Batch' }, h('a', { href: `#/batches/${encodeURIComponent(batch.id)}` }, batch.id)),
         cells.status,
-        h('td', {}, progress),
+        h('td', { 'data-label': 'Progress' }, progress),
         cells.job,
         cells.endpoint,
         cells.model,

@@ -17,7 +17,7 @@ export function filesView(main) {
       { class: 'table' },
       h(
         'table',
-        { id: 'files' },
+        { id: 'files', class: 'cards' },
         h('caption', { class: 'visually-hidden' }, 'Files, newest first'),
         h('thead', {}, h('tr', {}, ['File', 'Name', 'Purpose', 'Size', 'Created', ''].map((c) => h('th', { scope: 'col' }, c)))),
         tbody,
@@ -60,11 +60,11 @@ export function filesView(main) {
     const tr = h(
       'tr',
       { 'data-file-id': file.id },
-      h('td', {}, file.id),
-      h('td', {}, file.filename),
-      h('td', {}, file.purpose),
-      h('td', {}, bytes(file.bytes)),
-      h('td', {}, ago(file.created_at)),
+      h('td', { 'data-label': 'File' }, file.id),
+      h('td', { 'data-label': 'Name' }, file.filename),
+      h('td', { 'data-label': 'Purpose' }, file.purpose),
+      h('td', { 'data-label': 'Size' }, bytes(file.bytes)),
+      h('td', { 'data-label': 'Created' }, ago(file.created_at)),
       h('td', { class: 'row-actions' }, save, ' ', remove),
     );
     return tr;

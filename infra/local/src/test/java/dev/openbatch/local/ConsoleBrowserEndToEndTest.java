@@ -424,6 +424,8 @@ class ConsoleBrowserEndToEndTest {
     @Test
     void atPhoneWidth_andAt400PercentZoom_thePageNeverScrollsSideways() {
         signedIn();
+        // A row to lay out, with its long id and its bar.
+        SdkBatches.submit(sdk, CHAT, line("narrow", "m") + "\n");
         try {
             // 320 CSS pixels: a phone, and a 1280-pixel window at 400 %.
             browser.manage().window().setSize(new Dimension(320, 800));
