@@ -358,6 +358,23 @@ class ConsoleBrowserEndToEndTest {
     }
 
     @Test
+    void aRefusedField_showsTheServersMessage_besideThatField() throws Exception {
+        signedIn();
+        open("#/new");
+        browser.findElement(By.id("file"))
+                .sendKeys(input("one.jsonl", line("one", "m")).toString());
+        browser.findElement(By.id("job")).sendKeys("job-nonesuch");
+        browser.findElement(By.cssSelector("#new-batch button[type=submit]")).click();
+
+        assertThat(shown("#job-error").getText())
+                .isEqualTo("Invalid 'job_id': no job 'job-nonesuch' is available to this account.");
+        assertThat(browser.findElement(By.id("job")).getDomAttribute("aria-invalid"))
+                .isEqualTo("true");
+        assertThat(browser.switchTo().activeElement().getDomAttribute("id")).isEqualTo("job");
+        assertThat(browser.findElement(By.id("form-error")).getText()).isEmpty();
+    }
+
+    @Test
     void aFileAboveFourMegabytes_goesUpThroughTheUploadsApi_inParts_withItsProgressShown() throws Exception {
         signedIn();
         // Every line after the first repeats its custom id: the file goes up whole, then is refused at once.
