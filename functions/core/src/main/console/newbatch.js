@@ -50,7 +50,7 @@ export function newBatchView(main, go) {
   };
   const uploadBar = h('progress', { id: 'upload-progress', max: 1, value: 0, hidden: true, 'aria-label': 'Upload' });
   const uploadText = h('span', { id: 'upload-text' });
-  const general = h('p', { class: 'error', role: 'alert', id: 'form-error' });
+  const general = h('p', { class: 'error', role: 'alert', id: 'form-error', tabindex: -1 });
   const submit = h('button', { type: 'submit' }, 'Create batch');
   const form = h(
     'form',
@@ -79,7 +79,7 @@ export function newBatchView(main, go) {
       target.control.focus();
     } else {
       general.textContent = e.message;
-      general.focus?.();
+      general.focus();
     }
   }
 

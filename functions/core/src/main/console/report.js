@@ -36,12 +36,30 @@ function chartData(timeline) {
  */
 export function reportView() {
   const chart = h('div', { class: 'chart', id: 'timeline-chart', role: 'img', 'aria-label': 'Timeline' });
+  // The chart's numbers as a table too, for whoever does not see the chart.
+  const numbers = h('tbody');
+  const data = h(
+    'details',
+    { id: 'timeline-data' },
+    h('summary', {}, 'The timeline as a table'),
+    h(
+      'div',
+      { class: 'table' },
+      h(
+        'table',
+        { class: 'compact' },
+        h('thead', {}, h('tr', {}, ['interval from', 'completed', 'failed', 'in flight'].map((c) => h('th', { scope: 'col' }, c)))),
+        numbers,
+      ),
+    ),
+  );
   const body = h('div', { id: 'report-body' });
   const el = h(
     'section',
     { id: 'report', 'aria-labelledby': 'report-heading' },
     h('h3', { id: 'report-heading' }, 'Report'),
     chart,
+    data,
     body,
   );
   let plot = null;
@@ -80,6 +98,12 @@ export function reportView() {
       `Timeline of ${counts.length} intervals of ${r.timeline?.interval_seconds ?? '?'} s: lines completed, failed and in flight`,
     );
     draw(r.timeline);
+    fill(
+      numbers,
+      counts.map((i) =>
+        h('tr', {}, h('td', {}, new Date(i.at * 1000).toLocaleTimeString()), [i.completed, i.failed, i.in_flight].map((n) => h('td', {}, String(n)))),
+      ),
+    );
     const perLine = Object.entries(r.attempts?.per_line ?? {});
     const byStatus = Object.entries(r.attempts?.retries_by_status ?? {});
     fill(
@@ -139,12 +163,14 @@ export function reportView() {
     try {
       const r = await get(`/batches/${encodeURIComponent(batchId)}/report`);
       chart.hidden = false;
+      data.hidden = false;
       render(r);
       view.final = ['completed', 'failed', 'expired', 'cancelled'].includes(r.status);
     } catch (e) {
       if (!(e instanceof ApiError) || e.status === 401) throw e;
       // No report (a deployment without the route, or none for this batch yet): the page goes on.
       chart.hidden = true;
+      data.hidden = true;
       fill(body, h('p', { id: 'no-report' }, 'No report yet.'));
       view.final = e.status === 404;
     }
