@@ -1,5 +1,5 @@
 import { get } from './api.js';
-import { age, fill, h, metadataText } from './dom.js';
+import { age, fill, h, metadataText, table } from './dom.js';
 import { progressBar } from './progress.js';
 
 export const STATUSES = [
@@ -62,27 +62,14 @@ export function batchesView(main, every) {
       limit,
     ),
     error,
-    h(
-      'div',
-      { class: 'table' },
-      h(
-        'table',
-        { id: 'batches', class: 'cards' },
-        h('caption', { class: 'visually-hidden' }, 'Batches, newest first'),
-        h(
-          'thead',
-          {},
-          h(
-            'tr',
-            {},
-            ['Batch', 'Status', 'Progress', 'Job', 'Endpoint', 'Model', 'Age', 'Metadata'].map((c) =>
-              h('th', { scope: 'col' }, c),
-            ),
-          ),
-        ),
-        tbody,
-      ),
-    ),
+    table({
+      id: 'batches',
+      className: 'cards',
+      caption: 'Batches, newest first',
+      hideCaption: true,
+      columns: ['Batch', 'Status', 'Progress', 'Job', 'Endpoint', 'Model', 'Age', 'Metadata'],
+      body: tbody,
+    }),
     empty,
     h('div', { class: 'pager' }, newer, older),
   );

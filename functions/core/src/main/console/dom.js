@@ -74,3 +74,21 @@ export function metadataText(metadata) {
     .map(([k, v]) => `${k}: ${v}`)
     .join(', ');
 }
+
+/**
+ * A table in a box that scrolls sideways if it must: a caption (shown, or for screen readers only),
+ * a header cell per column, and the body given.
+ */
+export function table({ id, caption, hideCaption = false, columns, body, className }) {
+  return h(
+    'div',
+    { class: 'table' },
+    h(
+      'table',
+      { id, class: className },
+      h('caption', { class: hideCaption ? 'visually-hidden' : null }, caption),
+      h('thead', {}, h('tr', {}, columns.map((c) => h('th', { scope: 'col' }, c)))),
+      body,
+    ),
+  );
+}

@@ -1,5 +1,5 @@
 import { download, call, get } from './api.js';
-import { ago, announce, bytes, fill, h } from './dom.js';
+import { ago, announce, bytes, fill, h, table } from './dom.js';
 
 /** The Files view: the caller's files, a page at a time, each to download or delete. */
 export function filesView(main) {
@@ -12,17 +12,14 @@ export function filesView(main) {
     main,
     h('h2', {}, 'Files'),
     error,
-    h(
-      'div',
-      { class: 'table' },
-      h(
-        'table',
-        { id: 'files', class: 'cards' },
-        h('caption', { class: 'visually-hidden' }, 'Files, newest first'),
-        h('thead', {}, h('tr', {}, ['File', 'Name', 'Purpose', 'Size', 'Created', ''].map((c) => h('th', { scope: 'col' }, c)))),
-        tbody,
-      ),
-    ),
+    table({
+      id: 'files',
+      className: 'cards',
+      caption: 'Files, newest first',
+      hideCaption: true,
+      columns: ['File', 'Name', 'Purpose', 'Size', 'Created', ''],
+      body: tbody,
+    }),
     more,
   );
 

@@ -1,19 +1,15 @@
 import uPlot from 'uplot';
 import { ApiError, get } from './api.js';
-import { fill, h } from './dom.js';
+import { fill, h, table } from './dom.js';
 
-function table(id, caption, columns, rows) {
-  return h(
-    'div',
-    { class: 'table' },
-    h(
-      'table',
-      { id, class: 'compact' },
-      h('caption', {}, caption),
-      h('thead', {}, h('tr', {}, columns.map((c) => h('th', { scope: 'col' }, c)))),
-      h('tbody', {}, rows.map((r) => h('tr', {}, r.map((v) => h('td', {}, v ?? '—'))))),
-    ),
-  );
+function rowsTable(id, caption, columns, rows) {
+  return table({
+    id,
+    caption,
+    columns,
+    className: 'compact',
+    body: h('tbody', {}, rows.map((r) => h('tr', {}, r.map((v) => h('td', {}, v ?? '—'))))),
+  });
 }
 
 function chartData(timeline) {
@@ -42,16 +38,13 @@ export function reportView() {
     'details',
     { id: 'timeline-data' },
     h('summary', {}, 'The timeline as a table'),
-    h(
-      'div',
-      { class: 'table' },
-      h(
-        'table',
-        { class: 'compact' },
-        h('thead', {}, h('tr', {}, ['interval from', 'completed', 'failed', 'in flight'].map((c) => h('th', { scope: 'col' }, c)))),
-        numbers,
-      ),
-    ),
+    table({
+      caption: 'Lines completed, failed and in flight, by interval',
+      hideCaption: true,
+      className: 'compact',
+      columns: ['interval from', 'completed', 'failed', 'in flight'],
+      body: numbers,
+    }),
   );
   const body = h('div', { id: 'report-body' });
   const el = h(
@@ -119,9 +112,9 @@ export function reportView() {
         h('dt', {}, 'Lines timed'),
         h('dd', {}, String(latency?.count ?? 0)),
       ),
-      table('report-attempts', 'Attempts per line', ['attempts', 'lines'], perLine),
-      table('report-retries', 'Retries by cause', ['cause', 'retries'], byStatus),
-      table(
+      rowsTable('report-attempts', 'Attempts per line', ['attempts', 'lines'], perLine),
+      rowsTable('report-retries', 'Retries by cause', ['cause', 'retries'], byStatus),
+      rowsTable(
         'report-errors',
         'Errors by code',
         ['code', 'status', 'lines', 'examples'],
@@ -132,7 +125,7 @@ export function reportView() {
           h('ul', {}, (e.examples ?? []).map((x) => h('li', {}, h('code', {}, x.custom_id ?? '—'), ': ', x.message ?? ''))),
         ]),
       ),
-      table(
+      rowsTable(
         'report-usage',
         'Usage by model',
         ['model', 'requests', 'input tokens', 'output tokens', 'total tokens'],
