@@ -8,6 +8,7 @@ import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
 import com.amazonaws.services.lambda.runtime.serialization.events.LambdaEventSerializers;
 import dev.openbatch.core.http.ApiRequest;
 import dev.openbatch.core.http.ApiResponse;
+import dev.openbatch.core.http.Console;
 import dev.openbatch.core.http.Multipart;
 import java.io.IOException;
 import java.io.InputStream;
@@ -99,6 +100,28 @@ class ApiHandlerTest {
 
         assertThat(response.getIsBase64Encoded()).isTrue();
         assertThat(Base64.getDecoder().decode(response.getBody())).isEqualTo(bytes);
+    }
+
+    @Test
+    void theConsolesRoute_carriesNoAuthorizer_andItsPageGoesOutWithItsPolicy() throws IOException {
+        byte[] page = "<!doctype html>".getBytes(StandardCharsets.UTF_8);
+        answer = new ApiResponse(
+                200,
+                Map.of(
+                        "content-type",
+                        "text/html; charset=utf-8",
+                        "content-security-policy",
+                        Console.CONTENT_SECURITY_POLICY),
+                page);
+
+        APIGatewayV2HTTPResponse response = handler.handleRequest(event("get-console"), null);
+
+        assertThat(received.get().path()).isEqualTo("/console");
+        assertThat(received.get().tenant()).isEqualTo(ApiHandler.DEFAULT_TENANT);
+        assertThat(response.getStatusCode()).isEqualTo(200);
+        assertThat(response.getHeaders()).containsEntry("content-security-policy", Console.CONTENT_SECURITY_POLICY);
+        assertThat(response.getIsBase64Encoded()).isTrue();
+        assertThat(Base64.getDecoder().decode(response.getBody())).isEqualTo(page);
     }
 
     @Test

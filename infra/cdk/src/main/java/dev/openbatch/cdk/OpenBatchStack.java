@@ -391,10 +391,11 @@ public final class OpenBatchStack extends Stack {
         HttpApi api = HttpApi.Builder.create(this, "Api")
                 .description("openbatch: OpenAI-compatible Files and Batches API")
                 .build();
+        HttpLambdaIntegration apiIntegration = new HttpLambdaIntegration("ApiIntegration", apiFunction.alias());
         api.addRoutes(AddRoutesOptions.builder()
                 .path("/v1/{proxy+}")
                 .methods(List.of(HttpMethod.ANY))
-                .integration(new HttpLambdaIntegration("ApiIntegration", apiFunction.alias()))
+                .integration(apiIntegration)
                 .authorizer(new HttpLambdaAuthorizer(
                         "ApiKeyAuthorizer",
                         authorizer.alias(),
@@ -405,6 +406,14 @@ public final class OpenBatchStack extends Stack {
                                 .resultsCacheTtl(Duration.seconds(config.authorizerCacheSeconds()))
                                 .build()))
                 .build());
+        // The console (docs/console.md): a page and its assets, no data; its calls to /v1 carry the key.
+        for (String path : List.of("/console", "/console/{proxy+}")) {
+            api.addRoutes(AddRoutesOptions.builder()
+                    .path(path)
+                    .methods(List.of(HttpMethod.GET))
+                    .integration(apiIntegration)
+                    .build());
+        }
 
         // ---- S3-drop submission ----------------------------------------------------------------
         OpenBatchFunction ingest = new OpenBatchFunction(
@@ -563,6 +572,7 @@ public final class OpenBatchStack extends Stack {
         dashboard(apiFunction, worker, chunkQueue, chunkDeadLetters);
 
         output("ApiBaseUrl", api.getApiEndpoint() + "/v1", "the base URL for the OpenAI SDKs and curl");
+        output("ConsoleUrl", api.getApiEndpoint() + "/console", "the batch console, in a browser");
         output("DataBucketName", dataBucket.getBucketName(), "files, chunks, parts and outputs");
         output(
                 "IngestBucketName",

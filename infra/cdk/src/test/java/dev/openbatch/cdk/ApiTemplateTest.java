@@ -109,7 +109,7 @@ class ApiTemplateTest {
         Template template = Synth.minimal().template();
         template.resourceCountIs("AWS::ApiGatewayV2::Api", 1);
         template.hasResourceProperties("AWS::ApiGatewayV2::Api", Map.of("ProtocolType", "HTTP"));
-        template.resourceCountIs("AWS::ApiGatewayV2::Route", 1);
+        template.resourceCountIs("AWS::ApiGatewayV2::Route", 3);
         template.hasResourceProperties(
                 "AWS::ApiGatewayV2::Route",
                 Map.of(
@@ -122,6 +122,54 @@ class ApiTemplateTest {
                         "IntegrationType", "AWS_PROXY",
                         "PayloadFormatVersion", "2.0",
                         "IntegrationUri", Map.of("Ref", Match.stringLikeRegexp("^ApiFunctionAlias"))));
+    }
+
+    @Test
+    void theConsole_isRoutedToTheApiAlias_withoutTheAuthorizer_forGetOnly() {
+        Template template = Synth.minimal().template();
+        Capture integration = new Capture();
+        template.hasResourceProperties(
+                "AWS::ApiGatewayV2::Route",
+                Map.of(
+                        "RouteKey",
+                        "ANY /v1/{proxy+}",
+                        "Target",
+                        Map.of("Fn::Join", List.of("", List.of("integrations/", integration)))));
+        for (String routeKey : List.of("GET /console", "GET /console/{proxy+}")) {
+            template.hasResourceProperties(
+                    "AWS::ApiGatewayV2::Route",
+                    Map.of(
+                            "RouteKey",
+                            routeKey,
+                            "AuthorizationType",
+                            "NONE",
+                            // The same integration as /v1: the API function's alias.
+                            "Target",
+                            Map.of("Fn::Join", List.of("", List.of("integrations/", integration.asObject())))));
+        }
+        template.resourceCountIs("AWS::ApiGatewayV2::Integration", 1);
+        assertThat(template.findResources(
+                        "AWS::ApiGatewayV2::Route",
+                        Map.of("Properties", Match.objectLike(Map.of("AuthorizerId", Match.anyValue())))))
+                .hasSize(1);
+    }
+
+    @Test
+    void theConsoleUrl_isAnOutput_beside_theApiBaseUrl() {
+        Synth.minimal().template().hasOutput("ConsoleUrl", Map.of("Value", onTheApiEndpoint("/console")));
+    }
+
+    /** The HTTP API's endpoint URL with a path after it, as CloudFormation joins them. */
+    private static Map<String, Object> onTheApiEndpoint(String path) {
+        return Map.of(
+                "Fn::Join",
+                List.of(
+                        "",
+                        List.of(
+                                Map.of(
+                                        "Fn::GetAtt",
+                                        List.of(Match.stringLikeRegexp("^Api[0-9A-F]{8}$"), "ApiEndpoint")),
+                                path)));
     }
 
     @Test
@@ -288,21 +336,7 @@ class ApiTemplateTest {
     @Test
     void theOutputs_areTheApiBaseUrl_theBuckets_theKeysTable_andTheStateMachine() {
         Template template = Synth.minimal().template();
-        template.hasOutput(
-                "ApiBaseUrl",
-                Map.of(
-                        "Value",
-                        Map.of(
-                                "Fn::Join",
-                                List.of(
-                                        "",
-                                        List.of(
-                                                Map.of(
-                                                        "Fn::GetAtt",
-                                                        List.of(
-                                                                Match.stringLikeRegexp("^Api[0-9A-F]{8}$"),
-                                                                "ApiEndpoint")),
-                                                "/v1")))));
+        template.hasOutput("ApiBaseUrl", Map.of("Value", onTheApiEndpoint("/v1")));
         template.hasOutput("DataBucketName", Map.of("Value", Map.of("Ref", Match.stringLikeRegexp("^DataBucket"))));
         template.hasOutput("IngestBucketName", Map.of("Value", Map.of("Ref", Match.stringLikeRegexp("^IngestBucket"))));
         template.hasOutput("KeysTableName", Map.of("Value", Map.of("Ref", Match.stringLikeRegexp("^KeysTable"))));

@@ -9,6 +9,7 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.openbatch.core.Json;
 import dev.openbatch.core.api.OpenAiError;
+import dev.openbatch.core.http.Console;
 import dev.openbatch.local.lambda.FunctionError;
 import dev.openbatch.local.lambda.LocalLambda;
 import java.io.IOException;
@@ -34,7 +35,8 @@ import java.util.function.BooleanSupplier;
  * What API Gateway's HTTP API does in the cloud: turns each HTTP request into a payload-format-2.0
  * event, invokes the API function with it, and turns the function's answer back into HTTP. Bodies
  * stop at API Gateway's 10 MB and events at Lambda's 6 MB; a function that fails is a 500.
- * Also serves {@code GET /health}, which answers 200 once the whole runtime is up.
+ * Also serves {@code GET /health}, which answers 200 once the whole runtime is up. The console
+ * ({@code /console}) goes to the function without the authorizer, as its route does in the cloud.
  */
 final class LocalApiGateway implements AutoCloseable {
 
@@ -107,7 +109,8 @@ final class LocalApiGateway implements AutoCloseable {
                     return;
                 }
                 try {
-                    if (authorizer != null) {
+                    // As the cloud's routes have it: the console's page and assets need no key.
+                    if (authorizer != null && !Console.serves(event.getRawPath())) {
                         APIGatewayV2CustomAuthorizerEvent authorizerEvent = authorizerEvent(event);
                         SimpleIAMPolicyResponse decision = authorizer.invoke(
                                 (handler, context) -> handler.handleRequest(authorizerEvent, context));

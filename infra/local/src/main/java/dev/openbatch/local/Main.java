@@ -118,6 +118,7 @@ public final class Main {
         }));
         System.out.println("openbatch local runtime is up");
         System.out.println("  API base URL:       " + runtime.apiBase());
+        System.out.println("  console:            " + runtime.apiBase().resolve("/console") + " (docs/console.md)");
         System.out.println("  S3 endpoint:        " + runtime.s3Endpoint() + " (path-style, any credentials accepted)");
         System.out.println("  S3 drops:           s3://" + runtime.ingestBucket() + "/incoming/<job_id>/<name>.jsonl"
                 + " -> s3://" + runtime.ingestBucket() + "/results/<job_id>/<name>/");

@@ -8,7 +8,6 @@ import com.openai.client.OpenAIClient;
 import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.models.batches.Batch;
 import dev.openbatch.core.Json;
-import dev.openbatch.core.keys.ApiKeys;
 import dev.openbatch.deployment.CloudLimits;
 import dev.openbatch.reference.Options;
 import dev.openbatch.reference.ReferenceEndpoint;
@@ -21,8 +20,6 @@ import org.junit.jupiter.api.io.TempDir;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.regions.Region;
-import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
-import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
 
@@ -72,7 +69,7 @@ class ConfigFileIntegrationTest {
                             Map.of("OPENBATCH_SECRET_JOB_GPU", "Bearer sk-gpu"))
                     .options();
             try (LocalRuntime runtime = LocalRuntime.start(options)) {
-                issueKey(runtime, KEY, "team-a");
+                LocalRuntimes.issueKey(runtime, KEY, "team-a");
                 OpenAIClient client = OpenAIOkHttpClient.builder()
                         .baseUrl(runtime.apiBase().toString())
                         .apiKey(KEY)
@@ -107,21 +104,6 @@ class ConfigFileIntegrationTest {
                 JsonNode jobs = Json.MAPPER.readTree(options.jobs());
                 assertThat(jobs.toString()).doesNotContain("secret_arn").contains("Bearer sk-gpu");
             }
-        }
-    }
-
-    private static void issueKey(LocalRuntime runtime, String key, String tenant) {
-        try (DynamoDbClient dynamo = DynamoDbClient.builder()
-                .endpointOverride(runtime.dynamoEndpoint())
-                .region(Region.US_EAST_1)
-                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("local", "local")))
-                .build()) {
-            dynamo.putItem(b -> b.tableName(LocalRuntime.KEYS_TABLE)
-                    .item(Map.of(
-                            "key_hash",
-                            AttributeValue.fromS(ApiKeys.hash(key)),
-                            "tenant",
-                            AttributeValue.fromS(tenant))));
         }
     }
 }

@@ -2,6 +2,7 @@ package dev.openbatch.local;
 
 import com.openai.client.OpenAIClient;
 import com.openai.client.okhttp.OpenAIOkHttpClient;
+import dev.openbatch.core.keys.ApiKeys;
 import dev.openbatch.reference.Options;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -9,6 +10,12 @@ import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 
 /** Local runtimes started in this JVM by one test class, each on its own data directory and ports, stopped together. */
 final class LocalRuntimes implements AutoCloseable {
@@ -59,6 +66,22 @@ final class LocalRuntimes implements AutoCloseable {
                 .apiKey("sk-local")
                 .maxRetries(0)
                 .build();
+    }
+
+    /** Issues an API key for a tenant as an operator does: its SHA-256 and tenant in the keys table. */
+    static void issueKey(LocalRuntime runtime, String key, String tenant) {
+        try (DynamoDbClient dynamo = DynamoDbClient.builder()
+                .endpointOverride(runtime.dynamoEndpoint())
+                .region(Region.US_EAST_1)
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("local", "local")))
+                .build()) {
+            dynamo.putItem(b -> b.tableName(LocalRuntime.KEYS_TABLE)
+                    .item(Map.of(
+                            "key_hash",
+                            AttributeValue.fromS(ApiKeys.hash(key)),
+                            "tenant",
+                            AttributeValue.fromS(tenant))));
+        }
     }
 
     @Override

@@ -60,6 +60,11 @@ public final class OpenAiApi {
             BatchResults results,
             WebhookEndpoints webhooks,
             BatchReports reports) {
+        // The batch console (docs/console.md): a page and its assets, no data, no key needed.
+        Console console = new Console();
+        route("GET", Console.PATH, (r, m) -> console.page(r));
+        route("GET", Console.PATH + "/([^/]+)", (r, m) -> console.asset(m.group(1)));
+
         route(
                 "POST",
                 "/v1/files",
