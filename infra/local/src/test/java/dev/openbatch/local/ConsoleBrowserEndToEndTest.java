@@ -250,8 +250,9 @@ class ConsoleBrowserEndToEndTest {
                 .isEqualTo("100% · " + counts.completed() + " completed, " + counts.failed()
                         + " failed, 0 remaining of " + counts.total());
         assertThat(bar.getDomAttribute("aria-valuenow")).isEqualTo(String.valueOf(counts.total()));
-        // The report route is another branch's: until it is there, the page says so and goes on.
-        assertThat(shown("#no-report").getText()).isEqualTo("No report yet.");
+        // The batch's report, drawn on the same page: its timeline and the endpoint's latency.
+        shown("#timeline-chart canvas");
+        assertThat(shown("[data-latency=p50]").getText()).matches("\\d+ ms");
         screenshotIfAsked();
 
         shown("button[data-download=output]").click();
