@@ -40,6 +40,7 @@ public final class Main {
             new Option("--sqs-port", "N", "ElasticMQ (default 9324)"),
             new Option("--endpoint", "URL", "job-local's inference endpoint (default: the built-in one)"),
             new Option("--concurrency", "N", "job-local's requests in flight, all chunks together (default 64)"),
+            new Option("--replicas", "N", "built-in endpoints serving job-local, each of --concurrency (default 1)"),
             new Option("--chunk-lines", "N", "request lines per chunk (default 500)"),
             new Option(
                     "--worker-timeout-seconds", "N", "stop each worker sooner, for tests (default 900, or the file's)"),
@@ -59,6 +60,8 @@ public final class Main {
             "its jobs' base_url",
             "--concurrency",
             "its jobs' concurrency",
+            "--replicas",
+            "its jobs' endpoints",
             "--chunk-lines",
             "chunk_lines",
             "--image-buckets",
@@ -172,8 +175,7 @@ public final class Main {
         return "bin/local: openbatch on this machine, served until stopped (Ctrl-C)\n"
                 + OPTIONS.stream().map(Option::line).collect(Collectors.joining("\n"))
                 + "\n\nWith --config, the file's jobs, chunk_lines, map_concurrency, worker and image settings apply,"
-                + "\nand API keys are on; a job's secret_arn credential comes from OPENBATCH_SECRET_<JOB_ID>"
-                + "\n(job-gpu: OPENBATCH_SECRET_JOB_GPU). More in docs/configuration.md.";
+                + "\nAPI keys are on, and a secret_arn comes from OPENBATCH_SECRET_<JOB_ID> (docs/configuration.md).";
     }
 
     /** Reads a command line into the runtime's options, or the help; a line it cannot run is a {@link UsageException}. */
@@ -256,6 +258,13 @@ public final class Main {
                 images,
                 commaList(given.getOrDefault("--tenants", "")));
 
+        if (given.containsKey("--replicas")) {
+            if (given.containsKey("--endpoint")) {
+                throw new UsageException("--replicas and --endpoint: replicas are of the built-in endpoint; name"
+                        + " several endpoints of your own in a --config file's job");
+            }
+            options = options.withReplicas(number(given, "--replicas", 1, 1, 64));
+        }
         if (given.containsKey("--config")) {
             for (String name : given.keySet()) {
                 if (SET_BY_THE_FILE.containsKey(name)) {

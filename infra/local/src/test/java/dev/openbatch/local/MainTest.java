@@ -125,7 +125,7 @@ class MainTest {
         assertThat(options.tenants()).as("API keys, for the jobs' tenants").containsExactly("team-a");
         JobCatalog jobs = JobCatalog.fromJson(options.jobs());
         assertThat(jobs.defaultJob().orElseThrow().id()).isEqualTo("job-gpu");
-        assertThat(jobs.find("job-gpu").orElseThrow().auth())
+        assertThat(jobs.find("job-gpu").orElseThrow().single().auth())
                 .isEqualTo(new Job.AuthHeader("Authorization", "Bearer sk-local-gpu"));
         assertThat(options.endpoint()).hasToString("https://gpu.example.com/v1");
     }

@@ -19,6 +19,7 @@ import java.util.TreeSet;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiFunction;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -55,6 +56,7 @@ public final class ReferenceEndpoint implements AutoCloseable {
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
     private final Counters counters = new Counters();
     private final Faults faults;
+    private final AtomicBoolean closed = new AtomicBoolean();
 
     private ReferenceEndpoint(Options options) {
         this.options = options;
@@ -86,6 +88,9 @@ public final class ReferenceEndpoint implements AutoCloseable {
     /** Stops listening and interrupts requests still being held, so a timeout fault does not outlive the test. */
     @Override
     public void close() {
+        if (closed.getAndSet(true)) {
+            return;
+        }
         server.stop(0);
         executor.shutdownNow();
     }
