@@ -361,6 +361,49 @@ public final class LocalRuntime implements AutoCloseable {
             return !tenants.isEmpty();
         }
 
+        /**
+         * These options with the default job a pool of {@code endpoints} (servers of your own, say),
+         * each of {@code jobConcurrency}, in place of {@code endpoint}.
+         */
+        public Options withEndpoints(List<URI> endpoints) {
+            Map<String, Object> job = new HashMap<>(Map.of(
+                    "id",
+                    DEFAULT_JOB,
+                    "endpoints",
+                    endpoints.stream()
+                            .map(e -> Map.of("base_url", e.toString(), "concurrency", jobConcurrency))
+                            .toList()));
+            if (!tenants.isEmpty()) {
+                job.put("tenants", tenants);
+            }
+            return new Options(
+                    host,
+                    apiPort,
+                    s3Port,
+                    dynamoPort,
+                    sqsPort,
+                    dataDir,
+                    region,
+                    endpoints.getFirst(),
+                    reference,
+                    jobConcurrency,
+                    chunkLines,
+                    mapConcurrency,
+                    workers,
+                    window24h,
+                    deliveries,
+                    images,
+                    tenants,
+                    retries,
+                    workerTimeout,
+                    workerBatchSize,
+                    Json.writeString(Map.of("default_job", DEFAULT_JOB, "jobs", List.of(job))),
+                    duplicateDeliveryWhileRunning,
+                    sweeper,
+                    webhooks,
+                    replicas);
+        }
+
         /** These options with {@code replicas} reference endpoints for the default job: a pool. */
         public Options withReplicas(int replicas) {
             return new Options(

@@ -5,6 +5,7 @@ import dev.openbatch.deployment.DeploymentConfig;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -38,7 +39,7 @@ public final class Main {
             new Option("--s3-port", "N", "the local S3 endpoint (default 4566)"),
             new Option("--dynamodb-port", "N", "DynamoDB Local (default 4567)"),
             new Option("--sqs-port", "N", "ElasticMQ (default 9324)"),
-            new Option("--endpoint", "URL", "job-local's inference endpoint (default: the built-in one)"),
+            new Option("--endpoint", "URL,..", "job-local's inference endpoint(s), a pool (default: the built-in one)"),
             new Option("--concurrency", "N", "job-local's requests in flight, all chunks together (default 64)"),
             new Option("--replicas", "N", "built-in endpoints serving job-local, each of --concurrency (default 1)"),
             new Option("--chunk-lines", "N", "request lines per chunk (default 500)"),
@@ -247,7 +248,7 @@ public final class Main {
                 port(given, "--sqs-port", d.sqsPort()),
                 dataDir.toAbsolutePath(),
                 env.getOrDefault("AWS_REGION", d.region()),
-                endpoint(given),
+                endpoints(given).stream().findFirst().orElse(null),
                 d.reference(),
                 number(given, "--concurrency", d.jobConcurrency(), 1, 100_000),
                 chunkLines,
@@ -258,6 +259,9 @@ public final class Main {
                 images,
                 commaList(given.getOrDefault("--tenants", "")));
 
+        if (endpoints(given).size() > 1) {
+            options = options.withEndpoints(endpoints(given));
+        }
         if (given.containsKey("--replicas")) {
             if (given.containsKey("--endpoint")) {
                 throw new UsageException("--replicas and --endpoint: replicas are of the built-in endpoint; name"
@@ -307,20 +311,25 @@ public final class Main {
         return value;
     }
 
-    private static URI endpoint(Map<String, String> given) {
+    /** The endpoints {@code --endpoint} names, none when it is not given. */
+    private static List<URI> endpoints(Map<String, String> given) {
         String value = given.get("--endpoint");
         if (value == null) {
-            return null;
+            return List.of();
         }
-        try {
-            URI uri = URI.create(value);
-            if (uri.getScheme() == null || !uri.getScheme().startsWith("http") || uri.getHost() == null) {
-                throw new IllegalArgumentException("not an http URL");
+        List<URI> endpoints = new ArrayList<>();
+        for (String each : commaList(value)) {
+            try {
+                URI uri = URI.create(each);
+                if (uri.getScheme() == null || !uri.getScheme().startsWith("http") || uri.getHost() == null) {
+                    throw new IllegalArgumentException("not an http URL");
+                }
+                endpoints.add(uri);
+            } catch (IllegalArgumentException e) {
+                throw new UsageException("--endpoint " + each + ": expected an http:// or https:// URL");
             }
-            return uri;
-        } catch (IllegalArgumentException e) {
-            throw new UsageException("--endpoint " + value + ": expected an http:// or https:// URL");
         }
+        return endpoints;
     }
 
     private static int port(Map<String, String> given, String name, int absent) {
