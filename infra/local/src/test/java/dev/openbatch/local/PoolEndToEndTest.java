@@ -4,9 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.openai.client.OpenAIClient;
-import com.openai.core.JsonValue;
 import com.openai.models.batches.Batch;
-import com.openai.models.batches.BatchCreateParams;
 import dev.openbatch.core.Json;
 import dev.openbatch.reference.Options;
 import dev.openbatch.reference.ReferenceEndpoint;
@@ -160,14 +158,7 @@ class PoolEndToEndTest {
                     .append(i)
                     .append("\"}]}}\n");
         }
-        String fileId = SdkBatches.upload(client, file.toString().getBytes(StandardCharsets.UTF_8));
-        return client.batches()
-                .create(BatchCreateParams.builder()
-                        .inputFileId(fileId)
-                        .endpoint(BatchCreateParams.Endpoint.of(CHAT))
-                        .completionWindow(BatchCreateParams.CompletionWindow._24H)
-                        .putAdditionalBodyProperty("job_id", JsonValue.from(job))
-                        .build())
-                .id();
+        return SdkBatches.create(
+                client, CHAT, SdkBatches.upload(client, file.toString().getBytes(StandardCharsets.UTF_8)), job);
     }
 }

@@ -243,20 +243,6 @@ public final class CapacityLeases {
             }
         }
 
-        /** Leave to send one request if there is one free now, without waiting; give it back with {@link #release}. */
-        public boolean tryAcquire() {
-            lock.lock();
-            try {
-                if (validUntil - System.nanoTime() > 0 && inFlight < granted) {
-                    inFlight++;
-                    return true;
-                }
-                return false;
-            } finally {
-                lock.unlock();
-            }
-        }
-
         /** How many more requests it may send now. */
         public int free() {
             lock.lock();

@@ -48,20 +48,6 @@ public final class AdaptiveLimit {
         }
     }
 
-    /** Leave to send one request if the limit has room now, else null: for a caller with other endpoints to try. */
-    public Permit tryAcquire() {
-        lock.lock();
-        try {
-            if (inFlight >= (int) limit) {
-                return null;
-            }
-            inFlight++;
-            return new Permit(epoch, inFlight * 2 >= limit);
-        } finally {
-            lock.unlock();
-        }
-    }
-
     /** How many more requests the limit lets in now. */
     public int free() {
         lock.lock();

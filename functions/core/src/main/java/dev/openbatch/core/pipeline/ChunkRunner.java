@@ -242,7 +242,7 @@ public final class ChunkRunner {
                         result == null || result.response() == null
                                 ? 0
                                 : result.response().statusCode(),
-                        result == null ? Pool.Outcome.FAILED : result.outcome());
+                        result == null ? Pool.Outcome.LEFT : result.outcome());
             }
             if (!result.retryable() || attempt >= retry.maxAttempts()) {
                 return result.line(id, line.customId());

@@ -42,7 +42,9 @@ final class Pool {
         /** A 5xx, a timeout, a reset: a burst of these takes it out. */
         FAILED,
         /** The connection was refused or could not be made: it is out at once. */
-        UNREACHABLE
+        UNREACHABLE,
+        /** The attempt was left unfinished (the run is stopping): it says nothing of the replica. */
+        LEFT
     }
 
     private final List<Replica> replicas;
@@ -205,6 +207,9 @@ final class Pool {
                 if (wasTrial) {
                     trial = false;
                 }
+                if (outcome == Outcome.LEFT) {
+                    return;
+                }
                 if (outcome == Outcome.ANSWERED) {
                     failures = 0;
                     out = false;
@@ -286,9 +291,7 @@ final class Pool {
                         throw e;
                     }
                 } catch (InterruptedException e) {
-                    if (entry == Entry.TRIAL) {
-                        chosen.observed(Outcome.FAILED, true);
-                    }
+                    chosen.observed(Outcome.LEFT, entry == Entry.TRIAL);
                     throw e;
                 } finally {
                     chosen.waiting.decrementAndGet();
