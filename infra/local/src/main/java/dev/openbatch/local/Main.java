@@ -296,7 +296,10 @@ public final class Main {
         return new Command(options, false);
     }
 
-    /** The environment variable that holds a job's credential locally: {@code job-gpu}, {@code OPENBATCH_SECRET_JOB_GPU}. */
+    /**
+     * The environment variable that holds an endpoint's credential locally, by its key: {@code job-gpu},
+     * {@code OPENBATCH_SECRET_JOB_GPU}; endpoint 1 of a pool, {@code job-gpus/1}, {@code OPENBATCH_SECRET_JOB_GPUS_1}.
+     */
     static String credentialVariable(String jobId) {
         return "OPENBATCH_SECRET_" + jobId.toUpperCase(Locale.ROOT).replaceAll("[^A-Z0-9]", "_");
     }
@@ -304,9 +307,9 @@ public final class Main {
     private static String credential(Map<String, String> env, String jobId) {
         String value = env.get(credentialVariable(jobId));
         if (value == null || value.isEmpty()) {
-            throw new UsageException(
-                    "job " + jobId + " names its credential by auth.secret_arn, and there is no Secrets"
-                            + " Manager here: set " + credentialVariable(jobId) + " to the header's value");
+            throw new UsageException((jobId.contains("/") ? "endpoint " : "job ") + jobId
+                    + " names its credential by auth.secret_arn, and there is no Secrets"
+                    + " Manager here: set " + credentialVariable(jobId) + " to the header's value");
         }
         return value;
     }
