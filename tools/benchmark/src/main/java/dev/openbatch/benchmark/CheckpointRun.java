@@ -27,7 +27,8 @@ import software.amazon.awssdk.services.s3.S3Client;
  * Benchmark part 6, in a JVM of its own: what the worker's checkpoints cost. The same text chunks
  * run twice through {@link RunChunk} against the local S3 and an endpoint in this JVM — once with
  * the log written only when the chunk ends (one segment, as little as the part itself needs), once
- * checkpointing every 40 ms (many segments a chunk) — alternately, three rounds each after a
+ * checkpointing every 5 ms (tens of segments a chunk, so that their cost stands well above the
+ * run-to-run noise of the rest) — alternately, four rounds each after a
  * warm-up, and the CPU of this process is compared: the difference, over the segments written
  * beyond one a chunk, is what a checkpoint costs. Prints
  * {@code msPerCheckpoint segmentsPerChunk msPerRequestWithoutCheckpoints}.
@@ -42,7 +43,8 @@ public final class CheckpointRun {
 
     private static final int CHUNKS = 20;
     private static final int CHUNK_LINES = 500;
-    private static final Duration EVERY = Duration.ofMillis(40);
+    private static final Duration EVERY = Duration.ofMillis(5);
+    private static final int ROUNDS = 4;
 
     private CheckpointRun() {}
 
@@ -70,7 +72,7 @@ public final class CheckpointRun {
             long[] cpu = new long[2];
             long[] segments = new long[2];
             // A warm-up round of each first, so that both measured variants run compiled code.
-            for (int round = 0; round < 4; round++) {
+            for (int round = 0; round <= ROUNDS; round++) {
                 for (int variant = 0; variant < 2; variant++) {
                     Duration every = variant == 0 ? Duration.ofDays(1) : EVERY;
                     String batchId = id(api.sendJson(
@@ -113,12 +115,12 @@ public final class CheckpointRun {
                     }
                 }
             }
-            double requests = 3.0 * CHUNKS * CHUNK_LINES;
+            double requests = (double) ROUNDS * CHUNKS * CHUNK_LINES;
             System.out.printf(
                     Locale.ROOT,
                     "%.3f %.1f %.4f%n",
                     (cpu[1] - cpu[0]) / 1e6 / Math.max(1, segments[1] - segments[0]),
-                    segments[1] / (3.0 * CHUNKS),
+                    segments[1] / ((double) ROUNDS * CHUNKS),
                     cpu[0] / 1e6 / requests);
         }
     }

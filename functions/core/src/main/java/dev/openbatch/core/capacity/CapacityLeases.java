@@ -210,6 +210,9 @@ public final class CapacityLeases {
         private int inFlight;
         private int pending;
         private int chunks = 1;
+        /** Whether the share has asked to renew early since its last renewal, to give back what it no longer needs. */
+        private boolean surplusTold;
+
         private boolean closed;
         private long validUntil;
         private volatile long nextRenewal;
@@ -263,13 +266,25 @@ public final class CapacityLeases {
             }
         }
 
-        /** One of the share's lines has ended: it wants one request less. */
+        /**
+         * One of the share's lines has ended: it wants one request less. When its last lines leave a
+         * good part of its grant idle, it says so at once rather than at its next renewal, so that the
+         * job's other holders, which look again soon while they want more than they hold, can take
+         * that part.
+         */
         public void ended() {
+            boolean tell;
             lock.lock();
             try {
                 pending--;
+                tell = !surplusTold && granted - pending >= Math.max(2, granted / 4);
+                surplusTold |= tell;
             } finally {
                 lock.unlock();
+            }
+            if (tell) {
+                nextRenewal = System.nanoTime();
+                wakeRenewer();
             }
         }
 
@@ -342,6 +357,8 @@ public final class CapacityLeases {
                     }
                     wanted = Math.max(0, Math.min(pending, endpoint.concurrency()));
                     sending = inFlight;
+                    // Lines ending from here on are news to the next renewal, not to this one.
+                    surplusTold = false;
                 } finally {
                     lock.unlock();
                 }
@@ -394,9 +411,23 @@ public final class CapacityLeases {
                     lock.unlock();
                 }
                 // Soon again while short of its share, or while it still records more than it was granted:
-                // its requests in flight are coming back, and what they free is someone else's due.
+                // its requests in flight are coming back, and what they free is someone else's due. Sooner
+                // than the period while it wants more than it holds: a holder that leaves or gives back (in
+                // another sandbox, which cannot say so but through the store) is taken up within a read.
                 boolean changing = renewal.granted() < renewal.target() || recorded[0] > renewal.granted();
-                nextRenewal = System.nanoTime() + (changing ? policy.retryEvery() : policy.renewEvery()).toNanos();
+                boolean hungry = wanted > renewal.granted();
+                long next = System.nanoTime()
+                        + (changing
+                                        ? policy.retryEvery()
+                                        : hungry ? policy.renewEvery().dividedBy(4) : policy.renewEvery())
+                                .toNanos();
+                lock.lock();
+                try {
+                    // A line that told of a surplus while this renewal was written asked for the next one now.
+                    nextRenewal = surplusTold ? System.nanoTime() : next;
+                } finally {
+                    lock.unlock();
+                }
                 return true;
             } finally {
                 writing.unlock();

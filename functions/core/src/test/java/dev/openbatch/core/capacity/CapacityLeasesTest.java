@@ -62,6 +62,58 @@ class CapacityLeasesTest {
     }
 
     @Test
+    void aChunksLastLines_giveBackWhatTheyNoLongerNeed_atOnce_notAtTheNextRenewal() throws Exception {
+        try (StubEndpoint endpoint = new StubEndpoint()) {
+            Job job = job(endpoint, 12);
+            CapacityLeases.Policy slow =
+                    new CapacityLeases.Policy(Duration.ofSeconds(30), Duration.ofSeconds(10), Duration.ofMillis(50), 1);
+            CapacityLeases leases = new CapacityLeases(store, Clock.systemUTC(), slow);
+            try (CapacityLeases.Share share = leases.join(job, "batch_tail", 12)) {
+                assertThat(share.granted()).isEqualTo(12);
+                for (int i = 0; i < 6; i++) {
+                    share.ended();
+                }
+                long deadline = System.nanoTime() + Duration.ofSeconds(2).toNanos();
+                while (permitsLeased(job) > 7 && System.nanoTime() < deadline) {
+                    Thread.sleep(10);
+                }
+                assertThat(permitsLeased(job))
+                        .as("half its lines ended: its lease down to within one of what it still wants (a"
+                                + " surplus smaller than that waits for the next renewal), long before the 10 s one")
+                        .isLessThanOrEqualTo(7);
+                assertThat(share.granted()).isLessThanOrEqualTo(7);
+            }
+        }
+    }
+
+    @Test
+    void aHolderThatWantsMore_takesUpWhatAnotherSandboxGaveBack_withinAQuarterOfTheRenewalPeriod() throws Exception {
+        try (StubEndpoint endpoint = new StubEndpoint()) {
+            Job job = job(endpoint, 12);
+            CapacityLeases.Policy slow =
+                    new CapacityLeases.Policy(Duration.ofSeconds(30), Duration.ofSeconds(8), Duration.ofMillis(50), 1);
+            CapacityLeases small = new CapacityLeases(store, Clock.systemUTC(), slow);
+            CapacityLeases large = new CapacityLeases(store, Clock.systemUTC(), slow);
+            CapacityLeases.Share leaving = small.join(job, "batch_small", 6);
+            try (CapacityLeases.Share hungry = large.join(job, "batch_large", 100)) {
+                assertThat(hungry.granted()).as("what the small batch leaves").isEqualTo(6);
+                leaving.close();
+                long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+                while (hungry.granted() < 12 && System.nanoTime() < deadline) {
+                    Thread.sleep(10);
+                }
+                assertThat(hungry.granted())
+                        .as("the whole job, read again within 2 s (a quarter of the 8 s period), not at the period")
+                        .isEqualTo(12);
+            }
+        }
+    }
+
+    private int permitsLeased(Job job) {
+        return store.read(job.id()).leased(System.currentTimeMillis());
+    }
+
+    @Test
     void sandboxesRunningAPool_neverHaveMoreThanEachReplicasConcurrencyAtIt_eachLeasedOnItsOwnRecord()
             throws Exception {
         try (StubEndpoint a = new StubEndpoint();
