@@ -9,6 +9,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
@@ -134,7 +135,7 @@ final class Pool {
             shares.values().forEach(CapacityLeases.Share::close);
             throw e;
         }
-        return new Seats(shares);
+        return new Seats(capacity, batchId, chunksAtOnce, served, shares);
     }
 
     /** The model a line names, or null when it names none (any endpoint serves it). */
@@ -240,10 +241,77 @@ final class Pool {
 
     /** A chunk run's seats at the pool: its shares of the replicas serving its lines. */
     final class Seats implements AutoCloseable {
+        private final CapacityLeases capacity;
+        private final String batchId;
+        private final int chunksAtOnce;
         private final Map<Replica, CapacityLeases.Share> shares;
+        /** By replica, the chunk's lines it serves that have not ended: what a late join asks for. */
+        private final AtomicInteger[] remaining;
+        /** By replica, when a late join was last refused (System.nanoTime), or 0. */
+        private final long[] refusedAt;
 
-        private Seats(Map<Replica, CapacityLeases.Share> shares) {
-            this.shares = shares;
+        private final ReentrantLock joining = new ReentrantLock();
+        private boolean closed;
+
+        private Seats(
+                CapacityLeases capacity,
+                String batchId,
+                int chunksAtOnce,
+                int[] served,
+                Map<Replica, CapacityLeases.Share> shares) {
+            this.capacity = capacity;
+            this.batchId = batchId;
+            this.chunksAtOnce = chunksAtOnce;
+            this.shares = new ConcurrentHashMap<>(shares);
+            this.remaining = new AtomicInteger[served.length];
+            for (int i = 0; i < served.length; i++) {
+                remaining[i] = new AtomicInteger(served[i]);
+            }
+            this.refusedAt = new long[served.length];
+        }
+
+        /**
+         * Every replica the chunk has a seat at for {@code model} is out: joins the others that serve
+         * it and are in, left out when the chunk started because their capacity was taken, so that
+         * its lines have somewhere to go. A refused replica is asked again after {@link #COOL_DOWN}.
+         * Answers whether it joined one.
+         */
+        private boolean joinOthers(String model) {
+            joining.lock();
+            try {
+                boolean joined = false;
+                long now = System.nanoTime();
+                for (int i = 0; i < replicas.size() && !closed; i++) {
+                    Replica replica = replicas.get(i);
+                    if (shares.containsKey(replica)
+                            || !replica.endpoint.serves(model)
+                            || !replica.admits(now)
+                            || remaining[i].get() <= 0
+                            || (refusedAt[i] != 0 && now - refusedAt[i] < COOL_DOWN.toNanos())) {
+                        continue;
+                    }
+                    try {
+                        shares.put(replica, capacity.join(replica.endpoint, batchId, remaining[i].get(), chunksAtOnce));
+                        joined = true;
+                    } catch (NoCapacity e) {
+                        refusedAt[i] = now;
+                    }
+                }
+                return joined;
+            } finally {
+                joining.unlock();
+            }
+        }
+
+        /** The replicas the chunk has a seat at that serve {@code model}, in the job's order. */
+        private List<Replica> seated(String model) {
+            List<Replica> seated = new ArrayList<>();
+            for (Replica replica : replicas) {
+                if (shares.containsKey(replica) && replica.endpoint.serves(model)) {
+                    seated.add(replica);
+                }
+            }
+            return seated;
         }
 
         /** Whether some endpoint of the job serves {@code model}. */
@@ -259,14 +327,12 @@ final class Pool {
         Seat take(String model, Replica avoid) throws InterruptedException {
             while (true) {
                 long now = System.nanoTime();
-                List<Replica> candidates = new ArrayList<>();
-                for (Replica replica : shares.keySet()) {
-                    if (replica.endpoint.serves(model)) {
-                        candidates.add(replica);
-                    }
-                }
+                List<Replica> candidates = seated(model);
                 List<Replica> in =
                         candidates.stream().filter(r -> r.admits(now)).toList();
+                if (in.isEmpty() && joinOthers(model)) {
+                    continue;
+                }
                 boolean anyway = in.isEmpty();
                 List<Replica> choices = new ArrayList<>(anyway ? candidates : in);
                 if (avoid != null && choices.size() > 1) {
@@ -309,7 +375,8 @@ final class Pool {
         /** Whether a line naming {@code model} has a replica in other than {@code failed}, to go to at once. */
         boolean otherIn(String model, Replica failed) {
             long now = System.nanoTime();
-            return shares.keySet().stream().anyMatch(r -> r != failed && r.endpoint.serves(model) && r.admits(now));
+            return seated(model).stream().anyMatch(r -> r != failed && r.admits(now))
+                    || (joinOthers(model) && otherIn(model, failed));
         }
 
         /** The replica's free permits less the lines already waiting for it. */
@@ -319,16 +386,27 @@ final class Pool {
 
         /** A line naming {@code model} has ended: the shares serving it want one request less. */
         void ended(String model) {
-            shares.forEach((replica, share) -> {
+            for (int i = 0; i < replicas.size(); i++) {
+                Replica replica = replicas.get(i);
                 if (replica.endpoint.serves(model)) {
-                    share.ended();
+                    remaining[i].decrementAndGet();
+                    CapacityLeases.Share share = shares.get(replica);
+                    if (share != null) {
+                        share.ended();
+                    }
                 }
-            });
+            }
         }
 
         @Override
         public void close() {
-            shares.values().forEach(CapacityLeases.Share::close);
+            joining.lock();
+            try {
+                closed = true;
+                shares.values().forEach(CapacityLeases.Share::close);
+            } finally {
+                joining.unlock();
+            }
         }
     }
 
