@@ -97,6 +97,19 @@ public final class CapacityLeases {
      * room for the others for one renewal period (see {@link Leases.Siblings}).
      */
     public Share join(Job.Endpoint endpoint, String batchId, int lines, int chunksAtOnce) {
+        return join(endpoint, batchId, lines, chunksAtOnce, true);
+    }
+
+    /**
+     * As {@link #join(Job.Endpoint, String, int, int)}, for a chunk already running whose other
+     * endpoints for some of its lines went out: never refused, it takes its fair share as the others
+     * give it back, and until then none (its requests wait).
+     */
+    public Share joinRunning(Job.Endpoint endpoint, String batchId, int lines) {
+        return join(endpoint, batchId, lines, 1, false);
+    }
+
+    private Share join(Job.Endpoint endpoint, String batchId, int lines, int chunksAtOnce, boolean mayRefuse) {
         joining.lock();
         try {
             String key = endpoint.key() + " " + batchId;
@@ -111,7 +124,7 @@ public final class CapacityLeases {
                     lines,
                     new Leases.Siblings(
                             Math.max(1, chunksAtOnce), policy.renewEvery().toMillis()));
-            if (!share.renew(true)) {
+            if (!share.renew(mayRefuse)) {
                 throw new NoCapacity(endpoint.key(), batchId);
             }
             shares.put(key, share);

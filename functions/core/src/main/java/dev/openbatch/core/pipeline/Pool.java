@@ -135,7 +135,7 @@ final class Pool {
             shares.values().forEach(CapacityLeases.Share::close);
             throw e;
         }
-        return new Seats(capacity, batchId, chunksAtOnce, served, shares);
+        return new Seats(capacity, batchId, served, shares);
     }
 
     /** The model a line names, or null when it names none (any endpoint serves it). */
@@ -243,38 +243,29 @@ final class Pool {
     final class Seats implements AutoCloseable {
         private final CapacityLeases capacity;
         private final String batchId;
-        private final int chunksAtOnce;
         private final Map<Replica, CapacityLeases.Share> shares;
         /** By replica, the chunk's lines it serves that have not ended: what a late join asks for. */
         private final AtomicInteger[] remaining;
-        /** By replica, when a late join was last refused (System.nanoTime), or 0. */
-        private final long[] refusedAt;
 
         private final ReentrantLock joining = new ReentrantLock();
         private boolean closed;
 
         private Seats(
-                CapacityLeases capacity,
-                String batchId,
-                int chunksAtOnce,
-                int[] served,
-                Map<Replica, CapacityLeases.Share> shares) {
+                CapacityLeases capacity, String batchId, int[] served, Map<Replica, CapacityLeases.Share> shares) {
             this.capacity = capacity;
             this.batchId = batchId;
-            this.chunksAtOnce = chunksAtOnce;
             this.shares = new ConcurrentHashMap<>(shares);
             this.remaining = new AtomicInteger[served.length];
             for (int i = 0; i < served.length; i++) {
                 remaining[i] = new AtomicInteger(served[i]);
             }
-            this.refusedAt = new long[served.length];
         }
 
         /**
          * Every replica the chunk has a seat at for {@code model} is out: joins the others that serve
          * it and are in, left out when the chunk started because their capacity was taken, so that
-         * its lines have somewhere to go. A refused replica is asked again after {@link #COOL_DOWN}.
-         * Answers whether it joined one.
+         * its lines have somewhere to go. Such a join is not refused: the chunk takes its fair share
+         * as the replica's other holders give it back. Answers whether it joined one.
          */
         private boolean joinOthers(String model) {
             joining.lock();
@@ -286,16 +277,11 @@ final class Pool {
                     if (shares.containsKey(replica)
                             || !replica.endpoint.serves(model)
                             || !replica.admits(now)
-                            || remaining[i].get() <= 0
-                            || (refusedAt[i] != 0 && now - refusedAt[i] < COOL_DOWN.toNanos())) {
+                            || remaining[i].get() <= 0) {
                         continue;
                     }
-                    try {
-                        shares.put(replica, capacity.join(replica.endpoint, batchId, remaining[i].get(), chunksAtOnce));
-                        joined = true;
-                    } catch (NoCapacity e) {
-                        refusedAt[i] = now;
-                    }
+                    shares.put(replica, capacity.joinRunning(replica.endpoint, batchId, remaining[i].get()));
+                    joined = true;
                 }
                 return joined;
             } finally {

@@ -4,11 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.openbatch.core.Json;
+import dev.openbatch.core.capacity.CapacityLeases;
+import dev.openbatch.core.capacity.CapacityStore;
+import dev.openbatch.core.capacity.InMemoryCapacityStore;
 import dev.openbatch.core.fakes.MutableClock;
 import dev.openbatch.core.fakes.StubEndpoint;
 import dev.openbatch.core.fakes.TestImageResolvers;
+import dev.openbatch.core.jobs.Credentials;
 import dev.openbatch.core.jobs.Job;
 import dev.openbatch.core.jobs.JobCatalog;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -168,6 +173,37 @@ class PoolTest {
         assertThat(a.requests.get() - whileOut)
                 .as("back in, a takes lines again")
                 .isGreaterThan(20);
+    }
+
+    @Test
+    void aChunkLeftOutOfAReplicaForWantOfCapacity_joinsItWhenItsOwnReplicaGoesOut_andLosesNoLine() throws Exception {
+        Job job = pool("[\"slow\"]", 4, "[\"slow\"]", 4);
+        CapacityStore store = new InMemoryCapacityStore();
+        CapacityLeases.Policy worthFour =
+                new CapacityLeases.Policy(Duration.ofSeconds(1), Duration.ofMillis(200), Duration.ofMillis(50), 4);
+        CapacityLeases other = new CapacityLeases(store, Clock.systemUTC(), worthFour);
+        try (CapacityLeases.Share holdsB = other.join(job.endpoints().get(1), "batch_late", 100, 1)) {
+            assertThat(holdsB.granted())
+                    .as("another sandbox of the batch holds all of b")
+                    .isEqualTo(4);
+            ChunkRunner sandbox = new ChunkRunner(
+                    new InferenceClient(Duration.ofSeconds(2), Duration.ofSeconds(5)),
+                    TestImageResolvers.none(),
+                    new RetryPolicy(3, Duration.ofMillis(1), Duration.ofMillis(5)),
+                    clock,
+                    Credentials.FIXED,
+                    new CapacityLeases(store, Clock.systemUTC(), worthFour));
+            a.close();
+
+            List<OutputLine> outputs = sandbox.run("batch_late", job, lines(times(40, "slow")), Optional::empty);
+
+            assertThat(outputs)
+                    .as("refused b at its start (half of 4 is less than 4), the chunk had only a; once a was out it"
+                            + " joined b, waiting for the share the other holder gave back")
+                    .allMatch(OutputLine::succeeded);
+            assertThat(b.requests).hasValue(40);
+            assertThat(b.maxInFlight.get()).isLessThanOrEqualTo(4);
+        }
     }
 
     @Test
