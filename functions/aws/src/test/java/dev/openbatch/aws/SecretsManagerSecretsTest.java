@@ -103,19 +103,21 @@ class SecretsManagerSecretsTest {
     @Test
     void aSecretRotatedAfterTheWorkerStarted_isReadAgainThroughTheAdapter_whenTheEndpointRefusesTheOldValue() {
         SecretsManagerSecrets secrets = new SecretsManagerSecrets(client);
-        Job job = JobCatalog.fromJson("""
+        Job.Endpoint endpoint = JobCatalog.fromJson("""
                 {"jobs": [{"id": "job-gpu", "base_url": "https://gpu/v1",
                            "auth": {"header": "Authorization", "secret_arn": "%s"}}]}""".formatted(ARN))
                 .withSecrets(secrets)
                 .find("job-gpu")
-                .orElseThrow();
+                .orElseThrow()
+                .endpoints()
+                .getFirst();
         Credentials credentials = new Credentials(secrets, Clock.systemUTC(), Duration.ofSeconds(10));
         secretString = "Bearer sk-rotated";
 
-        Job renewed = credentials.renewed(job).orElseThrow();
+        Job.Endpoint renewed = credentials.renewed(endpoint).orElseThrow();
 
         assertThat(renewed.auth().value()).isEqualTo("Bearer sk-rotated");
-        assertThat(credentials.current(job).auth().value()).isEqualTo("Bearer sk-rotated");
+        assertThat(credentials.current(endpoint).auth().value()).isEqualTo("Bearer sk-rotated");
         assertThat(targets).containsExactly("secretsmanager.GetSecretValue", "secretsmanager.GetSecretValue");
     }
 
@@ -125,7 +127,7 @@ class SecretsManagerSecretsTest {
                 {"jobs": [{"id": "job-gpu", "base_url": "https://gpu/v1",
                            "auth": {"header": "Authorization", "secret_arn": "%s"}}]}""".formatted(ARN)).withSecrets(new SecretsManagerSecrets(client));
 
-        assertThat(jobs.find("job-gpu").orElseThrow().auth().value()).isEqualTo("Bearer sk-gpu");
+        assertThat(jobs.find("job-gpu").orElseThrow().single().auth().value()).isEqualTo("Bearer sk-gpu");
     }
 
     @Test

@@ -414,6 +414,28 @@ class LeastPrivilegeTest {
     }
 
     @Test
+    void aJobThatIsAPool_letsTheWorkerReadEachEndpointsSecret_andNoOther() {
+        Synth pool = Synth.of("""
+                {"region": "eu-west-1",
+                 "jobs": {"default_job": "job-pool",
+                          "jobs": [{"id": "job-pool", "tenants": ["team-a"], "endpoints": [
+                            {"base_url": "https://gpu-1.internal/v1", "models": ["llama"], "concurrency": 64,
+                             "auth": {"header": "Authorization",
+                                      "secret_arn": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:gpu-1-AbCdEf"}},
+                            {"base_url": "https://gpu-2.internal/v1", "models": ["llama", "qwen"], "concurrency": 32,
+                             "auth": {"header": "Authorization",
+                                      "secret_arn": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:gpu-2-AbCdEf"}},
+                            {"base_url": "https://gpu-3.internal/v1", "concurrency": 16}]}]}}""");
+        Set<String> added = new TreeSet<>(allowed(pool, "WorkerHandler"));
+        added.removeAll(allowed(Synth.minimal(), "WorkerHandler"));
+
+        assertThat(added)
+                .containsExactlyInAnyOrder(
+                        "secretsmanager:GetSecretValue on arn:aws:secretsmanager:eu-west-1:123456789012:secret:gpu-1-AbCdEf",
+                        "secretsmanager:GetSecretValue on arn:aws:secretsmanager:eu-west-1:123456789012:secret:gpu-2-AbCdEf");
+    }
+
+    @Test
     void withAKey_eachFunctionMayDecryptWhatItReads_andEncryptWhatItWrites() {
         Synth full = Synth.full();
         assertThat(allowed(full, "ApiHandler"))

@@ -234,20 +234,32 @@ public record DeploymentConfig(
     }
 
     /**
-     * The job catalog with the credential of each job whose auth names a secret given in place, as
-     * the local runtime runs it: it has no Secrets Manager. {@code credential} answers a job's id
-     * with its header's value, or throws, saying where the value was looked for.
+     * The job catalog with the credential of each endpoint whose auth names a secret given in place,
+     * as the local runtime runs it: it has no Secrets Manager. {@code credential} answers an
+     * endpoint's key (the job's id for a job of one endpoint, else {@code job-.../index}) with its
+     * header's value, or throws, saying where the value was looked for.
      */
     public String jobsJsonWithCredentials(Function<String, String> credential) {
         ObjectNode copy = jobs.deepCopy();
         for (JsonNode entry : copy.path("jobs")) {
-            if (entry.path("auth").hasNonNull("secret_arn")) {
-                ObjectNode auth = (ObjectNode) entry.get("auth");
-                auth.remove("secret_arn");
-                auth.put("value", credential.apply(entry.path("id").asText()));
+            String id = entry.path("id").asText();
+            JsonNode endpoints = entry.path("endpoints");
+            if (!endpoints.isArray()) {
+                withCredential(entry, id, credential);
+            }
+            for (int i = 0; i < endpoints.size(); i++) {
+                withCredential(endpoints.get(i), endpoints.size() == 1 ? id : id + "/" + i, credential);
             }
         }
         return copy.toString();
+    }
+
+    private static void withCredential(JsonNode endpoint, String key, Function<String, String> credential) {
+        if (endpoint.path("auth").hasNonNull("secret_arn")) {
+            ObjectNode auth = (ObjectNode) endpoint.get("auth");
+            auth.remove("secret_arn");
+            auth.put("value", credential.apply(key));
+        }
     }
 
     public JobCatalog jobCatalog() {
@@ -267,19 +279,22 @@ public record DeploymentConfig(
         JobCatalog catalog = jobCatalog(jobs);
         for (JsonNode entry : jobs.path("jobs")) {
             Job job = catalog.find(entry.path("id").asText()).orElseThrow();
-            if (job.auth() == null) {
-                continue;
-            }
-            if (job.auth().secretArn() == null) {
-                throw new IllegalArgumentException(
-                        "job " + job.id() + ": an endpoint's credential goes in Secrets Manager,"
-                                + " named by auth.secret_arn; a value in this file would be stored in the template in plain text");
-            }
-            if (!SECRET_ARN.matcher(job.auth().secretArn()).matches()) {
-                throw new IllegalArgumentException(
-                        "job " + job.id() + ": auth.secret_arn must be a secret's complete ARN"
-                                + " (ending in its six-character suffix), as `aws secretsmanager create-secret` prints it: "
-                                + job.auth().secretArn());
+            for (Job.Endpoint endpoint : job.endpoints()) {
+                Job.AuthHeader auth = endpoint.auth();
+                if (auth == null) {
+                    continue;
+                }
+                String which = job.endpoints().size() == 1 ? "job " + job.id() : "endpoint " + endpoint.key();
+                if (auth.secretArn() == null) {
+                    throw new IllegalArgumentException(
+                            which + ": an endpoint's credential goes in Secrets Manager,"
+                                    + " named by auth.secret_arn; a value in this file would be stored in the template in plain text");
+                }
+                if (!SECRET_ARN.matcher(auth.secretArn()).matches()) {
+                    throw new IllegalArgumentException(which + ": auth.secret_arn must be a secret's complete ARN"
+                            + " (ending in its six-character suffix), as `aws secretsmanager create-secret` prints it: "
+                            + auth.secretArn());
+                }
             }
         }
     }

@@ -93,10 +93,42 @@ class DeploymentConfigTest {
         assertThat(dev.openbatch.core.jobs.JobCatalog.fromJson(local)
                         .find("job-gpu")
                         .orElseThrow()
+                        .single()
                         .auth())
                 .isEqualTo(new dev.openbatch.core.jobs.Job.AuthHeader("Authorization", "Bearer job-gpu"));
         assertThat(local).doesNotContain("secret_arn").contains("job-open");
         assertThat(config.jobsJson()).contains("secret_arn");
+    }
+
+    private static final String POOL_SECRET =
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:openbatch/gpu-2-Ab12Cd";
+
+    @Test
+    void aJobOfSeveralEndpoints_takesEachEndpointsCredentialFromItsOwnSecret_andLocallyFromTheEndpointsKey() {
+        DeploymentConfig config = DeploymentConfig.parse("""
+                {"jobs": {"jobs": [{"id": "job-pool", "endpoints": [
+                            {"base_url": "https://gpu-1/v1", "models": ["llama"], "concurrency": 8},
+                            {"base_url": "https://gpu-2/v1", "models": ["llama", "qwen"], "concurrency": 4,
+                             "auth": {"header": "Authorization", "secret_arn": "%s"}}]}]}}""".formatted(POOL_SECRET));
+
+        assertThat(config.jobCatalog().secretArns()).containsExactly(POOL_SECRET);
+        dev.openbatch.core.jobs.Job local = dev.openbatch.core.jobs.JobCatalog.fromJson(
+                        config.jobsJsonWithCredentials(key -> "Bearer " + key))
+                .find("job-pool")
+                .orElseThrow();
+        assertThat(local.endpoints().get(0).auth()).isNull();
+        assertThat(local.endpoints().get(1).auth().value()).isEqualTo("Bearer job-pool/1");
+        assertThat(local.serving("qwen")).extracting(e -> e.baseUrl().getHost()).containsExactly("gpu-2");
+    }
+
+    @Test
+    void anEndpointsCredentialGivenInTheFile_isRefused_namingTheEndpoint() {
+        assertThatThrownBy(() -> DeploymentConfig.parse("""
+                        {"jobs": {"jobs": [{"id": "job-pool", "endpoints": [
+                                    {"base_url": "https://gpu-1/v1"},
+                                    {"base_url": "https://gpu-2/v1", "auth": {"header": "Authorization", "value": "Bearer x"}}]}]}}"""))
+                .hasMessageContaining("endpoint job-pool/1")
+                .hasMessageContaining("Secrets Manager");
     }
 
     @Test

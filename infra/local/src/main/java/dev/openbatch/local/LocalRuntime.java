@@ -149,6 +149,8 @@ public final class LocalRuntime implements AutoCloseable {
      *                          standard queue may (off; on in tests that prove overlapping runs are safe)
      * @param sweeper           how often the sweeper runs, and its bounds (shortened in tests)
      * @param webhooks          which receivers webhook deliveries may reach, and how they are retried
+     * @param replicas          how many reference endpoints to start for the default job, each its own
+     *                          replica of {@code jobConcurrency} (1; more makes the job a pool)
      */
     public record Options(
             String host,
@@ -174,9 +176,11 @@ public final class LocalRuntime implements AutoCloseable {
             String jobs,
             boolean duplicateDeliveryWhileRunning,
             Sweeper sweeper,
-            Webhooks webhooks) {
+            Webhooks webhooks,
+            int replicas) {
 
         public Options {
+            replicas = Math.max(1, replicas);
             webhooks = webhooks == null ? Webhooks.defaults() : webhooks;
             tenants = List.copyOf(tenants);
             workerTimeout = workerTimeout == null ? WORKER_TIMEOUT : workerTimeout;
@@ -226,7 +230,8 @@ public final class LocalRuntime implements AutoCloseable {
                     null,
                     false,
                     Sweeper.DEFAULT,
-                    Webhooks.defaults());
+                    Webhooks.defaults(),
+                    1);
         }
 
         /** Options with a deployment's default {@link Settings.Retries}. */
@@ -307,7 +312,11 @@ public final class LocalRuntime implements AutoCloseable {
             if (listed.isEmpty()) {
                 throw new IllegalArgumentException("jobs: the configuration names no job to run batches on");
             }
-            URI firstEndpoint = catalog.defaultJob().orElse(listed.getFirst()).baseUrl();
+            URI firstEndpoint = catalog.defaultJob()
+                    .orElse(listed.getFirst())
+                    .endpoints()
+                    .getFirst()
+                    .baseUrl();
             List<String> jobTenants = listed.stream()
                     .flatMap(j -> j.tenants().stream())
                     .distinct()
@@ -344,11 +353,85 @@ public final class LocalRuntime implements AutoCloseable {
                     config.jobsJsonWithCredentials(credential),
                     duplicateDeliveryWhileRunning,
                     sweeper,
-                    webhooks);
+                    webhooks,
+                    replicas);
         }
 
         public boolean apiKeys() {
             return !tenants.isEmpty();
+        }
+
+        /**
+         * These options with the default job a pool of {@code endpoints} (servers of your own, say),
+         * each of {@code jobConcurrency}, in place of {@code endpoint}.
+         */
+        public Options withEndpoints(List<URI> endpoints) {
+            Map<String, Object> job = new HashMap<>(Map.of(
+                    "id",
+                    DEFAULT_JOB,
+                    "endpoints",
+                    endpoints.stream()
+                            .map(e -> Map.of("base_url", e.toString(), "concurrency", jobConcurrency))
+                            .toList()));
+            if (!tenants.isEmpty()) {
+                job.put("tenants", tenants);
+            }
+            return new Options(
+                    host,
+                    apiPort,
+                    s3Port,
+                    dynamoPort,
+                    sqsPort,
+                    dataDir,
+                    region,
+                    endpoints.getFirst(),
+                    reference,
+                    jobConcurrency,
+                    chunkLines,
+                    mapConcurrency,
+                    workers,
+                    window24h,
+                    deliveries,
+                    images,
+                    tenants,
+                    retries,
+                    workerTimeout,
+                    workerBatchSize,
+                    Json.writeString(Map.of("default_job", DEFAULT_JOB, "jobs", List.of(job))),
+                    duplicateDeliveryWhileRunning,
+                    sweeper,
+                    webhooks,
+                    replicas);
+        }
+
+        /** These options with {@code replicas} reference endpoints for the default job: a pool. */
+        public Options withReplicas(int replicas) {
+            return new Options(
+                    host,
+                    apiPort,
+                    s3Port,
+                    dynamoPort,
+                    sqsPort,
+                    dataDir,
+                    region,
+                    endpoint,
+                    reference,
+                    jobConcurrency,
+                    chunkLines,
+                    mapConcurrency,
+                    workers,
+                    window24h,
+                    deliveries,
+                    images,
+                    tenants,
+                    retries,
+                    workerTimeout,
+                    workerBatchSize,
+                    jobs,
+                    duplicateDeliveryWhileRunning,
+                    sweeper,
+                    webhooks,
+                    replicas);
         }
 
         public Options withRetries(Settings.Retries retries) {
@@ -376,7 +459,8 @@ public final class LocalRuntime implements AutoCloseable {
                     jobs,
                     duplicateDeliveryWhileRunning,
                     sweeper,
-                    webhooks);
+                    webhooks,
+                    replicas);
         }
 
         /** A worker stopped sooner than a deployment's (tests and experiments); its requests' timeout is not checked against it. */
@@ -405,7 +489,8 @@ public final class LocalRuntime implements AutoCloseable {
                     jobs,
                     duplicateDeliveryWhileRunning,
                     sweeper,
-                    webhooks);
+                    webhooks,
+                    replicas);
         }
 
         public Options withDuplicateDeliveryWhileRunning(boolean duplicateDeliveryWhileRunning) {
@@ -433,7 +518,8 @@ public final class LocalRuntime implements AutoCloseable {
                     jobs,
                     duplicateDeliveryWhileRunning,
                     sweeper,
-                    webhooks);
+                    webhooks,
+                    replicas);
         }
 
         public Options withWebhooks(Webhooks webhooks) {
@@ -461,7 +547,8 @@ public final class LocalRuntime implements AutoCloseable {
                     jobs,
                     duplicateDeliveryWhileRunning,
                     sweeper,
-                    webhooks);
+                    webhooks,
+                    replicas);
         }
 
         public Options withSweeper(Sweeper sweeper) {
@@ -489,7 +576,8 @@ public final class LocalRuntime implements AutoCloseable {
                     jobs,
                     duplicateDeliveryWhileRunning,
                     sweeper,
-                    webhooks);
+                    webhooks,
+                    replicas);
         }
     }
 
@@ -616,13 +704,23 @@ public final class LocalRuntime implements AutoCloseable {
                     options.region());
             started.add(aws);
             URI endpoint = options.endpoint();
+            List<Map<String, Object>> replicas = new ArrayList<>();
             if (endpoint == null && options.jobs() == null) {
-                ReferenceEndpoint reference = ReferenceEndpoint.start(options.reference());
-                started.add(reference);
-                endpoint = reference.baseUrl();
+                for (int i = 0; i < options.replicas(); i++) {
+                    ReferenceEndpoint reference = ReferenceEndpoint.start(options.reference());
+                    started.add(reference);
+                    replicas.add(Map.of(
+                            "base_url", reference.baseUrl().toString(), "concurrency", options.jobConcurrency()));
+                }
+                endpoint = URI.create((String) replicas.getFirst().get("base_url"));
             }
-            Map<String, Object> job = new HashMap<>(Map.of(
-                    "id", DEFAULT_JOB, "base_url", endpoint.toString(), "concurrency", options.jobConcurrency()));
+            Map<String, Object> job = new HashMap<>(Map.of("id", DEFAULT_JOB));
+            if (replicas.size() > 1) {
+                job.put("endpoints", replicas);
+            } else {
+                job.put("base_url", endpoint.toString());
+                job.put("concurrency", options.jobConcurrency());
+            }
             if (options.apiKeys()) {
                 job.put("tenants", options.tenants());
             }
@@ -1078,12 +1176,18 @@ public final class LocalRuntime implements AutoCloseable {
 
     /** What the built-in reference endpoint has seen; fails when the runtime calls another endpoint. */
     Stats referenceStats() {
-        return parts.stream()
-                .filter(ReferenceEndpoint.class::isInstance)
-                .map(ReferenceEndpoint.class::cast)
+        return references().stream()
                 .findFirst()
                 .orElseThrow(() -> new IllegalStateException("the runtime calls " + inferenceEndpoint))
                 .stats();
+    }
+
+    /** The built-in reference endpoints, one per replica of the default job (none when it calls another). */
+    List<ReferenceEndpoint> references() {
+        return parts.stream()
+                .filter(ReferenceEndpoint.class::isInstance)
+                .map(ReferenceEndpoint.class::cast)
+                .toList();
     }
 
     public Path dataDir() {

@@ -5,6 +5,7 @@ import dev.openbatch.deployment.DeploymentConfig;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -38,8 +39,9 @@ public final class Main {
             new Option("--s3-port", "N", "the local S3 endpoint (default 4566)"),
             new Option("--dynamodb-port", "N", "DynamoDB Local (default 4567)"),
             new Option("--sqs-port", "N", "ElasticMQ (default 9324)"),
-            new Option("--endpoint", "URL", "job-local's inference endpoint (default: the built-in one)"),
+            new Option("--endpoint", "URL,..", "job-local's inference endpoint(s), a pool (default: the built-in one)"),
             new Option("--concurrency", "N", "job-local's requests in flight, all chunks together (default 64)"),
+            new Option("--replicas", "N", "built-in endpoints serving job-local, each of --concurrency (default 1)"),
             new Option("--chunk-lines", "N", "request lines per chunk (default 500)"),
             new Option(
                     "--worker-timeout-seconds", "N", "stop each worker sooner, for tests (default 900, or the file's)"),
@@ -59,6 +61,8 @@ public final class Main {
             "its jobs' base_url",
             "--concurrency",
             "its jobs' concurrency",
+            "--replicas",
+            "its jobs' endpoints",
             "--chunk-lines",
             "chunk_lines",
             "--image-buckets",
@@ -173,8 +177,7 @@ public final class Main {
         return "bin/local: openbatch on this machine, served until stopped (Ctrl-C)\n"
                 + OPTIONS.stream().map(Option::line).collect(Collectors.joining("\n"))
                 + "\n\nWith --config, the file's jobs, chunk_lines, map_concurrency, worker and image settings apply,"
-                + "\nand API keys are on; a job's secret_arn credential comes from OPENBATCH_SECRET_<JOB_ID>"
-                + "\n(job-gpu: OPENBATCH_SECRET_JOB_GPU). More in docs/configuration.md.";
+                + "\nAPI keys are on, and a secret_arn comes from OPENBATCH_SECRET_<JOB_ID> (docs/configuration.md).";
     }
 
     /** Reads a command line into the runtime's options, or the help; a line it cannot run is a {@link UsageException}. */
@@ -246,7 +249,7 @@ public final class Main {
                 port(given, "--sqs-port", d.sqsPort()),
                 dataDir.toAbsolutePath(),
                 env.getOrDefault("AWS_REGION", d.region()),
-                endpoint(given),
+                endpoints(given).stream().findFirst().orElse(null),
                 d.reference(),
                 number(given, "--concurrency", d.jobConcurrency(), 1, 100_000),
                 chunkLines,
@@ -257,6 +260,16 @@ public final class Main {
                 images,
                 commaList(given.getOrDefault("--tenants", "")));
 
+        if (endpoints(given).size() > 1) {
+            options = options.withEndpoints(endpoints(given));
+        }
+        if (given.containsKey("--replicas")) {
+            if (given.containsKey("--endpoint")) {
+                throw new UsageException("--replicas and --endpoint: replicas are of the built-in endpoint; name"
+                        + " several endpoints of your own in a --config file's job");
+            }
+            options = options.withReplicas(number(given, "--replicas", 1, 1, 64));
+        }
         if (given.containsKey("--config")) {
             for (String name : given.keySet()) {
                 if (SET_BY_THE_FILE.containsKey(name)) {
@@ -284,7 +297,10 @@ public final class Main {
         return new Command(options, false);
     }
 
-    /** The environment variable that holds a job's credential locally: {@code job-gpu}, {@code OPENBATCH_SECRET_JOB_GPU}. */
+    /**
+     * The environment variable that holds an endpoint's credential locally, by its key: {@code job-gpu},
+     * {@code OPENBATCH_SECRET_JOB_GPU}; endpoint 1 of a pool, {@code job-gpus/1}, {@code OPENBATCH_SECRET_JOB_GPUS_1}.
+     */
     static String credentialVariable(String jobId) {
         return "OPENBATCH_SECRET_" + jobId.toUpperCase(Locale.ROOT).replaceAll("[^A-Z0-9]", "_");
     }
@@ -292,27 +308,32 @@ public final class Main {
     private static String credential(Map<String, String> env, String jobId) {
         String value = env.get(credentialVariable(jobId));
         if (value == null || value.isEmpty()) {
-            throw new UsageException(
-                    "job " + jobId + " names its credential by auth.secret_arn, and there is no Secrets"
-                            + " Manager here: set " + credentialVariable(jobId) + " to the header's value");
+            throw new UsageException((jobId.contains("/") ? "endpoint " : "job ") + jobId
+                    + " names its credential by auth.secret_arn, and there is no Secrets"
+                    + " Manager here: set " + credentialVariable(jobId) + " to the header's value");
         }
         return value;
     }
 
-    private static URI endpoint(Map<String, String> given) {
+    /** The endpoints {@code --endpoint} names, none when it is not given. */
+    private static List<URI> endpoints(Map<String, String> given) {
         String value = given.get("--endpoint");
         if (value == null) {
-            return null;
+            return List.of();
         }
-        try {
-            URI uri = URI.create(value);
-            if (uri.getScheme() == null || !uri.getScheme().startsWith("http") || uri.getHost() == null) {
-                throw new IllegalArgumentException("not an http URL");
+        List<URI> endpoints = new ArrayList<>();
+        for (String each : commaList(value)) {
+            try {
+                URI uri = URI.create(each);
+                if (uri.getScheme() == null || !uri.getScheme().startsWith("http") || uri.getHost() == null) {
+                    throw new IllegalArgumentException("not an http URL");
+                }
+                endpoints.add(uri);
+            } catch (IllegalArgumentException e) {
+                throw new UsageException("--endpoint " + each + ": expected an http:// or https:// URL");
             }
-            return uri;
-        } catch (IllegalArgumentException e) {
-            throw new UsageException("--endpoint " + value + ": expected an http:// or https:// URL");
         }
+        return endpoints;
     }
 
     private static int port(Map<String, String> given, String name, int absent) {

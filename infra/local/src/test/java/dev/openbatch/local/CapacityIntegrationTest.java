@@ -3,9 +3,7 @@ package dev.openbatch.local;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.openai.client.OpenAIClient;
-import com.openai.core.JsonValue;
 import com.openai.models.batches.Batch;
-import com.openai.models.batches.BatchCreateParams;
 import dev.openbatch.aws.AwsClients;
 import dev.openbatch.aws.DynamoDbCapacityStore;
 import dev.openbatch.aws.Settings;
@@ -301,15 +299,7 @@ class CapacityIntegrationTest {
     }
 
     private static String submit(String job, int lines) {
-        String fileId = SdkBatches.upload(client, jsonl(lines));
-        return client.batches()
-                .create(BatchCreateParams.builder()
-                        .inputFileId(fileId)
-                        .endpoint(BatchCreateParams.Endpoint.of(CHAT))
-                        .completionWindow(BatchCreateParams.CompletionWindow._24H)
-                        .putAdditionalBodyProperty("job_id", JsonValue.from(job))
-                        .build())
-                .id();
+        return SdkBatches.create(client, CHAT, SdkBatches.upload(client, jsonl(lines)), job);
     }
 
     private static byte[] jsonl(int lines) {

@@ -59,6 +59,12 @@ final class LocalRuntimes implements AutoCloseable {
         return runtime;
     }
 
+    /** A runtime started otherwise, to be stopped with the others. */
+    LocalRuntime adopt(LocalRuntime runtime) {
+        started.add(runtime);
+        return runtime;
+    }
+
     /** The official SDK pointed at the runtime, retrying nothing itself so the service's behaviour shows. */
     static OpenAIClient client(LocalRuntime runtime) {
         return OpenAIOkHttpClient.builder()

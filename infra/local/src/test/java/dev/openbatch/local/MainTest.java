@@ -72,6 +72,32 @@ class MainTest {
     }
 
     @Test
+    void replicasOrSeveralEndpoints_makeJobLocalAPool_eachEndpointOfTheGivenConcurrency() {
+        LocalRuntime.Options replicas =
+                Main.parse(new String[] {"--replicas", "3"}, Map.of()).options();
+        assertThat(replicas.replicas()).isEqualTo(3);
+        assertThat(replicas.jobs())
+                .as("the runtime makes the pool of the endpoints it starts")
+                .isNull();
+
+        LocalRuntime.Options endpoints = Main.parse(
+                        new String[] {"--endpoint", "http://gpu-1:8000/v1,http://gpu-2:8000/v1", "--concurrency", "32"},
+                        Map.of())
+                .options();
+        Job pool = JobCatalog.fromJson(endpoints.jobs()).defaultJob().orElseThrow();
+        assertThat(pool.id()).isEqualTo("job-local");
+        assertThat(pool.endpoints())
+                .extracting(e -> e.baseUrl().getHost(), Job.Endpoint::concurrency)
+                .containsExactly(
+                        org.assertj.core.groups.Tuple.tuple("gpu-1", 32),
+                        org.assertj.core.groups.Tuple.tuple("gpu-2", 32));
+        assertThatThrownBy(() -> Main.parse(new String[] {"--replicas", "2", "--endpoint", "http://h/v1"}, Map.of()))
+                .hasMessageStartingWith("--replicas and --endpoint");
+        assertThatThrownBy(() -> Main.parse(new String[] {"--endpoint", "http://h/v1,gpu:8000"}, Map.of()))
+                .hasMessageStartingWith("--endpoint gpu:8000");
+    }
+
+    @Test
     void anUnknownOption_isOneLineNamingIt() {
         assertThatThrownBy(() -> Main.parse(new String[] {"--prot", "8080"}, Map.of()))
                 .isInstanceOf(Main.UsageException.class)
@@ -125,7 +151,7 @@ class MainTest {
         assertThat(options.tenants()).as("API keys, for the jobs' tenants").containsExactly("team-a");
         JobCatalog jobs = JobCatalog.fromJson(options.jobs());
         assertThat(jobs.defaultJob().orElseThrow().id()).isEqualTo("job-gpu");
-        assertThat(jobs.find("job-gpu").orElseThrow().auth())
+        assertThat(jobs.find("job-gpu").orElseThrow().single().auth())
                 .isEqualTo(new Job.AuthHeader("Authorization", "Bearer sk-local-gpu"));
         assertThat(options.endpoint()).hasToString("https://gpu.example.com/v1");
     }

@@ -102,6 +102,18 @@ final class SdkBatches {
                 .id();
     }
 
+    /** As {@link #create}, on the job {@code jobId}, given as the SDK gives an extra field ({@code job_id}). */
+    static String create(OpenAIClient client, String endpoint, String fileId, String jobId) {
+        return client.batches()
+                .create(BatchCreateParams.builder()
+                        .inputFileId(fileId)
+                        .endpoint(BatchCreateParams.Endpoint.of(endpoint))
+                        .completionWindow(BatchCreateParams.CompletionWindow._24H)
+                        .putAdditionalBodyProperty("job_id", com.openai.core.JsonValue.from(jobId))
+                        .build())
+                .id();
+    }
+
     /** Submits {@code count} lines of {@code endpoint} whose custom ids are {@code <endpoint>-<i>}; answers the batch id. */
     static String submit(OpenAIClient client, String endpoint, int count, IntFunction<String> body) {
         StringBuilder file = new StringBuilder();

@@ -48,7 +48,8 @@ import software.amazon.awssdk.services.s3.S3Client;
  * one table. The reference endpoint (500 ms a request, at most 128 at once) and the local runtime
  * each run in a process of their own, so each one's CPU is its own; this process drives both and
  * also plays the baseline — a client sending the same requests straight to the endpoint with 128 in
- * flight, as vLLM's {@code run_batch} does.
+ * flight, as vLLM's {@code run_batch} does. Last, a second runtime drives two such endpoints as one
+ * job, a pool, to show what a second replica adds.
  *
  * <p>Options: {@code --requests N} (10000), {@code --latency-ms N} (500), {@code --concurrency N} (128).
  */
@@ -140,19 +141,22 @@ public final class Benchmark {
         }
     }
 
-    private void run() throws Exception {
-        URI endpoint = URI.create(firstLine(java(
+    /** A reference endpoint in a process of its own: {@code latencyMs} a request, at most {@code concurrency} at once. */
+    private URI referenceEndpoint() throws IOException {
+        return URI.create(firstLine(java(
                 List.of(),
                 ReferenceEndpointMain.class,
                 "--latency-ms",
                 Integer.toString(latencyMs),
                 "--max-concurrency",
                 Integer.toString(concurrency))));
-        int apiPort = freePort();
-        int s3Port = freePort();
-        Path counts = work.resolve("operations.txt");
+    }
+
+    /** A local runtime in a process of its own, its job-local on {@code endpoints}, each of {@code concurrency}. */
+    private Process runtime(List<String> jvmOptions, int apiPort, int s3Port, String dataDir, List<URI> endpoints)
+            throws IOException, InterruptedException {
         Process runtime = java(
-                List.of("-Dopenbatch.count.file=" + counts, "-cp", countingClassPath()),
+                jvmOptions,
                 Main.class,
                 "--port",
                 Integer.toString(apiPort),
@@ -163,13 +167,27 @@ public final class Benchmark {
                 "--sqs-port",
                 Integer.toString(freePort()),
                 "--data-dir",
-                work.resolve("data").toString(),
+                work.resolve(dataDir).toString(),
                 "--endpoint",
-                endpoint.toString(),
+                String.join(",", endpoints.stream().map(URI::toString).toList()),
                 "--concurrency",
                 Integer.toString(concurrency));
-        URI api = URI.create("http://127.0.0.1:" + apiPort + "/v1");
         awaitHealthy(URI.create("http://127.0.0.1:" + apiPort + "/health"), runtime);
+        return runtime;
+    }
+
+    private void run() throws Exception {
+        URI endpoint = referenceEndpoint();
+        int apiPort = freePort();
+        int s3Port = freePort();
+        Path counts = work.resolve("operations.txt");
+        Process runtime = runtime(
+                List.of("-Dopenbatch.count.file=" + counts, "-cp", countingClassPath()),
+                apiPort,
+                s3Port,
+                "data",
+                List.of(endpoint));
+        URI api = URI.create("http://127.0.0.1:" + apiPort + "/v1");
         say("reference endpoint %s, local runtime %s (pid %d)", endpoint, api, runtime.pid());
 
         // 1. text
@@ -222,6 +240,19 @@ public final class Benchmark {
         String[] checkpoints = firstLine(
                         java(List.of(), CheckpointRun.class, "http://127.0.0.1:" + s3Port, "openbatch-data"))
                 .split(" ");
+
+        // 7. text again, through a runtime whose job-local is a pool of two such endpoints
+        runtime.destroy();
+        runtime.waitFor();
+        int poolPort = freePort();
+        Process pool = runtime(List.of(), poolPort, freePort(), "pool-data", List.of(endpoint, referenceEndpoint()));
+        URI poolApi = URI.create("http://127.0.0.1:" + poolPort + "/v1");
+        say(
+                "pool warm-up batch: %s",
+                runToEnd(poolApi, uploadBatchFile(poolApi, WARM_UP_REQUESTS, text))
+                        .get("status")
+                        .asText());
+        double twoReplicas = openbatch(poolApi, pool, text).perSecond();
 
         // 5. cost of orchestration for 50,000 lines at 2 s a request
         CostModel.Estimate cost =
@@ -281,6 +312,12 @@ public final class Benchmark {
                 chunkSeconds,
                 extraSegments,
                 perCheckpoint * extraSegments / DEPLOYED.chunkLines());
+        row(
+                "7. chat requests/s, job-local a pool of two such endpoints (direct: openbatch on one)",
+                plain.openbatchPerSecond(),
+                twoReplicas,
+                twoReplicas / plain.openbatchPerSecond(),
+                ">= 1.80");
         System.out.println();
         System.out.println(cost.itemised());
     }
@@ -300,6 +337,15 @@ public final class Benchmark {
             throws Exception {
         double direct = direct(endpoint, directBody);
         say("direct: %.1f requests/s", direct);
+        Run run = openbatch(api, runtime, batchBody);
+        return new Throughput(direct, run.perSecond(), run.cpuMsPerRequest(), run.ownMsPerRequest());
+    }
+
+    /** One batch through openbatch: its requests per second, and the runtime's CPU per request (see {@link Throughput}). */
+    private record Run(double perSecond, double cpuMsPerRequest, double ownMsPerRequest) {}
+
+    /** The requests as one batch through the runtime at {@code api}, from create to completed. */
+    private Run openbatch(URI api, Process runtime, IntFunction<String> batchBody) throws Exception {
         String fileId = uploadBatchFile(api, requests, batchBody);
         long cpuBefore = cpuNanos(runtime);
         Map<String, Long> threadsBefore = threadTicks(runtime);
@@ -322,8 +368,7 @@ public final class Benchmark {
             throw new IllegalStateException("the batch ended " + batch.get("status") + " with " + counts);
         }
         say("openbatch: %.1f requests/s", requests / seconds);
-        return new Throughput(
-                direct, requests / seconds, cpu / 1e6 / requests, ownTicks * 1000.0 / TICKS_PER_SECOND / requests);
+        return new Run(requests / seconds, cpu / 1e6 / requests, ownTicks * 1000.0 / TICKS_PER_SECOND / requests);
     }
 
     /**

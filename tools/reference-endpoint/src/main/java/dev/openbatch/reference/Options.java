@@ -1,6 +1,7 @@
 package dev.openbatch.reference;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -25,6 +26,8 @@ import java.util.Objects;
  * @param truncatedBody   probability of {@link Fault#TRUNCATED_BODY}
  * @param nonJsonBody     probability of {@link Fault#NON_JSON_BODY}
  * @param seed            seeds the draw of faults, so a run's sequence of faults can be repeated
+ * @param models          the models it serves, answering OpenAI's 404 {@code model_not_found} to others;
+ *                        empty (the default) for any model
  */
 public record Options(
         int port,
@@ -40,9 +43,11 @@ public record Options(
         double connectionReset,
         double truncatedBody,
         double nonJsonBody,
-        long seed) {
+        long seed,
+        List<String> models) {
 
     public Options {
+        models = models == null ? List.of() : List.copyOf(models);
         if (port < 0 || port > 65_535) {
             throw new IllegalArgumentException("port must be 0..65535, was " + port);
         }
@@ -68,7 +73,12 @@ public record Options(
         }
     }
 
-    /** No latency, no concurrency cap, no faults, a free port. */
+    /** Whether it serves a request naming {@code model}. */
+    public boolean serves(String model) {
+        return models.isEmpty() || models.contains(model);
+    }
+
+    /** No latency, no concurrency cap, no faults, a free port, any model. */
     public static Options defaults() {
         return builder().build();
     }
@@ -119,8 +129,14 @@ public record Options(
         private double truncatedBody;
         private double nonJsonBody;
         private long seed;
+        private List<String> models = List.of();
 
         private Builder() {}
+
+        public Builder models(List<String> models) {
+            this.models = models;
+            return this;
+        }
 
         public Builder port(int port) {
             this.port = port;
@@ -220,7 +236,8 @@ public record Options(
                     connectionReset,
                     truncatedBody,
                     nonJsonBody,
-                    seed);
+                    seed,
+                    models);
         }
     }
 }

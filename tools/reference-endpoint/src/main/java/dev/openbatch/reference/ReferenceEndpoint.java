@@ -19,6 +19,7 @@ import java.util.TreeSet;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiFunction;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -33,7 +34,8 @@ import java.util.regex.Pattern;
  * {@code /v1/responses} and {@code /v1/moderations}; {@code GET /stats} (the {@link Stats} as JSON) and {@code GET /health}. A request
  * whose model is {@code error-NNN} is always answered with status NNN, and one whose model is
  * {@code fault-<name>} (a {@link Fault#wireName()}, e.g. {@code fault-connection_reset}) always gets that
- * fault, so tests can write lines that fail.
+ * fault, so tests can write lines that fail. Told which models it serves ({@link Options#models}), it
+ * answers a request naming another as OpenAI does, with a 404 {@code model_not_found}.
  */
 public final class ReferenceEndpoint implements AutoCloseable {
 
@@ -54,6 +56,7 @@ public final class ReferenceEndpoint implements AutoCloseable {
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
     private final Counters counters = new Counters();
     private final Faults faults;
+    private final AtomicBoolean closed = new AtomicBoolean();
 
     private ReferenceEndpoint(Options options) {
         this.options = options;
@@ -85,6 +88,9 @@ public final class ReferenceEndpoint implements AutoCloseable {
     /** Stops listening and interrupts requests still being held, so a timeout fault does not outlive the test. */
     @Override
     public void close() {
+        if (closed.getAndSet(true)) {
+            return;
+        }
         server.stop(0);
         executor.shutdownNow();
     }
@@ -200,7 +206,16 @@ public final class ReferenceEndpoint implements AutoCloseable {
     private Reply answer(BiFunction<byte[], JsonNode, ObjectNode> route, byte[] body) {
         try {
             JsonNode request = parse(body);
-            failIfErrorModel(request.path("model").asText());
+            String model = request.path("model").asText();
+            if (!options.serves(model)) {
+                throw new Refusal(
+                        404,
+                        "invalid_request_error",
+                        "The model `" + model + "` does not exist or you do not have access to it.",
+                        null,
+                        "model_not_found");
+            }
+            failIfErrorModel(model);
             if (request.path("stream").asBoolean(false)) {
                 throw Refusal.invalidRequest(
                         "The reference endpoint does not stream; send \"stream\": false.", "stream");

@@ -1,6 +1,7 @@
 package dev.openbatch.reference;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 
 /**
@@ -17,6 +18,7 @@ import java.util.concurrent.CountDownLatch;
  * --retry-after-429 S   the share 0..1 of injected 429s that carry Retry-After: 1 (default 0.5)
  * --timeout-hold-ms N   how long a timeout fault holds the request (default 60000)
  * --seed N              seeds the draw of faults
+ * --models A,B          serve only these models, answering OpenAI's 404 model_not_found to others (default any)
  * </pre>
  */
 public final class ReferenceEndpointMain {
@@ -68,6 +70,7 @@ public final class ReferenceEndpointMain {
                     case "--fault-non-json" -> options.nonJsonBody(Double.parseDouble(value));
                     case "--timeout-hold-ms" -> options.timeoutHold(Duration.ofMillis(Long.parseLong(value)));
                     case "--seed" -> options.seed(Long.parseLong(value));
+                    case "--models" -> options.models(List.of(value.split(",")));
                     default -> throw new IllegalArgumentException("unknown option " + name);
                 }
             } catch (NumberFormatException e) {

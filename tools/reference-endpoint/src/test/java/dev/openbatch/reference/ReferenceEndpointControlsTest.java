@@ -42,6 +42,22 @@ class ReferenceEndpointControlsTest {
     }
 
     @Test
+    void models_whenNamed_areServed_andAnyOtherGetsOpenAisModelNotFound() throws Exception {
+        try (ReferenceEndpoint endpoint = ReferenceEndpoint.start(
+                        Options.builder().models(List.of("gpt-test", "llama")).build());
+                Http http = new Http(endpoint)) {
+            HttpResponse<String> served = http.post("chat/completions", CHAT);
+            HttpResponse<String> other = http.post("chat/completions", CHAT.replace("gpt-test", "qwen"));
+
+            assertThat(served.statusCode()).isEqualTo(200);
+            assertThat(other.statusCode()).isEqualTo(404);
+            assertThat(json(other)).isEqualTo(dev.openbatch.core.Json.MAPPER.readTree("""
+                            {"error": {"message": "The model `qwen` does not exist or you do not have access to it.",
+                                       "type": "invalid_request_error", "param": null, "code": "model_not_found"}}"""));
+        }
+    }
+
+    @Test
     void maxConcurrency_beyondTheCap_gets429AtOnce_whileRequestsAreHeld() {
         Duration hold = Duration.ofSeconds(2);
         try (ReferenceEndpoint endpoint = ReferenceEndpoint.start(

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class ReferenceEndpointMainTest {
@@ -38,7 +39,9 @@ class ReferenceEndpointMainTest {
             "--timeout-hold-ms",
             "5000",
             "--seed",
-            "7"
+            "7",
+            "--models",
+            "llama,qwen"
         });
 
         assertThat(options)
@@ -56,7 +59,8 @@ class ReferenceEndpointMainTest {
                         0.02,
                         0.03,
                         0.04,
-                        7));
+                        7,
+                        List.of("llama", "qwen")));
     }
 
     @Test

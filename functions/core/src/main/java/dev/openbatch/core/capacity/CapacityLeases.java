@@ -13,12 +13,15 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * This sandbox's leases on its jobs' capacity: a {@link Share} per batch it runs chunks of, each
+ * This sandbox's leases on its jobs' capacity: a {@link Share} per endpoint (replica) and batch it
+ * runs chunks of, each
  * renewed in the {@link CapacityStore} every {@link Policy#renewEvery} while the sandbox has lines
  * of that batch to run, and given back when its last chunk ends. A request only takes a permit of
  * its share, in memory: the store is written a few times a minute per sandbox, never per request.
  *
- * <p>The store's record keeps the sum of every sandbox's permits within the job's concurrency; a
+ * <p>The store keeps a record per endpoint ({@link Job.Endpoint#key}: the job's id for a job of one
+ * endpoint), and the record keeps the sum of every sandbox's permits within that endpoint's
+ * concurrency; a
  * sandbox that stops renewing (it died, or was frozen) loses its lease at its expiry, and stops
  * sending new requests a quarter of the lease's life before that, so that what it still believes
  * it holds has not been handed to another.
@@ -85,31 +88,44 @@ public final class CapacityLeases {
      * @throws NoCapacity when the job's capacity is taken (the chunk is to run later)
      */
     public Share join(Job job, String batchId, int lines) {
-        return join(job, batchId, lines, 1);
+        return join(job.single(), batchId, lines, 1);
     }
 
     /**
-     * As {@link #join(Job, String, int)}, for a chunk the Map starts with up to {@code chunksAtOnce}
-     * of its batch's chunks at once: when it is the batch's first, it leaves room for the others for
-     * one renewal period (see {@link Leases.Siblings}).
+     * As {@link #join(Job, String, int)}, on one endpoint of a job, for a chunk the Map starts with up
+     * to {@code chunksAtOnce} of its batch's chunks at once: when it is the batch's first, it leaves
+     * room for the others for one renewal period (see {@link Leases.Siblings}).
      */
-    public Share join(Job job, String batchId, int lines, int chunksAtOnce) {
+    public Share join(Job.Endpoint endpoint, String batchId, int lines, int chunksAtOnce) {
+        return join(endpoint, batchId, lines, chunksAtOnce, true);
+    }
+
+    /**
+     * As {@link #join(Job.Endpoint, String, int, int)}, for a chunk already running whose other
+     * endpoints for some of its lines went out: never refused, it takes its fair share as the others
+     * give it back, and until then none (its requests wait).
+     */
+    public Share joinRunning(Job.Endpoint endpoint, String batchId, int lines) {
+        return join(endpoint, batchId, lines, 1, false);
+    }
+
+    private Share join(Job.Endpoint endpoint, String batchId, int lines, int chunksAtOnce, boolean mayRefuse) {
         joining.lock();
         try {
-            String key = job.id() + " " + batchId;
+            String key = endpoint.key() + " " + batchId;
             Share known = shares.get(key);
             if (known != null && known.addChunk(lines)) {
                 return known;
             }
             Share share = new Share(
-                    job,
+                    endpoint,
                     batchId,
                     sandbox + "-" + holders.incrementAndGet(),
                     lines,
                     new Leases.Siblings(
                             Math.max(1, chunksAtOnce), policy.renewEvery().toMillis()));
-            if (!share.renew(true)) {
-                throw new NoCapacity(job.id(), batchId);
+            if (!share.renew(mayRefuse)) {
+                throw new NoCapacity(endpoint.key(), batchId);
             }
             shares.put(key, share);
             wakeRenewer();
@@ -193,7 +209,7 @@ public final class CapacityLeases {
      * permits, at most as many at once as the lease grants.
      */
     public final class Share implements AutoCloseable {
-        private final Job job;
+        private final Job.Endpoint endpoint;
         private final String batchId;
         private final String holder;
         private final Leases.Siblings siblings;
@@ -214,8 +230,8 @@ public final class CapacityLeases {
         private long validUntil;
         private volatile long nextRenewal;
 
-        private Share(Job job, String batchId, String holder, int lines, Leases.Siblings siblings) {
-            this.job = job;
+        private Share(Job.Endpoint endpoint, String batchId, String holder, int lines, Leases.Siblings siblings) {
+            this.endpoint = endpoint;
             this.batchId = batchId;
             this.holder = holder;
             this.siblings = siblings;
@@ -238,6 +254,16 @@ public final class CapacityLeases {
                                     ? Math.min(validUntil - now, TimeUnit.SECONDS.toNanos(1))
                                     : TimeUnit.SECONDS.toNanos(1));
                 }
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        /** How many more requests it may send now. */
+        public int free() {
+            lock.lock();
+            try {
+                return validUntil - System.nanoTime() > 0 ? Math.max(0, granted - inFlight) : 0;
             } finally {
                 lock.unlock();
             }
@@ -287,11 +313,11 @@ public final class CapacityLeases {
             } finally {
                 lock.unlock();
             }
-            shares.remove(job.id() + " " + batchId, this);
+            shares.remove(endpoint.key() + " " + batchId, this);
             writing.lock();
             try {
                 update(
-                        job.id(),
+                        endpoint.key(),
                         current -> current.holders().containsKey(holder)
                                 ? new Leases.Renewal(current.release(holder, clock.millis()), 0, 0)
                                 : new Leases.Renewal(current, 0, 0));
@@ -342,7 +368,7 @@ public final class CapacityLeases {
                     if (closed) {
                         return true;
                     }
-                    wanted = Math.max(0, Math.min(pending, job.concurrency()));
+                    wanted = Math.max(0, Math.min(pending, endpoint.concurrency()));
                     sending = inFlight;
                     // Lines ending from here on are news to the next renewal, not to this one.
                     surplusTold = false;
@@ -354,14 +380,14 @@ public final class CapacityLeases {
                 long ttl = policy.ttl().toMillis();
                 long[] expiresAt = new long[1];
                 int[] recorded = new int[1];
-                Leases.Renewal renewal = update(job.id(), current -> {
+                Leases.Renewal renewal = update(endpoint.key(), current -> {
                     long now = clock.millis();
                     Leases.Renewal next = current.renew(
                             holder,
                             batchId,
                             wanted,
                             sending,
-                            job.concurrency(),
+                            endpoint.concurrency(),
                             policy.minShare(),
                             now,
                             ttl,

@@ -9,7 +9,8 @@ public final class NoCapacity extends RuntimeException {
 
     private static final long serialVersionUID = 1L;
 
-    public NoCapacity(String jobId, String batchId) {
-        super("job " + jobId + " has no capacity to spare for another worker of batch " + batchId);
+    /** @param endpointKey the job's endpoint whose capacity is taken ({@code Job.Endpoint#key}) */
+    public NoCapacity(String endpointKey, String batchId) {
+        super("endpoint " + endpointKey + " has no capacity to spare for another worker of batch " + batchId);
     }
 }

@@ -23,14 +23,23 @@ import java.util.TreeSet;
  *            "auth": {"header": "Authorization", "value": "Bearer ..."},
  *            "tenants": ["team-a", "team-b"]},
  *           {"id": "job-cloud", "base_url": "https://gpu.example.com/v1",
- *            "auth": {"header": "Authorization", "secret_arn": "arn:aws:secretsmanager:...:secret:gpu-key-AbCdEf"}}]}
+ *            "auth": {"header": "Authorization", "secret_arn": "arn:aws:secretsmanager:...:secret:gpu-key-AbCdEf"}},
+ *           {"id": "job-pool",
+ *            "endpoints": [{"base_url": "http://gpu-1:8000/v1", "models": ["llama-3-8b", "qwen-2-7b"], "concurrency": 64},
+ *                          {"base_url": "http://gpu-2:8000/v1", "models": ["llama-3-8b"], "concurrency": 32,
+ *                           "auth": {"header": "Authorization", "secret_arn": "arn:..."}}]}]}
  * }</pre>
  *
- * {@code tenants} lists who may use the job (the first owns its S3 drops); absent, it is
+ * A job names either one {@code base_url} (with its {@code concurrency} and {@code auth}: a pool of
+ * one endpoint that serves any model) or {@code endpoints}, each with its own; an endpoint without
+ * {@code models} serves any. {@code tenants} lists who may use the job (the first owns its S3 drops); absent, it is
  * {@link Job#DEFAULT_TENANTS}. An auth header gives its {@code value} or names the secret that
  * holds it ({@code secret_arn}); the worker reads those secrets once, through {@link #withSecrets}.
  */
 public final class JobCatalog {
+
+    /** An endpoint's concurrency when its configuration gives none. */
+    public static final int DEFAULT_CONCURRENCY = 16;
 
     private final Map<String, Job> jobs;
     private final String defaultJob;
@@ -55,12 +64,7 @@ public final class JobCatalog {
             List<Job> jobs = config.jobs() == null
                     ? List.of()
                     : config.jobs().stream()
-                            .map(j -> new Job(
-                                    j.id(),
-                                    URI.create(j.baseUrl()),
-                                    j.auth() == null ? null : j.auth().toHeader(j.id()),
-                                    j.concurrency() == null ? 16 : j.concurrency(),
-                                    j.tenants()))
+                            .map(j -> new Job(j.id(), j.toEndpoints(), j.tenants()))
                             .toList();
             return new JobCatalog(jobs, config.defaultJob());
         } catch (JsonProcessingException e) {
@@ -72,7 +76,8 @@ public final class JobCatalog {
     public Set<String> secretArns() {
         Set<String> arns = new TreeSet<>();
         jobs.values().stream()
-                .map(Job::auth)
+                .flatMap(job -> job.endpoints().stream())
+                .map(Job.Endpoint::auth)
                 .filter(Objects::nonNull)
                 .map(Job.AuthHeader::secretArn)
                 .filter(Objects::nonNull)
@@ -85,7 +90,14 @@ public final class JobCatalog {
         Map<String, String> read = new HashMap<>();
         SecretReader once = arn -> read.computeIfAbsent(arn, secrets::read);
         List<Job> resolved = jobs.values().stream()
-                .map(job -> job.auth() == null ? job : job.withAuth(job.auth().read(once)))
+                .map(job -> new Job(
+                        job.id(),
+                        job.endpoints().stream()
+                                .map(e -> e.auth() == null
+                                        ? e
+                                        : e.withAuth(e.auth().read(once)))
+                                .toList(),
+                        job.tenants()))
                 .toList();
         return new JobCatalog(resolved, defaultJob);
     }
@@ -112,7 +124,48 @@ public final class JobCatalog {
             @JsonProperty("base_url") String baseUrl,
             @JsonProperty("concurrency") Integer concurrency,
             @JsonProperty("auth") AuthConfig auth,
-            @JsonProperty("tenants") List<String> tenants) {}
+            @JsonProperty("endpoints") List<EndpointConfig> endpoints,
+            @JsonProperty("tenants") List<String> tenants) {
+
+        List<Job.Endpoint> toEndpoints() {
+            if (endpoints == null) {
+                if (baseUrl == null) {
+                    throw new IllegalArgumentException("job " + id + ": it needs a base_url or endpoints");
+                }
+                return List.of(new EndpointConfig(baseUrl, null, concurrency, auth).toEndpoint(id));
+            }
+            if (baseUrl != null || concurrency != null || auth != null) {
+                throw new IllegalArgumentException("job " + id
+                        + ": endpoints take the place of base_url, concurrency and auth; give one or the other");
+            }
+            if (endpoints.isEmpty()) {
+                throw new IllegalArgumentException("job " + id + ": endpoints, when given, must name at least one");
+            }
+            return endpoints.stream().map(e -> e.toEndpoint(id)).toList();
+        }
+    }
+
+    private record EndpointConfig(
+            @JsonProperty("base_url") String baseUrl,
+            @JsonProperty("models") List<String> models,
+            @JsonProperty("concurrency") Integer concurrency,
+            @JsonProperty("auth") AuthConfig auth) {
+
+        Job.Endpoint toEndpoint(String jobId) {
+            if (baseUrl == null || baseUrl.isBlank()) {
+                throw new IllegalArgumentException("job " + jobId + ": each endpoint needs a base_url");
+            }
+            if (models != null && (models.isEmpty() || models.stream().anyMatch(m -> m == null || m.isBlank()))) {
+                throw new IllegalArgumentException(
+                        "job " + jobId + ": an endpoint's models, when given, name at least one model, none blank");
+            }
+            return new Job.Endpoint(
+                    URI.create(baseUrl),
+                    models,
+                    auth == null ? null : auth.toHeader(jobId),
+                    concurrency == null ? DEFAULT_CONCURRENCY : concurrency);
+        }
+    }
 
     private record AuthConfig(
             @JsonProperty("header") String header,

@@ -48,6 +48,16 @@ public final class AdaptiveLimit {
         }
     }
 
+    /** How many more requests the limit lets in now. */
+    public int free() {
+        lock.lock();
+        try {
+            return Math.max(0, (int) limit - inFlight);
+        } finally {
+            lock.unlock();
+        }
+    }
+
     public int cap() {
         return cap;
     }

@@ -9,6 +9,8 @@ import dev.openbatch.core.images.ImageResolver;
 import dev.openbatch.core.jobs.Credentials;
 import dev.openbatch.core.jobs.Job;
 import java.io.IOException;
+import java.net.ConnectException;
+import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -30,9 +32,11 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Runs the lines of one chunk against the job's endpoint, keeping up to the job's concurrency in
- * flight (one virtual thread per line, a semaphore for the bound), retrying what is worth
- * retrying, and answers one {@link OutputLine} per line, in the chunk's order. A line's images are
+ * Runs the lines of one chunk against the job's endpoints, each line at a replica that serves the
+ * model it names (see {@link Pool}), keeping up to each endpoint's concurrency in flight (one
+ * virtual thread per line, permits for the bounds), retrying what is worth retrying, and answers
+ * one {@link OutputLine} per line, in the chunk's order. A line naming a model no endpoint of the
+ * job serves fails alone, with OpenAI's {@code model_not_found}. A line's images are
  * resolved before it is sent, while earlier lines are at the endpoint; a line whose images cannot
  * be had fails alone.
  */
@@ -46,8 +50,8 @@ public final class ChunkRunner {
 
     private final InferenceClient client;
     private final ImageResolver images;
-    /** One lane per job, shared by the chunks this process runs at once: the endpoint sees their sum. */
-    private final Map<String, Lane> lanes = new ConcurrentHashMap<>();
+    /** One pool per job, shared by the chunks this process runs at once: each endpoint sees their sum. */
+    private final Map<String, Pool> pools = new ConcurrentHashMap<>();
 
     private final RetryPolicy retry;
     private final Clock clock;
@@ -134,10 +138,9 @@ public final class ChunkRunner {
             Lifetime lifetime,
             Progress progress)
             throws InterruptedException {
-        Lane lane = lane(job);
-        AdaptiveLimit inFlight = lane.inFlight();
-        Semaphore window = lane.window();
-        CapacityLeases.Share share = capacity.join(job, batchId, lines.size(), chunksAtOnce);
+        Pool pool = pool(job);
+        Semaphore window = pool.window();
+        Pool.Seats seats = pool.join(capacity, job, batchId, lines, chunksAtOnce);
         ImageResolver.Chunk chunkImages = images.forChunk();
         BlockingQueue<Ending> endings = new LinkedBlockingQueue<>();
         ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
@@ -152,9 +155,9 @@ public final class ChunkRunner {
                     try {
                         window.acquire();
                         try {
-                            output = runLine(batchId, job, line, gate, chunkImages, share, inFlight, lifetime, trace);
+                            output = runLine(batchId, line, gate, chunkImages, seats, lifetime, trace);
                         } finally {
-                            share.ended();
+                            seats.ended(Pool.model(line));
                             window.release();
                         }
                         if (output != null) {
@@ -191,7 +194,7 @@ public final class ChunkRunner {
             // tells of its end after the run has answered.
             threads.shutdownNow();
             threads.close();
-            share.close();
+            seats.close();
         }
     }
 
@@ -201,12 +204,10 @@ public final class ChunkRunner {
     /** The line's end, or null when it is left for the next lifetime. */
     private OutputLine runLine(
             String batchId,
-            Job job,
             RequestLine line,
             LineGate gate,
             ImageResolver.Chunk chunkImages,
-            CapacityLeases.Share share,
-            AdaptiveLimit inFlight,
+            Pool.Seats seats,
             Lifetime lifetime,
             LineTrace.Recorder trace)
             throws InterruptedException {
@@ -214,6 +215,10 @@ public final class ChunkRunner {
         Optional<OutputLine.Error> refused = gate.refusal();
         if (refused.isPresent()) {
             return new OutputLine(id, line.customId(), null, refused.get());
+        }
+        String model = Pool.model(line);
+        if (!seats.served(model)) {
+            return new OutputLine(id, line.customId(), modelNotFound(model, requestId(id)), null);
         }
         RequestBody body;
         try {
@@ -226,6 +231,7 @@ public final class ChunkRunner {
                     null);
         }
         SplittableRandom random = new SplittableRandom(id.hashCode());
+        Pool.Replica failedAt = null;
         for (int attempt = 1; ; attempt++) {
             Optional<OutputLine.Error> refusal = gate.refusal();
             if (refusal.isPresent()) {
@@ -235,28 +241,32 @@ public final class ChunkRunner {
                 return null;
             }
             Attempt result = null;
-            share.acquire();
+            Pool.Seat seat = seats.take(model, failedAt);
             try {
-                AdaptiveLimit.Permit permit = inFlight.acquire();
                 trace.sending();
                 long sent = System.nanoTime();
                 try {
-                    result = send(job, line, body, id);
+                    result = send(seat.endpoint(), line, body, id);
                 } finally {
                     trace.answered(System.nanoTime() - sent);
-                    permit.release(
-                            result == null || result.response() == null
-                                    ? 0
-                                    : result.response().statusCode());
                 }
             } finally {
-                share.release();
+                seat.release(
+                        result == null || result.response() == null
+                                ? 0
+                                : result.response().statusCode(),
+                        result == null ? Pool.Outcome.LEFT : result.outcome());
             }
             if (!result.retryable() || attempt >= retry.maxAttempts()) {
                 trace.kept();
                 return result.line(id, line.customId());
             }
             trace.retrying(result.reason());
+            failedAt = seat.replica();
+            if (failedAt.isOut() && seats.otherIn(model, failedAt)) {
+                // Its replica is out: the next attempt goes to another at once, as the line would have at first.
+                continue;
+            }
             Duration backoff = retry.backoff(attempt, result.retryAfter(), random);
             if (!lifetime.maySendAfter(backoff)) {
                 return null;
@@ -265,33 +275,36 @@ public final class ChunkRunner {
         }
     }
 
-    /**
-     * A job's requests in this process.
-     *
-     * @param inFlight how many may be at the endpoint
-     * @param window   how many lines may be prepared or sent: as many again as may be in flight, so the
-     *                 next lines' images are fetched while the endpoint works, and no more resolved
-     *                 bodies are held than that, however many chunks run
-     */
-    private record Lane(AdaptiveLimit inFlight, Semaphore window) {}
-
-    /** The job's lane in this process; a job whose cap changed starts afresh. */
-    private Lane lane(Job job) {
-        return lanes.compute(
-                job.id(),
-                (id, known) -> known != null && known.inFlight().cap() == job.concurrency()
-                        ? known
-                        : new Lane(new AdaptiveLimit(job.concurrency()), new Semaphore(2 * job.concurrency())));
+    /** The job's pool in this process; a job whose endpoints changed starts afresh. */
+    private Pool pool(Job job) {
+        return pools.compute(job.id(), (id, known) -> known != null && known.fits(job) ? known : new Pool(job));
     }
 
-    /** The job's in-flight limit in this process. */
+    /** The in-flight limit of a job's first endpoint in this process. */
     AdaptiveLimit limit(Job job) {
-        return lane(job).inFlight();
+        return pool(job).limit(0);
     }
 
     /** The outcome of one attempt: an answer to keep, or a failure to try again. */
     private record Attempt(
-            OutputLine.Response response, OutputLine.Error error, boolean retryable, Optional<Duration> retryAfter) {
+            OutputLine.Response response,
+            OutputLine.Error error,
+            boolean retryable,
+            Optional<Duration> retryAfter,
+            Pool.Outcome outcome) {
+
+        Attempt(
+                OutputLine.Response response,
+                OutputLine.Error error,
+                boolean retryable,
+                Optional<Duration> retryAfter) {
+            this(
+                    response,
+                    error,
+                    retryable,
+                    retryAfter,
+                    response != null && response.statusCode() < 500 ? Pool.Outcome.ANSWERED : Pool.Outcome.FAILED);
+        }
 
         OutputLine line(String id, String customId) {
             return new OutputLine(id, customId, response, error);
@@ -306,14 +319,15 @@ public final class ChunkRunner {
         }
     }
 
-    private Attempt send(Job job, RequestLine line, RequestBody body, String id) throws InterruptedException {
+    private Attempt send(Job.Endpoint endpoint, RequestLine line, RequestBody body, String id)
+            throws InterruptedException {
         InferenceClient.Answer answer;
         try {
-            Job sent = credentials.current(job);
+            Job.Endpoint sent = credentials.current(endpoint);
             answer = client.post(sent, line.url(), body);
             if (answer.status() == 401 || answer.status() == 403) {
                 // Refused: the credential may have been rotated since it was read. Read once more, send once more.
-                Optional<Job> renewed = credentials.renewed(sent);
+                Optional<Job.Endpoint> renewed = credentials.renewed(sent);
                 if (renewed.isPresent()) {
                     answer = client.post(renewed.get(), line.url(), body);
                 }
@@ -323,7 +337,8 @@ public final class ChunkRunner {
                     null,
                     new OutputLine.Error("request_timeout", "The inference endpoint did not answer in time."),
                     true,
-                    Optional.empty());
+                    Optional.empty(),
+                    e instanceof HttpConnectTimeoutException ? Pool.Outcome.UNREACHABLE : Pool.Outcome.FAILED);
         } catch (IOException e) {
             return new Attempt(
                     null,
@@ -332,7 +347,8 @@ public final class ChunkRunner {
                             "The connection to the inference endpoint failed: "
                                     + e.getClass().getSimpleName() + "."),
                     true,
-                    Optional.empty());
+                    Optional.empty(),
+                    e instanceof ConnectException ? Pool.Outcome.UNREACHABLE : Pool.Outcome.FAILED);
         }
         String requestId = answer.requestId().orElse(requestId(id));
         JsonNode parsed = parse(answer.body());
@@ -365,6 +381,17 @@ public final class ChunkRunner {
         } catch (IOException e) {
             return null;
         }
+    }
+
+    /** OpenAI's answer to a request naming a model it does not serve, word for word. */
+    private static OutputLine.Response modelNotFound(String model, String requestId) {
+        ObjectNode body = Json.MAPPER.createObjectNode();
+        body.putObject("error")
+                .put("message", "The model `" + model + "` does not exist or you do not have access to it.")
+                .put("type", "invalid_request_error")
+                .putNull("param")
+                .put("code", "model_not_found");
+        return new OutputLine.Response(404, requestId, body);
     }
 
     private static JsonNode endpointError(String message) {

@@ -10,7 +10,7 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.Executors;
 
-/** Sends one request to a job's OpenAI-compatible endpoint over the JDK HTTP client. */
+/** Sends one request to one of a job's OpenAI-compatible endpoints over the JDK HTTP client. */
 public final class InferenceClient {
 
     /**
@@ -36,15 +36,15 @@ public final class InferenceClient {
         this.requestTimeout = requestTimeout;
     }
 
-    /** The absolute URL of a batch line's {@code url} (e.g. {@code /v1/chat/completions}) at the job's endpoint. */
-    public static URI target(Job job, String url) {
-        String base = job.baseUrl().toString().replaceAll("/+$", "");
+    /** The absolute URL of a batch line's {@code url} (e.g. {@code /v1/chat/completions}) at an endpoint. */
+    public static URI target(Job.Endpoint endpoint, String url) {
+        String base = endpoint.baseUrl().toString().replaceAll("/+$", "");
         String path = base.endsWith("/v1") && url.startsWith("/v1/") ? url.substring(3) : url;
         return URI.create(base + path);
     }
 
-    public Answer post(Job job, String url, RequestBody body) throws IOException, InterruptedException {
-        HttpRequest.Builder request = HttpRequest.newBuilder(target(job, url))
+    public Answer post(Job.Endpoint endpoint, String url, RequestBody body) throws IOException, InterruptedException {
+        HttpRequest.Builder request = HttpRequest.newBuilder(target(endpoint, url))
                 .timeout(requestTimeout)
                 .header("Content-Type", "application/json")
                 .header("Accept", "application/json")
@@ -55,8 +55,8 @@ public final class InferenceClient {
                                 : HttpRequest.BodyPublishers.concat(body.segments().stream()
                                         .map(HttpRequest.BodyPublishers::ofByteArray)
                                         .toArray(HttpRequest.BodyPublisher[]::new)));
-        if (job.auth() != null) {
-            request.header(job.auth().name(), job.auth().value());
+        if (endpoint.auth() != null) {
+            request.header(endpoint.auth().name(), endpoint.auth().value());
         }
         HttpResponse<byte[]> response = http.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
         return new Answer(

@@ -114,6 +114,47 @@ class CapacityLeasesTest {
     }
 
     @Test
+    void sandboxesRunningAPool_neverHaveMoreThanEachReplicasConcurrencyAtIt_eachLeasedOnItsOwnRecord()
+            throws Exception {
+        try (StubEndpoint a = new StubEndpoint();
+                StubEndpoint b = new StubEndpoint()) {
+            Job job = JobCatalog.fromJson(Json.writeString(Map.of(
+                            "jobs",
+                            List.of(Map.of(
+                                    "id",
+                                    "job-pool",
+                                    "endpoints",
+                                    List.of(
+                                            Map.of("base_url", a.baseUrl().toString(), "concurrency", 3),
+                                            Map.of("base_url", b.baseUrl().toString(), "concurrency", 5)))))))
+                    .find("job-pool")
+                    .orElseThrow();
+            assertThat(job.endpoints()).extracting(Job.Endpoint::key).containsExactly("job-pool/0", "job-pool/1");
+            try (ExecutorService workers = Executors.newVirtualThreadPerTaskExecutor()) {
+                List<Future<List<OutputLine>>> runs = new ArrayList<>();
+                for (int i = 0; i < 4; i++) {
+                    ChunkRunner sandbox = runner(new CapacityLeases(store, Clock.systemUTC(), QUICK));
+                    String batch = "batch_" + (i % 2);
+                    runs.add(workers.submit(() -> sandbox.run(batch, job, lines(60, "slow"), Optional::empty)));
+                }
+                for (Future<List<OutputLine>> run : runs) {
+                    assertThat(run.get()).hasSize(60).allMatch(OutputLine::succeeded);
+                }
+            }
+            assertThat(a.maxInFlight.get()).isBetween(1, 3);
+            assertThat(b.maxInFlight.get()).isBetween(1, 5);
+            assertThat(a.requests.get() + b.requests.get()).isEqualTo(240);
+            assertThat(store.read("job-pool/0").version())
+                    .as("replica 0 leased on its own record")
+                    .isPositive();
+            assertThat(store.read("job-pool/1").version()).isPositive();
+            assertThat(store.read("job-pool").version())
+                    .as("no record for the job as a whole")
+                    .isZero();
+        }
+    }
+
+    @Test
     void aChunk_whoseBatchsHoldersShareTheJobAlready_isNotStarted_whenItWouldGetLessThanTheMinimum() throws Exception {
         try (StubEndpoint endpoint = new StubEndpoint()) {
             Job job = job(endpoint, 8);

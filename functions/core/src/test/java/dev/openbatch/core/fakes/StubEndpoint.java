@@ -38,6 +38,9 @@ public final class StubEndpoint implements AutoCloseable {
 
     public final AtomicInteger unauthorized = new AtomicInteger();
 
+    /** While not 0, every request is answered this status with an error body, whatever its model: a replica gone bad. */
+    public volatile int failing;
+
     public StubEndpoint() {
         try {
             server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
@@ -58,7 +61,11 @@ public final class StubEndpoint implements AutoCloseable {
                         + "\",\"path\":\"" + exchange.getRequestURI().getPath() + "\","
                         + "\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"ok\"}}]}";
                 String required = requiredAuthorization;
-                if (required != null
+                if (failing != 0) {
+                    status = failing;
+                    answer =
+                            "{\"error\":{\"message\":\"down\",\"type\":\"server_error\",\"param\":null,\"code\":null}}";
+                } else if (required != null
                         && !required.equals(exchange.getRequestHeaders().getFirst("Authorization"))) {
                     unauthorized.incrementAndGet();
                     status = 401;

@@ -19,11 +19,11 @@ class JobCatalogTest {
                           {"id": "job-b", "base_url": "https://other/v1"}]}""");
 
         Job a = catalog.find("job-a").orElseThrow();
-        assertThat(a.baseUrl()).isEqualTo(URI.create("http://gpu:8000/v1"));
-        assertThat(a.concurrency()).isEqualTo(128);
-        assertThat(a.auth().name()).isEqualTo("Authorization");
-        assertThat(a.auth().toString()).doesNotContain("s3cret");
-        assertThat(catalog.find("job-b").orElseThrow().auth()).isNull();
+        assertThat(a.single().baseUrl()).isEqualTo(URI.create("http://gpu:8000/v1"));
+        assertThat(a.single().concurrency()).isEqualTo(128);
+        assertThat(a.single().auth().name()).isEqualTo("Authorization");
+        assertThat(a.single().auth().toString()).doesNotContain("s3cret");
+        assertThat(catalog.find("job-b").orElseThrow().single().auth()).isNull();
         assertThat(catalog.defaultJob()).contains(a);
         assertThat(catalog.find("job-c")).isEmpty();
     }
@@ -49,7 +49,7 @@ class JobCatalogTest {
     void aHeaderKeptInASecret_hasNoValueUntilRead_andTellsWhichSecretToRead() {
         Job a = JobCatalog.fromJson(WITH_SECRETS).find("job-a").orElseThrow();
 
-        assertThatThrownBy(() -> a.auth().value())
+        assertThatThrownBy(() -> a.single().auth().value())
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("arn:aws:secretsmanager:us-east-1:1:secret:a-AbCdEf");
     }
@@ -63,13 +63,13 @@ class JobCatalogTest {
         });
 
         assertThat(reads).containsExactly("arn:aws:secretsmanager:us-east-1:1:secret:a-AbCdEf");
-        assertThat(read.find("job-a").orElseThrow().auth().value()).isEqualTo("Bearer from-the-secret");
-        assertThat(read.find("job-b").orElseThrow().auth().name()).isEqualTo("X-Api-Key");
-        assertThat(read.find("job-b").orElseThrow().auth().value()).isEqualTo("Bearer from-the-secret");
-        assertThat(read.find("job-a").orElseThrow().auth().toString()).doesNotContain("from-the-secret");
-        assertThat(read.find("job-c").orElseThrow().auth().value()).isEqualTo("Bearer c");
-        assertThat(read.find("job-d").orElseThrow().auth()).isNull();
-        assertThat(read.find("job-a").orElseThrow().baseUrl()).isEqualTo(URI.create("https://a/v1"));
+        assertThat(read.find("job-a").orElseThrow().single().auth().value()).isEqualTo("Bearer from-the-secret");
+        assertThat(read.find("job-b").orElseThrow().single().auth().name()).isEqualTo("X-Api-Key");
+        assertThat(read.find("job-b").orElseThrow().single().auth().value()).isEqualTo("Bearer from-the-secret");
+        assertThat(read.find("job-a").orElseThrow().single().auth().toString()).doesNotContain("from-the-secret");
+        assertThat(read.find("job-c").orElseThrow().single().auth().value()).isEqualTo("Bearer c");
+        assertThat(read.find("job-d").orElseThrow().single().auth()).isNull();
+        assertThat(read.find("job-a").orElseThrow().single().baseUrl()).isEqualTo(URI.create("https://a/v1"));
     }
 
     @Test

@@ -103,6 +103,50 @@ class RotatedCredentialTest {
     }
 
     @Test
+    void inAPool_eachEndpointsCredential_isItsOwn_andOnlyTheRotatedOneIsReadAgain() throws Exception {
+        try (StubEndpoint other = new StubEndpoint()) {
+            String otherArn = ARN.replace("gpu-key", "gpu-2-key");
+            java.util.Map<String, String> values = new java.util.concurrent.ConcurrentHashMap<>(
+                    java.util.Map.of(ARN, "Bearer one", otherArn, "Bearer two"));
+            java.util.Map<String, AtomicInteger> readsOf = new java.util.concurrent.ConcurrentHashMap<>();
+            SecretReader byArn = arn -> {
+                readsOf.computeIfAbsent(arn, k -> new AtomicInteger()).incrementAndGet();
+                return values.get(arn);
+            };
+            Job job = JobCatalog.fromJson("""
+                            {"jobs": [{"id": "job-pool", "endpoints": [
+                              {"base_url": "%s", "concurrency": 2, "auth": {"header": "Authorization", "secret_arn": "%s"}},
+                              {"base_url": "%s", "concurrency": 2, "auth": {"header": "Authorization", "secret_arn": "%s"}}]}]}""".formatted(endpoint.baseUrl(), ARN, other.baseUrl(), otherArn))
+                    .withSecrets(byArn)
+                    .find("job-pool")
+                    .orElseThrow();
+            endpoint.requiredAuthorization = "Bearer one";
+            values.put(otherArn, "Bearer two, rotated");
+            other.requiredAuthorization = "Bearer two, rotated";
+            ChunkRunner runner = new ChunkRunner(
+                    new InferenceClient(Duration.ofSeconds(2), Duration.ofSeconds(5)),
+                    TestImageResolvers.none(),
+                    new RetryPolicy(3, Duration.ofMillis(1), Duration.ofMillis(5)),
+                    clock,
+                    new Credentials(byArn, clock, Duration.ofMinutes(1)),
+                    CapacityLeases.inProcess(clock));
+
+            List<OutputLine> outputs = runner.run("batch_pool", job, lines(20), Optional::empty);
+
+            assertThat(outputs).allMatch(OutputLine::succeeded);
+            assertThat(endpoint.requests.get()).as("both endpoints took lines").isPositive();
+            assertThat(other.requests.get()).isPositive();
+            assertThat(endpoint.unauthorized)
+                    .as("the first endpoint's credential was never refused")
+                    .hasValue(0);
+            assertThat(readsOf.get(ARN)).as("read once, as the worker started").hasValue(1);
+            assertThat(readsOf.get(otherArn))
+                    .as("read again once, after its endpoint's refusal")
+                    .hasValue(2);
+        }
+    }
+
+    @Test
     void aJobWhoseCredentialIsGiven_isNeverReadAgain() throws Exception {
         Job job = JobCatalog.fromJson("{\"jobs\":[{\"id\":\"job-gpu\",\"base_url\":\"" + endpoint.baseUrl()
                         + "\",\"auth\":{\"header\":\"Authorization\",\"value\":\"Bearer given\"}}]}")
