@@ -29,12 +29,11 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.IntFunction;
 import javax.imageio.ImageIO;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
@@ -95,6 +94,7 @@ public final class Benchmark {
     private final int concurrency;
     private final Path work;
     private final List<Process> processes = new ArrayList<>();
+    private final Map<Process, Path> logs = new HashMap<>();
 
     private Benchmark(int requests, int latencyMs, int concurrency, Path work) {
         this.requests = requests;
@@ -423,7 +423,8 @@ public final class Benchmark {
         AtomicInteger next = new AtomicInteger();
         URI target = URI.create(endpoint + "/chat/completions");
         long start = System.nanoTime();
-        List<Future<Void>> clients = new ArrayList<>();
+        // The first client that fails stops the others: a baseline short of clients would crawl on to its end.
+        AtomicReference<Exception> failure = new AtomicReference<>();
         // A client of its own: connections pooled by an earlier run may have been closed by the endpoint
         // while idle, and a POST on one fails rather than being sent again.
         try (HttpClient http = HttpClient.newBuilder()
@@ -432,36 +433,39 @@ public final class Benchmark {
                         .build();
                 ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
             for (int t = 0; t < concurrency; t++) {
-                clients.add(threads.submit(() -> {
-                    for (int i = next.getAndIncrement(); i < requests; i = next.getAndIncrement()) {
-                        HttpRequest request = HttpRequest.newBuilder(target)
-                                .timeout(Duration.ofMinutes(2))
-                                .header("Content-Type", "application/json")
-                                .POST(HttpRequest.BodyPublishers.ofString(body.apply(i)))
-                                .build();
-                        int status;
-                        // Bounded by a deadline of its own: a request the endpoint never answers fails the run.
-                        while ((status = http.sendAsync(request, HttpResponse.BodyHandlers.discarding())
-                                        .get(2, TimeUnit.MINUTES)
-                                        .statusCode())
-                                == 429) {
-                            Thread.onSpinWait();
+                threads.execute(() -> {
+                    int i = -1;
+                    try {
+                        while (failure.get() == null && (i = next.getAndIncrement()) < requests) {
+                            HttpRequest request = HttpRequest.newBuilder(target)
+                                    .timeout(Duration.ofMinutes(2))
+                                    .header("Content-Type", "application/json")
+                                    .POST(HttpRequest.BodyPublishers.ofString(body.apply(i)))
+                                    .build();
+                            int status;
+                            // Bounded by a deadline of its own: a request the endpoint never answers fails the run.
+                            while ((status = http.sendAsync(request, HttpResponse.BodyHandlers.discarding())
+                                            .get(2, TimeUnit.MINUTES)
+                                            .statusCode())
+                                    == 429) {
+                                Thread.onSpinWait();
+                            }
+                            if (status != 200) {
+                                throw new IllegalStateException("the endpoint answered with " + status);
+                            }
                         }
-                        if (status != 200) {
-                            throw new IllegalStateException("the endpoint answered request " + i + " with " + status);
+                    } catch (Exception e) {
+                        if (failure.compareAndSet(null, new IllegalStateException("request " + i + ": " + e, e))) {
+                            say("direct: request %d failed, stopping the run: %s", i, e);
                         }
                     }
-                    return null;
-                }));
+                });
             }
         }
         double seconds = (System.nanoTime() - start) / 1e9;
-        for (Future<Void> client : clients) {
-            try {
-                client.get();
-            } catch (ExecutionException e) {
-                throw new IllegalStateException("the direct run failed: " + e.getCause(), e.getCause());
-            }
+        if (failure.get() != null) {
+            throw new IllegalStateException(
+                    "the direct run failed at " + failure.get().getMessage(), failure.get());
         }
         return requests / seconds;
     }
@@ -537,10 +541,11 @@ public final class Benchmark {
         }
         command.add(main.getName());
         command.addAll(List.of(args));
-        Process process = new ProcessBuilder(command)
-                .redirectError(work.resolve(main.getSimpleName() + ".log").toFile())
-                .start();
+        Path log = work.resolve(main.getSimpleName() + "-" + processes.size() + ".log");
+        Process process =
+                new ProcessBuilder(command).redirectError(log.toFile()).start();
         processes.add(process);
+        logs.put(process, log);
         return process;
     }
 
@@ -549,8 +554,11 @@ public final class Benchmark {
                 new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
         String line = reader.readLine();
         if (line == null) {
-            throw new IllegalStateException(
-                    process.info().command().orElse("a process") + " printed nothing; see " + work);
+            // Said here: the work directory, and the log in it, are gone once the benchmark ends.
+            List<String> log = Files.readAllLines(logs.get(process));
+            throw new IllegalStateException(process.info().command().orElse("a process")
+                    + " printed nothing; the end of what it logged:\n"
+                    + String.join("\n", log.subList(Math.max(0, log.size() - 30), log.size())));
         }
         return line.trim();
     }

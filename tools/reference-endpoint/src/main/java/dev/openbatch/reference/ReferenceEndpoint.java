@@ -42,6 +42,17 @@ public final class ReferenceEndpoint implements AutoCloseable {
     private static final String JSON = "application/json";
     private static final Pattern ERROR_MODEL = Pattern.compile("error-([45]\\d\\d)");
     private static final Pattern FAULT_MODEL = Pattern.compile("fault-([a-z0-9_]+)");
+    private static final String MAX_IDLE_CONNECTIONS = "sun.net.httpserver.maxIdleConnections";
+
+    static {
+        // Once 200 connections are idle, the JDK's server closes each further one as soon as its answer is
+        // sent, which no GPU server does: a client reusing it for its next request finds it gone (128
+        // clients beside a runtime's 128 lost requests so). Read when the JVM's first HttpServer starts, so
+        // it holds where the reference endpoint is the first server (its own process, the local runtime).
+        if (System.getProperty(MAX_IDLE_CONNECTIONS) == null) {
+            System.setProperty(MAX_IDLE_CONNECTIONS, "100000");
+        }
+    }
 
     /** Each inference path, and how it turns a request body and its parsed JSON into an answer. */
     private static final Map<String, BiFunction<byte[], JsonNode, ObjectNode>> ROUTES = Map.of(

@@ -8,13 +8,18 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -313,6 +318,64 @@ class ReferenceEndpointControlsTest {
             assertThat(served.path("faults").path("error_503").asInt()).isEqualTo(2);
             assertThat(served.path("answered").asInt()).isZero();
         }
+    }
+
+    @Test
+    void connectionsKeptAlive_staySo_evenWithMoreIdleAtOnceThanTheJdksServerKeepsByDefault() throws IOException {
+        // 300 clients, each on a connection of its own, each sending its next request on the connection its
+        // answer came on: the JDK's server would close every one past its 200th idle after its first answer.
+        int clients = 300;
+        try (ReferenceEndpoint endpoint = ReferenceEndpoint.start(Options.defaults())) {
+            List<Socket> connections = new ArrayList<>();
+            try {
+                for (int i = 0; i < clients; i++) {
+                    Socket connection = new Socket(
+                            endpoint.baseUrl().getHost(), endpoint.baseUrl().getPort());
+                    connection.setSoTimeout((int) DEADLINE.toMillis());
+                    connections.add(connection);
+                }
+                for (int round = 1; round <= 2; round++) {
+                    for (Socket connection : connections) {
+                        byte[] body = CHAT.getBytes(StandardCharsets.UTF_8);
+                        OutputStream out = connection.getOutputStream();
+                        out.write(("POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                        + "Content-Type: application/json\r\nContent-Length: " + body.length
+                                        + "\r\n\r\n")
+                                .getBytes(StandardCharsets.US_ASCII));
+                        out.write(body);
+                        out.flush();
+                    }
+                    for (Socket connection : connections) {
+                        assertThat(statusOfAnswer(connection.getInputStream()))
+                                .as("round %d's answer on a kept-alive connection", round)
+                                .isEqualTo(200);
+                    }
+                }
+            } finally {
+                for (Socket connection : connections) {
+                    connection.close();
+                }
+            }
+            assertThat(endpoint.stats().answered()).isEqualTo(2L * clients);
+        }
+    }
+
+    /** Reads one HTTP/1.1 answer off a connection, body and all: its status, or -1 if the connection closed. */
+    private static int statusOfAnswer(InputStream in) throws IOException {
+        ByteArrayOutputStream head = new ByteArrayOutputStream();
+        while (!head.toString(StandardCharsets.US_ASCII).endsWith("\r\n\r\n")) {
+            int b = in.read();
+            if (b < 0) {
+                return -1;
+            }
+            head.write(b);
+        }
+        String headers = head.toString(StandardCharsets.US_ASCII);
+        Matcher length = Pattern.compile("(?i)content-length: *(\\d+)").matcher(headers);
+        if (length.find()) {
+            in.readNBytes(Integer.parseInt(length.group(1)));
+        }
+        return Integer.parseInt(headers.substring("HTTP/1.1 ".length(), "HTTP/1.1 ".length() + 3));
     }
 
     private static List<Integer> statuses(Options options, int requests) {
