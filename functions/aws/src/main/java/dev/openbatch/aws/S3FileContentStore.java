@@ -58,6 +58,15 @@ public final class S3FileContentStore implements FileContentStore {
     }
 
     @Override
+    public long size(String key) {
+        try {
+            return s3.headObject(b -> b.bucket(bucket).key(key)).contentLength();
+        } catch (NoSuchKeyException e) {
+            throw new NoSuchKey(key);
+        }
+    }
+
+    @Override
     public Map<String, Long> sizes(String prefix) {
         Map<String, Long> sizes = new LinkedHashMap<>();
         for (S3Object object :

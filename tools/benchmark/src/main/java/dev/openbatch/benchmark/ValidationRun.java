@@ -5,6 +5,7 @@ import dev.openbatch.aws.S3ChunkStore;
 import dev.openbatch.aws.S3FileContentStore;
 import dev.openbatch.core.fakes.LargestInput;
 import dev.openbatch.core.pipeline.InputValidator;
+import dev.openbatch.deployment.DeploymentConfig;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.management.ManagementFactory;
@@ -41,11 +42,18 @@ public final class ValidationRun {
 
         long start = System.nanoTime();
         InputValidator.Result result;
-        try (InputStream in = s3.getObject(b -> b.bucket(args[1]).key("benchmark/input.jsonl"))) {
-            result = new InputValidator(
-                            InputValidator.Limits.OPENAI,
-                            new S3ChunkStore(s3, args[1], new S3FileContentStore(s3, clients.s3Presigner(), args[1])))
-                    .validate("batch_benchmark", "/v1/chat/completions", in);
+        S3FileContentStore content = new S3FileContentStore(s3, clients.s3Presigner(), args[1]);
+        try (InputStream in = content.open("benchmark/input.jsonl")) {
+            // Spread as the Validate step spreads it, over the Map's default concurrency.
+            result = new InputValidator(InputValidator.Limits.OPENAI, new S3ChunkStore(s3, args[1], content))
+                    .validate(
+                            "batch_benchmark",
+                            "/v1/chat/completions",
+                            in,
+                            new InputValidator.Spread(
+                                    content.size("benchmark/input.jsonl"),
+                                    DeploymentConfig.parse("{\"jobs\": {\"jobs\": []}}")
+                                            .mapConcurrency()));
         }
         double seconds = (System.nanoTime() - start) / 1e9;
         long peak = ManagementFactory.getMemoryPoolMXBeans().stream()

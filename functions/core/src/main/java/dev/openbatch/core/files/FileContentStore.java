@@ -22,6 +22,9 @@ public interface FileContentStore {
     /** Streams the object; the caller closes the stream. Throws {@link NoSuchKey} when it is absent. */
     InputStream open(String key);
 
+    /** The object's size in bytes. Throws {@link NoSuchKey} when it is absent. */
+    long size(String key);
+
     /** The sizes in bytes of the objects whose keys start with {@code prefix}, by key. */
     Map<String, Long> sizes(String prefix);
 

@@ -133,8 +133,13 @@ public final class ValidateBatch {
 
     /** Reads and cuts the batch's input; an input removed since the batch was accepted fails it. */
     private InputValidator.Result read(Batch batch) {
-        try (InputStream input = content.open(Files.contentKey(batch.inputFileId()))) {
-            return validator.validate(batch.id(), batch.endpoint(), input);
+        String key = Files.contentKey(batch.inputFileId());
+        try (InputStream input = content.open(key)) {
+            return validator.validate(
+                    batch.id(),
+                    batch.endpoint(),
+                    input,
+                    new InputValidator.Spread(content.size(key), Math.max(1, mapConcurrency)));
         } catch (FileContentStore.NoSuchKey e) {
             return new InputValidator.Result.Invalid(List.of(new Batch.Error(
                     "file_not_found",

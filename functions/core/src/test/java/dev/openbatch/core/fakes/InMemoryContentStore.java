@@ -50,6 +50,15 @@ public final class InMemoryContentStore implements FileContentStore {
     }
 
     @Override
+    public long size(String key) {
+        byte[] bytes = objects.get(key);
+        if (bytes == null) {
+            throw new NoSuchKey(key);
+        }
+        return bytes.length;
+    }
+
+    @Override
     public Map<String, Long> sizes(String prefix) {
         Map<String, Long> sizes = new TreeMap<>();
         objects.forEach((key, bytes) -> {

@@ -87,6 +87,58 @@ class InputValidatorTest {
                 .isEqualTo(line("c") + "\n" + line("d") + "\n");
     }
 
+    @ParameterizedTest(name = "{0} lines of varied length at chunk_lines {1}, spread over {2}: {3} chunks")
+    @CsvSource({"10000, 500, 10, 10", "6000, 500, 10, 10", "3000, 500, 10, 6", "300, 500, 10, 1", "97, 1, 10, 10"})
+    void aSpreadInput_isCutIntoNoMoreChunksThanItIsSpreadOver_eachOfAtLeastChunkLines_butTheLast(
+            int lines, int chunkLines, int spreadOver, int expectedChunks) {
+        StringBuilder file = new StringBuilder();
+        for (int i = 0; i < lines; i++) {
+            // ids of one to five digits, and a blank line now and then: lines of different lengths, and
+            // bytes of the input that are in no chunk
+            file.append(line("r" + i)).append(i % 7 == 0 ? "\r\n\n" : "\n");
+        }
+        byte[] input = bytes(file.toString());
+
+        InputValidator.Result.Valid result = (InputValidator.Result.Valid)
+                new InputValidator(InputValidator.Limits.OPENAI.withChunkLines(chunkLines), store)
+                        .validate(
+                                "batch_1",
+                                ENDPOINT,
+                                new ByteArrayInputStream(input),
+                                new InputValidator.Spread(input.length, spreadOver));
+
+        assertThat(result.total()).isEqualTo(lines);
+        assertThat(result.chunks()).hasSize(expectedChunks);
+        assertThat(result.chunks().stream().mapToInt(Chunk::lines).sum()).isEqualTo(lines);
+        assertThat(result.chunks().subList(0, expectedChunks - 1))
+                .allSatisfy(chunk -> assertThat(chunk.lines()).isGreaterThanOrEqualTo(chunkLines));
+        int each = lines / expectedChunks;
+        assertThat(result.chunks())
+                .as("about as many lines each")
+                .allSatisfy(chunk -> assertThat(chunk.lines())
+                        .isBetween(each - each / 10 - 1, Math.max(each, chunkLines) + each / 10 + 1));
+    }
+
+    @Test
+    void aSpreadInput_isStillCutAtEightMebibytes() {
+        int lineBytes = line("a").length() + 1;
+        InputValidator.Limits limits = new InputValidator.Limits(100, 1_000_000, 1, 100, 3 * lineBytes);
+        StringBuilder file = new StringBuilder();
+        for (int i = 0; i < 12; i++) {
+            file.append(line(Character.toString('a' + i))).append('\n');
+        }
+        byte[] input = bytes(file.toString());
+
+        InputValidator.Result.Valid result = (InputValidator.Result.Valid) new InputValidator(limits, store)
+                .validate(
+                        "batch_1",
+                        ENDPOINT,
+                        new ByteArrayInputStream(input),
+                        new InputValidator.Spread(input.length, 2));
+
+        assertThat(result.chunks()).extracting(Chunk::lines).containsExactly(3, 3, 3, 3);
+    }
+
     @Test
     void aChunkIsCutShortOfItsLines_whenTheNextLineWouldPassItsBytes_andALongerLineIsAChunkOfItsOwn() {
         int lineBytes = line("a").length() + 1;
