@@ -22,7 +22,7 @@ import java.util.stream.Collectors;
  * @param batchesTable      {@code OPENBATCH_BATCHES_TABLE}
  * @param jobsJson          {@code OPENBATCH_JOBS}: the job catalog, see {@code JobCatalog}
  * @param stateMachineArn   {@code OPENBATCH_STATE_MACHINE_ARN}: what runs a batch (the API starts it)
- * @param chunkLines        {@code OPENBATCH_CHUNK_LINES}: request lines per chunk (default 500)
+ * @param chunkLines        {@code OPENBATCH_CHUNK_LINES}: the fewest request lines per chunk (default 500), the input spread over {@code mapConcurrency} chunks when its lines allow
  * @param mapConcurrency    {@code OPENBATCH_MAP_CONCURRENCY}: chunks of one batch in flight at once (default 10)
  * @param window24h         {@code OPENBATCH_WINDOW_24H_SECONDS}: how long the {@code 24h} window lasts
  *                          (default 86400; shortened only to test expiry)

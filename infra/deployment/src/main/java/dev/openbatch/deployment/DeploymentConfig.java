@@ -33,8 +33,9 @@ import java.util.regex.Pattern;
  * @param stackName              the CloudFormation stack ({@code openbatch})
  * @param jobs                   the job catalog, as the functions read it ({@code OPENBATCH_JOBS}); an
  *                               endpoint's credential is named by {@code secret_arn}, never given
- * @param chunkLines             request lines per chunk (500); at least what keeps a 50,000-line
- *                               batch's chunk list and history within Step Functions' limits
+ * @param chunkLines             the fewest request lines per chunk (500; a batch is spread over
+ *                               {@code mapConcurrency} chunks when its lines allow); at least what keeps
+ *                               a 50,000-line batch's chunk list and history within Step Functions' limits
  * @param mapConcurrency         chunks of one batch in flight at once (10; at most 40, an inline Map's most)
  * @param memoryMb               memory of every function but the worker (1024)
  * @param worker                 the chunk worker and its queue's event source

@@ -127,7 +127,7 @@ public final class LocalRuntime implements AutoCloseable {
      * @param endpoint          the default job's inference endpoint; null starts the reference endpoint
      * @param reference         how the reference endpoint behaves (latency, cap, faults), when it is started
      * @param jobConcurrency    the default job's requests in flight, shared by the chunks the runtime runs at once
-     * @param chunkLines        request lines per chunk
+     * @param chunkLines        the fewest request lines per chunk, the input spread over {@code mapConcurrency}
      * @param mapConcurrency    chunks of one batch in flight at once
      * @param workers           chunk-queue pollers, as the event source's maximum concurrency
      * @param window24h         how long the {@code 24h} completion window lasts (shortened in tests)

@@ -42,7 +42,7 @@ public final class Main {
             new Option("--endpoint", "URL,..", "job-local's inference endpoint(s), a pool (default: the built-in one)"),
             new Option("--concurrency", "N", "job-local's requests in flight, all chunks together (default 64)"),
             new Option("--replicas", "N", "built-in endpoints serving job-local, each of --concurrency (default 1)"),
-            new Option("--chunk-lines", "N", "request lines per chunk (default 500)"),
+            new Option("--chunk-lines", "N", "the fewest request lines per chunk (default 500)"),
             new Option(
                     "--worker-timeout-seconds", "N", "stop each worker sooner, for tests (default 900, or the file's)"),
             new Option("--image-buckets", "B,..", "buckets s3:// images may name (default openbatch-images)"),

@@ -63,7 +63,8 @@ class CrashRecoveryIntegrationTest {
     private static LocalRuntime runtime(
             Options reference, int jobConcurrency, int workers, LocalRuntime.Interceptors interceptors) {
         return runtimes.start(
-                LocalRuntimes.options(reference, jobConcurrency, CHUNK_LINES, workers, Duration.ofHours(24), 1)
+                // The Map runs every chunk at once, so that each is CHUNK_LINES lines, as the tests name them.
+                LocalRuntimes.options(reference, jobConcurrency, CHUNK_LINES, 10, workers, Duration.ofHours(24), 1)
                         .withRetries(RETRIES),
                 interceptors);
     }

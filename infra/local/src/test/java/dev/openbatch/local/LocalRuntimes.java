@@ -25,6 +25,21 @@ final class LocalRuntimes implements AutoCloseable {
     /** Options on a new data directory and free ports, the reference endpoint behaving as {@code reference}. */
     static LocalRuntime.Options options(
             Options reference, int jobConcurrency, int chunkLines, int workers, Duration window, int deliveries) {
+        return options(reference, jobConcurrency, chunkLines, 4, workers, window, deliveries);
+    }
+
+    /**
+     * As above, with the Map's concurrency: a batch of more chunks than the Map runs at once is spread
+     * over that many, so a test that names which lines are in which chunk runs at least as many at once.
+     */
+    static LocalRuntime.Options options(
+            Options reference,
+            int jobConcurrency,
+            int chunkLines,
+            int mapConcurrency,
+            int workers,
+            Duration window,
+            int deliveries) {
         try {
             return new LocalRuntime.Options(
                     "127.0.0.1",
@@ -38,7 +53,7 @@ final class LocalRuntimes implements AutoCloseable {
                     reference,
                     jobConcurrency,
                     chunkLines,
-                    4,
+                    mapConcurrency,
                     workers,
                     window,
                     deliveries,

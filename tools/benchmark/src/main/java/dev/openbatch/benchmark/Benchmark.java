@@ -266,8 +266,15 @@ public final class Benchmark {
         double twoReplicas = throughReplicas(List.of(first, second), replicaCap, "two-replicas", poolLines, text);
 
         // 5. cost of orchestration for 50,000 lines at 2 s a request
-        CostModel.Estimate cost =
-                CostModel.estimate(textOperations, requests, 50_000, 2.0, concurrency, validationSeconds);
+        CostModel.Estimate cost = CostModel.estimate(
+                textOperations,
+                requests,
+                requests / plain.openbatchPerSecond(),
+                50_000,
+                2.0,
+                concurrency,
+                DEPLOYED.mapConcurrency(),
+                validationSeconds);
 
         int average = images.stream().mapToInt(b -> b.length).sum() / IMAGES;
         System.out.println();

@@ -43,27 +43,32 @@ final class CostModel {
 
     /**
      * @param counted           AWS calls counted while a batch of {@code countedLines} ran locally
+     * @param countedSeconds    how long that batch ran, create to end
      * @param lines             the batch to price
      * @param latencySeconds    the model's mean latency
      * @param gpuConcurrency    requests the GPU serves at once, which the workers keep in flight
+     * @param mapConcurrency    the Map's concurrency: how many chunks, and so workers, run a batch at once
      * @param validationSeconds measured time to validate and chunk a 200 MB file
      */
     static Estimate estimate(
             Map<String, Long> counted,
             int countedLines,
+            double countedSeconds,
             int lines,
             double latencySeconds,
             int gpuConcurrency,
+            int mapConcurrency,
             double validationSeconds) {
-        double countedChunks = Math.ceil(countedLines / (double) CHUNK_LINES);
-        double chunks = Math.ceil(lines / (double) CHUNK_LINES);
-        double scale = chunks / countedChunks;
-        // The GPU is the bottleneck: the batch takes as long as the GPU needs, and in Lambda each worker runs
-        // one chunk with the job's concurrency, so one worker at a time keeps the GPU full for all of it.
+        double chunks = chunks(lines, mapConcurrency);
+        // The GPU is the bottleneck: the batch takes as long as the GPU needs, and the batch's chunks run
+        // side by side all that time (one wave), each worker waiting on its share of the GPU: workers cost
+        // their number times the batch's time, not the GPU's time once.
         double gpuSeconds = lines * latencySeconds / gpuConcurrency;
+        double workerSeconds = gpuSeconds * chunks;
+        // Most of the workers' calls follow their time (leases renewed, checkpoints, status reads), the rest
+        // their number (parts, messages): scaled by worker time, the counted calls are an upper bound.
+        double scale = workerSeconds / (countedSeconds * chunks(countedLines, mapConcurrency));
         double validatorSeconds = validationSeconds * lines / LargestInput.LINES;
-        // Chunk status reads happen once a second while a chunk runs: they follow the batch's duration.
-        double statusReads = gpuSeconds;
         double apiCalls = 2 + gpuSeconds / POLL_SECONDS; // upload, create, then the polls
         double invocations = chunks + 2 + apiCalls; // a worker per chunk, validate, finalize, the API
 
@@ -78,15 +83,16 @@ final class CostModel {
                 invocations * LAMBDA_REQUEST,
                 "%.0f (a worker per chunk, validate, finalize, upload, create, polls)",
                 invocations));
-        double gbSeconds = gpuSeconds * WORKER_GB
+        double gbSeconds = workerSeconds * WORKER_GB
                 + validatorSeconds * VALIDATOR_GB
                 + chunks * FINALIZER_SECONDS_PER_CHUNK * WORKER_GB
                 + invocations * API_SECONDS * API_GB;
         items.add(new Item(
                 "Lambda GB-seconds",
                 gbSeconds * LAMBDA_GB_SECOND,
-                "%.0f (workers %.0f s at %.0f GB while the GPU works; validator %.1f s; finalizer; API)",
+                "%.0f (%.0f workers %.0f s each at %.0f GB while the GPU works; validator %.1f s; finalizer; API)",
                 gbSeconds,
+                chunks,
                 gpuSeconds,
                 WORKER_GB,
                 validatorSeconds));
@@ -104,13 +110,9 @@ final class CostModel {
                         + sum(counted, "DynamoDb UpdateItem")
                         + sum(counted, "DynamoDb DeleteItem"))
                 * scale;
-        double reads = (sum(counted, "DynamoDb GetItem") + sum(counted, "DynamoDb Query")) * scale + statusReads;
+        double reads = (sum(counted, "DynamoDb GetItem") + sum(counted, "DynamoDb Query")) * scale;
         items.add(new Item("DynamoDB writes", writes * DYNAMODB_WRITE, "%.0f counted, scaled", writes));
-        items.add(new Item(
-                "DynamoDB reads",
-                reads * DYNAMODB_READ,
-                "%.0f counted and scaled, plus one status read a second per running chunk",
-                reads));
+        items.add(new Item("DynamoDB reads", reads * DYNAMODB_READ, "%.0f counted, scaled", reads));
         // Not ListObjectsV2: the local runtime's drop watcher lists; in the cloud EventBridge tells.
         double s3Writes = (sum(counted, "S3 PutObject")
                         + sum(counted, "S3 CreateMultipartUpload")
@@ -144,6 +146,11 @@ final class CostModel {
         Item(String name, double cost, String quantityFormat, Object... values) {
             this(name, cost, String.format(Locale.ROOT, quantityFormat, values));
         }
+    }
+
+    /** A batch of short lines is spread over the Map's concurrency, in chunks of at least {@link #CHUNK_LINES}. */
+    private static double chunks(int lines, int mapConcurrency) {
+        return Math.min(Math.ceil(lines / (double) CHUNK_LINES), mapConcurrency);
     }
 
     private static double sum(Map<String, Long> counted, String prefix) {
