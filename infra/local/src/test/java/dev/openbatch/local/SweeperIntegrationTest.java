@@ -70,8 +70,9 @@ class SweeperIntegrationTest {
     private static volatile CountDownLatch workersHeld;
 
     private static final LocalRuntimes runtimes = new LocalRuntimes();
+    // A Map of 10 runs the batch's four chunks at once, each of CHUNK_LINES lines, as the tests name them.
     private static final LocalRuntime runtime = runtimes.start(
-            LocalRuntimes.options(Options.defaults(), 4, CHUNK_LINES, 2, Duration.ofHours(24), 1)
+            LocalRuntimes.options(Options.defaults(), 4, CHUNK_LINES, 10, 2, Duration.ofHours(24), 1)
                     .withSweeper(new LocalRuntime.Sweeper(Duration.ofMillis(250), BOUNDS)),
             new LocalRuntime.Interceptors(f -> f, f -> f, losesOrHolds()));
     private static final OpenAIClient client = LocalRuntimes.client(runtime);
@@ -303,7 +304,7 @@ class SweeperIntegrationTest {
     void twoSweepersAtOnce_startAStuckBatchOnce_andOnceItHasEndedChangeNothing() throws Exception {
         // A runtime whose own sweeper does not come round during the test: only the two below sweep.
         LocalRuntime quiet =
-                runtimes.start(LocalRuntimes.options(Options.defaults(), 4, CHUNK_LINES, 2, Duration.ofHours(24), 1)
+                runtimes.start(LocalRuntimes.options(Options.defaults(), 4, CHUNK_LINES, 10, 2, Duration.ofHours(24), 1)
                         .withSweeper(new LocalRuntime.Sweeper(Duration.ofHours(1), BOUNDS)));
         Settings settings = settings(quiet);
         AwsClients clients = new AwsClients(settings);
