@@ -62,8 +62,8 @@ class LargeFileBoundedMemoryIntegrationTest {
             assertThat(measured.get("parts").asInt()).isEqualTo(48);
             assertThat(measured.get("upload_status").asText()).isEqualTo("completed");
             assertThat(measured.get("valid").asBoolean()).isTrue();
-            // Spread over the Map's 10 at most, and cut at 8 MiB: 2,097 lines of 4,000 bytes a chunk.
-            assertThat(measured.get("chunks").asInt()).isEqualTo(24);
+            // Past 500 lines a chunk grows only while under 2 MiB: 525 lines of 4,000 bytes a chunk.
+            assertThat(measured.get("chunks").asInt()).isEqualTo(96);
             assertThat(measured.get("status").asText()).isEqualTo("completed");
             assertThat(measured.get("output_content_status").asInt()).isEqualTo(302);
             assertThat(measured.get("output_bytes").asLong()).isEqualTo(LargestInput.BYTES);

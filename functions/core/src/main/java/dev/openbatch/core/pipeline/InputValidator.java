@@ -111,9 +111,9 @@ public final class InputValidator {
      * it runs in one wave. Chunks that end together leave the endpoint idle until the next ones start
      * (their messages, workers and leases take most of a second), which in a batch of 20 chunks, ten
      * at once, cost a twentieth of its throughput; spread over ten, only the batch's own end is left.
-     * A chunk ends at the first line past its tenth of the input's bytes, so there are never more
-     * chunks than {@code chunks} but for the 8 MiB bound, and never one of fewer than {@code
-     * chunk_lines} lines but the last.
+     * A chunk ends at the first line past its tenth of the input's bytes, or past 2 MiB ({@link
+     * #MAX_BYTES}), so there are never more chunks than {@code chunks} but for those bounds, and never
+     * one of fewer than {@code chunk_lines} lines but the last.
      *
      * @param inputBytes the input's size
      * @param chunks     how many chunks it is spread over at most; 1 with {@link #NONE}, whose chunks
@@ -122,6 +122,13 @@ public final class InputValidator {
     public record Spread(long inputBytes, int chunks) {
 
         public static final Spread NONE = new Spread(0, 1);
+
+        /**
+         * Past {@code chunk_lines} lines a chunk grows only while under 2 MiB: the validator holds a
+         * chunk whole while it cuts it and the worker its part, and a large file runs long enough that
+         * its waves do not matter.
+         */
+        public static final int MAX_BYTES = 2 * 1024 * 1024;
 
         /** The input offset past which chunk {@code index} may end. */
         long end(int index) {
@@ -391,7 +398,8 @@ public final class InputValidator {
             }
             chunk.writeBytes(line);
             chunk.write('\n');
-            if (++chunkLines >= limits.chunkLines() && lineEnd >= spread.end(written.size())) {
+            if (++chunkLines >= limits.chunkLines()
+                    && (lineEnd >= spread.end(written.size()) || chunk.size() >= Spread.MAX_BYTES)) {
                 flushChunk();
             }
         }

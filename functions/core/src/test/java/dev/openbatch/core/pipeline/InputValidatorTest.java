@@ -120,6 +120,33 @@ class InputValidatorTest {
     }
 
     @Test
+    void aSpreadChunk_growsPastChunkLinesOnlyWhileUnderTwoMebibytes() {
+        StringBuilder file = new StringBuilder();
+        String pad = "x".repeat(1_000);
+        for (int i = 0; i < 5_000; i++) {
+            file.append(withBody(String.format(java.util.Locale.ROOT, "r%04d", i), "{\"pad\":\"" + pad + "\"}"))
+                    .append('\n');
+        }
+        byte[] input = bytes(file.toString());
+
+        InputValidator.Result.Valid result = (InputValidator.Result.Valid)
+                new InputValidator(InputValidator.Limits.OPENAI.withChunkLines(500), store)
+                        .validate(
+                                "batch_1",
+                                ENDPOINT,
+                                new ByteArrayInputStream(input),
+                                new InputValidator.Spread(input.length, 2));
+
+        // Spread over two, each would be 2,500 lines and about 2.7 MB.
+        assertThat(result.chunks()).hasSize(3);
+        assertThat(result.chunks().subList(0, 2))
+                .allSatisfy(chunk -> assertThat(store.chunks.get("batch_1/" + chunk.index()).length)
+                        .isBetween(
+                                InputValidator.Spread.MAX_BYTES,
+                                InputValidator.Spread.MAX_BYTES + input.length / 5_000));
+    }
+
+    @Test
     void aSpreadInput_isStillCutAtEightMebibytes() {
         int lineBytes = line("a").length() + 1;
         InputValidator.Limits limits = new InputValidator.Limits(100, 1_000_000, 1, 100, 3 * lineBytes);
