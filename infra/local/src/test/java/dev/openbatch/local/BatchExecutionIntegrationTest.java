@@ -130,15 +130,16 @@ class BatchExecutionIntegrationTest {
     @Test
     void a24hBatchPastItsWindow_endsExpired_keepingItsPartialOutput() {
         LocalRuntime runtime =
-                runtime(Options.builder().latency(Duration.ofMillis(200)).build(), 1, 5, 1, Duration.ofSeconds(2), 1);
+                runtime(Options.builder().latency(Duration.ofMillis(200)).build(), 1, 5, 1, Duration.ofSeconds(5), 1);
         OpenAIClient client = client(runtime);
-        String batchId = submit(client, "/v1/completions", 40, BODIES.get("/v1/completions"));
+        // 12 s of requests one at a time: a worker's start takes a second or two, its window 4 to 5.
+        String batchId = submit(client, "/v1/completions", 60, BODIES.get("/v1/completions"));
 
         Batch batch = awaitEnded(client, batchId);
 
         assertThat(batch.status()).isEqualTo(Batch.Status.EXPIRED);
         assertThat(batch.expiredAt()).isPresent();
-        Map<String, JsonNode> endings = SdkBatches.endings(client, batch, 40);
+        Map<String, JsonNode> endings = SdkBatches.endings(client, batch, 60);
         assertThat(batch.requestCounts().orElseThrow().completed()).isPositive();
         assertThat(endings.values().stream()
                         .filter(l -> !l.get("error").isNull())

@@ -449,11 +449,14 @@ final class ChunkLog {
 
     /**
      * Keeps what a run ends (serialized on each line's own thread) and appends it to the log at most
-     * every {@code every}, and when {@link #flush} is called: what a crash can cost is the lines in
-     * flight and those ended since the last append.
+     * every {@code every}, once as the batch's window ends ({@code windowEnd}, epoch seconds, none
+     * for {@code unlimited}), and when {@link #flush} is called: what a crash can cost is the lines in
+     * flight and those ended since the last append. At the window the finalizer may end the chunk
+     * from its log while this run still goes on (see {@link ValidateBatch#WINDOW_GRACE_SECONDS}): what
+     * ended in time is in the log by then.
      */
-    Checkpoints checkpoints(List<RequestLine> run, Duration every) {
-        return new Checkpoints(run, every);
+    Checkpoints checkpoints(List<RequestLine> run, Duration every, Long windowEnd) {
+        return new Checkpoints(run, every, windowEnd);
     }
 
     final class Checkpoints implements ChunkRunner.Progress {
@@ -462,11 +465,14 @@ final class ChunkLog {
         private final long everyNanos;
         private final List<RequestLine> lines;
         private long lastNanos = System.nanoTime();
+        /** The window's end in epoch seconds until the append made at it; null after, or for none. */
+        private Long windowEnd;
 
         /** @param run the lines of the run told about, by their index in it */
-        private Checkpoints(List<RequestLine> run, Duration every) {
+        private Checkpoints(List<RequestLine> run, Duration every, Long windowEnd) {
             this.lines = run;
             this.everyNanos = every.toNanos();
+            this.windowEnd = windowEnd;
         }
 
         @Override
@@ -481,7 +487,11 @@ final class ChunkLog {
 
         @Override
         public void idle() {
-            if (System.nanoTime() - lastNanos >= everyNanos) {
+            boolean windowEnded = windowEnd != null && clock.instant().getEpochSecond() >= windowEnd;
+            if (windowEnded) {
+                windowEnd = null;
+            }
+            if (windowEnded || System.nanoTime() - lastNanos >= everyNanos) {
                 flush();
             }
         }

@@ -156,8 +156,8 @@ public final class RunChunk {
                     .toList();
             Lifetime lifetime = Lifetime.of(deadline);
             hadTime = lifetime.maySend();
-            ChunkLog.Checkpoints checkpoints = log.checkpoints(rest, checkpointEvery);
             Batch batch = batch(tenant, batchId);
+            ChunkLog.Checkpoints checkpoints = log.checkpoints(rest, checkpointEvery, batch.expiresAt());
             meter.dynamodbReads.incrementAndGet();
             ended = runner.run(
                     batchId, job(batch), rest, chunksAtOnce, new Gate(tenant, batch, meter), lifetime, checkpoints);

@@ -30,7 +30,8 @@ public final class ValidateBatch {
      * @param chunksAtOnce   how many chunks the Map starts at once: its concurrency, or the number of
      *                       chunks when there are fewer; each chunk's message carries it
      * @param chunkTimeoutSeconds how long a chunk's task waits for its answer: until the batch's
-     *                       window ends ({@code 24h}, at least 1 s), else {@link #UNLIMITED_CHUNK_WAIT_SECONDS}
+     *                       window ends and {@link #WINDOW_GRACE_SECONDS} more ({@code 24h}), else
+     *                       {@link #UNLIMITED_CHUNK_WAIT_SECONDS}
      */
     public record Outcome(
             @JsonProperty("valid") boolean valid,
@@ -50,6 +51,16 @@ public final class ValidateBatch {
                     chunkTimeoutSeconds);
         }
     }
+
+    /**
+     * How long past a {@code 24h} batch's window its chunks' tasks still wait: a worker running a
+     * chunk at the window refuses its unsent lines as {@code batch_expired} and keeps what has ended
+     * within a second (see {@code RunChunk}), and mostly ends the chunk itself. Without the grace the
+     * finalizer, run the moment the window ends, would end the chunk from its last checkpoint, and the
+     * lines ended since — up to {@link RunChunk#CHECKPOINT_EVERY} of them — would be lost though they
+     * ended in time.
+     */
+    public static final long WINDOW_GRACE_SECONDS = 10;
 
     /** The longest an {@code unlimited} batch's chunk waits for a worker's answer: 30 days. */
     public static final long UNLIMITED_CHUNK_WAIT_SECONDS = 30L * 24 * 3600;
@@ -151,8 +162,13 @@ public final class ValidateBatch {
         }
     }
 
-    /** Seconds left in the batch's window, counted once its input is read, or 30 days for {@code unlimited}. */
+    /**
+     * Seconds left in the batch's window, counted once its input is read, and the grace; or 30 days
+     * for {@code unlimited}.
+     */
     private static long chunkTimeout(Batch batch, long now) {
-        return batch.expiresAt() == null ? UNLIMITED_CHUNK_WAIT_SECONDS : Math.max(1, batch.expiresAt() - now);
+        return batch.expiresAt() == null
+                ? UNLIMITED_CHUNK_WAIT_SECONDS
+                : Math.max(0, batch.expiresAt() - now) + WINDOW_GRACE_SECONDS;
     }
 }

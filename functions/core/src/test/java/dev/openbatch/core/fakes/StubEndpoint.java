@@ -11,6 +11,7 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -21,7 +22,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@code slow} takes 20 ms; {@code capped-N} takes 20 ms and answers 429 (with {@code Retry-After: 0})
  * while more than N requests are in flight; {@code once-NNN} answers NNN to the first request per
  * custom id in {@code metadata.id}, then succeeds; {@code busy-N} answers 503 with {@code Retry-After: N}
- * to the first request per custom id, then succeeds;
+ * to the first request per custom id, then succeeds; {@code held} is answered once {@link #release} is
+ * counted down, {@link #held} counting those waiting;
  * anything else a chat completion echoing the model. While {@link #requiredAuthorization} is set, a
  * request without that {@code Authorization} header is answered 401.
  */
@@ -37,6 +39,11 @@ public final class StubEndpoint implements AutoCloseable {
     public volatile String requiredAuthorization;
 
     public final AtomicInteger unauthorized = new AtomicInteger();
+
+    /** What {@code held} requests wait for. */
+    public final CountDownLatch release = new CountDownLatch(1);
+
+    public final AtomicInteger held = new AtomicInteger();
 
     /** While not 0, every request is answered this status with an error body, whatever its model: a replica gone bad. */
     public volatile int failing;
@@ -101,6 +108,13 @@ public final class StubEndpoint implements AutoCloseable {
                     }
                 } else if (model.equals("slow")) {
                     pause(20);
+                } else if (model.equals("held")) {
+                    held.incrementAndGet();
+                    try {
+                        release.await();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
                 } else if (model.startsWith("capped-")) {
                     if (now > Integer.parseInt(model.substring(7))) {
                         refused.incrementAndGet();
@@ -151,6 +165,7 @@ public final class StubEndpoint implements AutoCloseable {
 
     @Override
     public void close() {
+        release.countDown();
         server.stop(0);
     }
 }

@@ -37,24 +37,25 @@ class ValidateBatchChunkTimeoutTest {
     }
 
     @Test
-    void a24hBatch_validatedAnHourIn_waitsForItsChunksTheRestOfItsWindow() {
+    void a24hBatch_validatedAnHourIn_waitsForItsChunksTheRestOfItsWindowAndTheGrace() {
         String batchId = createBatch("24h");
         clock.advance(Duration.ofHours(1));
 
         ValidateBatch.Outcome outcome = validate.run(TestApi.TENANT, batchId);
 
         assertThat(outcome.chunkTimeoutSeconds())
-                .isEqualTo(Batches.WINDOW_24H.minusHours(1).toSeconds());
+                .isEqualTo(Batches.WINDOW_24H.minusHours(1).toSeconds() + ValidateBatch.WINDOW_GRACE_SECONDS);
         assertThat(Json.MAPPER.valueToTree(outcome).get("chunk_timeout_seconds").asLong())
                 .isEqualTo(outcome.chunkTimeoutSeconds());
     }
 
     @Test
-    void a24hBatchValidatedPastItsWindow_waitsOneSecond_soItsChunksStillRunAndEndExpired() {
+    void a24hBatchValidatedPastItsWindow_waitsTheGrace_soItsChunksStillRunAndEndExpired() {
         String batchId = createBatch("24h");
         clock.advance(Batches.WINDOW_24H.plusMinutes(5));
 
-        assertThat(validate.run(TestApi.TENANT, batchId).chunkTimeoutSeconds()).isEqualTo(1);
+        assertThat(validate.run(TestApi.TENANT, batchId).chunkTimeoutSeconds())
+                .isEqualTo(ValidateBatch.WINDOW_GRACE_SECONDS);
     }
 
     @Test
