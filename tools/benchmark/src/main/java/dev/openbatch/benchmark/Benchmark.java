@@ -83,7 +83,7 @@ public final class Benchmark {
 
     private static final Set<String> ENDED = Set.of("completed", "failed", "expired", "cancelled");
     /** The deployment's defaults, which the runtime measured here runs with. */
-    private static final DeploymentConfig DEPLOYED = DeploymentConfig.parse("{\"jobs\": {\"jobs\": []}}");
+    static final DeploymentConfig DEPLOYED = DeploymentConfig.parse("{\"jobs\": {\"jobs\": []}}");
 
     private static final int IMAGES = 100;
     /** The untimed batch before each runtime of two replicas is measured. */

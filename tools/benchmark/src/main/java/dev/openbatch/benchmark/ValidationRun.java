@@ -5,7 +5,6 @@ import dev.openbatch.aws.S3ChunkStore;
 import dev.openbatch.aws.S3FileContentStore;
 import dev.openbatch.core.fakes.LargestInput;
 import dev.openbatch.core.pipeline.InputValidator;
-import dev.openbatch.deployment.DeploymentConfig;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.management.ManagementFactory;
@@ -51,9 +50,7 @@ public final class ValidationRun {
                             "/v1/chat/completions",
                             in,
                             new InputValidator.Spread(
-                                    content.size("benchmark/input.jsonl"),
-                                    DeploymentConfig.parse("{\"jobs\": {\"jobs\": []}}")
-                                            .mapConcurrency()));
+                                    content.size("benchmark/input.jsonl"), Benchmark.DEPLOYED.mapConcurrency()));
         }
         double seconds = (System.nanoTime() - start) / 1e9;
         long peak = ManagementFactory.getMemoryPoolMXBeans().stream()

@@ -111,7 +111,7 @@ public final class InputValidator {
      * it runs in one wave. Chunks that end together leave the endpoint idle until the next ones start
      * (their messages, workers and leases take most of a second), which in a batch of 20 chunks, ten
      * at once, cost a twentieth of its throughput; spread over ten, only the batch's own end is left.
-     * A chunk ends at the first line past its tenth of the input's bytes, or past 2 MiB ({@link
+     * A chunk ends at the first line past its share of the input's bytes, or past 2 MiB ({@link
      * #MAX_BYTES}), so there are never more chunks than {@code chunks} but for those bounds, and never
      * one of fewer than {@code chunk_lines} lines but the last.
      *

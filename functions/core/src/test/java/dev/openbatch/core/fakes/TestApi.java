@@ -1,6 +1,11 @@
 package dev.openbatch.core.fakes;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.openbatch.core.Ids;
+import dev.openbatch.core.Json;
+import dev.openbatch.core.api.Batch;
 import dev.openbatch.core.batches.Batches;
 import dev.openbatch.core.batches.RetryBatch;
 import dev.openbatch.core.files.Files;
@@ -12,9 +17,12 @@ import dev.openbatch.core.pipeline.BatchReports;
 import dev.openbatch.core.pipeline.BatchResults;
 import dev.openbatch.core.uploads.Uploads;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -81,6 +89,50 @@ public final class TestApi {
     public ApiResponse send(
             String method, String path, Map<String, String> query, Map<String, String> headers, byte[] body) {
         return api.handle(new ApiRequest(method, path, query, headers, body, TENANT));
+    }
+
+    /** Uploads {@code jsonl} as a batch input and creates a batch of it: the batch's id. */
+    public String createBatch(String jsonl, String endpoint, String window) {
+        String fileId =
+                Responses.json(upload("in.jsonl", "batch", jsonl)).get("id").asText();
+        return Responses.json(sendJson(
+                        "POST",
+                        "/v1/batches",
+                        "{\"input_file_id\":\"" + fileId + "\",\"endpoint\":\"" + endpoint
+                                + "\",\"completion_window\":\"" + window + "\"}"))
+                .get("id")
+                .asText();
+    }
+
+    /**
+     * Each custom id in a batch's two files, with how it ended: "" in the output file, else its error
+     * code, or {@code http_NNN} for an endpoint's refusal. Fails when an id ends twice.
+     */
+    public Map<String, String> endings(Batch batch) {
+        Map<String, String> endings = new HashMap<>();
+        for (String fileId : new String[] {batch.outputFileId(), batch.errorFileId()}) {
+            if (fileId == null) {
+                continue;
+            }
+            for (String text :
+                    new String(content.objects.get(Files.contentKey(fileId)), StandardCharsets.UTF_8).split("\n")) {
+                JsonNode line;
+                try {
+                    line = Json.MAPPER.readTree(text);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+                String ending = fileId.equals(batch.outputFileId())
+                        ? ""
+                        : line.get("error").isNull()
+                                ? "http_" + line.at("/response/status_code").asInt()
+                                : line.at("/error/code").asText();
+                assertThat(endings.put(line.get("custom_id").asText(), ending))
+                        .as("custom id " + line.get("custom_id") + " ends once")
+                        .isNull();
+            }
+        }
+        return endings;
     }
 
     public ApiResponse upload(String filename, String purpose, String content) {

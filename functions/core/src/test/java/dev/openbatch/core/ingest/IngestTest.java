@@ -368,14 +368,7 @@ class IngestTest {
 
     @Test
     void aPartOfABatchCreatedThroughTheApi_writesNothingToTheIngestBucket() {
-        String fileId = json(t.upload("in.jsonl", "batch", LINES)).get("id").asText();
-        String batchId = json(t.sendJson(
-                        "POST",
-                        "/v1/batches",
-                        "{\"input_file_id\":\"" + fileId
-                                + "\",\"endpoint\":\"/v1/embeddings\",\"completion_window\":\"24h\"}"))
-                .get("id")
-                .asText();
+        String batchId = t.createBatch(LINES, "/v1/embeddings", "24h");
         chunks.writePart(batchId, 0, "{}\n".getBytes(StandardCharsets.UTF_8), new byte[0], new PartCounts(1, 0, 0));
 
         results.partWritten(batchId, 0, chunks);
@@ -457,14 +450,7 @@ class IngestTest {
 
     @Test
     void aBatchCreatedThroughTheApi_writesNothingToTheIngestBucket() {
-        String fileId = json(t.upload("in.jsonl", "batch", LINES)).get("id").asText();
-        String batchId = json(t.sendJson(
-                        "POST",
-                        "/v1/batches",
-                        "{\"input_file_id\":\"" + fileId
-                                + "\",\"endpoint\":\"/v1/embeddings\",\"completion_window\":\"24h\"}"))
-                .get("id")
-                .asText();
+        String batchId = t.createBatch(LINES, "/v1/embeddings", "24h");
 
         runToEnd(batchId, "{\"custom_id\":\"a\"}\n", "");
 

@@ -16,19 +16,10 @@ class BatchReportRouteTest {
     private final TestApi t = new TestApi();
 
     private String validatingBatch() {
-        String fileId = json(t.upload(
-                        "in.jsonl",
-                        "batch",
-                        "{\"custom_id\":\"a\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":{\"model\":\"m\"}}\n"))
-                .get("id")
-                .asText();
-        return json(t.sendJson(
-                        "POST",
-                        "/v1/batches",
-                        "{\"input_file_id\":\"" + fileId
-                                + "\",\"endpoint\":\"/v1/chat/completions\",\"completion_window\":\"24h\"}"))
-                .get("id")
-                .asText();
+        return t.createBatch(
+                "{\"custom_id\":\"a\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":{\"model\":\"m\"}}\n",
+                "/v1/chat/completions",
+                "24h");
     }
 
     @Test

@@ -1,7 +1,6 @@
 package dev.openbatch.core.pipeline;
 
 import static dev.openbatch.core.fakes.Responses.error;
-import static dev.openbatch.core.fakes.Responses.json;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.openbatch.core.api.Batch;
@@ -22,14 +21,7 @@ class BatchResultsTest {
     private final String batchId = createBatch();
 
     private String createBatch() {
-        String fileId = json(t.upload("in.jsonl", "batch", "{}\n")).get("id").asText();
-        return json(t.sendJson(
-                        "POST",
-                        "/v1/batches",
-                        "{\"input_file_id\":\"" + fileId
-                                + "\",\"endpoint\":\"/v1/chat/completions\",\"completion_window\":\"24h\"}"))
-                .get("id")
-                .asText();
+        return t.createBatch("{}\n", "/v1/chat/completions", "24h");
     }
 
     private void inProgress(int chunks) {

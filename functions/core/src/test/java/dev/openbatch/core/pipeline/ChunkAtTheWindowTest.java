@@ -1,11 +1,8 @@
 package dev.openbatch.core.pipeline;
 
-import static dev.openbatch.core.fakes.Responses.json;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.openbatch.core.Ids;
-import dev.openbatch.core.Json;
 import dev.openbatch.core.api.Batch;
 import dev.openbatch.core.batches.Batches;
 import dev.openbatch.core.fakes.InMemoryChunkStore;
@@ -13,13 +10,9 @@ import dev.openbatch.core.fakes.MutableClock;
 import dev.openbatch.core.fakes.StubEndpoint;
 import dev.openbatch.core.fakes.TestApi;
 import dev.openbatch.core.fakes.TestImageResolvers;
-import dev.openbatch.core.files.Files;
 import dev.openbatch.core.jobs.JobCatalog;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -66,27 +59,6 @@ class ChunkAtTheWindowTest {
                 + "{\"model\":\"" + model + "\"}}\n";
     }
 
-    /** Each custom id in the batch's files: "" in the output file, else its error code. */
-    private Map<String, String> endings(Batch batch) throws IOException {
-        Map<String, String> endings = new HashMap<>();
-        for (String fileId : new String[] {batch.outputFileId(), batch.errorFileId()}) {
-            if (fileId == null) {
-                continue;
-            }
-            for (String text :
-                    new String(t.content.objects.get(Files.contentKey(fileId)), StandardCharsets.UTF_8).split("\n")) {
-                JsonNode line = Json.MAPPER.readTree(text);
-                String ending = fileId.equals(batch.outputFileId())
-                        ? ""
-                        : line.at("/error/code").asText();
-                assertThat(endings.put(line.get("custom_id").asText(), ending))
-                        .as("custom id " + line.get("custom_id") + " ends once")
-                        .isNull();
-            }
-        }
-        return endings;
-    }
-
     private static void waitFor(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
         long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (!condition.getAsBoolean()) {
@@ -97,16 +69,8 @@ class ChunkAtTheWindowTest {
 
     @Test
     void aChunkRunningAtTheWindow_keepsWhatEndedInTime_whenTheFinalizerEndsItFirst() throws Exception {
-        String fileId = json(t.upload("in.jsonl", "batch", line("a", "m") + line("b", "m") + line("c", "held")))
-                .get("id")
-                .asText();
-        String batchId = json(t.sendJson(
-                        "POST",
-                        "/v1/batches",
-                        "{\"input_file_id\":\"" + fileId
-                                + "\",\"endpoint\":\"/v1/chat/completions\",\"completion_window\":\"24h\"}"))
-                .get("id")
-                .asText();
+        String batchId =
+                t.createBatch(line("a", "m") + line("b", "m") + line("c", "held"), "/v1/chat/completions", "24h");
         ValidateBatch.Outcome outcome = new ValidateBatch(
                         t.batchRecords,
                         t.content,
@@ -132,7 +96,7 @@ class ChunkAtTheWindowTest {
         Batch expired = finalize.fail(TestApi.TENANT, batchId, outcome.chunkCount(), "States.Timeout", "");
 
         assertThat(expired.status()).isEqualTo(Batch.Status.EXPIRED);
-        Map<String, String> endings = endings(expired);
+        Map<String, String> endings = t.endings(expired);
         assertThat(endings)
                 .containsEntry("a", "")
                 .containsEntry("b", "")
@@ -146,6 +110,6 @@ class ChunkAtTheWindowTest {
         assertThat(late.failed()).as("the finalizer's part stands, c expired").isEqualTo(1);
         Batch after = t.batchRecords.find(TestApi.TENANT, batchId).orElseThrow();
         assertThat(after.requestCounts()).isEqualTo(expired.requestCounts());
-        assertThat(endings(after)).isEqualTo(endings);
+        assertThat(t.endings(after)).isEqualTo(endings);
     }
 }

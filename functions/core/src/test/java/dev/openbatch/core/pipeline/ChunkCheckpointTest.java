@@ -1,6 +1,5 @@
 package dev.openbatch.core.pipeline;
 
-import static dev.openbatch.core.fakes.Responses.json;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.entry;
@@ -91,14 +90,7 @@ class ChunkCheckpointTest {
 
     /** A batch of the file, validated into chunks of {@code chunkLines}. */
     private ValidateBatch.Outcome batch(String file, int chunkLines, String[] id) {
-        String fileId = json(t.upload("in.jsonl", "batch", file)).get("id").asText();
-        id[0] = json(t.sendJson(
-                        "POST",
-                        "/v1/batches",
-                        "{\"input_file_id\":\"" + fileId
-                                + "\",\"endpoint\":\"/v1/chat/completions\",\"completion_window\":\"24h\"}"))
-                .get("id")
-                .asText();
+        id[0] = t.createBatch(file, "/v1/chat/completions", "24h");
         return new ValidateBatch(
                         t.batchRecords,
                         t.content,

@@ -1,6 +1,5 @@
 package dev.openbatch.core.pipeline;
 
-import static dev.openbatch.core.fakes.Responses.json;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -16,10 +15,8 @@ import dev.openbatch.core.fakes.TestImageResolvers;
 import dev.openbatch.core.files.Files;
 import dev.openbatch.core.jobs.JobCatalog;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
@@ -83,14 +80,7 @@ class FinalizeMissingPartsTest {
                 + line("e", "m")
                 + line("f", "m")
                 + line("g", "m");
-        String fileId = json(t.upload("in.jsonl", "batch", file)).get("id").asText();
-        batchId = json(t.sendJson(
-                        "POST",
-                        "/v1/batches",
-                        "{\"input_file_id\":\"" + fileId
-                                + "\",\"endpoint\":\"/v1/chat/completions\",\"completion_window\":\"24h\"}"))
-                .get("id")
-                .asText();
+        batchId = t.createBatch(file, "/v1/chat/completions", "24h");
         outcome = new ValidateBatch(
                         t.batchRecords,
                         t.content,
@@ -109,33 +99,6 @@ class FinalizeMissingPartsTest {
         assertThat(stopped.ended()).isBetween(1, 2);
         assertThat(stopped.finished()).isFalse();
         stoppedEnded = stopped.ended();
-    }
-
-    /**
-     * Each custom id in the batch's files, with how it ended: "" in the output file, else its error
-     * code, or {@code http_NNN} for an endpoint's refusal.
-     */
-    private Map<String, String> endings(Batch batch) throws IOException {
-        Map<String, String> endings = new HashMap<>();
-        for (String fileId : new String[] {batch.outputFileId(), batch.errorFileId()}) {
-            if (fileId == null) {
-                continue;
-            }
-            for (String text :
-                    new String(t.content.objects.get(Files.contentKey(fileId)), StandardCharsets.UTF_8).split("\n")) {
-                JsonNode line = Json.MAPPER.readTree(text);
-                String ending = fileId.equals(batch.outputFileId())
-                        ? ""
-                        : line.get("error").isNull()
-                                ? "http_" + line.at("/response/status_code").asInt()
-                                : line.at("/error/code").asText();
-                String previous = endings.put(line.get("custom_id").asText(), ending);
-                assertThat(previous)
-                        .as("custom id " + line.get("custom_id") + " ends once")
-                        .isNull();
-            }
-        }
-        return endings;
     }
 
     /** The report the finalizer wrote counts each line as the files end it, those it ended itself included. */
@@ -169,7 +132,7 @@ class FinalizeMissingPartsTest {
         Batch failed = finalize.fail(TestApi.TENANT, batchId, outcome.chunkCount(), "States.TaskFailed", CAUSE);
 
         assertThat(failed.status()).isEqualTo(Batch.Status.FAILED);
-        Map<String, String> endings = endings(failed);
+        Map<String, String> endings = t.endings(failed);
         assertThat(endings).containsOnlyKeys("a", "b", "c", "d", "e", "f", "g");
         assertThat(endings)
                 .containsEntry("a", "")
@@ -208,7 +171,7 @@ class FinalizeMissingPartsTest {
 
         assertThat(expired.status()).isEqualTo(Batch.Status.EXPIRED);
         assertThat(expired.errors()).isNull();
-        Map<String, String> endings = endings(expired);
+        Map<String, String> endings = t.endings(expired);
         assertThat(endings).containsOnlyKeys("a", "b", "c", "d", "e", "f", "g");
         assertThat(endings).containsEntry("f", "batch_expired").containsEntry("g", "batch_expired");
         assertThat(Stream.of("d", "e").map(endings::get))
@@ -225,7 +188,7 @@ class FinalizeMissingPartsTest {
         Batch expired = finalize.run(TestApi.TENANT, batchId, outcome.chunkCount());
 
         assertThat(expired.status()).isEqualTo(Batch.Status.EXPIRED);
-        Map<String, String> endings = endings(expired);
+        Map<String, String> endings = t.endings(expired);
         assertThat(endings).containsEntry("f", "batch_expired").hasSize(7);
         countsMatch(expired, endings);
     }
@@ -235,7 +198,7 @@ class FinalizeMissingPartsTest {
         Batch done = finalize.run(TestApi.TENANT, batchId, outcome.chunkCount());
 
         assertThat(done.status()).isEqualTo(Batch.Status.COMPLETED);
-        Map<String, String> endings = endings(done);
+        Map<String, String> endings = t.endings(done);
         assertThat(endings)
                 .containsEntry("b", "http_400")
                 .containsEntry("f", "chunk_not_run")

@@ -1,6 +1,5 @@
 package dev.openbatch.core.pipeline;
 
-import static dev.openbatch.core.fakes.Responses.json;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.tuple;
 
@@ -67,14 +66,7 @@ class PipelineTest {
     }
 
     private String createBatch(String file) {
-        String fileId = json(t.upload("in.jsonl", "batch", file)).get("id").asText();
-        return json(t.sendJson(
-                        "POST",
-                        "/v1/batches",
-                        "{\"input_file_id\":\"" + fileId
-                                + "\",\"endpoint\":\"/v1/chat/completions\",\"completion_window\":\"24h\"}"))
-                .get("id")
-                .asText();
+        return t.createBatch(file, "/v1/chat/completions", "24h");
     }
 
     private Batch batch(String id) {

@@ -1,6 +1,5 @@
 package dev.openbatch.core.pipeline;
 
-import static dev.openbatch.core.fakes.Responses.json;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.openbatch.core.Json;
@@ -26,14 +25,7 @@ class ValidateBatchChunkTimeoutTest {
     private String createBatch(String window) {
         String line = "{\"custom_id\":\"a\",\"method\":\"POST\",\"url\":\"/v1/embeddings\",\"body\":{\"model\":\"e\","
                 + "\"input\":\"x\"}}\n";
-        String fileId = json(t.upload("in.jsonl", "batch", line)).get("id").asText();
-        return json(t.sendJson(
-                        "POST",
-                        "/v1/batches",
-                        "{\"input_file_id\":\"" + fileId + "\",\"endpoint\":\"/v1/embeddings\",\"completion_window\":\""
-                                + window + "\"}"))
-                .get("id")
-                .asText();
+        return t.createBatch(line, "/v1/embeddings", window);
     }
 
     @Test

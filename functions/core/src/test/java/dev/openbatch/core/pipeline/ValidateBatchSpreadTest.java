@@ -1,6 +1,5 @@
 package dev.openbatch.core.pipeline;
 
-import static dev.openbatch.core.fakes.Responses.json;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.openbatch.core.fakes.InMemoryChunkStore;
@@ -21,15 +20,7 @@ class ValidateBatchSpreadTest {
                     .append(
                             "\",\"method\":\"POST\",\"url\":\"/v1/embeddings\",\"body\":{\"model\":\"e\",\"input\":\"x\"}}\n");
         }
-        String fileId =
-                json(t.upload("in.jsonl", "batch", file.toString())).get("id").asText();
-        return json(t.sendJson(
-                        "POST",
-                        "/v1/batches",
-                        "{\"input_file_id\":\"" + fileId
-                                + "\",\"endpoint\":\"/v1/embeddings\",\"completion_window\":\"24h\"}"))
-                .get("id")
-                .asText();
+        return t.createBatch(file.toString(), "/v1/embeddings", "24h");
     }
 
     private ValidateBatch validate(int chunkLines, int mapConcurrency) {
