@@ -2,13 +2,16 @@ package dev.openbatch.local;
 
 import com.amazonaws.services.dynamodbv2.local.main.ServerRunner;
 import com.amazonaws.services.dynamodbv2.local.server.DynamoDBProxyServer;
+import jakarta.servlet.DispatcherType;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.lang.reflect.Field;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.EnumSet;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.elasticmq.rest.sqs.SQSRestServer;
@@ -16,6 +19,8 @@ import org.elasticmq.rest.sqs.SQSRestServerBuilder;
 import org.gaul.s3proxy.S3Proxy;
 import org.gaul.s3proxy.auth.AuthenticationType;
 import org.gaul.s3proxy.nio2blob.FilesystemNio2BlobStore;
+import org.gaul.shaded.org.eclipse.jetty.ee10.servlet.FilterHolder;
+import org.gaul.shaded.org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 
 /**
  * DynamoDB Local, S3Proxy and ElasticMQ in this JVM, each speaking its service's real wire
@@ -67,6 +72,7 @@ final class EmbeddedAws implements AutoCloseable {
                     .awsAuthentication(AuthenticationType.NONE, null, null)
                     .ignoreUnknownHeaders(true)
                     .build();
+            readsWholeBodies(s3);
             started(s3::start, "the local S3", host, s3Port, "--s3-port");
             awaitStarted(s3);
 
@@ -109,6 +115,28 @@ final class EmbeddedAws implements AutoCloseable {
         Field server = DynamoDBProxyServer.class.getDeclaredField("server");
         server.setAccessible(true);
         return (ServerConnector) ((Server) server.get(dynamo)).getConnectors()[0];
+    }
+
+    /**
+     * Has S3Proxy read every request's body to its end before the exchange ends. It stops reading an
+     * upload in {@code aws-chunked} encoding — how the SDK sends its CRC32 trailer — before the
+     * encoding's last bytes; Jetty then closes the connection under the client still writing them,
+     * and about one upload in thirty failed ("Error writing request body to server"), a conditional
+     * write's retry meeting its own first attempt (412). S3 reads each request whole. S3Proxy keeps
+     * its Jetty server to itself; it is reached as DynamoDB Local's is, by its field.
+     */
+    private static void readsWholeBodies(S3Proxy s3) throws ReflectiveOperationException {
+        Field field = S3Proxy.class.getDeclaredField("server");
+        field.setAccessible(true);
+        ServletContextHandler context = ((org.gaul.shaded.org.eclipse.jetty.server.Server) field.get(s3))
+                .getDescendant(ServletContextHandler.class);
+        context.addFilter(
+                new FilterHolder((request, response, chain) -> {
+                    chain.doFilter(request, response);
+                    request.getInputStream().transferTo(OutputStream.nullOutputStream());
+                }),
+                "/*",
+                EnumSet.of(DispatcherType.REQUEST));
     }
 
     private interface Start {

@@ -18,15 +18,21 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.gaul.s3proxy.S3Proxy;
 import org.gaul.s3proxy.auth.AuthenticationType;
 import org.gaul.s3proxy.nio2blob.FilesystemNio2BlobStore;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.core.interceptor.Context;
+import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
+import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
 
 class S3FileContentStoreIntegrationTest {
@@ -178,5 +184,38 @@ class S3FileContentStoreIntegrationTest {
         store.delete("files/file-2");
 
         assertThatThrownBy(() -> store.open("files/file-2")).isInstanceOf(FileContentStore.NoSuchKey.class);
+    }
+
+    /**
+     * The SDK sends an upload in {@code aws-chunked} encoding, its CRC32 checksum in a trailer, as it
+     * does to S3. Before the local S3 was made to read each body to its end, about one upload in
+     * thirty was answered while its last bytes were still being written, and failed on its first
+     * attempt; a conditional write's retry then met its own first attempt and answered 412.
+     */
+    @Test
+    void uploadsInTheSdksDefaultEncoding_eachSucceedOnItsFirstAttempt() {
+        AtomicInteger attempts = new AtomicInteger();
+        ExecutionInterceptor counter = new ExecutionInterceptor() {
+            @Override
+            public void beforeTransmission(Context.BeforeTransmission context, ExecutionAttributes attributes) {
+                attempts.incrementAndGet();
+            }
+        };
+        S3Client counted = new AwsClients(Emulators.settings(), List.of(counter)).s3();
+        byte[] large = new byte[2 * 1024 * 1024];
+        int writes = 0;
+        for (int i = 0; i < 400; i++) {
+            String key = "first-attempt/" + i;
+            byte[] small = key.getBytes(StandardCharsets.UTF_8);
+            counted.putObject(b -> b.bucket(BUCKET).key(key).ifNoneMatch("*"), RequestBody.fromBytes(small));
+            writes++;
+            if (i % 20 == 0) {
+                counted.putObject(
+                        b -> b.bucket(BUCKET).key("first-attempt-large/" + key), RequestBody.fromBytes(large));
+                writes++;
+            }
+        }
+
+        assertThat(attempts.get()).as("attempts of %d writes", writes).isEqualTo(writes);
     }
 }

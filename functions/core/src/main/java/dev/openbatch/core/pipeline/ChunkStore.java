@@ -36,6 +36,8 @@ public interface ChunkStore {
     /**
      * Writes segment {@code seq} of chunk {@code index}'s checkpoint log, unless it exists: answers
      * whether this call wrote it. Two runs that write one segment at once: exactly one of them does.
+     * A write that landed but whose answer was lost on the way back answers false when the client's
+     * retry meets it; the caller adopts the segment it finds — its own — to the same effect.
      */
     boolean writeSegment(String batchId, int index, int seq, byte[] segment);
 
