@@ -186,113 +186,45 @@ public final class LocalRuntime implements AutoCloseable {
             workerTimeout = workerTimeout == null ? WORKER_TIMEOUT : workerTimeout;
         }
 
-        /** Options of the default worker (900 s, one chunk per invocation) and job {@code job-local}. */
-        public Options(
-                String host,
-                int apiPort,
-                int s3Port,
-                int dynamoPort,
-                int sqsPort,
-                Path dataDir,
-                String region,
-                URI endpoint,
-                dev.openbatch.reference.Options reference,
-                int jobConcurrency,
-                int chunkLines,
-                int mapConcurrency,
-                int workers,
-                Duration window24h,
-                int deliveries,
-                Images images,
-                List<String> tenants,
-                Settings.Retries retries) {
-            this(
-                    host,
-                    apiPort,
-                    s3Port,
-                    dynamoPort,
-                    sqsPort,
-                    dataDir,
-                    region,
-                    endpoint,
-                    reference,
-                    jobConcurrency,
-                    chunkLines,
-                    mapConcurrency,
-                    workers,
-                    window24h,
-                    deliveries,
-                    images,
-                    tenants,
-                    retries,
-                    WORKER_TIMEOUT,
-                    1,
-                    null,
-                    false,
-                    Sweeper.DEFAULT,
-                    Webhooks.defaults(),
-                    1);
-        }
-
-        /** Options with a deployment's default {@link Settings.Retries}. */
-        public Options(
-                String host,
-                int apiPort,
-                int s3Port,
-                int dynamoPort,
-                int sqsPort,
-                Path dataDir,
-                String region,
-                URI endpoint,
-                dev.openbatch.reference.Options reference,
-                int jobConcurrency,
-                int chunkLines,
-                int mapConcurrency,
-                int workers,
-                Duration window24h,
-                int deliveries,
-                Images images,
-                List<String> tenants) {
-            this(
-                    host,
-                    apiPort,
-                    s3Port,
-                    dynamoPort,
-                    sqsPort,
-                    dataDir,
-                    region,
-                    endpoint,
-                    reference,
-                    jobConcurrency,
-                    chunkLines,
-                    mapConcurrency,
-                    workers,
-                    window24h,
-                    deliveries,
-                    images,
-                    tenants,
-                    RETRIES);
-        }
-
+        /** {@code bin/local}'s options but for the data directory and DynamoDB's port. */
         public static Options defaults(Path dataDir, int dynamoPort) {
-            return new Options(
-                    "127.0.0.1",
-                    8080,
-                    4566,
-                    dynamoPort,
-                    9324,
-                    dataDir,
-                    "us-east-1",
-                    null,
-                    dev.openbatch.reference.Options.defaults(),
-                    64,
-                    500,
-                    10,
-                    10,
-                    Duration.ofHours(24),
-                    1,
-                    Images.defaults(),
-                    List.of());
+            return builder().dataDir(dataDir).dynamoPort(dynamoPort).build();
+        }
+
+        /** {@code bin/local}'s options, to change by name: {@code Options.builder().chunkLines(100)...build()}. */
+        public static Builder builder() {
+            return new Builder();
+        }
+
+        /** A builder that starts from these options. */
+        public Builder toBuilder() {
+            Builder builder = new Builder();
+            builder.host = host;
+            builder.apiPort = apiPort;
+            builder.s3Port = s3Port;
+            builder.dynamoPort = dynamoPort;
+            builder.sqsPort = sqsPort;
+            builder.dataDir = dataDir;
+            builder.region = region;
+            builder.endpoint = endpoint;
+            builder.reference = reference;
+            builder.jobConcurrency = jobConcurrency;
+            builder.chunkLines = chunkLines;
+            builder.mapConcurrency = mapConcurrency;
+            builder.workers = workers;
+            builder.window24h = window24h;
+            builder.deliveries = deliveries;
+            builder.images = images;
+            builder.tenants = tenants;
+            builder.retries = retries;
+            builder.workerTimeout = workerTimeout;
+            builder.workerBatchSize = workerBatchSize;
+            builder.jobs = jobs;
+            builder.duplicateDeliveryWhileRunning = duplicateDeliveryWhileRunning;
+            builder.sweeper = sweeper;
+            builder.webhooks = webhooks;
+            builder.replicas = replicas;
+            return builder;
         }
 
         /**
@@ -321,40 +253,26 @@ public final class LocalRuntime implements AutoCloseable {
                     .flatMap(j -> j.tenants().stream())
                     .distinct()
                     .toList();
-            return new Options(
-                    host,
-                    apiPort,
-                    s3Port,
-                    dynamoPort,
-                    sqsPort,
-                    dataDir,
-                    region,
-                    firstEndpoint,
-                    reference,
-                    jobConcurrency,
-                    config.chunkLines(),
-                    config.mapConcurrency(),
-                    worker.maxConcurrency(),
-                    window24h,
-                    deliveries,
-                    new Images(
+            return toBuilder()
+                    .endpoint(firstEndpoint)
+                    .chunkLines(config.chunkLines())
+                    .mapConcurrency(config.mapConcurrency())
+                    .workers(worker.maxConcurrency())
+                    .images(new Images(
                             config.imageBuckets(),
                             images.bucketRegions(),
                             Set.copyOf(config.imageTrustedHosts()),
                             images.allowHttp(),
-                            images.trustPem()),
-                    jobTenants,
-                    new Settings.Retries(
+                            images.trustPem()))
+                    .tenants(jobTenants)
+                    .retries(new Settings.Retries(
                             Duration.ofSeconds(worker.requestTimeoutSeconds()),
                             retries.requestRetryDelay(),
-                            retries.chunkRetryDelay()),
-                    Duration.ofSeconds(worker.timeoutSeconds()),
-                    worker.batchSize(),
-                    config.jobsJsonWithCredentials(credential),
-                    duplicateDeliveryWhileRunning,
-                    sweeper,
-                    webhooks,
-                    replicas);
+                            retries.chunkRetryDelay()))
+                    .workerTimeout(Duration.ofSeconds(worker.timeoutSeconds()))
+                    .workerBatchSize(worker.batchSize())
+                    .jobs(config.jobsJsonWithCredentials(credential))
+                    .build();
         }
 
         public boolean apiKeys() {
@@ -376,208 +294,223 @@ public final class LocalRuntime implements AutoCloseable {
             if (!tenants.isEmpty()) {
                 job.put("tenants", tenants);
             }
-            return new Options(
-                    host,
-                    apiPort,
-                    s3Port,
-                    dynamoPort,
-                    sqsPort,
-                    dataDir,
-                    region,
-                    endpoints.getFirst(),
-                    reference,
-                    jobConcurrency,
-                    chunkLines,
-                    mapConcurrency,
-                    workers,
-                    window24h,
-                    deliveries,
-                    images,
-                    tenants,
-                    retries,
-                    workerTimeout,
-                    workerBatchSize,
-                    Json.writeString(Map.of("default_job", DEFAULT_JOB, "jobs", List.of(job))),
-                    duplicateDeliveryWhileRunning,
-                    sweeper,
-                    webhooks,
-                    replicas);
+            return toBuilder()
+                    .endpoint(endpoints.getFirst())
+                    .jobs(Json.writeString(Map.of("default_job", DEFAULT_JOB, "jobs", List.of(job))))
+                    .build();
         }
 
         /** These options with {@code replicas} reference endpoints for the default job: a pool. */
         public Options withReplicas(int replicas) {
-            return new Options(
-                    host,
-                    apiPort,
-                    s3Port,
-                    dynamoPort,
-                    sqsPort,
-                    dataDir,
-                    region,
-                    endpoint,
-                    reference,
-                    jobConcurrency,
-                    chunkLines,
-                    mapConcurrency,
-                    workers,
-                    window24h,
-                    deliveries,
-                    images,
-                    tenants,
-                    retries,
-                    workerTimeout,
-                    workerBatchSize,
-                    jobs,
-                    duplicateDeliveryWhileRunning,
-                    sweeper,
-                    webhooks,
-                    replicas);
+            return toBuilder().replicas(replicas).build();
         }
 
         public Options withRetries(Settings.Retries retries) {
-            return new Options(
-                    host,
-                    apiPort,
-                    s3Port,
-                    dynamoPort,
-                    sqsPort,
-                    dataDir,
-                    region,
-                    endpoint,
-                    reference,
-                    jobConcurrency,
-                    chunkLines,
-                    mapConcurrency,
-                    workers,
-                    window24h,
-                    deliveries,
-                    images,
-                    tenants,
-                    retries,
-                    workerTimeout,
-                    workerBatchSize,
-                    jobs,
-                    duplicateDeliveryWhileRunning,
-                    sweeper,
-                    webhooks,
-                    replicas);
+            return toBuilder().retries(retries).build();
         }
 
         /** A worker stopped sooner than a deployment's (tests and experiments); its requests' timeout is not checked against it. */
         public Options withWorkerTimeout(Duration workerTimeout) {
-            return new Options(
-                    host,
-                    apiPort,
-                    s3Port,
-                    dynamoPort,
-                    sqsPort,
-                    dataDir,
-                    region,
-                    endpoint,
-                    reference,
-                    jobConcurrency,
-                    chunkLines,
-                    mapConcurrency,
-                    workers,
-                    window24h,
-                    deliveries,
-                    images,
-                    tenants,
-                    retries,
-                    workerTimeout,
-                    workerBatchSize,
-                    jobs,
-                    duplicateDeliveryWhileRunning,
-                    sweeper,
-                    webhooks,
-                    replicas);
+            return toBuilder().workerTimeout(workerTimeout).build();
         }
 
         public Options withDuplicateDeliveryWhileRunning(boolean duplicateDeliveryWhileRunning) {
-            return new Options(
-                    host,
-                    apiPort,
-                    s3Port,
-                    dynamoPort,
-                    sqsPort,
-                    dataDir,
-                    region,
-                    endpoint,
-                    reference,
-                    jobConcurrency,
-                    chunkLines,
-                    mapConcurrency,
-                    workers,
-                    window24h,
-                    deliveries,
-                    images,
-                    tenants,
-                    retries,
-                    workerTimeout,
-                    workerBatchSize,
-                    jobs,
-                    duplicateDeliveryWhileRunning,
-                    sweeper,
-                    webhooks,
-                    replicas);
+            return toBuilder()
+                    .duplicateDeliveryWhileRunning(duplicateDeliveryWhileRunning)
+                    .build();
         }
 
         public Options withWebhooks(Webhooks webhooks) {
-            return new Options(
-                    host,
-                    apiPort,
-                    s3Port,
-                    dynamoPort,
-                    sqsPort,
-                    dataDir,
-                    region,
-                    endpoint,
-                    reference,
-                    jobConcurrency,
-                    chunkLines,
-                    mapConcurrency,
-                    workers,
-                    window24h,
-                    deliveries,
-                    images,
-                    tenants,
-                    retries,
-                    workerTimeout,
-                    workerBatchSize,
-                    jobs,
-                    duplicateDeliveryWhileRunning,
-                    sweeper,
-                    webhooks,
-                    replicas);
+            return toBuilder().webhooks(webhooks).build();
         }
 
         public Options withSweeper(Sweeper sweeper) {
-            return new Options(
-                    host,
-                    apiPort,
-                    s3Port,
-                    dynamoPort,
-                    sqsPort,
-                    dataDir,
-                    region,
-                    endpoint,
-                    reference,
-                    jobConcurrency,
-                    chunkLines,
-                    mapConcurrency,
-                    workers,
-                    window24h,
-                    deliveries,
-                    images,
-                    tenants,
-                    retries,
-                    workerTimeout,
-                    workerBatchSize,
-                    jobs,
-                    duplicateDeliveryWhileRunning,
-                    sweeper,
-                    webhooks,
-                    replicas);
+            return toBuilder().sweeper(sweeper).build();
+        }
+
+        /** Options named one by one, each {@code bin/local}'s default until set. */
+        public static final class Builder {
+            private String host = "127.0.0.1";
+            private int apiPort = 8080;
+            private int s3Port = 4566;
+            private int dynamoPort = 4567;
+            private int sqsPort = 9324;
+            private Path dataDir = Path.of(".openbatch");
+            private String region = "us-east-1";
+            private URI endpoint = null;
+            private dev.openbatch.reference.Options reference = dev.openbatch.reference.Options.defaults();
+            private int jobConcurrency = 64;
+            private int chunkLines = 500;
+            private int mapConcurrency = 10;
+            private int workers = 10;
+            private Duration window24h = Duration.ofHours(24);
+            private int deliveries = 1;
+            private Images images = Images.defaults();
+            private List<String> tenants = List.of();
+            private Settings.Retries retries = RETRIES;
+            private Duration workerTimeout = WORKER_TIMEOUT;
+            private int workerBatchSize = 1;
+            private String jobs = null;
+            private boolean duplicateDeliveryWhileRunning = false;
+            private Sweeper sweeper = Sweeper.DEFAULT;
+            private Webhooks webhooks = Webhooks.defaults();
+            private int replicas = 1;
+
+            private Builder() {}
+
+            public Builder host(String host) {
+                this.host = host;
+                return this;
+            }
+
+            public Builder apiPort(int apiPort) {
+                this.apiPort = apiPort;
+                return this;
+            }
+
+            public Builder s3Port(int s3Port) {
+                this.s3Port = s3Port;
+                return this;
+            }
+
+            public Builder dynamoPort(int dynamoPort) {
+                this.dynamoPort = dynamoPort;
+                return this;
+            }
+
+            public Builder sqsPort(int sqsPort) {
+                this.sqsPort = sqsPort;
+                return this;
+            }
+
+            public Builder dataDir(Path dataDir) {
+                this.dataDir = dataDir;
+                return this;
+            }
+
+            public Builder region(String region) {
+                this.region = region;
+                return this;
+            }
+
+            public Builder endpoint(URI endpoint) {
+                this.endpoint = endpoint;
+                return this;
+            }
+
+            public Builder reference(dev.openbatch.reference.Options reference) {
+                this.reference = reference;
+                return this;
+            }
+
+            public Builder jobConcurrency(int jobConcurrency) {
+                this.jobConcurrency = jobConcurrency;
+                return this;
+            }
+
+            public Builder chunkLines(int chunkLines) {
+                this.chunkLines = chunkLines;
+                return this;
+            }
+
+            public Builder mapConcurrency(int mapConcurrency) {
+                this.mapConcurrency = mapConcurrency;
+                return this;
+            }
+
+            public Builder workers(int workers) {
+                this.workers = workers;
+                return this;
+            }
+
+            public Builder window24h(Duration window24h) {
+                this.window24h = window24h;
+                return this;
+            }
+
+            public Builder deliveries(int deliveries) {
+                this.deliveries = deliveries;
+                return this;
+            }
+
+            public Builder images(Images images) {
+                this.images = images;
+                return this;
+            }
+
+            public Builder tenants(List<String> tenants) {
+                this.tenants = tenants;
+                return this;
+            }
+
+            public Builder retries(Settings.Retries retries) {
+                this.retries = retries;
+                return this;
+            }
+
+            public Builder workerTimeout(Duration workerTimeout) {
+                this.workerTimeout = workerTimeout;
+                return this;
+            }
+
+            public Builder workerBatchSize(int workerBatchSize) {
+                this.workerBatchSize = workerBatchSize;
+                return this;
+            }
+
+            public Builder jobs(String jobs) {
+                this.jobs = jobs;
+                return this;
+            }
+
+            public Builder duplicateDeliveryWhileRunning(boolean duplicateDeliveryWhileRunning) {
+                this.duplicateDeliveryWhileRunning = duplicateDeliveryWhileRunning;
+                return this;
+            }
+
+            public Builder sweeper(Sweeper sweeper) {
+                this.sweeper = sweeper;
+                return this;
+            }
+
+            public Builder webhooks(Webhooks webhooks) {
+                this.webhooks = webhooks;
+                return this;
+            }
+
+            public Builder replicas(int replicas) {
+                this.replicas = replicas;
+                return this;
+            }
+
+            public Options build() {
+                return new Options(
+                        host,
+                        apiPort,
+                        s3Port,
+                        dynamoPort,
+                        sqsPort,
+                        dataDir,
+                        region,
+                        endpoint,
+                        reference,
+                        jobConcurrency,
+                        chunkLines,
+                        mapConcurrency,
+                        workers,
+                        window24h,
+                        deliveries,
+                        images,
+                        tenants,
+                        retries,
+                        workerTimeout,
+                        workerBatchSize,
+                        jobs,
+                        duplicateDeliveryWhileRunning,
+                        sweeper,
+                        webhooks,
+                        replicas);
+            }
         }
     }
 

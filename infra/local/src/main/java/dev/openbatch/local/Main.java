@@ -241,24 +241,20 @@ public final class Main {
                 Set.copyOf(commaList(given.getOrDefault("--image-hosts", ""))),
                 given.containsKey("--allow-http-images"),
                 imageTrust);
-        LocalRuntime.Options options = new LocalRuntime.Options(
-                given.getOrDefault("--host", d.host()),
-                apiPort,
-                port(given, "--s3-port", d.s3Port()),
-                port(given, "--dynamodb-port", d.dynamoPort()),
-                port(given, "--sqs-port", d.sqsPort()),
-                dataDir.toAbsolutePath(),
-                env.getOrDefault("AWS_REGION", d.region()),
-                endpoints(given).stream().findFirst().orElse(null),
-                d.reference(),
-                number(given, "--concurrency", d.jobConcurrency(), 1, 100_000),
-                chunkLines,
-                d.mapConcurrency(),
-                d.workers(),
-                d.window24h(),
-                d.deliveries(),
-                images,
-                commaList(given.getOrDefault("--tenants", "")));
+        LocalRuntime.Options options = d.toBuilder()
+                .host(given.getOrDefault("--host", d.host()))
+                .apiPort(apiPort)
+                .s3Port(port(given, "--s3-port", d.s3Port()))
+                .dynamoPort(port(given, "--dynamodb-port", d.dynamoPort()))
+                .sqsPort(port(given, "--sqs-port", d.sqsPort()))
+                .dataDir(dataDir.toAbsolutePath())
+                .region(env.getOrDefault("AWS_REGION", d.region()))
+                .endpoint(endpoints(given).stream().findFirst().orElse(null))
+                .jobConcurrency(number(given, "--concurrency", d.jobConcurrency(), 1, 100_000))
+                .chunkLines(chunkLines)
+                .images(images)
+                .tenants(commaList(given.getOrDefault("--tenants", "")))
+                .build();
 
         if (endpoints(given).size() > 1) {
             options = options.withEndpoints(endpoints(given));

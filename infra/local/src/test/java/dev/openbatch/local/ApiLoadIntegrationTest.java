@@ -7,7 +7,6 @@ import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.models.batches.Batch;
 import com.openai.models.batches.BatchListParams;
 import dev.openbatch.reference.Options;
-import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -47,24 +46,13 @@ class ApiLoadIntegrationTest {
 
     @Test
     void twentyClientsCreatingAndPolling_whileFiveBatchesRun_meetNoError() throws Exception {
-        try (LocalRuntime runtime = LocalRuntime.start(new LocalRuntime.Options(
-                "127.0.0.1",
-                0,
-                0,
-                Emulators.freePort(),
-                0,
-                Files.createTempDirectory("openbatch-load"),
-                "us-east-1",
-                null,
-                Options.builder().latency(Duration.ofMillis(100)).build(),
-                32,
-                100,
-                4,
-                4,
-                Duration.ofHours(24),
-                1,
-                LocalRuntime.Images.defaults(),
-                List.of()))) {
+        try (LocalRuntime runtime = LocalRuntime.start(LocalRuntimes.isolated("openbatch-load")
+                .reference(Options.builder().latency(Duration.ofMillis(100)).build())
+                .jobConcurrency(32)
+                .chunkLines(100)
+                .mapConcurrency(4)
+                .workers(4)
+                .build())) {
             OpenAIClient client = OpenAIOkHttpClient.builder()
                     .baseUrl(runtime.apiBase().toString())
                     .apiKey("sk-local")

@@ -57,24 +57,13 @@ class BatchContractEndToEndTest {
 
     @BeforeAll
     static void start() throws IOException {
-        runtime = LocalRuntime.start(new LocalRuntime.Options(
-                        "127.0.0.1",
-                        0,
-                        0,
-                        Emulators.freePort(),
-                        0,
-                        java.nio.file.Files.createTempDirectory("openbatch-contract"),
-                        "us-east-1",
-                        null,
-                        Options.builder().latency(Duration.ofMillis(20)).build(),
-                        8,
-                        2,
-                        4,
-                        4,
-                        Duration.ofHours(24),
-                        1,
-                        LocalRuntime.Images.defaults(),
-                        List.of())
+        runtime = LocalRuntime.start(LocalRuntimes.isolated("openbatch-contract")
+                .reference(Options.builder().latency(Duration.ofMillis(20)).build())
+                .jobConcurrency(8)
+                .chunkLines(2)
+                .mapConcurrency(4)
+                .workers(4)
+                .build()
                 // A sweeper that comes round every second: expired files go within moments.
                 .withSweeper(new LocalRuntime.Sweeper(Duration.ofSeconds(1), Sweep.Bounds.DEFAULT)));
         client = OpenAIOkHttpClient.builder()

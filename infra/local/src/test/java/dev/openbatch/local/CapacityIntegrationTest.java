@@ -14,7 +14,6 @@ import dev.openbatch.reference.Options;
 import dev.openbatch.reference.ReferenceEndpoint;
 import dev.openbatch.reference.Stats;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -60,24 +59,13 @@ class CapacityIntegrationTest {
                 .latency(Duration.ofMillis(50))
                 .maxConcurrency(10)
                 .build());
-        LocalRuntime.Options options = new LocalRuntime.Options(
-                        "127.0.0.1",
-                        0,
-                        0,
-                        Emulators.freePort(),
-                        0,
-                        Files.createTempDirectory("openbatch-capacity"),
-                        "us-east-1",
-                        null,
-                        Options.builder().latency(Duration.ofMillis(100)).build(),
-                        JOB_A,
-                        CHUNK_LINES,
-                        8,
-                        1,
-                        Duration.ofHours(24),
-                        1,
-                        LocalRuntime.Images.defaults(),
-                        List.of())
+        LocalRuntime.Options options = LocalRuntimes.isolated("openbatch-capacity")
+                .reference(Options.builder().latency(Duration.ofMillis(100)).build())
+                .jobConcurrency(JOB_A)
+                .chunkLines(CHUNK_LINES)
+                .mapConcurrency(8)
+                .workers(1)
+                .build()
                 .withRetries(
                         // The deployed backoff (0.5 s doubling): six quick tries against an endpoint that takes 10
                         // of 16 could all be refused before the adaptive limit comes down, ending the line an error.

@@ -69,24 +69,8 @@ class ConsoleBrowserEndToEndTest {
         // Each line takes a quarter second, two at a time: a batch of 60 runs long enough to be watched and cancelled.
         LocalRuntime.Options options = LocalRuntimes.options(
                 Options.builder().latency(Duration.ofMillis(250)).build(), 2, 5, 2, Duration.ofHours(24), 1);
-        runtime = LocalRuntime.start(new LocalRuntime.Options(
-                options.host(),
-                options.apiPort(),
-                options.s3Port(),
-                options.dynamoPort(),
-                options.sqsPort(),
-                options.dataDir(),
-                options.region(),
-                options.endpoint(),
-                options.reference(),
-                options.jobConcurrency(),
-                options.chunkLines(),
-                options.mapConcurrency(),
-                options.workers(),
-                options.window24h(),
-                options.deliveries(),
-                options.images(),
-                List.of("team-console")));
+        runtime = LocalRuntime.start(
+                options.toBuilder().tenants(List.of("team-console")).build());
         LocalRuntimes.issueKey(runtime, KEY, "team-console");
         sdk = OpenAIOkHttpClient.builder()
                 .baseUrl(runtime.apiBase().toString())

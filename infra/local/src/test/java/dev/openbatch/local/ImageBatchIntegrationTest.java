@@ -8,9 +8,7 @@ import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.models.batches.Batch;
 import dev.openbatch.core.fakes.ImageServer;
 import dev.openbatch.core.images.TestImages;
-import dev.openbatch.reference.Options;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.Base64;
@@ -49,29 +47,18 @@ class ImageBatchIntegrationTest {
     @BeforeAll
     static void start() throws IOException {
         images = new ImageServer().serve("/bird.gif", BIRD).status("/gone.png", 404);
-        runtime = LocalRuntime.start(new LocalRuntime.Options(
-                "127.0.0.1",
-                0,
-                0,
-                Emulators.freePort(),
-                0,
-                Files.createTempDirectory("openbatch-images"),
-                "us-east-1",
-                null,
-                Options.defaults(),
-                16,
-                500,
-                4,
-                4,
-                Duration.ofHours(24),
-                1,
-                new LocalRuntime.Images(
+        runtime = LocalRuntime.start(LocalRuntimes.isolated("openbatch-images")
+                .jobConcurrency(16)
+                .chunkLines(500)
+                .mapConcurrency(4)
+                .workers(4)
+                .images(new LocalRuntime.Images(
                         List.of(LocalRuntime.IMAGE_BUCKET, EU_BUCKET),
                         Map.of(EU_BUCKET, "eu-west-1"),
                         Set.of("localhost"),
                         false,
-                        ImageServer.certificatePem()),
-                List.of()));
+                        ImageServer.certificatePem()))
+                .build());
         client = OpenAIOkHttpClient.builder()
                 .baseUrl(runtime.apiBase().toString())
                 .apiKey("sk-local")

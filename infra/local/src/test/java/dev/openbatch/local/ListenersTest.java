@@ -3,14 +3,12 @@ package dev.openbatch.local;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.openbatch.reference.Options;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
@@ -60,24 +58,13 @@ class ListenersTest {
     }
 
     private static LocalRuntime.Options options(int dynamoPort) throws IOException {
-        return new LocalRuntime.Options(
-                "127.0.0.1",
-                0,
-                0,
-                dynamoPort,
-                0,
-                Files.createTempDirectory("openbatch-listeners"),
-                "us-east-1",
-                null,
-                Options.defaults(),
-                4,
-                10,
-                2,
-                2,
-                Duration.ofHours(24),
-                1,
-                LocalRuntime.Images.defaults(),
-                List.of());
+        return LocalRuntimes.isolated("openbatch-listeners")
+                .dynamoPort(dynamoPort)
+                .jobConcurrency(4)
+                .chunkLines(10)
+                .mapConcurrency(2)
+                .workers(2)
+                .build();
     }
 
     /** The TCP sockets this JVM listens on, by inode, from Linux's socket tables. */

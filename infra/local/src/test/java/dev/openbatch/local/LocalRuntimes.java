@@ -7,6 +7,7 @@ import dev.openbatch.reference.Options;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,6 +22,28 @@ import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 final class LocalRuntimes implements AutoCloseable {
 
     private final List<LocalRuntime> started = new ArrayList<>();
+
+    /**
+     * Options of a runtime of its own, to name the rest of: every port free (DynamoDB Local's chosen
+     * here, since it refuses 0) and a new data directory named after {@code name}.
+     */
+    static LocalRuntime.Options.Builder isolated(String name) {
+        try {
+            return isolated(Files.createTempDirectory(name));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Options of a runtime of its own on {@code dataDir}: every port free. */
+    static LocalRuntime.Options.Builder isolated(Path dataDir) {
+        return LocalRuntime.Options.builder()
+                .apiPort(0)
+                .s3Port(0)
+                .dynamoPort(Emulators.freePort())
+                .sqsPort(0)
+                .dataDir(dataDir);
+    }
 
     /** Options on a new data directory and free ports, the reference endpoint behaving as {@code reference}. */
     static LocalRuntime.Options options(
@@ -40,28 +63,15 @@ final class LocalRuntimes implements AutoCloseable {
             int workers,
             Duration window,
             int deliveries) {
-        try {
-            return new LocalRuntime.Options(
-                    "127.0.0.1",
-                    0,
-                    0,
-                    Emulators.freePort(),
-                    0,
-                    Files.createTempDirectory("openbatch-run"),
-                    "us-east-1",
-                    null,
-                    reference,
-                    jobConcurrency,
-                    chunkLines,
-                    mapConcurrency,
-                    workers,
-                    window,
-                    deliveries,
-                    LocalRuntime.Images.defaults(),
-                    List.of());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return isolated("openbatch-run")
+                .reference(reference)
+                .jobConcurrency(jobConcurrency)
+                .chunkLines(chunkLines)
+                .mapConcurrency(mapConcurrency)
+                .workers(workers)
+                .window24h(window)
+                .deliveries(deliveries)
+                .build();
     }
 
     LocalRuntime start(LocalRuntime.Options options) {

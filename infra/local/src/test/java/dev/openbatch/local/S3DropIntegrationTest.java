@@ -7,7 +7,6 @@ import com.openai.client.OpenAIClient;
 import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.models.files.FileObject;
 import dev.openbatch.core.Json;
-import dev.openbatch.reference.Options;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -73,24 +72,13 @@ class S3DropIntegrationTest {
     }
 
     private static LocalRuntime start(Path dataDir, int deliveries) {
-        LocalRuntime started = LocalRuntime.start(new LocalRuntime.Options(
-                "127.0.0.1",
-                0,
-                0,
-                Emulators.freePort(),
-                0,
-                dataDir,
-                "us-east-1",
-                null,
-                Options.defaults(),
-                8,
-                10,
-                4,
-                4,
-                Duration.ofHours(24),
-                deliveries,
-                LocalRuntime.Images.defaults(),
-                List.of()));
+        LocalRuntime started = LocalRuntime.start(LocalRuntimes.isolated(dataDir)
+                .jobConcurrency(8)
+                .chunkLines(10)
+                .mapConcurrency(4)
+                .workers(4)
+                .deliveries(deliveries)
+                .build());
         S3DropIntegrationTest.started.add(started);
         return started;
     }

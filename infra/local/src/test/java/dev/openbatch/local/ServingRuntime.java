@@ -6,16 +6,13 @@ import com.openai.client.OpenAIClient;
 import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.models.batches.Batch;
 import dev.openbatch.aws.AwsClients;
-import dev.openbatch.reference.Options;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -54,28 +51,12 @@ final class ServingRuntime implements AutoCloseable {
     }
 
     static ServingRuntime start(int chunkLines) {
-        try {
-            return new ServingRuntime(LocalRuntime.start(new LocalRuntime.Options(
-                    "127.0.0.1",
-                    0,
-                    0,
-                    Emulators.freePort(),
-                    0,
-                    Files.createTempDirectory("openbatch-bad-input"),
-                    "us-east-1",
-                    null,
-                    Options.defaults(),
-                    16,
-                    chunkLines,
-                    4,
-                    4,
-                    Duration.ofHours(24),
-                    1,
-                    LocalRuntime.Images.defaults(),
-                    List.of())));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return new ServingRuntime(LocalRuntime.start(LocalRuntimes.isolated("openbatch-bad-input")
+                .jobConcurrency(16)
+                .chunkLines(chunkLines)
+                .mapConcurrency(4)
+                .workers(4)
+                .build()));
     }
 
     /** A request line that any endpoint of the reference server answers with a 200. */

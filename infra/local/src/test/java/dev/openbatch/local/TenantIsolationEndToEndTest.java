@@ -8,13 +8,11 @@ import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.models.batches.Batch;
 import dev.openbatch.core.Json;
 import dev.openbatch.core.keys.ApiKeys;
-import dev.openbatch.reference.Options;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -43,24 +41,13 @@ class TenantIsolationEndToEndTest {
 
     @BeforeAll
     static void start() throws IOException {
-        runtime = LocalRuntime.start(new LocalRuntime.Options(
-                "127.0.0.1",
-                0,
-                0,
-                Emulators.freePort(),
-                0,
-                Files.createTempDirectory("openbatch-tenants"),
-                "us-east-1",
-                null,
-                Options.defaults(),
-                8,
-                100,
-                4,
-                4,
-                Duration.ofHours(24),
-                1,
-                LocalRuntime.Images.defaults(),
-                List.of("team-a", "team-b")));
+        runtime = LocalRuntime.start(LocalRuntimes.isolated("openbatch-tenants")
+                .jobConcurrency(8)
+                .chunkLines(100)
+                .mapConcurrency(4)
+                .workers(4)
+                .tenants(List.of("team-a", "team-b"))
+                .build());
         // Issued as the README says, with any DynamoDB client: the key's SHA-256 and its tenant.
         try (DynamoDbClient dynamo = DynamoDbClient.builder()
                 .endpointOverride(runtime.dynamoEndpoint())

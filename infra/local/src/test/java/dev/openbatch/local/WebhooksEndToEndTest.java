@@ -24,7 +24,6 @@ import com.sun.net.httpserver.HttpServer;
 import dev.openbatch.core.Json;
 import dev.openbatch.core.keys.ApiKeys;
 import dev.openbatch.core.webhooks.RetrySchedule;
-import dev.openbatch.reference.Options;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -118,24 +117,13 @@ class WebhooksEndToEndTest {
         });
         receiver.start();
 
-        runtime = LocalRuntime.start(new LocalRuntime.Options(
-                        "127.0.0.1",
-                        0,
-                        0,
-                        Emulators.freePort(),
-                        0,
-                        Files.createTempDirectory("openbatch-webhooks"),
-                        "us-east-1",
-                        null,
-                        Options.defaults(),
-                        8,
-                        100,
-                        4,
-                        4,
-                        Duration.ofHours(24),
-                        1,
-                        LocalRuntime.Images.defaults(),
-                        List.of("hooks-a", "hooks-b"))
+        runtime = LocalRuntime.start(LocalRuntimes.isolated("openbatch-webhooks")
+                .jobConcurrency(8)
+                .chunkLines(100)
+                .mapConcurrency(4)
+                .workers(4)
+                .tenants(List.of("hooks-a", "hooks-b"))
+                .build()
                 .withWebhooks(new LocalRuntime.Webhooks(
                         Set.of("127.0.0.1"),
                         true,
