@@ -64,45 +64,6 @@ public record Settings(
         Webhooks webhooks,
         String eventBus) {
 
-    /** Settings without webhooks or an event bus. */
-    public Settings(
-            String region,
-            String bucket,
-            String filesTable,
-            String batchesTable,
-            String jobsJson,
-            String stateMachineArn,
-            int chunkLines,
-            int mapConcurrency,
-            Duration window24h,
-            Map<String, URI> endpoints,
-            Optional<String[]> staticCredentials,
-            Images images,
-            Optional<String> ingestBucket,
-            String keysTable,
-            Retries retries,
-            String capacityTable) {
-        this(
-                region,
-                bucket,
-                filesTable,
-                batchesTable,
-                jobsJson,
-                stateMachineArn,
-                chunkLines,
-                mapConcurrency,
-                window24h,
-                endpoints,
-                staticCredentials,
-                images,
-                ingestBucket,
-                keysTable,
-                retries,
-                capacityTable,
-                Webhooks.NONE,
-                null);
-    }
-
     /**
      * Webhook endpoints and their deliveries.
      *
@@ -158,76 +119,6 @@ public record Settings(
                 .map(String::trim)
                 .filter(h -> !h.isEmpty())
                 .collect(Collectors.toSet());
-    }
-
-    /** Settings without a capacity table: each worker keeps its jobs' concurrency on its own. */
-    public Settings(
-            String region,
-            String bucket,
-            String filesTable,
-            String batchesTable,
-            String jobsJson,
-            String stateMachineArn,
-            int chunkLines,
-            int mapConcurrency,
-            Duration window24h,
-            Map<String, URI> endpoints,
-            Optional<String[]> staticCredentials,
-            Images images,
-            Optional<String> ingestBucket,
-            String keysTable,
-            Retries retries) {
-        this(
-                region,
-                bucket,
-                filesTable,
-                batchesTable,
-                jobsJson,
-                stateMachineArn,
-                chunkLines,
-                mapConcurrency,
-                window24h,
-                endpoints,
-                staticCredentials,
-                images,
-                ingestBucket,
-                keysTable,
-                retries,
-                null);
-    }
-
-    /** Settings with the default {@link Retries}. */
-    public Settings(
-            String region,
-            String bucket,
-            String filesTable,
-            String batchesTable,
-            String jobsJson,
-            String stateMachineArn,
-            int chunkLines,
-            int mapConcurrency,
-            Duration window24h,
-            Map<String, URI> endpoints,
-            Optional<String[]> staticCredentials,
-            Images images,
-            Optional<String> ingestBucket,
-            String keysTable) {
-        this(
-                region,
-                bucket,
-                filesTable,
-                batchesTable,
-                jobsJson,
-                stateMachineArn,
-                chunkLines,
-                mapConcurrency,
-                window24h,
-                endpoints,
-                staticCredentials,
-                images,
-                ingestBucket,
-                keysTable,
-                Retries.DEFAULT);
     }
 
     /**
@@ -313,38 +204,6 @@ public record Settings(
         webhooks = webhooks == null ? Webhooks.NONE : webhooks;
     }
 
-    /** Settings of a deployment without API keys. */
-    public Settings(
-            String region,
-            String bucket,
-            String filesTable,
-            String batchesTable,
-            String jobsJson,
-            String stateMachineArn,
-            int chunkLines,
-            int mapConcurrency,
-            Duration window24h,
-            Map<String, URI> endpoints,
-            Optional<String[]> staticCredentials,
-            Images images,
-            Optional<String> ingestBucket) {
-        this(
-                region,
-                bucket,
-                filesTable,
-                batchesTable,
-                jobsJson,
-                stateMachineArn,
-                chunkLines,
-                mapConcurrency,
-                window24h,
-                endpoints,
-                staticCredentials,
-                images,
-                ingestBucket,
-                null);
-    }
-
     public static Settings fromEnvironment(Map<String, String> env) {
         Map<String, URI> endpoints = new HashMap<>();
         for (String service : new String[] {S3, DYNAMODB, SQS, SFN, SECRETS_MANAGER, EVENTBRIDGE}) {
@@ -397,25 +256,175 @@ public record Settings(
     public Settings withEventBus(URI endpoint, String bus) {
         Map<String, URI> withBus = new HashMap<>(endpoints);
         withBus.put(EVENTBRIDGE, endpoint);
-        return new Settings(
-                region,
-                bucket,
-                filesTable,
-                batchesTable,
-                jobsJson,
-                stateMachineArn,
-                chunkLines,
-                mapConcurrency,
-                window24h,
-                withBus,
-                staticCredentials,
-                images,
-                ingestBucket,
-                keysTable,
-                retries,
-                capacityTable,
-                webhooks,
-                bus);
+        return toBuilder().endpoints(withBus).eventBus(bus).build();
+    }
+
+    /**
+     * Settings named one by one (the local runtime's, tests'): each absent one as a deployment's
+     * environment would leave it — no endpoint overrides, keys, capacity table, webhooks or bus.
+     */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** A builder that starts from these settings. */
+    public Builder toBuilder() {
+        Builder builder = new Builder();
+        builder.region = region;
+        builder.bucket = bucket;
+        builder.filesTable = filesTable;
+        builder.batchesTable = batchesTable;
+        builder.jobsJson = jobsJson;
+        builder.stateMachineArn = stateMachineArn;
+        builder.chunkLines = chunkLines;
+        builder.mapConcurrency = mapConcurrency;
+        builder.window24h = window24h;
+        builder.endpoints = endpoints;
+        builder.staticCredentials = staticCredentials;
+        builder.images = images;
+        builder.ingestBucket = ingestBucket;
+        builder.keysTable = keysTable;
+        builder.retries = retries;
+        builder.capacityTable = capacityTable;
+        builder.webhooks = webhooks;
+        builder.eventBus = eventBus;
+        return builder;
+    }
+
+    /** Settings named one by one; see {@link #builder()}. */
+    public static final class Builder {
+        private String region = null;
+        private String bucket = null;
+        private String filesTable = null;
+        private String batchesTable = null;
+        private String jobsJson = null;
+        private String stateMachineArn = null;
+        private int chunkLines = 500;
+        private int mapConcurrency = 10;
+        private Duration window24h = Duration.ofHours(24);
+        private Map<String, URI> endpoints = Map.of();
+        private Optional<String[]> staticCredentials = Optional.empty();
+        private Images images = Images.NONE;
+        private Optional<String> ingestBucket = Optional.empty();
+        private String keysTable = null;
+        private Retries retries = Retries.DEFAULT;
+        private String capacityTable = null;
+        private Webhooks webhooks = Webhooks.NONE;
+        private String eventBus = null;
+
+        private Builder() {}
+
+        public Builder region(String region) {
+            this.region = region;
+            return this;
+        }
+
+        public Builder bucket(String bucket) {
+            this.bucket = bucket;
+            return this;
+        }
+
+        public Builder filesTable(String filesTable) {
+            this.filesTable = filesTable;
+            return this;
+        }
+
+        public Builder batchesTable(String batchesTable) {
+            this.batchesTable = batchesTable;
+            return this;
+        }
+
+        public Builder jobsJson(String jobsJson) {
+            this.jobsJson = jobsJson;
+            return this;
+        }
+
+        public Builder stateMachineArn(String stateMachineArn) {
+            this.stateMachineArn = stateMachineArn;
+            return this;
+        }
+
+        public Builder chunkLines(int chunkLines) {
+            this.chunkLines = chunkLines;
+            return this;
+        }
+
+        public Builder mapConcurrency(int mapConcurrency) {
+            this.mapConcurrency = mapConcurrency;
+            return this;
+        }
+
+        public Builder window24h(Duration window24h) {
+            this.window24h = window24h;
+            return this;
+        }
+
+        public Builder endpoints(Map<String, URI> endpoints) {
+            this.endpoints = endpoints;
+            return this;
+        }
+
+        public Builder staticCredentials(Optional<String[]> staticCredentials) {
+            this.staticCredentials = staticCredentials;
+            return this;
+        }
+
+        public Builder images(Images images) {
+            this.images = images;
+            return this;
+        }
+
+        public Builder ingestBucket(Optional<String> ingestBucket) {
+            this.ingestBucket = ingestBucket;
+            return this;
+        }
+
+        public Builder keysTable(String keysTable) {
+            this.keysTable = keysTable;
+            return this;
+        }
+
+        public Builder retries(Retries retries) {
+            this.retries = retries;
+            return this;
+        }
+
+        public Builder capacityTable(String capacityTable) {
+            this.capacityTable = capacityTable;
+            return this;
+        }
+
+        public Builder webhooks(Webhooks webhooks) {
+            this.webhooks = webhooks;
+            return this;
+        }
+
+        public Builder eventBus(String eventBus) {
+            this.eventBus = eventBus;
+            return this;
+        }
+
+        public Settings build() {
+            return new Settings(
+                    region,
+                    bucket,
+                    filesTable,
+                    batchesTable,
+                    jobsJson,
+                    stateMachineArn,
+                    chunkLines,
+                    mapConcurrency,
+                    window24h,
+                    endpoints,
+                    staticCredentials,
+                    images,
+                    ingestBucket,
+                    keysTable,
+                    retries,
+                    capacityTable,
+                    webhooks,
+                    eventBus);
+        }
     }
 
     public Optional<URI> endpoint(String service) {

@@ -61,22 +61,17 @@ class SecretsManagerSecretsTest {
             exchange.close();
         });
         server.start();
-        Settings settings = new Settings(
-                "us-east-1",
-                "b",
-                "f",
-                "t",
-                "{}",
-                null,
-                500,
-                10,
-                Duration.ofHours(24),
-                Map.of(
+        Settings settings = Settings.builder()
+                .region("us-east-1")
+                .bucket("b")
+                .filesTable("f")
+                .batchesTable("t")
+                .jobsJson("{}")
+                .endpoints(Map.of(
                         Settings.SECRETS_MANAGER,
-                        URI.create("http://127.0.0.1:" + server.getAddress().getPort())),
-                Optional.of(new String[] {"id", "secret"}),
-                Settings.Images.NONE,
-                Optional.empty());
+                        URI.create("http://127.0.0.1:" + server.getAddress().getPort())))
+                .staticCredentials(Optional.of(new String[] {"id", "secret"}))
+                .build();
         client = new AwsClients(settings).secretsManager();
     }
 
@@ -135,22 +130,17 @@ class SecretsManagerSecretsTest {
         String jobs = """
                 {"jobs": [{"id": "job-a", "base_url": "https://a/v1", "auth": {"header": "Authorization", "secret_arn": "%1$s"}},
                           {"id": "job-b", "base_url": "https://b/v1", "auth": {"header": "X-Key", "secret_arn": "%1$s"}}]}""".formatted(ARN);
-        Wiring wiring = new Wiring(new Settings(
-                "us-east-1",
-                "b",
-                "f",
-                "t",
-                jobs,
-                null,
-                500,
-                10,
-                Duration.ofHours(24),
-                Map.of(
+        Wiring wiring = new Wiring(Settings.builder()
+                .region("us-east-1")
+                .bucket("b")
+                .filesTable("f")
+                .batchesTable("t")
+                .jobsJson(jobs)
+                .endpoints(Map.of(
                         Settings.SECRETS_MANAGER,
-                        URI.create("http://127.0.0.1:" + server.getAddress().getPort())),
-                Optional.of(new String[] {"id", "secret"}),
-                Settings.Images.NONE,
-                Optional.empty()));
+                        URI.create("http://127.0.0.1:" + server.getAddress().getPort())))
+                .staticCredentials(Optional.of(new String[] {"id", "secret"}))
+                .build());
 
         wiring.validateBatch();
         wiring.finalizeBatch();

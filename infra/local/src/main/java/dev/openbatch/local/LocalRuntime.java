@@ -894,35 +894,35 @@ public final class LocalRuntime implements AutoCloseable {
         if (sfnEndpoint != null) {
             endpoints.put(Settings.SFN, sfnEndpoint);
         }
-        return new Settings(
-                options.region(),
-                BUCKET,
-                FILES_TABLE,
-                BATCHES_TABLE,
-                jobs,
-                stateMachineArn,
-                options.chunkLines(),
-                options.mapConcurrency(),
-                options.window24h(),
-                endpoints,
-                Optional.of(CREDENTIALS.split(":", 2)),
-                new Settings.Images(
+        return Settings.builder()
+                .region(options.region())
+                .bucket(BUCKET)
+                .filesTable(FILES_TABLE)
+                .batchesTable(BATCHES_TABLE)
+                .jobsJson(jobs)
+                .stateMachineArn(stateMachineArn)
+                .chunkLines(options.chunkLines())
+                .mapConcurrency(options.mapConcurrency())
+                .window24h(options.window24h())
+                .endpoints(endpoints)
+                .staticCredentials(Optional.of(CREDENTIALS.split(":", 2)))
+                .images(new Settings.Images(
                         String.join(",", images.buckets()),
                         images.trustedHosts(),
                         images.allowHttp(),
                         Optional.ofNullable(images.trustPem()),
-                        Optional.of(regions.endpoint())),
-                Optional.of(INGEST_BUCKET),
-                KEYS_TABLE,
-                options.retries(),
-                CAPACITY_TABLE,
-                new Settings.Webhooks(
+                        Optional.of(regions.endpoint())))
+                .ingestBucket(Optional.of(INGEST_BUCKET))
+                .keysTable(KEYS_TABLE)
+                .retries(options.retries())
+                .capacityTable(CAPACITY_TABLE)
+                .webhooks(new Settings.Webhooks(
                         WEBHOOKS_TABLE,
                         webhookQueueUrl,
                         options.webhooks().trustedHosts(),
                         options.webhooks().allowHttp(),
-                        options.webhooks().retries()),
-                null);
+                        options.webhooks().retries()))
+                .build();
     }
 
     /**

@@ -87,21 +87,7 @@ class DynamoDbKeyStoreIntegrationTest {
     @Test
     void theAuthorizer_wiredToTheTable_letsIssuedKeysIn_andKeepsRevokedAndUnknownOnesOut() {
         Settings emulators = Emulators.settings();
-        Settings settings = new Settings(
-                emulators.region(),
-                emulators.bucket(),
-                emulators.filesTable(),
-                emulators.batchesTable(),
-                emulators.jobsJson(),
-                null,
-                emulators.chunkLines(),
-                emulators.mapConcurrency(),
-                emulators.window24h(),
-                emulators.endpoints(),
-                emulators.staticCredentials(),
-                emulators.images(),
-                emulators.ingestBucket(),
-                TABLE);
+        Settings settings = emulators.toBuilder().keysTable(TABLE).build();
         AuthorizerHandler authorizer = new AuthorizerHandler(new Wiring(settings));
         String live = issue("team-live");
         String revoked = issue("team-live");

@@ -7,7 +7,6 @@ import java.io.UncheckedIOException;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.file.Files;
-import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import software.amazon.awssdk.services.sqs.SqsClient;
@@ -37,20 +36,15 @@ final class Emulators {
 
     /** Settings of emulators at these endpoints (a local runtime's, say): their endpoints and credentials. */
     static Settings settings(URI s3, URI dynamo) {
-        return new Settings(
-                "us-east-1",
-                "it-bucket",
-                "it-files",
-                "it-batches",
-                "{}",
-                null,
-                500,
-                10,
-                Duration.ofHours(24),
-                Map.of(Settings.S3, s3, Settings.DYNAMODB, dynamo),
-                Optional.of(LocalRuntime.CREDENTIALS.split(":", 2)),
-                Settings.Images.NONE,
-                Optional.empty());
+        return Settings.builder()
+                .region("us-east-1")
+                .bucket("it-bucket")
+                .filesTable("it-files")
+                .batchesTable("it-batches")
+                .jobsJson("{}")
+                .endpoints(Map.of(Settings.S3, s3, Settings.DYNAMODB, dynamo))
+                .staticCredentials(Optional.of(LocalRuntime.CREDENTIALS.split(":", 2)))
+                .build();
     }
 
     /** Clients of emulators at these endpoints, built as the functions build theirs. */
@@ -77,22 +71,9 @@ final class Emulators {
     /** A client of the embedded ElasticMQ, built as the functions build theirs. */
     static SqsClient sqs() {
         clients();
-        Settings s = settings;
-        return new AwsClients(new Settings(
-                        s.region(),
-                        s.bucket(),
-                        s.filesTable(),
-                        s.batchesTable(),
-                        s.jobsJson(),
-                        s.stateMachineArn(),
-                        s.chunkLines(),
-                        s.mapConcurrency(),
-                        s.window24h(),
-                        Map.of(Settings.SQS, aws.sqsEndpoint()),
-                        s.staticCredentials(),
-                        s.images(),
-                        s.ingestBucket(),
-                        s.keysTable()))
+        return new AwsClients(settings.toBuilder()
+                        .endpoints(Map.of(Settings.SQS, aws.sqsEndpoint()))
+                        .build())
                 .sqs();
     }
 

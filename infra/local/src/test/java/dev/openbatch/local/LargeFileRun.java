@@ -73,21 +73,17 @@ public final class LargeFileRun {
     }
 
     public static void main(String[] args) throws Exception {
-        Settings settings = new Settings(
-                "us-east-1",
-                args[2],
-                args[3],
-                args[4],
-                "{\"jobs\":[]}",
+        Settings settings = Settings.builder()
+                .region("us-east-1")
+                .bucket(args[2])
+                .filesTable(args[3])
+                .batchesTable(args[4])
+                .jobsJson("{\"jobs\":[]}")
                 // Never started here: the batch record is written directly, as the API would write it.
-                "arn:aws:states:us-east-1:000000000000:stateMachine:not-started",
-                500,
-                10,
-                Duration.ofHours(24),
-                Map.of(Settings.S3, URI.create(args[0]), Settings.DYNAMODB, URI.create(args[1])),
-                Optional.of(LocalRuntime.CREDENTIALS.split(":", 2)),
-                Settings.Images.NONE,
-                Optional.empty());
+                .stateMachineArn("arn:aws:states:us-east-1:000000000000:stateMachine:not-started")
+                .endpoints(Map.of(Settings.S3, URI.create(args[0]), Settings.DYNAMODB, URI.create(args[1])))
+                .staticCredentials(Optional.of(LocalRuntime.CREDENTIALS.split(":", 2)))
+                .build();
         Path input = Path.of(args[5]);
         Wiring wiring = new Wiring(settings);
         AwsClients clients = new AwsClients(settings);

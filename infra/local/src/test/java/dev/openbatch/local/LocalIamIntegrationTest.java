@@ -7,10 +7,8 @@ import dev.openbatch.aws.AwsClients;
 import dev.openbatch.aws.Settings;
 import dev.openbatch.aws.Tables;
 import dev.openbatch.deployment.Permissions;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
@@ -44,20 +42,15 @@ class LocalIamIntegrationTest {
     @BeforeAll
     static void provision() {
         Settings emulators = Emulators.settings();
-        settings = new Settings(
-                "us-east-1",
-                BUCKET,
-                "iam-it-files",
-                BATCHES_TABLE,
-                "{}",
-                null,
-                500,
-                10,
-                Duration.ofHours(24),
-                Map.of(Settings.S3, Emulators.s3Endpoint(), Settings.DYNAMODB, Emulators.dynamoEndpoint()),
-                emulators.staticCredentials(),
-                Settings.Images.NONE,
-                Optional.empty());
+        settings = Settings.builder()
+                .region("us-east-1")
+                .bucket(BUCKET)
+                .filesTable("iam-it-files")
+                .batchesTable(BATCHES_TABLE)
+                .jobsJson("{}")
+                .endpoints(Map.of(Settings.S3, Emulators.s3Endpoint(), Settings.DYNAMODB, Emulators.dynamoEndpoint()))
+                .staticCredentials(emulators.staticCredentials())
+                .build();
         // Provisioning is CloudFormation's, not a function's: unchecked.
         try (S3Client s3 = Emulators.clients().s3();
                 DynamoDbClient dynamo = Emulators.clients().dynamoDb()) {

@@ -9,7 +9,6 @@ import dev.openbatch.aws.Settings;
 import dev.openbatch.deployment.Permissions;
 import dev.openbatch.stepfunctions.TaskError;
 import java.net.URI;
-import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
@@ -18,21 +17,17 @@ import org.junit.jupiter.api.Test;
 /** The state machine's own calls, under its role: an invoke it may not make fails the task as Step Functions fails it. */
 class LocalPermissionsTest {
 
-    private static final Settings SETTINGS = new Settings(
-            "us-east-1",
-            LocalRuntime.BUCKET,
-            LocalRuntime.FILES_TABLE,
-            LocalRuntime.BATCHES_TABLE,
-            "{}",
-            "arn:aws:states:us-east-1:000000000000:stateMachine:openbatch-batch",
-            500,
-            10,
-            Duration.ofHours(24),
-            Map.of(Settings.S3, URI.create("http://127.0.0.1:9")),
-            Optional.empty(),
-            Settings.Images.NONE,
-            Optional.of(LocalRuntime.INGEST_BUCKET),
-            LocalRuntime.KEYS_TABLE);
+    private static final Settings SETTINGS = Settings.builder()
+            .region("us-east-1")
+            .bucket(LocalRuntime.BUCKET)
+            .filesTable(LocalRuntime.FILES_TABLE)
+            .batchesTable(LocalRuntime.BATCHES_TABLE)
+            .jobsJson("{}")
+            .stateMachineArn("arn:aws:states:us-east-1:000000000000:stateMachine:openbatch-batch")
+            .endpoints(Map.of(Settings.S3, URI.create("http://127.0.0.1:9")))
+            .ingestBucket(Optional.of(LocalRuntime.INGEST_BUCKET))
+            .keysTable(LocalRuntime.KEYS_TABLE)
+            .build();
     private static final Function<JsonNode, JsonNode> ECHO = payload -> payload;
 
     @Test

@@ -128,20 +128,15 @@ class S3FileContentStoreIntegrationTest {
             while (!"STARTED".equals(signing.getState())) {
                 AwaitBatch.pause();
             }
-            AwsClients clients = new AwsClients(new Settings(
-                    "us-east-1",
-                    "signed",
-                    "t",
-                    "t",
-                    "{}",
-                    null,
-                    500,
-                    10,
-                    Duration.ofHours(24),
-                    Map.of(Settings.S3, URI.create("http://127.0.0.1:" + signing.getPort())),
-                    Optional.of(LocalRuntime.CREDENTIALS.split(":", 2)),
-                    Settings.Images.NONE,
-                    Optional.empty()));
+            AwsClients clients = new AwsClients(Settings.builder()
+                    .region("us-east-1")
+                    .bucket("signed")
+                    .filesTable("t")
+                    .batchesTable("t")
+                    .jobsJson("{}")
+                    .endpoints(Map.of(Settings.S3, URI.create("http://127.0.0.1:" + signing.getPort())))
+                    .staticCredentials(Optional.of(LocalRuntime.CREDENTIALS.split(":", 2)))
+                    .build());
             S3Client client = clients.s3();
             client.createBucket(b -> b.bucket("signed"));
             S3FileContentStore signed = new S3FileContentStore(client, clients.s3Presigner(), "signed");

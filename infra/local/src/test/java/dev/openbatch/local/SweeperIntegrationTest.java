@@ -112,17 +112,16 @@ class SweeperIntegrationTest {
     static Settings settings(LocalRuntime runtime) {
         String jobs = "{\"default_job\":\"" + LocalRuntime.DEFAULT_JOB + "\",\"jobs\":[{\"id\":\""
                 + LocalRuntime.DEFAULT_JOB + "\",\"base_url\":\"" + runtime.inferenceEndpoint() + "\"}]}";
-        return new Settings(
-                "us-east-1",
-                LocalRuntime.BUCKET,
-                LocalRuntime.FILES_TABLE,
-                LocalRuntime.BATCHES_TABLE,
-                jobs,
-                STATE_MACHINE_ARN,
-                CHUNK_LINES,
-                4,
-                Duration.ofHours(24),
-                Map.of(
+        return Settings.builder()
+                .region("us-east-1")
+                .bucket(LocalRuntime.BUCKET)
+                .filesTable(LocalRuntime.FILES_TABLE)
+                .batchesTable(LocalRuntime.BATCHES_TABLE)
+                .jobsJson(jobs)
+                .stateMachineArn(STATE_MACHINE_ARN)
+                .chunkLines(CHUNK_LINES)
+                .mapConcurrency(4)
+                .endpoints(Map.of(
                         Settings.S3,
                         runtime.s3Endpoint(),
                         Settings.DYNAMODB,
@@ -130,10 +129,9 @@ class SweeperIntegrationTest {
                         Settings.SQS,
                         runtime.sqsEndpoint(),
                         Settings.SFN,
-                        runtime.stepFunctionsEndpoint()),
-                Optional.of(LocalRuntime.CREDENTIALS.split(":", 2)),
-                Settings.Images.NONE,
-                Optional.empty());
+                        runtime.stepFunctionsEndpoint()))
+                .staticCredentials(Optional.of(LocalRuntime.CREDENTIALS.split(":", 2)))
+                .build();
     }
 
     private static JsonNode json(String text) {

@@ -3,7 +3,6 @@ package dev.openbatch.benchmark;
 import dev.openbatch.aws.AwsClients;
 import dev.openbatch.aws.Settings;
 import java.net.URI;
-import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 
@@ -17,19 +16,14 @@ final class LocalS3 {
      * @param bucket   the data bucket
      */
     static AwsClients clients(String endpoint, String bucket) {
-        return new AwsClients(new Settings(
-                "us-east-1",
-                bucket,
-                "-",
-                "-",
-                "{}",
-                null,
-                500,
-                10,
-                Duration.ofHours(24),
-                Map.of(Settings.S3, URI.create(endpoint)),
-                Optional.of(new String[] {"local", "local"}),
-                Settings.Images.NONE,
-                Optional.empty()));
+        return new AwsClients(Settings.builder()
+                .region("us-east-1")
+                .bucket(bucket)
+                .filesTable("-")
+                .batchesTable("-")
+                .jobsJson("{}")
+                .endpoints(Map.of(Settings.S3, URI.create(endpoint)))
+                .staticCredentials(Optional.of(new String[] {"local", "local"}))
+                .build());
     }
 }
