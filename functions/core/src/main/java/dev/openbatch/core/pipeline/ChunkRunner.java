@@ -242,6 +242,14 @@ public final class ChunkRunner {
             }
             Attempt result = null;
             Pool.Seat seat = seats.take(model, failedAt);
+            // A seat may be waited for as long as a request takes: the batch may have been cancelled or
+            // reached its window meanwhile, or the lifetime its deadline, and what ends then is not sent.
+            refusal = gate.refusal();
+            if (refusal.isPresent() || !lifetime.maySend()) {
+                seat.release(0, Pool.Outcome.LEFT);
+                return refusal.map(error -> new OutputLine(id, line.customId(), null, error))
+                        .orElse(null);
+            }
             try {
                 trace.sending();
                 long sent = System.nanoTime();
