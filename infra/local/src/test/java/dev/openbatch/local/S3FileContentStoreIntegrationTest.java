@@ -196,18 +196,19 @@ class S3FileContentStoreIntegrationTest {
                 attempts.incrementAndGet();
             }
         };
-        S3Client counted = new AwsClients(Emulators.settings(), List.of(counter)).s3();
         byte[] large = new byte[2 * 1024 * 1024];
         int writes = 0;
-        for (int i = 0; i < 400; i++) {
-            String key = "first-attempt/" + i;
-            byte[] small = key.getBytes(StandardCharsets.UTF_8);
-            counted.putObject(b -> b.bucket(BUCKET).key(key).ifNoneMatch("*"), RequestBody.fromBytes(small));
-            writes++;
-            if (i % 20 == 0) {
-                counted.putObject(
-                        b -> b.bucket(BUCKET).key("first-attempt-large/" + key), RequestBody.fromBytes(large));
+        try (S3Client counted = new AwsClients(Emulators.settings(), List.of(counter)).s3()) {
+            for (int i = 0; i < 400; i++) {
+                String key = "first-attempt/" + i;
+                byte[] small = key.getBytes(StandardCharsets.UTF_8);
+                counted.putObject(b -> b.bucket(BUCKET).key(key).ifNoneMatch("*"), RequestBody.fromBytes(small));
                 writes++;
+                if (i % 20 == 0) {
+                    counted.putObject(
+                            b -> b.bucket(BUCKET).key("first-attempt-large/" + key), RequestBody.fromBytes(large));
+                    writes++;
+                }
             }
         }
 
